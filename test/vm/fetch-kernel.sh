@@ -65,7 +65,7 @@ download() {
   (cd "$debs" && apt-get download -qq -o APT::Sandbox::User=root "$@") ||
     { apt_update_once; (cd "$debs" && apt-get download -qq -o APT::Sandbox::User=root "$@"); }
 }
-deb_of() { ls "$debs/$1"_*.deb 2>/dev/null | head -n1; }
+deb_of() { find "$debs" -maxdepth 1 -name "$1_*.deb" | head -n1; }
 
 # 1. The kernel image and its modules.
 if [[ ! -f $kroot/.done ]]; then

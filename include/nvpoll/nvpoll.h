@@ -1,0 +1,745 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * nvpoll/nvpoll.h - the nvpoll API: a userspace, polled-mode NVMe driver.
+ *
+ * Conventions:
+ *  - Every function that can fail returns 0 (or a count) on success and a
+ *    negative errno on failure. The library never calls exit() or abort().
+ *    Each failure also produces one log message (see nvp_set_log()) that
+ *    says what went wrong and what to do about it.
+ *  - Options structs start with @opts_size. Initialise them with the
+ *    matching *_opts_init() function, which fills in the defaults for the
+ *    fields your build knows about, so old binaries keep working when new
+ *    fields are appended.
+ *  - Threads: a controller may be used from any thread; its admin queue is
+ *    serialised internally. A queue pair belongs to exactly one thread at a
+ *    time (the one that allocated it, or the last to call
+ *    nvp_qpair_set_owner()); debug builds return -EXDEV when another thread
+ *    uses it. See docs/threading.md.
+ *  - Data buffers must be DMA memory: from nvp_dma_alloc(), or registered
+ *    with nvp_mem_register().
+ */
+#ifndef NVPOLL_NVPOLL_H
+#define NVPOLL_NVPOLL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include <nvpoll/spec.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NVP_VERSION_MAJOR 0
+#define NVP_VERSION_MINOR 1
+#define NVP_VERSION_PATCH 0
+
+/* Marks the exported API; everything else in the library is hidden. */
+#ifndef NVP_API
+#define NVP_API __attribute__((visibility("default")))
+#endif
+
+struct nvp_ctrl;
+struct nvp_ns;
+struct nvp_qpair;
+
+/* ------------------------------------------------------------------------ */
+/* Logging and errors                                                       */
+/* ------------------------------------------------------------------------ */
+
+/** enum nvp_log_level - severity of a library message. */
+enum nvp_log_level {
+	NVP_LOG_ERR = 0,
+	NVP_LOG_WARN = 1,
+	NVP_LOG_INFO = 2,
+	NVP_LOG_DEBUG = 3,
+};
+
+/**
+ * typedef nvp_log_fn - application log sink.
+ * @level: severity of the message.
+ * @msg: the message, one line without a trailing newline.
+ * @arg: the pointer given to nvp_set_log().
+ *
+ * Called from whichever thread produced the message; keep it thread-safe.
+ */
+typedef void (*nvp_log_fn)(enum nvp_log_level level, const char *msg, void *arg);
+
+/**
+ * nvp_set_log() - route library messages to the application.
+ * @fn: sink, or NULL to restore the default.
+ * @arg: passed to @fn unchanged.
+ * @max_level: messages above this level are dropped before formatting.
+ *
+ * By default the library is quiet: nothing is printed. Setting the
+ * environment variable NVP_LOG=err|warn|info|debug makes the default sink
+ * print to stderr at that level.
+ */
+NVP_API void nvp_set_log(nvp_log_fn fn, void *arg, enum nvp_log_level max_level);
+
+/**
+ * nvp_last_error() - the last error message produced on this thread.
+ *
+ * Return: a thread-local string (empty if none) that stays valid until the
+ * next failing call on the same thread. Lets tools print the reason for a
+ * failure even when no log sink is installed.
+ */
+NVP_API const char *nvp_last_error(void);
+
+/**
+ * nvp_status_str() - the spec name of an NVMe status.
+ * @status: the 16-bit status word of a CQE (the phase bit is ignored).
+ *
+ * Return: a static string such as "LBA Out of Range" or "Invalid Field in
+ * Command"; never NULL. Unknown codes give "Unknown status".
+ */
+NVP_API const char *nvp_status_str(uint16_t status);
+
+/**
+ * nvp_status_to_errno() - map an NVMe status to a negative errno.
+ * @status: the 16-bit status word of a CQE.
+ *
+ * Return: 0 for success, otherwise e.g. -ERANGE for LBA Out of Range,
+ * -EINVAL for invalid fields, -EIO for media errors, -ETIMEDOUT for commands
+ * the host aborted after a timeout, -ENODEV when the controller is gone.
+ */
+NVP_API int nvp_status_to_errno(uint16_t status);
+
+/* ------------------------------------------------------------------------ */
+/* DMA memory                                                               */
+/* ------------------------------------------------------------------------ */
+
+/** NVP_NUMA_ANY - place memory wherever the kernel likes. */
+#define NVP_NUMA_ANY (-1)
+
+/**
+ * nvp_dma_alloc() - allocate zeroed memory a controller can DMA to and from.
+ * @size: bytes; must not be 0.
+ * @align: power of two, or 0 for the default (4096). Alignments above the
+ *         hugepage size are refused with -EINVAL.
+ * @numa_node: NUMA node for the pages, or NVP_NUMA_ANY. Use
+ *             nvp_ctrl_numa_node() to place buffers next to a controller.
+ *
+ * Memory comes from hugetlbfs (2 MiB, or 1 GiB pages when reserved and the
+ * size warrants it). An allocation no larger than a hugepage never crosses a
+ * hugepage boundary, so it is contiguous in bus-address space in every mode.
+ * When no hugepages are reserved and the process uses an IOMMU (or only the
+ * emulated controller), ordinary pinned memory is used instead; in
+ * physical-address modes (no-IOMMU, uio) hugepages are required and the
+ * error message gives the command that reserves them.
+ *
+ * Thread-safe. Not for the I/O hot path.
+ *
+ * Return: the buffer, or NULL with errno set (ENOMEM, EINVAL).
+ */
+NVP_API void *nvp_dma_alloc(size_t size, size_t align, int numa_node);
+
+/**
+ * nvp_dma_free() - free memory from nvp_dma_alloc().
+ * @buf: the buffer, or NULL (ignored).
+ *
+ * No command may still be using @buf.
+ */
+NVP_API void nvp_dma_free(void *buf);
+
+/**
+ * nvp_mem_register() - make an application buffer a DMA target, without copy.
+ * @buf: start of the buffer; page aligned.
+ * @len: length; a multiple of the page size.
+ *
+ * With an IOMMU (VFIO type1) or the emulated controller any anonymous or
+ * file-backed memory may be registered; it is pinned and mapped. In
+ * physical-address modes only hugetlbfs memory can be registered (other
+ * pages may move), and other memory is refused with -ENOTSUP.
+ *
+ * Return: 0, -EINVAL (alignment), -EEXIST (overlaps a registration),
+ * -ENOMEM (pinning failed: check `ulimit -l`), -ENOTSUP.
+ */
+NVP_API int nvp_mem_register(void *buf, size_t len);
+
+/**
+ * nvp_mem_unregister() - undo nvp_mem_register().
+ * @buf: the address passed to nvp_mem_register().
+ *
+ * No command may still be using the buffer.
+ *
+ * Return: 0, or -ENOENT if @buf was not registered.
+ */
+NVP_API int nvp_mem_unregister(void *buf);
+
+/**
+ * nvp_mem_translate() - the bus (IO virtual or physical) address of a buffer.
+ * @buf: an address inside DMA memory.
+ * @iova: out: the bus address.
+ * @contig: out, optional: bytes from @buf that are contiguous in bus space.
+ *
+ * Valid once a controller is attached (bus addresses depend on the mode).
+ *
+ * Return: 0, or -EFAULT if @buf is not DMA memory.
+ */
+NVP_API int nvp_mem_translate(const void *buf, uint64_t *iova, size_t *contig);
+
+/* ------------------------------------------------------------------------ */
+/* Controllers                                                              */
+/* ------------------------------------------------------------------------ */
+
+/** enum nvp_driver - how a PCI controller is taken from the kernel. */
+enum nvp_driver {
+	NVP_DRIVER_AUTO = 0,	/* vfio type1 if an IOMMU, else no-IOMMU, else uio */
+	NVP_DRIVER_VFIO = 1,	/* vfio-pci with an IOMMU (type1) */
+	NVP_DRIVER_VFIO_NOIOMMU = 2, /* vfio-pci in unsafe no-IOMMU mode */
+	NVP_DRIVER_UIO = 3,	/* uio_pci_generic, BAR0 through sysfs */
+	NVP_DRIVER_EMU = 4,	/* the built-in emulated controller ("emu:") */
+};
+
+/**
+ * struct nvp_ctrl_opts - controller attach options.
+ * @opts_size: sizeof(struct nvp_ctrl_opts) as the caller knows it.
+ * @driver: see enum nvp_driver; NVP_DRIVER_AUTO by default. The environment
+ *          variable NVP_DRIVER=vfio|noiommu|uio overrides AUTO.
+ * @num_io_queues: I/O queue pairs to request with Set Features Number of
+ *          Queues (default 64). The controller may grant fewer; see
+ *          nvp_ctrl_get_info().
+ * @admin_queue_size: admin SQ/CQ entries (default 64).
+ * @admin_timeout_ms: admin command timeout; 0 = derive from CAP.TO.
+ * @io_timeout_ms: I/O command timeout before the driver aborts it
+ *          (default 30000; 0 disables timeouts).
+ * @max_xfer_bytes: cap on a single command's transfer (default 1 MiB); the
+ *          effective limit is the lower of this and MDTS. Larger I/O is split.
+ * @no_shadow_doorbells: do not use Doorbell Buffer Config even if offered.
+ * @no_sgl: use PRPs even when the controller supports SGLs.
+ * @keep_kernel_driver: on detach, leave the controller bound to vfio/uio
+ *          instead of handing it back to the driver it had before attach.
+ * @numa_node: NUMA node for queue memory; NVP_NUMA_ANY = the device's node.
+ */
+struct nvp_ctrl_opts {
+	size_t opts_size;
+	enum nvp_driver driver;
+	uint32_t num_io_queues;
+	uint32_t admin_queue_size;
+	uint32_t admin_timeout_ms;
+	uint32_t io_timeout_ms;
+	uint32_t max_xfer_bytes;
+	bool no_shadow_doorbells;
+	bool no_sgl;
+	bool keep_kernel_driver;
+	int numa_node;
+};
+
+/**
+ * nvp_ctrl_opts_init() - fill @opts with defaults.
+ * @opts: the options to initialise.
+ * @opts_size: sizeof(*opts) as compiled into the caller.
+ */
+NVP_API void nvp_ctrl_opts_init(struct nvp_ctrl_opts *opts, size_t opts_size);
+
+/**
+ * nvp_ctrl_attach() - take a controller from the kernel and bring it up.
+ * @addr: a PCI address ("0000:00:04.0" or "00:04.0") or an emulated
+ *        controller ("emu:" with options, see docs/emu.md).
+ * @opts: options, or NULL for defaults.
+ * @ctrl: out: the controller.
+ *
+ * For PCI: finds the function with libpciaccess, checks it is an NVMe
+ * controller, remembers and unbinds its driver, binds vfio-pci (or
+ * uio_pci_generic), maps BAR0, and runs the init sequence (disable, admin
+ * queues, enable, Identify, Number of Queues, namespaces). Blocks until the
+ * controller is ready or an init state times out; the error names the state.
+ *
+ * Return: 0; -ENODEV (no such device, not NVMe, or it vanished), -EBUSY
+ * (in use by another process or mounted), -EACCES (permissions on
+ * /dev/vfio), -ENOMEM (memlock limit or hugepages), -ETIMEDOUT (init state
+ * timed out), -EIO (controller fatal status).
+ */
+NVP_API int nvp_ctrl_attach(const char *addr, const struct nvp_ctrl_opts *opts,
+		    struct nvp_ctrl **ctrl);
+
+/**
+ * nvp_ctrl_detach() - shut the controller down and give it back.
+ * @ctrl: the controller; all its queue pairs must have been freed.
+ *
+ * Deletes remaining I/O queues, shuts down with CC.SHN and waits for
+ * CSTS.SHST complete, unmaps BAR0, rebinds the driver the device had before
+ * attach (so /dev/nvmeXnY reappears) and frees everything. Safe to call on a
+ * failed or removed controller.
+ *
+ * Return: 0, or -EBUSY if queue pairs are still allocated (nothing is done).
+ */
+NVP_API int nvp_ctrl_detach(struct nvp_ctrl *ctrl);
+
+/**
+ * struct nvp_ctrl_info - facts about an attached controller.
+ * @addr: the address it was attached with.
+ * @driver: how it is driven (vfio, noiommu, uio, emu).
+ * @numa_node: the device's NUMA node, or NVP_NUMA_ANY if unknown.
+ * @vid: PCI vendor ID.
+ * @serial: serial number, NUL-terminated and trimmed.
+ * @model: model number, NUL-terminated and trimmed.
+ * @firmware: firmware revision, NUL-terminated and trimmed.
+ * @version: NVMe version (VS register).
+ * @cap: the CAP register.
+ * @page_size: memory page size in use (CC.MPS).
+ * @max_xfer_bytes: largest single command transfer (MDTS and opts).
+ * @max_queue_entries: CAP.MQES + 1.
+ * @num_io_queues: I/O queue pairs the controller granted.
+ * @num_ns: active namespaces.
+ * @sgl_supported: the controller accepts SGLs for I/O.
+ * @shadow_doorbells: Doorbell Buffer Config is in use.
+ * @oncs: Optional NVM Command Support bits (NVP_ONCS_*).
+ * @vwc: volatile write cache present.
+ */
+struct nvp_ctrl_info {
+	char addr[64];
+	enum nvp_driver driver;
+	int numa_node;
+	uint16_t vid;
+	char serial[21];
+	char model[41];
+	char firmware[9];
+	uint32_t version;
+	uint64_t cap;
+	uint32_t page_size;
+	uint32_t max_xfer_bytes;
+	uint32_t max_queue_entries;
+	uint32_t num_io_queues;
+	uint32_t num_ns;
+	bool sgl_supported;
+	bool shadow_doorbells;
+	uint16_t oncs;
+	bool vwc;
+};
+
+/**
+ * nvp_ctrl_get_info() - describe a controller.
+ * @ctrl: the controller.
+ *
+ * Return: a pointer valid until nvp_ctrl_detach().
+ */
+NVP_API const struct nvp_ctrl_info *nvp_ctrl_get_info(const struct nvp_ctrl *ctrl);
+
+/**
+ * nvp_ctrl_identify() - the Identify Controller data read at attach.
+ * @ctrl: the controller.
+ */
+NVP_API const struct nvp_id_ctrl *nvp_ctrl_identify(const struct nvp_ctrl *ctrl);
+
+/**
+ * nvp_ctrl_numa_node() - NUMA node of the controller.
+ * @ctrl: the controller.
+ *
+ * Return: node number, or NVP_NUMA_ANY.
+ */
+NVP_API int nvp_ctrl_numa_node(const struct nvp_ctrl *ctrl);
+
+/**
+ * nvp_ctrl_is_failed() - whether the controller can no longer be used.
+ * @ctrl: the controller.
+ *
+ * A controller fails when CSTS.CFS is seen, when registers read all-ones
+ * (surprise removal), or when a timed-out command could not be aborted.
+ * Outstanding commands complete with an error and new ones are refused with
+ * -ENXIO (or -ENODEV after removal). Detach and attach again to recover.
+ */
+NVP_API bool nvp_ctrl_is_failed(const struct nvp_ctrl *ctrl);
+
+/* ------------------------------------------------------------------------ */
+/* Namespaces                                                               */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * struct nvp_ns_info - facts about a namespace.
+ * @nsid: namespace ID.
+ * @block_size: bytes per logical block (data only).
+ * @md_size: metadata bytes per block (0 if none).
+ * @num_blocks: namespace size (NSZE) in blocks.
+ * @capacity_blocks: NCAP in blocks.
+ * @size_bytes: @num_blocks * @block_size.
+ * @max_io_blocks: largest single command in blocks (splitting beyond).
+ * @supports_write_zeroes: Write Zeroes is supported (ONCS).
+ * @supports_dsm: Dataset Management (deallocate) is supported (ONCS).
+ * @supports_compare: Compare is supported (ONCS).
+ * @supports_flush: the controller has a volatile write cache to flush.
+ * @deallocated_reads_zeroes: DLFEAT says deallocated blocks read as zeroes.
+ */
+struct nvp_ns_info {
+	uint32_t nsid;
+	uint32_t block_size;
+	uint32_t md_size;
+	uint64_t num_blocks;
+	uint64_t capacity_blocks;
+	uint64_t size_bytes;
+	uint32_t max_io_blocks;
+	bool supports_write_zeroes;
+	bool supports_dsm;
+	bool supports_compare;
+	bool supports_flush;
+	bool deallocated_reads_zeroes;
+};
+
+/**
+ * nvp_ctrl_get_ns() - look up an active namespace.
+ * @ctrl: the controller.
+ * @nsid: namespace ID.
+ *
+ * Return: the namespace, or NULL (errno ENOENT) if it is not active.
+ */
+NVP_API struct nvp_ns *nvp_ctrl_get_ns(struct nvp_ctrl *ctrl, uint32_t nsid);
+
+/**
+ * nvp_ctrl_first_ns() - first active namespace, in NSID order.
+ * @ctrl: the controller.
+ *
+ * Return: a namespace or NULL if there are none.
+ */
+NVP_API struct nvp_ns *nvp_ctrl_first_ns(struct nvp_ctrl *ctrl);
+
+/**
+ * nvp_ctrl_next_ns() - the active namespace after @ns.
+ * @ctrl: the controller.
+ * @ns: a namespace of @ctrl.
+ *
+ * Return: the next namespace, or NULL after the last.
+ */
+NVP_API struct nvp_ns *nvp_ctrl_next_ns(struct nvp_ctrl *ctrl, struct nvp_ns *ns);
+
+/**
+ * nvp_ns_get_info() - describe a namespace.
+ * @ns: the namespace.
+ */
+NVP_API const struct nvp_ns_info *nvp_ns_get_info(const struct nvp_ns *ns);
+
+/**
+ * nvp_ns_identify() - the Identify Namespace data read at attach.
+ * @ns: the namespace.
+ */
+NVP_API const struct nvp_id_ns *nvp_ns_identify(const struct nvp_ns *ns);
+
+/* ------------------------------------------------------------------------ */
+/* Completions                                                              */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * typedef nvp_cmd_cb - completion callback.
+ * @arg: the pointer given at submission.
+ * @cpl: the completion. Check it with NVP_CPL_IS_ERROR() and decode it with
+ *       nvp_status_str(). For a split I/O this is the first failing part, or
+ *       the last part's completion if all succeeded. Commands the driver
+ *       gives up on (timeout, controller failure, qpair freed) complete with
+ *       SCT Path (3h) / Host Aborted Command (71h) or Host Pathing Error
+ *       (70h). @cpl is only valid during the callback.
+ *
+ * Runs inside nvp_qpair_poll() (or nvp_ctrl_process_admin() for admin
+ * commands) on the polling thread. It may submit new commands on the same
+ * queue pair but must not free it.
+ */
+typedef void (*nvp_cmd_cb)(void *arg, const struct nvp_cqe *cpl);
+
+/* ------------------------------------------------------------------------ */
+/* Admin commands                                                           */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * nvp_admin_cmd() - submit an admin command (passthrough).
+ * @ctrl: the controller.
+ * @cmd: the command; the library fills in CID and the data pointer.
+ * @buf: data buffer (DMA memory) or NULL.
+ * @len: bytes in @buf.
+ * @cb: completion callback (called from nvp_ctrl_process_admin()).
+ * @arg: passed to @cb.
+ *
+ * Thread-safe; the admin queue is shared and serialised internally.
+ *
+ * Return: 0, -EAGAIN (admin queue full: process completions and retry),
+ * -EFAULT (buffer is not DMA memory), -ENXIO (controller failed).
+ */
+NVP_API int nvp_admin_cmd(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd, void *buf,
+		  size_t len, nvp_cmd_cb cb, void *arg);
+
+/**
+ * nvp_admin_cmd_sync() - run an admin command and wait for it.
+ * @ctrl: the controller.
+ * @cmd: the command.
+ * @buf: data buffer (DMA memory) or NULL.
+ * @len: bytes in @buf.
+ * @cpl: out, optional: the completion.
+ *
+ * Waits up to the admin timeout.
+ *
+ * Return: 0 on success; the errno of the NVMe status on a command error
+ * (see nvp_status_to_errno(); @cpl has the details); -ETIMEDOUT.
+ */
+NVP_API int nvp_admin_cmd_sync(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd,
+		       void *buf, size_t len, struct nvp_cqe *cpl);
+
+/**
+ * nvp_ctrl_process_admin() - reap admin completions and run callbacks.
+ * @ctrl: the controller.
+ *
+ * Also checks admin command timeouts and controller health.
+ *
+ * Return: completions processed, or a negative errno if the controller failed.
+ */
+NVP_API int nvp_ctrl_process_admin(struct nvp_ctrl *ctrl);
+
+/**
+ * nvp_get_log_page() - read a log page synchronously.
+ * @ctrl: the controller.
+ * @nsid: namespace ID, or 0xffffffff for the controller.
+ * @lid: log page identifier (NVP_LOG_*).
+ * @buf: destination (DMA memory).
+ * @len: bytes to read (a multiple of 4).
+ *
+ * Return: 0 or a negative errno.
+ */
+NVP_API int nvp_get_log_page(struct nvp_ctrl *ctrl, uint32_t nsid, uint8_t lid,
+		     void *buf, size_t len);
+
+/* ------------------------------------------------------------------------ */
+/* I/O queue pairs                                                          */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * struct nvp_qpair_opts - I/O queue pair options.
+ * @opts_size: sizeof(struct nvp_qpair_opts) as the caller knows it.
+ * @queue_size: SQ and CQ entries, 2..CAP.MQES+1 (default min(256, MQES+1)).
+ * @num_requests: request objects, 1..@queue_size-1 (default @queue_size-1).
+ *          Each outstanding command, and each part of a split I/O plus one
+ *          for the whole, takes one.
+ * @max_completions: completions reaped per nvp_qpair_poll() call when its
+ *          @max is 0 (default @queue_size/2), so the CQ head doorbell is
+ *          never written late.
+ * @numa_node: node for the rings and PRP lists; NVP_NUMA_ANY = the
+ *          controller's node.
+ */
+struct nvp_qpair_opts {
+	size_t opts_size;
+	uint32_t queue_size;
+	uint32_t num_requests;
+	uint32_t max_completions;
+	int numa_node;
+};
+
+/**
+ * nvp_qpair_opts_init() - fill @opts with defaults for @ctrl.
+ * @ctrl: the controller.
+ * @opts: the options to initialise.
+ * @opts_size: sizeof(*opts) as compiled into the caller.
+ */
+NVP_API void nvp_qpair_opts_init(const struct nvp_ctrl *ctrl,
+			 struct nvp_qpair_opts *opts, size_t opts_size);
+
+/**
+ * nvp_qpair_alloc() - create an I/O queue pair owned by the calling thread.
+ * @ctrl: the controller.
+ * @opts: options, or NULL for defaults.
+ * @qpair: out: the queue pair.
+ *
+ * Allocates the rings and the request pool in DMA memory, then creates the
+ * I/O CQ and SQ on the controller (CQ first).
+ *
+ * Return: 0; -EBUSY when every queue the controller granted is in use (the
+ * message says how many were granted); -EINVAL for bad options.
+ */
+NVP_API int nvp_qpair_alloc(struct nvp_ctrl *ctrl, const struct nvp_qpair_opts *opts,
+		    struct nvp_qpair **qpair);
+
+/**
+ * nvp_qpair_free() - delete the queues on the controller and free them.
+ * @qpair: the queue pair, or NULL.
+ *
+ * Outstanding commands complete with Host Aborted Command first.
+ */
+NVP_API void nvp_qpair_free(struct nvp_qpair *qpair);
+
+/**
+ * nvp_qpair_set_owner() - hand a queue pair to the calling thread.
+ * @qpair: the queue pair. The previous owner must no longer use it.
+ */
+NVP_API void nvp_qpair_set_owner(struct nvp_qpair *qpair);
+
+/**
+ * nvp_qpair_poll() - ring pending doorbells, reap completions, run callbacks.
+ * @qpair: the queue pair.
+ * @max: completions to reap at most; 0 = the qpair's max_completions.
+ *
+ * Rings the SQ tail doorbell if commands were posted since the last ring,
+ * then walks the CQ while the phase bit matches and writes the CQ head
+ * doorbell once. Checks command timeouts now and then (no clock syscall).
+ * No syscalls, locks or allocation.
+ *
+ * Return: completions processed (>= 0), or a negative errno: -ENXIO if the
+ * controller failed, -ENODEV if it was removed, -EXDEV from the wrong thread
+ * in debug builds.
+ */
+NVP_API int nvp_qpair_poll(struct nvp_qpair *qpair, uint32_t max);
+
+/**
+ * nvp_qpair_flush() - ring the SQ doorbell now for commands posted so far.
+ * @qpair: the queue pair.
+ *
+ * Submission only posts commands; the doorbell is written once per
+ * nvp_qpair_poll() or nvp_qpair_flush(), which batches MMIO writes.
+ */
+NVP_API void nvp_qpair_flush(struct nvp_qpair *qpair);
+
+/**
+ * nvp_qpair_outstanding() - commands submitted and not yet completed.
+ * @qpair: the queue pair.
+ */
+NVP_API uint32_t nvp_qpair_outstanding(const struct nvp_qpair *qpair);
+
+/**
+ * nvp_qpair_id() - the queue ID on the controller.
+ * @qpair: the queue pair.
+ */
+NVP_API uint16_t nvp_qpair_id(const struct nvp_qpair *qpair);
+
+/* ------------------------------------------------------------------------ */
+/* I/O commands                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* I/O flags for reads and writes */
+#define NVP_IO_FUA		(1u << 0)	/* Force Unit Access */
+#define NVP_IO_LIMITED_RETRY	(1u << 1)
+
+/*
+ * Submission return values shared by every I/O call below:
+ *   0        posted; @cb runs exactly once from nvp_qpair_poll().
+ *   -EAGAIN  no free request object (or SQ slot): poll and retry. This is
+ *            deliberately not -ENOMEM; nothing was posted.
+ *   -EINVAL  zero blocks, a bad namespace, misaligned buffer (buffers must
+ *            be 4-byte aligned unless the controller takes byte-aligned
+ *            SGLs), or an iovec that neither PRP nor SGL can describe.
+ *   -ERANGE  the LBA range runs past the end of the namespace.
+ *   -EFAULT  the buffer is not DMA memory (see nvp_mem_register()).
+ *   -ENXIO   the controller failed; -ENODEV it was removed.
+ *   -EXDEV   wrong thread (debug builds).
+ * On any error nothing is submitted and @cb is never called.
+ */
+
+/**
+ * nvp_read() - read blocks into a buffer.
+ * @qpair: queue pair of the calling thread.
+ * @ns: namespace.
+ * @buf: destination, DMA memory, @nlb * block size bytes.
+ * @lba: first block.
+ * @nlb: number of blocks (not 0's based). Larger than the command limit is
+ *       split into several commands and completes once.
+ * @flags: NVP_IO_* flags.
+ * @cb: completion callback.
+ * @arg: passed to @cb.
+ */
+NVP_API int nvp_read(struct nvp_qpair *qpair, struct nvp_ns *ns, void *buf,
+	     uint64_t lba, uint32_t nlb, uint32_t flags, nvp_cmd_cb cb, void *arg);
+
+/**
+ * nvp_write() - write blocks from a buffer.
+ * @qpair: queue pair of the calling thread.
+ * @ns: namespace.
+ * @buf: source, DMA memory, @nlb * block size bytes.
+ * @lba: first block.
+ * @nlb: number of blocks.
+ * @flags: NVP_IO_* flags (NVP_IO_FUA for durable writes).
+ * @cb: completion callback.
+ * @arg: passed to @cb.
+ */
+NVP_API int nvp_write(struct nvp_qpair *qpair, struct nvp_ns *ns, const void *buf,
+	      uint64_t lba, uint32_t nlb, uint32_t flags, nvp_cmd_cb cb, void *arg);
+
+/**
+ * nvp_readv() - read blocks into a scatter list.
+ * @qpair: queue pair of the calling thread.
+ * @ns: namespace.
+ * @iov: buffers (DMA memory); their lengths must add up to @nlb blocks.
+ * @iovcnt: number of elements.
+ * @lba: first block.
+ * @nlb: number of blocks.
+ * @flags: NVP_IO_* flags.
+ * @cb: completion callback.
+ * @arg: passed to @cb.
+ *
+ * Uses an SGL when the controller supports SGLs; otherwise a PRP list, which
+ * requires every element but the first to start on a page boundary and
+ * every element but the last to end on one.
+ */
+NVP_API int nvp_readv(struct nvp_qpair *qpair, struct nvp_ns *ns,
+	      const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t nlb,
+	      uint32_t flags, nvp_cmd_cb cb, void *arg);
+
+/**
+ * nvp_writev() - write blocks from a scatter list.
+ * @qpair: queue pair of the calling thread.
+ * @ns: namespace.
+ * @iov: buffers (DMA memory); their lengths must add up to @nlb blocks.
+ * @iovcnt: number of elements.
+ * @lba: first block.
+ * @nlb: number of blocks.
+ * @flags: NVP_IO_* flags.
+ * @cb: completion callback.
+ * @arg: passed to @cb.
+ */
+NVP_API int nvp_writev(struct nvp_qpair *qpair, struct nvp_ns *ns,
+	       const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t nlb,
+	       uint32_t flags, nvp_cmd_cb cb, void *arg);
+
+/**
+ * nvp_flush() - commit the volatile write cache of a namespace.
+ * @qpair: queue pair of the calling thread.
+ * @ns: namespace.
+ * @cb: completion callback.
+ * @arg: passed to @cb.
+ */
+NVP_API int nvp_flush(struct nvp_qpair *qpair, struct nvp_ns *ns, nvp_cmd_cb cb,
+	      void *arg);
+
+/**
+ * nvp_write_zeroes() - set blocks to zero without transferring data.
+ * @qpair: queue pair of the calling thread.
+ * @ns: namespace.
+ * @lba: first block.
+ * @nlb: number of blocks (split at 65536 blocks per command).
+ * @flags: NVP_IO_FUA.
+ * @cb: completion callback.
+ * @arg: passed to @cb.
+ *
+ * Return: as for nvp_read(); -ENOTSUP if ONCS lacks Write Zeroes.
+ */
+NVP_API int nvp_write_zeroes(struct nvp_qpair *qpair, struct nvp_ns *ns, uint64_t lba,
+		     uint32_t nlb, uint32_t flags, nvp_cmd_cb cb, void *arg);
+
+/**
+ * nvp_deallocate() - Dataset Management deallocate (trim) of LBA ranges.
+ * @qpair: queue pair of the calling thread.
+ * @ns: namespace.
+ * @ranges: ranges (ordinary memory; copied into DMA memory by the library).
+ * @num_ranges: 1..256.
+ * @cb: completion callback.
+ * @arg: passed to @cb.
+ *
+ * Return: as for nvp_read(); -ENOTSUP if ONCS lacks Dataset Management.
+ */
+NVP_API int nvp_deallocate(struct nvp_qpair *qpair, struct nvp_ns *ns,
+		   const struct nvp_dsm_range *ranges, uint32_t num_ranges,
+		   nvp_cmd_cb cb, void *arg);
+
+/**
+ * nvp_io_raw() - submit any I/O command (passthrough).
+ * @qpair: queue pair of the calling thread.
+ * @cmd: the command; the library fills in CID and the data pointer and
+ *       leaves every other field as given (NSID included).
+ * @buf: data buffer (DMA memory) or NULL.
+ * @len: bytes in @buf (no splitting: at most the command limit).
+ * @cb: completion callback.
+ * @arg: passed to @cb.
+ */
+NVP_API int nvp_io_raw(struct nvp_qpair *qpair, const struct nvp_sqe *cmd, void *buf,
+	       size_t len, nvp_cmd_cb cb, void *arg);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NVPOLL_NVPOLL_H */

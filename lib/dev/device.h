@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * lib/dev/device.h - device access: one small interface over the ways a
+ * controller's registers and DMA are reached.
+ *
+ *   vfio (type1)   lib/vfio/   BAR0 through the VFIO device fd, IOVAs mapped
+ *                              into the process's VFIO container (IOMMU).
+ *   vfio no-IOMMU  lib/vfio/   BAR0 through VFIO, physical addresses.
+ *   uio            lib/uio/    BAR0 through sysfs resource0, physical addresses.
+ *   emu            lib/emu/    BAR0 is ordinary memory watched by a device
+ *                              thread; IOVAs translated by the emulator.
+ *
+ * Opening a device gives BAR0 and makes every DMA region reachable (it
+ * attaches the right nvp_dma_domain to the memory layer). The NVMe layer
+ * above uses nothing else, so the same init and queue code drives all four.
+ */
+#ifndef NVP_LIB_DEV_DEVICE_H
+#define NVP_LIB_DEV_DEVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nvpoll/nvpoll.h>
+
+struct nvp_device;
+
+/**
+ * struct nvp_device_ops - what differs between access methods.
+ * @close: shut off DMA, unmap BAR0, detach the DMA domain, give the device
+ *         back to its original kernel driver (unless asked to keep it) and
+ *         free @dev. Must cope with a device that has gone away.
+ */
+struct nvp_device_ops {
+	void (*close)(struct nvp_device *dev);
+};
+
+/**
+ * struct nvp_device - an opened controller function.
+ * @ops: access-method operations.
+ * @driver: the access method in use.
+ * @addr: canonical address ("0000:00:04.0" or "emu:...").
+ * @numa_node: device NUMA node or NVP_NUMA_ANY.
+ * @vendor_id: PCI vendor ID.
+ * @device_id: PCI device ID.
+ * @bar0: mapped BAR0 (registers and doorbells).
+ * @bar0_size: its length in bytes.
+ * @emu: the emulated controller, for the fault-injection API (emu only).
+ * @priv: the access method's own state.
+ */
+struct nvp_device {
+	const struct nvp_device_ops *ops;
+	enum nvp_driver driver;
+	char addr[64];
+	int numa_node;
+	uint16_t vendor_id;
+	uint16_t device_id;
+	volatile void *bar0;
+	size_t bar0_size;
+	struct nvp_emu *emu;
+	void *priv;
+};
+
+/**
+ * nvp_device_open() - open a controller by address.
+ * @addr: PCI address ("0000:00:04.0", "00:04.0") or "emu:..." spec.
+ * @driver: NVP_DRIVER_AUTO or a forced method (NVP_DRIVER env var applied
+ *          by the caller).
+ * @keep_driver: on close, leave the device on vfio-pci/uio.
+ * @dev: out: the device.
+ *
+ * Return: 0 or a negative errno, with a message saying what to do.
+ */
+int nvp_device_open(const char *addr, enum nvp_driver driver, bool keep_driver,
+		    struct nvp_device **dev);
+
+/**
+ * nvp_device_close() - release a device opened with nvp_device_open().
+ * @dev: the device, or NULL.
+ */
+void nvp_device_close(struct nvp_device *dev);
+
+/* Per-method openers, called by nvp_device_open(). */
+int nvp_vfio_open(const char *bdf, bool noiommu, bool keep_driver,
+		  struct nvp_device **dev);
+int nvp_uio_open(const char *bdf, bool keep_driver, struct nvp_device **dev);
+int nvp_emu_open(const char *spec, struct nvp_device **dev);
+
+#endif /* NVP_LIB_DEV_DEVICE_H */

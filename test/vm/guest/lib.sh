@@ -1,0 +1,118 @@
+# Helpers for guest test scripts (busybox ash). Sourced, not run.
+# A step is a shell function step_NAME that returns 0 (pass), 1 (fail, after
+# "fail MESSAGE") or 77 (skip, after "skip MESSAGE"); run_steps runs a list.
+# shellcheck shell=sh
+
+# busybox ash has pipefail: "prog | tee log" must fail when prog does.
+# shellcheck disable=SC3040
+set -o pipefail
+NVP_STEP_TIMEOUT=${NVP_STEP_TIMEOUT:-180}
+nvp_passed=0
+nvp_failed=0
+nvp_skipped=0
+
+info() { echo "    $*"; }
+fail() { echo "    fail: $*"; return 1; }
+skip() { echo "    skip: $*"; return 77; }
+
+# have PROG: the program was put into the image (the build may not have it yet).
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# run PROG ARGS...: echo the command and run it under the per-step time limit.
+run() {
+  echo "    \$ $*"
+  timeout "$NVP_STEP_TIMEOUT" "$@"
+}
+
+# PCI addresses of all NVMe controllers (class 0x010802), in bus order.
+nvme_addrs() {
+  for d in /sys/bus/pci/devices/*; do
+    [ "$(cat "$d/class")" = 0x010802 ] && echo "${d##*/}"
+  done
+  return 0
+}
+
+# driver_of ADDR: the bound driver's name, or "none".
+driver_of() {
+  if [ -e "/sys/bus/pci/devices/$1/driver" ]; then
+    basename "$(readlink "/sys/bus/pci/devices/$1/driver")"
+  else
+    echo none
+  fi
+}
+
+# pci_command ADDR: the PCI command register (bit 2 = bus master, bit 1 = memory).
+pci_command() { echo "0x$(od -An -tx2 -j4 -N2 "/sys/bus/pci/devices/$1/config" | tr -d ' ')"; }
+
+# iommu_group ADDR: the group number, or "none".
+iommu_group() {
+  if [ -e "/sys/bus/pci/devices/$1/iommu_group" ]; then
+    basename "$(readlink "/sys/bus/pci/devices/$1/iommu_group")"
+  else
+    echo none
+  fi
+}
+
+# bind_to ADDR DRIVER: move a device to DRIVER the way the library does
+# (unbind, driver_override, drivers_probe), then clear the override.
+bind_to() {
+  d=/sys/bus/pci/devices/$1
+  [ -e "$d/driver" ] && echo "$1" >"$d/driver/unbind"
+  echo "$2" >"$d/driver_override"
+  echo "$1" >/sys/bus/pci/drivers_probe
+  echo >"$d/driver_override"
+  [ "$(driver_of "$1")" = "$2" ] || fail "$1: bind to $2 failed (driver: $(driver_of "$1"))"
+}
+
+# namespaces_of ADDR: block device names of the controller's namespaces.
+namespaces_of() {
+  for n in /sys/bus/pci/devices/"$1"/nvme/nvme*/nvme*n*; do
+    [ -e "$n/size" ] && echo "${n##*/}"
+  done
+  return 0
+}
+
+# check_nvme_back [ADDR...]: each controller (default: all) is on the kernel
+# nvme driver and its namespaces read with dd; this is what the library's
+# detach promises.
+check_nvme_back() {
+  # shellcheck disable=SC2086  # the address list is split on purpose
+  [ $# -gt 0 ] || set -- $NVP_ADDRS
+  for a in "$@"; do
+    drv=$(driver_of "$a")
+    [ "$drv" = nvme ] || { fail "$a is bound to '$drv', not nvme"; return; }
+    i=0
+    while [ -z "$(namespaces_of "$a")" ] && [ $i -lt 100 ]; do
+      sleep 0.1
+      i=$((i + 1))
+    done
+    nss=$(namespaces_of "$a")
+    [ -n "$nss" ] || { fail "$a: no namespace block device after 10 s"; return; }
+    for ns in $nss; do
+      dd if="/dev/$ns" of=/dev/null bs=4096 count=16 2>/dev/null ||
+        { fail "$a: dd from /dev/$ns failed"; return; }
+    done
+    info "$a back on nvme: $(echo "$nss" | tr '\n' ' ')"
+  done
+}
+
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+
+# run_steps NAME...: run step_NAME for each, one "STEP PASS|FAIL|SKIP" line each,
+# then a summary; returns non-zero if any step failed.
+run_steps() {
+  for s in "$@"; do
+    echo "=== $s"
+    t0=$(uptime_s)
+    "step_$s"
+    rc=$?
+    dt=$(awk "BEGIN { printf \"%.1f\", $(uptime_s) - $t0 }")
+    case $rc in
+      0) echo "STEP PASS $s (${dt} s)"; nvp_passed=$((nvp_passed + 1)) ;;
+      77) echo "STEP SKIP $s"; nvp_skipped=$((nvp_skipped + 1)) ;;
+      *) echo "STEP FAIL $s (${dt} s)"; nvp_failed=$((nvp_failed + 1)) ;;
+    esac
+  done
+  echo "suite: $nvp_passed passed, $nvp_failed failed, $nvp_skipped skipped"
+  [ "$nvp_failed" = 0 ]
+}
