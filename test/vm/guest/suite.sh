@@ -20,31 +20,53 @@ case $NVP_MODE in
   *) USER_DRIVER=vfio-pci ;;
 esac
 
-# Proves the rig's modules work: each controller goes to the userspace driver,
-# its device node appears, then it goes back to nvme and reads again.
+# Proves the rig's modules work: all controllers go to the userspace driver at
+# once, their device nodes appear, then they go back to nvme and read again.
 step_selftest_bind() {
   [ -n "$ADDR0" ] || { fail "no NVMe controller found"; return; }
   for a in $NVP_ADDRS; do
     bind_to "$a" "$USER_DRIVER" || return
+  done
+  for a in $NVP_ADDRS; do
     case $NVP_MODE in
       type1)
-        g=$(iommu_group "$a")
-        [ -c "/dev/vfio/$g" ] || { fail "$a: /dev/vfio/$g missing"; return; }
-        info "$a on vfio-pci: /dev/vfio/$g, PCI_COMMAND=$(pci_command "$a")" ;;
+        node=/dev/vfio/$(iommu_group "$a") ;;
       noiommu)
-        g=$(iommu_group "$a")
-        [ -c "/dev/vfio/noiommu-$g" ] || { fail "$a: /dev/vfio/noiommu-$g missing"; return; }
-        info "$a on vfio-pci: /dev/vfio/noiommu-$g, PCI_COMMAND=$(pci_command "$a")" ;;
+        node=/dev/vfio/noiommu-$(iommu_group "$a") ;;
       uio)
-        u=none
-        for f in /sys/bus/pci/devices/"$a"/uio/uio*; do u=${f##*/}; done
-        [ -c "/dev/$u" ] || { fail "$a: no uio device"; return; }
-        [ -e "/sys/bus/pci/devices/$a/resource0" ] || { fail "$a: no resource0"; return; }
-        info "$a on uio_pci_generic: /dev/$u, PCI_COMMAND=$(pci_command "$a")" ;;
+        node=none
+        for f in /sys/bus/pci/devices/"$a"/uio/uio*; do node=/dev/${f##*/}; done
+        [ -e "/sys/bus/pci/devices/$a/resource0" ] || { fail "$a: no resource0"; return; } ;;
     esac
+    [ -c "$node" ] || { fail "$a: $USER_DRIVER bound but no device node ($node)"; return; }
+    info "$a on $USER_DRIVER: $node, PCI_COMMAND=$(pci_command "$a")"
+  done
+  for a in $NVP_ADDRS; do
     bind_to "$a" nvme || return
   done
   check_nvme_back
+}
+
+# The emulated hardware is what README.md's table promises (serials, LBA
+# sizes, MDTS, I/O queue count), so tests relying on it test what they claim.
+step_selftest_hw() {
+  [ -n "$ADDR1" ] || { fail "expected two controllers"; return; }
+  check_nvme_back || return
+  c0=$(basename /sys/bus/pci/devices/"$ADDR0"/nvme/nvme*)
+  c1=$(basename /sys/bus/pci/devices/"$ADDR1"/nvme/nvme*)
+  expect() { [ "$2" = "$3" ] || fail "$1 is '$2', expected '$3'"; }
+  expect "$ADDR0 serial" "$(tr -d ' ' </sys/class/nvme/"$c0"/serial)" NVPOLL0 || return
+  expect "$ADDR1 serial" "$(tr -d ' ' </sys/class/nvme/"$c1"/serial)" NVPOLL1 || return
+  expect "${c0}n1 LBA size" "$(cat /sys/block/"${c0}"n1/queue/logical_block_size)" 4096 || return
+  expect "${c0}n2 LBA size" "$(cat /sys/block/"${c0}"n2/queue/logical_block_size)" 512 || return
+  expect "${c1}n1 LBA size" "$(cat /sys/block/"${c1}"n1/queue/logical_block_size)" 512 || return
+  # mdts=3 with 4 KiB pages: 2^3 * 4 KiB = 32 KiB per command.
+  expect "${c1} max transfer KiB" "$(cat /sys/block/"${c1}"n1/queue/max_hw_sectors_kb)" 32 || return
+  nq=0
+  for q in /sys/block/"${c1}"n1/mq/*; do [ -e "$q" ] && nq=$((nq + 1)); done
+  [ "$nq" -le 2 ] || { fail "${c1}: $nq I/O queues, max_ioqpairs=2 allows 2"; return; }
+  info "$ADDR0 ($c0): NVPOLL0, ${c0}n1 4096-byte LBAs, ${c0}n2 512-byte LBAs, max transfer $(cat /sys/block/"${c0}"n1/queue/max_hw_sectors_kb) KiB"
+  info "$ADDR1 ($c1): NVPOLL1, ${c1}n1 512-byte LBAs, max transfer 32 KiB, $nq I/O queues"
 }
 
 step_hello_world() {
@@ -82,6 +104,6 @@ step_perf() {
   check_nvme_back
 }
 
-STEPS="selftest_bind hello_world itest identify perf"
+STEPS="selftest_hw selftest_bind hello_world itest identify perf"
 # shellcheck disable=SC2086  # word splitting of the step list is intended
 run_steps $STEPS

@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# nvpoll VM test rig: boots QEMU guests with emulated NVMe controllers and runs
+# the guest test suite in each configuration. See test/vm/README.md.
+#
+# Usage: test/vm/rig.sh [--build-dir DIR] [--only CONFIG...] [--keep-logs]
+#                       [--with-fio] [--script NAME] [--shell]
+#   --build-dir DIR  CMake build dir whose bin/ and lib/ go into the guest
+#                    (default: <repo>/build; missing is fine, programs SKIP)
+#   --only CONFIG... run only these configurations (names of configs/*.conf)
+#   --keep-logs      keep console logs, QEMU stderr and disk images in
+#                    test/vm/.cache/runs/CONFIG/
+#   --with-fio       put fio (and its ~82 MiB of libraries) into the guest
+#   --script NAME    run /guest/NAME instead of suite.sh
+#   --shell          boot the first selected config with an interactive shell
+#                    on this terminal instead of running a script
+#   --list           list the configurations and exit
+# Environment: NVP_VM_TIMEOUT (hard limit per boot, default 600 s),
+#              NVP_VM_CACHE (default test/vm/.cache), NVP_VM_QEMU_ARGS (extra args).
+# QEMU option values contain commas by design.
+# shellcheck disable=SC2054
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+cache=${NVP_VM_CACHE:-$here/.cache}
+timeout_s=${NVP_VM_TIMEOUT:-600}
+
+build_dir=$repo/build
+only=()
+keep_logs=0
+with_fio=0
+script=suite.sh
+shell=0
+list=0
+while (($#)); do
+  case $1 in
+    --build-dir) build_dir=$2; shift 2 ;;
+    --only)
+      shift
+      while (($#)) && [[ $1 != --* ]]; do only+=("$1"); shift; done
+      ;;
+    --keep-logs) keep_logs=1; shift ;;
+    --with-fio) with_fio=1; shift ;;
+    --script) script=$2; shift 2 ;;
+    --shell) shell=1; shift ;;
+    --list) list=1; shift ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "rig: unknown argument: $1" >&2; exit 2 ;;
+  esac
+done
+
+log() { echo "rig: $*" >&2; }
+
+# Configurations, in a fixed order; --only selects among them.
+all_configs=()
+for c in type1 noiommu uio; do
+  [[ -f $here/configs/$c.conf ]] && all_configs+=("$c")
+done
+for f in "$here"/configs/*.conf; do
+  c=$(basename "$f" .conf)
+  [[ " ${all_configs[*]} " == *" $c "* ]] || all_configs+=("$c")
+done
+if ((list)); then
+  for c in "${all_configs[@]}"; do
+    # shellcheck source=/dev/null
+    desc=$(. "$here/configs/$c.conf"; echo "$desc")
+    printf '%-10s %s\n' "$c" "$desc"
+  done
+  exit 0
+fi
+if ((${#only[@]})); then
+  for c in "${only[@]}"; do
+    [[ -f $here/configs/$c.conf ]] || { log "no such config: $c (have: ${all_configs[*]})"; exit 2; }
+  done
+  configs=("${only[@]}")
+else
+  configs=("${all_configs[@]}")
+fi
+
+# 1. Host packages, 2. guest kernel (cached), 3. initramfs (always rebuilt).
+"$here/install-deps.sh"
+"$here/fetch-kernel.sh" "$cache"
+# shellcheck source=/dev/null
+. "$cache/kernel.env"
+initrd=$cache/initramfs.cpio.gz
+fio_arg=()
+((with_fio)) && fio_arg=(--with-fio)
+NVP_CACHE=$cache "$here/mkinitramfs.sh" "${fio_arg[@]}" "$build_dir" "$initrd"
+
+# The emulated hardware, the same in every config so one boot covers several
+# features at once (table in README.md):
+#   0000:00:04.0 serial NVPOLL0: nsid 1 with 4096-byte LBAs, nsid 2 with 512-byte
+#   0000:00:05.0 serial NVPOLL1: mdts=3 (32 KiB with 4 KiB pages), max_ioqpairs=2, nsid 1 (512)
+# Namespaces are real 64 MiB raw files so data written can be read back.
+device_args() {
+  local w=$1 img
+  for img in c0n1 c0n2 c1n1; do
+    rm -f "$w/$img.img"
+    truncate -s 64M "$w/$img.img"
+  done
+  qargs+=(
+    -drive "file=$w/c0n1.img,if=none,id=c0n1,format=raw"
+    -drive "file=$w/c0n2.img,if=none,id=c0n2,format=raw"
+    -drive "file=$w/c1n1.img,if=none,id=c1n1,format=raw"
+    -device nvme,id=nvme0,serial=NVPOLL0,bus=pcie.0,addr=0x4
+    -device nvme-ns,bus=nvme0,drive=c0n1,nsid=1,logical_block_size=4096,physical_block_size=4096
+    -device nvme-ns,bus=nvme0,drive=c0n2,nsid=2,logical_block_size=512,physical_block_size=512
+    -device nvme,id=nvme1,serial=NVPOLL1,mdts=3,max_ioqpairs=2,bus=pcie.0,addr=0x5
+    -device nvme-ns,bus=nvme1,drive=c1n1,nsid=1
+  )
+}
+
+# run_config NAME: boot one configuration; prints its PASS/FAIL line.
+passed=0
+failed=0
+run_config() {
+  local name=$1 mode iommu w console qerr t0 t1 rc reason
+  mode="" iommu=off
+  # shellcheck source=/dev/null
+  . "$here/configs/$name.conf"
+  w=$cache/runs/$name
+  rm -rf "$w" && mkdir -p "$w"
+  console=$w/console.log
+  qerr=$w/qemu.stderr
+
+  local cmdline="console=ttyS0 panic=-1 quiet nvp.mode=$mode nvp.script=$script"
+  cmdline+=" nvp.timeout=$((timeout_s > 120 ? timeout_s - 60 : timeout_s / 2))"
+  qargs=(
+    -machine q35 -accel tcg,thread=multi -cpu max -smp 2 -m 2G
+    -nodefaults -display none -no-reboot
+    -kernel "$NVP_VMLINUZ" -initrd "$initrd"
+  )
+  if [[ $iommu == on ]]; then
+    # Under TCG the split irqchip is implied; KVM would need kernel-irqchip=split.
+    qargs+=(-device intel-iommu,intremap=on)
+    cmdline+=" intel_iommu=on"
+  fi
+  device_args "$w"
+  # shellcheck disable=SC2206  # extra args are split on purpose
+  [[ -n ${NVP_VM_QEMU_ARGS:-} ]] && qargs+=($NVP_VM_QEMU_ARGS)
+
+  if ((shell)); then
+    cmdline=${cmdline/nvp.script=$script/nvp.script=shell}
+    log "interactive $name: 'exit' in the guest powers off (Ctrl-A X quits QEMU)"
+    qemu-system-x86_64 "${qargs[@]}" -serial mon:stdio -append "$cmdline"
+    return 0
+  fi
+
+  t0=$(date +%s)
+  rc=0
+  timeout -k 10 "$timeout_s" qemu-system-x86_64 "${qargs[@]}" \
+    -serial "file:$console" -monitor none -append "$cmdline" \
+    </dev/null 2>"$qerr" || rc=$?
+  t1=$(date +%s)
+
+  reason=""
+  if ((rc == 124 || rc == 137)); then
+    reason="timed out after ${timeout_s} s"
+  elif ((rc != 0)); then
+    reason="qemu exited $rc"
+  elif grep -q 'detected translation failure' "$qerr"; then
+    # Bad DMA completes with status 0; QEMU's VT-d model is the witness.
+    reason="IOMMU translation failure (bad DMA address)"
+  elif ! grep -q '^NVP-RESULT: PASS' "$console"; then
+    reason=$(grep -a '^NVP-RESULT:' "$console" | tail -n1 | sed 's/^NVP-RESULT: *//')
+    reason=${reason:-"no NVP-RESULT line"}
+  fi
+
+  if [[ -z $reason ]]; then
+    echo "PASS $name ($((t1 - t0)) s)"
+    passed=$((passed + 1))
+  else
+    echo "FAIL $name ($((t1 - t0)) s): $reason"
+    failed=$((failed + 1))
+    echo "----- $name: guest console (last 150 lines) -----"
+    tail -n 150 "$console" 2>/dev/null || true
+    echo "----- $name: qemu stderr -----"
+    tail -n 50 "$qerr" 2>/dev/null || true
+    echo "----- end $name -----"
+  fi
+  if ((keep_logs)); then
+    log "$name logs: $console $qerr"
+  else
+    rm -rf "$w"
+  fi
+}
+
+if ((shell)); then
+  run_config "${configs[0]}"
+  exit 0
+fi
+
+for c in "${configs[@]}"; do
+  run_config "$c"
+done
+echo "$passed passed, $failed failed"
+((failed == 0))
