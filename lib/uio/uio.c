@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * lib/uio/uio.c - controllers through uio_pci_generic: the kernel driver is
+ * only a placeholder that keeps nvme away; BAR0 comes from sysfs resource0
+ * and DMA uses physical addresses.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dev/device.h"
+#include "mem/mem.h"
+#include "pci/pci.h"
+#include "util/log.h"
+
+#define REG_VS 0x08
+#define REG_CC 0x14
+#define REG_CSTS 0x1c
+
+struct uio_dev {
+	struct nvp_device dev;
+	struct nvp_pci_binding bind;
+	struct nvp_dma_domain domain;
+	bool domain_attached;
+	bool master_on;
+	bool keep_driver;
+	void *bar;
+	size_t bar_len;
+};
+
+static uint32_t rd32(struct nvp_device *dev, size_t off)
+{
+	return *(volatile uint32_t *)((volatile char *)dev->bar0 + off);
+}
+
+static void uio_teardown(struct uio_dev *ud, bool gone)
+{
+	if (ud->master_on && !gone)
+		nvp_pci_set_master(ud->dev.addr, false);
+	if (ud->bar)
+		munmap(ud->bar, ud->bar_len);
+	if (ud->domain_attached)
+		nvp_mem_domain_detach(&ud->domain);
+	nvp_pci_release(&ud->bind, ud->keep_driver, gone);
+	free(ud);
+}
+
+static void uio_close(struct nvp_device *dev)
+{
+	struct uio_dev *ud = (struct uio_dev *)dev;
+	bool gone = false;
+
+	if (dev->bar0 && rd32(dev, REG_CSTS) == 0xffffffffu) {
+		nvp_warn("%s: registers read all-ones; the device is gone", dev->addr);
+		gone = true;
+	}
+	uio_teardown(ud, gone);
+}
+
+static const struct nvp_device_ops uio_ops = {
+	.close = uio_close,
+};
+
+static int map_resource0(struct uio_dev *ud)
+{
+	char path[512];
+	struct stat st;
+	int fd, rc = 0;
+
+	nvp_pci_path(path, sizeof(path), "/bus/pci/devices/%s/resource0", ud->dev.addr);
+	fd = open(path, O_RDWR | O_SYNC | O_CLOEXEC);
+	if (fd < 0)
+		return nvp_error(-errno, "cannot open %s (%s); uio needs root", path, strerror(errno));
+	if (fstat(fd, &st) || st.st_size < 0x2000) {
+		rc = nvp_error(-ENODEV, "%s: BAR0 is missing or too small for NVMe registers", path);
+		goto out;
+	}
+	ud->bar_len = (size_t)st.st_size;
+	ud->bar = mmap(NULL, ud->bar_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (ud->bar == MAP_FAILED) {
+		ud->bar = NULL;
+		rc = nvp_error(-errno, "mmap of %s failed (%s); a kernel booted with iomem=strict or lockdown forbids it",
+			       path, strerror(errno));
+		goto out;
+	}
+	ud->dev.bar0 = ud->bar;
+	ud->dev.bar0_size = ud->bar_len;
+out:
+	close(fd); /* the mapping stays valid */
+	return rc;
+}
+
+int nvp_uio_open(const char *bdf, bool keep_driver, struct nvp_device **out)
+{
+	struct nvp_pci_info info;
+	struct uio_dev *ud;
+	int rc;
+
+	*out = NULL;
+	rc = nvp_pci_probe(bdf, &info);
+	if (rc)
+		return rc;
+	ud = calloc(1, sizeof(*ud));
+	if (!ud)
+		return nvp_error(-ENOMEM, "out of memory");
+	ud->keep_driver = keep_driver;
+	ud->dev.ops = &uio_ops;
+	ud->dev.driver = NVP_DRIVER_UIO;
+	snprintf(ud->dev.addr, sizeof(ud->dev.addr), "%s", info.bdf);
+	ud->dev.numa_node = info.numa_node;
+	ud->dev.vendor_id = info.vendor_id;
+	ud->dev.device_id = info.device_id;
+	ud->dev.priv = ud;
+
+	rc = nvp_pci_bind(info.bdf, "uio_pci_generic", "modprobe uio_pci_generic", &ud->bind);
+	if (rc)
+		goto err;
+	rc = map_resource0(ud);
+	if (rc)
+		goto err;
+	/* Physical addresses: nothing to map, the device sees RAM as is. */
+	ud->domain.name = "physical (uio)";
+	rc = nvp_mem_domain_attach(&ud->domain, NVP_IOVA_PHYS);
+	if (rc)
+		goto err;
+	ud->domain_attached = true;
+	rc = nvp_pci_set_master(info.bdf, true);
+	if (rc)
+		goto err;
+	ud->master_on = true;
+	nvp_debug("%s: uio open: BAR0 %zu bytes, VS 0x%08x CC 0x%08x CSTS 0x%08x", info.bdf,
+		  ud->bar_len, rd32(&ud->dev, REG_VS), rd32(&ud->dev, REG_CC),
+		  rd32(&ud->dev, REG_CSTS));
+	*out = &ud->dev;
+	return 0;
+err:
+	uio_teardown(ud, false);
+	return rc;
+}
