@@ -15,7 +15,8 @@
 #                    on this terminal instead of running a script
 #   --list           list the configurations and exit
 # Environment: NVP_VM_TIMEOUT (hard limit per boot, default 600 s),
-#              NVP_VM_CACHE (default test/vm/.cache), NVP_VM_QEMU_ARGS (extra args).
+#              NVP_VM_CACHE (default test/vm/.cache), NVP_VM_QEMU_ARGS (extra
+#              QEMU args), NVP_VM_APPEND (extra guest kernel args, e.g. loglevel=7).
 # QEMU option values contain commas by design.
 # shellcheck disable=SC2054
 set -euo pipefail
@@ -44,7 +45,7 @@ while (($#)); do
     --script) script=$2; shift 2 ;;
     --shell) shell=1; shift ;;
     --list) list=1; shift ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "rig: unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -136,6 +137,7 @@ run_config() {
     cmdline+=" intel_iommu=on"
   fi
   device_args "$w"
+  [[ -n ${NVP_VM_APPEND:-} ]] && cmdline+=" $NVP_VM_APPEND"
   # shellcheck disable=SC2206  # extra args are split on purpose
   [[ -n ${NVP_VM_QEMU_ARGS:-} ]] && qargs+=($NVP_VM_QEMU_ARGS)
 
@@ -162,7 +164,7 @@ run_config() {
     # Bad DMA completes with status 0; QEMU's VT-d model is the witness.
     reason="IOMMU translation failure (bad DMA address)"
   elif ! grep -q '^NVP-RESULT: PASS' "$console"; then
-    reason=$(grep -a '^NVP-RESULT:' "$console" | tail -n1 | sed 's/^NVP-RESULT: *//')
+    reason=$(grep -a '^NVP-RESULT:' "$console" | tail -n1 | sed -E 's/^NVP-RESULT: *FAIL *\((.*)\)$/\1/')
     reason=${reason:-"no NVP-RESULT line"}
   fi
 

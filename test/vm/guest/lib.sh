@@ -20,7 +20,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 
 # run PROG ARGS...: echo the command and run it under the per-step time limit.
 run() {
-  echo "    \$ $*"
+  echo "    \$ $*" >&2
   timeout "$NVP_STEP_TIMEOUT" "$@"
 }
 

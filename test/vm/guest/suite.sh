@@ -104,6 +104,18 @@ step_perf() {
   check_nvme_back
 }
 
-STEPS="selftest_hw selftest_bind hello_world itest identify perf"
+# The kernel driver with the same workload as step_perf, for a side-by-side
+# number from the same boot (only with rig.sh --with-fio).
+step_fio_kernel() {
+  have fio || { skip "fio not in the image (rig.sh --with-fio)"; return; }
+  check_nvme_back "$ADDR0" || return
+  c0=$(basename /sys/bus/pci/devices/"$ADDR0"/nvme/nvme*)
+  run fio --name=kernel --filename="/dev/${c0}n1" --ioengine=io_uring --direct=1 \
+    --rw=randread --bs=4096 --iodepth=8 --time_based --runtime=2 --output-format=terse \
+    --terse-version=3 >/tmp/fio.out || { fail "fio exited $?"; return; }
+  info "fio io_uring 4k randread qd8 on ${c0}n1: $(cut -d';' -f8 /tmp/fio.out) IOPS"
+}
+
+STEPS="selftest_hw selftest_bind hello_world itest identify perf fio_kernel"
 # shellcheck disable=SC2086  # word splitting of the step list is intended
 run_steps $STEPS
