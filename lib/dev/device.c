@@ -2,6 +2,7 @@
 /* lib/dev/device.c - picking the access method and dispatching to it. */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,9 +101,52 @@ int nvp_device_pick_driver(const char *addr, enum nvp_driver requested,
 			 addr ? addr : "the device");
 }
 
+/*
+ * PCI functions open in this process: a second open would share BAR0 and
+ * fight over the controller (VFIO hands the same device out twice within a
+ * container, and uio never refuses), so it is refused here.
+ */
+#define MAX_OPEN 256
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+static char open_bdfs[MAX_OPEN][NVP_PCI_ADDR_STRLEN];
+
+static int claim_bdf(const char *bdf)
+{
+	int free_slot = -1, rc = 0;
+
+	pthread_mutex_lock(&open_lock);
+	for (int i = 0; i < MAX_OPEN; i++) {
+		if (!strcmp(open_bdfs[i], bdf)) {
+			rc = nvp_error(-EBUSY, "%s is already open in this process; detach it first",
+				       bdf);
+			goto out;
+		}
+		if (!open_bdfs[i][0] && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot < 0)
+		rc = nvp_error(-EMFILE, "more than %d controllers open in one process", MAX_OPEN);
+	else
+		snprintf(open_bdfs[free_slot], NVP_PCI_ADDR_STRLEN, "%s", bdf);
+out:
+	pthread_mutex_unlock(&open_lock);
+	return rc;
+}
+
+static void unclaim_bdf(const char *bdf)
+{
+	pthread_mutex_lock(&open_lock);
+	for (int i = 0; i < MAX_OPEN; i++)
+		if (!strcmp(open_bdfs[i], bdf))
+			open_bdfs[i][0] = '\0';
+	pthread_mutex_unlock(&open_lock);
+}
+
 int nvp_device_open(const char *addr, enum nvp_driver driver, bool keep_driver,
 		    struct nvp_device **dev)
 {
+	char bdf[NVP_PCI_ADDR_STRLEN];
+	struct nvp_pci_addr pa;
 	enum nvp_driver use;
 	int rc;
 
@@ -113,23 +157,45 @@ int nvp_device_open(const char *addr, enum nvp_driver driver, bool keep_driver,
 	if (rc)
 		return rc;
 	nvp_debug("%s: opening with %s", addr, nvp_device_driver_name(use));
+	if (use == NVP_DRIVER_EMU)
+		return nvp_emu_open(addr, dev);
+
+	rc = nvp_pci_parse_addr(addr, &pa, bdf);
+	if (rc)
+		return rc;
+	rc = claim_bdf(bdf);
+	if (rc)
+		return rc;
 	switch (use) {
 	case NVP_DRIVER_VFIO:
-		return nvp_vfio_open(addr, false, keep_driver, dev);
+		rc = nvp_vfio_open(bdf, false, keep_driver, dev);
+		break;
 	case NVP_DRIVER_VFIO_NOIOMMU:
-		return nvp_vfio_open(addr, true, keep_driver, dev);
+		rc = nvp_vfio_open(bdf, true, keep_driver, dev);
+		break;
 	case NVP_DRIVER_UIO:
-		return nvp_uio_open(addr, keep_driver, dev);
-	case NVP_DRIVER_EMU:
-		return nvp_emu_open(addr, dev);
-	case NVP_DRIVER_AUTO:
+		rc = nvp_uio_open(bdf, keep_driver, dev);
+		break;
+	default:
+		rc = nvp_error(-EINVAL, "unknown driver %d for %s", (int)use, addr);
 		break;
 	}
-	return nvp_error(-EINVAL, "unknown driver %d for %s", (int)use, addr);
+	if (rc)
+		unclaim_bdf(bdf);
+	return rc;
 }
 
 void nvp_device_close(struct nvp_device *dev)
 {
-	if (dev && dev->ops && dev->ops->close)
-		dev->ops->close(dev);
+	char bdf[sizeof(dev->addr)];
+	bool pci;
+
+	if (!dev || !dev->ops || !dev->ops->close)
+		return;
+	pci = dev->driver != NVP_DRIVER_EMU;
+	snprintf(bdf, sizeof(bdf), "%s", dev->addr);
+	dev->ops->close(dev);
+	/* Only now: the device is back with the kernel (or left on vfio/uio). */
+	if (pci)
+		unclaim_bdf(bdf);
 }

@@ -93,7 +93,7 @@ static int find_mount(const char *devno, char *mnt, size_t len)
 /* One block device (namespace or partition): mounted or held? */
 static int check_blockdev(const char *dir, const char *name)
 {
-	char path[768], devno[32], mnt[1024], holder[256];
+	char path[2304], devno[32], mnt[1024], holder[256];
 
 	snprintf(path, sizeof(path), "%s/dev", dir);
 	if (nvp_sysfs_read(path, devno, sizeof(devno)) == 0 &&
@@ -123,7 +123,7 @@ static int check_namespace(const char *ns_dir, const char *ns)
 	if (!d)
 		return 0;
 	while ((e = readdir(d))) {
-		char part_dir[768];
+		char part_dir[2048];
 
 		if (!is_partition_of(e->d_name, ns))
 			continue;
@@ -138,7 +138,7 @@ static int check_namespace(const char *ns_dir, const char *ns)
 
 int nvp_pci_check_not_in_use(const char *bdf)
 {
-	char base[512], ctrl_dir[768];
+	char base[512], ctrl_dir[1024];
 	struct dirent *ce, *ne;
 	DIR *cd, *nd;
 	int rc = 0;
@@ -156,7 +156,7 @@ int nvp_pci_check_not_in_use(const char *bdf)
 		if (!nd)
 			continue;
 		while (rc == 0 && (ne = readdir(nd))) {
-			char ns_dir[1024];
+			char ns_dir[1536];
 
 			if (!is_ns_name(ne->d_name))
 				continue;
@@ -219,8 +219,13 @@ static int unbind_current(const char *bdf)
 
 	if (nvp_pci_path(path, sizeof(path), "/bus/pci/devices/%s/driver/unbind", bdf))
 		return -ENAMETOOLONG;
-	if (access(path, F_OK))
-		return 0; /* already unbound */
+	if (access(path, F_OK)) {
+		char cur[64];
+
+		/* No unbind attribute: fine only if nothing is bound. */
+		nvp_pci_current_driver(bdf, cur, sizeof(cur));
+		return cur[0] ? -ENOENT : 0;
+	}
 	rc = nvp_sysfs_write(path, bdf);
 	if (rc)
 		return rc;

@@ -124,7 +124,7 @@ int nvp_sysfs_write(const char *path, const char *val)
 	ssize_t w;
 	int fd;
 
-	fd = open(path, O_WRONLY | O_CLOEXEC);
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	w = write(fd, val, len);
