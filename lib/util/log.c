@@ -16,6 +16,8 @@ static void *log_arg;
 static _Atomic int log_level = -1;
 
 static __thread char last_error[512];
+/* Set by nvp_error_fast(): a literal, so the hot path copies nothing. */
+static __thread const char *last_error_fast;
 
 static const char *const level_names[] = { "error", "warning", "info", "debug" };
 
@@ -86,11 +88,18 @@ int nvp_error(int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(last_error, sizeof(last_error), fmt, ap);
 	va_end(ap);
+	last_error_fast = NULL;
 	emit(NVP_LOG_ERR, last_error);
+	return err;
+}
+
+int nvp_error_fast(int err, const char *msg)
+{
+	last_error_fast = msg;
 	return err;
 }
 
 const char *nvp_last_error(void)
 {
-	return last_error;
+	return last_error_fast ? last_error_fast : last_error;
 }

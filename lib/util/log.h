@@ -29,6 +29,16 @@ void nvp_log(enum nvp_log_level level, const char *fmt, ...)
  */
 int nvp_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/**
+ * nvp_error_fast() - record a constant error message without formatting or
+ * logging, for expected hot-path conditions such as -EAGAIN.
+ * @err: a negative errno.
+ * @msg: a string literal.
+ *
+ * Return: @err.
+ */
+int nvp_error_fast(int err, const char *msg);
+
 #define nvp_warn(...) nvp_log(NVP_LOG_WARN, __VA_ARGS__)
 #define nvp_info(...) nvp_log(NVP_LOG_INFO, __VA_ARGS__)
 #define nvp_debug(...) nvp_log(NVP_LOG_DEBUG, __VA_ARGS__)

@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * lib/nvme/admin.c - the admin queue: submission under the admin lock,
+ * synchronous waits with a timeout, and the admin commands the driver
+ * itself needs (Identify, queue create/delete, Abort, Get Log Page).
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nvme/nvme.h"
+#include "nvme/queue.h"
+#include "nvme/regs.h"
+#include "nvme/request.h"
+#include "util/log.h"
+#include "util/tsc.h"
+
+static int submit_locked(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd, void *buf,
+			 size_t len, nvp_cmd_cb cb, void *arg, struct nvp_req **out)
+{
+	struct nvp_qpair *qp = ctrl->admin;
+	struct nvp_sqe *sqe;
+	struct nvp_req *req;
+	int rc;
+
+	if ((rc = atomic_load(&ctrl->failed)) != 0)
+		return nvp_error(rc, "controller %s has failed; detach and attach it again",
+				 ctrl->info.addr);
+	if (len > ctrl->max_xfer)
+		return nvp_error(-EINVAL, "admin data length %zu exceeds the controller's "
+				 "transfer limit %u", len, ctrl->max_xfer);
+	req = nvp_req_get(qp);
+	if (!req)
+		return nvp_error(-EAGAIN, "admin queue of %s is full; process admin "
+				 "completions and retry", ctrl->info.addr);
+	sqe = nvp_sq_slot(&qp->sq);
+	*sqe = *cmd;
+	sqe->cid = req->cid;
+	sqe->flags &= (uint8_t)~0xc0; /* PSDT: admin commands use PRPs on PCIe */
+	sqe->dptr.prp.prp1 = 0;
+	sqe->dptr.prp.prp2 = 0;
+	if (buf && len) {
+		rc = nvp_req_map_buf(qp, req, sqe, buf, (uint32_t)len, false);
+		if (rc) {
+			nvp_req_put(qp, req);
+			return rc;
+		}
+	}
+	req->cb = cb;
+	req->arg = arg;
+	req->opc = cmd->opc;
+	req->submit_tick = nvp_ticks();
+	req->state = NVP_REQ_INFLIGHT;
+	nvp_sq_advance(&qp->sq);
+	/* Admin commands are rare: ring at once rather than batching. */
+	nvp_sq_ring(&qp->sq);
+	if (out)
+		*out = req;
+	return 0;
+}
+
+int nvp_admin_submit_locked(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd, void *buf,
+			    size_t len, nvp_cmd_cb cb, void *arg)
+{
+	return submit_locked(ctrl, cmd, buf, len, cb, arg, NULL);
+}
+
+int nvp_admin_cmd(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd, void *buf, size_t len,
+		  nvp_cmd_cb cb, void *arg)
+{
+	int rc;
+
+	if (!ctrl || !cmd || !cb)
+		return nvp_error(-EINVAL, "nvp_admin_cmd: ctrl, cmd and cb must not be NULL");
+	pthread_mutex_lock(&ctrl->admin_lock);
+	rc = submit_locked(ctrl, cmd, buf, len, cb, arg, NULL);
+	pthread_mutex_unlock(&ctrl->admin_lock);
+	return rc;
+}
+
+int nvp_ctrl_process_admin(struct nvp_ctrl *ctrl)
+{
+	int rc;
+
+	pthread_mutex_lock(&ctrl->admin_lock);
+	rc = atomic_load(&ctrl->failed);
+	if (rc)
+		nvp_qpair_fail_all(ctrl->admin, NVP_STATUS_HOST_PATH_ERROR);
+	else
+		rc = nvp_qpair_process(ctrl->admin, ctrl->admin->sq.entries);
+	pthread_mutex_unlock(&ctrl->admin_lock);
+	return rc;
+}
+
+struct sync_wait {
+	volatile bool done;
+	struct nvp_cqe cpl;
+};
+
+static void sync_done(void *arg, const struct nvp_cqe *cpl)
+{
+	struct sync_wait *w = arg;
+
+	w->cpl = *cpl;
+	w->done = true;
+}
+
+static void ignore_completion(void *arg, const struct nvp_cqe *cpl)
+{
+	(void)arg;
+	(void)cpl;
+}
+
+static const char *admin_opc_name(uint8_t opc)
+{
+	switch (opc) {
+	case NVP_ADMIN_DELETE_SQ: return "Delete I/O SQ";
+	case NVP_ADMIN_CREATE_SQ: return "Create I/O SQ";
+	case NVP_ADMIN_GET_LOG_PAGE: return "Get Log Page";
+	case NVP_ADMIN_DELETE_CQ: return "Delete I/O CQ";
+	case NVP_ADMIN_CREATE_CQ: return "Create I/O CQ";
+	case NVP_ADMIN_IDENTIFY: return "Identify";
+	case NVP_ADMIN_ABORT: return "Abort";
+	case NVP_ADMIN_SET_FEATURES: return "Set Features";
+	case NVP_ADMIN_GET_FEATURES: return "Get Features";
+	case NVP_ADMIN_ASYNC_EVENT: return "Asynchronous Event Request";
+	case NVP_ADMIN_DOORBELL_BUF_CFG: return "Doorbell Buffer Config";
+	default: return "admin command";
+	}
+}
+
+int nvp_admin_sync_timeout(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd, void *buf,
+			   size_t len, struct nvp_cqe *cpl, uint32_t timeout_ms)
+{
+	struct sync_wait w = { .done = false };
+	uint64_t deadline = nvp_monotonic_ms() + timeout_ms;
+	uint32_t spins = 0;
+	struct nvp_req *req;
+	uint32_t epoch;
+	int rc;
+
+	pthread_mutex_lock(&ctrl->admin_lock);
+	rc = submit_locked(ctrl, cmd, buf, len, sync_done, &w, &req);
+	epoch = rc ? 0 : atomic_load(&req->epoch);
+	pthread_mutex_unlock(&ctrl->admin_lock);
+	if (rc)
+		return rc;
+
+	while (!w.done) {
+		rc = nvp_ctrl_process_admin(ctrl);
+		if (rc < 0 && !w.done)
+			return nvp_error(rc, "%s failed: controller %s failed while it ran",
+					 admin_opc_name(cmd->opc), ctrl->info.addr);
+		if (w.done)
+			break;
+		/* A fatal controller never completes anything: check it now and then. */
+		if ((++spins & 1023) == 0) {
+			rc = nvp_ctrl_check_health(ctrl);
+			if (rc) {
+				nvp_ctrl_process_admin(ctrl); /* completes ours with an error */
+				return nvp_error(rc, "%s failed: controller %s reports a fatal "
+						 "status (CSTS.CFS) or has been removed",
+						 admin_opc_name(cmd->opc), ctrl->info.addr);
+			}
+			if (nvp_monotonic_ms() >= deadline)
+				break;
+			sched_yield();
+		}
+	}
+	if (!w.done) {
+		/* The wait is over but the command is not: make sure its late
+		 * completion cannot write into this (dead) stack frame. */
+		pthread_mutex_lock(&ctrl->admin_lock);
+		if (req->state == NVP_REQ_INFLIGHT && atomic_load(&req->epoch) == epoch)
+			req->cb = ignore_completion;
+		pthread_mutex_unlock(&ctrl->admin_lock);
+		if (w.done)
+			goto done;
+		return nvp_error(-ETIMEDOUT, "%s (opcode 0x%02x) timed out after %u ms on %s",
+				 admin_opc_name(cmd->opc), cmd->opc, timeout_ms, ctrl->info.addr);
+	}
+done:
+	if (cpl)
+		*cpl = w.cpl;
+	if (NVP_CPL_IS_ERROR(&w.cpl))
+		return nvp_error(nvp_status_to_errno(w.cpl.status), "%s failed on %s: %s "
+				 "(SCT 0x%x SC 0x%02x)", admin_opc_name(cmd->opc),
+				 ctrl->info.addr, nvp_status_str(w.cpl.status),
+				 NVP_STATUS_SCT(w.cpl.status), NVP_STATUS_SC(w.cpl.status));
+	return 0;
+}
+
+int nvp_admin_cmd_sync(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd, void *buf,
+		       size_t len, struct nvp_cqe *cpl)
+{
+	if (!ctrl || !cmd)
+		return nvp_error(-EINVAL, "nvp_admin_cmd_sync: ctrl and cmd must not be NULL");
+	return nvp_admin_sync_timeout(ctrl, cmd, buf, len, cpl, ctrl->opts.admin_timeout_ms);
+}
+
+int nvp_admin_identify(struct nvp_ctrl *ctrl, uint8_t cns, uint32_t nsid, void *buf)
+{
+	struct nvp_sqe cmd = { .opc = NVP_ADMIN_IDENTIFY, .nsid = nsid, .cdw10 = cns };
+
+	return nvp_admin_sync_timeout(ctrl, &cmd, buf, 4096, NULL, ctrl->opts.admin_timeout_ms);
+}
+
+int nvp_admin_create_io_queues(struct nvp_ctrl *ctrl, struct nvp_qpair *qp)
+{
+	uint32_t qsize = (uint32_t)(qp->sq.entries - 1) << 16;
+	struct nvp_sqe cq = {
+		.opc = NVP_ADMIN_CREATE_CQ,
+		.cdw10 = qsize | qp->sq.qid,
+		.cdw11 = NVP_QUEUE_PHYS_CONTIG, /* polled: no interrupts */
+	};
+	struct nvp_sqe sq = {
+		.opc = NVP_ADMIN_CREATE_SQ,
+		.cdw10 = qsize | qp->sq.qid,
+		.cdw11 = ((uint32_t)qp->sq.qid << 16) | NVP_QUEUE_PHYS_CONTIG,
+	};
+	struct nvp_sqe del = { .opc = NVP_ADMIN_DELETE_CQ, .cdw10 = qp->sq.qid };
+	int rc;
+
+	cq.dptr.prp.prp1 = qp->cq.iova;
+	sq.dptr.prp.prp1 = qp->sq.iova;
+	/* The CQ must exist before an SQ can point at it. */
+	rc = nvp_admin_sync_timeout(ctrl, &cq, NULL, 0, NULL, ctrl->opts.admin_timeout_ms);
+	if (rc)
+		return nvp_error(rc, "creating I/O completion queue %u (%u entries) failed: %s",
+				 qp->sq.qid, qp->sq.entries, nvp_last_error());
+	rc = nvp_admin_sync_timeout(ctrl, &sq, NULL, 0, NULL, ctrl->opts.admin_timeout_ms);
+	if (rc) {
+		int err = rc;
+
+		nvp_admin_sync_timeout(ctrl, &del, NULL, 0, NULL, ctrl->opts.admin_timeout_ms);
+		return nvp_error(err, "creating I/O submission queue %u failed: %s",
+				 qp->sq.qid, nvp_last_error());
+	}
+	return 0;
+}
+
+int nvp_admin_delete_io_queues(struct nvp_ctrl *ctrl, struct nvp_qpair *qp)
+{
+	struct nvp_sqe sq = { .opc = NVP_ADMIN_DELETE_SQ, .cdw10 = qp->sq.qid };
+	struct nvp_sqe cq = { .opc = NVP_ADMIN_DELETE_CQ, .cdw10 = qp->sq.qid };
+	int rc;
+
+	/* SQ first: deleting it aborts its commands and frees the CQ. */
+	rc = nvp_admin_sync_timeout(ctrl, &sq, NULL, 0, NULL, ctrl->opts.admin_timeout_ms);
+	if (rc)
+		return rc;
+	return nvp_admin_sync_timeout(ctrl, &cq, NULL, 0, NULL, ctrl->opts.admin_timeout_ms);
+}
+
+/* ---- Abort -------------------------------------------------------------- */
+
+struct abort_ctx {
+	struct nvp_req *req;
+	uint32_t epoch;
+};
+
+static void abort_done(void *arg, const struct nvp_cqe *cpl)
+{
+	struct abort_ctx *ctx = arg;
+	uint8_t expected = NVP_ABORT_SENT;
+	uint8_t result;
+
+	if (NVP_CPL_IS_ERROR(cpl))
+		result = NVP_ABORT_FAILED;
+	else
+		result = (cpl->dw0 & 1) ? NVP_ABORT_NOT_FOUND : NVP_ABORT_DONE;
+	/* Only if the request is still the one we aborted. */
+	if (atomic_load(&ctx->req->epoch) == ctx->epoch)
+		atomic_compare_exchange_strong(&ctx->req->abort, &expected, result);
+	free(ctx);
+}
+
+int nvp_admin_abort(struct nvp_ctrl *ctrl, uint16_t sqid, struct nvp_req *req)
+{
+	struct nvp_sqe cmd = {
+		.opc = NVP_ADMIN_ABORT,
+		.cdw10 = ((uint32_t)req->cid << 16) | sqid,
+	};
+	struct abort_ctx *ctx = malloc(sizeof(*ctx));
+	int rc;
+
+	if (!ctx)
+		return -ENOMEM;
+	ctx->req = req;
+	ctx->epoch = atomic_load(&req->epoch);
+	pthread_mutex_lock(&ctrl->admin_lock);
+	rc = submit_locked(ctrl, &cmd, NULL, 0, abort_done, ctx, NULL);
+	if (!rc)
+		nvp_qpair_process(ctrl->admin, ctrl->admin->sq.entries);
+	pthread_mutex_unlock(&ctrl->admin_lock);
+	if (rc)
+		free(ctx);
+	return rc;
+}
+
+/* ---- Log pages ---------------------------------------------------------- */
+
+int nvp_get_log_page(struct nvp_ctrl *ctrl, uint32_t nsid, uint8_t lid, void *buf, size_t len)
+{
+	uint32_t numd;
+	struct nvp_sqe cmd = { .opc = NVP_ADMIN_GET_LOG_PAGE, .nsid = nsid };
+
+	if (!ctrl || !buf || !len || (len & 3))
+		return nvp_error(-EINVAL, "nvp_get_log_page: need a buffer whose length is a "
+				 "non-zero multiple of 4 (got %zu)", len);
+	numd = (uint32_t)(len / 4) - 1; /* 0's based dword count, split in two halves */
+	cmd.cdw10 = lid | ((numd & 0xffff) << 16);
+	cmd.cdw11 = numd >> 16;
+	return nvp_admin_sync_timeout(ctrl, &cmd, buf, len, NULL, ctrl->opts.admin_timeout_ms);
+}

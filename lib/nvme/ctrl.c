@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * lib/nvme/ctrl.c - attach and detach, controller facts, health and failure.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mem/mem.h"
+#include "nvme/nvme.h"
+#include "nvme/regs.h"
+#include "util/log.h"
+
+void nvp_ctrl_opts_init(struct nvp_ctrl_opts *opts, size_t opts_size)
+{
+	struct nvp_ctrl_opts def = {
+		.opts_size = opts_size,
+		.driver = NVP_DRIVER_AUTO,
+		.num_io_queues = 64,
+		.admin_queue_size = 64,
+		.admin_timeout_ms = 0,
+		.io_timeout_ms = 30000,
+		.max_xfer_bytes = NVP_DEFAULT_MAX_XFER,
+		.numa_node = NVP_NUMA_ANY,
+	};
+
+	if (opts)
+		memcpy(opts, &def, opts_size < sizeof(def) ? opts_size : sizeof(def));
+}
+
+/* Defaults, overlaid with however much of the struct the caller knows. */
+static int merge_opts(const struct nvp_ctrl_opts *in, struct nvp_ctrl_opts *out)
+{
+	nvp_ctrl_opts_init(out, sizeof(*out));
+	if (in) {
+		if (in->opts_size == 0 || in->opts_size > 4096)
+			return nvp_error(-EINVAL, "nvp_ctrl_opts.opts_size is %zu; initialise the "
+					 "options with nvp_ctrl_opts_init(&opts, sizeof(opts))",
+					 in->opts_size);
+		memcpy(out, in, in->opts_size < sizeof(*out) ? in->opts_size : sizeof(*out));
+		out->opts_size = sizeof(*out);
+	}
+	if (out->driver == NVP_DRIVER_AUTO) {
+		const char *env = getenv("NVP_DRIVER");
+
+		if (env && *env) {
+			if (!strcasecmp(env, "vfio"))
+				out->driver = NVP_DRIVER_VFIO;
+			else if (!strcasecmp(env, "noiommu"))
+				out->driver = NVP_DRIVER_VFIO_NOIOMMU;
+			else if (!strcasecmp(env, "uio"))
+				out->driver = NVP_DRIVER_UIO;
+			else if (strcasecmp(env, "auto"))
+				return nvp_error(-EINVAL, "NVP_DRIVER=%s is not one of vfio, noiommu, "
+						 "uio, auto", env);
+		}
+	}
+	return 0;
+}
+
+volatile uint32_t *nvp_ctrl_doorbell(struct nvp_ctrl *ctrl, uint32_t idx)
+{
+	return (volatile uint32_t *)((volatile uint8_t *)ctrl->bar + NVP_REG_DBS +
+				     (size_t)idx * ctrl->db_stride);
+}
+
+struct nvp_device *nvp_ctrl_device(struct nvp_ctrl *ctrl)
+{
+	return ctrl ? ctrl->dev : NULL;
+}
+
+static void free_ctrl(struct nvp_ctrl *ctrl)
+{
+	for (uint32_t i = 0; i < ctrl->num_ns; i++)
+		nvp_dma_free(ctrl->ns[i].id);
+	free(ctrl->ns);
+	nvp_dma_free(ctrl->id);
+	nvp_dma_free(ctrl->dbbuf_shadow);
+	nvp_dma_free(ctrl->dbbuf_eventidx);
+	nvp_qpair_teardown(ctrl->admin);
+	free(ctrl->qid_used);
+	nvp_device_close(ctrl->dev);
+	pthread_mutex_destroy(&ctrl->admin_lock);
+	free(ctrl);
+}
+
+int nvp_ctrl_attach(const char *addr, const struct nvp_ctrl_opts *opts,
+		    struct nvp_ctrl **out)
+{
+	struct nvp_ctrl *ctrl;
+	int rc;
+
+	if (!addr || !out)
+		return nvp_error(-EINVAL, "nvp_ctrl_attach: addr and ctrl must not be NULL");
+	ctrl = calloc(1, sizeof(*ctrl));
+	if (!ctrl)
+		return nvp_error(-ENOMEM, "out of memory");
+	pthread_mutex_init(&ctrl->admin_lock, NULL);
+	rc = merge_opts(opts, &ctrl->opts);
+	if (rc)
+		goto err;
+	snprintf(ctrl->info.addr, sizeof(ctrl->info.addr), "%s", addr);
+
+	rc = nvp_device_open(addr, ctrl->opts.driver, ctrl->opts.keep_kernel_driver, &ctrl->dev);
+	if (rc)
+		goto err;
+	ctrl->bar = ctrl->dev->bar0;
+	snprintf(ctrl->info.addr, sizeof(ctrl->info.addr), "%s", ctrl->dev->addr);
+	ctrl->info.driver = ctrl->dev->driver;
+	ctrl->info.numa_node = ctrl->opts.numa_node != NVP_NUMA_ANY ? ctrl->opts.numa_node :
+			       ctrl->dev->numa_node;
+	ctrl->quirks = nvp_quirks_lookup(ctrl->dev->vendor_id, ctrl->dev->device_id);
+	if (ctrl->quirks)
+		nvp_info("%s: quirks %s", ctrl->info.addr, nvp_quirk_names(ctrl->quirks));
+
+	rc = nvp_ctrl_init(ctrl);
+	if (rc)
+		goto err;
+	nvp_info("%s: %s, %u namespace(s), %u I/O queues, max transfer %u bytes%s%s",
+		 ctrl->info.addr, ctrl->info.model, ctrl->num_ns, ctrl->num_io_queues,
+		 ctrl->max_xfer, ctrl->info.sgl_supported ? ", SGL" : "",
+		 ctrl->info.shadow_doorbells ? ", shadow doorbells" : "");
+	*out = ctrl;
+	return 0;
+err:
+	/* Stop a half-initialised controller before freeing its queues. */
+	if (ctrl->dev && ctrl->admin && !atomic_load(&ctrl->failed))
+		nvp_ctrl_disable(ctrl);
+	free_ctrl(ctrl);
+	return rc;
+}
+
+int nvp_ctrl_detach(struct nvp_ctrl *ctrl)
+{
+	if (!ctrl)
+		return 0;
+	if (ctrl->num_qpairs)
+		return nvp_error(-EBUSY, "%s still has %u queue pair(s); free them with "
+				 "nvp_qpair_free() before detaching", ctrl->info.addr,
+				 ctrl->num_qpairs);
+	if (!atomic_load(&ctrl->failed)) {
+		/* Orderly shutdown lets the device flush its caches. */
+		nvp_ctrl_shutdown(ctrl);
+		nvp_ctrl_disable(ctrl);
+	}
+	nvp_qpair_fail_all(ctrl->admin, NVP_STATUS_HOST_ABORTED);
+	free_ctrl(ctrl);
+	return 0;
+}
+
+int nvp_ctrl_check_health(struct nvp_ctrl *ctrl)
+{
+	uint32_t csts = nvp_reg_read32(ctrl->bar, NVP_REG_CSTS);
+	int failed = atomic_load(&ctrl->failed);
+
+	if (failed)
+		return failed;
+	if (csts == NVP_REG_GONE) {
+		nvp_ctrl_fail(ctrl, -ENODEV, "registers read all-ones: the device was removed");
+		return -ENODEV;
+	}
+	if (csts & NVP_CSTS_CFS) {
+		nvp_ctrl_fail(ctrl, -ENXIO, "the controller reports a fatal status (CSTS.CFS)");
+		return -ENXIO;
+	}
+	return 0;
+}
+
+void nvp_ctrl_fail(struct nvp_ctrl *ctrl, int err, const char *why)
+{
+	int expected = 0;
+
+	if (!atomic_compare_exchange_strong(&ctrl->failed, &expected, err))
+		return;
+	nvp_error(err, "%s failed: %s. Outstanding commands complete with an error; "
+		  "detach and attach the controller again to recover", ctrl->info.addr, why);
+	/* A disabled controller does no more DMA: buffers can be given back. */
+	if (err != -ENODEV) {
+		uint32_t cc = nvp_reg_read32(ctrl->bar, NVP_REG_CC);
+
+		if (cc != NVP_REG_GONE)
+			nvp_reg_write32(ctrl->bar, NVP_REG_CC, cc & ~NVP_CC_EN);
+	}
+}
+
+const struct nvp_ctrl_info *nvp_ctrl_get_info(const struct nvp_ctrl *ctrl)
+{
+	return ctrl ? &ctrl->info : NULL;
+}
+
+const struct nvp_id_ctrl *nvp_ctrl_identify(const struct nvp_ctrl *ctrl)
+{
+	return ctrl ? ctrl->id : NULL;
+}
+
+int nvp_ctrl_numa_node(const struct nvp_ctrl *ctrl)
+{
+	return ctrl ? ctrl->info.numa_node : NVP_NUMA_ANY;
+}
+
+bool nvp_ctrl_is_failed(const struct nvp_ctrl *ctrl)
+{
+	return ctrl && atomic_load(&((struct nvp_ctrl *)ctrl)->failed) != 0;
+}

@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * lib/nvme/nvme.h - the NVMe layer's private types.
+ *
+ * A controller (struct nvp_ctrl) owns an admin queue pair, its namespaces
+ * and a bitmap of the I/O queue IDs the controller granted. Every queue
+ * pair (struct nvp_qpair; the admin one too) is an SQ ring, a CQ ring and a
+ * pool of request objects whose index is the command ID. Only this layer
+ * knows the NVMe specification; it reaches the device through
+ * struct nvp_device (lib/dev/device.h) and DMA memory (lib/mem/mem.h).
+ */
+#ifndef NVP_LIB_NVME_NVME_H
+#define NVP_LIB_NVME_NVME_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <nvpoll/nvpoll.h>
+
+#include "dev/device.h"
+#include "nvme/payload.h"
+
+/* Command identifiers for requests the driver completes itself. */
+#define NVP_STATUS_HOST_ABORTED NVP_STATUS(NVP_SCT_PATH, NVP_SC_HOST_ABORTED_CMD)
+#define NVP_STATUS_HOST_PATH_ERROR NVP_STATUS(NVP_SCT_PATH, NVP_SC_HOST_PATH_ERROR)
+
+/* The driver's own caps. */
+#define NVP_ADMIN_QUEUE_MAX 4096
+#define NVP_DEFAULT_IO_QUEUE_SIZE 256
+#define NVP_DEFAULT_MAX_XFER (1u << 20)
+#define NVP_MAX_IO_QUEUES 1024
+
+/** enum nvp_req_state - life of a request object. */
+enum nvp_req_state {
+	NVP_REQ_FREE = 0,
+	NVP_REQ_INFLIGHT,	/* posted to the SQ, owned by the device */
+	NVP_REQ_PARENT,		/* the whole of a split I/O; never posted */
+	NVP_REQ_QUARANTINED,	/* given up on; its CID is not reused */
+};
+
+/** enum nvp_abort_state - timeout escalation of one request. */
+enum nvp_abort_state {
+	NVP_ABORT_NONE = 0,
+	NVP_ABORT_SENT,		/* Abort submitted, waiting for its result */
+	NVP_ABORT_DONE,		/* controller says it aborted the command */
+	NVP_ABORT_NOT_FOUND,	/* controller no longer has the command */
+	NVP_ABORT_FAILED,	/* Abort itself failed */
+};
+
+/**
+ * struct nvp_req - one command (or the whole of a split I/O).
+ * @cb: completion callback.
+ * @arg: its argument.
+ * @parent: for a part of a split I/O, the whole; NULL otherwise.
+ * @submit_tick: nvp_ticks() when posted, for timeouts.
+ * @cid: command ID, equal to the index in the pool.
+ * @state: enum nvp_req_state.
+ * @opc: opcode, for messages.
+ * @abort: enum nvp_abort_state; written by the admin completion path,
+ *         possibly on another thread, hence atomic.
+ * @epoch: bumped on every reuse, so a late Abort result for an earlier
+ *         command cannot land on this one.
+ * @parts_left: for a parent: parts not yet completed.
+ * @cpl: for a parent: the completion it will report.
+ * @list: PRP list / SGL memory reserved for this command.
+ * @next_free: free-list link.
+ */
+struct nvp_req {
+	nvp_cmd_cb cb;
+	void *arg;
+	struct nvp_req *parent;
+	uint64_t submit_tick;
+	uint16_t cid;
+	uint8_t state;
+	uint8_t opc;
+	_Atomic uint8_t abort;
+	_Atomic uint32_t epoch;
+	uint32_t parts_left;
+	struct nvp_cqe cpl;
+	struct nvp_payload_list list;
+	struct nvp_req *next_free;
+};
+
+/**
+ * struct nvp_doorbell - one doorbell, with its optional shadow.
+ * @mmio: the register in BAR0.
+ * @shadow: Doorbell Buffer Config shadow entry, or NULL.
+ * @eventidx: the controller's event index for this doorbell, or NULL.
+ * @always_mmio: write the register even when a shadow is in use (the
+ *               admin queue: Linux never shadows it and some controllers
+ *               only watch the register for queue 0).
+ */
+struct nvp_doorbell {
+	volatile uint32_t *mmio;
+	volatile uint32_t *shadow;
+	volatile uint32_t *eventidx;
+	bool always_mmio;
+};
+
+/**
+ * struct nvp_sq - a submission queue ring.
+ * @ring: the entries (DMA memory).
+ * @iova: bus address of @ring.
+ * @db: tail doorbell.
+ * @entries: ring size.
+ * @tail: next slot to fill.
+ * @rung_tail: the tail value last written to the doorbell.
+ * @qid: queue ID.
+ */
+struct nvp_sq {
+	struct nvp_sqe *ring;
+	uint64_t iova;
+	struct nvp_doorbell db;
+	uint16_t entries;
+	uint16_t tail;
+	uint16_t rung_tail;
+	uint16_t qid;
+};
+
+/**
+ * struct nvp_cq - a completion queue ring.
+ * @ring: the entries (DMA memory).
+ * @iova: bus address of @ring.
+ * @db: head doorbell.
+ * @entries: ring size.
+ * @head: next entry to look at.
+ * @phase: the phase tag that marks a new entry at @head.
+ */
+struct nvp_cq {
+	struct nvp_cqe *ring;
+	uint64_t iova;
+	struct nvp_doorbell db;
+	uint16_t entries;
+	uint16_t head;
+	uint16_t phase;
+};
+
+/**
+ * struct nvp_qpair - a queue pair and its request pool.
+ * @sq: submission ring.
+ * @cq: completion ring.
+ * @free_reqs: LIFO free list (a recently used request is cache-hot).
+ * @outstanding: requests not free (posted, parents, quarantined).
+ * @max_completions: default cap per poll.
+ * @max_xfer: largest transfer of one command, bytes.
+ * @page_size: controller memory page size.
+ * @use_sgl: build SGLs instead of PRPs when the buffer allows either.
+ * @sgl_supported: SGLs may be used at all.
+ * @ctrl: the controller.
+ * @timeout_ticks: I/O timeout in ticks (0 = none).
+ * @next_timeout_check: tick at which the poll loop next scans for timeouts.
+ * @owner: owning thread (checked in debug builds).
+ * @reqs: the pool; index = CID.
+ * @num_reqs: pool size.
+ * @bad_cqes: completions ignored because their CID made no sense.
+ * @mem: DMA memory holding both rings.
+ * @list_mem: DMA memory holding every request's list pages.
+ * @is_admin: the admin queue pair (qid 0).
+ */
+struct nvp_qpair {
+	struct nvp_sq sq;
+	struct nvp_cq cq;
+	struct nvp_req *free_reqs;
+	uint32_t outstanding;
+	uint32_t max_completions;
+	uint32_t max_xfer;
+	uint32_t page_size;
+	bool use_sgl;
+	bool sgl_supported;
+	struct nvp_ctrl *ctrl;
+	uint64_t timeout_ticks;
+	uint64_t next_timeout_check;
+	pthread_t owner;
+	struct nvp_req *reqs;
+	uint32_t num_reqs;
+	uint64_t bad_cqes;
+	void *mem;
+	void *list_mem;
+	bool is_admin;
+};
+
+/**
+ * struct nvp_ns - an active namespace.
+ * @ctrl: its controller.
+ * @nsid: namespace ID.
+ * @lba_shift: log2 of the block size.
+ * @num_blocks: NSZE.
+ * @max_io_blocks: largest single command in blocks.
+ * @has_metadata: the format carries metadata, which nvpoll does not
+ *                transfer; I/O is refused with -ENOTSUP.
+ * @info: what nvp_ns_get_info() reports.
+ * @id: Identify Namespace data.
+ */
+struct nvp_ns {
+	struct nvp_ctrl *ctrl;
+	uint32_t nsid;
+	uint32_t lba_shift;
+	uint64_t num_blocks;
+	uint32_t max_io_blocks;
+	bool has_metadata;
+	struct nvp_ns_info info;
+	struct nvp_id_ns *id;
+};
+
+/**
+ * struct nvp_ctrl - an attached controller.
+ * @dev: the device (BAR0 and DMA).
+ * @bar: BAR0.
+ * @cap: CAP register.
+ * @db_stride: bytes between doorbells (4 << CAP.DSTRD).
+ * @page_size: memory page size (CC.MPS).
+ * @max_xfer: largest transfer of one command, bytes.
+ * @ready_timeout_ms: CAP.TO in milliseconds.
+ * @opts: attach options (completed with defaults).
+ * @info: what nvp_ctrl_get_info() reports.
+ * @id: Identify Controller data (DMA memory).
+ * @ns: active namespaces, sorted by NSID.
+ * @num_ns: their number.
+ * @admin_lock: serialises the admin queue and queue-ID allocation.
+ * @admin: the admin queue pair.
+ * @qid_used: I/O queue IDs in use (index = qid).
+ * @num_io_queues: I/O queues the controller granted.
+ * @num_qpairs: I/O queue pairs currently allocated.
+ * @failed: 0, -ENXIO (fatal status or reset), or -ENODEV (removed).
+ * @dbbuf_shadow: Doorbell Buffer Config shadow page, or NULL.
+ * @dbbuf_eventidx: Doorbell Buffer Config event index page, or NULL.
+ * @quirks: NVP_QUIRK_* bits for this device.
+ */
+struct nvp_ctrl {
+	struct nvp_device *dev;
+	volatile void *bar;
+	uint64_t cap;
+	uint32_t db_stride;
+	uint32_t page_size;
+	uint32_t max_xfer;
+	uint32_t ready_timeout_ms;
+	struct nvp_ctrl_opts opts;
+	struct nvp_ctrl_info info;
+	struct nvp_id_ctrl *id;
+	struct nvp_ns *ns;
+	uint32_t num_ns;
+	pthread_mutex_t admin_lock;
+	struct nvp_qpair *admin;
+	bool *qid_used;
+	uint32_t num_io_queues;
+	uint32_t num_qpairs;
+	_Atomic int failed;
+	uint32_t *dbbuf_shadow;
+	uint32_t *dbbuf_eventidx;
+	uint32_t quirks;
+};
+
+/* ---- qpair.c ------------------------------------------------------------ */
+
+/**
+ * nvp_qpair_setup() - allocate rings and requests of a queue pair.
+ * @ctrl: the controller.
+ * @qid: queue ID (0 = admin).
+ * @entries: ring entries.
+ * @num_reqs: request objects (< @entries).
+ * @numa_node: placement.
+ * @qpair: out: the queue pair (not yet known to the controller).
+ *
+ * Return: 0 or a negative errno.
+ */
+int nvp_qpair_setup(struct nvp_ctrl *ctrl, uint16_t qid, uint32_t entries,
+		    uint32_t num_reqs, int numa_node, struct nvp_qpair **qpair);
+
+/**
+ * nvp_qpair_teardown() - free what nvp_qpair_setup() allocated.
+ * @qpair: the queue pair, or NULL.
+ */
+void nvp_qpair_teardown(struct nvp_qpair *qpair);
+
+/**
+ * nvp_qpair_process() - reap completions (the body of nvp_qpair_poll()).
+ * @qpair: the queue pair.
+ * @max: most completions to reap.
+ *
+ * The admin queue calls this with the admin lock held.
+ *
+ * Return: completions processed.
+ */
+int nvp_qpair_process(struct nvp_qpair *qpair, uint32_t max);
+
+/**
+ * nvp_qpair_fail_all() - complete every outstanding request with @status.
+ * @qpair: the queue pair.
+ * @status: status word to report (e.g. NVP_STATUS_HOST_ABORTED).
+ *
+ * Only for queues the device no longer processes (deleted, failed, or a
+ * disabled controller): their CIDs return to the pool.
+ */
+void nvp_qpair_fail_all(struct nvp_qpair *qpair, uint16_t status);
+
+/**
+ * nvp_qpair_check_timeouts() - the timeout → abort → reset escalation.
+ * @qpair: an I/O queue pair.
+ *
+ * Called from the poll loop when the coarse clock moves. Return: 0 or the
+ * controller's failure errno.
+ */
+int nvp_qpair_check_timeouts(struct nvp_qpair *qpair);
+
+/* ---- admin.c ------------------------------------------------------------ */
+
+/**
+ * nvp_admin_submit_locked() - post an admin command; admin lock held.
+ * @ctrl: controller. @cmd: command. @buf/@len: payload. @cb/@arg: completion.
+ *
+ * Return: 0 or a negative errno.
+ */
+int nvp_admin_submit_locked(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd,
+			    void *buf, size_t len, nvp_cmd_cb cb, void *arg);
+
+/**
+ * nvp_admin_sync_timeout() - run an admin command and wait.
+ * @ctrl: controller. @cmd: command. @buf/@len: payload.
+ * @cpl: out, optional: completion.
+ * @timeout_ms: how long to wait.
+ *
+ * Checks CSTS while waiting so a fatal controller ends the wait at once.
+ *
+ * Return: 0, the status's errno, -ETIMEDOUT, or the controller failure.
+ */
+int nvp_admin_sync_timeout(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd,
+			   void *buf, size_t len, struct nvp_cqe *cpl,
+			   uint32_t timeout_ms);
+
+/** nvp_admin_identify() - Identify with @cns/@nsid into @buf (4 KiB DMA). */
+int nvp_admin_identify(struct nvp_ctrl *ctrl, uint8_t cns, uint32_t nsid, void *buf);
+
+/** nvp_admin_create_io_queues() - Create I/O CQ then SQ for @qpair. */
+int nvp_admin_create_io_queues(struct nvp_ctrl *ctrl, struct nvp_qpair *qpair);
+
+/** nvp_admin_delete_io_queues() - Delete I/O SQ then CQ for @qpair. */
+int nvp_admin_delete_io_queues(struct nvp_ctrl *ctrl, struct nvp_qpair *qpair);
+
+/**
+ * nvp_admin_abort() - ask the controller to abort a command (async).
+ * @ctrl: controller. @sqid: its queue. @req: the request timed out.
+ *
+ * The outcome lands in @req->abort.
+ */
+int nvp_admin_abort(struct nvp_ctrl *ctrl, uint16_t sqid, struct nvp_req *req);
+
+/* ---- ctrl.c ------------------------------------------------------------- */
+
+/**
+ * nvp_ctrl_check_health() - read CSTS; fail the controller on CFS or all-ones.
+ * @ctrl: controller.
+ *
+ * Return: 0 if healthy, else the failure errno (-ENXIO or -ENODEV).
+ */
+int nvp_ctrl_check_health(struct nvp_ctrl *ctrl);
+
+/**
+ * nvp_ctrl_fail() - mark the controller failed and stop its DMA.
+ * @ctrl: controller. @err: -ENXIO or -ENODEV. @why: reason for the log.
+ *
+ * Disables the controller (CC.EN=0) unless it is gone, so no command can
+ * DMA into a buffer after the driver has given the buffer back.
+ */
+void nvp_ctrl_fail(struct nvp_ctrl *ctrl, int err, const char *why);
+
+/** nvp_ctrl_doorbell() - address of doorbell @idx (2*qid, or 2*qid+1 for CQ). */
+volatile uint32_t *nvp_ctrl_doorbell(struct nvp_ctrl *ctrl, uint32_t idx);
+
+/** nvp_ctrl_device() - the device under a controller (emu fault API). */
+struct nvp_device *nvp_ctrl_device(struct nvp_ctrl *ctrl);
+
+/* ---- init.c ------------------------------------------------------------- */
+
+/**
+ * nvp_ctrl_init() - run the init sequence (see init.c for the states).
+ * @ctrl: a controller whose @dev, @bar and @opts are set.
+ *
+ * Return: 0 or a negative errno whose message names the failing state.
+ */
+int nvp_ctrl_init(struct nvp_ctrl *ctrl);
+
+/**
+ * nvp_ctrl_disable() - clear CC.EN and wait for CSTS.RDY=0.
+ * @ctrl: controller. Return: 0 or -ETIMEDOUT / failure errno.
+ */
+int nvp_ctrl_disable(struct nvp_ctrl *ctrl);
+
+/**
+ * nvp_ctrl_shutdown() - CC.SHN normal shutdown, wait for SHST complete.
+ * @ctrl: controller. Return: 0 or -ETIMEDOUT.
+ */
+int nvp_ctrl_shutdown(struct nvp_ctrl *ctrl);
+
+/* ---- ns.c --------------------------------------------------------------- */
+
+/**
+ * nvp_ns_setup() - fill @ns from its Identify Namespace data.
+ * @ctrl: controller. @ns: namespace with @nsid and @id set.
+ */
+void nvp_ns_setup(struct nvp_ctrl *ctrl, struct nvp_ns *ns);
+
+/* ---- quirks.c ----------------------------------------------------------- */
+
+#define NVP_QUIRK_DELAY_BEFORE_CHK_RDY	(1u << 0) /* wait 2 ms after CC.EN=0 */
+
+/** nvp_quirks_lookup() - quirks for a PCI vendor/device ID. */
+uint32_t nvp_quirks_lookup(uint16_t vendor_id, uint16_t device_id);
+
+/** nvp_quirk_names() - printable list of quirk bits (static buffer per thread). */
+const char *nvp_quirk_names(uint32_t quirks);
+
+#endif /* NVP_LIB_NVME_NVME_H */

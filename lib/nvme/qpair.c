@@ -1,0 +1,476 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * lib/nvme/qpair.c - queue pairs: rings and request pools, the completion
+ * loop, command timeouts, and the public qpair calls.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem/mem.h"
+#include "nvme/nvme.h"
+#include "nvme/queue.h"
+#include "nvme/request.h"
+#include "nvme/regs.h"
+#include "util/log.h"
+#include "util/tsc.h"
+
+/* Rings above 2 MiB would not be bus-contiguous in physical-address modes. */
+#define NVP_QUEUE_MAX_ENTRIES 32768u
+
+static uint32_t round_up_pow2(uint32_t v)
+{
+	uint32_t p = 1;
+
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+static void init_doorbell(struct nvp_ctrl *ctrl, struct nvp_doorbell *db, uint32_t idx,
+			  bool is_admin)
+{
+	db->mmio = nvp_ctrl_doorbell(ctrl, idx);
+	db->always_mmio = is_admin;
+	if (ctrl->dbbuf_shadow) {
+		uint32_t slot = idx * (ctrl->db_stride / 4);
+
+		db->shadow = &ctrl->dbbuf_shadow[slot];
+		db->eventidx = &ctrl->dbbuf_eventidx[slot];
+	}
+}
+
+static int setup_request_lists(struct nvp_qpair *qp, int numa_node)
+{
+	uint32_t max_segs = qp->page_size / sizeof(struct nvp_sgl_desc);
+	size_t bytes = nvp_payload_list_bytes(qp->max_xfer, qp->page_size, max_segs);
+	size_t stride = round_up_pow2((uint32_t)bytes);
+	uint8_t *mem;
+
+	/* A power-of-two stride no larger than a hugepage keeps every list
+	 * inside one hugepage, hence bus-contiguous in every mode. */
+	if (stride < qp->page_size)
+		stride = qp->page_size;
+	mem = nvp_dma_alloc(stride * qp->num_reqs, stride, numa_node);
+	if (!mem)
+		return nvp_error(-ENOMEM, "cannot allocate %zu bytes of PRP/SGL list memory for "
+				 "queue %u; reserve more hugepages or lower num_requests",
+				 stride * qp->num_reqs, qp->sq.qid);
+	qp->list_mem = mem;
+	for (uint32_t i = 0; i < qp->num_reqs; i++) {
+		struct nvp_req *req = &qp->reqs[i];
+		size_t contig;
+
+		req->list.va = mem + i * stride;
+		req->list.bytes = bytes;
+		if (nvp_mem_lookup(req->list.va, &req->list.iova, &contig) || contig < bytes)
+			return nvp_error(-EFAULT, "PRP list memory of queue %u is not "
+					 "bus-contiguous; this is a bug in nvpoll's "
+					 "allocator", qp->sq.qid);
+	}
+	return 0;
+}
+
+int nvp_qpair_setup(struct nvp_ctrl *ctrl, uint16_t qid, uint32_t entries,
+		    uint32_t num_reqs, int numa_node, struct nvp_qpair **qpair)
+{
+	size_t sq_bytes = (size_t)entries * sizeof(struct nvp_sqe);
+	size_t cq_bytes = (size_t)entries * sizeof(struct nvp_cqe);
+	size_t contig;
+	struct nvp_qpair *qp;
+	uint8_t *mem;
+	int rc;
+
+	qp = calloc(1, sizeof(*qp));
+	if (!qp)
+		return nvp_error(-ENOMEM, "out of memory allocating queue pair %u", qid);
+	qp->ctrl = ctrl;
+	qp->is_admin = qid == 0;
+	qp->page_size = ctrl->page_size;
+	qp->max_xfer = ctrl->max_xfer;
+	qp->sgl_supported = ctrl->info.sgl_supported;
+	qp->num_reqs = num_reqs;
+	qp->owner = pthread_self();
+
+	/* One allocation for both rings: SQ first, CQ at the next page. */
+	sq_bytes = (sq_bytes + ctrl->page_size - 1) & ~(size_t)(ctrl->page_size - 1);
+	mem = nvp_dma_alloc(sq_bytes + cq_bytes, ctrl->page_size, numa_node);
+	if (!mem) {
+		rc = nvp_error(-ENOMEM, "cannot allocate %zu bytes of queue memory for queue %u; "
+			       "reserve more hugepages (%s)", sq_bytes + cq_bytes, qid,
+			       nvp_mem_hugepage_hint());
+		goto err;
+	}
+	qp->mem = mem;
+	qp->sq.ring = (struct nvp_sqe *)mem;
+	qp->cq.ring = (struct nvp_cqe *)(mem + sq_bytes);
+	if (nvp_mem_lookup(mem, &qp->sq.iova, &contig) || contig < sq_bytes + cq_bytes) {
+		rc = nvp_error(-EFAULT, "queue memory for queue %u is not bus-contiguous", qid);
+		goto err;
+	}
+	qp->cq.iova = qp->sq.iova + sq_bytes;
+	qp->sq.entries = (uint16_t)entries;
+	qp->cq.entries = (uint16_t)entries;
+	qp->sq.qid = qid;
+	qp->cq.phase = 1;
+	init_doorbell(ctrl, &qp->sq.db, 2u * qid, qp->is_admin);
+	init_doorbell(ctrl, &qp->cq.db, 2u * qid + 1, qp->is_admin);
+
+	qp->reqs = calloc(num_reqs, sizeof(*qp->reqs));
+	if (!qp->reqs) {
+		rc = nvp_error(-ENOMEM, "out of memory allocating %u requests", num_reqs);
+		goto err;
+	}
+	rc = setup_request_lists(qp, numa_node);
+	if (rc)
+		goto err;
+	/* Build the free list so that CID 0 comes out first. */
+	for (uint32_t i = num_reqs; i-- > 0;) {
+		qp->reqs[i].cid = (uint16_t)i;
+		qp->reqs[i].next_free = qp->free_reqs;
+		qp->free_reqs = &qp->reqs[i];
+	}
+	*qpair = qp;
+	return 0;
+err:
+	nvp_qpair_teardown(qp);
+	return rc;
+}
+
+void nvp_qpair_teardown(struct nvp_qpair *qp)
+{
+	if (!qp)
+		return;
+	nvp_dma_free(qp->list_mem);
+	nvp_dma_free(qp->mem);
+	free(qp->reqs);
+	free(qp);
+}
+
+/* Deliver a completion for @req: a whole command, or one part of a split. */
+static inline void complete_request(struct nvp_qpair *qp, struct nvp_req *req,
+				    const struct nvp_cqe *cpl)
+{
+	struct nvp_req *parent = req->parent;
+	nvp_cmd_cb cb;
+	void *arg;
+
+	if (__builtin_expect(parent != NULL, 0)) {
+		/* Report the first failing part, or else the last part. */
+		if (!NVP_CPL_IS_ERROR(&parent->cpl))
+			parent->cpl = *cpl;
+		nvp_req_put(qp, req);
+		if (--parent->parts_left)
+			return;
+		req = parent;
+		cpl = &parent->cpl;
+	}
+	/* Free before the callback, so it can submit the next command. */
+	cb = req->cb;
+	arg = req->arg;
+	nvp_req_put(qp, req);
+	cb(arg, cpl);
+}
+
+int nvp_qpair_process(struct nvp_qpair *qp, uint32_t max)
+{
+	struct nvp_cq *cq = &qp->cq;
+	uint16_t old_head = cq->head;
+	volatile struct nvp_cqe *cqe;
+	uint32_t n = 0;
+
+	while (n < max && (cqe = nvp_cq_peek(cq)) != NULL) {
+		struct nvp_cqe cpl;
+		struct nvp_req *req;
+
+		memcpy(&cpl, (const void *)cqe, sizeof(cpl));
+		nvp_cq_advance(cq);
+		__builtin_prefetch(&cq->ring[cq->head]);
+		n++;
+		/* The CID comes from the device: check it before trusting it. */
+		if (__builtin_expect(cpl.cid >= qp->num_reqs, 0) ||
+		    __builtin_expect(qp->reqs[cpl.cid].state != NVP_REQ_INFLIGHT, 0)) {
+			qp->bad_cqes++;
+			nvp_warn("queue %u: ignoring completion for CID %u, which is not "
+				 "outstanding (status 0x%04x); the controller sent a bad or "
+				 "duplicate completion", qp->sq.qid, cpl.cid, cpl.status);
+			continue;
+		}
+		req = &qp->reqs[cpl.cid];
+		if (__builtin_expect(req->state == NVP_REQ_QUARANTINED, 0))
+			continue;
+		complete_request(qp, req, &cpl);
+	}
+	if (n)
+		nvp_db_write(&cq->db, cq->head, old_head);
+	/* One SQ doorbell per poll, covering commands posted by callbacks too. */
+	nvp_sq_ring(&qp->sq);
+	return (int)n;
+}
+
+void nvp_qpair_fail_all(struct nvp_qpair *qp, uint16_t status)
+{
+	struct nvp_cqe cpl = { .sqid = qp->sq.qid, .status = status };
+
+	for (uint32_t i = 0; i < qp->num_reqs; i++) {
+		struct nvp_req *req = &qp->reqs[i];
+
+		if (req->state != NVP_REQ_INFLIGHT && req->state != NVP_REQ_QUARANTINED)
+			continue;
+		if (req->state == NVP_REQ_QUARANTINED) {
+			nvp_req_put(qp, req);
+			continue;
+		}
+		cpl.cid = req->cid;
+		complete_request(qp, req, &cpl);
+	}
+	/* The ring is dead: start clean if the queue is ever reused. */
+	qp->sq.rung_tail = qp->sq.tail;
+}
+
+/* Give up on one command the controller says it no longer has. */
+static void quarantine(struct nvp_qpair *qp, struct nvp_req *req)
+{
+	struct nvp_cqe cpl = { .sqid = qp->sq.qid, .cid = req->cid,
+			       .status = NVP_STATUS_HOST_ABORTED };
+	struct nvp_req *parent = req->parent;
+
+	nvp_warn("queue %u: command %u timed out and the controller no longer has it; "
+		 "completing it with Host Aborted Command and retiring CID %u",
+		 qp->sq.qid, req->cid, req->cid);
+	/* Keep the CID out of the pool: a late completion for it is ignored. */
+	req->state = NVP_REQ_QUARANTINED;
+	if (parent) {
+		if (!NVP_CPL_IS_ERROR(&parent->cpl))
+			parent->cpl = cpl;
+		if (--parent->parts_left == 0) {
+			nvp_cmd_cb cb = parent->cb;
+			void *arg = parent->arg;
+
+			nvp_req_put(qp, parent);
+			cb(arg, &parent->cpl);
+		}
+		return;
+	}
+	req->cb(req->arg, &cpl);
+}
+
+/*
+ * Linux's policy (nvme_timeout()): a fatal or vanished controller ends
+ * everything; otherwise abort the command; if the abort does not resolve it
+ * in another timeout period, reset (here: disable and fail) the controller,
+ * the only way to be sure it will not DMA into a buffer we gave back.
+ */
+int nvp_qpair_check_timeouts(struct nvp_qpair *qp)
+{
+	struct nvp_ctrl *ctrl = qp->ctrl;
+	uint64_t now = nvp_ticks();
+	int rc;
+
+	qp->next_timeout_check = now + qp->timeout_ticks / 4;
+	for (uint32_t i = 0; i < qp->num_reqs; i++) {
+		struct nvp_req *req = &qp->reqs[i];
+		uint8_t abort_state;
+
+		if (req->state != NVP_REQ_INFLIGHT || now - req->submit_tick < qp->timeout_ticks)
+			continue;
+		abort_state = atomic_load_explicit(&req->abort, memory_order_acquire);
+		switch (abort_state) {
+		case NVP_ABORT_NONE:
+			rc = nvp_ctrl_check_health(ctrl);
+			if (rc)
+				return rc;
+			nvp_warn("queue %u: command %u (opcode 0x%02x) timed out; aborting it",
+				 qp->sq.qid, req->cid, req->opc);
+			atomic_store(&req->abort, NVP_ABORT_SENT);
+			req->submit_tick = now;
+			if (nvp_admin_abort(ctrl, qp->sq.qid, req) < 0)
+				atomic_store(&req->abort, NVP_ABORT_FAILED);
+			break;
+		case NVP_ABORT_NOT_FOUND:
+			quarantine(qp, req);
+			break;
+		case NVP_ABORT_SENT:
+		case NVP_ABORT_DONE:
+		case NVP_ABORT_FAILED:
+		default:
+			nvp_ctrl_fail(ctrl, -ENXIO, "a command timed out and aborting it did "
+				      "not help; the controller was disabled");
+			return -ENXIO;
+		}
+	}
+	return 0;
+}
+
+/* ---- public API --------------------------------------------------------- */
+
+void nvp_qpair_opts_init(const struct nvp_ctrl *ctrl, struct nvp_qpair_opts *opts,
+			 size_t opts_size)
+{
+	struct nvp_qpair_opts def = { 0 };
+	uint32_t mqes = ctrl ? ctrl->info.max_queue_entries : NVP_DEFAULT_IO_QUEUE_SIZE;
+
+	def.opts_size = opts_size;
+	def.queue_size = mqes < NVP_DEFAULT_IO_QUEUE_SIZE ? mqes : NVP_DEFAULT_IO_QUEUE_SIZE;
+	def.num_requests = def.queue_size - 1;
+	def.max_completions = def.queue_size / 2;
+	def.numa_node = NVP_NUMA_ANY;
+	if (!opts)
+		return;
+	memcpy(opts, &def, opts_size < sizeof(def) ? opts_size : sizeof(def));
+}
+
+/* Copy what the caller's (possibly older, smaller) struct holds over defaults. */
+static void qpair_opts_merge(const struct nvp_ctrl *ctrl, const struct nvp_qpair_opts *in,
+			     struct nvp_qpair_opts *out)
+{
+	nvp_qpair_opts_init(ctrl, out, sizeof(*out));
+	if (in && in->opts_size) {
+		size_t n = in->opts_size < sizeof(*out) ? in->opts_size : sizeof(*out);
+
+		memcpy(out, in, n);
+		out->opts_size = sizeof(*out);
+	}
+}
+
+static int alloc_qid(struct nvp_ctrl *ctrl)
+{
+	for (uint32_t qid = 1; qid <= ctrl->num_io_queues; qid++) {
+		if (!ctrl->qid_used[qid]) {
+			ctrl->qid_used[qid] = true;
+			return (int)qid;
+		}
+	}
+	return nvp_error(-EBUSY, "all %u I/O queues the controller %s granted are in use; "
+			 "free a queue pair, or share one per thread (the controller "
+			 "decides how many it grants: see Set Features Number of Queues)",
+			 ctrl->num_io_queues, ctrl->info.addr);
+}
+
+int nvp_qpair_alloc(struct nvp_ctrl *ctrl, const struct nvp_qpair_opts *user_opts,
+		    struct nvp_qpair **qpair)
+{
+	struct nvp_qpair_opts opts;
+	struct nvp_qpair *qp = NULL;
+	uint32_t max_entries;
+	int qid, rc, node;
+
+	if (!ctrl || !qpair)
+		return nvp_error(-EINVAL, "nvp_qpair_alloc: ctrl and qpair must not be NULL");
+	if ((rc = atomic_load(&ctrl->failed)) != 0)
+		return nvp_error(rc, "controller %s has failed; detach and attach it again",
+				 ctrl->info.addr);
+	qpair_opts_merge(ctrl, user_opts, &opts);
+	max_entries = ctrl->info.max_queue_entries;
+	if (max_entries > NVP_QUEUE_MAX_ENTRIES)
+		max_entries = NVP_QUEUE_MAX_ENTRIES;
+	if (opts.queue_size < 2 || opts.queue_size > max_entries)
+		return nvp_error(-EINVAL, "queue_size %u is out of range: this controller "
+				 "allows 2..%u entries (CAP.MQES+1)", opts.queue_size,
+				 max_entries);
+	if (opts.num_requests == 0 || opts.num_requests > opts.queue_size - 1)
+		return nvp_error(-EINVAL, "num_requests %u is out of range 1..%u (one less "
+				 "than queue_size, so the SQ can never overflow)",
+				 opts.num_requests, opts.queue_size - 1);
+	if (opts.max_completions == 0)
+		opts.max_completions = opts.queue_size / 2;
+	node = opts.numa_node == NVP_NUMA_ANY ? ctrl->info.numa_node : opts.numa_node;
+
+	pthread_mutex_lock(&ctrl->admin_lock);
+	qid = alloc_qid(ctrl);
+	pthread_mutex_unlock(&ctrl->admin_lock);
+	if (qid < 0)
+		return qid;
+
+	rc = nvp_qpair_setup(ctrl, (uint16_t)qid, opts.queue_size, opts.num_requests, node, &qp);
+	if (rc)
+		goto err_qid;
+	qp->max_completions = opts.max_completions;
+	qp->use_sgl = false;
+	if (ctrl->opts.io_timeout_ms)
+		qp->timeout_ticks = (uint64_t)ctrl->opts.io_timeout_ms * nvp_ticks_per_ms();
+	qp->next_timeout_check = nvp_ticks() + qp->timeout_ticks / 4;
+	rc = nvp_admin_create_io_queues(ctrl, qp);
+	if (rc)
+		goto err_setup;
+	pthread_mutex_lock(&ctrl->admin_lock);
+	ctrl->num_qpairs++;
+	pthread_mutex_unlock(&ctrl->admin_lock);
+	*qpair = qp;
+	return 0;
+err_setup:
+	nvp_qpair_teardown(qp);
+err_qid:
+	pthread_mutex_lock(&ctrl->admin_lock);
+	ctrl->qid_used[qid] = false;
+	pthread_mutex_unlock(&ctrl->admin_lock);
+	return rc;
+}
+
+void nvp_qpair_free(struct nvp_qpair *qp)
+{
+	struct nvp_ctrl *ctrl;
+
+	if (!qp)
+		return;
+	ctrl = qp->ctrl;
+	/* Delete on the device first: after that it cannot touch our memory. */
+	if (!atomic_load(&ctrl->failed) && nvp_admin_delete_io_queues(ctrl, qp))
+		nvp_warn("queue %u: deleting it on the controller failed; freeing it anyway",
+			 qp->sq.qid);
+	nvp_qpair_fail_all(qp, NVP_STATUS_HOST_ABORTED);
+	pthread_mutex_lock(&ctrl->admin_lock);
+	ctrl->qid_used[qp->sq.qid] = false;
+	ctrl->num_qpairs--;
+	pthread_mutex_unlock(&ctrl->admin_lock);
+	nvp_qpair_teardown(qp);
+}
+
+void nvp_qpair_set_owner(struct nvp_qpair *qp)
+{
+	if (qp)
+		qp->owner = pthread_self();
+}
+
+int nvp_qpair_poll(struct nvp_qpair *qp, uint32_t max)
+{
+	int failed, n;
+
+#ifdef NVP_DEBUG
+	if (!pthread_equal(qp->owner, pthread_self()))
+		return nvp_error(-EXDEV, "queue pair %u polled from a thread that does not own "
+				 "it; use one qpair per thread, or hand it over with "
+				 "nvp_qpair_set_owner()", qp->sq.qid);
+#endif
+	failed = atomic_load_explicit(&qp->ctrl->failed, memory_order_relaxed);
+	if (__builtin_expect(failed != 0, 0)) {
+		nvp_qpair_fail_all(qp, NVP_STATUS_HOST_PATH_ERROR);
+		return failed;
+	}
+	n = nvp_qpair_process(qp, max ? max : qp->max_completions);
+	if (__builtin_expect(qp->timeout_ticks != 0, 1) && qp->outstanding &&
+	    __builtin_expect(nvp_ticks() >= qp->next_timeout_check, 0)) {
+		int rc = nvp_qpair_check_timeouts(qp);
+
+		if (rc) {
+			nvp_qpair_fail_all(qp, NVP_STATUS_HOST_PATH_ERROR);
+			return rc;
+		}
+	}
+	return n;
+}
+
+void nvp_qpair_flush(struct nvp_qpair *qp)
+{
+	nvp_sq_ring(&qp->sq);
+}
+
+uint32_t nvp_qpair_outstanding(const struct nvp_qpair *qp)
+{
+	return qp->outstanding;
+}
+
+uint16_t nvp_qpair_id(const struct nvp_qpair *qp)
+{
+	return qp->sq.qid;
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * lib/nvme/request.h - the hot path: request objects and describing a
+ * request's data buffer to the controller. Static inline, like queue.h.
+ *
+ * The common case, one buffer that is bus-contiguous and spans at most two
+ * pages, is handled here without leaving the inline path: PRP1 and PRP2
+ * need no list. Everything else goes through lib/nvme/payload.c.
+ */
+#ifndef NVP_LIB_NVME_REQUEST_H
+#define NVP_LIB_NVME_REQUEST_H
+
+#include <errno.h>
+#include <stdint.h>
+
+#include "mem/mem.h"
+#include "nvme/nvme.h"
+#include "nvme/payload.h"
+
+/* ---- Request pool ------------------------------------------------------- */
+
+/* Take a free request (LIFO: the last one freed is cache-hot). */
+static inline struct nvp_req *nvp_req_get(struct nvp_qpair *qp)
+{
+	struct nvp_req *req = qp->free_reqs;
+
+	if (__builtin_expect(!req, 0))
+		return NULL;
+	qp->free_reqs = req->next_free;
+	qp->outstanding++;
+	req->parent = NULL;
+	atomic_store_explicit(&req->abort, NVP_ABORT_NONE, memory_order_relaxed);
+	atomic_store_explicit(&req->epoch,
+			      atomic_load_explicit(&req->epoch, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+	return req;
+}
+
+static inline void nvp_req_put(struct nvp_qpair *qp, struct nvp_req *req)
+{
+	req->state = NVP_REQ_FREE;
+	req->next_free = qp->free_reqs;
+	qp->free_reqs = req;
+	qp->outstanding--;
+}
+
+/* ---- Payload mapping ---------------------------------------------------- */
+
+/**
+ * nvp_req_map_segs() - describe translated segments with PRP or SGL.
+ * @qp: queue pair. @req: request (its list memory is used). @sqe: command.
+ * @segs/@nsegs: the payload. @allow_sgl: false for admin commands.
+ *
+ * Return: 0, -EINVAL (no usable description), -E2BIG (list too small).
+ */
+int nvp_req_map_segs(struct nvp_qpair *qp, struct nvp_req *req, struct nvp_sqe *sqe,
+		     const struct nvp_dma_seg *segs, unsigned int nsegs, bool allow_sgl);
+
+/**
+ * nvp_req_map_slow() - describe any payload: segments, then PRP or SGL.
+ * @qp: queue pair. @req: request (its list memory is used).
+ * @sqe: command to fill. @iov/@iovcnt: payload. @allow_sgl: false for
+ * admin commands, which must use PRPs on PCIe.
+ *
+ * Return: 0, -EFAULT (not DMA memory), -EINVAL (shape neither PRP nor the
+ * controller's SGL support can describe), -E2BIG (too fragmented).
+ */
+int nvp_req_map_slow(struct nvp_qpair *qp, struct nvp_req *req, struct nvp_sqe *sqe,
+		     const struct iovec *iov, int iovcnt, bool allow_sgl);
+
+/* Map one buffer of @len bytes (> 0) into @sqe's data pointer. */
+static inline int nvp_req_map_buf(struct nvp_qpair *qp, struct nvp_req *req,
+				  struct nvp_sqe *sqe, const void *buf, uint32_t len,
+				  bool allow_sgl)
+{
+	uint64_t iova;
+	size_t contig;
+
+	if (__builtin_expect(nvp_mem_lookup(buf, &iova, &contig) == 0, 1) &&
+	    __builtin_expect(contig >= len && !(iova & 3) && !qp->use_sgl, 1)) {
+		uint32_t first = qp->page_size - (uint32_t)(iova & (qp->page_size - 1));
+
+		if (len <= first + qp->page_size) {
+			sqe->dptr.prp.prp1 = iova;
+			sqe->dptr.prp.prp2 = len <= first ? 0 : iova + first;
+			return 0;
+		}
+	}
+	{
+		struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+		return nvp_req_map_slow(qp, req, sqe, &iov, 1, allow_sgl);
+	}
+}
+
+#endif /* NVP_LIB_NVME_REQUEST_H */
