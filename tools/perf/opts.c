@@ -1,0 +1,557 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nvpoll/nvpoll.h>
+
+#include "opts.h"
+
+enum {
+	OPT_SEED = 256,
+	OPT_ZIPF,
+	OPT_VERIFY,
+	OPT_JSON,
+	OPT_IO_QUEUE_SIZE,
+	OPT_MAX_COMPLETIONS,
+	OPT_NO_SHADOW_DB,
+	OPT_PROGRESS,
+	OPT_NO_PROGRESS,
+	OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+	{ "address", required_argument, NULL, 'a' },
+	{ "nsid", required_argument, NULL, 'n' },
+	{ "queue-depth", required_argument, NULL, 'q' },
+	{ "io-size", required_argument, NULL, 'o' },
+	{ "workload", required_argument, NULL, 'w' },
+	{ "read-percent", required_argument, NULL, 'M' },
+	{ "time", required_argument, NULL, 't' },
+	{ "warmup", required_argument, NULL, 'W' },
+	{ "cpus", required_argument, NULL, 'c' },
+	{ "latency", no_argument, NULL, 'L' },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "zipf", required_argument, NULL, OPT_ZIPF },
+	{ "verify", no_argument, NULL, OPT_VERIFY },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "io-queue-size", required_argument, NULL, OPT_IO_QUEUE_SIZE },
+	{ "max-completions", required_argument, NULL, OPT_MAX_COMPLETIONS },
+	{ "no-shadow-doorbell", no_argument, NULL, OPT_NO_SHADOW_DB },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char *const workload_names[] = {
+	[WL_READ] = "read",
+	[WL_WRITE] = "write",
+	[WL_RANDREAD] = "randread",
+	[WL_RANDWRITE] = "randwrite",
+	[WL_RW] = "rw",
+	[WL_RANDRW] = "randrw",
+};
+
+const char *perf_workload_name(enum perf_workload w)
+{
+	return workload_names[w];
+}
+
+void perf_usage(FILE *out, const char *prog)
+{
+	fprintf(out,
+"Usage: %s -a ADDRESS [-a ADDRESS ...] [options]\n"
+"\n"
+"Measure IOPS, bandwidth and latency of NVMe namespaces through nvpoll.\n"
+"One pinned thread per CPU (-c); each has its own queue pair on every\n"
+"namespace and keeps -q commands outstanding on each.\n"
+"\n"
+"Target:\n"
+"  -a, --address ADDR       controller: PCI address (0000:00:04.0, 00:04.0) or\n"
+"                           emulated (emu:...); repeat for several controllers\n"
+"  -n, --nsid NSID          only this namespace (default: every active one)\n"
+"\n"
+"Workload:\n"
+"  -q, --queue-depth N      commands outstanding per queue pair (default 32);\n"
+"                           at most the I/O queue size - 1\n"
+"  -o, --io-size BYTES      bytes per command, a multiple of the block size;\n"
+"                           k/m/g (KiB/MiB/GiB) suffixes allowed (default 4096)\n"
+"  -w, --workload PATTERN   read, write, randread, randwrite, rw or randrw\n"
+"                           (default randread)\n"
+"  -M, --read-percent PCT   share of reads for rw/randrw (default 50)\n"
+"  -t, --time SECONDS       measured run time (default 10)\n"
+"  -W, --warmup SECONDS     run this long before measuring (default 0)\n"
+"  -c, --cpus LIST          CPUs to run on, one pinned thread each: 0,1 or\n"
+"                           0-3 or a hex mask 0x3 (default: the first CPU\n"
+"                           this process may use)\n"
+"      --seed N             seed for random offsets and verify patterns\n"
+"                           (default 1; runs with equal seeds repeat)\n"
+"      --zipf THETA         zipf-distributed random offsets with exponent\n"
+"                           THETA > 0 (e.g. 0.99), hottest at offset 0\n"
+"      --verify             write a pattern (LBA, seed, generation and a\n"
+"                           checksum in every block) and check every read\n"
+"                           against it; reads only target blocks this thread\n"
+"                           wrote, write-only workloads read each write back.\n"
+"                           Any mismatch fails the run (exit 1)\n"
+"\n"
+"Output:\n"
+"  -L, --latency            add latency percentiles (p50 p90 p99 p99.9\n"
+"                           p99.99 max); -LL also prints the full histogram\n"
+"      --json               print everything as one JSON object instead\n"
+"      --progress           force the once-a-second progress line\n"
+"      --no-progress        never show it (default: only on a terminal)\n"
+"\n"
+"Driver:\n"
+"      --io-queue-size N    I/O queue entries (default: the larger of the\n"
+"                           library default and depth + 1)\n"
+"      --max-completions N  completions reaped per poll (default: library's)\n"
+"      --no-shadow-doorbell do not use Doorbell Buffer Config\n"
+"                           (NVP_DRIVER=vfio|noiommu|uio picks the PCI mode)\n"
+"\n"
+"  -h, --help               this text\n"
+"      --version            print the version\n"
+"\n"
+"Output: one row per (namespace, CPU) with IOPS, MiB/s and average, min and\n"
+"max latency in microseconds, then a Total row. Latency runs from just\n"
+"before submission to the completion callback, timed with the TSC.\n"
+"Exit status: 0 success, 1 I/O errors, verify mismatches or a controller\n"
+"failure, 2 bad options.\n"
+"\n"
+"Examples:\n"
+"  %s -a 0000:00:04.0 -q 32 -o 4096 -w randread -t 10 -L\n"
+"  %s -a emu: -c 0-1 -w randrw -M 70 --verify -t 5\n",
+		prog, prog, prog);
+}
+
+static void set_err(char *err, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+}
+
+int perf_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned int shift = 0;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno)
+		return -1;
+	switch (tolower((unsigned char)*end)) {
+	case '\0':
+		break;
+	case 'k':
+		shift = 10;
+		break;
+	case 'm':
+		shift = 20;
+		break;
+	case 'g':
+		shift = 30;
+		break;
+	default:
+		return -1;
+	}
+	if (*end) {
+		end++;
+		/* accept k, kb, kib (all binary) */
+		if (!strcasecmp(end, "ib") || !strcasecmp(end, "b"))
+			end += strlen(end);
+		if (*end)
+			return -1;
+	}
+	if (shift && v > (UINT64_MAX >> shift))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int parse_u32(const char *s, uint32_t *out, uint32_t min, uint32_t max)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int parse_seconds(const char *s, double *out, bool zero_ok)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !isfinite(v) || v < 0 || (!zero_ok && v == 0) ||
+	    v > 1e7)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int add_cpu(int cpu, int *cpus, unsigned int max, unsigned int *n,
+		   char *err, size_t errlen)
+{
+	if (cpu < 0 || cpu >= PERF_MAX_CPUS) {
+		set_err(err, errlen, "CPU %d is out of range (0..%d)", cpu,
+			PERF_MAX_CPUS - 1);
+		return -1;
+	}
+	for (unsigned int i = 0; i < *n; i++) {
+		if (cpus[i] == cpu) {
+			set_err(err, errlen, "CPU %d is listed twice", cpu);
+			return -1;
+		}
+	}
+	if (*n >= max) {
+		set_err(err, errlen, "too many CPUs (at most %u)", max);
+		return -1;
+	}
+	cpus[(*n)++] = cpu;
+	return 0;
+}
+
+static int parse_cpu_mask(const char *hex, int *cpus, unsigned int max,
+			  unsigned int *n, char *err, size_t errlen)
+{
+	size_t len = strlen(hex);
+	int bit = 0;
+
+	if (!len) {
+		set_err(err, errlen, "empty CPU mask");
+		return -1;
+	}
+	/* the last digit holds CPUs 0-3 */
+	for (size_t i = len; i-- > 0; bit += 4) {
+		int d;
+
+		if (!isxdigit((unsigned char)hex[i])) {
+			set_err(err, errlen, "bad hex digit '%c' in CPU mask", hex[i]);
+			return -1;
+		}
+		d = isdigit((unsigned char)hex[i]) ? hex[i] - '0' :
+		    tolower((unsigned char)hex[i]) - 'a' + 10;
+		for (int b = 0; b < 4; b++)
+			if ((d >> b) & 1 && add_cpu(bit + b, cpus, max, n, err, errlen))
+				return -1;
+	}
+	if (!*n) {
+		set_err(err, errlen, "CPU mask 0x%s selects no CPU", hex);
+		return -1;
+	}
+	return 0;
+}
+
+int perf_parse_cpus(const char *s, int *cpus, unsigned int max, unsigned int *n,
+		    char *err, size_t errlen)
+{
+	char buf[4096], *p, *tok, *save = NULL;
+	size_t len;
+
+	*n = 0;
+	if (!s || !*s) {
+		set_err(err, errlen, "empty CPU list");
+		return -1;
+	}
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		return parse_cpu_mask(s + 2, cpus, max, n, err, errlen);
+	len = strlen(s);
+	if (len >= sizeof(buf)) {
+		set_err(err, errlen, "CPU list too long");
+		return -1;
+	}
+	memcpy(buf, s, len + 1);
+	p = buf;
+	/* spdk style "[0,1]" */
+	if (*p == '[') {
+		if (p[len - 1] != ']') {
+			set_err(err, errlen, "CPU list '%s' lacks the closing ']'", s);
+			return -1;
+		}
+		p[len - 1] = '\0';
+		p++;
+	}
+	for (tok = strtok_r(p, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *end;
+		long lo, hi;
+
+		if (!isdigit((unsigned char)*tok))
+			goto bad;
+		lo = strtol(tok, &end, 10);
+		hi = lo;
+		if (*end == '-') {
+			if (!isdigit((unsigned char)end[1]))
+				goto bad;
+			hi = strtol(end + 1, &end, 10);
+		}
+		if (*end)
+			goto bad;
+		if (hi < lo) {
+			set_err(err, errlen, "CPU range %s runs backwards", tok);
+			return -1;
+		}
+		if (hi >= PERF_MAX_CPUS) {
+			set_err(err, errlen, "CPU %ld is out of range (0..%d)", hi,
+				PERF_MAX_CPUS - 1);
+			return -1;
+		}
+		for (long c = lo; c <= hi; c++)
+			if (add_cpu((int)c, cpus, max, n, err, errlen))
+				return -1;
+	}
+	if (!*n)
+		goto bad;
+	return 0;
+bad:
+	set_err(err, errlen,
+		"bad CPU list '%s': use a list like 0,2-3 or a hex mask like 0x3", s);
+	return -1;
+}
+
+static int parse_workload(const char *s, struct perf_opts *o)
+{
+	for (unsigned int i = 0; i < sizeof(workload_names) / sizeof(workload_names[0]); i++) {
+		if (!strcmp(s, workload_names[i])) {
+			o->workload = (enum perf_workload)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void set_defaults(struct perf_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->depth = 32;
+	o->io_size = 4096;
+	o->workload = WL_RANDREAD;
+	o->read_pct = -1;
+	o->seconds = 10;
+	o->seed = 1;
+	o->progress = -1;
+}
+
+enum perf_parse_result perf_parse_args(int argc, char **argv, struct perf_opts *o,
+				       char *err, size_t errlen)
+{
+	const char *prog = argc > 0 ? argv[0] : "nvpoll-perf";
+	uint32_t v32;
+	uint64_t v64;
+	int c;
+
+	set_defaults(o);
+	err[0] = '\0';
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":a:n:q:o:w:M:t:W:c:Lh", long_opts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			if (o->naddrs >= PERF_MAX_CTRLS) {
+				set_err(err, errlen, "at most %d -a addresses", PERF_MAX_CTRLS);
+				return PERF_PARSE_ERROR;
+			}
+			if (!*optarg) {
+				set_err(err, errlen, "-a needs an address");
+				return PERF_PARSE_ERROR;
+			}
+			o->addrs[o->naddrs++] = optarg;
+			break;
+		case 'n':
+			if (parse_u32(optarg, &o->nsid, 1, 0xfffffffe)) {
+				set_err(err, errlen, "-n '%s': NSID must be 1..4294967294", optarg);
+				return PERF_PARSE_ERROR;
+			}
+			break;
+		case 'q':
+			if (parse_u32(optarg, &o->depth, 1, 65535)) {
+				set_err(err, errlen, "-q '%s': queue depth must be 1..65535", optarg);
+				return PERF_PARSE_ERROR;
+			}
+			break;
+		case 'o':
+			if (perf_parse_size(optarg, &v64) || !v64 || v64 > (1ull << 30)) {
+				set_err(err, errlen,
+					"-o '%s': I/O size must be 1 byte..1 GiB, e.g. 4096 or 128k",
+					optarg);
+				return PERF_PARSE_ERROR;
+			}
+			o->io_size = v64;
+			break;
+		case 'w':
+			if (parse_workload(optarg, o)) {
+				set_err(err, errlen,
+					"-w '%s': use read, write, randread, randwrite, rw or randrw",
+					optarg);
+				return PERF_PARSE_ERROR;
+			}
+			break;
+		case 'M':
+			if (parse_u32(optarg, &v32, 0, 100)) {
+				set_err(err, errlen, "-M '%s': read percentage must be 0..100",
+					optarg);
+				return PERF_PARSE_ERROR;
+			}
+			o->read_pct = (int)v32;
+			break;
+		case 't':
+			if (parse_seconds(optarg, &o->seconds, false)) {
+				set_err(err, errlen, "-t '%s': run time must be seconds > 0", optarg);
+				return PERF_PARSE_ERROR;
+			}
+			break;
+		case 'W':
+			if (parse_seconds(optarg, &o->warmup, true)) {
+				set_err(err, errlen, "-W '%s': warm-up must be seconds >= 0", optarg);
+				return PERF_PARSE_ERROR;
+			}
+			break;
+		case 'c':
+			if (perf_parse_cpus(optarg, o->cpus, PERF_MAX_CPUS, &o->ncpus, err,
+					    errlen))
+				return PERF_PARSE_ERROR;
+			break;
+		case 'L':
+			if (o->latency_level < 2)
+				o->latency_level++;
+			break;
+		case OPT_SEED:
+			if (perf_parse_size(optarg, &o->seed)) {
+				set_err(err, errlen, "--seed '%s': need a non-negative integer",
+					optarg);
+				return PERF_PARSE_ERROR;
+			}
+			break;
+		case OPT_ZIPF: {
+			char *end;
+
+			errno = 0;
+			o->zipf_theta = strtod(optarg, &end);
+			if (errno || *end || end == optarg || !isfinite(o->zipf_theta) ||
+			    o->zipf_theta <= 0 || o->zipf_theta > 100) {
+				set_err(err, errlen, "--zipf '%s': THETA must be a number > 0 "
+					"(0.99 is typical)", optarg);
+				return PERF_PARSE_ERROR;
+			}
+			break;
+		}
+		case OPT_VERIFY:
+			o->verify = true;
+			break;
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case OPT_IO_QUEUE_SIZE:
+			if (parse_u32(optarg, &o->io_queue_size, 2, 65536)) {
+				set_err(err, errlen, "--io-queue-size '%s': must be 2..65536",
+					optarg);
+				return PERF_PARSE_ERROR;
+			}
+			break;
+		case OPT_MAX_COMPLETIONS:
+			if (parse_u32(optarg, &o->max_completions, 1, 65535)) {
+				set_err(err, errlen, "--max-completions '%s': must be 1..65535",
+					optarg);
+				return PERF_PARSE_ERROR;
+			}
+			break;
+		case OPT_NO_SHADOW_DB:
+			o->no_shadow_doorbell = true;
+			break;
+		case OPT_PROGRESS:
+			o->progress = 1;
+			break;
+		case OPT_NO_PROGRESS:
+			o->progress = 0;
+			break;
+		case 'h':
+			perf_usage(stdout, prog);
+			return PERF_PARSE_EXIT;
+		case OPT_VERSION:
+			printf("nvpoll-perf %d.%d.%d\n", NVP_VERSION_MAJOR, NVP_VERSION_MINOR,
+			       NVP_VERSION_PATCH);
+			return PERF_PARSE_EXIT;
+		case ':':
+			if (optopt)
+				set_err(err, errlen, "option -%c needs a value", optopt);
+			else
+				set_err(err, errlen, "option %s needs a value", argv[optind - 1]);
+			return PERF_PARSE_ERROR;
+		default:
+			if (optopt)
+				set_err(err, errlen, "unknown option -%c (see --help)", optopt);
+			else
+				set_err(err, errlen, "unknown option %s (see --help)",
+					argv[optind - 1]);
+			return PERF_PARSE_ERROR;
+		}
+	}
+	if (optind < argc) {
+		set_err(err, errlen, "unexpected argument '%s' (addresses go after -a)",
+			argv[optind]);
+		return PERF_PARSE_ERROR;
+	}
+	if (!o->naddrs) {
+		set_err(err, errlen,
+			"no controller given: add -a ADDRESS (a PCI address such as "
+			"0000:00:04.0, or emu: for the emulated controller)");
+		return PERF_PARSE_ERROR;
+	}
+	o->random = o->workload == WL_RANDREAD || o->workload == WL_RANDWRITE ||
+		    o->workload == WL_RANDRW;
+	switch (o->workload) {
+	case WL_READ:
+	case WL_RANDREAD:
+	case WL_WRITE:
+	case WL_RANDWRITE:
+		if (o->read_pct >= 0) {
+			set_err(err, errlen, "-M only applies to -w rw and -w randrw");
+			return PERF_PARSE_ERROR;
+		}
+		o->read_pct = (o->workload == WL_READ || o->workload == WL_RANDREAD) ?
+			      100 : 0;
+		break;
+	case WL_RW:
+	case WL_RANDRW:
+		if (o->read_pct < 0)
+			o->read_pct = 50;
+		break;
+	}
+	if (o->zipf_theta > 0 && !o->random) {
+		set_err(err, errlen, "--zipf needs a random workload (randread, "
+			"randwrite or randrw)");
+		return PERF_PARSE_ERROR;
+	}
+	if (o->io_queue_size && o->depth > o->io_queue_size - 1) {
+		set_err(err, errlen,
+			"-q %u does not fit --io-queue-size %u: a queue of N entries "
+			"holds N - 1 commands", o->depth, o->io_queue_size);
+		return PERF_PARSE_ERROR;
+	}
+	return PERF_PARSE_OK;
+}

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: BSD-3-Clause
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pattern.h"
+#include "rng.h"
+
+#define WORD_STEP 0x9e3779b97f4a7c15ull
+
+static uint64_t block_base(uint64_t lba, uint64_t seed, uint32_t gen)
+{
+	uint64_t x = lba ^ (seed * 0xd1342543de82ef95ull) ^ ((uint64_t)gen << 48);
+
+	return splitmix64(&x);
+}
+
+static uint64_t body_csum(const uint64_t *w, size_t nwords)
+{
+	uint64_t a = 1, b = 0;
+
+	for (size_t i = 0; i < nwords; i++) {
+		a += w[i];
+		b += a;
+	}
+	return a ^ ((b << 32) | (b >> 32));
+}
+
+void pattern_fill(void *buf, uint32_t nblocks, uint32_t block_size,
+		  uint64_t lba, uint64_t seed, uint32_t gen)
+{
+	size_t nwords = (block_size - sizeof(struct pattern_hdr)) / 8;
+
+	for (uint32_t b = 0; b < nblocks; b++) {
+		uint8_t *blk = (uint8_t *)buf + (size_t)b * block_size;
+		struct pattern_hdr *h = (struct pattern_hdr *)blk;
+		uint64_t *w = (uint64_t *)(h + 1);
+		uint64_t base = block_base(lba + b, seed, gen);
+
+		for (size_t i = 0; i < nwords; i++)
+			w[i] = base ^ ((i + 1) * WORD_STEP);
+		h->magic = PATTERN_MAGIC;
+		h->gen = gen;
+		h->lba = lba + b;
+		h->seed = seed;
+		h->csum = body_csum(w, nwords);
+	}
+}
+
+static size_t first_diff(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return i;
+	return len;
+}
+
+bool pattern_check(const void *buf, uint32_t nblocks, uint32_t block_size,
+		   uint64_t lba, uint64_t seed, uint32_t gen,
+		   struct pattern_mismatch *mm)
+{
+	size_t nwords = (block_size - sizeof(struct pattern_hdr)) / 8;
+
+	for (uint32_t b = 0; b < nblocks; b++) {
+		const uint8_t *blk = (const uint8_t *)buf + (size_t)b * block_size;
+		const struct pattern_hdr *h = (const struct pattern_hdr *)blk;
+		const uint64_t *w = (const uint64_t *)(h + 1);
+		uint64_t base = block_base(lba + b, seed, gen);
+		uint64_t diff = 0, a = 1, s = 0;
+		struct pattern_hdr want;
+		size_t i;
+
+		/* OR of differences keeps the loop branch-free; the sums check csum */
+		for (i = 0; i < nwords; i++) {
+			diff |= w[i] ^ (base ^ ((i + 1) * WORD_STEP));
+			a += w[i];
+			s += a;
+		}
+		want.magic = PATTERN_MAGIC;
+		want.gen = gen;
+		want.lba = lba + b;
+		want.seed = seed;
+		want.csum = a ^ ((s << 32) | (s >> 32));
+		if (!diff && !memcmp(h, &want, sizeof(want)))
+			continue;
+
+		if (mm) {
+			size_t off;
+
+			memset(mm, 0, sizeof(*mm));
+			mm->lba = lba + b;
+			mm->magic_ok = h->magic == PATTERN_MAGIC;
+			mm->csum_ok = h->csum == body_csum(w, nwords);
+			mm->found_lba = h->lba;
+			mm->found_seed = h->seed;
+			mm->found_gen = h->gen;
+			/* the stored checksum follows the body: blame the body first */
+			off = first_diff((const uint8_t *)h, (const uint8_t *)&want,
+					 offsetof(struct pattern_hdr, csum));
+			if (off == offsetof(struct pattern_hdr, csum)) {
+				for (i = 0; i < nwords; i++)
+					if (w[i] != (base ^ ((i + 1) * WORD_STEP)))
+						break;
+				if (i < nwords) {
+					uint64_t e = base ^ ((i + 1) * WORD_STEP);
+
+					off = sizeof(struct pattern_hdr) + i * 8 +
+					      first_diff((const uint8_t *)&w[i],
+							 (const uint8_t *)&e, 8);
+				}
+			}
+			mm->offset = off;
+		}
+		return false;
+	}
+	return true;
+}
+
+void pattern_describe(const struct pattern_mismatch *mm, uint64_t seed,
+		      uint32_t gen, char *out, size_t len)
+{
+	const char *what;
+
+	if (!mm->magic_ok)
+		what = "no pattern header (never written, zeroes or foreign data)";
+	else if (!mm->csum_ok)
+		what = "corrupted data (checksum does not match its own body)";
+	else if (mm->found_lba != mm->lba)
+		what = "misdirected: intact block of another LBA";
+	else if (mm->found_seed != seed)
+		what = "intact block from another run (seed differs)";
+	else if (mm->found_gen != gen)
+		what = "stale data: intact block from an older write";
+	else
+		what = "data differs";
+	snprintf(out, len,
+		 "LBA %" PRIu64 " byte %zu: %s (found lba %" PRIu64 " gen %u seed %" PRIu64
+		 ", expected gen %u)",
+		 mm->lba, mm->offset, what, mm->found_lba, mm->found_gen,
+		 mm->found_seed, gen);
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* nvpoll-perf results and their text and JSON forms. */
+#ifndef NVPOLL_PERF_REPORT_H
+#define NVPOLL_PERF_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "hist.h"
+#include "opts.h"
+
+/* Counted by the worker for one (namespace, thread); latencies in TSC ticks. */
+struct perf_stats {
+	uint64_t reads;
+	uint64_t writes;
+	uint64_t errors;
+	uint64_t mismatches;
+	uint64_t lat_sum;
+	uint64_t lat_min;
+	uint64_t lat_max;
+	struct hist hist;
+};
+
+struct perf_job {
+	const char *ctrl;	/* address as given with -a */
+	uint32_t nsid;
+	int cpu;
+	struct perf_stats stats;
+};
+
+struct perf_ctrl_desc {
+	const char *addr;
+	const char *model;
+	const char *serial;
+	const char *driver;
+	bool shadow_doorbells;
+	uint32_t max_queue_entries;
+	uint32_t num_io_queues;
+	int numa_node;
+};
+
+struct perf_report {
+	const struct perf_opts *opts;
+	uint64_t tsc_hz;
+	double seconds;			/* measured window */
+	uint32_t queue_size;		/* I/O queue entries used */
+	struct perf_job *jobs;
+	unsigned int njobs;
+	const struct perf_ctrl_desc *ctrls;
+	unsigned int nctrls;
+	const char *first_error;	/* first I/O error or mismatch, or "" */
+};
+
+void perf_stats_init(struct perf_stats *s);
+void perf_stats_merge(struct perf_stats *dst, const struct perf_stats *src);
+
+/* The run failed: I/O errors or verify mismatches. */
+bool perf_report_failed(const struct perf_report *r);
+
+void perf_report_text(FILE *out, const struct perf_report *r);
+void perf_report_json(FILE *out, const struct perf_report *r);
+
+#endif /* NVPOLL_PERF_REPORT_H */

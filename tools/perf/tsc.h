@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* TSC timing: one calibration against CLOCK_MONOTONIC, then no syscalls. */
+#ifndef NVPOLL_PERF_TSC_H
+#define NVPOLL_PERF_TSC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <x86intrin.h>
+
+static inline uint64_t tsc_now(void)
+{
+	return __rdtsc();
+}
+
+/*
+ * Measure the TSC rate over about @ms milliseconds of CLOCK_MONOTONIC.
+ * Returns ticks per second, or 0 if the clock could not be read.
+ */
+uint64_t tsc_calibrate(unsigned int ms);
+
+/* Whether /proc/cpuinfo says the TSC is invariant (constant_tsc, nonstop_tsc). */
+bool tsc_is_invariant(void);
+
+/* Conversions; @hz is the calibrated rate. */
+static inline double tsc_to_us(uint64_t ticks, uint64_t hz)
+{
+	return (double)ticks * 1e6 / (double)hz;
+}
+
+static inline double tsc_to_ns(double ticks, uint64_t hz)
+{
+	return ticks * 1e9 / (double)hz;
+}
+
+static inline uint64_t tsc_from_sec(double sec, uint64_t hz)
+{
+	return (uint64_t)(sec * (double)hz);
+}
+
+#endif /* NVPOLL_PERF_TSC_H */
