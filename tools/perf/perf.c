@@ -1,0 +1,942 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * nvpoll-perf: IOPS, bandwidth and latency through the nvpoll driver.
+ *
+ * One thread per CPU, pinned; each owns a queue pair on every namespace and
+ * keeps -q commands in flight on it. Completion callbacks resubmit at once,
+ * so new commands are posted while nvp_qpair_poll() runs and their doorbell
+ * is rung once per poll. Time comes from the TSC only.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nvpoll/nvpoll.h>
+
+#include "opts.h"
+#include "pattern.h"
+#include "report.h"
+#include "rng.h"
+#include "tsc.h"
+#include "zipf.h"
+
+/* Verify state of a unit (one I/O-sized, I/O-aligned range): */
+#define VS_INFLIGHT	0x80	/* a command of this thread is using it */
+#define VS_LISTED	0x40	/* in the worker's list of written units */
+#define VS_GEN_MASK	0x3f	/* generation last written; 0: contents unknown */
+
+/* Units one thread tracks for --verify: bounds its memory (5 bytes a unit). */
+#define VERIFY_MAX_UNITS (4u << 20)
+
+struct ctrl_ctx {
+	const char *addr;
+	struct nvp_ctrl *ctrl;
+	const struct nvp_ctrl_info *info;
+	uint32_t queue_size;
+	uint32_t nns;
+	struct perf_ctrl_desc desc;
+};
+
+struct ns_target {
+	struct ctrl_ctx *cc;
+	struct nvp_ns *ns;
+	const struct nvp_ns_info *info;
+	uint32_t nlb;		/* blocks per I/O */
+	uint64_t units;		/* I/O-sized units in the namespace */
+};
+
+struct ns_worker;
+
+struct io_slot {
+	struct ns_worker *w;
+	void *buf;
+	uint64_t submit_tsc;
+	uint64_t unit;
+	uint8_t gen;		/* --verify: generation written or expected */
+	bool is_read;
+	bool readback;		/* --verify: the read that checks our own write */
+};
+
+struct worker;
+
+struct ns_worker {
+	struct worker *thr;
+	struct ns_target *t;
+	struct perf_job *job;
+	struct nvp_qpair *qp;
+	struct io_slot *slots;
+	void *bufs;
+	struct rng rng;
+	struct zipf zipf;
+	bool use_zipf;
+	uint64_t region_start;	/* first unit this worker walks or verifies */
+	uint64_t region_units;
+	uint64_t seq_next;
+	uint64_t read_next;
+	uint8_t *vstate;	/* --verify, per unit of the region */
+	uint32_t *written;	/* --verify, units with known contents */
+	uint64_t nwritten;
+	struct io_slot **pending;	/* -EAGAIN: retried after the next poll */
+	uint32_t npending;
+	uint64_t done;		/* completions, read by the progress line */
+	bool failed;
+	struct perf_stats stats;
+	char first_error[256];
+};
+
+struct worker {
+	unsigned int idx;
+	int cpu;
+	pthread_t tid;
+	struct ns_worker *nws;
+	unsigned int nnws;
+	bool failed;
+	char error[256];
+};
+
+static const struct perf_opts *g_opts;
+static uint64_t g_tsc_hz;
+static pthread_barrier_t g_ready, g_go;
+static bool g_abort;
+static uint64_t g_measure_tsc;	/* end of warm-up */
+static uint64_t g_end_tsc;	/* end of the run; lowered by SIGINT */
+static volatile sig_atomic_t g_interrupted;
+
+static const char *prog = "nvpoll-perf";
+
+static void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void die_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+static uint64_t end_tsc(void)
+{
+	return __atomic_load_n(&g_end_tsc, __ATOMIC_RELAXED);
+}
+
+static void note_error(struct ns_worker *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void note_error(struct ns_worker *w, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (w->first_error[0])
+		return;
+	n = snprintf(w->first_error, sizeof(w->first_error), "%s ns%u CPU %d: ",
+		     w->t->cc->addr, w->t->info->nsid, w->thr->cpu);
+	if (n < 0 || (size_t)n >= sizeof(w->first_error))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(w->first_error + n, sizeof(w->first_error) - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- choosing the next command ------------------------------------------ */
+
+static uint64_t pick_unit(struct ns_worker *w)
+{
+	if (g_opts->random) {
+		if (w->use_zipf)
+			return w->region_start + zipf_next(&w->zipf, &w->rng) - 1;
+		return w->region_start + rng_below(&w->rng, w->region_units);
+	}
+	if (w->seq_next >= w->region_units)
+		w->seq_next = 0;
+	return w->region_start + w->seq_next++;
+}
+
+static bool pick_read(struct ns_worker *w)
+{
+	int pct = g_opts->read_pct;
+
+	if (pct >= 100)
+		return true;
+	if (pct <= 0)
+		return false;
+	return rng_below(&w->rng, 100) < (uint64_t)pct;
+}
+
+/*
+ * --verify: reads go only to units whose contents this worker knows, and no
+ * two commands of the worker touch one unit at once. Workers own disjoint
+ * regions, so nothing else writes there.
+ */
+static void verify_choose(struct ns_worker *w, struct io_slot *s)
+{
+	uint64_t unit = 0, i;
+	uint8_t *st;
+	int tries;
+
+	if (s->readback) {
+		/* the unit stays claimed from the write to this read */
+		s->is_read = true;
+		return;
+	}
+	s->is_read = pick_read(w);
+	if (s->is_read && w->nwritten) {
+		for (tries = 0; tries < 8; tries++) {
+			if (g_opts->random)
+				unit = w->written[rng_below(&w->rng, w->nwritten)];
+			else
+				unit = w->read_next++ % w->region_units;
+			st = &w->vstate[unit];
+			if (!(*st & VS_INFLIGHT) && (*st & VS_GEN_MASK)) {
+				*st |= VS_INFLIGHT;
+				s->unit = w->region_start + unit;
+				s->gen = *st & VS_GEN_MASK;
+				return;
+			}
+		}
+	}
+	/* a write: to a fresh unit, or because nothing readable was free */
+	s->is_read = false;
+	unit = pick_unit(w) - w->region_start;
+	for (i = 0; i < w->region_units; i++) {
+		st = &w->vstate[unit];
+		if (!(*st & VS_INFLIGHT))
+			break;
+		if (++unit == w->region_units)
+			unit = 0;
+	}
+	st = &w->vstate[unit];
+	*st |= VS_INFLIGHT;
+	s->unit = w->region_start + unit;
+	s->gen = (uint8_t)(((*st & VS_GEN_MASK) % VS_GEN_MASK) + 1);
+}
+
+static void verify_release(struct ns_worker *w, struct io_slot *s, bool ok)
+{
+	uint64_t unit = s->unit - w->region_start;
+	uint8_t *st = &w->vstate[unit];
+
+	if (s->is_read) {
+		*st &= (uint8_t)~VS_INFLIGHT;
+		return;
+	}
+	if (!ok) {
+		/* a failed write leaves the unit's contents unknown */
+		*st = (uint8_t)(*st & VS_LISTED);
+		return;
+	}
+	*st = (uint8_t)((*st & VS_LISTED) | s->gen);
+	if (!(*st & VS_LISTED)) {
+		*st |= VS_LISTED;
+		w->written[w->nwritten++] = (uint32_t)unit;
+	}
+	if (g_opts->read_pct == 0) {
+		/* write-only workloads read every write back, still claimed */
+		*st |= VS_INFLIGHT;
+		s->readback = true;
+	}
+}
+
+static void io_done(void *arg, const struct nvp_cqe *cpl);
+
+/* Post @s; returns false if the worker must stop. */
+static bool submit(struct ns_worker *w, struct io_slot *s)
+{
+	struct ns_target *t = w->t;
+	uint64_t lba = s->unit * t->nlb;
+	int rc;
+
+	s->submit_tsc = tsc_now();
+	if (s->is_read)
+		rc = nvp_read(w->qp, t->ns, s->buf, lba, t->nlb, 0, io_done, s);
+	else
+		rc = nvp_write(w->qp, t->ns, s->buf, lba, t->nlb, 0, io_done, s);
+	if (rc == 0)
+		return true;
+	if (rc == -EAGAIN) {
+		w->pending[w->npending++] = s;
+		return true;
+	}
+	note_error(w, "%s of LBA %" PRIu64 " refused: %s (%s)",
+		   s->is_read ? "read" : "write", lba, strerror(-rc), nvp_last_error());
+	w->stats.errors++;
+	w->failed = true;
+	return false;
+}
+
+static void start_io(struct ns_worker *w, struct io_slot *s)
+{
+	if (g_opts->verify) {
+		verify_choose(w, s);
+		if (!s->is_read)
+			pattern_fill(s->buf, w->t->nlb, w->t->info->block_size,
+				     s->unit * w->t->nlb, g_opts->seed, s->gen);
+	} else {
+		s->is_read = pick_read(w);
+		s->unit = pick_unit(w);
+	}
+	submit(w, s);
+}
+
+static void verify_read(struct ns_worker *w, struct io_slot *s)
+{
+	struct pattern_mismatch mm;
+	char what[200];
+
+	if (pattern_check(s->buf, w->t->nlb, w->t->info->block_size,
+			  s->unit * w->t->nlb, g_opts->seed, s->gen, &mm))
+		return;
+	w->stats.mismatches++;
+	pattern_describe(&mm, g_opts->seed, s->gen, what, sizeof(what));
+	note_error(w, "verify mismatch: %s", what);
+}
+
+static void io_done(void *arg, const struct nvp_cqe *cpl)
+{
+	struct io_slot *s = arg;
+	struct ns_worker *w = s->w;
+	struct perf_stats *st = &w->stats;
+	uint64_t now = tsc_now();
+	bool ok = !NVP_CPL_IS_ERROR(cpl);
+
+	if (!ok) {
+		st->errors++;
+		note_error(w, "%s of LBA %" PRIu64 " failed: %s (status 0x%04x)",
+			   s->is_read ? "read" : "write", s->unit * w->t->nlb,
+			   nvp_status_str(cpl->status), cpl->status);
+	} else if (now >= g_measure_tsc && now < end_tsc()) {
+		uint64_t lat = now - s->submit_tsc;
+
+		if (s->is_read)
+			st->reads++;
+		else
+			st->writes++;
+		st->lat_sum += lat;
+		if (lat < st->lat_min)
+			st->lat_min = lat;
+		if (lat > st->lat_max)
+			st->lat_max = lat;
+		hist_record(&st->hist, lat);
+	}
+	__atomic_store_n(&w->done, w->done + 1, __ATOMIC_RELAXED);
+
+	if (g_opts->verify) {
+		if (ok && s->is_read)
+			verify_read(w, s);
+		s->readback = false;
+		verify_release(w, s, ok);
+	}
+	if (now < end_tsc() && !w->failed) {
+		start_io(w, s);
+	} else if (s->readback) {
+		/* the run is over: drop the claim the read-back would have used */
+		s->readback = false;
+		w->vstate[s->unit - w->region_start] &= (uint8_t)~VS_INFLIGHT;
+	}
+}
+
+/* ---- workers --------------------------------------------------------------- */
+
+static int ns_worker_setup(struct ns_worker *w, unsigned int nthreads)
+{
+	const struct perf_opts *o = g_opts;
+	struct ns_target *t = w->t;
+	struct nvp_ctrl *ctrl = t->cc->ctrl;
+	struct nvp_qpair_opts qo;
+	uint64_t idx = w->thr->idx, seed;
+	int rc;
+
+	nvp_qpair_opts_init(ctrl, &qo, sizeof(qo));
+	qo.queue_size = t->cc->queue_size;
+	qo.num_requests = qo.queue_size - 1;
+	if (o->max_completions)
+		qo.max_completions = o->max_completions;
+	rc = nvp_qpair_alloc(ctrl, &qo, &w->qp);
+	if (rc) {
+		note_error(w, "cannot allocate an I/O queue pair: %s", nvp_last_error());
+		return rc;
+	}
+	w->bufs = nvp_dma_alloc(o->depth * o->io_size, 4096, nvp_ctrl_numa_node(ctrl));
+	w->slots = calloc(o->depth, sizeof(*w->slots));
+	w->pending = calloc(o->depth, sizeof(*w->pending));
+	if (!w->bufs || !w->slots || !w->pending) {
+		note_error(w, "out of memory for %u buffers of %" PRIu64 " bytes: %s",
+			   o->depth, o->io_size,
+			   w->bufs ? "calloc failed" : nvp_last_error());
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < o->depth; i++) {
+		w->slots[i].w = w;
+		w->slots[i].buf = (uint8_t *)w->bufs + (size_t)i * o->io_size;
+	}
+
+	if (o->verify) {
+		/* disjoint slices per thread: nobody else writes what we check */
+		w->region_start = idx * t->units / nthreads;
+		w->region_units = (idx + 1) * t->units / nthreads - w->region_start;
+		if (w->region_units > VERIFY_MAX_UNITS)
+			w->region_units = VERIFY_MAX_UNITS;
+		w->vstate = calloc(w->region_units, 1);
+		w->written = calloc(w->region_units, sizeof(*w->written));
+		if (!w->vstate || !w->written) {
+			note_error(w, "out of memory for verify state");
+			return -ENOMEM;
+		}
+	} else {
+		w->region_start = 0;
+		w->region_units = t->units;
+		/* sequential threads start spread over the namespace */
+		w->seq_next = idx * t->units / nthreads;
+	}
+	if (o->zipf_theta > 0) {
+		if (zipf_init(&w->zipf, w->region_units, o->zipf_theta)) {
+			note_error(w, "bad zipf parameters");
+			return -EINVAL;
+		}
+		w->use_zipf = true;
+	}
+	seed = o->seed ^ (idx << 32) ^ ((uint64_t)(w - w->thr->nws) << 48);
+	rng_seed(&w->rng, splitmix64(&seed));
+	perf_stats_init(&w->stats);
+	return 0;
+}
+
+static void ns_worker_teardown(struct ns_worker *w)
+{
+	nvp_qpair_free(w->qp);
+	w->qp = NULL;
+	nvp_dma_free(w->bufs);
+	w->bufs = NULL;
+	free(w->slots);
+	free(w->pending);
+	free(w->vstate);
+	free(w->written);
+}
+
+static void retry_pending(struct ns_worker *w)
+{
+	uint32_t n = w->npending;
+
+	/* resubmission may queue again, at an index we have already passed */
+	w->npending = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		struct io_slot *s = w->pending[i];
+
+		if (!submit(w, s))
+			return;
+	}
+}
+
+static void worker_run(struct worker *thr)
+{
+	const struct perf_opts *o = g_opts;
+	bool stop = false;
+	uint64_t deadline;
+	unsigned int busy;
+
+	for (unsigned int n = 0; n < thr->nnws; n++)
+		for (uint32_t i = 0; i < o->depth && !thr->nws[n].failed; i++)
+			start_io(&thr->nws[n], &thr->nws[n].slots[i]);
+
+	while (!stop) {
+		if (tsc_now() >= end_tsc())
+			break;
+		for (unsigned int n = 0; n < thr->nnws; n++) {
+			struct ns_worker *w = &thr->nws[n];
+			int rc = nvp_qpair_poll(w->qp, 0);
+
+			if (rc < 0) {
+				note_error(w, "polling failed: %s (%s)", strerror(-rc),
+					   nvp_last_error());
+				w->stats.errors++;
+				w->failed = true;
+			}
+			if (w->npending && !w->failed)
+				retry_pending(w);
+			if (w->failed)
+				stop = true;
+		}
+	}
+
+	/* drain: completions now only release their slots */
+	deadline = tsc_now() + tsc_from_sec(40, g_tsc_hz);
+	do {
+		busy = 0;
+		for (unsigned int n = 0; n < thr->nnws; n++) {
+			struct ns_worker *w = &thr->nws[n];
+
+			if (!nvp_qpair_outstanding(w->qp))
+				continue;
+			if (nvp_qpair_poll(w->qp, 0) < 0)
+				continue;
+			busy += nvp_qpair_outstanding(w->qp) != 0;
+		}
+	} while (busy && tsc_now() < deadline);
+	for (unsigned int n = 0; n < thr->nnws; n++)
+		if (nvp_qpair_outstanding(thr->nws[n].qp))
+			note_error(&thr->nws[n], "%u commands never completed",
+				   nvp_qpair_outstanding(thr->nws[n].qp));
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *thr = arg;
+	cpu_set_t set;
+	int rc;
+
+	CPU_ZERO(&set);
+	CPU_SET(thr->cpu, &set);
+	rc = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	if (rc) {
+		snprintf(thr->error, sizeof(thr->error), "cannot pin a thread to CPU %d: %s",
+			 thr->cpu, strerror(rc));
+		thr->failed = true;
+	}
+	for (unsigned int n = 0; n < thr->nnws && !thr->failed; n++) {
+		if (ns_worker_setup(&thr->nws[n], g_opts->ncpus)) {
+			snprintf(thr->error, sizeof(thr->error), "%s", thr->nws[n].first_error);
+			thr->failed = true;
+		}
+	}
+	pthread_barrier_wait(&g_ready);
+	pthread_barrier_wait(&g_go);
+	if (!__atomic_load_n(&g_abort, __ATOMIC_ACQUIRE))
+		worker_run(thr);
+	for (unsigned int n = 0; n < thr->nnws; n++)
+		ns_worker_teardown(&thr->nws[n]);
+	return NULL;
+}
+
+/* ---- set-up ---------------------------------------------------------------- */
+
+static const char *driver_name(enum nvp_driver d)
+{
+	switch (d) {
+	case NVP_DRIVER_VFIO:
+		return "vfio";
+	case NVP_DRIVER_VFIO_NOIOMMU:
+		return "vfio-noiommu";
+	case NVP_DRIVER_UIO:
+		return "uio";
+	case NVP_DRIVER_EMU:
+		return "emu";
+	default:
+		return "auto";
+	}
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	g_interrupted = 1;
+}
+
+static void resolve_cpus(struct perf_opts *o)
+{
+	cpu_set_t allowed;
+	char list[256] = "";
+	size_t len = 0;
+
+	if (sched_getaffinity(0, sizeof(allowed), &allowed))
+		die_usage("cannot read the CPU affinity: %s", strerror(errno));
+	for (int c = 0; c < CPU_SETSIZE && len < sizeof(list) - 8; c++)
+		if (CPU_ISSET(c, &allowed))
+			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%d",
+						len ? "," : "", c);
+	if (!o->ncpus) {
+		for (int c = 0; c < CPU_SETSIZE; c++) {
+			if (CPU_ISSET(c, &allowed)) {
+				o->cpus[o->ncpus++] = c;
+				return;
+			}
+		}
+		die_usage("no CPU to run on");
+	}
+	for (unsigned int i = 0; i < o->ncpus; i++)
+		if (o->cpus[i] >= CPU_SETSIZE || !CPU_ISSET(o->cpus[i], &allowed))
+			die_usage("-c: CPU %d is not available to this process (it may use %s)",
+				  o->cpus[i], list);
+}
+
+static struct ctrl_ctx *g_ctrls;
+static unsigned int g_nctrls;
+
+static void detach_all(void)
+{
+	for (unsigned int i = 0; i < g_nctrls; i++)
+		if (g_ctrls[i].ctrl)
+			nvp_ctrl_detach(g_ctrls[i].ctrl);
+	g_nctrls = 0;
+}
+
+static void fail_setup(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+
+static void fail_setup(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	detach_all();
+	exit(code);
+}
+
+static void attach_all(const struct perf_opts *o)
+{
+	g_ctrls = calloc(o->naddrs, sizeof(*g_ctrls));
+	if (!g_ctrls)
+		fail_setup(1, "out of memory");
+	for (unsigned int i = 0; i < o->naddrs; i++) {
+		struct ctrl_ctx *cc = &g_ctrls[i];
+		struct nvp_ctrl_opts co;
+		int rc;
+
+		for (unsigned int j = 0; j < i; j++)
+			if (!strcmp(o->addrs[j], o->addrs[i]))
+				fail_setup(2, "-a %s is given twice", o->addrs[i]);
+		nvp_ctrl_opts_init(&co, sizeof(co));
+		co.no_shadow_doorbells = o->no_shadow_doorbell;
+		if (co.num_io_queues < o->ncpus)
+			co.num_io_queues = o->ncpus;
+		rc = nvp_ctrl_attach(o->addrs[i], &co, &cc->ctrl);
+		if (rc) {
+			const char *why = nvp_last_error();
+
+			fail_setup(rc == -ENODEV || rc == -EINVAL ? 2 : 1,
+				   "cannot attach -a %s: %s", o->addrs[i],
+				   why && *why ? why : strerror(-rc));
+		}
+		g_nctrls = i + 1;
+		cc->addr = o->addrs[i];
+		cc->info = nvp_ctrl_get_info(cc->ctrl);
+		cc->desc.addr = cc->addr;
+		cc->desc.model = cc->info->model;
+		cc->desc.serial = cc->info->serial;
+		cc->desc.driver = driver_name(cc->info->driver);
+		cc->desc.shadow_doorbells = cc->info->shadow_doorbells;
+		cc->desc.max_queue_entries = cc->info->max_queue_entries;
+		cc->desc.num_io_queues = cc->info->num_io_queues;
+		cc->desc.numa_node = cc->info->numa_node;
+	}
+}
+
+static void list_nsids(struct nvp_ctrl *ctrl, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (struct nvp_ns *ns = nvp_ctrl_first_ns(ctrl); ns && off < len - 16;
+	     ns = nvp_ctrl_next_ns(ctrl, ns))
+		off += (size_t)snprintf(buf + off, len - off, "%s%u", off ? ", " : "",
+					nvp_ns_get_info(ns)->nsid);
+	if (!off)
+		snprintf(buf, len, "none");
+}
+
+/* Collect the namespaces to run on and check the options against them. */
+static struct ns_target *find_targets(const struct perf_opts *o, unsigned int *ntargets)
+{
+	struct ns_target *targets = NULL;
+	unsigned int n = 0, cap = 0;
+
+	for (unsigned int i = 0; i < g_nctrls; i++) {
+		struct ctrl_ctx *cc = &g_ctrls[i];
+		struct nvp_qpair_opts qo;
+		uint32_t mqe = cc->info->max_queue_entries;
+		struct nvp_ns *ns;
+
+		if (o->depth > mqe - 1)
+			fail_setup(2, "-q %u is deeper than %s can queue: its I/O queues hold "
+				   "at most %u entries, so %u commands", o->depth, cc->addr,
+				   mqe, mqe - 1);
+		if (o->io_queue_size > mqe)
+			fail_setup(2, "--io-queue-size %u is larger than %s allows (%u entries)",
+				   o->io_queue_size, cc->addr, mqe);
+		nvp_qpair_opts_init(cc->ctrl, &qo, sizeof(qo));
+		cc->queue_size = o->io_queue_size;
+		if (!cc->queue_size) {
+			cc->queue_size = qo.queue_size;
+			if (cc->queue_size < o->depth + 1)
+				cc->queue_size = o->depth + 1;
+		}
+		if (o->nsid) {
+			ns = nvp_ctrl_get_ns(cc->ctrl, o->nsid);
+			if (!ns) {
+				char have[128];
+
+				list_nsids(cc->ctrl, have, sizeof(have));
+				fail_setup(2, "-n %u: %s has no active namespace %u (active: %s)",
+					   o->nsid, cc->addr, o->nsid, have);
+			}
+		} else {
+			ns = nvp_ctrl_first_ns(cc->ctrl);
+			if (!ns)
+				fail_setup(2, "%s has no active namespace", cc->addr);
+		}
+		for (; ns; ns = o->nsid ? NULL : nvp_ctrl_next_ns(cc->ctrl, ns)) {
+			const struct nvp_ns_info *ni = nvp_ns_get_info(ns);
+			struct ns_target *t;
+
+			if (o->io_size % ni->block_size)
+				fail_setup(2, "-o %" PRIu64 " is not a multiple of the block size "
+					   "of %s ns%u (%u bytes)", o->io_size, cc->addr,
+					   ni->nsid, ni->block_size);
+			if (o->io_size > ni->size_bytes)
+				fail_setup(2, "-o %" PRIu64 " is larger than %s ns%u (%" PRIu64
+					   " bytes)", o->io_size, cc->addr, ni->nsid,
+					   ni->size_bytes);
+			if (o->io_size / ni->block_size > UINT32_MAX)
+				fail_setup(2, "-o %" PRIu64 " is too many blocks for one command",
+					   o->io_size);
+			if (n == cap) {
+				cap = cap ? cap * 2 : 8;
+				targets = realloc(targets, cap * sizeof(*targets));
+				if (!targets)
+					fail_setup(1, "out of memory");
+			}
+			t = &targets[n++];
+			t->cc = cc;
+			t->ns = ns;
+			t->info = ni;
+			t->nlb = (uint32_t)(o->io_size / ni->block_size);
+			t->units = ni->num_blocks / t->nlb;
+			cc->nns++;
+			if (o->verify) {
+				uint64_t per_thread = t->units / o->ncpus;
+
+				if (ni->block_size < 64 || ni->block_size % 8)
+					fail_setup(2, "--verify needs blocks of at least 64 bytes "
+						   "(%s ns%u has %u)", cc->addr, ni->nsid,
+						   ni->block_size);
+				if (per_thread < 2ull * o->depth)
+					fail_setup(2, "--verify: %s ns%u has %" PRIu64 " I/Os of "
+						   "%" PRIu64 " bytes, too few for %u threads at QD %u "
+						   "(each needs twice its depth)", cc->addr, ni->nsid,
+						   t->units, o->io_size, o->ncpus, o->depth);
+			}
+		}
+		if (cc->info->num_io_queues < o->ncpus * cc->nns)
+			fail_setup(2, "%s granted %u I/O queues; %u CPUs on %u namespaces "
+				   "need %u (use fewer CPUs or -n)", cc->addr,
+				   cc->info->num_io_queues, o->ncpus, cc->nns, o->ncpus * cc->nns);
+	}
+	*ntargets = n;
+	return targets;
+}
+
+/* ---- progress and main ----------------------------------------------------- */
+
+static uint64_t total_done(struct worker *workers, unsigned int nworkers)
+{
+	uint64_t sum = 0;
+
+	for (unsigned int i = 0; i < nworkers; i++)
+		for (unsigned int n = 0; n < workers[i].nnws; n++)
+			sum += __atomic_load_n(&workers[i].nws[n].done, __ATOMIC_RELAXED);
+	return sum;
+}
+
+static void nap_ms(unsigned int ms)
+{
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)ms * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static void wait_for_run(struct worker *workers, unsigned int nworkers,
+			 uint64_t start, bool progress)
+{
+	uint64_t next = start + g_tsc_hz, last_done = 0, last_tsc = start;
+	bool shown = false;
+
+	for (;;) {
+		uint64_t now;
+
+		nap_ms(20);
+		now = tsc_now();
+		if (g_interrupted && now < end_tsc())
+			__atomic_store_n(&g_end_tsc, now, __ATOMIC_RELAXED);
+		if (now >= end_tsc())
+			break;
+		if (progress && now >= next) {
+			uint64_t done = total_done(workers, nworkers);
+			double iops = (double)(done - last_done) * (double)g_tsc_hz /
+				      (double)(now - last_tsc);
+
+			if (now < g_measure_tsc)
+				printf("\r[warm-up %.0f/%.0f s] %12.0f IOPS\033[K",
+				       (double)(now - start) / (double)g_tsc_hz,
+				       g_opts->warmup, iops);
+			else
+				printf("\r[%.0f/%.0f s] %12.0f IOPS\033[K",
+				       (double)(now - g_measure_tsc) / (double)g_tsc_hz,
+				       g_opts->seconds, iops);
+			fflush(stdout);
+			shown = true;
+			last_done = done;
+			last_tsc = now;
+			next += g_tsc_hz;
+		}
+	}
+	if (shown) {
+		printf("\r\033[K");
+		fflush(stdout);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct perf_opts opts;
+	char err[512];
+	struct ns_target *targets;
+	unsigned int ntargets, njobs;
+	struct perf_job *jobs;
+	struct worker *workers;
+	struct perf_report report;
+	const char *first_error = "";
+	bool failed = false, progress;
+	uint64_t start;
+	int exit_code;
+
+	switch (perf_parse_args(argc, argv, &opts, err, sizeof(err))) {
+	case PERF_PARSE_EXIT:
+		return 0;
+	case PERF_PARSE_ERROR:
+		die_usage("%s", err);
+	case PERF_PARSE_OK:
+		break;
+	}
+	g_opts = &opts;
+	resolve_cpus(&opts);
+
+	if (!tsc_is_invariant())
+		fprintf(stderr, "%s: warning: the CPU does not report an invariant TSC "
+			"(constant_tsc, nonstop_tsc); latencies may be off\n", prog);
+	g_tsc_hz = tsc_calibrate(100);
+	if (g_tsc_hz < 1000000)
+		die_usage("cannot calibrate the TSC against CLOCK_MONOTONIC");
+
+	attach_all(&opts);
+	targets = find_targets(&opts, &ntargets);
+
+	njobs = ntargets * opts.ncpus;
+	jobs = calloc(njobs, sizeof(*jobs));
+	workers = calloc(opts.ncpus, sizeof(*workers));
+	if (!jobs || !workers)
+		fail_setup(1, "out of memory");
+	for (unsigned int i = 0; i < opts.ncpus; i++) {
+		struct worker *thr = &workers[i];
+
+		thr->idx = i;
+		thr->cpu = opts.cpus[i];
+		thr->nnws = ntargets;
+		thr->nws = calloc(ntargets, sizeof(*thr->nws));
+		if (!thr->nws)
+			fail_setup(1, "out of memory");
+		for (unsigned int t = 0; t < ntargets; t++) {
+			struct ns_worker *w = &thr->nws[t];
+
+			w->thr = thr;
+			w->t = &targets[t];
+			w->job = &jobs[t * opts.ncpus + i];
+			w->job->ctrl = targets[t].cc->addr;
+			w->job->nsid = targets[t].info->nsid;
+			w->job->cpu = thr->cpu;
+		}
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	pthread_barrier_init(&g_ready, NULL, opts.ncpus + 1);
+	pthread_barrier_init(&g_go, NULL, opts.ncpus + 1);
+	g_end_tsc = UINT64_MAX;
+	for (unsigned int i = 0; i < opts.ncpus; i++) {
+		int rc = pthread_create(&workers[i].tid, NULL, worker_main, &workers[i]);
+
+		if (rc)
+			fail_setup(1, "cannot start a thread: %s", strerror(rc));
+	}
+	pthread_barrier_wait(&g_ready);
+	for (unsigned int i = 0; i < opts.ncpus; i++) {
+		if (workers[i].failed) {
+			fprintf(stderr, "%s: CPU %d: %s\n", prog, workers[i].cpu,
+				workers[i].error);
+			failed = true;
+		}
+	}
+	start = tsc_now();
+	g_measure_tsc = start + tsc_from_sec(opts.warmup, g_tsc_hz);
+	g_end_tsc = g_measure_tsc + tsc_from_sec(opts.seconds, g_tsc_hz);
+	__atomic_store_n(&g_abort, failed, __ATOMIC_RELEASE);
+	pthread_barrier_wait(&g_go);
+
+	progress = opts.progress > 0 || (opts.progress < 0 && !opts.json && isatty(1));
+	if (!failed)
+		wait_for_run(workers, opts.ncpus, start, progress);
+	for (unsigned int i = 0; i < opts.ncpus; i++)
+		pthread_join(workers[i].tid, NULL);
+	if (failed)
+		fail_setup(1, "setup failed; nothing was measured");
+
+	for (unsigned int i = 0; i < opts.ncpus; i++) {
+		for (unsigned int t = 0; t < ntargets; t++) {
+			struct ns_worker *w = &workers[i].nws[t];
+
+			w->job->stats = w->stats;
+			if (!*first_error && w->first_error[0])
+				first_error = w->first_error;
+		}
+	}
+	memset(&report, 0, sizeof(report));
+	report.opts = &opts;
+	report.tsc_hz = g_tsc_hz;
+	report.seconds = end_tsc() > g_measure_tsc ?
+			 (double)(end_tsc() - g_measure_tsc) / (double)g_tsc_hz : 0;
+	report.queue_size = g_ctrls[0].queue_size;
+	report.jobs = jobs;
+	report.njobs = njobs;
+	report.nctrls = g_nctrls;
+	report.first_error = first_error;
+	{
+		struct perf_ctrl_desc *descs = calloc(g_nctrls, sizeof(*descs));
+
+		for (unsigned int i = 0; descs && i < g_nctrls; i++)
+			descs[i] = g_ctrls[i].desc;
+		report.ctrls = descs;
+		if (!descs)
+			report.nctrls = 0;
+		if (opts.json)
+			perf_report_json(stdout, &report);
+		else
+			perf_report_text(stdout, &report);
+		fflush(stdout);
+		free(descs);
+	}
+	exit_code = perf_report_failed(&report) ? 1 : 0;
+	if (g_interrupted)
+		fprintf(stderr, "%s: interrupted; figures cover %.3f s\n", prog, report.seconds);
+
+	detach_all();
+	for (unsigned int i = 0; i < opts.ncpus; i++)
+		free(workers[i].nws);
+	free(workers);
+	free(jobs);
+	free(targets);
+	free(g_ctrls);
+	return exit_code;
+}
