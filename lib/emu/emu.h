@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * lib/emu/emu.h - the emulated NVMe controller's internals.
+ *
+ * One device thread owns all controller state (queues, namespaces, logs);
+ * the only state shared with other threads is the register file (the
+ * host's view, accessed with atomics on this side), the fault list (under
+ * a mutex, checked only when a fault is armed), one-shot requests (an
+ * atomic bit mask) and the counters (single writer, relaxed atomics).
+ */
+#ifndef NVP_LIB_EMU_EMU_H
+#define NVP_LIB_EMU_EMU_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <nvpoll/emu.h>
+#include <nvpoll/spec.h>
+
+#include "dev/device.h"
+#include "mem/mem.h"
+
+#define EMU_MAX_NS		16
+#define EMU_MAX_QPAIRS		511	/* shadow doorbells fit one 4 KiB page */
+#define EMU_MAX_FAULTS		32
+#define EMU_MAX_EVENTS		16
+#define EMU_AERL		3	/* 0's based: 4 outstanding AERs */
+#define EMU_ACL			3	/* 0's based: 4 outstanding Aborts */
+#define EMU_ERRLOG_ENTRIES	64
+#define EMU_MPSMAX		4	/* 64 KiB pages */
+#define EMU_CAP_TO		20	/* 10 s, in 500 ms units */
+
+/* Per-namespace options as parsed. */
+struct emu_ns_opts {
+	uint64_t size;		/* bytes; 0 = size of the existing file */
+	uint32_t block_size;
+	char path[PATH_MAX];	/* backing file, or "" for RAM */
+};
+
+/**
+ * struct emu_opts - a parsed address spec.
+ * @nr_ns: number of namespaces (NSIDs 1..@nr_ns).
+ * @ns: their options.
+ * @mdts: Identify MDTS (2^n 4 KiB pages; 0 = no limit).
+ * @qpairs: most I/O queue pairs Number of Queues grants.
+ * @mqes: most entries per queue (CAP.MQES + 1).
+ * @lat_us: latency added to every I/O command.
+ * @serial: Identify serial number.
+ * @sgl: advertise and accept SGLs.
+ * @dbbuf: advertise Doorbell Buffer Config.
+ * @vwc: advertise a volatile write cache.
+ */
+struct emu_opts {
+	unsigned int nr_ns;
+	struct emu_ns_opts ns[EMU_MAX_NS];
+	uint8_t mdts;
+	uint32_t qpairs;
+	uint32_t mqes;
+	uint32_t lat_us;
+	char serial[21];
+	bool sgl;
+	bool dbbuf;
+	bool vwc;
+};
+
+/**
+ * nvp_emu_parse_opts() - parse an emulated controller address.
+ * @spec: "emu:" followed by options, or just the options (see docs/emu.md).
+ * @opts: out: the options, defaults filled in.
+ *
+ * Return: 0, or -EINVAL with a message listing the valid options.
+ */
+int nvp_emu_parse_opts(const char *spec, struct emu_opts *opts);
+
+struct emu_ns {
+	uint32_t nsid;
+	uint32_t block_size;
+	uint8_t lbads;
+	uint64_t nblocks;
+	uint64_t bytes;
+	int fd;			/* backing file, or -1 for RAM */
+	uint8_t *data;		/* the whole namespace, mmapped */
+};
+
+/* Doorbell as last observed through the register and the shadow entry. */
+struct emu_db {
+	uint32_t last_mmio;
+	uint32_t last_shadow;
+};
+
+struct emu_cpl {
+	struct emu_cpl *next;
+	struct nvp_cqe cqe;
+};
+
+struct emu_cq {
+	bool valid;
+	uint16_t qid;
+	uint32_t size;
+	uint64_t iova;
+	struct nvp_cqe *ring;
+	uint32_t tail;
+	uint32_t head;
+	uint16_t phase;
+	uint32_t sq_refs;
+	struct emu_db db;
+	/* Completions waiting for the host to free a slot, in order. */
+	struct emu_cpl *backlog;
+	struct emu_cpl *backlog_tail;
+};
+
+struct emu_sq {
+	bool valid;
+	uint16_t qid;
+	uint16_t cqid;
+	uint32_t size;
+	uint64_t iova;
+	struct nvp_sqe *ring;
+	uint32_t head;
+	uint32_t tail;
+	struct emu_db db;
+};
+
+/* What the armed faults decided for one command. */
+struct emu_cmd_fault {
+	bool hit;
+	bool status_set;
+	bool drop;
+	bool dup;
+	bool extra;
+	uint16_t status;
+	uint16_t extra_cid;
+	uint64_t delay_us;
+};
+
+/* A command held in the device until @due_ns. */
+struct emu_pending {
+	struct emu_pending *next;
+	uint64_t due_ns;
+	uint16_t sqid;
+	struct nvp_sqe sqe;
+	struct emu_cmd_fault fault;
+};
+
+struct emu_armed_fault {
+	struct nvp_emu_fault f;
+	uint32_t left;
+};
+
+struct emu_event {
+	uint8_t type;
+	uint8_t info;
+	uint8_t lid;
+};
+
+/* One-shot requests from other threads to the device thread. */
+#define EMU_REQ_FATAL		(1u << 0)
+#define EMU_REQ_REMOVE		(1u << 1)
+#define EMU_REQ_EVENT		(1u << 2)
+
+/* Counters: written by the device thread only, read by anyone. */
+struct emu_counters {
+	uint64_t admin_cmds[256];
+	uint64_t io_cmds[256];
+	uint64_t cqes_posted;
+	uint64_t cqes_dropped;
+	uint64_t faults_hit;
+	uint64_t dma_faults;
+	uint64_t cq_full_waits;
+	uint64_t invalid_doorbells;
+	uint64_t aborted;
+	uint64_t errors_logged;
+	uint64_t resets;
+	uint32_t io_sqs;
+	uint32_t io_cqs;
+	uint32_t pending;
+	uint32_t aers;
+	uint32_t dbbuf;
+	uint32_t enabled;
+	uint32_t fatal;
+	uint32_t removed;
+};
+
+/* Single-writer counter update: a plain load and store, no lock prefix. */
+#define EMU_INC(emu, field, n)                                                     \
+	__atomic_store_n(&(emu)->cnt.field,                                        \
+			 __atomic_load_n(&(emu)->cnt.field, __ATOMIC_RELAXED) + (n), \
+			 __ATOMIC_RELAXED)
+#define EMU_SET(emu, field, v) __atomic_store_n(&(emu)->cnt.field, (v), __ATOMIC_RELAXED)
+
+/* A host memory range of one transfer, already translated. */
+struct emu_sg {
+	uint8_t *va;		/* NULL for an SGL bit bucket */
+	uint32_t len;
+};
+
+/**
+ * struct nvp_emu - one emulated controller.
+ */
+struct nvp_emu {
+	struct nvp_device dev;
+	struct emu_opts opts;
+	struct nvp_dma_domain domain;
+	bool domain_attached;
+
+	/* Register file: BAR0 as the host sees it. */
+	uint32_t *regs;
+	size_t regs_size;
+
+	pthread_t thread;
+	bool thread_started;
+	atomic_bool stop;
+	atomic_uint requests;
+
+	/* Faults and queued events, shared with API callers. */
+	pthread_mutex_t lock;
+	atomic_uint faults_armed;
+	struct emu_armed_fault faults[EMU_MAX_FAULTS];
+	struct emu_event events_in[EMU_MAX_EVENTS];
+	unsigned int nr_events_in;
+
+	struct emu_counters cnt;
+
+	/* ---- everything below belongs to the device thread ---- */
+	uint32_t nr_ns;
+	struct emu_ns ns[EMU_MAX_NS];
+
+	uint32_t cc;		/* CC as last acted on */
+	bool ready;
+	bool fatal;
+	bool removed;
+	bool shutdown;
+	uint32_t page_size;	/* CC.MPS */
+	uint32_t max_xfer;	/* MDTS in bytes, 0 = no limit */
+
+	struct emu_sq *sqs;	/* [0..qpairs] */
+	struct emu_cq *cqs;
+	uint16_t *active_sqs;	/* IDs of existing SQs, admin first */
+	uint32_t nr_active_sqs;
+	uint32_t rr_next;
+	uint32_t nsq_granted;	/* Number of Queues, not 0's based */
+	uint32_t ncq_granted;
+	bool io_queues_created;	/* since the last reset */
+
+	/* Doorbell Buffer Config. */
+	uint32_t *shadow_db;
+	uint32_t *eventidx;
+
+	struct emu_pending *pending;	/* FIFO */
+	struct emu_pending *pending_tail;
+	struct emu_pending *pending_free;
+	uint64_t pending_next_due;
+
+	uint16_t aer_cids[EMU_AERL + 1];
+	uint32_t nr_aers;
+	struct emu_event events[EMU_MAX_EVENTS];
+	uint32_t nr_events;
+	uint16_t aer_masked_lid[8];	/* per event type: log ID + 1, 0 = not masked */
+
+	uint32_t features[32];
+
+	struct nvp_error_log errlog[EMU_ERRLOG_ENTRIES];
+	uint64_t error_count;
+
+	/* SMART counters. */
+	uint64_t bytes_read;
+	uint64_t bytes_written;
+	uint64_t host_reads;
+	uint64_t host_writes;
+	uint64_t start_ns;
+
+	/* Scratch: translated ranges of the current command. */
+	struct emu_sg *sg;
+	uint32_t sg_cap;
+	uint8_t *bounce;	/* one page for admin data and compare */
+	size_t bounce_size;
+};
+
+/* Status word helpers (phase bit clear). */
+#define EMU_SC(sc)		NVP_STATUS(NVP_SCT_GENERIC, sc)
+#define EMU_SC_DNR(sc)		(NVP_STATUS(NVP_SCT_GENERIC, sc) | NVP_STATUS_DNR_BIT)
+#define EMU_CS_DNR(sc)		(NVP_STATUS(NVP_SCT_CMD_SPECIFIC, sc) | NVP_STATUS_DNR_BIT)
+/* Returned by a handler that keeps the command (AER): no completion now. */
+#define EMU_HOLD		0xffffu
+
+/* lib/emu/emu_core.c */
+uint64_t nvp_emu_now_ns(void);
+void nvp_emu_post(struct nvp_emu *emu, uint16_t sqid, uint16_t cid, uint16_t status,
+		  uint32_t dw0);
+void nvp_emu_log_error(struct nvp_emu *emu, uint16_t sqid, const struct nvp_sqe *sqe,
+		       uint16_t status);
+void nvp_emu_queue_event(struct nvp_emu *emu, uint8_t type, uint8_t info, uint8_t lid);
+void nvp_emu_post_events(struct nvp_emu *emu);
+bool nvp_emu_abort_pending(struct nvp_emu *emu, uint16_t sqid, uint16_t cid);
+void nvp_emu_flush_sq_pending(struct nvp_emu *emu, uint16_t sqid);
+void nvp_emu_rebuild_active(struct nvp_emu *emu);
+void nvp_emu_db_reset(struct nvp_emu *emu, uint32_t idx, struct emu_db *db);
+void *nvp_emu_dma_va(struct nvp_emu *emu, uint64_t iova, size_t len);
+
+/* lib/emu/emu_dma.c */
+int nvp_emu_map_data(struct nvp_emu *emu, const struct nvp_sqe *sqe, uint64_t len,
+		     bool allow_sgl, uint32_t *nr_sg, uint16_t *status);
+uint16_t nvp_emu_to_host(struct nvp_emu *emu, const struct nvp_sqe *sqe, const void *src,
+			 size_t len, size_t xfer_len);
+uint16_t nvp_emu_from_host(struct nvp_emu *emu, const struct nvp_sqe *sqe, void *dst,
+			   size_t len);
+
+/* lib/emu/emu_admin.c */
+uint16_t nvp_emu_admin(struct nvp_emu *emu, const struct nvp_sqe *sqe, uint32_t *dw0);
+void nvp_emu_features_reset(struct nvp_emu *emu);
+
+/* lib/emu/emu_nvm.c */
+uint16_t nvp_emu_nvm(struct nvp_emu *emu, const struct nvp_sqe *sqe);
+int nvp_emu_ns_open(struct nvp_emu *emu, uint32_t nsid, const struct emu_ns_opts *o);
+void nvp_emu_ns_close(struct emu_ns *ns);
+bool nvp_emu_cmd_lba_range(const struct nvp_sqe *sqe, uint64_t *slba, uint32_t *nlb);
+
+/* lib/emu/emu_fault.c: the same operations as the public API, by device. */
+int nvp_emu_dev_inject(struct nvp_emu *emu, const struct nvp_emu_fault *fault, size_t size);
+int nvp_emu_dev_clear_faults(struct nvp_emu *emu);
+int nvp_emu_dev_fatal(struct nvp_emu *emu);
+int nvp_emu_dev_remove(struct nvp_emu *emu);
+int nvp_emu_dev_async_event(struct nvp_emu *emu, uint8_t type, uint8_t info, uint8_t lid);
+int nvp_emu_dev_get_stats(struct nvp_emu *emu, struct nvp_emu_stats *stats, size_t size);
+void nvp_emu_match_faults(struct nvp_emu *emu, uint16_t sqid, const struct nvp_sqe *sqe,
+			  struct emu_cmd_fault *out);
+
+/*
+ * Provided by the NVMe layer (lib/nvme): the device under a controller, so
+ * the public fault API can reach the emulator from a struct nvp_ctrl.
+ */
+struct nvp_device *nvp_ctrl_device(struct nvp_ctrl *ctrl);
+
+#endif /* NVP_LIB_EMU_EMU_H */

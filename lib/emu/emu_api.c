@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * lib/emu/emu_api.c - the public fault-injection API (nvpoll/emu.h): find
+ * the emulator under a controller and forward to lib/emu/emu_fault.c.
+ */
+#include <errno.h>
+
+#include "emu/emu.h"
+#include "util/log.h"
+
+static struct nvp_emu *emu_of(struct nvp_ctrl *ctrl)
+{
+	struct nvp_device *dev = ctrl ? nvp_ctrl_device(ctrl) : NULL;
+
+	if (!dev || dev->driver != NVP_DRIVER_EMU || !dev->emu) {
+		nvp_error(-ENOTSUP, "emu: this controller is not emulated; fault injection needs one attached as \"emu:...\"");
+		return NULL;
+	}
+	return dev->emu;
+}
+
+int nvp_emu_inject(struct nvp_ctrl *ctrl, const struct nvp_emu_fault *fault, size_t size)
+{
+	struct nvp_emu *emu = emu_of(ctrl);
+
+	return emu ? nvp_emu_dev_inject(emu, fault, size) : -ENOTSUP;
+}
+
+int nvp_emu_clear_faults(struct nvp_ctrl *ctrl)
+{
+	struct nvp_emu *emu = emu_of(ctrl);
+
+	return emu ? nvp_emu_dev_clear_faults(emu) : -ENOTSUP;
+}
+
+int nvp_emu_fatal(struct nvp_ctrl *ctrl)
+{
+	struct nvp_emu *emu = emu_of(ctrl);
+
+	return emu ? nvp_emu_dev_fatal(emu) : -ENOTSUP;
+}
+
+int nvp_emu_remove(struct nvp_ctrl *ctrl)
+{
+	struct nvp_emu *emu = emu_of(ctrl);
+
+	return emu ? nvp_emu_dev_remove(emu) : -ENOTSUP;
+}
+
+int nvp_emu_async_event(struct nvp_ctrl *ctrl, uint8_t type, uint8_t info, uint8_t log_page)
+{
+	struct nvp_emu *emu = emu_of(ctrl);
+
+	return emu ? nvp_emu_dev_async_event(emu, type, info, log_page) : -ENOTSUP;
+}
+
+int nvp_emu_get_stats(struct nvp_ctrl *ctrl, struct nvp_emu_stats *stats, size_t size)
+{
+	struct nvp_emu *emu = emu_of(ctrl);
+
+	return emu ? nvp_emu_dev_get_stats(emu, stats, size) : -ENOTSUP;
+}
