@@ -61,9 +61,13 @@ noiommu=$cache/noiommu/$kver         # rebuilt .ko files, flat
 mkdir -p "$debs"
 
 # apt-get download; the sandbox option avoids the _apt permission warning.
+# Stale package lists can name a version the mirror no longer has: then update
+# the lists and start over once, so the ABI and version are resolved again.
 download() {
-  (cd "$debs" && apt-get download -qq -o APT::Sandbox::User=root "$@") ||
-    { apt_update_once; (cd "$debs" && apt-get download -qq -o APT::Sandbox::User=root "$@"); }
+  (cd "$debs" && apt-get download -qq -o APT::Sandbox::User=root "$@") && return 0
+  [[ -z ${NVP_FETCH_RETRIED:-} ]] || die "apt-get download $* failed"
+  apt-get update -qq
+  NVP_FETCH_RETRIED=1 exec "$0" "$cache"
 }
 deb_of() { find "$debs" -maxdepth 1 -name "$1_*.deb" | head -n1; }
 
@@ -114,6 +118,8 @@ if [[ ! -f $noiommu/.done ]]; then
   build=$cache/vfio-build/$kver
   rm -rf "$build" && mkdir -p "$build"
   cp -a "$srcdir/drivers/vfio/." "$build/"
+  # Re-point the include each time: the cache may have moved since extraction.
+  sed -i "s|^include .*/usr/src/linux-headers-$abi-common/Makefile\$|include $hroot/usr/src/linux-headers-$abi-common/Makefile|" "$hdir/Makefile"
   # Config symbols come from the headers' auto.conf (VFIO=m, VFIO_PCI=m, ...);
   # only the NOIOMMU ifdefs need forcing on.
   make -s -C "$hdir" M="$build" \
