@@ -102,9 +102,37 @@ NVP_API const char *nvp_status_str(uint16_t status);
  * nvp_status_to_errno() - map an NVMe status to a negative errno.
  * @status: the 16-bit status word of a CQE.
  *
- * Return: 0 for success, otherwise e.g. -ERANGE for LBA Out of Range,
- * -EINVAL for invalid fields, -EIO for media errors, -ETIMEDOUT for commands
- * the host aborted after a timeout, -ENODEV when the controller is gone.
+ * The phase, CRD, More and DNR bits are ignored.
+ *
+ * Return: 0 for success. Otherwise, by meaning:
+ *  - -EINVAL: the command was malformed: Invalid Field, Invalid Namespace
+ *    or Format (a bad argument; -ENODEV is never returned here), PRP/SGL
+ *    layout errors, Command Sequence Error, and the queue, log page,
+ *    feature, format and firmware-slot errors of command-specific codes.
+ *  - -EOPNOTSUPP: Invalid Command Opcode, Thin Provisioning Not Supported,
+ *    Command Not Supported for Queue in CMB.
+ *  - -ERANGE: LBA Out of Range. -ENOSPC: Capacity Exceeded, Namespace
+ *    Insufficient Capacity, Namespace Identifier Unavailable.
+ *  - -EROFS: Namespace is Write Protected, Attempted Write to Read Only Range.
+ *  - -EACCES: Access Denied. -EPERM: Operation Denied, lockdown, Boot
+ *    Partition Write Prohibited.
+ *  - -ECANCELED: aborted on request: Command Abort Requested, SQ Deletion,
+ *    Failed Fused Command, Preempt and Abort, and Host Aborted Command
+ *    (SCT 3h/71h, which the library posts for commands it gives up on, e.g.
+ *    after a timeout; the sync wrappers' own wait timeout is -ETIMEDOUT).
+ *  - -ENXIO: path lost: Host Pathing Error (SCT 3h/70h, posted by the
+ *    library when the controller failed or is gone), Controller Pathing
+ *    Error, ANA Persistent Loss / Inaccessible.
+ *  - -EAGAIN: retry later: Namespace Not Ready, Command Interrupted,
+ *    Transient Transport Error, Admin Command Media Not Ready, ANA
+ *    Transition.
+ *  - -EBUSY: Reservation Conflict, Format/Sanitize/Self-test In Progress,
+ *    Abort or AER Limit Exceeded, Firmware Activation Prohibited.
+ *  - -EEXIST: Namespace Already Attached.
+ *  - -EILSEQ: Compare Failure. -ENODATA: Deallocated or Unwritten Block.
+ *  - -EIO: media and integrity errors (write fault, unrecovered read,
+ *    end-to-end check errors), Internal Error, Data Transfer Error, and
+ *    every unknown or vendor-specific code.
  */
 NVP_API int nvp_status_to_errno(uint16_t status);
 
@@ -444,7 +472,8 @@ typedef void (*nvp_cmd_cb)(void *arg, const struct nvp_cqe *cpl);
 /**
  * nvp_admin_cmd() - submit an admin command (passthrough).
  * @ctrl: the controller.
- * @cmd: the command; the library fills in CID and the data pointer.
+ * @cmd: the command; the library fills in CID, and the data pointer when
+ *       @buf is given (otherwise the PRPs in @cmd are passed through).
  * @buf: data buffer (DMA memory) or NULL.
  * @len: bytes in @buf.
  * @cb: completion callback (called from nvp_ctrl_process_admin()).
@@ -728,7 +757,8 @@ NVP_API int nvp_deallocate(struct nvp_qpair *qpair, struct nvp_ns *ns,
 /**
  * nvp_io_raw() - submit any I/O command (passthrough).
  * @qpair: queue pair of the calling thread.
- * @cmd: the command; the library fills in CID and the data pointer and
+ * @cmd: the command; the library fills in CID, and the data pointer when
+ *       @buf is given (otherwise the PRPs in @cmd are passed through).and
  *       leaves every other field as given (NSID included).
  * @buf: data buffer (DMA memory) or NULL.
  * @len: bytes in @buf (no splitting: at most the command limit).

@@ -37,10 +37,10 @@ static int submit_locked(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd, void 
 	sqe = nvp_sq_slot(&qp->sq);
 	*sqe = *cmd;
 	sqe->cid = req->cid;
-	sqe->flags &= (uint8_t)~0xc0; /* PSDT: admin commands use PRPs on PCIe */
-	sqe->dptr.prp.prp1 = 0;
-	sqe->dptr.prp.prp2 = 0;
+	/* With a buffer the data pointer is ours; without one (queue creation,
+	 * Doorbell Buffer Config) the caller's PRPs are passed through. */
 	if (buf && len) {
+		sqe->flags &= (uint8_t)~0xc0; /* PSDT: admin commands use PRPs on PCIe */
 		rc = nvp_req_map_buf(qp, req, sqe, buf, (uint32_t)len, false);
 		if (rc) {
 			nvp_req_put(qp, req);

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "mem/mem.h"
 #include "nvme/nvme.h"
@@ -41,21 +40,6 @@ static int merge_opts(const struct nvp_ctrl_opts *in, struct nvp_ctrl_opts *out)
 					 in->opts_size);
 		memcpy(out, in, in->opts_size < sizeof(*out) ? in->opts_size : sizeof(*out));
 		out->opts_size = sizeof(*out);
-	}
-	if (out->driver == NVP_DRIVER_AUTO) {
-		const char *env = getenv("NVP_DRIVER");
-
-		if (env && *env) {
-			if (!strcasecmp(env, "vfio"))
-				out->driver = NVP_DRIVER_VFIO;
-			else if (!strcasecmp(env, "noiommu"))
-				out->driver = NVP_DRIVER_VFIO_NOIOMMU;
-			else if (!strcasecmp(env, "uio"))
-				out->driver = NVP_DRIVER_UIO;
-			else if (strcasecmp(env, "auto"))
-				return nvp_error(-EINVAL, "NVP_DRIVER=%s is not one of vfio, noiommu, "
-						 "uio, auto", env);
-		}
 	}
 	return 0;
 }

@@ -392,10 +392,8 @@ int nvp_io_raw(struct nvp_qpair *qp, const struct nvp_sqe *cmd, void *buf, size_
 		return no_request();
 	sqe = nvp_sq_slot(&qp->sq);
 	*sqe = *cmd;
-	sqe->flags &= (uint8_t)~0xc0;
-	sqe->dptr.prp.prp1 = 0;
-	sqe->dptr.prp.prp2 = 0;
 	if (buf && len) {
+		sqe->flags &= (uint8_t)~0xc0;
 		rc = nvp_req_map_buf(qp, req, sqe, buf, (uint32_t)len, true);
 		if (rc) {
 			nvp_req_put(qp, req);

@@ -36,9 +36,12 @@ struct nvp_dma_seg {
  *        merged.
  * @max_segs: capacity of @segs.
  *
- * Return: number of segments, -EFAULT if any byte is not DMA memory (the
- * message names the address), -E2BIG if more than @max_segs are needed,
- * -EINVAL for a zero-length element.
+ * Lock-free and syscall-free (one nvp_mem_lookup() per bus-contiguous run).
+ *
+ * Return: number of segments, -EFAULT if any byte is not DMA memory or no
+ * memory map is published yet (the message names the address), -E2BIG if
+ * more than @max_segs are needed, -EINVAL for an empty iovec or a
+ * zero-length element.
  */
 int nvp_payload_segments(const struct iovec *iov, int iovcnt,
 			 struct nvp_dma_seg *segs, unsigned int max_segs);
@@ -52,9 +55,11 @@ int nvp_payload_segments(const struct iovec *iov, int iovcnt,
  * @out: out: the slice's segments (first and last trimmed).
  * @max_out: capacity of @out.
  *
- * Used to split an I/O larger than the transfer limit.
+ * Used to split an I/O larger than the transfer limit. Zero-length input
+ * segments are skipped; no output segment is empty.
  *
- * Return: number of segments in @out, or -E2BIG / -EINVAL.
+ * Return: number of segments in @out; -E2BIG if more than @max_out are
+ * needed; -EINVAL if @len is 0 or the slice runs past the payload's end.
  */
 int nvp_payload_slice(const struct nvp_dma_seg *segs, unsigned int nsegs,
 		      uint64_t off, uint64_t len, struct nvp_dma_seg *out,
@@ -77,17 +82,26 @@ struct nvp_payload_list {
  * @sqe: command whose DPTR is filled (PSDT set to PRP).
  * @segs: segments of the payload, in order.
  * @nsegs: number of segments (>= 1).
- * @page_size: controller memory page size (CC.MPS), a power of two.
- * @list: list memory for this request. A list page holds page_size/8
- *        entries; when more are needed the last entry of a page points to
- *        the next page (chaining).
+ * @page_size: controller memory page size (CC.MPS), a power of two from
+ *             4 KiB to 128 MiB.
+ * @list: list memory for this request (may be NULL when the payload spans
+ *        at most two pages). A list page holds page_size/8 entries; when
+ *        more are needed the last entry of a page points to the next page
+ *        (chaining) - but only if more than one entry remains, so a last
+ *        list page is never just a single entry.
+ *
+ * PRP1 is the first segment's address. PRP2 is 0 if the payload ends in the
+ * first page, the second page's address if it ends in the second, else
+ * @list's IOVA (page aligned) with every page after the first in the list.
  *
  * PRP rules: the first segment may start at any dword-aligned offset; every
  * other segment must start on a page boundary, and every segment but the
- * last must end on one.
+ * last must end on one. Inputs are checked before anything is written: on
+ * error @sqe and @list are untouched. FUSE bits in @sqe->flags are kept.
  *
- * Return: 0; -EINVAL if the segments break the PRP rules or an address is
- * not dword aligned; -E2BIG if @list is too small.
+ * Return: 0; -EINVAL if the segments break the PRP rules, an address is not
+ * dword aligned, a segment is empty or wraps, @page_size is invalid, or the
+ * list memory is not page aligned; -E2BIG if @list is too small.
  */
 int nvp_payload_prp(struct nvp_sqe *sqe, const struct nvp_dma_seg *segs,
 		    unsigned int nsegs, uint32_t page_size,
@@ -98,14 +112,23 @@ int nvp_payload_prp(struct nvp_sqe *sqe, const struct nvp_dma_seg *segs,
  * @sqe: command whose DPTR is filled (PSDT set to SGL).
  * @segs: segments of the payload, in order.
  * @nsegs: number of segments (>= 1).
- * @list: descriptor memory for this request (16 bytes per descriptor).
+ * @page_size: controller memory page size; sets descriptors per list page
+ *             (page_size/16) and the chaining stride.
+ * @list: descriptor memory for this request (16 bytes per descriptor; may
+ *        be NULL for one segment; page aligned).
  *
  * One segment: a Data Block descriptor in the SQE. More: the SQE holds a
- * Last Segment descriptor pointing at the data blocks in @list; if they do
- * not fit one page of @list, each full page ends with a Segment descriptor
- * pointing to the next.
+ * Last Segment descriptor (length 16 x count) pointing at the data blocks
+ * in @list; if they do not fit one page of @list, the SQE holds a Segment
+ * descriptor for the full first page and each full page ends with a
+ * descriptor for the next one: Segment, or Last Segment for the final page.
+ * Segments map 1:1 to Data Blocks (no merging, no alignment checks: whether
+ * the controller takes byte-aligned SGLs is the caller's decision). On
+ * error @sqe and @list are untouched.
  *
- * Return: 0; -E2BIG if @list is too small.
+ * Return: 0; -E2BIG if @list is too small; -EINVAL for no segments, a
+ * segment of length 0 or above 4 GiB - 1, an invalid @page_size, or list
+ * memory that is not page aligned.
  */
 int nvp_payload_sgl(struct nvp_sqe *sqe, const struct nvp_dma_seg *segs,
 		    unsigned int nsegs, uint32_t page_size,
@@ -118,8 +141,10 @@ int nvp_payload_sgl(struct nvp_sqe *sqe, const struct nvp_dma_seg *segs,
  * @max_segs: most segments one command may have (for SGL).
  *
  * Return: bytes, a multiple of @page_size, enough for either a PRP list of
- * a worst-case (unaligned) @max_xfer payload or an SGL of @max_segs
- * descriptors, whichever is larger, including chain entries.
+ * a worst-case (first byte in the last dword of a page) @max_xfer payload or
+ * an SGL of @max_segs descriptors, whichever is larger, including chain
+ * entries. 0 when no list is ever needed (at most two pages, at most one
+ * segment) or @page_size is invalid.
  */
 size_t nvp_payload_list_bytes(uint32_t max_xfer, uint32_t page_size,
 			      unsigned int max_segs);

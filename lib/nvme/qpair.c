@@ -81,6 +81,10 @@ int nvp_qpair_setup(struct nvp_ctrl *ctrl, uint16_t qid, uint32_t entries,
 	uint8_t *mem;
 	int rc;
 
+	/* Doorbells live in BAR0: a queue whose doorbells lie past it is unusable. */
+	if (ctrl->dev && NVP_REG_DBS + (2u * qid + 2) * ctrl->db_stride > ctrl->dev->bar0_size)
+		return nvp_error(-ENXIO, "queue %u's doorbells lie beyond BAR0 (%zu bytes, "
+				 "doorbell stride %u)", qid, ctrl->dev->bar0_size, ctrl->db_stride);
 	qp = calloc(1, sizeof(*qp));
 	if (!qp)
 		return nvp_error(-ENOMEM, "out of memory allocating queue pair %u", qid);

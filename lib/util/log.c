@@ -83,11 +83,14 @@ void nvp_log(enum nvp_log_level level, const char *fmt, ...)
 
 int nvp_error(int err, const char *fmt, ...)
 {
+	char msg[sizeof(last_error)];
 	va_list ap;
 
+	/* Format aside: callers often pass nvp_last_error() as an argument. */
 	va_start(ap, fmt);
-	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	memcpy(last_error, msg, sizeof(msg));
 	last_error_fast = NULL;
 	emit(NVP_LOG_ERR, last_error);
 	return err;
