@@ -758,7 +758,7 @@ NVP_API int nvp_deallocate(struct nvp_qpair *qpair, struct nvp_ns *ns,
  * nvp_io_raw() - submit any I/O command (passthrough).
  * @qpair: queue pair of the calling thread.
  * @cmd: the command; the library fills in CID, and the data pointer when
- *       @buf is given (otherwise the PRPs in @cmd are passed through).and
+ *       @buf is given (otherwise the PRPs in @cmd are passed through), and
  *       leaves every other field as given (NSID included).
  * @buf: data buffer (DMA memory) or NULL.
  * @len: bytes in @buf (no splitting: at most the command limit).
