@@ -190,6 +190,8 @@ static uint16_t emu_map_sgl(struct nvp_emu *emu, const struct nvp_sgl_desc *sqe_
 			default:
 				return EMU_SC_DNR(NVP_SC_SGL_DESC_TYPE_INVALID);
 			}
+			if (chained)
+				break;	/* it was the list's last descriptor */
 		}
 		if (!len)
 			return 0;
