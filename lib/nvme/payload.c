@@ -96,6 +96,11 @@ static void set_psdt(struct nvp_sqe *sqe, uint8_t psdt)
 /*
  * Checks every PRP rule and counts the entries after PRP1 (the page
  * addresses that go into PRP2 or the list).
+ *
+ * A layout PRPs cannot describe is not necessarily a failure: the request
+ * layer falls back to an SGL when it gets -EINVAL, and reports the error
+ * itself when it cannot. So the layout rejections only log at debug level
+ * (filtered cheaply, no formatting) and leave nvp_last_error() alone.
  */
 static int prp_validate(const struct nvp_dma_seg *segs, unsigned int nsegs,
 			uint32_t page_size, uint64_t *entries)
@@ -113,18 +118,21 @@ static int prp_validate(const struct nvp_dma_seg *segs, unsigned int nsegs,
 					 "PRP segment %u (IOVA 0x%llx, %llu bytes) is empty or wraps the address space; pass only non-empty buffers",
 					 i, (unsigned long long)iova,
 					 (unsigned long long)len);
-		if (iova & DWORD_MASK)
-			return nvp_error(-EINVAL,
-					 "PRP segment %u starts at IOVA 0x%llx, which is not 4-byte aligned; PRP data must be dword aligned",
-					 i, (unsigned long long)iova);
-		if (i > 0 && (iova & page_mask))
-			return nvp_error(-EINVAL,
-					 "PRP segment %u starts at IOVA 0x%llx, not on a %u-byte page boundary; with PRPs only the first buffer may start mid-page (use an SGL-capable controller or a bounce buffer)",
-					 i, (unsigned long long)iova, page_size);
-		if (i + 1 < nsegs && (end & page_mask))
-			return nvp_error(-EINVAL,
-					 "PRP segment %u ends at IOVA 0x%llx, not on a %u-byte page boundary; with PRPs every buffer but the last must end on a page boundary",
-					 i, (unsigned long long)end, page_size);
+		if (iova & DWORD_MASK) {
+			nvp_debug("PRP segment %u starts at IOVA 0x%llx, not 4-byte aligned",
+				  i, (unsigned long long)iova);
+			return -EINVAL;
+		}
+		if (i > 0 && (iova & page_mask)) {
+			nvp_debug("PRP segment %u starts at IOVA 0x%llx, not on a %u-byte page boundary",
+				  i, (unsigned long long)iova, page_size);
+			return -EINVAL;
+		}
+		if (i + 1 < nsegs && (end & page_mask)) {
+			nvp_debug("PRP segment %u ends at IOVA 0x%llx, not on a %u-byte page boundary",
+				  i, (unsigned long long)end, page_size);
+			return -EINVAL;
+		}
 		pages += pages_spanned(iova, len, page_size);
 	}
 	*entries = pages - 1;

@@ -98,6 +98,9 @@ struct nvp_payload_list {
  * other segment must start on a page boundary, and every segment but the
  * last must end on one. Inputs are checked before anything is written: on
  * error @sqe and @list are untouched. FUSE bits in @sqe->flags are kept.
+ * A layout that breaks these rules returns -EINVAL quietly (debug log only,
+ * nvp_last_error() untouched): the caller may fall back to an SGL and owns
+ * the user-facing message. Every other error is reported with nvp_error().
  *
  * Return: 0; -EINVAL if the segments break the PRP rules, an address is not
  * dword aligned, a segment is empty or wraps, @page_size is invalid, or the
