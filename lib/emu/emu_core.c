@@ -29,7 +29,10 @@
 /* Idle passes spent spinning, then yielding, before sleeping. */
 #define EMU_IDLE_SPIN		4096
 #define EMU_IDLE_YIELD		(EMU_IDLE_SPIN + 64)
-#define EMU_IDLE_SLEEP_NS	20000
+#define EMU_IDLE_SLEEP_NS	50000
+/* After this many sleeps in a row (~0.25 s idle), sleep longer: idle cost. */
+#define EMU_IDLE_DEEP		(EMU_IDLE_YIELD + 5000)
+#define EMU_IDLE_DEEP_NS	500000
 
 static inline void emu_cpu_relax(void)
 {
@@ -240,15 +243,15 @@ static void emu_complete(struct nvp_emu *emu, uint16_t sqid, const struct nvp_sq
 	    !(sct == NVP_SCT_GENERIC &&
 	      (sc == NVP_SC_ABORT_REQUESTED || sc == NVP_SC_ABORT_SQ_DELETED)))
 		nvp_emu_log_error(emu, sqid, sqe, status);
-	if (f && f->drop) {
-		EMU_INC(emu, cqes_dropped, 1);
-		return;
-	}
 	if (f && f->extra) {
 		struct nvp_cqe bogus = cqe;
 
 		bogus.cid = f->extra_cid;
 		emu_cq_post(emu, cq, &bogus);
+	}
+	if (f && f->drop) {
+		EMU_INC(emu, cqes_dropped, 1);
+		return;
 	}
 	emu_cq_post(emu, cq, &cqe);
 	if (f && f->dup)
@@ -670,6 +673,20 @@ static void emu_check_cc(struct nvp_emu *emu)
 	}
 }
 
+/*
+ * Surprise removal: every register reads all-ones. The mapping stays, so the
+ * host never faults; CSTS goes last, so a host that sees it all-ones sees
+ * every other register all-ones too. Host writes after removal are wiped
+ * again on every idle pass (about every millisecond).
+ */
+static void emu_fill_ones(struct nvp_emu *emu)
+{
+	for (size_t i = 0; i < emu->regs_size / 4; i++)
+		if (i != NVP_REG_CSTS / 4)
+			__atomic_store_n(&emu->regs[i], 0xffffffffu, __ATOMIC_RELAXED);
+	__atomic_store_n(&emu->regs[NVP_REG_CSTS / 4], 0xffffffffu, __ATOMIC_RELEASE);
+}
+
 static void emu_handle_requests(struct nvp_emu *emu)
 {
 	unsigned int req = atomic_exchange_explicit(&emu->requests, 0, memory_order_acquire);
@@ -678,9 +695,7 @@ static void emu_handle_requests(struct nvp_emu *emu)
 		emu->removed = true;
 		emu->ready = false;
 		emu_pending_drop_all(emu);
-		/* Keep the mapping: the host must read all-ones, never fault. */
-		for (size_t i = 0; i < emu->regs_size / 4; i++)
-			__atomic_store_n(&emu->regs[i], 0xffffffffu, __ATOMIC_RELEASE);
+		emu_fill_ones(emu);
 		EMU_SET(emu, removed, 1);
 		EMU_SET(emu, enabled, 0);
 		return;
@@ -712,7 +727,9 @@ static void emu_idle(struct nvp_emu *emu, uint32_t *idle)
 	}
 	if (emu->removed)
 		ns = 1000000;
-	else if (emu->pending) {
+	else if (*idle > EMU_IDLE_DEEP)
+		ns = EMU_IDLE_DEEP_NS;
+	if (emu->pending) {
 		uint64_t now = nvp_emu_now_ns();
 
 		if (emu->pending_next_due <= now)
@@ -738,6 +755,7 @@ static void *emu_thread(void *arg)
 		if (atomic_load_explicit(&emu->requests, memory_order_relaxed))
 			emu_handle_requests(emu);
 		if (emu->removed) {
+			emu_fill_ones(emu);
 			emu_idle(emu, &idle);
 			continue;
 		}
