@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The whole test run, as CI runs it:
+#   1. install dependencies (apt; idempotent),
+#   2. a Debug build (debug checks on) and every CTest test: unit tests,
+#      header and install checks, and the integration suite against the
+#      built-in emulated controller,
+#   3. the same tests built with ASan+UBSan, and the unit tests under valgrind,
+#   4. the QEMU guest rig: the real driver against QEMU's NVMe controller in
+#      VFIO type1, VFIO no-IOMMU and uio_pci_generic modes.
+# Options: --no-vm (skip 4), --no-sanitize (skip 3), --jobs N.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+vm=1 sanitize=1 jobs=$(nproc)
+while (($#)); do
+  case $1 in
+    --no-vm) vm=0 ;;
+    --no-sanitize) sanitize=0 ;;
+    --jobs) jobs=$2; shift ;;
+    *) echo "usage: $0 [--no-vm] [--no-sanitize] [--jobs N]" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+step() { printf '\n=== %s\n' "$*"; }
+failed=()
+
+step "dependencies"
+"$root/tools/install-deps.sh" $( ((vm)) && echo --vm)
+
+step "debug build"
+cmake -S "$root" -B "$root/build/debug" -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build "$root/build/debug" -j"$jobs"
+
+step "tests (debug build)"
+ctest --test-dir "$root/build/debug" --output-on-failure -j"$jobs" || failed+=("ctest debug")
+
+if ((sanitize)); then
+  step "ASan + UBSan build and tests"
+  cmake -S "$root" -B "$root/build/asan" -DCMAKE_BUILD_TYPE=Debug -DNVP_SANITIZE=ON >/dev/null
+  cmake --build "$root/build/asan" -j"$jobs"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir "$root/build/asan" --output-on-failure -j"$jobs" -LE install \
+    || failed+=("ctest asan")
+
+  step "unit tests under valgrind"
+  for t in "$root"/build/debug/test/unit/test_*; do
+    [[ -x $t ]] || continue
+    valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+      "$t" >/dev/null 2>"$root/build/debug/valgrind-$(basename "$t").log" \
+      && echo "valgrind clean: $(basename "$t")" \
+      || { echo "valgrind: $(basename "$t") failed, see build/debug/valgrind-$(basename "$t").log";
+           cat "$root/build/debug/valgrind-$(basename "$t").log"; failed+=("valgrind $(basename "$t")"); }
+  done
+fi
+
+if ((vm)); then
+  step "QEMU guest rig (vfio type1, no-IOMMU, uio)"
+  "$root/test/vm/rig.sh" --build-dir "$root/build/debug" || failed+=("vm rig")
+fi
+
+step "summary"
+if ((${#failed[@]})); then
+  printf 'FAILED: %s\n' "${failed[@]}"
+  exit 1
+fi
+echo "all test stages passed"

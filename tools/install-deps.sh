@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Install what building and testing nvpoll needs on Debian 12 (root or sudo).
+# Idempotent: apt is not touched when every package is already present.
+#   tools/install-deps.sh          build + unit/emu test dependencies
+#   tools/install-deps.sh --vm     also the QEMU guest rig's (test/vm)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+
+pkgs=(
+  gcc make cmake pkg-config     # the build
+  libpciaccess-dev              # PCI discovery
+  libnuma-dev                   # NUMA placement of DMA memory
+  libhugetlbfs-dev              # hugetlbfs mounts and page sizes
+  libcmocka-dev                 # unit tests
+  python3                       # docs generator, JSON checks in tests
+  valgrind                      # memory checks in the test run
+  binutils                      # readelf/nm for the exported-symbol test
+  help2man                      # man pages from --help
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ $st == "install ok installed" ]] || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=()
+  ((EUID == 0)) || SUDO=(sudo)
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  "${SUDO[@]}" apt-get update -qq
+  "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [[ ${1:-} == --vm ]]; then
+  "$here/../test/vm/install-deps.sh"
+fi
