@@ -176,6 +176,22 @@ static inline void complete_request(struct nvp_qpair *qp, struct nvp_req *req,
 	cb(arg, cpl);
 }
 
+/*
+ * A completion whose CID is out of range, free, or retired after a timeout:
+ * a broken or hostile device, or a late answer. Consume it, never act on
+ * it, and keep the log readable if a device floods us with them.
+ */
+static void __attribute__((noinline, cold)) ignore_bad_cqe(struct nvp_qpair *qp,
+							    const struct nvp_cqe *cpl)
+{
+	qp->bad_cqes++;
+	if (qp->bad_cqes <= 8 || !(qp->bad_cqes & (qp->bad_cqes - 1)))
+		nvp_warn("queue %u: ignoring completion for CID %u, which is not outstanding "
+			 "(status 0x%04x; %llu such so far): the controller sent a bad, "
+			 "duplicate or late completion", qp->sq.qid, cpl->cid, cpl->status,
+			 (unsigned long long)qp->bad_cqes);
+}
+
 int nvp_qpair_process(struct nvp_qpair *qp, uint32_t max)
 {
 	struct nvp_cq *cq = &qp->cq;
@@ -194,15 +210,10 @@ int nvp_qpair_process(struct nvp_qpair *qp, uint32_t max)
 		/* The CID comes from the device: check it before trusting it. */
 		if (__builtin_expect(cpl.cid >= qp->num_reqs, 0) ||
 		    __builtin_expect(qp->reqs[cpl.cid].state != NVP_REQ_INFLIGHT, 0)) {
-			qp->bad_cqes++;
-			nvp_warn("queue %u: ignoring completion for CID %u, which is not "
-				 "outstanding (status 0x%04x); the controller sent a bad or "
-				 "duplicate completion", qp->sq.qid, cpl.cid, cpl.status);
+			ignore_bad_cqe(qp, &cpl);
 			continue;
 		}
 		req = &qp->reqs[cpl.cid];
-		if (__builtin_expect(req->state == NVP_REQ_QUARANTINED, 0))
-			continue;
 		complete_request(qp, req, &cpl);
 	}
 	if (n)
