@@ -618,7 +618,7 @@ static void attach_all(const struct perf_opts *o)
 			const char *why = nvp_last_error();
 
 			fail_setup(rc == -ENODEV || rc == -EINVAL ? 2 : 1,
-				   "cannot attach -a %s: %s", o->addrs[i],
+				   "cannot attach '%s': %s", o->addrs[i],
 				   why && *why ? why : strerror(-rc));
 		}
 		g_nctrls = i + 1;

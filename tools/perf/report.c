@@ -135,9 +135,9 @@ void perf_report_text(FILE *out, const struct perf_report *r)
 	for (unsigned int i = 0; i < r->nctrls; i++) {
 		const struct perf_ctrl_desc *c = &r->ctrls[i];
 
-		fprintf(out, "  %s: %s (SN %s), %s, %u-entry queues, shadow doorbells %s\n",
-			c->addr, c->model, c->serial, c->driver, r->queue_size,
-			c->shadow_doorbells ? "on" : "off");
+		fprintf(out, "  -a %s: \"%s\" SN %s, driver %s, %u-entry I/O queues, "
+			"shadow doorbells %s\n", c->addr, c->model, c->serial, c->driver,
+			r->queue_size, c->shadow_doorbells ? "on" : "off");
 	}
 	fprintf(out, "\n%-*s %4s %12s %10s %30s\n", width, "", "", "", "",
 		"Latency (us)");
