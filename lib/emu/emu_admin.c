@@ -364,7 +364,8 @@ static uint16_t emu_dbbuf_config(struct nvp_emu *emu, const struct nvp_sqe *sqe)
 			emu->cqs[q].db.last_shadow = emu->cqs[q].head;
 		}
 	}
-	__atomic_thread_fence(__ATOMIC_RELEASE);
+	/* The host sees the seeded values once this command's CQE is posted
+	 * (a release store), before it can use the shadows. */
 	emu->shadow_db = db;
 	emu->eventidx = ei;
 	EMU_SET(emu, dbbuf, 1);

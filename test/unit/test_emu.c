@@ -638,8 +638,8 @@ static void test_cq_full(void **state)
 	host_sleep_us(20000);
 	/* Exactly 3 entries are valid; the 4th slot was never written. */
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(q->cq[i].status & 1, 1);
-	assert_int_equal(q->cq[3].status, 0);
+		assert_int_equal(__atomic_load_n(&q->cq[i].status, __ATOMIC_ACQUIRE) & 1, 1);
+	assert_int_equal(__atomic_load_n(&q->cq[3].status, __ATOMIC_ACQUIRE), 0);
 	assert_true(host_stats(&h).cq_full_waits >= 1);
 	/* Consume with a 4-entry view of the CQ, ringing the head each time. */
 	q->size = 4;
