@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""CTest check of nvpoll-identify against the emulated controller.
+
+Runs the tool in JSON and text form on an emu: controller with two 64 MiB
+namespaces (4096- and 512-byte LBAs) and checks what it reports, plus the
+usage/error paths. Exits non-zero with the reason on the first mismatch.
+"""
+import json
+import subprocess
+import sys
+
+ADDR = "emu:ns=64M:4096,ns=64M:512"
+EXPECT_SERIAL = "NVPEMU0001"
+EXPECT_MODEL = "nvpoll emulated controller"
+EXPECT_NS = [(1, 4096), (2, 512)]  # (nsid, LBA size), 64 MiB each
+
+
+def run(tool, *args):
+    p = subprocess.run([tool, *args], capture_output=True, text=True, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+
+def check(cond, msg):
+    if not cond:
+        print("FAIL: " + msg)
+        sys.exit(1)
+
+
+def main():
+    tool = sys.argv[1]
+
+    rc, out, err = run(tool, "--json", ADDR)
+    check(rc == 0, f"--json {ADDR} exited {rc}: {err.strip()}")
+    data = json.loads(out)
+    ctrl = data["id_ctrl"]
+    check(ctrl["sn"] == EXPECT_SERIAL, f"SN is {ctrl['sn']!r}, expected {EXPECT_SERIAL!r}")
+    check(ctrl["mn"] == EXPECT_MODEL, f"MN is {ctrl['mn']!r}, expected {EXPECT_MODEL!r}")
+    check(ctrl["nn"] == 2, f"NN is {ctrl['nn']}, expected 2")
+    check(ctrl["ver"] == 0x10400, f"VER is {ctrl['ver']:#x}, expected 0x10400")
+    check("Write Zeroes" in ctrl["oncs_decoded"], f"ONCS decoded {ctrl['oncs_decoded']}")
+    check(ctrl["mdts"] == 7, f"MDTS is {ctrl['mdts']}, expected 7")
+    namespaces = data["namespaces"]
+    check(len(namespaces) == len(EXPECT_NS), f"{len(namespaces)} namespaces, expected 2")
+    for ns, (nsid, lba_size) in zip(namespaces, EXPECT_NS):
+        check(ns["nsid"] == nsid, f"namespace {ns['nsid']}, expected {nsid}")
+        in_use = [f for f in ns["lbaf"] if f["in_use"]]
+        check(len(in_use) == 1, f"nsid {nsid}: {len(in_use)} LBA formats in use")
+        size = 1 << in_use[0]["lbads"]
+        check(size == lba_size, f"nsid {nsid}: LBA size {size}, expected {lba_size}")
+        check(ns["nsze"] * size == 64 << 20,
+              f"nsid {nsid}: NSZE {ns['nsze']} x {size} != 64 MiB")
+        check(ns["lba_size"] == size and ns["size_bytes"] == 64 << 20,
+              f"nsid {nsid}: derived lba_size/size_bytes disagree with NSZE/LBADS")
+    smart = data["smart"]
+    check(smart["temperature"] > 273, f"SMART temperature {smart['temperature']} K")
+    check(smart["avail_spare"] == 100, f"SMART available spare {smart['avail_spare']}")
+    check(smart["power_cycles"] == 1, f"SMART power cycles {smart['power_cycles']}")
+
+    rc, out, err = run(tool, ADDR)
+    check(rc == 0, f"text {ADDR} exited {rc}: {err.strip()}")
+    for want in ("SN (Serial Number)", EXPECT_SERIAL, "Identify Namespace 2",
+                 "LBADS 9  (512 bytes)", "<- in use", "Composite Temperature",
+                 "°C", "Data Units Read"):
+        check(want in out, f"text output lacks {want!r}")
+
+    rc, out, _ = run(tool, "--version")
+    check(rc == 0 and out.strip() == "nvpoll-identify 0.1.0", f"--version printed {out!r}")
+    rc, out, _ = run(tool, "--help")
+    check(rc == 0 and out.startswith("Usage: nvpoll-identify"), "--help")
+    rc, _, err = run(tool)
+    check(rc == 2 and "missing ADDRESS" in err, f"no address: exit {rc}, {err!r}")
+    rc, _, err = run(tool, "emu:bogus=1")
+    check(rc == 1 and "cannot attach emu:bogus=1" in err and "valid options" in err,
+          f"bad emu option: exit {rc}, {err!r}")
+    rc, _, err = run(tool, "not-an-address")
+    check(rc == 2 and "is not a PCI address" in err, f"bad address: exit {rc}, {err!r}")
+    rc, _, err = run(tool, "0000:ff:1f.7")
+    check(rc == 1 and "no PCI function 0000:ff:1f.7" in err, f"absent device: exit {rc}, {err!r}")
+    print("nvpoll-identify: emu checks passed")
+
+
+if __name__ == "__main__":
+    main()

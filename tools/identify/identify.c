@@ -1,0 +1,597 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * nvpoll-identify - attach to a controller and print its Identify
+ * Controller data, every namespace's Identify Namespace data with the LBA
+ * formats, and the SMART / Health Information log. Field names follow the
+ * NVMe Base and NVM Command Set specifications.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nvpoll/nvpoll.h>
+
+#include "emit.h"
+#include "pci/pci.h"
+
+#define PROG "nvpoll-identify"
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: " PROG " [OPTION]... ADDRESS\n"
+		"Attach to an NVMe controller with nvpoll and print what it says about itself:\n"
+		"Identify Controller, each active namespace's Identify Namespace data with its\n"
+		"LBA formats, and the SMART / Health Information log page.\n"
+		"\n"
+		"ADDRESS is a PCI address (0000:00:04.0 or 00:04.0; see nvpoll-setup status)\n"
+		"or emu: with options for the built-in emulated controller (e.g. emu:ns=64M:512).\n"
+		"\n"
+		"Options:\n"
+		"  -j, --json     print JSON (the same data; keys are the spec's field names\n"
+		"                 in lower case, bit fields also as <key>_decoded lists)\n"
+		"  -h, --help     display this help and exit\n"
+		"  -V, --version  output version information and exit\n"
+		"\n"
+		"The controller is taken from its kernel driver (nvme) for the duration and\n"
+		"given back before exit; Ctrl-C is held off until then. Namespaces that are\n"
+		"mounted or in use are refused. Set NVP_LOG=debug to see every attach step,\n"
+		"NVP_DRIVER=vfio|noiommu|uio to force an access method.\n"
+		"\n"
+		"Exit status: 0 on success, 1 if the controller could not be attached or a\n"
+		"command failed (the reason is printed), 2 for bad usage (including an\n"
+		"ADDRESS that is not a PCI address).\n"
+		"\n"
+		"Examples:\n"
+		"  " PROG " 0000:00:04.0\n"
+		"  " PROG " --json emu:ns=64M:4096,ns=64M:512\n");
+}
+
+static void human_bytes(long double bytes, char *buf, size_t len)
+{
+	static const char *const units[] = { "bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	unsigned int u = 0;
+
+	while (bytes >= 1024 && u < ARRAY_SIZE(units) - 1) {
+		bytes /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%.0Lf bytes", bytes);
+	else
+		snprintf(buf, len, "%.1Lf %s", bytes, units[u]);
+}
+
+static long double u128_value(const uint8_t le[16])
+{
+	long double v = 0;
+
+	for (int i = 15; i >= 0; i--)
+		v = v * 256 + le[i];
+	return v;
+}
+
+/* Temperatures are in Kelvin on the wire; 0 means not reported. */
+static void emit_kelvin(struct emit *e, const char *key, const char *label, unsigned int k)
+{
+	if (k == 0)
+		emit_uint_text(e, key, label, 0, "0 (not reported)");
+	else
+		emit_uint_text(e, key, label, k, "%d °C (%u K)", (int)k - 273, k);
+}
+
+/* -------------------------------------------------------------------- */
+/* Identify Controller                                                   */
+/* -------------------------------------------------------------------- */
+
+static const char *const cmic_bits[] = {
+	"Multiple Ports", "Multiple Controllers", "SR-IOV Virtual Function",
+	"Asymmetric Namespace Access Reporting",
+};
+static const char *const oaes_bits[] = {
+	[8] = "Namespace Attribute Notices", [9] = "Firmware Activation Notices",
+	[11] = "ANA Change Notices", [12] = "Predictable Latency Event Aggregate Log Change Notices",
+	[13] = "LBA Status Information Alert Notices", [14] = "Endurance Group Event Aggregate Log Change Notices",
+	[15] = "Normal NVM Subsystem Shutdown Event Notices", [27] = "Zone Descriptor Changed Notices",
+	[31] = "Discovery Log Page Change Notification",
+};
+static const char *const oacs_bits[] = {
+	"Security Send/Receive", "Format NVM", "Firmware Commit/Image Download",
+	"Namespace Management", "Device Self-test", "Directives", "NVMe-MI Send/Receive",
+	"Virtualization Management", "Doorbell Buffer Config", "Get LBA Status",
+	"Command and Feature Lockdown",
+};
+static const char *const lpa_bits[] = {
+	"SMART/Health Log per Namespace", "Commands Supported and Effects Log",
+	"Extended Data for Get Log Page", "Telemetry Log", "Persistent Event Log",
+	"Supported Log Pages Log", "Telemetry Data Area 4",
+};
+static const char *const oncs_bits[] = {
+	"Compare", "Write Uncorrectable", "Dataset Management", "Write Zeroes",
+	"Save/Select in Features", "Reservations", "Timestamp", "Verify", "Copy",
+};
+static const char *const fuses_bits[] = { "Compare and Write" };
+static const char *const fna_bits[] = {
+	"Format Applies to All Namespaces", "Secure Erase Applies to All Namespaces",
+	"Cryptographic Erase Supported", "Format Supported per Namespace",
+};
+static const char *const vwc_bits[] = {
+	"Volatile Write Cache Present", "Flush NSID FFFFFFFFh Supported",
+	"Flush NSID FFFFFFFFh Behavior Reported",
+};
+static const char *const sgls_bits[] = {
+	[0] = "SGLs Supported (no alignment)", [1] = "SGLs Supported (dword alignment)",
+	[2] = "Keyed SGL Data Block", [16] = "SGL Bit Bucket",
+	[17] = "Byte Aligned Contiguous Metadata", [18] = "SGL Longer Than Data",
+	[19] = "MPTR SGL Single Descriptor", [20] = "Address as Offset",
+	[21] = "Transport SGL Data Block",
+};
+
+static const char *cntrltype_name(uint8_t t)
+{
+	switch (t) {
+	case 0: return "not reported";
+	case 1: return "I/O controller";
+	case 2: return "Discovery controller";
+	case 3: return "Administrative controller";
+	default: return "reserved";
+	}
+}
+
+/* A 128-bit byte count, with a readable size in text. */
+static void emit_capacity(struct emit *e, const char *key, const char *label, const uint8_t v[16])
+{
+	char suffix[48], size[32];
+
+	human_bytes(u128_value(v), size, sizeof(size));
+	if (u128_value(v) == 0)
+		snprintf(suffix, sizeof(suffix), " (not reported)");
+	else
+		snprintf(suffix, sizeof(suffix), " bytes (%s)", size);
+	emit_u128(e, key, label, v, suffix);
+}
+
+static void emit_power_states(struct emit *e, const struct nvp_id_ctrl *id)
+{
+	emit_arr_begin(e, "psd", "Power State Descriptors");
+	for (unsigned int i = 0; i <= id->npss && i < ARRAY_SIZE(id->psd); i++) {
+		const struct nvp_power_state *ps = &id->psd[i];
+		/* MXPS (flags bit 0) selects 0.0001 W units instead of 0.01 W. */
+		double scale = (ps->flags & 1) ? 0.0001 : 0.01;
+		char title[16];
+
+		snprintf(title, sizeof(title), "PS%u", i);
+		emit_row_begin(e, NULL, title);
+		emit_uint(e, "ps", NULL, i);
+		emit_uint_text(e, "mp", "MP", ps->mp, "%.4g W", ps->mp * scale);
+		emit_uint(e, "mxps", "MXPS", ps->flags & 1);
+		emit_uint(e, "nops", "NOPS", (ps->flags >> 1) & 1);
+		emit_uint_text(e, "enlat", "ENLAT", ps->enlat, "%u us", ps->enlat);
+		emit_uint_text(e, "exlat", "EXLAT", ps->exlat, "%u us", ps->exlat);
+		emit_uint(e, "rrt", "RRT", ps->rrt & 0x1f);
+		emit_uint(e, "rrl", "RRL", ps->rrl & 0x1f);
+		emit_uint(e, "rwt", "RWT", ps->rwt & 0x1f);
+		emit_uint(e, "rwl", "RWL", ps->rwl & 0x1f);
+		emit_row_end(e);
+	}
+	emit_arr_end(e);
+}
+
+static void emit_id_ctrl(struct emit *e, const struct nvp_ctrl_info *info,
+			 const struct nvp_id_ctrl *id)
+{
+	unsigned int mpsmin = 4096u << NVP_CAP_MPSMIN(info->cap);
+	char size[32];
+
+	emit_obj_begin(e, "id_ctrl", "Identify Controller");
+	emit_hex(e, "vid", "VID (PCI Vendor ID)", id->vid, 4);
+	emit_hex(e, "ssvid", "SSVID (Subsystem Vendor ID)", id->ssvid, 4);
+	emit_fixed_str(e, "sn", "SN (Serial Number)", id->sn, sizeof(id->sn));
+	emit_fixed_str(e, "mn", "MN (Model Number)", id->mn, sizeof(id->mn));
+	emit_fixed_str(e, "fr", "FR (Firmware Revision)", id->fr, sizeof(id->fr));
+	emit_uint(e, "rab", "RAB (Arbitration Burst)", id->rab);
+	emit_hex(e, "ieee", "IEEE (OUI)",
+		 (uint32_t)id->ieee[2] << 16 | (uint32_t)id->ieee[1] << 8 | id->ieee[0], 6);
+	emit_flags(e, "cmic", "CMIC", id->cmic, 2, cmic_bits, ARRAY_SIZE(cmic_bits));
+	if (id->mdts == 0) {
+		emit_uint_text(e, "mdts", "MDTS (Max Data Transfer)", 0, "0 (no limit)");
+	} else {
+		human_bytes((long double)mpsmin * (1ull << (id->mdts < 32 ? id->mdts : 31)),
+			    size, sizeof(size));
+		emit_uint_text(e, "mdts", "MDTS (Max Data Transfer)", id->mdts,
+			       "%u (%s at CAP.MPSMIN %u KiB)", id->mdts, size, mpsmin / 1024);
+	}
+	emit_uint(e, "cntlid", "CNTLID (Controller ID)", id->cntlid);
+	if (id->ver)
+		emit_uint_text(e, "ver", "VER (Version)", id->ver, "0x%08x (NVMe %u.%u.%u)",
+			       id->ver, id->ver >> 16, (id->ver >> 8) & 0xff, id->ver & 0xff);
+	else
+		emit_uint_text(e, "ver", "VER (Version)", 0, "0 (not reported; before NVMe 1.2)");
+	emit_uint_text(e, "rtd3r", "RTD3R (RTD3 Resume Latency)", id->rtd3r, "%u us", id->rtd3r);
+	emit_uint_text(e, "rtd3e", "RTD3E (RTD3 Entry Latency)", id->rtd3e, "%u us", id->rtd3e);
+	emit_flags(e, "oaes", "OAES (Async Events)", id->oaes, 8, oaes_bits, ARRAY_SIZE(oaes_bits));
+	emit_hex(e, "ctratt", "CTRATT (Controller Attributes)", id->ctratt, 8);
+	emit_uint_text(e, "cntrltype", "CNTRLTYPE (Controller Type)", id->cntrltype, "%u (%s)",
+		       id->cntrltype, cntrltype_name(id->cntrltype));
+	emit_flags(e, "oacs", "OACS (Optional Admin Cmds)", id->oacs, 4, oacs_bits,
+		   ARRAY_SIZE(oacs_bits));
+	emit_uint_text(e, "acl", "ACL (Abort Command Limit)", id->acl, "%u (%u commands)",
+		       id->acl, id->acl + 1u);
+	emit_uint_text(e, "aerl", "AERL (Async Event Req Limit)", id->aerl, "%u (%u requests)",
+		       id->aerl, id->aerl + 1u);
+	emit_uint_text(e, "frmw", "FRMW (Firmware Updates)", id->frmw,
+		       "0x%02x (slots: %u%s%s)", id->frmw, (id->frmw >> 1) & 7,
+		       (id->frmw & 1) ? ", slot 1 read only" : "",
+		       (id->frmw & 0x10) ? ", activation without reset" : "");
+	emit_flags(e, "lpa", "LPA (Log Page Attributes)", id->lpa, 2, lpa_bits, ARRAY_SIZE(lpa_bits));
+	emit_uint_text(e, "elpe", "ELPE (Error Log Entries)", id->elpe, "%u (%u entries)",
+		       id->elpe, id->elpe + 1u);
+	emit_uint_text(e, "npss", "NPSS (Power States)", id->npss, "%u (states: %u)",
+		       id->npss, id->npss + 1u);
+	emit_hex(e, "apsta", "APSTA (Autonomous PS)", id->apsta, 2);
+	emit_kelvin(e, "wctemp", "WCTEMP (Warning Temp)", id->wctemp);
+	emit_kelvin(e, "cctemp", "CCTEMP (Critical Temp)", id->cctemp);
+	emit_capacity(e, "tnvmcap", "TNVMCAP (Total NVM Capacity)", id->tnvmcap);
+	emit_capacity(e, "unvmcap", "UNVMCAP (Unalloc NVM Capacity)", id->unvmcap);
+	emit_uint_text(e, "kas", "KAS (Keep Alive Support)", id->kas, "%u (x100 ms)", id->kas);
+	emit_uint_text(e, "sqes", "SQES (SQ Entry Size)", id->sqes,
+		       "0x%02x (required %u, max %u bytes)", id->sqes, 1u << (id->sqes & 0xf),
+		       1u << (id->sqes >> 4));
+	emit_uint_text(e, "cqes", "CQES (CQ Entry Size)", id->cqes,
+		       "0x%02x (required %u, max %u bytes)", id->cqes, 1u << (id->cqes & 0xf),
+		       1u << (id->cqes >> 4));
+	emit_uint(e, "maxcmd", "MAXCMD (Max Outstanding)", id->maxcmd);
+	emit_uint(e, "nn", "NN (Number of Namespaces)", id->nn);
+	emit_flags(e, "oncs", "ONCS (Optional NVM Cmds)", id->oncs, 4, oncs_bits,
+		   ARRAY_SIZE(oncs_bits));
+	emit_flags(e, "fuses", "FUSES (Fused Operations)", id->fuses, 4, fuses_bits,
+		   ARRAY_SIZE(fuses_bits));
+	emit_flags(e, "fna", "FNA (Format NVM Attributes)", id->fna, 2, fna_bits,
+		   ARRAY_SIZE(fna_bits));
+	emit_flags(e, "vwc", "VWC (Volatile Write Cache)", id->vwc, 2, vwc_bits,
+		   ARRAY_SIZE(vwc_bits));
+	emit_uint(e, "awun", "AWUN (Atomic Write Unit)", id->awun);
+	emit_uint(e, "awupf", "AWUPF (Atomic Write Power Fail)", id->awupf);
+	emit_flags(e, "sgls", "SGLS (SGL Support)", id->sgls, 8, sgls_bits, ARRAY_SIZE(sgls_bits));
+	emit_uint(e, "mnan", "MNAN (Max Number of Alloc NS)", id->mnan);
+	emit_fixed_str(e, "subnqn", "SUBNQN (Subsystem NQN)", id->subnqn, sizeof(id->subnqn));
+	emit_power_states(e, id);
+	emit_obj_end(e);
+}
+
+/* -------------------------------------------------------------------- */
+/* Identify Namespace                                                    */
+/* -------------------------------------------------------------------- */
+
+static const char *const nsfeat_bits[] = {
+	"Thin Provisioning", "NAWUN/NAWUPF/NACWU Defined", "Deallocated Error",
+	"NGUID/EUI64 Never Reused", "Optimal Performance Fields",
+};
+static const char *const nmic_bits[] = { "May Be Attached to Multiple Controllers" };
+
+static const char *rp_name(unsigned int rp)
+{
+	static const char *const names[] = { "Best", "Better", "Good", "Degraded" };
+
+	return names[rp & 3];
+}
+
+static const char *dlfeat_read_name(uint8_t dlfeat)
+{
+	switch (dlfeat & 7) {
+	case 0: return "read value not reported";
+	case 1: return "reads 00h";
+	case 2: return "reads FFh";
+	default: return "reserved";
+	}
+}
+
+static void hex_bytes(const uint8_t *b, size_t n, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && o + 3 <= len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%02x", b[i]);
+}
+
+static void emit_lba_formats(struct emit *e, const struct nvp_id_ns *id)
+{
+	unsigned int in_use = NVP_ID_NS_FLBAS_INDEX(id->flbas);
+
+	emit_arr_begin(e, "lbaf", "LBA Formats");
+	for (unsigned int i = 0; i <= id->nlbaf && i < ARRAY_SIZE(id->lbaf); i++) {
+		const struct nvp_lbaf *f = &id->lbaf[i];
+		char title[16];
+
+		snprintf(title, sizeof(title), "LBAF %-2u", i);
+		emit_row_begin(e, NULL, title);
+		emit_uint(e, "index", NULL, i);
+		emit_uint(e, "ms", "MS", f->ms);
+		emit_uint_text(e, "lbads", "LBADS", f->lbads, "%-2u (%u bytes)", f->lbads,
+			       f->lbads < 32 ? 1u << f->lbads : 0);
+		emit_uint_text(e, "rp", "RP", f->rp & 3, "%u (%s)", f->rp & 3, rp_name(f->rp));
+		if (e->json)
+			emit_bool(e, "in_use", "in use", i == in_use);
+		else if (i == in_use)
+			fputs("  <- in use", e->out);
+		emit_row_end(e);
+	}
+	emit_arr_end(e);
+}
+
+static void emit_id_ns(struct emit *e, const struct nvp_ns_info *ni, const struct nvp_id_ns *id)
+{
+	unsigned int fmt = NVP_ID_NS_FLBAS_INDEX(id->flbas);
+	uint32_t lba_size = fmt < 64 && id->lbaf[fmt].lbads < 32 ? 1u << id->lbaf[fmt].lbads : 0;
+	char title[64], hex[40], size[32];
+
+	snprintf(title, sizeof(title), "Identify Namespace %u", ni->nsid);
+	emit_obj_begin(e, NULL, title);
+	emit_uint(e, "nsid", "NSID", ni->nsid);
+	human_bytes((long double)id->nsze * lba_size, size, sizeof(size));
+	emit_uint_text(e, "nsze", "NSZE (Namespace Size)", id->nsze, "%llu blocks (%s)",
+		       (unsigned long long)id->nsze, size);
+	human_bytes((long double)id->ncap * lba_size, size, sizeof(size));
+	emit_uint_text(e, "ncap", "NCAP (Namespace Capacity)", id->ncap, "%llu blocks (%s)",
+		       (unsigned long long)id->ncap, size);
+	human_bytes((long double)id->nuse * lba_size, size, sizeof(size));
+	emit_uint_text(e, "nuse", "NUSE (Namespace Utilization)", id->nuse, "%llu blocks (%s)",
+		       (unsigned long long)id->nuse, size);
+	emit_flags(e, "nsfeat", "NSFEAT (Features)", id->nsfeat, 2, nsfeat_bits,
+		   ARRAY_SIZE(nsfeat_bits));
+	emit_uint_text(e, "nlbaf", "NLBAF (Number of LBA Formats)", id->nlbaf, "%u (formats: %u)",
+		       id->nlbaf, id->nlbaf + 1u);
+	emit_uint_text(e, "flbas", "FLBAS (Formatted LBA Size)", id->flbas,
+		       "0x%02x (format %u, metadata %s)", id->flbas, fmt,
+		       (id->flbas & 0x10) ? "at the end of each LBA" : "in a separate buffer");
+	emit_hex(e, "mc", "MC (Metadata Capabilities)", id->mc, 2);
+	emit_hex(e, "dpc", "DPC (Data Protection Caps)", id->dpc, 2);
+	emit_uint_text(e, "dps", "DPS (Data Protection Settings)", id->dps, "0x%02x (%s)",
+		       id->dps, (id->dps & 7) ? "protection information enabled" : "no protection information");
+	emit_flags(e, "nmic", "NMIC (Multi-path / Sharing)", id->nmic, 2, nmic_bits,
+		   ARRAY_SIZE(nmic_bits));
+	emit_uint_text(e, "dlfeat", "DLFEAT (Dealloc Features)", id->dlfeat,
+		       "0x%02x (deallocated blocks: %s%s%s)", id->dlfeat, dlfeat_read_name(id->dlfeat),
+		       (id->dlfeat & 8) ? "; Write Zeroes can deallocate" : "",
+		       (id->dlfeat & 16) ? "; guard field is CRC of the read value" : "");
+	emit_uint(e, "noiob", "NOIOB (Optimal IO Boundary)", id->noiob);
+	hex_bytes(id->nguid, sizeof(id->nguid), hex, sizeof(hex));
+	emit_str(e, "nguid", "NGUID", hex);
+	hex_bytes(id->eui64, sizeof(id->eui64), hex, sizeof(hex));
+	emit_str(e, "eui64", "EUI64", hex);
+	emit_lba_formats(e, id);
+	/* Derived, for scripts that do not want to decode FLBAS themselves. */
+	emit_uint(e, "lba_size", "LBA size in use (bytes)", lba_size);
+	emit_uint(e, "size_bytes", "Size (NSZE x LBA size)", id->nsze * lba_size);
+	emit_obj_end(e);
+}
+
+/* -------------------------------------------------------------------- */
+/* SMART / Health Information                                            */
+/* -------------------------------------------------------------------- */
+
+static const char *const crit_warn_bits[] = {
+	"Available Spare Below Threshold", "Temperature Threshold", "NVM Subsystem Reliability Degraded",
+	"Media Read Only", "Volatile Memory Backup Failed", "Persistent Memory Region Read Only",
+};
+
+static void emit_counter(struct emit *e, const char *key, const char *label, const uint8_t v[16],
+			 const char *unit)
+{
+	emit_u128(e, key, label, v, unit);
+}
+
+/* Data units are thousands of 512-byte units. */
+static void emit_data_units(struct emit *e, const char *key, const char *label, const uint8_t v[16])
+{
+	char suffix[48], size[32];
+
+	human_bytes(u128_value(v) * 512000.0L, size, sizeof(size));
+	snprintf(suffix, sizeof(suffix), " (%s)", size);
+	emit_u128(e, key, label, v, suffix);
+}
+
+static void emit_smart(struct emit *e, const struct nvp_smart_log *s)
+{
+	uint16_t temp;
+
+	memcpy(&temp, &s->temperature, sizeof(temp));	/* unaligned on the wire */
+	emit_obj_begin(e, "smart", "SMART / Health Information (Log Page 02h)");
+	emit_flags(e, "critical_warning", "Critical Warning", s->critical_warning, 2,
+		   crit_warn_bits, ARRAY_SIZE(crit_warn_bits));
+	emit_kelvin(e, "temperature", "Composite Temperature", temp);
+	if (temp && e->json)
+		emit_int(e, "temperature_celsius", NULL, (int)temp - 273);
+	emit_uint_text(e, "avail_spare", "Available Spare", s->avail_spare, "%u%%", s->avail_spare);
+	emit_uint_text(e, "spare_thresh", "Available Spare Threshold", s->spare_thresh, "%u%%",
+		       s->spare_thresh);
+	emit_uint_text(e, "percent_used", "Percentage Used", s->percent_used, "%u%%", s->percent_used);
+	emit_data_units(e, "data_units_read", "Data Units Read", s->data_units_read);
+	emit_data_units(e, "data_units_written", "Data Units Written", s->data_units_written);
+	emit_counter(e, "host_reads", "Host Read Commands", s->host_reads, "");
+	emit_counter(e, "host_writes", "Host Write Commands", s->host_writes, "");
+	emit_counter(e, "ctrl_busy_time", "Controller Busy Time", s->ctrl_busy_time, " minutes");
+	emit_counter(e, "power_cycles", "Power Cycles", s->power_cycles, "");
+	emit_counter(e, "power_on_hours", "Power On Hours", s->power_on_hours, " hours");
+	emit_counter(e, "unsafe_shutdowns", "Unsafe Shutdowns", s->unsafe_shutdowns, "");
+	emit_counter(e, "media_errors", "Media and Data Integrity Errors", s->media_errors, "");
+	emit_counter(e, "num_err_log_entries", "Number of Error Log Entries",
+		     s->num_err_log_entries, "");
+	emit_uint_text(e, "warning_temp_time", "Warning Temperature Time", s->warning_temp_time,
+		       "%u minutes", s->warning_temp_time);
+	emit_uint_text(e, "critical_comp_time", "Critical Temperature Time",
+		       s->critical_comp_time, "%u minutes", s->critical_comp_time);
+	for (unsigned int i = 0; i < ARRAY_SIZE(s->temp_sensor); i++) {
+		char key[32], label[32];
+
+		if (!s->temp_sensor[i])
+			continue;	/* not implemented */
+		snprintf(key, sizeof(key), "temp_sensor%u", i + 1);
+		snprintf(label, sizeof(label), "Temperature Sensor %u", i + 1);
+		emit_kelvin(e, key, label, s->temp_sensor[i]);
+	}
+	emit_obj_end(e);
+}
+
+/* -------------------------------------------------------------------- */
+
+static const char *driver_name(enum nvp_driver d)
+{
+	switch (d) {
+	case NVP_DRIVER_VFIO: return "vfio";
+	case NVP_DRIVER_VFIO_NOIOMMU: return "noiommu";
+	case NVP_DRIVER_UIO: return "uio";
+	case NVP_DRIVER_EMU: return "emu";
+	default: return "auto";
+	}
+}
+
+static void emit_attachment(struct emit *e, const struct nvp_ctrl_info *info)
+{
+	emit_obj_begin(e, "attachment", "Controller");
+	emit_str(e, "address", "Address", info->addr);
+	emit_str(e, "access", "Access method", driver_name(info->driver));
+	if (info->numa_node >= 0)
+		emit_int(e, "numa_node", "NUMA node", info->numa_node);
+	else
+		emit_null(e, "numa_node", "NUMA node", "unknown");
+	emit_hex(e, "cap", "CAP", info->cap, 16);
+	emit_uint(e, "mqes", "CAP.MQES+1 (queue entries)", info->max_queue_entries);
+	emit_uint_text(e, "page_size", "Page size (CC.MPS)", info->page_size, "%u bytes",
+		       info->page_size);
+	emit_uint_text(e, "max_xfer_bytes", "Max transfer per command", info->max_xfer_bytes,
+		       "%u bytes", info->max_xfer_bytes);
+	emit_uint(e, "io_queues", "I/O queues granted", info->num_io_queues);
+	emit_bool(e, "shadow_doorbells", "Shadow doorbells in use", info->shadow_doorbells);
+	emit_bool(e, "sgl_in_use", "SGLs used for I/O", info->sgl_supported);
+	emit_obj_end(e);
+}
+
+static int identify(struct nvp_ctrl *ctrl, struct emit *e)
+{
+	const struct nvp_ctrl_info *info = nvp_ctrl_get_info(ctrl);
+	struct nvp_smart_log *smart;
+	int rc = 0;
+
+	emit_attachment(e, info);
+	emit_id_ctrl(e, info, nvp_ctrl_identify(ctrl));
+
+	emit_arr_begin(e, "namespaces", NULL);
+	for (struct nvp_ns *ns = nvp_ctrl_first_ns(ctrl); ns; ns = nvp_ctrl_next_ns(ctrl, ns)) {
+		emit_id_ns(e, nvp_ns_get_info(ns), nvp_ns_identify(ns));
+	}
+	emit_arr_end(e);
+
+	smart = nvp_dma_alloc(sizeof(*smart), 0, info->numa_node);
+	if (!smart) {
+		fprintf(stderr, PROG ": cannot allocate DMA memory for the SMART log: %s\n",
+			nvp_last_error()[0] ? nvp_last_error() : strerror(errno));
+		emit_null(e, "smart", "SMART", "not read");
+		return 1;
+	}
+	rc = nvp_get_log_page(ctrl, 0xffffffffu, NVP_LOG_SMART, smart, sizeof(*smart));
+	if (rc) {
+		fprintf(stderr, PROG ": Get Log Page (SMART / Health Information) failed: %s\n",
+			nvp_last_error()[0] ? nvp_last_error() : strerror(-rc));
+		emit_null(e, "smart", "SMART", "not read");
+	} else {
+		emit_smart(e, smart);
+	}
+	nvp_dma_free(smart);
+	return rc ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct nvp_ctrl *ctrl = NULL;
+	sigset_t block, old;
+	bool json = false;
+	struct emit e;
+	int opt, rc, status;
+
+	while ((opt = getopt_long(argc, argv, "jhV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf(PROG " %d.%d.%d\n", NVP_VERSION_MAJOR, NVP_VERSION_MINOR,
+			       NVP_VERSION_PATCH);
+			return 0;
+		default:
+			fprintf(stderr, "Try '" PROG " --help' for more information.\n");
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, PROG ": %s\nTry '" PROG " --help' for more information.\n",
+			optind == argc ? "missing ADDRESS (a PCI address such as 0000:00:04.0, or emu:)"
+				       : "only one ADDRESS at a time");
+		return 2;
+	}
+
+	/*
+	 * Check a PCI address first: attach looks for an access method before
+	 * it looks at the device, and would blame the IOMMU for a typo, an
+	 * absent function or a network card.
+	 */
+	if (strncmp(argv[optind], "emu:", 4)) {
+		struct nvp_pci_info pci;
+		struct nvp_pci_addr pa;
+
+		if (nvp_pci_parse_addr(argv[optind], &pa, NULL)) {
+			fprintf(stderr, PROG ": %s\n", nvp_last_error());
+			return 2;
+		}
+		if (nvp_pci_probe(argv[optind], &pci)) {
+			fprintf(stderr, PROG ": cannot attach %s: %s\n", argv[optind],
+				nvp_last_error());
+			return 1;
+		}
+	}
+
+	/*
+	 * Hold off Ctrl-C and friends while the controller is ours: dying
+	 * in between would leave it on vfio-pci with /dev/nvmeXnY gone.
+	 */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &block, &old);
+
+	rc = nvp_ctrl_attach(argv[optind], NULL, &ctrl);
+	if (rc) {
+		fprintf(stderr, PROG ": cannot attach %s: %s\n", argv[optind],
+			nvp_last_error()[0] ? nvp_last_error() : strerror(-rc));
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return 1;
+	}
+	emit_init(&e, stdout, json);
+	status = identify(ctrl, &e);
+	emit_finish(&e);
+
+	rc = nvp_ctrl_detach(ctrl);
+	if (rc) {
+		fprintf(stderr, PROG ": detaching %s failed: %s\n", argv[optind],
+			nvp_last_error()[0] ? nvp_last_error() : strerror(-rc));
+		status = 1;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return status;
+}
