@@ -198,7 +198,8 @@ struct emu_sg {
 };
 
 /**
- * struct nvp_emu - one emulated controller.
+ * struct nvp_emu - one emulated controller; @dev is what nvp_emu_open()
+ * hands out (dev->emu points back here).
  */
 struct nvp_emu {
 	struct nvp_device dev;
@@ -286,45 +287,220 @@ struct nvp_emu {
 /* Returned by a handler that keeps the command (AER): no completion now. */
 #define EMU_HOLD		0xffffu
 
-/* lib/emu/emu_core.c */
+/* ---- lib/emu/emu_core.c: device thread, queues, completions ---- */
+
+/** nvp_emu_now_ns() - CLOCK_MONOTONIC in nanoseconds. */
 uint64_t nvp_emu_now_ns(void);
+
+/**
+ * nvp_emu_post() - complete a command that has no SQE at hand.
+ * @emu: the controller.
+ * @sqid: its submission queue.
+ * @cid: its command ID.
+ * @status: CQE status word without the phase bit.
+ * @dw0: command-specific result.
+ *
+ * Error statuses are added to the error log; the CQE waits if its CQ is full.
+ */
 void nvp_emu_post(struct nvp_emu *emu, uint16_t sqid, uint16_t cid, uint16_t status,
 		  uint32_t dw0);
+
+/**
+ * nvp_emu_log_error() - add an Error Information log entry.
+ * @emu: the controller.
+ * @sqid: queue the command came from.
+ * @sqe: the command.
+ * @status: its completion status.
+ */
 void nvp_emu_log_error(struct nvp_emu *emu, uint16_t sqid, const struct nvp_sqe *sqe,
 		       uint16_t status);
+
+/**
+ * nvp_emu_queue_event() - queue an asynchronous event for the next AER.
+ * @emu: the controller.
+ * @type: event type (enum nvp_aer_type).
+ * @info: event information.
+ * @lid: log page that clears it.
+ */
 void nvp_emu_queue_event(struct nvp_emu *emu, uint8_t type, uint8_t info, uint8_t lid);
+
+/**
+ * nvp_emu_post_events() - complete outstanding AERs with queued, unmasked events.
+ * @emu: the controller.
+ */
 void nvp_emu_post_events(struct nvp_emu *emu);
+
+/**
+ * nvp_emu_abort_pending() - abort a command held in the device.
+ * @emu: the controller.
+ * @sqid: its submission queue.
+ * @cid: its command ID.
+ *
+ * Return: true if it was held and has been completed with Abort Requested.
+ */
 bool nvp_emu_abort_pending(struct nvp_emu *emu, uint16_t sqid, uint16_t cid);
+
+/**
+ * nvp_emu_flush_sq_pending() - complete every held command of an SQ being
+ * deleted, with Command Abort due to SQ Deletion.
+ * @emu: the controller.
+ * @sqid: the queue.
+ */
 void nvp_emu_flush_sq_pending(struct nvp_emu *emu, uint16_t sqid);
+
+/**
+ * nvp_emu_rebuild_active() - recompute the arbitration list of existing SQs.
+ * @emu: the controller.
+ */
 void nvp_emu_rebuild_active(struct nvp_emu *emu);
+
+/**
+ * nvp_emu_db_reset() - zero a doorbell (register and shadow) for a new queue.
+ * @emu: the controller.
+ * @idx: doorbell index (2 * qid for SQ tail, 2 * qid + 1 for CQ head).
+ * @db: the queue's view of it.
+ */
 void nvp_emu_db_reset(struct nvp_emu *emu, uint32_t idx, struct emu_db *db);
+
+/* ---- lib/emu/emu_dma.c: PRP/SGL walking and data copies ---- */
+
+/**
+ * nvp_emu_dma_va() - translate a bus range that must be contiguous.
+ * @emu: the controller (counts DMA faults).
+ * @iova: bus address.
+ * @len: bytes.
+ *
+ * Return: the virtual address, or NULL (a DMA fault, counted and logged).
+ */
 void *nvp_emu_dma_va(struct nvp_emu *emu, uint64_t iova, size_t len);
 
-/* lib/emu/emu_dma.c */
+/**
+ * nvp_emu_map_data() - translate a command's PRPs or SGL into emu->sg.
+ * @emu: the controller.
+ * @sqe: the command.
+ * @len: bytes the command transfers.
+ * @to_device: data flows from the host (bit buckets are then invalid).
+ * @nr_sg: out: entries in emu->sg (a NULL va is a bit bucket).
+ * @status: out: the CQE status on failure.
+ *
+ * Return: 0, or -EIO with @status set.
+ */
 int nvp_emu_map_data(struct nvp_emu *emu, const struct nvp_sqe *sqe, uint64_t len,
-		     bool allow_sgl, uint32_t *nr_sg, uint16_t *status);
+		     bool to_device, uint32_t *nr_sg, uint16_t *status);
+
+/**
+ * nvp_emu_to_host() - copy data to the command's host buffer.
+ * @emu: the controller.
+ * @sqe: the command (PRPs or SGL).
+ * @src: the data.
+ * @len: bytes of data at @src.
+ * @xfer_len: bytes the host asked for; beyond @len the host gets zeroes.
+ *
+ * Return: 0 or a CQE status.
+ */
 uint16_t nvp_emu_to_host(struct nvp_emu *emu, const struct nvp_sqe *sqe, const void *src,
 			 size_t len, size_t xfer_len);
+
+/**
+ * nvp_emu_from_host() - copy data from the command's host buffer.
+ * @emu: the controller.
+ * @sqe: the command.
+ * @dst: where to put it.
+ * @len: bytes.
+ *
+ * Return: 0 or a CQE status.
+ */
 uint16_t nvp_emu_from_host(struct nvp_emu *emu, const struct nvp_sqe *sqe, void *dst,
 			   size_t len);
 
-/* lib/emu/emu_admin.c */
+/* ---- lib/emu/emu_admin.c ---- */
+
+/**
+ * nvp_emu_admin() - execute an admin command.
+ * @emu: the controller.
+ * @sqe: the command.
+ * @dw0: out: CQE DW0.
+ *
+ * Return: CQE status, or EMU_HOLD when the command stays outstanding (AER).
+ */
 uint16_t nvp_emu_admin(struct nvp_emu *emu, const struct nvp_sqe *sqe, uint32_t *dw0);
+
+/**
+ * nvp_emu_features_reset() - feature values (and queue grant) after reset.
+ * @emu: the controller.
+ */
 void nvp_emu_features_reset(struct nvp_emu *emu);
 
-/* lib/emu/emu_nvm.c */
+/* ---- lib/emu/emu_nvm.c ---- */
+
+/**
+ * nvp_emu_nvm() - execute an NVM command set command.
+ * @emu: the controller.
+ * @sqe: the command.
+ *
+ * Return: CQE status.
+ */
 uint16_t nvp_emu_nvm(struct nvp_emu *emu, const struct nvp_sqe *sqe);
+
+/**
+ * nvp_emu_ns_open() - create namespace @nsid's storage (RAM or file).
+ * @emu: the controller.
+ * @nsid: 1-based namespace ID.
+ * @o: its options.
+ *
+ * Return: 0 or a negative errno with a message.
+ */
 int nvp_emu_ns_open(struct nvp_emu *emu, uint32_t nsid, const struct emu_ns_opts *o);
+
+/**
+ * nvp_emu_ns_close() - sync (files) and unmap a namespace.
+ * @ns: the namespace; closing twice is harmless.
+ */
 void nvp_emu_ns_close(struct emu_ns *ns);
+
+/**
+ * nvp_emu_cmd_lba_range() - the LBA range of an I/O command, if it has one.
+ * @sqe: the command.
+ * @slba: out: first LBA.
+ * @nlb: out: number of blocks.
+ *
+ * Return: true for Read, Write, Compare, Write Zeroes and the like.
+ */
 bool nvp_emu_cmd_lba_range(const struct nvp_sqe *sqe, uint64_t *slba, uint32_t *nlb);
 
-/* lib/emu/emu_fault.c: the same operations as the public API, by device. */
+/*
+ * ---- lib/emu/emu_fault.c: the public nvpoll/emu.h operations, by device ----
+ * Same arguments, returns and semantics as nvp_emu_inject(),
+ * nvp_emu_clear_faults(), nvp_emu_fatal(), nvp_emu_remove(),
+ * nvp_emu_async_event() and nvp_emu_get_stats(); tests that drive the
+ * device without lib/nvme call these directly.
+ */
+
+/** nvp_emu_dev_inject() - see nvp_emu_inject(). @emu: controller. @fault: fault. @size: its size. */
 int nvp_emu_dev_inject(struct nvp_emu *emu, const struct nvp_emu_fault *fault, size_t size);
+/** nvp_emu_dev_clear_faults() - see nvp_emu_clear_faults(). @emu: controller. */
 int nvp_emu_dev_clear_faults(struct nvp_emu *emu);
+/** nvp_emu_dev_fatal() - see nvp_emu_fatal(). @emu: controller. */
 int nvp_emu_dev_fatal(struct nvp_emu *emu);
+/** nvp_emu_dev_remove() - see nvp_emu_remove(). @emu: controller. */
 int nvp_emu_dev_remove(struct nvp_emu *emu);
+/**
+ * nvp_emu_dev_async_event() - see nvp_emu_async_event().
+ * @emu: controller. @type: event type. @info: event info. @lid: log page.
+ */
 int nvp_emu_dev_async_event(struct nvp_emu *emu, uint8_t type, uint8_t info, uint8_t lid);
+/** nvp_emu_dev_get_stats() - see nvp_emu_get_stats(). @emu: controller. @stats: out. @size: its size. */
 int nvp_emu_dev_get_stats(struct nvp_emu *emu, struct nvp_emu_stats *stats, size_t size);
+
+/**
+ * nvp_emu_match_faults() - apply armed faults to a fetched command.
+ * @emu: the controller.
+ * @sqid: its queue.
+ * @sqe: the command.
+ * @out: what the matching faults decided (accumulated).
+ *
+ * Called by the device thread only when a fault is armed.
+ */
 void nvp_emu_match_faults(struct nvp_emu *emu, uint16_t sqid, const struct nvp_sqe *sqe,
 			  struct emu_cmd_fault *out);
 

@@ -452,7 +452,7 @@ static uint16_t emu_get_log_page(struct nvp_emu *emu, const struct nvp_sqe *sqe)
 
 	if (!size)
 		return EMU_CS_DNR(NVP_SC_INVALID_LOG_PAGE);
-	if ((off & 3) || off > size)
+	if ((off & 3) || off >= size)
 		return EMU_SC_DNR(NVP_SC_INVALID_FIELD);
 	if (emu->max_xfer && len > emu->max_xfer)
 		return EMU_SC_DNR(NVP_SC_INVALID_FIELD);
@@ -499,10 +499,16 @@ uint16_t nvp_emu_admin(struct nvp_emu *emu, const struct nvp_sqe *sqe, uint32_t 
 		return emu_delete_cq(emu, sqe);
 	case NVP_ADMIN_GET_LOG_PAGE:
 		return emu_get_log_page(emu, sqe);
-	case NVP_ADMIN_ABORT:
-		/* DW0 bit 0 clear: the command was aborted. */
-		*dw0 = nvp_emu_abort_pending(emu, sqe->cdw10 & 0xffff, sqe->cdw10 >> 16) ? 0 : 1;
+	case NVP_ADMIN_ABORT: {
+		uint16_t sqid = sqe->cdw10 & 0xffff;
+
+		*dw0 = 1;	/* bit 0 set: not aborted */
+		if (sqid > emu->opts.qpairs || !emu->sqs[sqid].valid)
+			return EMU_SC_DNR(NVP_SC_INVALID_FIELD);
+		if (nvp_emu_abort_pending(emu, sqid, sqe->cdw10 >> 16))
+			*dw0 = 0;
 		return 0;
+	}
 	case NVP_ADMIN_ASYNC_EVENT:
 		return emu_aer(emu, sqe);
 	case NVP_ADMIN_KEEP_ALIVE:

@@ -253,6 +253,9 @@ static void test_fault_drop_and_abort(void **state)
 	sqe = (struct nvp_sqe){ .opc = NVP_ADMIN_ABORT, .cdw10 = ((uint32_t)cid << 16) | 1 };
 	assert_int_equal(host_admin(&h, &sqe, &cqe), 0);
 	assert_int_equal(cqe.dw0 & 1, 1);
+	/* Abort naming an SQ that does not exist. */
+	sqe = (struct nvp_sqe){ .opc = NVP_ADMIN_ABORT, .cdw10 = ((uint32_t)cid << 16) | 9 };
+	assert_int_equal(host_admin(&h, &sqe, &cqe), GEN(NVP_SC_INVALID_FIELD) | DNR);
 	/* The queue still works; no other command is lost. */
 	cid2 = post_read(&h, 1, 2);
 	assert_int_equal(host_wait(&h, &h.io[1], &cqe), 0);
