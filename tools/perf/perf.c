@@ -35,6 +35,12 @@
 
 /* Units one thread tracks for --verify: bounds its memory (5 bytes a unit). */
 #define VERIFY_MAX_UNITS (4u << 20)
+/*
+ * Read-only workloads under --verify first write this many units (or the
+ * whole region, if smaller) so reads spread over a real working set rather
+ * than the few units written so far.
+ */
+#define VERIFY_READ_SEED_UNITS 16384u
 
 struct ctrl_ctx {
 	const char *addr;
@@ -82,6 +88,8 @@ struct ns_worker {
 	uint64_t seq_next;
 	uint64_t read_next;
 	uint8_t *vstate;	/* --verify, per unit of the region */
+	uint64_t seed_units;	/* --verify, units to write before reads only */
+	uint64_t seed_next;
 	uint32_t *written;	/* --verify, units with known contents */
 	uint64_t nwritten;
 	struct io_slot **pending;	/* -EAGAIN: retried after the next poll */
@@ -191,7 +199,7 @@ static void verify_choose(struct ns_worker *w, struct io_slot *s)
 		s->is_read = true;
 		return;
 	}
-	s->is_read = pick_read(w);
+	s->is_read = pick_read(w) && w->nwritten >= w->seed_units;
 	if (s->is_read && w->nwritten) {
 		for (tries = 0; tries < 8; tries++) {
 			if (g_opts->random)
@@ -209,7 +217,10 @@ static void verify_choose(struct ns_worker *w, struct io_slot *s)
 	}
 	/* a write: to a fresh unit, or because nothing readable was free */
 	s->is_read = false;
-	unit = pick_unit(w) - w->region_start;
+	if (w->nwritten < w->seed_units)
+		unit = w->seed_next++ % w->region_units;	/* seeding: in order */
+	else
+		unit = pick_unit(w) - w->region_start;
 	for (i = 0; i < w->region_units; i++) {
 		st = &w->vstate[unit];
 		if (!(*st & VS_INFLIGHT))
@@ -388,6 +399,9 @@ static int ns_worker_setup(struct ns_worker *w, unsigned int nthreads)
 		w->region_units = (idx + 1) * t->units / nthreads - w->region_start;
 		if (w->region_units > VERIFY_MAX_UNITS)
 			w->region_units = VERIFY_MAX_UNITS;
+		if (o->read_pct == 100)
+			w->seed_units = w->region_units < VERIFY_READ_SEED_UNITS ?
+					w->region_units : VERIFY_READ_SEED_UNITS;
 		w->vstate = calloc(w->region_units, 1);
 		w->written = calloc(w->region_units, sizeof(*w->written));
 		if (!w->vstate || !w->written) {

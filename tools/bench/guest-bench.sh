@@ -1,0 +1,125 @@
+#!/bin/sh
+# Guest side of vm-compare.sh (busybox ash, run by the rig's /init as
+# /guest/nvpoll-bench.sh). One boot, one null-co controller (serial NVPBENCH0)
+# and one file-backed controller (NVPBENCH1, for --verify):
+#   fio io_uring direct=1 on the kernel driver, QD1 and QD32, without hipri;
+#   the same with hipri after reloading nvme with poll_queues=1;
+#   nvpoll-perf 4 KiB randread QD1 and QD32 (and without shadow doorbells);
+#   nvpoll-perf with and without --verify on the file-backed namespace.
+# Each measurement prints one line for the host:
+#   NVP-BENCH <mode> <name> <IOPS> <mean latency us>
+# Kernel command line: nvp.bench_seconds=N (default 10).
+# shellcheck shell=sh
+. /guest/lib.sh
+
+secs=10
+read -r cmdline </proc/cmdline
+for w in $cmdline; do
+  case $w in
+    nvp.bench_seconds=*) secs=${w#nvp.bench_seconds=} ;;
+  esac
+done
+# shellcheck disable=SC2034  # read by run() in lib.sh
+NVP_STEP_TIMEOUT=$((secs * 3 + 60))
+
+# addr_of SERIAL: the PCI address of the controller with this serial.
+addr_of() {
+  for a in $(nvme_addrs); do
+    for c in /sys/bus/pci/devices/"$a"/nvme/nvme*; do
+      [ "$(tr -d ' ' <"$c/serial" 2>/dev/null)" = "$1" ] && { echo "$a"; return 0; }
+    done
+  done
+  return 1
+}
+
+# blockdev_of ADDR: /dev/nvmeXn1 of a controller on the kernel driver.
+blockdev_of() {
+  for c in /sys/bus/pci/devices/"$1"/nvme/nvme*; do
+    [ -e "$c" ] && { echo "/dev/${c##*/}n1"; return 0; }
+  done
+  return 1
+}
+
+wait_blockdev() {
+  i=0
+  while [ $i -lt 100 ]; do
+    d=$(blockdev_of "$1") && [ -b "$d" ] && return 0
+    sleep 0.1
+    i=$((i + 1))
+  done
+  return 1
+}
+
+emit() { echo "NVP-BENCH $NVP_MODE $1 $2 $3"; }
+
+failures=0
+bad() { echo "bench: FAIL: $*"; failures=$((failures + 1)); }
+
+# fio_run NAME QD [extra fio options]: terse v3 field 8 is read IOPS, 40 is
+# mean total latency in microseconds.
+fio_run() {
+  name=$1 qd=$2
+  shift 2
+  dev=$(blockdev_of "$NULL_ADDR") || { bad "$name: $NULL_ADDR has no block device"; return; }
+  run fio --name="$name" --filename="$dev" --ioengine=io_uring --direct=1 \
+    --rw=randread --bs=4096 --iodepth="$qd" --numjobs=1 --time_based \
+    --runtime="$secs" --ramp_time=1 --norandommap --randrepeat=0 \
+    --output-format=terse --terse-version=3 "$@" >/tmp/fio.out 2>/tmp/fio.err ||
+    { bad "$name: fio exited $?: $(tail -n 3 /tmp/fio.err)"; return; }
+  emit "$name" "$(cut -d';' -f8 /tmp/fio.out)" "$(cut -d';' -f40 /tmp/fio.out)"
+}
+
+# perf_run NAME ADDR ARGS...: the Total row gives IOPS ($2) and mean ($4).
+perf_run() {
+  name=$1 addr=$2
+  shift 2
+  run nvpoll-perf -a "$addr" -o 4096 -t "$secs" -W 1 "$@" >/tmp/perf.out 2>&1
+  rc=$?
+  cat /tmp/perf.out
+  [ $rc = 0 ] || { bad "$name: nvpoll-perf exited $rc"; return; }
+  # shellcheck disable=SC2046  # split the Total row into fields
+  set -- $(grep "^Total" /tmp/perf.out)
+  emit "$name" "$2" "$4"
+}
+
+NULL_ADDR=$(addr_of NVPBENCH0) || { echo "bench: no controller with serial NVPBENCH0"; exit 1; }
+FILE_ADDR=$(addr_of NVPBENCH1) || FILE_ADDR=""
+echo "bench: mode=$NVP_MODE null=$NULL_ADDR file=${FILE_ADDR:-none} seconds=$secs"
+
+if have fio; then
+  fio_run fio-qd1 1
+  fio_run fio-qd32 32
+  # hipri needs polled queues, which the nvme driver only makes at load time
+  rmmod nvme && modprobe nvme poll_queues=1 && wait_blockdev "$NULL_ADDR" ||
+    bad "reloading nvme with poll_queues=1"
+  fio_run fio-hipri-qd1 1 --hipri
+  fio_run fio-hipri-qd32 32 --hipri
+else
+  bad "fio is not in the image"
+fi
+
+if have nvpoll-perf; then
+  perf_run nvpoll-qd1 "$NULL_ADDR" -q 1 -w randread
+  perf_run nvpoll-qd32 "$NULL_ADDR" -q 32 -w randread
+  # for reading the table: what shadow doorbells are worth here
+  perf_run nvpoll-nodbbuf-qd1 "$NULL_ADDR" -q 1 -w randread --no-shadow-doorbell
+  perf_run nvpoll-nodbbuf-qd32 "$NULL_ADDR" -q 32 -w randread --no-shadow-doorbell
+  if [ -n "$FILE_ADDR" ]; then
+    perf_run nvpoll-file-qd32 "$FILE_ADDR" -q 32 -w randread
+    perf_run nvpoll-file-verify-qd32 "$FILE_ADDR" -q 32 -w randread --verify
+  fi
+  # a null device drops writes: --verify must notice and fail (exit 1)
+  run nvpoll-perf -a "$NULL_ADDR" -q 4 -t 1 -w randrw --verify >/tmp/perf.out 2>&1
+  rc=$?
+  if [ $rc = 1 ] && grep -q 'verify: [1-9]' /tmp/perf.out; then
+    echo "bench: --verify on null-co failed as it must: $(grep 'first failure' /tmp/perf.out)"
+  else
+    bad "--verify on a null device exited $rc without reporting mismatches"
+    cat /tmp/perf.out
+  fi
+else
+  bad "nvpoll-perf is not in the image"
+fi
+
+echo "bench: done, $failures failures"
+[ $failures = 0 ]

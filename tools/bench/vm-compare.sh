@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark on QEMU's NVMe controller: nvpoll-perf against fio
+# (io_uring, direct=1, with and without hipri) on the kernel driver, in one
+# guest boot per IOMMU mode, on a null-co back end with 4096-byte blocks.
+#
+# Usage: tools/bench/vm-compare.sh [--build-dir DIR] [--modes "type1 noiommu"]
+#                                  [--seconds N] [--keep-logs]
+#   --build-dir DIR  CMake build dir with bin/nvpoll-perf (default <repo>/build)
+#   --modes LIST     IOMMU modes to boot (default "type1 noiommu")
+#   --seconds N      length of each measurement (default 10)
+#   --keep-logs      keep the guest consoles in test/vm/.cache/bench/
+# Reuses the VM rig's host packages, cached guest kernel and initramfs
+# builder (test/vm); adds guest-bench.sh to the image as a second cpio archive.
+# Prints a table (IOPS, mean latency, nvpoll's ratio over each fio row).
+# Environment: NVP_VM_CACHE, NVP_VM_TIMEOUT (per boot, default 900 s).
+# shellcheck disable=SC2054  # QEMU option values contain commas
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+rig=$repo/test/vm
+cache=${NVP_VM_CACHE:-$rig/.cache}
+timeout_s=${NVP_VM_TIMEOUT:-900}
+
+build_dir=$repo/build
+modes="type1 noiommu"
+secs=10
+keep_logs=0
+while (($#)); do
+  case $1 in
+    --build-dir) build_dir=$2; shift 2 ;;
+    --modes) modes=$2; shift 2 ;;
+    --seconds) secs=$2; shift 2 ;;
+    --keep-logs) keep_logs=1; shift ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "vm-compare: unknown argument: $1" >&2; exit 2 ;;
+  esac
+done
+[[ -x $build_dir/bin/nvpoll-perf ]] ||
+  { echo "vm-compare: $build_dir/bin/nvpoll-perf missing: build first" >&2; exit 2; }
+
+log() { echo "vm-compare: $*" >&2; }
+
+"$rig/install-deps.sh"
+"$rig/fetch-kernel.sh" "$cache"
+# shellcheck source=/dev/null
+. "$cache/kernel.env"
+
+work=$cache/bench
+mkdir -p "$work"
+NVP_CACHE=$cache "$rig/mkinitramfs.sh" --with-fio "$build_dir" "$work/base.cpio.gz"
+# The kernel unpacks concatenated archives in order: ours adds one file.
+extra=$(mktemp -d "${TMPDIR:-/tmp}/nvp-bench.XXXXXX")
+trap 'rm -rf "$extra"' EXIT
+mkdir -p "$extra/guest"
+cp "$here/guest-bench.sh" "$extra/guest/nvpoll-bench.sh"
+chmod 755 "$extra/guest/nvpoll-bench.sh"
+(cd "$extra" && find guest | cpio -o -H newc --quiet | gzip -1) >"$work/extra.cpio.gz"
+cat "$work/base.cpio.gz" "$work/extra.cpio.gz" >"$work/initramfs.cpio.gz"
+
+results=$work/results.txt
+: >"$results"
+for mode in $modes; do
+  case $mode in
+    type1) iommu=on ;;
+    noiommu) iommu=off ;;
+    *) log "unknown mode $mode (type1, noiommu)"; exit 2 ;;
+  esac
+  console=$work/console-$mode.log
+  rm -f "$work/verify.img"
+  truncate -s 256M "$work/verify.img"
+  cmdline="console=ttyS0 panic=-1 quiet nvp.mode=$mode nvp.script=nvpoll-bench.sh"
+  cmdline+=" nvp.timeout=$((timeout_s - 60)) nvp.bench_seconds=$secs"
+  qargs=(
+    -machine q35 -accel tcg,thread=multi -cpu max -smp 2 -m 2G
+    -nodefaults -display none -no-reboot
+    -kernel "$NVP_VMLINUZ" -initrd "$work/initramfs.cpio.gz"
+    -drive driver=null-co,read-zeroes=on,size=1G,if=none,id=null0
+    -device nvme,id=nvme0,serial=NVPBENCH0,bus=pcie.0,addr=0x4
+    -device nvme-ns,bus=nvme0,drive=null0,nsid=1,logical_block_size=4096,physical_block_size=4096
+    -drive "file=$work/verify.img,if=none,id=file0,format=raw"
+    -device nvme,id=nvme1,serial=NVPBENCH1,bus=pcie.0,addr=0x5
+    -device nvme-ns,bus=nvme1,drive=file0,nsid=1,logical_block_size=4096,physical_block_size=4096
+  )
+  if [[ $iommu == on ]]; then
+    qargs+=(-device intel-iommu,intremap=on)
+    cmdline+=" intel_iommu=on"
+  fi
+  log "booting $mode (about $((secs * 10 + 60)) s)"
+  rc=0
+  timeout -k 10 "$timeout_s" qemu-system-x86_64 "${qargs[@]}" \
+    -serial "file:$console" -monitor none -append "$cmdline" \
+    </dev/null 2>"$work/qemu-$mode.stderr" || rc=$?
+  grep -a '^NVP-BENCH ' "$console" | tr -d '\r' >>"$results" || true
+  if ((rc != 0)) || ! grep -q '^NVP-RESULT: PASS' "$console"; then
+    log "$mode: boot failed (qemu rc $rc); last console lines:"
+    tail -n 60 "$console" >&2
+  fi
+  if grep -q 'detected translation failure' "$work/qemu-$mode.stderr"; then
+    log "$mode: IOMMU translation failure (bad DMA address)"
+  fi
+done
+((keep_logs)) || rm -f "$work"/console-*.log "$work"/qemu-*.stderr "$work/verify.img"
+
+# Table: per mode, nvpoll rows then each fio row with nvpoll's ratio at that QD.
+awk -v secs="$secs" '
+  { iops[$2 " " $3] = $4; lat[$2 " " $3] = $5; if (!($2 in seen)) { seen[$2] = 1; order[n++] = $2 } }
+  function row(mode, name, label, ref,   r) {
+    if (!((mode " " name) in iops)) return
+    r = ""
+    if (ref != "" && ((mode " " ref) in iops) && iops[mode " " name] > 0)
+      r = sprintf("%.1fx", iops[mode " " ref] / iops[mode " " name])
+    printf "| %-8s | %-38s | %10.0f | %9.2f | %-8s |\n", mode, label, iops[mode " " name], lat[mode " " name], r
+  }
+  END {
+    printf "4 KiB randread, null-co, 4096-byte LBAs, %s s per row, one boot per mode\n\n", secs
+    printf "| %-8s | %-38s | %10s | %9s | %-8s |\n", "mode", "run", "IOPS", "mean us", "nvpoll/x"
+    printf "|----------|----------------------------------------|------------|-----------|----------|\n"
+    for (i = 0; i < n; i++) {
+      m = order[i]
+      row(m, "nvpoll-qd1", "nvpoll-perf QD1", "")
+      row(m, "fio-hipri-qd1", "fio io_uring hipri QD1", "nvpoll-qd1")
+      row(m, "fio-qd1", "fio io_uring QD1", "nvpoll-qd1")
+      row(m, "nvpoll-qd32", "nvpoll-perf QD32", "")
+      row(m, "fio-hipri-qd32", "fio io_uring hipri QD32", "nvpoll-qd32")
+      row(m, "fio-qd32", "fio io_uring QD32", "nvpoll-qd32")
+      row(m, "nvpoll-nodbbuf-qd1", "nvpoll-perf QD1, no shadow doorbell", "")
+      row(m, "nvpoll-nodbbuf-qd32", "nvpoll-perf QD32, no shadow doorbell", "")
+      row(m, "nvpoll-file-qd32", "nvpoll-perf QD32, raw file", "")
+      row(m, "nvpoll-file-verify-qd32", "nvpoll-perf QD32, raw file, --verify", "")
+    }
+  }' "$results"
