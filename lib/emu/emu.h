@@ -52,6 +52,7 @@ struct emu_ns_opts {
  * @sgl: advertise and accept SGLs.
  * @dbbuf: advertise Doorbell Buffer Config.
  * @vwc: advertise a volatile write cache.
+ * @cpu: CPU to pin the device thread to, or -1 for any.
  */
 struct emu_opts {
 	unsigned int nr_ns;
@@ -64,6 +65,7 @@ struct emu_opts {
 	bool sgl;
 	bool dbbuf;
 	bool vwc;
+	int cpu;
 };
 
 /**

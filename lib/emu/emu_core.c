@@ -742,6 +742,31 @@ static void emu_idle(struct nvp_emu *emu, uint32_t *idle)
 	nanosleep(&ts, NULL);
 }
 
+/*
+ * A thread inherits its creator's CPU mask, and tools pin their threads
+ * before attaching: the device would then share the host's only CPU and
+ * every command would wait for a time slice. Run on any CPU (the kernel
+ * trims the mask to the cpuset), or on the one cpu= names.
+ */
+static void emu_set_affinity(struct nvp_emu *emu)
+{
+	cpu_set_t set;
+	int ret;
+
+	CPU_ZERO(&set);
+	if (emu->opts.cpu >= 0) {
+		CPU_SET(emu->opts.cpu, &set);
+	} else {
+		for (int c = 0; c < CPU_SETSIZE; c++)
+			CPU_SET(c, &set);
+	}
+	ret = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	if (ret)
+		nvp_warn("emu: cannot move the device thread to %s%d: %s; it keeps the attaching thread's CPUs",
+			 emu->opts.cpu >= 0 ? "CPU " : "all CPUs", emu->opts.cpu >= 0 ? emu->opts.cpu : 0,
+			 strerror(ret));
+}
+
 static void *emu_thread(void *arg)
 {
 	struct nvp_emu *emu = arg;
@@ -749,6 +774,7 @@ static void *emu_thread(void *arg)
 
 	/* Sleeps are short; do not let the default 50 us slack stretch them. */
 	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+	emu_set_affinity(emu);
 	while (!atomic_load_explicit(&emu->stop, memory_order_acquire)) {
 		int work = 0;
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* lib/emu/emu_opts.c - parsing "emu:ns=1G:4096,mdts=7,..." addresses. */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,7 @@
 #define EMU_VALID_OPTS                                                              \
 	"valid options (comma separated): ns=SIZE[:BLOCK[:PATH]] (repeatable, up to " \
 	"16), file=PATH, mdts=0..15, qpairs=1..511, mqes=2..65536 (entries), "       \
-	"lat_us=N, serial=TEXT (<=20 chars), sgl=0|1, dbbuf=0|1, vwc=0|1; "          \
+	"lat_us=N, serial=TEXT (<=20 chars), sgl=0|1, dbbuf=0|1, vwc=0|1, cpu=N; "          \
 	"e.g. emu:ns=1G:4096,ns=64M:512:/tmp/ns2.img,qpairs=8"
 
 static void emu_opts_defaults(struct emu_opts *o)
@@ -27,6 +28,7 @@ static void emu_opts_defaults(struct emu_opts *o)
 	o->sgl = true;
 	o->dbbuf = true;
 	o->vwc = true;
+	o->cpu = -1;
 }
 
 /* "1G", "64M", "512k", "4096", "2GiB": binary multiples. */
@@ -202,6 +204,13 @@ int nvp_emu_parse_opts(const char *spec, struct emu_opts *o)
 				break;
 			}
 			o->lat_us = (uint32_t)v;
+		} else if (!strcmp(tok, "cpu")) {
+			if (emu_parse_uint(val, 0, CPU_SETSIZE - 1, &v)) {
+				ret = nvp_error(-EINVAL, "emu: bad cpu=%s (a CPU number); " EMU_VALID_OPTS,
+						val);
+				break;
+			}
+			o->cpu = (int)v;
 		} else if (!strcmp(tok, "serial")) {
 			size_t n = strlen(val);
 

@@ -30,7 +30,7 @@ static void test_options(void **state)
 		"emu:qpairs=512", "emu:mqes=1", "emu:mqes=65537", "emu:lat_us=-5",
 		"emu:serial=", "emu:serial=012345678901234567890", "emu:sgl=maybe",
 		"emu:ns=1G,ns=1G,ns=1G,ns=1G,ns=1G,ns=1G,ns=1G,ns=1G,ns=1G,ns=1G,ns=1G,ns=1G,ns=1G,ns=1G,ns=1G,ns=1G,ns=1G",
-		"emu:ns=:4096",
+		"emu:ns=:4096", "emu:cpu=-1", "emu:cpu=99999",
 	};
 	struct nvp_device *dev = (struct nvp_device *)1;
 
@@ -42,7 +42,7 @@ static void test_options(void **state)
 	assert_int_equal(o.mdts, 7);
 	assert_string_equal(o.serial, "NVPEMU0001");
 	assert_int_equal(nvp_emu_parse_opts(
-				 "emu:ns=64M:512,ns=2GiB:4096:/tmp/a:b.img,mdts=0,qpairs=8,mqes=256,lat_us=50,serial=X Y,dbbuf=0,vwc=off",
+				 "emu:ns=64M:512,ns=2GiB:4096:/tmp/a:b.img,mdts=0,qpairs=8,mqes=256,lat_us=50,serial=X Y,dbbuf=0,vwc=off,cpu=1",
 				 &o),
 			 0);
 	assert_int_equal(o.nr_ns, 2);
@@ -58,6 +58,7 @@ static void test_options(void **state)
 	assert_false(o.dbbuf);
 	assert_false(o.vwc);
 	assert_true(o.sgl);
+	assert_int_equal(o.cpu, 1);
 	/* The prefix is optional; file= applies to the last namespace. */
 	assert_int_equal(nvp_emu_parse_opts("ns=1M,file=/tmp/x", &o), 0);
 	assert_string_equal(o.ns[0].path, "/tmp/x");
@@ -293,36 +294,36 @@ static void test_fault_delay_and_latency(void **state)
 	assert_int_equal(host_open(&h, "emu:qpairs=2"), 0);
 	assert_int_equal(host_create_qpair(&h, 1, 16), 0);
 	assert_int_equal(host_create_qpair(&h, 2, 16), 0);
-	/* Delay queue 1 by 100 ms: queue 2 is not blocked meanwhile. */
+	/* Delay queue 1 by 300 ms: queue 2 is not blocked meanwhile. */
 	f.match = NVP_EMU_MATCH_QID;
 	f.qid = 1;
-	f.delay_us = 100000;
+	f.delay_us = 300000;
 	assert_int_equal(nvp_emu_dev_inject(h.emu, &f, sizeof(f)), 0);
 	t0 = host_now_ms();
 	slow = post_read(&h, 1, 1);
 	fast = post_read(&h, 2, 2);
 	assert_int_equal(host_wait(&h, &h.io[2], &cqe), 0);
 	assert_int_equal(cqe.cid, fast);
-	assert_true(host_now_ms() - t0 < 90);
+	assert_true(host_now_ms() - t0 < 250);
 	assert_int_equal(host_wait(&h, &h.io[1], &cqe), 0);
 	assert_int_equal(cqe.cid, slow);
-	assert_true(host_now_ms() - t0 >= 100);
+	assert_true(host_now_ms() - t0 >= 300);
 	host_close(&h);
 
 	/* lat_us: every I/O command takes at least that long; admin does not. */
-	assert_int_equal(host_open(&h, "emu:lat_us=20000"), 0);
+	assert_int_equal(host_open(&h, "emu:lat_us=50000"), 0);
 	assert_int_equal(host_create_qpair(&h, 1, 16), 0);
 	t0 = host_now_ms();
 	assert_int_equal(host_identify(&h, NVP_CNS_CTRL, 0, h.data), 0);
-	assert_true(host_now_ms() - t0 < 20);
+	assert_true(host_now_ms() - t0 < 50);
 	t0 = host_now_ms();
 	for (int i = 0; i < 8; i++)
 		post_read(&h, 1, (uint64_t)i);
 	for (int i = 0; i < 8; i++)
 		assert_int_equal(host_wait(&h, &h.io[1], &cqe), 0);
-	/* Held concurrently: 8 commands take ~20 ms, not 160 ms. */
-	assert_true(host_now_ms() - t0 >= 20);
-	assert_true(host_now_ms() - t0 < 150);
+	/* Held concurrently: 8 commands take ~50 ms, not 400 ms. */
+	assert_true(host_now_ms() - t0 >= 50);
+	assert_true(host_now_ms() - t0 < 300);
 	host_close(&h);
 }
 
@@ -555,7 +556,7 @@ static void test_throughput(void **state)
 	} while (t1 - t0 < 500);
 	print_message("emu device thread: %.0f 4 KiB reads/s at QD%u (host and device on %ld CPUs)\n",
 		      (double)done * 1000.0 / (double)(t1 - t0), depth, sysconf(_SC_NPROCESSORS_ONLN));
-	assert_true(done > 1000);
+	assert_true(done > 200);
 
 	/* Idle: the device thread backs off to sleeping. */
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
