@@ -180,7 +180,7 @@ static void put(struct emit *e, const char *key, const char *label, const char *
 		break;
 	case EMIT_ARR:
 		text_indent(e);
-		fprintf(e->out, "%s\n", text);
+		fprintf(e->out, "- %s\n", text);
 		break;
 	case EMIT_OBJ: {
 		int width = e->label_width - e->text_level[d] * 2;
@@ -198,6 +198,19 @@ void emit_str(struct emit *e, const char *key, const char *label, const char *va
 
 	json_quote(val, json, sizeof(json));
 	put(e, key, label, json, val);
+}
+
+void emit_str_text(struct emit *e, const char *key, const char *label, const char *val,
+		   const char *fmt, ...)
+{
+	char json[JSON_MAX], text[TEXT_MAX];
+	va_list ap;
+
+	json_quote(val, json, sizeof(json));
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	put(e, key, label, json, text);
 }
 
 void emit_fixed_str(struct emit *e, const char *key, const char *label,
@@ -352,4 +365,19 @@ void emit_note(struct emit *e, const char *fmt, ...)
 	fputc('\n', e->out);
 	e->has_members[e->depth] = true;
 	e->text_started = true;
+}
+
+void emit_human_bytes(long double bytes, char *buf, size_t len)
+{
+	static const char *const units[] = { "bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	unsigned int u = 0;
+
+	while (bytes >= 1024 && u < sizeof(units) / sizeof(units[0]) - 1) {
+		bytes /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%.0Lf bytes", bytes);
+	else
+		snprintf(buf, len, "%.1Lf %s", bytes, units[u]);
 }

@@ -50,6 +50,9 @@ void emit_row_end(struct emit *e);
  * an array @key and @label are ignored.
  */
 void emit_str(struct emit *e, const char *key, const char *label, const char *val);
+/* JSON: the string @val; text: whatever @fmt says. */
+void emit_str_text(struct emit *e, const char *key, const char *label, const char *val,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* A fixed-width, space-padded device string (SN, MN, FR): trimmed. */
 void emit_fixed_str(struct emit *e, const char *key, const char *label,
 		    const char *val, size_t len);
@@ -75,6 +78,9 @@ void emit_flags(struct emit *e, const char *key, const char *label, uint64_t val
 		int digits, const char *const *names, unsigned int nbits);
 /* Text only (JSON ignores it): a free line at the current indent. */
 void emit_note(struct emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* "64.0 MiB": @bytes in binary units, for text. */
+void emit_human_bytes(long double bytes, char *buf, size_t len);
 
 /* Decimal text of a 128-bit little-endian number into @buf (40+ bytes). */
 void emit_u128_to_dec(const uint8_t le[16], char *buf, size_t len);

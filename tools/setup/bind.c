@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tools/setup/bind.c - nvpoll-setup bind / unbind: hand controllers to a
+ * userspace driver and back to nvme, with the library's own sysfs helpers
+ * (the same in-use checks and bounded waits nvp_ctrl_attach() uses).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <nvpoll/nvpoll.h>
+
+#include "pci/pci.h"
+#include "pci/status.h"
+#include "setup.h"
+#include "vfio/vfio.h"
+
+static void emit_result(struct emit *e, const char *bdf, const char *from, const char *to,
+			const char *node, const char *error)
+{
+	emit_row_begin(e, NULL, bdf);
+	emit_str(e, "address", NULL, bdf);
+	emit_str(e, "from", "from", from[0] ? from : "none");
+	emit_str(e, "to", "->", to);
+	if (node && node[0])
+		emit_str(e, "device_node", "node", node);
+	emit_bool(e, "ok", NULL, !error);
+	if (error)
+		emit_str(e, "error", "FAILED:", error);
+	else
+		emit_null(e, "error", NULL, "");
+	emit_row_end(e);
+}
+
+/* Canonical address of an NVMe function, or -1 after printing why not. */
+static int check_nvme(const char *addr, char *bdf)
+{
+	struct nvp_pci_info info;
+
+	if (nvp_pci_probe(addr, &info)) {
+		fprintf(stderr, PROG ": %s\n", nvp_last_error());
+		return -1;
+	}
+	snprintf(bdf, NVP_PCI_ADDR_STRLEN, "%s", info.bdf);
+	return 0;
+}
+
+static int ensure_loaded(const struct setup_opts *o, const char *driver, const char *module)
+{
+	char path[512];
+
+	nvp_pci_path(path, sizeof(path), "/bus/pci/drivers/%s", driver);
+	if (access(path, F_OK) == 0)
+		return 0;
+	if (o->no_modprobe) {
+		fprintf(stderr, PROG ": %s is not loaded: run %s\n", driver, load_hint(driver));
+		return -1;
+	}
+	if (run_modprobe(module))
+		return -1;
+	if (access(path, F_OK)) {
+		fprintf(stderr, PROG ": modprobe %s succeeded but %s did not register; see dmesg\n",
+			module, driver);
+		return -1;
+	}
+	return 0;
+}
+
+/* The device node of a freshly bound function (for the report). */
+static void user_node(const char *bdf, const char *driver, char *node, size_t len)
+{
+	char path[512];
+	int group;
+
+	node[0] = '\0';
+	if (!strcmp(driver, "vfio-pci") && nvp_vfio_group_of(bdf, &group) == 0) {
+		snprintf(path, sizeof(path), "%s/vfio/%d", nvp_devfs_root, group);
+		if (access(path, F_OK))
+			snprintf(path, sizeof(path), "%s/vfio/noiommu-%d", nvp_devfs_root, group);
+		snprintf(node, len, "%s", path);
+	} else if (!strcmp(driver, "uio_pci_generic")) {
+		for (int i = 0; i < 64; i++) {
+			nvp_pci_path(path, sizeof(path), "/bus/pci/devices/%s/uio/uio%d", bdf, i);
+			if (access(path, F_OK) == 0) {
+				snprintf(node, len, "%s/uio%d", nvp_devfs_root, i);
+				return;
+			}
+		}
+	}
+}
+
+/* After a vfio-pci bind: VFIO hands out whole groups, so say what else is in it. */
+static void warn_group(const char *bdf)
+{
+	struct nvp_pci_group_peer peers[32];
+	int group, n;
+
+	if (nvp_vfio_group_of(bdf, &group))
+		return;
+	n = nvp_pci_group_peers(group, bdf, peers, ARRAY_SIZE(peers));
+	for (int i = 0; i < n && i < (int)ARRAY_SIZE(peers); i++)
+		if (!peers[i].ok)
+			fprintf(stderr, PROG ": warning: IOMMU group %d of %s also holds %s (driver %s), so the group is not viable and attach will fail; run: " PROG " bind %s, or unbind it: echo %s > /sys/bus/pci/devices/%s/driver/unbind\n",
+				group, bdf, peers[i].bdf, peers[i].driver, peers[i].bdf,
+				peers[i].bdf, peers[i].bdf);
+}
+
+static int bind_one(const struct setup_opts *o, struct emit *e, const char *addr,
+		    const char *driver)
+{
+	struct nvp_pci_binding b;
+	char bdf[NVP_PCI_ADDR_STRLEN], from[64], node[128];
+	int rc;
+
+	if (check_nvme(addr, bdf)) {
+		emit_result(e, addr, "", driver, NULL, nvp_last_error());
+		return -1;
+	}
+	nvp_pci_current_driver(bdf, from, sizeof(from));
+	if (!strcmp(from, driver)) {
+		user_node(bdf, driver, node, sizeof(node));
+		emit_result(e, bdf, from, driver, node, NULL);
+		return 0;
+	}
+	/*
+	 * --force: drop nvme first. With no namespaces left the in-use check
+	 * in nvp_pci_bind() has nothing to refuse; the kernel tears the block
+	 * devices down and whoever used them gets I/O errors.
+	 */
+	if (o->force && !strcmp(from, "nvme")) {
+		if (nvp_pci_check_not_in_use(bdf))
+			fprintf(stderr, PROG ": --force: taking %s anyway: %s\n", bdf,
+				nvp_last_error());
+		rc = nvp_pci_unbind(bdf);
+		if (rc) {
+			fprintf(stderr, PROG ": cannot unbind %s from nvme (%s)%s\n", bdf,
+				strerror(-rc), rc == -EACCES ? "; run as root" : "");
+			emit_result(e, bdf, from, driver, NULL, strerror(-rc));
+			return -1;
+		}
+	}
+	rc = nvp_pci_bind(bdf, driver, load_hint(driver), &b);
+	if (rc) {
+		const char *why = nvp_last_error();
+
+		if (rc == -EBUSY)
+			fprintf(stderr, PROG ": %s (or take it anyway: " PROG " bind --force %s)\n",
+				why, bdf);
+		else
+			fprintf(stderr, PROG ": %s\n", why);
+		emit_result(e, bdf, from, driver, NULL, why);
+		return -1;
+	}
+	/* Not released: the binding is the point. driver_override keeps it on a rescan. */
+	user_node(bdf, driver, node, sizeof(node));
+	emit_result(e, bdf, from, driver, node, NULL);
+	if (!strcmp(driver, "vfio-pci"))
+		warn_group(bdf);
+	return 0;
+}
+
+/* Refuse malformed addresses before loading any module. */
+static int check_syntax(int argc, char **argv)
+{
+	struct nvp_pci_addr a;
+
+	for (int i = 0; i < argc; i++) {
+		if (nvp_pci_parse_addr(argv[i], &a, NULL)) {
+			fprintf(stderr, PROG ": %s\n", nvp_last_error());
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int cmd_bind(const struct setup_opts *o, int argc, char **argv)
+{
+	struct sys_facts sys;
+	const char *driver;
+	struct emit e;
+	int failed = 0;
+
+	if (argc == 0) {
+		fprintf(stderr, PROG ": bind needs at least one PCI address (see " PROG " status)\n");
+		return 2;
+	}
+	if (check_syntax(argc, argv))
+		return 2;
+	sys_facts_read(&sys);
+	driver = o->driver ? o->driver : pick_user_driver(&sys);
+	if (!strcmp(driver, "vfio-pci") && !sys.iommu_on && sys.noiommu != NOIOMMU_ENABLED) {
+		fprintf(stderr, PROG ": vfio-pci needs an IOMMU (boot with intel_iommu=on or amd_iommu=on) or no-IOMMU mode (modprobe vfio enable_unsafe_noiommu_mode=1); without either, use --driver uio_pci_generic\n");
+		return 1;
+	}
+	if (ensure_loaded(o, driver, driver))
+		return 1;
+	emit_init(&e, stdout, o->json);
+	emit_arr_begin(&e, "bind", NULL);
+	for (int i = 0; i < argc; i++)
+		failed |= bind_one(o, &e, argv[i], driver) != 0;
+	emit_arr_end(&e);
+	emit_finish(&e);
+	return failed ? 1 : 0;
+}
+
+static int unbind_one(struct emit *e, const char *addr)
+{
+	struct nvp_pci_binding b = { .changed = true };
+	char bdf[NVP_PCI_ADDR_STRLEN], from[32], now[64], err[256];
+
+	if (check_nvme(addr, bdf)) {
+		emit_result(e, addr, "", "nvme", NULL, nvp_last_error());
+		return -1;
+	}
+	nvp_pci_current_driver(bdf, from, sizeof(from));
+	if (strcmp(from, "nvme")) {
+		/*
+		 * nvp_pci_release() does exactly this hand-back (unbind, clear
+		 * driver_override, re-probe, wait for nvme and its controller).
+		 */
+		snprintf(b.bdf, sizeof(b.bdf), "%s", bdf);
+		snprintf(b.orig_driver, sizeof(b.orig_driver), "nvme");
+		snprintf(b.driver, sizeof(b.driver), "%.31s", from);
+		nvp_pci_release(&b, false, false);
+	}
+	nvp_pci_current_driver(bdf, now, sizeof(now));
+	if (strcmp(now, "nvme")) {
+		snprintf(err, sizeof(err), "%s is on %s, not nvme, after the hand-back; is it in use (fuser -v /dev/vfio/*)? see dmesg",
+			 bdf, now[0] ? now : "no driver");
+		fprintf(stderr, PROG ": %s\n", err);
+		emit_result(e, bdf, from, "nvme", NULL, err);
+		return -1;
+	}
+	emit_result(e, bdf, from, "nvme", NULL, NULL);
+	return 0;
+}
+
+int cmd_unbind(const struct setup_opts *o, int argc, char **argv)
+{
+	struct emit e;
+	int failed = 0;
+
+	if (argc == 0) {
+		fprintf(stderr, PROG ": unbind needs at least one PCI address (see " PROG " status)\n");
+		return 2;
+	}
+	if (check_syntax(argc, argv))
+		return 2;
+	if (ensure_loaded(o, "nvme", "nvme"))
+		return 1;
+	emit_init(&e, stdout, o->json);
+	emit_arr_begin(&e, "unbind", NULL);
+	for (int i = 0; i < argc; i++)
+		failed |= unbind_one(&e, argv[i]) != 0;
+	emit_arr_end(&e);
+	emit_finish(&e);
+	return failed ? 1 : 0;
+}

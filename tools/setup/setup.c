@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * nvpoll-setup - prepare a machine for nvpoll and show what is missing:
+ * controllers and their drivers/IOMMU groups, hugepages, memlock, IOMMU.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nvpoll/nvpoll.h>
+
+#include "setup.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: " PROG " [OPTION]... status\n"
+		"  or:  " PROG " [OPTION]... bind ADDRESS...\n"
+		"  or:  " PROG " [OPTION]... unbind ADDRESS...\n"
+		"  or:  " PROG " [OPTION]... hugepages SIZE\n"
+		"Prepare this machine for nvpoll and show what it still needs.\n"
+		"\n"
+		"Commands:\n"
+		"  status             list every NVMe controller (PCI address, vendor and device,\n"
+		"                     NUMA node, driver, IOMMU group and whether it is viable,\n"
+		"                     the other devices in the group, namespaces and whether\n"
+		"                     any is mounted or in use); then hugepages per size and\n"
+		"                     NUMA node, hugetlbfs mounts, the memlock limit, whether\n"
+		"                     the IOMMU is on and no-IOMMU mode available, which\n"
+		"                     drivers are loaded, and advice with the fixing commands\n"
+		"  bind ADDRESS...    hand controllers to vfio-pci (IOMMU on, or no-IOMMU mode\n"
+		"                     enabled) or else to uio_pci_generic; refuses a controller\n"
+		"                     with a mounted or in-use namespace unless --force\n"
+		"  unbind ADDRESS...  give controllers back to the kernel nvme driver\n"
+		"  hugepages SIZE     reserve SIZE of hugepages (e.g. 1G, 512M; rounded up to\n"
+		"                     whole pages) and mount hugetlbfs for that page size at\n"
+		"                     /dev/hugepages if none is mounted; an existing larger\n"
+		"                     reservation is kept unless --exact\n"
+		"\n"
+		"Options:\n"
+		"  -j, --json             print JSON instead of text (same data)\n"
+		"  -f, --force            bind even if a namespace is mounted or in use (its\n"
+		"                         users get I/O errors)\n"
+		"  -d, --driver DRIVER    bind to DRIVER (vfio-pci or uio_pci_generic) instead of\n"
+		"                         choosing\n"
+		"      --no-modprobe      do not load missing drivers; say which command would\n"
+		"  -n, --node N           hugepages: reserve on NUMA node N only\n"
+		"  -p, --page-size SIZE   hugepages: page size, 2M (default) or 1G\n"
+		"  -x, --exact            hugepages: set the pool to exactly SIZE (may free pages;\n"
+		"                         'hugepages 0 --exact' releases them all)\n"
+		"  -v, --verbose          show each step the library takes\n"
+		"  -h, --help             display this help and exit\n"
+		"  -V, --version          output version information and exit\n"
+		"\n"
+		"ADDRESS is a PCI address such as 0000:00:04.0 or 00:04.0.\n"
+		"\n"
+		"bind and unbind load vfio-pci, uio_pci_generic or nvme with modprobe when they\n"
+		"are missing (the library itself never does). They never turn on no-IOMMU\n"
+		"mode, which lets the device write anywhere in memory: do that yourself with\n"
+		"'modprobe vfio enable_unsafe_noiommu_mode=1'. bind, unbind and hugepages need\n"
+		"root; status does not. Every error says what is wrong and which command\n"
+		"fixes it.\n"
+		"\n"
+		"Exit status: 0 on success, 1 if something failed (the reason is printed on\n"
+		"stderr), 2 for bad usage.\n"
+		"\n"
+		"Examples:\n"
+		"  " PROG " status\n"
+		"  " PROG " hugepages 1G\n"
+		"  " PROG " bind 0000:00:04.0 && hello_world 0000:00:04.0\n"
+		"  " PROG " unbind 0000:00:04.0\n"
+		"  " PROG " status --json | python3 -m json.tool\n");
+}
+
+/* Library warnings (e.g. a slow hand-back) go to stderr; errors we print ourselves. */
+static void log_sink(enum nvp_log_level level, const char *msg, void *arg)
+{
+	(void)arg;
+	if (level == NVP_LOG_ERR)
+		return;
+	fprintf(stderr, PROG ": %s%s\n", level == NVP_LOG_WARN ? "warning: " : "", msg);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "driver", required_argument, NULL, 'd' },
+		{ "no-modprobe", no_argument, NULL, 'M' },
+		{ "node", required_argument, NULL, 'n' },
+		{ "page-size", required_argument, NULL, 'p' },
+		{ "exact", no_argument, NULL, 'x' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct setup_opts o = { .node = -1 };
+	enum nvp_log_level level = NVP_LOG_WARN;
+	const char *cmd;
+	char *end;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "jfd:n:p:xvhV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			o.json = true;
+			break;
+		case 'f':
+			o.force = true;
+			break;
+		case 'd':
+			if (strcmp(optarg, "vfio-pci") && strcmp(optarg, "uio_pci_generic")) {
+				fprintf(stderr, PROG ": --driver must be vfio-pci or uio_pci_generic, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			o.driver = optarg;
+			break;
+		case 'M':
+			o.no_modprobe = true;
+			break;
+		case 'n':
+			o.node = (int)strtol(optarg, &end, 10);
+			if (end == optarg || *end || o.node < 0) {
+				fprintf(stderr, PROG ": --node needs a NUMA node number, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'p':
+			if (parse_size(optarg, &o.page_size) || !o.page_size ||
+			    (o.page_size & (o.page_size - 1))) {
+				fprintf(stderr, PROG ": --page-size needs a power of two such as 2M or 1G, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'x':
+			o.exact = true;
+			break;
+		case 'v':
+			level = level == NVP_LOG_WARN ? NVP_LOG_INFO : NVP_LOG_DEBUG;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf(PROG " %d.%d.%d\n", NVP_VERSION_MAJOR, NVP_VERSION_MINOR,
+			       NVP_VERSION_PATCH);
+			return 0;
+		default:
+			fprintf(stderr, "Try '" PROG " --help' for more information.\n");
+			return 2;
+		}
+	}
+	nvp_set_log(log_sink, NULL, level);
+	if (optind >= argc) {
+		fprintf(stderr, PROG ": missing command (status, bind, unbind or hugepages)\n"
+			"Try '" PROG " --help' for more information.\n");
+		return 2;
+	}
+	cmd = argv[optind++];
+	if (!strcmp(cmd, "status")) {
+		if (optind != argc) {
+			fprintf(stderr, PROG ": status takes no arguments\n");
+			return 2;
+		}
+		return cmd_status(&o);
+	}
+	if (!strcmp(cmd, "bind"))
+		return cmd_bind(&o, argc - optind, argv + optind);
+	if (!strcmp(cmd, "unbind"))
+		return cmd_unbind(&o, argc - optind, argv + optind);
+	if (!strcmp(cmd, "hugepages")) {
+		if (argc - optind != 1) {
+			fprintf(stderr, PROG ": hugepages takes one SIZE, e.g. " PROG " hugepages 1G\n");
+			return 2;
+		}
+		return cmd_hugepages(&o, argv[optind]);
+	}
+	fprintf(stderr, PROG ": unknown command '%s' (status, bind, unbind or hugepages)\n"
+		"Try '" PROG " --help' for more information.\n", cmd);
+	return 2;
+}

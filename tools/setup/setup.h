@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* tools/setup/setup.h - shared between the nvpoll-setup commands. */
+#ifndef NVP_TOOLS_SETUP_H
+#define NVP_TOOLS_SETUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "emit.h"
+
+#define PROG "nvpoll-setup"
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* No-IOMMU support of the running kernel. */
+enum noiommu_state {
+	NOIOMMU_UNKNOWN,	/* vfio not loaded and no kernel config to read */
+	NOIOMMU_UNSUPPORTED,	/* kernel built without CONFIG_VFIO_NOIOMMU */
+	NOIOMMU_AVAILABLE,	/* supported, not enabled */
+	NOIOMMU_ENABLED,	/* enable_unsafe_noiommu_mode=Y */
+};
+
+/* Facts about the machine that decide how controllers can be reached. */
+struct sys_facts {
+	bool iommu_on;		/* /sys/kernel/iommu_groups has entries */
+	int iommu_groups;
+	enum noiommu_state noiommu;
+	bool vfio_pci_loaded;
+	bool uio_loaded;
+	bool nvme_loaded;
+};
+
+struct setup_opts {
+	bool json;
+	bool force;
+	bool exact;
+	bool no_modprobe;
+	int node;		/* -1: all nodes */
+	uint64_t page_size;	/* 0: the default hugepage size */
+	const char *driver;	/* NULL: pick */
+};
+
+void sys_facts_read(struct sys_facts *f);
+const char *noiommu_state_name(enum noiommu_state s);
+/* The userspace driver bind uses by default on this machine. */
+const char *pick_user_driver(const struct sys_facts *f);
+/* The command that loads @driver (for messages). */
+const char *load_hint(const char *driver);
+/* Load a module with modprobe; 0 or -1 after printing why not. */
+int run_modprobe(const char *module);
+
+/* "2M", "1G", "512k", "1073741824" -> bytes; 0 on success. */
+int parse_size(const char *s, uint64_t *out);
+/* Default hugepage size from /proc/meminfo (bytes), 0 if none. */
+uint64_t default_hugepage_size(void);
+/* Emit the hugepage pools and hugetlbfs mounts; total pages over all sizes. */
+long emit_hugepages(struct emit *e);
+/* The hugetlbfs mount for @page_size (bytes); 0 if found. */
+int find_hugetlbfs(uint64_t page_size, char *path, size_t len);
+
+int cmd_status(const struct setup_opts *o);
+int cmd_bind(const struct setup_opts *o, int argc, char **argv);
+int cmd_unbind(const struct setup_opts *o, int argc, char **argv);
+int cmd_hugepages(const struct setup_opts *o, const char *size);
+
+/* Read a sysfs (or proc) number; @def when missing. */
+long read_long(const char *path, long def);
+
+#endif /* NVP_TOOLS_SETUP_H */
