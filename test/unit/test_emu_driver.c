@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test/unit/test_emu_driver.c - the driver (lib/nvme) against the emulated
+ * controller through the public API, one test per fault primitive: the
+ * caller gets a clear error, nothing crashes or hangs, and no other request
+ * is lost.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include <nvpoll/emu.h>
+#include <nvpoll/nvpoll.h>
+
+struct done {
+	int calls;
+	uint16_t status;
+	uint16_t cid;
+};
+
+static void on_done(void *arg, const struct nvp_cqe *cpl)
+{
+	struct done *d = arg;
+
+	d->calls++;
+	d->status = cpl->status & 0xfffe;
+	d->cid = cpl->cid;
+}
+
+struct rig {
+	struct nvp_ctrl *ctrl;
+	struct nvp_ns *ns;
+	struct nvp_qpair *qp;
+	uint8_t *buf;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void rig_open(struct rig *r, const char *addr, uint32_t io_timeout_ms)
+{
+	struct nvp_ctrl_opts o;
+
+	memset(r, 0, sizeof(*r));
+	nvp_ctrl_opts_init(&o, sizeof(o));
+	o.io_timeout_ms = io_timeout_ms;
+	o.admin_timeout_ms = 2000;
+	assert_int_equal(nvp_ctrl_attach(addr, &o, &r->ctrl), 0);
+	r->ns = nvp_ctrl_first_ns(r->ctrl);
+	assert_non_null(r->ns);
+	assert_int_equal(nvp_qpair_alloc(r->ctrl, NULL, &r->qp), 0);
+	r->buf = nvp_dma_alloc(1u << 20, 4096, NVP_NUMA_ANY);
+	assert_non_null(r->buf);
+}
+
+static void rig_close(struct rig *r)
+{
+	nvp_qpair_free(r->qp);
+	nvp_dma_free(r->buf);
+	assert_int_equal(nvp_ctrl_detach(r->ctrl), 0);
+}
+
+/* Poll until every @n done records a call or @ms pass; returns the last poll rc. */
+static int wait_all(struct rig *r, struct done *d, int n, unsigned int ms)
+{
+	uint64_t end = now_ms() + ms;
+	int rc = 0;
+
+	for (;;) {
+		int left = 0;
+
+		for (int i = 0; i < n; i++)
+			left += d[i].calls == 0;
+		if (!left || now_ms() > end)
+			return rc;
+		rc = nvp_qpair_poll(r->qp, 0);
+		nvp_ctrl_process_admin(r->ctrl);
+	}
+}
+
+static struct nvp_emu_fault io_fault(enum nvp_emu_fault_type type)
+{
+	struct nvp_emu_fault f;
+
+	memset(&f, 0, sizeof(f));
+	f.type = type;
+	f.match = NVP_EMU_MATCH_IO | NVP_EMU_MATCH_LBA;
+	f.slba = 7;
+	return f;
+}
+
+/* Reads of LBAs 0..7 with the fault aimed at LBA 7; the others must succeed. */
+static void submit_eight(struct rig *r, struct done *d)
+{
+	uint32_t bs = nvp_ns_get_info(r->ns)->block_size;
+
+	memset(d, 0, 8 * sizeof(*d));
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(nvp_read(r->qp, r->ns, r->buf + (size_t)i * bs, (uint64_t)i, 1, 0,
+					  on_done, &d[i]), 0);
+}
+
+static void test_attach_and_data(void **state)
+{
+	struct rig r;
+	struct done d = { 0 };
+	const struct nvp_ctrl_info *info;
+	struct nvp_emu_stats st;
+
+	(void)state;
+	rig_open(&r, "emu:ns=64M:4096,serial=DRV1", 0);
+	info = nvp_ctrl_get_info(r.ctrl);
+	assert_int_equal(info->driver, NVP_DRIVER_EMU);
+	assert_string_equal(info->serial, "DRV1");
+	assert_true(info->sgl_supported);
+	memset(r.buf, 0x5a, 8192);
+	assert_int_equal(nvp_write(r.qp, r.ns, r.buf, 10, 2, 0, on_done, &d), 0);
+	wait_all(&r, &d, 1, 2000);
+	assert_int_equal(d.calls, 1);
+	assert_int_equal(d.status, 0);
+	memset(r.buf, 0, 8192);
+	d.calls = 0;
+	assert_int_equal(nvp_read(r.qp, r.ns, r.buf, 10, 2, 0, on_done, &d), 0);
+	wait_all(&r, &d, 1, 2000);
+	assert_int_equal(d.status, 0);
+	assert_int_equal(r.buf[0], 0x5a);
+	assert_int_equal(r.buf[8191], 0x5a);
+	assert_int_equal(nvp_emu_get_stats(r.ctrl, &st, sizeof(st)), 0);
+	assert_true(st.io_cmds[NVP_NVM_WRITE] >= 1);
+	assert_true(st.io_sqs >= 1);
+	assert_int_equal(st.shadow_doorbells, info->shadow_doorbells);
+	rig_close(&r);
+	/* Not an emulated controller: the API says so. */
+	assert_int_equal(nvp_emu_fatal(NULL), -ENOTSUP);
+}
+
+static void test_driver_status_fault(void **state)
+{
+	struct rig r;
+	struct done d[8];
+	struct nvp_emu_fault f = io_fault(NVP_EMU_FAULT_STATUS);
+
+	(void)state;
+	rig_open(&r, "emu:ns=64M:4096", 0);
+	f.status = NVP_STATUS(NVP_SCT_MEDIA, NVP_SC_UNRECOVERED_READ_ERROR) | NVP_STATUS_DNR_BIT;
+	assert_int_equal(nvp_emu_inject(r.ctrl, &f, sizeof(f)), 0);
+	submit_eight(&r, d);
+	wait_all(&r, d, 8, 2000);
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(d[i].calls, 1);
+		assert_int_equal(d[i].status, i == 7 ? f.status : 0);
+	}
+	assert_int_equal(nvp_status_to_errno(d[7].status), -EIO);
+	rig_close(&r);
+}
+
+static void test_driver_dropped_completion(void **state)
+{
+	struct rig r;
+	struct done d[8];
+	struct nvp_emu_fault f = io_fault(NVP_EMU_FAULT_DROP);
+
+	(void)state;
+	rig_open(&r, "emu:ns=64M:4096", 200);
+	assert_int_equal(nvp_emu_inject(r.ctrl, &f, sizeof(f)), 0);
+	submit_eight(&r, d);
+	wait_all(&r, d, 8, 5000);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(d[i].calls, 1);
+	for (int i = 0; i < 7; i++)
+		assert_int_equal(d[i].status, 0);
+	/* The dropped one times out and is reported as an error. */
+	assert_int_not_equal(d[7].status, 0);
+	rig_close(&r);
+}
+
+static void test_driver_delay_abort(void **state)
+{
+	struct rig r;
+	struct done d[8];
+	struct nvp_emu_fault f = io_fault(NVP_EMU_FAULT_DELAY);
+	struct nvp_emu_stats st;
+
+	(void)state;
+	rig_open(&r, "emu:ns=64M:4096", 200);
+	f.delay_us = 30000000;	/* 30 s: the driver must give up first */
+	assert_int_equal(nvp_emu_inject(r.ctrl, &f, sizeof(f)), 0);
+	submit_eight(&r, d);
+	wait_all(&r, d, 8, 5000);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(d[i].calls, 1);
+	for (int i = 0; i < 7; i++)
+		assert_int_equal(d[i].status, 0);
+	assert_int_not_equal(d[7].status, 0);
+	assert_int_equal(nvp_emu_get_stats(r.ctrl, &st, sizeof(st)), 0);
+	assert_true(st.aborted == 1 || st.resets >= 1);	/* aborted, or reset */
+	rig_close(&r);
+}
+
+static void test_driver_bad_cids(void **state)
+{
+	struct rig r;
+	struct done d[8];
+	enum nvp_emu_fault_type types[] = { NVP_EMU_FAULT_UNKNOWN_CID, NVP_EMU_FAULT_DUP_CID };
+
+	(void)state;
+	rig_open(&r, "emu:ns=64M:4096", 0);
+	for (size_t t = 0; t < 2; t++) {
+		struct nvp_emu_fault f = io_fault(types[t]);
+
+		assert_int_equal(nvp_emu_inject(r.ctrl, &f, sizeof(f)), 0);
+		submit_eight(&r, d);
+		wait_all(&r, d, 8, 2000);
+		/* Let a late duplicate arrive, then make sure nothing ran twice. */
+		for (int i = 0; i < 100; i++)
+			nvp_qpair_poll(r.qp, 0);
+		for (int i = 0; i < 8; i++) {
+			assert_int_equal(d[i].calls, 1);
+			assert_int_equal(d[i].status, 0);
+		}
+		assert_int_equal(nvp_qpair_outstanding(r.qp), 0);
+	}
+	rig_close(&r);
+}
+
+static void test_driver_fatal(void **state)
+{
+	struct rig r;
+	struct done d[8];
+	struct nvp_emu_fault f = io_fault(NVP_EMU_FAULT_DELAY);
+	int rc;
+
+	(void)state;
+	rig_open(&r, "emu:ns=64M:4096", 1000);
+	f.delay_us = 30000000;	/* one command stays in flight */
+	assert_int_equal(nvp_emu_inject(r.ctrl, &f, sizeof(f)), 0);
+	submit_eight(&r, d);
+	wait_all(&r, d, 7, 2000);
+	assert_int_equal(nvp_emu_fatal(r.ctrl), 0);
+	rc = wait_all(&r, d, 8, 5000);
+	assert_int_equal(d[7].calls, 1);
+	assert_int_not_equal(d[7].status, 0);
+	assert_true(nvp_ctrl_is_failed(r.ctrl));
+	assert_int_equal(nvp_qpair_poll(r.qp, 0), -ENXIO);
+	(void)rc;
+	assert_int_equal(nvp_read(r.qp, r.ns, r.buf, 0, 1, 0, on_done, &d[0]), -ENXIO);
+	rig_close(&r);
+}
+
+static void test_driver_removal(void **state)
+{
+	struct rig r;
+	struct done d[8];
+	struct nvp_emu_fault f = io_fault(NVP_EMU_FAULT_DELAY);
+
+	(void)state;
+	rig_open(&r, "emu:ns=64M:4096", 1000);
+	f.delay_us = 30000000;
+	assert_int_equal(nvp_emu_inject(r.ctrl, &f, sizeof(f)), 0);
+	submit_eight(&r, d);
+	wait_all(&r, d, 7, 2000);
+	assert_int_equal(nvp_emu_remove(r.ctrl), 0);
+	wait_all(&r, d, 8, 5000);
+	assert_int_equal(d[7].calls, 1);
+	assert_int_not_equal(d[7].status, 0);
+	assert_true(nvp_ctrl_is_failed(r.ctrl));
+	assert_int_equal(nvp_qpair_poll(r.qp, 0), -ENODEV);
+	rig_close(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_attach_and_data),
+		cmocka_unit_test(test_driver_status_fault),
+		cmocka_unit_test(test_driver_dropped_completion),
+		cmocka_unit_test(test_driver_delay_abort),
+		cmocka_unit_test(test_driver_bad_cids),
+		cmocka_unit_test(test_driver_fatal),
+		cmocka_unit_test(test_driver_removal),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
