@@ -9,12 +9,18 @@ cmake_minimum_required(VERSION 3.18)
 
 # help2man dates the page from SOURCE_DATE_EPOCH when it is set
 # (reproducible builds); the plain page carries no date at all.
+# Run the tool by its bare name, found first in PATH, so that the usage
+# lines and examples it prints from argv[0] say "nvpoll-perf", not the
+# build directory's path.
+get_filename_component(tool_dir ${TOOL} DIRECTORY)
+set(ENV{PATH} "${tool_dir}:$ENV{PATH}")
+
 if(HELP2MAN AND EXISTS "${HELP2MAN}")
   execute_process(
     COMMAND ${HELP2MAN} --no-info --no-discard-stderr
             --version-string=${VERSION} --name=${SUMMARY}
             --section=1 --source=nvpoll --manual=nvpoll
-            --include=${SEE_ALSO} --output=${OUTPUT}.tmp ${TOOL}
+            --include=${SEE_ALSO} --output=${OUTPUT}.tmp ${NAME}
     RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE err)
   if(rc EQUAL 0)
     file(RENAME ${OUTPUT}.tmp ${OUTPUT})
@@ -24,7 +30,7 @@ if(HELP2MAN AND EXISTS "${HELP2MAN}")
   file(REMOVE ${OUTPUT}.tmp)
 endif()
 
-execute_process(COMMAND ${TOOL} --help OUTPUT_VARIABLE help ERROR_VARIABLE help_err
+execute_process(COMMAND ${NAME} --help OUTPUT_VARIABLE help ERROR_VARIABLE help_err
                 RESULT_VARIABLE rc)
 if(NOT help)
   set(help "${help_err}")

@@ -81,6 +81,9 @@ if(TARGET hello_world)
 endif()
 install(FILES ${PROJECT_SOURCE_DIR}/examples/hello_world.c
   DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples COMPONENT Development)
+# The guides and the generated API reference, as Markdown.
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR}
+  COMPONENT Development FILES_MATCHING PATTERN "*.md")
 
 # --- Man pages ---------------------------------------------------------------
 # Generated from each tool's --help at build time: help2man when it is

@@ -54,7 +54,8 @@ for f in "$libdir/libnvpoll.so.0.1.0" "$libdir/libnvpoll.a" \
 	 "$libdir/cmake/nvpoll/nvpollConfig.cmake" \
 	 "$libdir/cmake/nvpoll/nvpollConfigVersion.cmake" \
 	 "$libdir/cmake/nvpoll/nvpollTargets.cmake" \
-	 "$prefix/share/man/man7/nvpoll.7"; do
+	 "$prefix/share/man/man7/nvpoll.7" \
+	 "$prefix/share/doc/nvpoll/README.md" "$prefix/share/doc/nvpoll/api/nvpoll.md"; do
 	[ -f "$f" ] && echo "ok   ${f#"$prefix"/}" || fail "missing ${f#"$prefix"/}"
 done
 for link in libnvpoll.so.0:libnvpoll.so.0.1.0 libnvpoll.so:libnvpoll.so.0; do
