@@ -55,7 +55,9 @@ enum nvp_abort_state {
  * @arg: its argument.
  * @parent: for a part of a split I/O, the whole; NULL otherwise.
  * @submit_tick: nvp_ticks() when posted, for timeouts.
- * @cid: command ID, equal to the index in the pool.
+ * @cid: command ID: the index in the pool in the low bits and a generation
+ *       count above them, bumped on every reuse (as Linux's genctr), so a
+ *       duplicate or late completion cannot complete the CID's next user.
  * @state: enum nvp_req_state.
  * @opc: opcode, for messages.
  * @abort: enum nvp_abort_state; written by the admin completion path,
@@ -152,8 +154,9 @@ struct nvp_cq {
  * @timeout_ticks: I/O timeout in ticks (0 = none).
  * @next_timeout_check: tick at which the poll loop next scans for timeouts.
  * @owner: owning thread (checked in debug builds).
- * @reqs: the pool; index = CID.
+ * @reqs: the pool; index = CID & @cid_index_mask.
  * @num_reqs: pool size.
+ * @cid_index_mask: low CID bits that index @reqs (a power of two minus 1).
  * @bad_cqes: completions ignored because their CID made no sense.
  * @mem: DMA memory holding both rings.
  * @list_mem: DMA memory holding every request's list pages.
@@ -175,6 +178,7 @@ struct nvp_qpair {
 	pthread_t owner;
 	struct nvp_req *reqs;
 	uint32_t num_reqs;
+	uint16_t cid_index_mask;
 	uint64_t bad_cqes;
 	void *mem;
 	void *list_mem;

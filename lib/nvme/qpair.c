@@ -4,6 +4,7 @@
  * loop, command timeouts, and the public qpair calls.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,6 +129,7 @@ int nvp_qpair_setup(struct nvp_ctrl *ctrl, uint16_t qid, uint32_t entries,
 	rc = setup_request_lists(qp, numa_node);
 	if (rc)
 		goto err;
+	qp->cid_index_mask = (uint16_t)(round_up_pow2(num_reqs) - 1);
 	/* Build the free list so that CID 0 comes out first. */
 	for (uint32_t i = num_reqs; i-- > 0;) {
 		qp->reqs[i].cid = (uint16_t)i;
@@ -202,18 +204,21 @@ int nvp_qpair_process(struct nvp_qpair *qp, uint32_t max)
 	while (n < max && (cqe = nvp_cq_peek(cq)) != NULL) {
 		struct nvp_cqe cpl;
 		struct nvp_req *req;
+		uint32_t idx;
 
 		memcpy(&cpl, (const void *)cqe, sizeof(cpl));
 		nvp_cq_advance(cq);
 		__builtin_prefetch(&cq->ring[cq->head]);
 		n++;
 		/* The CID comes from the device: check it before trusting it. */
-		if (__builtin_expect(cpl.cid >= qp->num_reqs, 0) ||
-		    __builtin_expect(qp->reqs[cpl.cid].state != NVP_REQ_INFLIGHT, 0)) {
+		idx = cpl.cid & qp->cid_index_mask;
+		req = &qp->reqs[idx];
+		if (__builtin_expect(idx >= qp->num_reqs, 0) ||
+		    __builtin_expect(req->state != NVP_REQ_INFLIGHT, 0) ||
+		    __builtin_expect(req->cid != cpl.cid, 0)) {
 			ignore_bad_cqe(qp, &cpl);
 			continue;
 		}
-		req = &qp->reqs[cpl.cid];
 		complete_request(qp, req, &cpl);
 	}
 	if (n)
@@ -280,6 +285,7 @@ int nvp_qpair_check_timeouts(struct nvp_qpair *qp)
 {
 	struct nvp_ctrl *ctrl = qp->ctrl;
 	uint64_t now = nvp_ticks();
+	bool reaped_admin = false;
 	int rc;
 
 	qp->next_timeout_check = now + qp->timeout_ticks / 4;
@@ -287,11 +293,22 @@ int nvp_qpair_check_timeouts(struct nvp_qpair *qp)
 		struct nvp_req *req = &qp->reqs[i];
 		uint8_t abort_state;
 
-		if (req->state != NVP_REQ_INFLIGHT || now - req->submit_tick < qp->timeout_ticks)
+		if (req->state != NVP_REQ_INFLIGHT)
 			continue;
 		abort_state = atomic_load_explicit(&req->abort, memory_order_acquire);
-		switch (abort_state) {
-		case NVP_ABORT_NONE:
+		if (abort_state == NVP_ABORT_SENT && !reaped_admin) {
+			/* The Abort's answer sits in the admin CQ until someone reaps it. */
+			nvp_ctrl_process_admin(ctrl);
+			reaped_admin = true;
+			abort_state = atomic_load_explicit(&req->abort, memory_order_acquire);
+		}
+		if (abort_state == NVP_ABORT_NOT_FOUND) {
+			quarantine(qp, req);
+			continue;
+		}
+		if (now - req->submit_tick < qp->timeout_ticks)
+			continue;
+		if (abort_state == NVP_ABORT_NONE) {
 			rc = nvp_ctrl_check_health(ctrl);
 			if (rc)
 				return rc;
@@ -301,18 +318,12 @@ int nvp_qpair_check_timeouts(struct nvp_qpair *qp)
 			req->submit_tick = now;
 			if (nvp_admin_abort(ctrl, qp->sq.qid, req) < 0)
 				atomic_store(&req->abort, NVP_ABORT_FAILED);
-			break;
-		case NVP_ABORT_NOT_FOUND:
-			quarantine(qp, req);
-			break;
-		case NVP_ABORT_SENT:
-		case NVP_ABORT_DONE:
-		case NVP_ABORT_FAILED:
-		default:
-			nvp_ctrl_fail(ctrl, -ENXIO, "a command timed out and aborting it did "
-				      "not help; the controller was disabled");
-			return -ENXIO;
+			continue;
 		}
+		/* Aborted but never completed, Abort lost or refused: reset. */
+		nvp_ctrl_fail(ctrl, -ENXIO, "a command timed out and aborting it did not "
+			      "resolve it; the controller was disabled");
+		return -ENXIO;
 	}
 	return 0;
 }
@@ -339,13 +350,19 @@ void nvp_qpair_opts_init(const struct nvp_ctrl *ctrl, struct nvp_qpair_opts *opt
 static void qpair_opts_merge(const struct nvp_ctrl *ctrl, const struct nvp_qpair_opts *in,
 			     struct nvp_qpair_opts *out)
 {
-	nvp_qpair_opts_init(ctrl, out, sizeof(*out));
-	if (in && in->opts_size) {
-		size_t n = in->opts_size < sizeof(*out) ? in->opts_size : sizeof(*out);
+	size_t n;
 
-		memcpy(out, in, n);
-		out->opts_size = sizeof(*out);
-	}
+	nvp_qpair_opts_init(ctrl, out, sizeof(*out));
+	if (!in || !in->opts_size)
+		return;
+	n = in->opts_size < sizeof(*out) ? in->opts_size : sizeof(*out);
+	memcpy(out, in, n);
+	out->opts_size = sizeof(*out);
+	/* Defaults of fields the caller's struct lacks follow its queue size. */
+	if (n < offsetof(struct nvp_qpair_opts, num_requests) + sizeof(out->num_requests))
+		out->num_requests = out->queue_size - 1;
+	if (n < offsetof(struct nvp_qpair_opts, max_completions) + sizeof(out->max_completions))
+		out->max_completions = out->queue_size / 2;
 }
 
 static int alloc_qid(struct nvp_ctrl *ctrl)

@@ -28,6 +28,8 @@ static inline struct nvp_req *nvp_req_get(struct nvp_qpair *qp)
 		return NULL;
 	qp->free_reqs = req->next_free;
 	qp->outstanding++;
+	/* New generation in the CID bits above the index. */
+	req->cid = (uint16_t)(req->cid + qp->cid_index_mask + 1u);
 	req->parent = NULL;
 	atomic_store_explicit(&req->abort, NVP_ABORT_NONE, memory_order_relaxed);
 	atomic_store_explicit(&req->epoch,
