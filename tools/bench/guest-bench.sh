@@ -73,7 +73,7 @@ fio_run() {
 perf_run() {
   name=$1 addr=$2
   shift 2
-  run nvpoll-perf -a "$addr" -o 4096 -t "$secs" -W 1 "$@" >/tmp/perf.out 2>&1
+  run nvpoll-perf -a "$addr" -o 4096 -t "$secs" -W 1 -L "$@" >/tmp/perf.out 2>&1
   rc=$?
   cat /tmp/perf.out
   [ $rc = 0 ] || { bad "$name: nvpoll-perf exited $rc"; return; }
