@@ -262,14 +262,14 @@ static void verify_release(struct ns_worker *w, struct io_slot *s, bool ok)
 
 static void io_done(void *arg, const struct nvp_cqe *cpl);
 
-/* Post @s; returns false if the worker must stop. */
-static bool submit(struct ns_worker *w, struct io_slot *s)
+/* Post @s, its latency counted from @now; returns false if the worker must stop. */
+static bool submit(struct ns_worker *w, struct io_slot *s, uint64_t now)
 {
 	struct ns_target *t = w->t;
 	uint64_t lba = s->unit * t->nlb;
 	int rc;
 
-	s->submit_tsc = tsc_now();
+	s->submit_tsc = now;
 	if (s->is_read)
 		rc = nvp_read(w->qp, t->ns, s->buf, lba, t->nlb, 0, io_done, s);
 	else
@@ -287,18 +287,21 @@ static bool submit(struct ns_worker *w, struct io_slot *s)
 	return false;
 }
 
-static void start_io(struct ns_worker *w, struct io_slot *s)
+/* Choose and post the next command of slot @s; @now is a fresh TSC reading. */
+static void start_io(struct ns_worker *w, struct io_slot *s, uint64_t now)
 {
 	if (g_opts->verify) {
 		verify_choose(w, s);
-		if (!s->is_read)
+		if (!s->is_read) {
 			pattern_fill(s->buf, w->t->nlb, w->t->info->block_size,
 				     s->unit * w->t->nlb, g_opts->seed, s->gen);
+			now = tsc_now();	/* the fill is not the device's time */
+		}
 	} else {
 		s->is_read = pick_read(w);
 		s->unit = pick_unit(w);
 	}
-	submit(w, s);
+	submit(w, s, now);
 }
 
 static void verify_read(struct ns_worker *w, struct io_slot *s)
@@ -350,7 +353,8 @@ static void io_done(void *arg, const struct nvp_cqe *cpl)
 		verify_release(w, s, ok);
 	}
 	if (now < end_tsc() && !w->failed) {
-		start_io(w, s);
+		/* one TSC read serves as this completion and the next submission */
+		start_io(w, s, now);
 	} else if (s->readback) {
 		/* the run is over: drop the claim the read-back would have used */
 		s->readback = false;
@@ -448,7 +452,7 @@ static void retry_pending(struct ns_worker *w)
 	for (uint32_t i = 0; i < n; i++) {
 		struct io_slot *s = w->pending[i];
 
-		if (!submit(w, s))
+		if (!submit(w, s, tsc_now()))
 			return;
 	}
 }
@@ -462,7 +466,7 @@ static void worker_run(struct worker *thr)
 
 	for (unsigned int n = 0; n < thr->nnws; n++)
 		for (uint32_t i = 0; i < o->depth && !thr->nws[n].failed; i++)
-			start_io(&thr->nws[n], &thr->nws[n].slots[i]);
+			start_io(&thr->nws[n], &thr->nws[n].slots[i], tsc_now());
 
 	while (!stop) {
 		if (tsc_now() >= end_tsc())
