@@ -412,7 +412,7 @@ static void test_report(void **state)
 	static struct perf_opts o;
 	static struct perf_job jobs[2];
 	struct perf_ctrl_desc ctrl = { .addr = "emu:", .model = "nvpoll \"emu\"",
-				       .serial = "S1", .driver = "emu" };
+				       .serial = "S1", .driver = "emu", .queue_size = 256 };
 	struct perf_report r = { 0 };
 	char err[128], *text;
 
@@ -438,7 +438,6 @@ static void test_report(void **state)
 	r.opts = &o;
 	r.tsc_hz = 1000000000ull;
 	r.seconds = 1.0;
-	r.queue_size = 256;
 	r.jobs = jobs;
 	r.njobs = 2;
 	r.ctrls = &ctrl;
@@ -454,6 +453,7 @@ static void test_report(void **state)
 	assert_non_null(strstr(text, "2002.00"));
 	assert_non_null(strstr(text, "p99.99"));
 	assert_non_null(strstr(text, "result: PASS"));
+	assert_non_null(strstr(text, "256-entry I/O queues"));
 	/* average (1000 * 10 + 100) / 1001 us */
 	assert_non_null(strstr(text, "10.09"));
 	free(text);

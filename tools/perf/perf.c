@@ -925,7 +925,6 @@ int main(int argc, char **argv)
 	report.tsc_hz = g_tsc_hz;
 	report.seconds = end_tsc() > g_measure_tsc ?
 			 (double)(end_tsc() - g_measure_tsc) / (double)g_tsc_hz : 0;
-	report.queue_size = g_ctrls[0].queue_size;
 	report.jobs = jobs;
 	report.njobs = njobs;
 	report.nctrls = g_nctrls;
@@ -933,8 +932,10 @@ int main(int argc, char **argv)
 	{
 		struct perf_ctrl_desc *descs = calloc(g_nctrls, sizeof(*descs));
 
-		for (unsigned int i = 0; descs && i < g_nctrls; i++)
+		for (unsigned int i = 0; descs && i < g_nctrls; i++) {
 			descs[i] = g_ctrls[i].desc;
+			descs[i].queue_size = g_ctrls[i].queue_size;
+		}
 		report.ctrls = descs;
 		if (!descs)
 			report.nctrls = 0;

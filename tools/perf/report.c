@@ -137,7 +137,7 @@ void perf_report_text(FILE *out, const struct perf_report *r)
 
 		fprintf(out, "  -a %s: \"%s\" SN %s, driver %s, %u-entry I/O queues, "
 			"shadow doorbells %s\n", c->addr, c->model, c->serial, c->driver,
-			r->queue_size, c->shadow_doorbells ? "on" : "off");
+			c->queue_size, c->shadow_doorbells ? "on" : "off");
 	}
 	fprintf(out, "\n%-*s %4s %12s %10s %30s\n", width, "", "", "", "",
 		"Latency (us)");
@@ -261,7 +261,7 @@ void perf_report_json(FILE *out, const struct perf_report *r)
 	fprintf(out, "], \"seed\": %" PRIu64 ", \"zipf_theta\": %.6g, \"verify\": %s, "
 		"\"io_queue_size\": %u, \"max_completions\": %u, "
 		"\"shadow_doorbell\": %s},\n",
-		o->seed, o->zipf_theta, o->verify ? "true" : "false", r->queue_size,
+		o->seed, o->zipf_theta, o->verify ? "true" : "false", o->io_queue_size,
 		o->max_completions, o->no_shadow_doorbell ? "false" : "true");
 	fprintf(out, "  \"tsc_hz\": %" PRIu64 ", \"measured_seconds\": %.6f,\n",
 		r->tsc_hz, r->seconds);
@@ -278,9 +278,9 @@ void perf_report_json(FILE *out, const struct perf_report *r)
 		fprintf(out, ", \"driver\": ");
 		json_str(out, c->driver);
 		fprintf(out, ", \"shadow_doorbells\": %s, \"max_queue_entries\": %u, "
-			"\"io_queues\": %u, \"numa_node\": %d}",
+			"\"queue_size\": %u, \"io_queues\": %u, \"numa_node\": %d}",
 			c->shadow_doorbells ? "true" : "false", c->max_queue_entries,
-			c->num_io_queues, c->numa_node);
+			c->queue_size, c->num_io_queues, c->numa_node);
 	}
 	fprintf(out, "\n  ],\n  \"jobs\": [");
 	for (unsigned int i = 0; i < r->njobs; i++) {

@@ -36,6 +36,7 @@ struct perf_ctrl_desc {
 	const char *driver;
 	bool shadow_doorbells;
 	uint32_t max_queue_entries;
+	uint32_t queue_size;		/* I/O queue entries this run uses */
 	uint32_t num_io_queues;
 	int numa_node;
 };
@@ -44,7 +45,6 @@ struct perf_report {
 	const struct perf_opts *opts;
 	uint64_t tsc_hz;
 	double seconds;			/* measured window */
-	uint32_t queue_size;		/* I/O queue entries used */
 	struct perf_job *jobs;
 	unsigned int njobs;
 	const struct perf_ctrl_desc *ctrls;
