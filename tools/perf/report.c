@@ -135,7 +135,7 @@ void perf_report_text(FILE *out, const struct perf_report *r)
 	for (unsigned int i = 0; i < r->nctrls; i++) {
 		const struct perf_ctrl_desc *c = &r->ctrls[i];
 
-		fprintf(out, "  -a %s: \"%s\" SN %s, driver %s, %u-entry I/O queues, "
+		fprintf(out, "  -a %s is \"%s\", SN %s, driver %s, %u-entry I/O queues, "
 			"shadow doorbells %s\n", c->addr, c->model, c->serial, c->driver,
 			c->queue_size, c->shadow_doorbells ? "on" : "off");
 	}
