@@ -370,23 +370,35 @@ static void test_pattern_512(void **state)
 
 /* ---- TSC ------------------------------------------------------------------ */
 
-static void test_tsc_calibration(void **state)
+/* A later interval measured both ways agrees within 5%. */
+static bool tsc_agrees_once(uint64_t hz)
 {
-	uint64_t hz = tsc_calibrate(50), t0, ns;
 	struct timespec a, b, nap = { 0, 100 * 1000 * 1000 };
-	double measured_ns;
+	uint64_t t0, t1, ns;
+	double tsc_ns;
 
-	(void)state;
-	assert_true(hz > 100000000ull);		/* > 100 MHz */
-	/* a later interval measured both ways agrees within 5% */
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	t0 = tsc_now();
 	nanosleep(&nap, NULL);
-	measured_ns = tsc_to_ns((double)(tsc_now() - t0), hz);
+	t1 = tsc_now();
 	clock_gettime(CLOCK_MONOTONIC, &b);
+	tsc_ns = tsc_to_ns((double)(t1 - t0), hz);
 	ns = (uint64_t)(b.tv_sec - a.tv_sec) * 1000000000ull + (uint64_t)b.tv_nsec -
 	     (uint64_t)a.tv_nsec;
-	assert_true(measured_ns > 0.95 * (double)ns && measured_ns < 1.05 * (double)ns);
+	return tsc_ns > 0.95 * (double)ns && tsc_ns < 1.01 * (double)ns;
+}
+
+static void test_tsc_calibration(void **state)
+{
+	uint64_t hz = tsc_calibrate(50);
+	bool ok = false;
+
+	(void)state;
+	assert_true(hz > 100000000ull);		/* > 100 MHz */
+	/* preemption between the clock and TSC reads can spoil one attempt */
+	for (int i = 0; i < 5 && !ok; i++)
+		ok = tsc_agrees_once(hz);
+	assert_true(ok);
 	assert_true(tsc_to_us(hz, hz) == 1e6);
 }
 
