@@ -76,6 +76,8 @@ static const struct itest_case itest_cases[] = {
 	{ "fault_drop_timeout", test_fault_drop_timeout, T_EMU_ONLY,
 	  "dropped completion times out, others unaffected" },
 	{ "fault_delay", test_fault_delay, T_EMU_ONLY, "delayed completions complete" },
+	{ "fault_abort_lost", test_fault_abort_lost, T_EMU_ONLY,
+	  "timed-out command whose Abort is lost: reset, one callback, clean free/detach" },
 	{ "fault_cfs", test_fault_cfs, T_EMU_ONLY,
 	  "CSTS.CFS fails outstanding and new commands; detach works" },
 	{ "fault_surprise_removal", test_fault_surprise_removal, T_EMU_ONLY,
@@ -360,7 +362,7 @@ static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
 		"usage: %s [-a ADDR [-a ADDR2]] [--quick] [--only NAME[,NAME...]]\n"
-		"          [--seed N] [--wait-ms MS] [--list] [-v]\n"
+		"          [--seed N] [--wait-ms MS] [--fault-timeout-ms MS] [--list] [-v]\n"
 		"  -a ADDR       controller: PCI address (0000:00:04.0) or emu:OPTIONS;\n"
 		"                the first is the main one, a second enables two-controller\n"
 		"                tests (and is where qpair exhaustion is tried). Default: emu:\n"
@@ -368,6 +370,8 @@ static void usage(FILE *f, const char *prog)
 		"  --only LIST   run only these tests (comma-separated, shell globs)\n"
 		"  --seed N      PRNG seed for patterns and random LBAs (default: time)\n"
 		"  --wait-ms MS  longest wait for one completion (default 30000)\n"
+		"  --fault-timeout-ms MS  io_timeout_ms in the fault tests (default 400;\n"
+		"                raise it under valgrind)\n"
 		"  --list        print the tests and exit\n"
 		"  -v            print library messages as they happen\n",
 		prog);
@@ -381,6 +385,7 @@ static void parse_args(int argc, char **argv)
 		{ "only", required_argument, NULL, 'o' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "wait-ms", required_argument, NULL, 'w' },
+		{ "fault-timeout-ms", required_argument, NULL, 't' },
 		{ "list", no_argument, NULL, 'l' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -390,7 +395,7 @@ static void parse_args(int argc, char **argv)
 	size_t i;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "a:qo:s:w:lvh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "a:qo:s:w:t:lvh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'a':
 			if (itest_cfg.num_addrs == ITEST_MAX_DEVS) {
@@ -411,6 +416,9 @@ static void parse_args(int argc, char **argv)
 			break;
 		case 'w':
 			itest_cfg.wait_ms = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 't':
+			itest_cfg.fault_timeout_ms = (unsigned int)strtoul(optarg, NULL, 0);
 			break;
 		case 'l':
 			for (i = 0; i < NUM_CASES; i++)

@@ -33,6 +33,8 @@ struct itest_config {
 	uint64_t seed;
 	/* Milliseconds to wait for one completion before declaring a hang. */
 	unsigned int wait_ms;
+	/* io_timeout_ms of the fault tests' controllers (0: their default). */
+	unsigned int fault_timeout_ms;
 };
 
 extern struct itest_config itest_cfg;
@@ -255,6 +257,7 @@ ITEST_DECL(two_controllers);
 ITEST_DECL(fault_status);
 ITEST_DECL(fault_drop_timeout);
 ITEST_DECL(fault_delay);
+ITEST_DECL(fault_abort_lost);
 ITEST_DECL(fault_cfs);
 ITEST_DECL(fault_surprise_removal);
 ITEST_DECL(fault_bogus_cid);

@@ -33,6 +33,16 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/*
+ * io_timeout_ms for the timing tests: small so they are quick, but above
+ * what a loaded machine can delay the device thread; --fault-timeout-ms
+ * raises it under valgrind.
+ */
+static uint32_t fault_timeout_ms(void)
+{
+	return itest_cfg.fault_timeout_ms ? itest_cfg.fault_timeout_ms : 400;
+}
+
 /* A fresh emulated controller (the shared one is let go first). */
 static bool fault_attach(struct fctx *f, uint32_t io_timeout_ms)
 {
@@ -224,7 +234,7 @@ out:
 
 void test_fault_drop_timeout(void)
 {
-	const uint32_t timeout_ms = 200, others = 8;
+	const uint32_t timeout_ms = fault_timeout_ms(), others = 8;
 	struct io_cpl *c = NULL;
 	struct nvp_emu_stats st;
 	uint64_t t0, took = 0;
@@ -305,7 +315,7 @@ out:
 
 void test_fault_delay(void)
 {
-	const uint32_t timeout_ms = 200;
+	const uint32_t timeout_ms = fault_timeout_ms();
 	struct io_cpl c[8], late;
 	struct nvp_emu_fault fault;
 	uint64_t t0, fast_done = 0, slow_done = 0;
@@ -398,13 +408,58 @@ out:
 }
 
 /*
+ * The Abort itself is lost: the driver must give up on the controller (it
+ * cannot know whether the command will still DMA), complete the command
+ * once, and free the qpair and detach cleanly although the Abort, whose
+ * context points at the qpair's request, is still outstanding.
+ */
+void test_fault_abort_lost(void)
+{
+	const uint32_t timeout_ms = fault_timeout_ms();
+	struct nvp_emu_fault fault;
+	struct fctx f;
+	struct io_cpl c;
+	uint64_t t0;
+	int rc;
+
+	if (!fault_attach(&f, timeout_ms))
+		goto out;
+	memset(&fault, 0, sizeof(fault));
+	fault.type = NVP_EMU_FAULT_DROP;
+	fault.match = NVP_EMU_MATCH_QID | NVP_EMU_MATCH_OPCODE;
+	fault.qid = 0;
+	fault.opcode = NVP_ADMIN_ABORT;
+	CHECK_RC(nvp_emu_inject(f.ctrl, &fault, sizeof(fault)), 0);
+	CHECK_RC(inject(&f, NVP_EMU_FAULT_DROP, NVP_EMU_MATCH_IO | NVP_EMU_MATCH_LBA, 0, 60, 1),
+		 0);
+	io_cpl_init(&c);
+	pattern_fill(f.w, 60, 1, f.bs, itest_cfg.seed);
+	CHECK_RC(nvp_write(f.qp, f.ns, f.w, 60, 1, 0, io_cpl_cb, &c), 0);
+	t0 = now_ms();
+	while (atomic_load(&c.calls) == 0 && now_ms() - t0 < 20 * timeout_ms)
+		nvp_qpair_poll(f.qp, 0);
+	for (int i = 0; i < 16; i++)
+		nvp_qpair_poll(f.qp, 0);
+	CHECKF(atomic_load(&c.calls) == 1, "write whose Abort was lost: %d callbacks after %llu ms",
+	       atomic_load(&c.calls), (unsigned long long)(now_ms() - t0));
+	CHECKF(host_gave_up(c.status), "status %#x (%s)", c.status, nvp_status_str(c.status));
+	CHECK(nvp_ctrl_is_failed(f.ctrl));
+	rc = nvp_write(f.qp, f.ns, f.w, 60, 1, 0, io_cpl_cb, &c);
+	CHECKF(rc == -ENXIO, "write after the reset: %d (%s)", rc, itest_errname(rc));
+	itest_notef("controller disabled after %llu ms", (unsigned long long)(now_ms() - t0));
+out:
+	/* Free the qpair first, then detach, while the Abort is outstanding. */
+	fault_detach(&f);
+}
+
+/*
  * CSTS.CFS or removal while commands are inside the device: those commands
  * are lost there, so the driver must end them itself, refuse new ones, and
  * still detach.
  */
 static void dead_controller(bool removal)
 {
-	const uint32_t timeout_ms = 300, n = 8;
+	const uint32_t timeout_ms = fault_timeout_ms(), n = 8;
 	const int want = removal ? -ENODEV : -ENXIO;
 	struct io_cpl c[8], after;
 	struct nvp_emu_fault fault;
