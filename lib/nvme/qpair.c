@@ -38,6 +38,15 @@ static void init_doorbell(struct nvp_ctrl *ctrl, struct nvp_doorbell *db, uint32
 
 		db->shadow = &ctrl->dbbuf_shadow[slot];
 		db->eventidx = &ctrl->dbbuf_eventidx[slot];
+		/*
+		 * A queue ID used before keeps its old tail and event index in
+		 * the shadow pages, and the controller does not clear them when
+		 * the queue is created again: a stale event index would make
+		 * nvp_db_need_event() skip the first MMIO write, and the new
+		 * queue's first command would never be seen.
+		 */
+		*db->shadow = 0;
+		*db->eventidx = 0;
 	}
 }
 
