@@ -72,12 +72,13 @@ static inline uint64_t emu_reg64(struct nvp_emu *emu, uint32_t off)
 
 void nvp_emu_db_reset(struct nvp_emu *emu, uint32_t idx, struct emu_db *db)
 {
-	/* A new queue starts at 0 whatever the last one left in the register. */
+	/*
+	 * A new queue starts at 0 whatever the last one left in the register.
+	 * The shadow doorbell and event index entries are host memory and are
+	 * left as they are, as QEMU does: a host that reuses a queue ID must
+	 * clear them itself (a driver bug this once hid from the host tests).
+	 */
 	emu_reg_set(emu, NVP_REG_DBS + 4 * idx, 0);
-	if (emu->shadow_db) {
-		__atomic_store_n(&emu->shadow_db[idx], 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&emu->eventidx[idx], 0, __ATOMIC_RELEASE);
-	}
 	db->last_mmio = 0;
 	db->last_shadow = 0;
 }
