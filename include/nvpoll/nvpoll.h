@@ -594,9 +594,10 @@ NVP_API void nvp_qpair_set_owner(struct nvp_qpair *qpair);
  * @qpair: the queue pair.
  * @max: completions to reap at most; 0 = the qpair's max_completions.
  *
- * Rings the SQ tail doorbell if commands were posted since the last ring,
- * then walks the CQ while the phase bit matches and writes the CQ head
- * doorbell once. Checks command timeouts now and then (no clock syscall).
+ * Walks the CQ while the phase bit matches, running callbacks, and writes
+ * the CQ head doorbell once; then writes the SQ tail doorbell once if
+ * commands were posted since the last write (before this call or by the
+ * callbacks). Checks command timeouts now and then (no clock syscall).
  * No syscalls, locks or allocation.
  *
  * Return: completions processed (>= 0), or a negative errno: -ENXIO if the
