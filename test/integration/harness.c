@@ -21,7 +21,7 @@
 #include "itest.h"
 
 struct itest_config itest_cfg = {
-	.wait_ms = 30000,
+	.wait_ms = 10000,
 };
 
 static const struct itest_case itest_cases[] = {
@@ -71,6 +71,8 @@ static const struct itest_case itest_cases[] = {
 	{ "bad_detach_busy", test_bad_detach_busy, 0, "detach with a qpair: -EBUSY" },
 	{ "two_controllers", test_two_controllers, T_TWO_CTRLS,
 	  "concurrent verified I/O on two controllers" },
+	{ "reattach_immediate", test_reattach_immediate, 0,
+	  "detach and attach again at once (kernel still re-probing), I/O works" },
 	{ "fault_status", test_fault_status, T_EMU_ONLY,
 	  "injected status reaches the callback and is named" },
 	{ "fault_drop_timeout", test_fault_drop_timeout, T_EMU_ONLY,
@@ -284,6 +286,22 @@ int itest_dev_detach(int idx)
 	return rc;
 }
 
+/*
+ * After a PCI detach the kernel re-probes the controller asynchronously.
+ * Taking it back before that finished upsets the kernel driver (see
+ * test_reattach_immediate(), which does exactly that on purpose), so the
+ * shared controllers wait for it.
+ */
+static void kernel_settle(const struct itest_dev *d)
+{
+	char why[160];
+
+	if (d->is_emu)
+		return;
+	if (!itest_pci_kernel_ready(d->addr, 10000, why, sizeof(why)))
+		fprintf(stderr, "    note: kernel did not settle: %s\n", why);
+}
+
 struct itest_dev *itest_dev_reattach(int idx, const struct nvp_ctrl_opts *opts)
 {
 	struct itest_dev *d = &devs[idx];
@@ -297,6 +315,7 @@ struct itest_dev *itest_dev_reattach(int idx, const struct nvp_ctrl_opts *opts)
 			    itest_errname(rc));
 		return NULL;
 	}
+	kernel_settle(d);
 	return dev_attach(d, opts) ? NULL : d;
 }
 
@@ -323,6 +342,27 @@ struct itest_dev *itest_dev(int idx)
 /* Runner                                                                   */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * A failed test may leave a shared controller in a bad state (a command
+ * that never completed, a disabled controller): start the next test on a
+ * fresh attach rather than let one failure cascade.
+ */
+static void recover(void)
+{
+	int j, rc;
+
+	for (j = 0; j < itest_cfg.num_addrs; j++) {
+		if (!devs[j].ctrl)
+			continue;
+		rc = itest_dev_detach(j);
+		if (rc)
+			printf("    note: detach of %s after the failure: %d (%s)\n",
+			       devs[j].addr, rc, itest_errname(rc));
+		else
+			kernel_settle(&devs[j]);
+	}
+}
+
 static char watchdog_msg[512];
 static size_t watchdog_len;
 
@@ -345,31 +385,39 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static bool selected(const struct itest_case *c)
+/* True if @name matches one of the comma-separated globs in @list. */
+static bool in_list(const char *list, const char *name)
 {
-	char list[512], *tok, *save = NULL;
+	char copy[512], *tok, *save = NULL;
 
-	if (!itest_cfg.only)
-		return true;
-	snprintf(list, sizeof(list), "%s", itest_cfg.only);
-	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-		if (fnmatch(tok, c->name, 0) == 0)
+	snprintf(copy, sizeof(copy), "%s", list);
+	for (tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
+		if (fnmatch(tok, name, 0) == 0)
 			return true;
 	return false;
+}
+
+static bool selected(const struct itest_case *c)
+{
+	if (itest_cfg.only && !in_list(itest_cfg.only, c->name))
+		return false;
+	return !(itest_cfg.skip && in_list(itest_cfg.skip, c->name));
 }
 
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
-		"usage: %s [-a ADDR [-a ADDR2]] [--quick] [--only NAME[,NAME...]]\n"
+		"usage: %s [-a ADDR [-a ADDR2]] [--quick] [--only LIST] [--skip LIST]\n"
 		"          [--seed N] [--wait-ms MS] [--fault-timeout-ms MS] [--list] [-v]\n"
 		"  -a ADDR       controller: PCI address (0000:00:04.0) or emu:OPTIONS;\n"
 		"                the first is the main one, a second enables two-controller\n"
 		"                tests (and is where qpair exhaustion is tried). Default: emu:\n"
 		"  --quick       leave out the slow tests and use fewer iterations\n"
-		"  --only LIST   run only these tests (comma-separated, shell globs)\n"
+		"  --only LIST   run only these tests (comma-separated, shell globs;\n"
+		"                default: $NVP_ITEST_ONLY)\n"
+		"  --skip LIST   leave these out (default: $NVP_ITEST_SKIP)\n"
 		"  --seed N      PRNG seed for patterns and random LBAs (default: time)\n"
-		"  --wait-ms MS  longest wait for one completion (default 30000)\n"
+		"  --wait-ms MS  longest wait for one completion (default 10000)\n"
 		"  --fault-timeout-ms MS  io_timeout_ms in the fault tests (default 400;\n"
 		"                raise it under valgrind)\n"
 		"  --list        print the tests and exit\n"
@@ -383,6 +431,7 @@ static void parse_args(int argc, char **argv)
 		{ "addr", required_argument, NULL, 'a' },
 		{ "quick", no_argument, NULL, 'q' },
 		{ "only", required_argument, NULL, 'o' },
+		{ "skip", required_argument, NULL, 'x' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "wait-ms", required_argument, NULL, 'w' },
 		{ "fault-timeout-ms", required_argument, NULL, 't' },
@@ -395,7 +444,7 @@ static void parse_args(int argc, char **argv)
 	size_t i;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "a:qo:s:w:t:lvh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "a:qo:x:s:w:t:lvh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'a':
 			if (itest_cfg.num_addrs == ITEST_MAX_DEVS) {
@@ -409,6 +458,9 @@ static void parse_args(int argc, char **argv)
 			break;
 		case 'o':
 			itest_cfg.only = optarg;
+			break;
+		case 'x':
+			itest_cfg.skip = optarg;
 			break;
 		case 's':
 			itest_cfg.seed = strtoull(optarg, NULL, 0);
@@ -441,6 +493,14 @@ static void parse_args(int argc, char **argv)
 	}
 	if (itest_cfg.num_addrs == 0)
 		itest_cfg.addr[itest_cfg.num_addrs++] = "emu:";
+	/*
+	 * The VM rig runs a fixed command line; kernel parameters such as
+	 * NVP_ITEST_SKIP=name reach the guest's programs as environment.
+	 */
+	if (!itest_cfg.only && getenv("NVP_ITEST_ONLY") && *getenv("NVP_ITEST_ONLY"))
+		itest_cfg.only = getenv("NVP_ITEST_ONLY");
+	if (!itest_cfg.skip && getenv("NVP_ITEST_SKIP") && *getenv("NVP_ITEST_SKIP"))
+		itest_cfg.skip = getenv("NVP_ITEST_SKIP");
 	if (!seeded)
 		itest_cfg.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 }
@@ -528,11 +588,12 @@ int main(int argc, char **argv)
 			for (unsigned int k = log_total > 8 ? log_total - 8 : 0; k < log_total; k++)
 				printf("      %s\n", log_ring[k % LOG_KEEP]);
 			failed++;
+			recover();
 			break;
 		}
 	}
 	if (ran == 0) {
-		fprintf(stderr, "no test matches --only %s (see --list)\n", itest_cfg.only);
+		fprintf(stderr, "no test selected by --only/--skip (see --list)\n");
 		return 2;
 	}
 

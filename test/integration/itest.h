@@ -30,6 +30,7 @@ struct itest_config {
 	bool quick;
 	bool verbose;
 	const char *only;
+	const char *skip;
 	uint64_t seed;
 	/* Milliseconds to wait for one completion before declaring a hang. */
 	unsigned int wait_ms;
@@ -122,6 +123,17 @@ int itest_dev_detach(int idx);
 bool itest_addr_is_emu(const char *addr);
 /* Canonical PCI address ("0000:00:04.0") of @addr into @out. */
 void itest_pci_canon(const char *addr, char *out, size_t len);
+
+/* The driver bound to PCI function @bdf ("" if none). */
+void itest_pci_driver(const char *bdf, char *out, size_t len);
+/* The first namespace block device ("nvme0n1") of @bdf, if there is one. */
+bool itest_pci_blockdev(const char *bdf, char *out, size_t len);
+/*
+ * Wait until the kernel's nvme driver has @addr, its controller is "live"
+ * and a namespace block device exists; false (and why) after @timeout_ms.
+ */
+bool itest_pci_kernel_ready(const char *addr, unsigned int timeout_ms, char *why, size_t len);
+void itest_sleep_ms(unsigned int ms);
 
 /* True if the controller takes byte-aligned SGL data (NVMe SGLS 01b). */
 bool itest_byte_sgl(const struct itest_dev *d);
@@ -254,6 +266,7 @@ ITEST_DECL(bad_queue_size);
 ITEST_DECL(bad_wrong_thread);
 ITEST_DECL(bad_detach_busy);
 ITEST_DECL(two_controllers);
+ITEST_DECL(reattach_immediate);
 ITEST_DECL(fault_status);
 ITEST_DECL(fault_drop_timeout);
 ITEST_DECL(fault_delay);

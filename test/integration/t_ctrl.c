@@ -2,11 +2,9 @@
 /*
  * t_ctrl.c - attach, identify, detach, and admin passthrough.
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "itest.h"
@@ -18,64 +16,6 @@ static void trimmed(char *out, const char *in, size_t len)
 	out[len] = '\0';
 	while (len && (out[len - 1] == ' ' || out[len - 1] == '\0'))
 		out[--len] = '\0';
-}
-
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
-/* The basename of the driver symlink of a PCI function ("" if unbound). */
-static void pci_driver(const char *bdf, char *out, size_t len)
-{
-	char path[256], target[256];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
-	n = readlink(path, target, sizeof(target) - 1);
-	out[0] = '\0';
-	if (n <= 0)
-		return;
-	target[n] = '\0';
-	snprintf(out, len, "%s", strrchr(target, '/') ? strrchr(target, '/') + 1 : target);
-}
-
-/* Name of the first namespace block device ("nvme0n1") of @bdf, or false. */
-static bool pci_first_blockdev(const char *bdf, char *out, size_t len)
-{
-	char path[600], ctrl[256] = "";
-	struct dirent *de;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/nvme", bdf);
-	dir = opendir(path);
-	if (!dir)
-		return false;
-	while ((de = readdir(dir)))
-		if (strncmp(de->d_name, "nvme", 4) == 0)
-			snprintf(ctrl, sizeof(ctrl), "%s", de->d_name);
-	closedir(dir);
-	if (!ctrl[0])
-		return false;
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/nvme/%s/%sn1", bdf, ctrl, ctrl);
-	if (access(path, F_OK) == 0) {
-		snprintf(out, len, "%sn1", ctrl);
-		return true;
-	}
-	/* Multipath-capable kernels name the disk after the subsystem. */
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/nvme/%s", bdf, ctrl);
-	dir = opendir(path);
-	if (!dir)
-		return false;
-	out[0] = '\0';
-	while ((de = readdir(dir)))
-		if (strncmp(de->d_name, "nvme", 4) == 0 && strstr(de->d_name, "n1") &&
-		    strchr(de->d_name, 'c') == NULL)
-			snprintf(out, len, "%s", de->d_name);
-	closedir(dir);
-	return out[0] != '\0';
 }
 
 /*
@@ -92,17 +32,17 @@ static void check_kernel_has_it(const char *addr)
 	itest_pci_canon(addr, bdf, sizeof(bdf));
 	/* The kernel probes asynchronously; give it up to 10 s. */
 	for (i = 0; i < 100; i++) {
-		pci_driver(bdf, drv, sizeof(drv));
-		if (strcmp(drv, "nvme") == 0 && pci_first_blockdev(bdf, blk, sizeof(blk)))
+		itest_pci_driver(bdf, drv, sizeof(drv));
+		if (strcmp(drv, "nvme") == 0 && itest_pci_blockdev(bdf, blk, sizeof(blk)))
 			break;
-		sleep_ms(100);
+		itest_sleep_ms(100);
 	}
 	CHECKF(strcmp(drv, "nvme") == 0, "%s is bound to '%s' after detach, not nvme", bdf,
 	       drv[0] ? drv : "(none)");
 	CHECKF(i < 100, "%s: no namespace block device 10 s after detach", bdf);
 	snprintf(dev, sizeof(dev), "/dev/%s", blk);
 	for (i = 0; i < 50 && access(dev, F_OK); i++)
-		sleep_ms(100);
+		itest_sleep_ms(100);
 	fd = open(dev, O_RDONLY | O_DIRECT);
 	CHECKF(fd >= 0, "open %s: %s", dev, strerror(errno));
 	CHECK(posix_memalign(&buf, 4096, 4096) == 0);
@@ -298,6 +238,51 @@ void test_reattach_buffer_survives(void)
 	CHECK(write_read_verify(qp, ns, w, r, lba, nlb, itest_cfg.seed + 78, 0));
 out:
 	nvp_qpair_free(qp);
+	nvp_dma_free(w);
+	nvp_dma_free(r);
+}
+
+/*
+ * Detach and attach again at once, as an application restarting would: on
+ * PCI the kernel's nvme driver is still probing the controller it was just
+ * given back when the library takes it away again. The I/O after it must
+ * still work. Runs last among the PCI tests (a broken device would spoil
+ * the tests after it).
+ */
+void test_reattach_immediate(void)
+{
+	const char *addr = itest_cfg.addr[0];
+	struct nvp_ctrl *ctrl = NULL;
+	struct nvp_qpair *qp = NULL;
+	struct nvp_ns *ns;
+	void *w = NULL, *r = NULL;
+	int round, rc;
+
+	CHECK_RC(itest_dev_detach(0), 0);
+	for (round = 0; round < (itest_cfg.quick ? 2 : 3); round++) {
+		rc = nvp_ctrl_attach(addr, NULL, &ctrl);
+		CHECKF(rc == 0, "attach %d: %d (%s): %s", round, rc, itest_errname(rc),
+		       nvp_last_error());
+		ns = nvp_ctrl_first_ns(ctrl);
+		w = nvp_dma_alloc(64 * 4096, 0, NVP_NUMA_ANY);
+		r = nvp_dma_alloc(64 * 4096, 0, NVP_NUMA_ANY);
+		CHECK(w && r);
+		CHECK_RC(nvp_qpair_alloc(ctrl, NULL, &qp), 0);
+		CHECKF(write_read_verify(qp, ns, w, r, 32, 64 * 4096 / nvp_ns_get_info(ns)->block_size,
+					 itest_cfg.seed + round, 0), "round %d", round);
+		nvp_qpair_free(qp);
+		qp = NULL;
+		nvp_dma_free(w);
+		nvp_dma_free(r);
+		w = r = NULL;
+		rc = nvp_ctrl_detach(ctrl);
+		ctrl = NULL;
+		CHECK_RC(rc, 0);
+	}
+out:
+	nvp_qpair_free(qp);
+	if (ctrl)
+		nvp_ctrl_detach(ctrl);
 	nvp_dma_free(w);
 	nvp_dma_free(r);
 }
