@@ -733,7 +733,7 @@ static void test_multi_queue(void **state)
 		host_ring_sq(&h, &h.io[q]);
 	for (uint16_t q = 1; q <= 4; q++) {
 		for (int i = 0; i < 7; i++) {
-			struct nvp_cqe cqe;
+			struct nvp_cqe cqe = { 0 };
 
 			assert_int_equal(host_wait(&h, &h.io[q], &cqe), 0);
 			assert_int_equal(cqe.sqid, q);

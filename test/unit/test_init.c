@@ -149,8 +149,8 @@ static void test_already_enabled(void **state)
 	struct fake_dev d = { .follow_en = true };
 	struct nvp_ctrl *ctrl = new_ctrl(&d, make_cap(1023, 20, NVP_CAP_CSS_NVM, 0));
 	struct nvp_init ini;
-	uint64_t iova;
-	size_t contig;
+	uint64_t iova = 0;
+	size_t contig = 0;
 	int rc;
 
 	(void)state;

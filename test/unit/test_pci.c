@@ -129,7 +129,7 @@ static void fake_device(const char *bdf, const char *drv)
 
 static int rm_tree(const char *path)
 {
-	char cmd[600];
+	char cmd[1100];
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
 	return system(cmd);
