@@ -4,7 +4,8 @@
 #   2. a Debug build (debug checks on) and every CTest test: unit tests,
 #      header and install checks, and the integration suite against the
 #      built-in emulated controller,
-#   3. the same tests built with ASan+UBSan, and the unit tests under valgrind,
+#   3. a Release build of everything (warnings are errors at -O3 too),
+#      the tests built with ASan+UBSan, and the unit tests under valgrind,
 #   4. the QEMU guest rig: the real driver against QEMU's NVMe controller in
 #      VFIO type1, VFIO no-IOMMU and uio_pci_generic modes.
 # Options: --no-vm (skip 4), --no-sanitize (skip 3), --jobs N.
@@ -33,6 +34,12 @@ cmake --build "$root/build/debug" -j"$jobs"
 
 step "tests (debug build)"
 ctest --test-dir "$root/build/debug" --output-on-failure -j"$jobs" || failed+=("ctest debug")
+
+# -O2/-O3 finds warnings -O0 does not (truncation, maybe-uninitialised), and
+# Release is what tools/quickstart.sh builds: it must compile cleanly too.
+step "release build"
+cmake -S "$root" -B "$root/build/release-check" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$root/build/release-check" -j"$jobs" || failed+=("release build")
 
 if ((sanitize)); then
   step "ASan + UBSan build and tests"
