@@ -4,15 +4,16 @@
 # guest boot per IOMMU mode, on a null-co back end with 4096-byte blocks.
 #
 # Usage: tools/bench/vm-compare.sh [--build-dir DIR] [--modes "type1 noiommu"]
-#                                  [--seconds N] [--keep-logs]
+#                                  [--seconds N] [--rounds N] [--keep-logs]
 #   --build-dir DIR  CMake build dir with bin/nvpoll-perf (default <repo>/build)
 #   --modes LIST     IOMMU modes to boot (default "type1 noiommu")
 #   --seconds N      length of each measurement (default 10)
+#   --rounds N       interleaved rounds of the compared rows, averaged (default 2)
 #   --keep-logs      keep the guest consoles in test/vm/.cache/bench/
 # Reuses the VM rig's host packages, cached guest kernel and initramfs
 # builder (test/vm); adds guest-bench.sh to the image as a second cpio archive.
 # Prints a table (IOPS, mean latency, nvpoll's ratio over each fio row).
-# Environment: NVP_VM_CACHE, NVP_VM_TIMEOUT (per boot, default 900 s).
+# Environment: NVP_VM_CACHE, NVP_VM_TIMEOUT (per boot, default 1500 s).
 # shellcheck disable=SC2054  # QEMU option values contain commas
 set -euo pipefail
 
@@ -20,19 +21,21 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 rig=$repo/test/vm
 cache=${NVP_VM_CACHE:-$rig/.cache}
-timeout_s=${NVP_VM_TIMEOUT:-900}
+timeout_s=${NVP_VM_TIMEOUT:-1500}
 
 build_dir=$repo/build
 modes="type1 noiommu"
 secs=10
+rounds=2
 keep_logs=0
 while (($#)); do
   case $1 in
     --build-dir) build_dir=$2; shift 2 ;;
     --modes) modes=$2; shift 2 ;;
     --seconds) secs=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
     --keep-logs) keep_logs=1; shift ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "vm-compare: unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -70,7 +73,7 @@ for mode in $modes; do
   rm -f "$work/verify.img"
   truncate -s 256M "$work/verify.img"
   cmdline="console=ttyS0 panic=-1 quiet nvp.mode=$mode nvp.script=nvpoll-bench.sh"
-  cmdline+=" nvp.timeout=$((timeout_s - 60)) nvp.bench_seconds=$secs"
+  cmdline+=" nvp.timeout=$((timeout_s - 60)) nvp.bench_seconds=$secs nvp.bench_rounds=$rounds"
   qargs=(
     -machine q35 -accel tcg,thread=multi -cpu max -smp 2 -m 2G
     -nodefaults -display none -no-reboot
@@ -86,7 +89,7 @@ for mode in $modes; do
     qargs+=(-device intel-iommu,intremap=on)
     cmdline+=" intel_iommu=on"
   fi
-  log "booting $mode (about $((secs * 10 + 60)) s)"
+  log "booting $mode (about $(((secs + 4) * (2 + 8 * rounds) + 60)) s)"
   rc=0
   timeout -k 10 "$timeout_s" qemu-system-x86_64 "${qargs[@]}" \
     -serial "file:$console" -monitor none -append "$cmdline" \
@@ -102,31 +105,41 @@ for mode in $modes; do
 done
 ((keep_logs)) || rm -f "$work"/console-*.log "$work"/qemu-*.stderr "$work/verify.img"
 
-# Table: per mode, nvpoll rows then each fio row with nvpoll's ratio at that QD.
-awk -v secs="$secs" '
-  { iops[$2 " " $3] = $4; lat[$2 " " $3] = $5; if (!($2 in seen)) { seen[$2] = 1; order[n++] = $2 } }
-  function row(mode, name, label, ref,   r) {
-    if (!((mode " " name) in iops)) return
+# Table: per mode, the mean over rounds of each row, nvpoll's ratio at the
+# same queue depth over each fio row, and the spread of the rounds.
+awk -v secs="$secs" -v rounds="$rounds" '
+  {
+    k = $2 " " $3
+    if (!(k in n)) { if (!($2 in seen)) { seen[$2] = 1; order[m++] = $2 } }
+    n[k]++; iops[k] += $4; lat[k] += $5
+    if (!(k in lo) || $4 < lo[k]) lo[k] = $4
+    if (!(k in hi) || $4 > hi[k]) hi[k] = $4
+  }
+  function row(mode, name, label, ref,   k, r, spread) {
+    k = mode " " name
+    if (!(k in n)) return
     r = ""
-    if (ref != "" && ((mode " " ref) in iops) && iops[mode " " name] > 0)
-      r = sprintf("%.1fx", iops[mode " " ref] / iops[mode " " name])
-    printf "| %-8s | %-38s | %10.0f | %9.2f | %-8s |\n", mode, label, iops[mode " " name], lat[mode " " name], r
+    if (ref != "" && ((mode " " ref) in n))
+      r = sprintf("%.1fx", (iops[mode " " ref] / n[mode " " ref]) / (iops[k] / n[k]))
+    spread = n[k] > 1 ? sprintf("%.0f-%.0f", lo[k], hi[k]) : ""
+    printf "| %-8s | %-38s | %10.0f | %9.2f | %-8s | %-15s |\n", mode, label,
+      iops[k] / n[k], lat[k] / n[k], r, spread
   }
   END {
-    printf "4 KiB randread, null-co, 4096-byte LBAs, %s s per row, one boot per mode\n\n", secs
-    printf "| %-8s | %-38s | %10s | %9s | %-8s |\n", "mode", "run", "IOPS", "mean us", "nvpoll/x"
-    printf "|----------|----------------------------------------|------------|-----------|----------|\n"
-    for (i = 0; i < n; i++) {
-      m = order[i]
-      row(m, "nvpoll-qd1", "nvpoll-perf QD1", "")
-      row(m, "fio-hipri-qd1", "fio io_uring hipri QD1", "nvpoll-qd1")
-      row(m, "fio-qd1", "fio io_uring QD1", "nvpoll-qd1")
-      row(m, "nvpoll-qd32", "nvpoll-perf QD32", "")
-      row(m, "fio-hipri-qd32", "fio io_uring hipri QD32", "nvpoll-qd32")
-      row(m, "fio-qd32", "fio io_uring QD32", "nvpoll-qd32")
-      row(m, "nvpoll-nodbbuf-qd1", "nvpoll-perf QD1, no shadow doorbell", "")
-      row(m, "nvpoll-nodbbuf-qd32", "nvpoll-perf QD32, no shadow doorbell", "")
-      row(m, "nvpoll-file-qd32", "nvpoll-perf QD32, raw file", "")
-      row(m, "nvpoll-file-verify-qd32", "nvpoll-perf QD32, raw file, --verify", "")
+    printf "4 KiB randread, 4096-byte LBAs, %s s per run, mean of %s interleaved rounds\n\n", secs, rounds
+    printf "| %-8s | %-38s | %10s | %9s | %-8s | %-15s |\n", "mode", "run", "IOPS", "mean us", "nvpoll/x", "IOPS per round"
+    printf "|----------|----------------------------------------|------------|-----------|----------|-----------------|\n"
+    for (i = 0; i < m; i++) {
+      md = order[i]
+      row(md, "nvpoll-qd1", "nvpoll-perf QD1", "")
+      row(md, "fio-hipri-qd1", "fio io_uring hipri QD1", "nvpoll-qd1")
+      row(md, "fio-qd1", "fio io_uring QD1 (before the rounds)", "nvpoll-qd1")
+      row(md, "nvpoll-qd32", "nvpoll-perf QD32", "")
+      row(md, "fio-hipri-qd32", "fio io_uring hipri QD32", "nvpoll-qd32")
+      row(md, "fio-qd32", "fio io_uring QD32 (before the rounds)", "nvpoll-qd32")
+      row(md, "nvpoll-nodbbuf-qd1", "nvpoll-perf QD1, no shadow doorbell", "")
+      row(md, "nvpoll-nodbbuf-qd32", "nvpoll-perf QD32, no shadow doorbell", "")
+      row(md, "nvpoll-file-qd32", "nvpoll-perf QD32, raw file", "")
+      row(md, "nvpoll-file-verify-qd32", "nvpoll-perf QD32, raw file, --verify", "nvpoll-file-qd32")
     }
   }' "$results"
