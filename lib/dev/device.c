@@ -81,7 +81,13 @@ int nvp_device_pick_driver(const char *addr, enum nvp_driver requested,
 		*out = NVP_DRIVER_EMU;
 		return 0;
 	}
-	nvp_pci_path(path, sizeof(path), "/kernel/iommu_groups");
+	/*
+	 * A real IOMMU registers under /sys/class/iommu (dmar0, ivhd0, ...).
+	 * Not /sys/kernel/iommu_groups: in no-IOMMU mode binding one device
+	 * to vfio-pci creates a "vfio-noiommu" group there, and the next
+	 * controller would then be taken for type1.
+	 */
+	nvp_pci_path(path, sizeof(path), "/class/iommu");
 	if (dir_has_entries(path)) {
 		*out = NVP_DRIVER_VFIO;
 		return 0;

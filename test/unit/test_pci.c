@@ -572,8 +572,15 @@ static void test_pick_driver(void **state)
 	assert_int_equal(nvp_device_pick_driver(BDF, NVP_DRIVER_AUTO, &d), 0);
 	assert_int_equal(d, NVP_DRIVER_VFIO_NOIOMMU);
 	mkdirs("/kernel/iommu_groups"); /* empty: no IOMMU */
+	mkdirs("/class/iommu");
 	assert_int_equal(nvp_device_pick_driver(BDF, NVP_DRIVER_AUTO, &d), 0);
 	assert_int_equal(d, NVP_DRIVER_VFIO_NOIOMMU);
+	/* A no-IOMMU group (from a device already on vfio-pci) is no IOMMU. */
+	mkdirs("/kernel/iommu_groups/0");
+	put("vfio-noiommu\n", "/kernel/iommu_groups/0/name");
+	assert_int_equal(nvp_device_pick_driver(BDF, NVP_DRIVER_AUTO, &d), 0);
+	assert_int_equal(d, NVP_DRIVER_VFIO_NOIOMMU);
+	mkdirs("/class/iommu/dmar0");
 	mkdirs("/kernel/iommu_groups/3");
 	assert_int_equal(nvp_device_pick_driver(BDF, NVP_DRIVER_AUTO, &d), 0);
 	assert_int_equal(d, NVP_DRIVER_VFIO);
