@@ -90,10 +90,79 @@ step_itest() {
   check_nvme_back
 }
 
+# json_str KEY FILE: the first "KEY": "value" of nvpoll's line-per-member JSON.
+json_str() { sed -n "s/^ *\"$1\": \"\(.*\)\",\{0,1\}\$/\1/p" "$2" | head -n1; }
+
+# identify_check ADDR SERIAL "NSID:LBA_SIZE ...": nvpoll-identify --json
+# reports QEMU's model, the serial from the QEMU command line, and 64 MiB
+# namespaces (NSZE x 2^LBADS of the LBA format in use) with these LBA sizes.
+identify_check() {
+  run nvpoll-identify --json "$1" >/tmp/identify.json ||
+    { fail "nvpoll-identify --json $1 exited $?"; return; }
+  mn=$(json_str mn /tmp/identify.json)
+  sn=$(json_str sn /tmp/identify.json)
+  [ "$mn" = "QEMU NVMe Ctrl" ] || { fail "$1: MN is '$mn', expected 'QEMU NVMe Ctrl'"; return; }
+  [ "$sn" = "$2" ] || { fail "$1: SN is '$sn', expected '$2'"; return; }
+  got=$(awk -F': ' '
+    /"nsid":/ { v = $2; sub(/,$/, "", v); ns = v; order[++n] = ns }
+    /"nsze":/ { v = $2; sub(/,$/, "", v); nsze[ns] = v }
+    /"in_use": true/ { if (match($0, /"lbads": [0-9]+/)) lbads[ns] = substr($0, RSTART + 9, RLENGTH - 9) + 0 }
+    END { for (i = 1; i <= n; i++) { ns = order[i]; bs = 1
+          for (k = 0; k < lbads[ns]; k++) bs *= 2
+          printf "%s:%d:%.0f ", ns, bs, nsze[ns] * bs } }' /tmp/identify.json)
+  want=""
+  for f in $3; do want="$want$f:67108864 "; done
+  [ "$got" = "$want" ] || { fail "$1: namespaces (nsid:lba_size:bytes) are '$got', expected '$want'"; return; }
+  info "$1: MN '$mn', SN '$sn', namespaces $got"
+}
+
+# nvpoll-identify against QEMU's controllers (serials, LBA sizes and sizes
+# as in README's table), then the controllers must be back on nvme.
 step_identify() {
   have nvpoll-identify || { skip "nvpoll-identify not built"; return; }
   run nvpoll-identify "$ADDR0" || { fail "nvpoll-identify exited $?"; return; }
+  check_nvme_back "$ADDR0" || return
+  identify_check "$ADDR0" NVPOLL0 "1:4096 2:512" || return
+  identify_check "$ADDR1" NVPOLL1 "1:512" || return
   check_nvme_back
+}
+
+# status_driver ADDR FILE: the driver nvpoll-setup status --json reports for ADDR.
+status_driver() {
+  awk -v a="\"address\": \"$1\"," '
+    index($0, a) { found = 1; next }
+    found && /"driver":/ { sub(/^ *"driver": /, ""); gsub(/[",]/, ""); print; exit }' "$2"
+}
+
+# nvpoll-setup: status, bind to the mode's userspace driver, unbind back to nvme.
+step_setup() {
+  have nvpoll-setup || { skip "nvpoll-setup not built"; return; }
+  run nvpoll-setup status >/tmp/setup.txt || { cat /tmp/setup.txt; fail "status exited $?"; return; }
+  cat /tmp/setup.txt
+  for a in $NVP_ADDRS; do
+    grep -q "^  $a " /tmp/setup.txt || { fail "status does not list $a"; return; }
+  done
+  run nvpoll-setup status --json >/tmp/setup.json || { fail "status --json exited $?"; return; }
+  [ "$(status_driver "$ADDR1" /tmp/setup.json)" = nvme ] ||
+    { fail "status --json: $ADDR1 driver '$(status_driver "$ADDR1" /tmp/setup.json)', expected nvme"; return; }
+
+  run nvpoll-setup bind "$ADDR1" || { fail "bind $ADDR1 exited $?"; return; }
+  [ "$(driver_of "$ADDR1")" = "$USER_DRIVER" ] ||
+    { fail "after bind, $ADDR1 is on '$(driver_of "$ADDR1")', expected $USER_DRIVER"; return; }
+  run nvpoll-setup status --json >/tmp/setup.json || { fail "status --json exited $?"; return; }
+  [ "$(status_driver "$ADDR1" /tmp/setup.json)" = "$USER_DRIVER" ] ||
+    { fail "status --json after bind: $ADDR1 driver '$(status_driver "$ADDR1" /tmp/setup.json)'"; return; }
+  node=$(json_str device_node /tmp/setup.json)
+  [ -c "$node" ] || { fail "status reports device node '$node', which is not a character device"; return; }
+  info "$ADDR1 on $USER_DRIVER, device node $node"
+  # A second bind is a no-op; unbind hands it back.
+  run nvpoll-setup bind "$ADDR1" || { fail "second bind exited $?"; return; }
+  run nvpoll-setup unbind "$ADDR1" || { fail "unbind $ADDR1 exited $?"; return; }
+  [ "$(driver_of "$ADDR1")" = nvme ] || { fail "after unbind, $ADDR1 is on '$(driver_of "$ADDR1")'"; return; }
+  check_nvme_back || return
+  run nvpoll-setup status --json >/tmp/setup.json || { fail "status --json exited $?"; return; }
+  [ "$(status_driver "$ADDR1" /tmp/setup.json)" = nvme ] || { fail "status --json after unbind"; return; }
+  grep -q '"hugetlbfs_mounts": \[$' /tmp/setup.json || { fail "status --json lists no hugetlbfs mount"; return; }
 }
 
 # A short smoke run, not a benchmark: TCG throughput means little.
@@ -149,6 +218,6 @@ step_wal() {
   check_nvme_back
 }
 
-STEPS="selftest_hw selftest_bind hello_world itest identify perf wal fio_kernel"
+STEPS="selftest_hw selftest_bind hello_world itest identify setup perf wal fio_kernel"
 # shellcheck disable=SC2086  # word splitting of the step list is intended
 run_steps $STEPS
