@@ -255,14 +255,34 @@ int nvp_admin_delete_io_queues(struct nvp_ctrl *ctrl, struct nvp_qpair *qp)
 
 /* ---- Abort -------------------------------------------------------------- */
 
-struct abort_ctx {
-	struct nvp_req *req;
+/*
+ * An Abort in flight points at the request it aborts, which lives in an I/O
+ * queue pair. The queue pair may be freed before the Abort is answered, so
+ * every pending Abort is on the controller's list (under the admin lock)
+ * and nvp_admin_forget_aborts() detaches those aimed at a dying qpair.
+ */
+struct nvp_abort {
+	struct nvp_ctrl *ctrl;
+	struct nvp_qpair *qp;	/* compared only: may be freed */
+	struct nvp_req *req;	/* NULL once its qpair is gone */
 	uint32_t epoch;
+	struct nvp_abort *next;
 };
+
+/* Admin lock held (admin callbacks always run under it). */
+static void unlink_abort(struct nvp_ctrl *ctrl, struct nvp_abort *ab)
+{
+	for (struct nvp_abort **pp = &ctrl->aborts; *pp; pp = &(*pp)->next) {
+		if (*pp == ab) {
+			*pp = ab->next;
+			return;
+		}
+	}
+}
 
 static void abort_done(void *arg, const struct nvp_cqe *cpl)
 {
-	struct abort_ctx *ctx = arg;
+	struct nvp_abort *ab = arg;
 	uint8_t expected = NVP_ABORT_SENT;
 	uint8_t result;
 
@@ -271,32 +291,47 @@ static void abort_done(void *arg, const struct nvp_cqe *cpl)
 	else
 		result = (cpl->dw0 & 1) ? NVP_ABORT_NOT_FOUND : NVP_ABORT_DONE;
 	/* Only if the request is still the one we aborted. */
-	if (atomic_load(&ctx->req->epoch) == ctx->epoch)
-		atomic_compare_exchange_strong(&ctx->req->abort, &expected, result);
-	free(ctx);
+	if (ab->req && atomic_load(&ab->req->epoch) == ab->epoch)
+		atomic_compare_exchange_strong(&ab->req->abort, &expected, result);
+	unlink_abort(ab->ctrl, ab);
+	free(ab);
 }
 
-int nvp_admin_abort(struct nvp_ctrl *ctrl, uint16_t sqid, struct nvp_req *req)
+int nvp_admin_abort(struct nvp_ctrl *ctrl, struct nvp_qpair *qp, struct nvp_req *req)
 {
 	struct nvp_sqe cmd = {
 		.opc = NVP_ADMIN_ABORT,
-		.cdw10 = ((uint32_t)req->cid << 16) | sqid,
+		.cdw10 = ((uint32_t)req->cid << 16) | qp->sq.qid,
 	};
-	struct abort_ctx *ctx = malloc(sizeof(*ctx));
+	struct nvp_abort *ab = malloc(sizeof(*ab));
 	int rc;
 
-	if (!ctx)
+	if (!ab)
 		return -ENOMEM;
-	ctx->req = req;
-	ctx->epoch = atomic_load(&req->epoch);
+	ab->ctrl = ctrl;
+	ab->qp = qp;
+	ab->req = req;
+	ab->epoch = atomic_load(&req->epoch);
 	pthread_mutex_lock(&ctrl->admin_lock);
-	rc = submit_locked(ctrl, &cmd, NULL, 0, abort_done, ctx, NULL);
-	if (!rc)
+	rc = submit_locked(ctrl, &cmd, NULL, 0, abort_done, ab, NULL);
+	if (!rc) {
+		ab->next = ctrl->aborts;
+		ctrl->aborts = ab;
 		nvp_qpair_process(ctrl->admin, ctrl->admin->sq.entries);
+	}
 	pthread_mutex_unlock(&ctrl->admin_lock);
 	if (rc)
-		free(ctx);
+		free(ab);
 	return rc;
+}
+
+void nvp_admin_forget_aborts(struct nvp_ctrl *ctrl, struct nvp_qpair *qp)
+{
+	pthread_mutex_lock(&ctrl->admin_lock);
+	for (struct nvp_abort *ab = ctrl->aborts; ab; ab = ab->next)
+		if (ab->qp == qp)
+			ab->req = NULL;
+	pthread_mutex_unlock(&ctrl->admin_lock);
 }
 
 /* ---- Log pages ---------------------------------------------------------- */

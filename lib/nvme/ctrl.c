@@ -129,7 +129,9 @@ int nvp_ctrl_detach(struct nvp_ctrl *ctrl)
 		nvp_ctrl_shutdown(ctrl);
 		nvp_ctrl_disable(ctrl);
 	}
+	pthread_mutex_lock(&ctrl->admin_lock);
 	nvp_qpair_fail_all(ctrl->admin, NVP_STATUS_HOST_ABORTED);
+	pthread_mutex_unlock(&ctrl->admin_lock);
 	free_ctrl(ctrl);
 	return 0;
 }

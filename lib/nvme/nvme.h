@@ -26,6 +26,8 @@
 #define NVP_STATUS_HOST_ABORTED NVP_STATUS(NVP_SCT_PATH, NVP_SC_HOST_ABORTED_CMD)
 #define NVP_STATUS_HOST_PATH_ERROR NVP_STATUS(NVP_SCT_PATH, NVP_SC_HOST_PATH_ERROR)
 
+struct nvp_abort;
+
 /* The driver's own caps. */
 #define NVP_ADMIN_QUEUE_MAX 4096
 #define NVP_DEFAULT_IO_QUEUE_SIZE 256
@@ -231,6 +233,7 @@ struct nvp_ns {
  * @dbbuf_shadow: Doorbell Buffer Config shadow page, or NULL.
  * @dbbuf_eventidx: Doorbell Buffer Config event index page, or NULL.
  * @quirks: NVP_QUIRK_* bits for this device.
+ * @aborts: Abort commands in flight (admin lock).
  */
 struct nvp_ctrl {
 	struct nvp_device *dev;
@@ -254,6 +257,7 @@ struct nvp_ctrl {
 	uint32_t *dbbuf_shadow;
 	uint32_t *dbbuf_eventidx;
 	uint32_t quirks;
+	struct nvp_abort *aborts;
 };
 
 /* ---- qpair.c ------------------------------------------------------------ */
@@ -344,11 +348,19 @@ int nvp_admin_delete_io_queues(struct nvp_ctrl *ctrl, struct nvp_qpair *qpair);
 
 /**
  * nvp_admin_abort() - ask the controller to abort a command (async).
- * @ctrl: controller. @sqid: its queue. @req: the request timed out.
+ * @ctrl: controller. @qp: the request's queue pair. @req: the request.
  *
  * The outcome lands in @req->abort.
  */
-int nvp_admin_abort(struct nvp_ctrl *ctrl, uint16_t sqid, struct nvp_req *req);
+int nvp_admin_abort(struct nvp_ctrl *ctrl, struct nvp_qpair *qp, struct nvp_req *req);
+
+/**
+ * nvp_admin_forget_aborts() - detach pending Aborts from a qpair being freed.
+ * @ctrl: controller. @qp: the queue pair.
+ *
+ * Their answers, if they ever come, then touch nothing.
+ */
+void nvp_admin_forget_aborts(struct nvp_ctrl *ctrl, struct nvp_qpair *qp);
 
 /* ---- ctrl.c ------------------------------------------------------------- */
 

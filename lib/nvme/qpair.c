@@ -325,7 +325,7 @@ int nvp_qpair_check_timeouts(struct nvp_qpair *qp)
 				 qp->sq.qid, req->cid, req->opc);
 			atomic_store(&req->abort, NVP_ABORT_SENT);
 			req->submit_tick = now;
-			if (nvp_admin_abort(ctrl, qp->sq.qid, req) < 0)
+			if (nvp_admin_abort(ctrl, qp, req) < 0)
 				atomic_store(&req->abort, NVP_ABORT_FAILED);
 			continue;
 		}
@@ -460,6 +460,7 @@ void nvp_qpair_free(struct nvp_qpair *qp)
 		nvp_warn("queue %u: deleting it on the controller failed; freeing it anyway",
 			 qp->sq.qid);
 	nvp_qpair_fail_all(qp, NVP_STATUS_HOST_ABORTED);
+	nvp_admin_forget_aborts(ctrl, qp);
 	pthread_mutex_lock(&ctrl->admin_lock);
 	ctrl->qid_used[qp->sq.qid] = false;
 	ctrl->num_qpairs--;
