@@ -168,9 +168,12 @@ static void emit_controller(struct emit *e, const struct ctrl_facts *c,
 {
 	char title[320], size[32];
 
-	snprintf(title, sizeof(title), "%s  %s%s%s [%04x:%04x]", c->bdf,
-		 c->vendor[0] ? c->vendor : "vendor", c->device[0] ? " " : "",
-		 c->device[0] ? c->device : "", c->vendor_id, c->device_id);
+	if (c->vendor[0] || c->device[0])
+		snprintf(title, sizeof(title), "%s  %s %s [%04x:%04x]", c->bdf, c->vendor,
+			 c->device, c->vendor_id, c->device_id);
+	else	/* libpciaccess names need the pci.ids database */
+		snprintf(title, sizeof(title), "%s  [%04x:%04x] (no names: pci.ids not installed)",
+			 c->bdf, c->vendor_id, c->device_id);
 	emit_obj_begin(e, NULL, title);
 	emit_str(e, "address", NULL, c->bdf);
 	emit_hex(e, "vendor_id", NULL, c->vendor_id, 4);
