@@ -51,21 +51,6 @@ static void usage(FILE *f)
 		"  " PROG " --json emu:ns=64M:4096,ns=64M:512\n");
 }
 
-static void human_bytes(long double bytes, char *buf, size_t len)
-{
-	static const char *const units[] = { "bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-	unsigned int u = 0;
-
-	while (bytes >= 1024 && u < ARRAY_SIZE(units) - 1) {
-		bytes /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, len, "%.0Lf bytes", bytes);
-	else
-		snprintf(buf, len, "%.1Lf %s", bytes, units[u]);
-}
-
 static long double u128_value(const uint8_t le[16])
 {
 	long double v = 0;
@@ -147,7 +132,7 @@ static void emit_capacity(struct emit *e, const char *key, const char *label, co
 {
 	char suffix[48], size[32];
 
-	human_bytes(u128_value(v), size, sizeof(size));
+	emit_human_bytes(u128_value(v), size, sizeof(size));
 	if (u128_value(v) == 0)
 		snprintf(suffix, sizeof(suffix), " (not reported)");
 	else
@@ -200,7 +185,7 @@ static void emit_id_ctrl(struct emit *e, const struct nvp_ctrl_info *info,
 	if (id->mdts == 0) {
 		emit_uint_text(e, "mdts", "MDTS (Max Data Transfer)", 0, "0 (no limit)");
 	} else {
-		human_bytes((long double)mpsmin * (1ull << (id->mdts < 32 ? id->mdts : 31)),
+		emit_human_bytes((long double)mpsmin * (1ull << (id->mdts < 32 ? id->mdts : 31)),
 			    size, sizeof(size));
 		emit_uint_text(e, "mdts", "MDTS (Max Data Transfer)", id->mdts,
 			       "%u (%s at CAP.MPSMIN %u KiB)", id->mdts, size, mpsmin / 1024);
@@ -333,13 +318,13 @@ static void emit_id_ns(struct emit *e, const struct nvp_ns_info *ni, const struc
 	snprintf(title, sizeof(title), "Identify Namespace %u", ni->nsid);
 	emit_obj_begin(e, NULL, title);
 	emit_uint(e, "nsid", "NSID", ni->nsid);
-	human_bytes((long double)id->nsze * lba_size, size, sizeof(size));
+	emit_human_bytes((long double)id->nsze * lba_size, size, sizeof(size));
 	emit_uint_text(e, "nsze", "NSZE (Namespace Size)", id->nsze, "%llu blocks (%s)",
 		       (unsigned long long)id->nsze, size);
-	human_bytes((long double)id->ncap * lba_size, size, sizeof(size));
+	emit_human_bytes((long double)id->ncap * lba_size, size, sizeof(size));
 	emit_uint_text(e, "ncap", "NCAP (Namespace Capacity)", id->ncap, "%llu blocks (%s)",
 		       (unsigned long long)id->ncap, size);
-	human_bytes((long double)id->nuse * lba_size, size, sizeof(size));
+	emit_human_bytes((long double)id->nuse * lba_size, size, sizeof(size));
 	emit_uint_text(e, "nuse", "NUSE (Namespace Utilization)", id->nuse, "%llu blocks (%s)",
 		       (unsigned long long)id->nuse, size);
 	emit_flags(e, "nsfeat", "NSFEAT (Features)", id->nsfeat, 2, nsfeat_bits,
@@ -391,7 +376,7 @@ static void emit_data_units(struct emit *e, const char *key, const char *label, 
 {
 	char suffix[48], size[32];
 
-	human_bytes(u128_value(v) * 512000.0L, size, sizeof(size));
+	emit_human_bytes(u128_value(v) * 512000.0L, size, sizeof(size));
 	snprintf(suffix, sizeof(suffix), " (%s)", size);
 	emit_u128(e, key, label, v, suffix);
 }

@@ -78,7 +78,13 @@ void sys_facts_read(struct sys_facts *f)
 	memset(f, 0, sizeof(*f));
 	nvp_pci_path(path, sizeof(path), "/kernel/iommu_groups");
 	f->iommu_groups = count_entries(path);
-	f->iommu_on = f->iommu_groups > 0;
+	/*
+	 * As the library decides: a real IOMMU registers in /sys/class/iommu;
+	 * groups alone may be vfio-noiommu ones made by an earlier bind.
+	 */
+	nvp_pci_path(path, sizeof(path), "/class/iommu");
+	f->iommu_units = count_entries(path);
+	f->iommu_on = f->iommu_units > 0;
 	nvp_pci_path(path, sizeof(path), "/module/vfio/parameters/enable_unsafe_noiommu_mode");
 	if (nvp_sysfs_read(path, val, sizeof(val)) == 0)
 		f->noiommu = val[0] == 'Y' ? NOIOMMU_ENABLED : NOIOMMU_AVAILABLE;

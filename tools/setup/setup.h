@@ -22,8 +22,9 @@ enum noiommu_state {
 
 /* Facts about the machine that decide how controllers can be reached. */
 struct sys_facts {
-	bool iommu_on;		/* /sys/kernel/iommu_groups has entries */
-	int iommu_groups;
+	bool iommu_on;		/* /sys/class/iommu has entries */
+	int iommu_units;	/* entries there (dmar0, ivhd0, ...) */
+	int iommu_groups;	/* /sys/kernel/iommu_groups (incl. vfio-noiommu) */
 	enum noiommu_state noiommu;
 	bool vfio_pci_loaded;
 	bool uio_loaded;

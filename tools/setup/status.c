@@ -310,9 +310,14 @@ static void emit_platform(struct emit *e, const struct sys_facts *sys, struct ad
 	int rc;
 
 	emit_obj_begin(e, "platform", "IOMMU and drivers");
-	emit_uint_text(e, "iommu_groups", "IOMMU", (uint64_t)sys->iommu_groups, "%s",
-		       sys->iommu_on ? "on" : "off (no groups in /sys/kernel/iommu_groups)");
 	emit_bool(e, "iommu_on", NULL, sys->iommu_on);
+	if (sys->iommu_on)
+		emit_uint_text(e, "iommu_groups", "IOMMU", (uint64_t)sys->iommu_groups,
+			       "on (%d units in /sys/class/iommu, %d groups)", sys->iommu_units,
+			       sys->iommu_groups);
+	else
+		emit_uint_text(e, "iommu_groups", "IOMMU", (uint64_t)sys->iommu_groups,
+			       "off (nothing in /sys/class/iommu; boot with intel_iommu=on or amd_iommu=on)");
 	emit_str_text(e, "noiommu", "no-IOMMU mode", noiommu_state_name(sys->noiommu), "%s",
 		      noiommu_text(sys->noiommu));
 	emit_bool(e, "vfio_pci_loaded", "vfio-pci loaded", sys->vfio_pci_loaded);
