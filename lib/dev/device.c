@@ -159,16 +159,30 @@ int nvp_device_open(const char *addr, enum nvp_driver driver, bool keep_driver,
 	*dev = NULL;
 	if (!addr || !*addr)
 		return nvp_error(-EINVAL, "no controller address given; use a PCI address such as 0000:00:04.0 or emu:");
+	/*
+	 * A typo, a missing device or a network card must be named as such,
+	 * not reported as "no way to reach it": check the address first.
+	 */
+	if (strncmp(addr, "emu:", 4)) {
+		struct nvp_pci_info info;
+
+		rc = nvp_pci_parse_addr(addr, &pa, bdf);
+		if (rc)
+			return rc;
+		rc = nvp_pci_probe(bdf, &info);
+		if (rc)
+			return rc;
+	}
 	rc = nvp_device_pick_driver(addr, driver, &use);
 	if (rc)
 		return rc;
 	nvp_debug("%s: opening with %s", addr, nvp_device_driver_name(use));
 	if (use == NVP_DRIVER_EMU)
 		return nvp_emu_open(addr, dev);
+	if (!strncmp(addr, "emu:", 4))
+		return nvp_error(-EINVAL, "%s is an emulated controller but NVP_DRIVER or the "
+				 "options ask for %s", addr, nvp_device_driver_name(use));
 
-	rc = nvp_pci_parse_addr(addr, &pa, bdf);
-	if (rc)
-		return rc;
 	rc = claim_bdf(bdf);
 	if (rc)
 		return rc;
