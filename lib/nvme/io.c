@@ -124,6 +124,21 @@ static inline void build_rw(struct nvp_sqe *sqe, uint8_t opc, uint32_t nsid, uin
 	};
 }
 
+/* The whole of a split command; the caller checked a request is free. */
+static struct nvp_req *start_parent(struct nvp_qpair *qp, uint8_t opc, uint32_t parts,
+				    nvp_cmd_cb cb, void *arg)
+{
+	struct nvp_req *parent = nvp_req_get(qp);
+
+	parent->state = NVP_REQ_PARENT;
+	parent->cb = cb;
+	parent->arg = arg;
+	parent->opc = opc;
+	parent->parts_left = parts;
+	memset(&parent->cpl, 0, sizeof(parent->cpl));
+	return parent;
+}
+
 /*
  * An I/O larger than one command: a parent request that is never posted,
  * and one part per max_io_blocks. Every part is built before any is made
@@ -153,13 +168,7 @@ static int __attribute__((noinline)) rw_split(struct nvp_qpair *qp, struct nvp_n
 	if (nsegs < 0)
 		return nsegs;
 
-	parent = nvp_req_get(qp);
-	parent->state = NVP_REQ_PARENT;
-	parent->cb = cb;
-	parent->arg = arg;
-	parent->opc = opc;
-	parent->parts_left = parts;
-	memset(&parent->cpl, 0, sizeof(parent->cpl));
+	parent = start_parent(qp, opc, parts, cb, arg);
 	for (i = 0; i < parts; i++) {
 		uint64_t off = (uint64_t)i * step << ns->lba_shift;
 		uint32_t n = nlb - i * step < step ? nlb - i * step : step;
@@ -313,15 +322,8 @@ int nvp_write_zeroes(struct nvp_qpair *qp, struct nvp_ns *ns, uint64_t lba, uint
 		       nvp_error(-EINVAL, "Write Zeroes of %u blocks needs %u request objects; "
 				 "the queue pair has %u", nlb, parts + 1, qp->num_reqs) :
 		       no_request();
-	if (parts > 1) {
-		parent = nvp_req_get(qp);
-		parent->state = NVP_REQ_PARENT;
-		parent->cb = cb;
-		parent->arg = arg;
-		parent->opc = NVP_NVM_WRITE_ZEROES;
-		parent->parts_left = parts;
-		memset(&parent->cpl, 0, sizeof(parent->cpl));
-	}
+	if (parts > 1)
+		parent = start_parent(qp, NVP_NVM_WRITE_ZEROES, parts, cb, arg);
 	for (uint32_t i = 0; i < parts; i++) {
 		uint32_t done = i * NVP_WRITE_ZEROES_MAX_BLOCKS;
 		uint32_t n = nlb - done < NVP_WRITE_ZEROES_MAX_BLOCKS ? nlb - done :
