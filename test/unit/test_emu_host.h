@@ -17,13 +17,28 @@
 #include <time.h>
 
 #include <nvpoll/emu.h>
+#include <stdlib.h>
+
 #include <nvpoll/nvpoll.h>
 
 #include "dev/device.h"
 #include "emu/emu.h"
 #include "mem/mem.h"
 
-#define HOST_TIMEOUT_MS 2000
+/*
+ * How long the test host waits for the device. NVP_TEST_TIME_SCALE
+ * stretches it for slow runs (valgrind serialises the device thread and
+ * the host onto one core and runs both ~50x slower).
+ */
+static inline uint64_t host_timeout_ms(void)
+{
+	const char *scale = getenv("NVP_TEST_TIME_SCALE");
+	long n = scale ? strtol(scale, NULL, 10) : 1;
+
+	return 2000ull * (uint64_t)(n > 0 ? n : 1);
+}
+
+#define HOST_TIMEOUT_MS host_timeout_ms()
 
 struct host_q {
 	uint16_t qid;
