@@ -285,7 +285,8 @@ static void usage(FILE *out)
 "Measure nvpoll's CPU cost per I/O (submission and completion, at QD1 and\n"
 "in batches) and the floor it is compared with, in one run.\n"
 "\n"
-"  -a ADDRESS  controller (default emu:)\n"
+"  -a ADDRESS  controller (default emu:, its device thread pinned to\n"
+"              another CPU than -c: emu:cpu=N)\n"
 "  -n NSID     namespace (default: the first active one)\n"
 "  -o BYTES    read size (default 4096)\n"
 "  -i IOS      reads per measurement (default 200000)\n"
@@ -317,6 +318,7 @@ int main(int argc, char **argv)
 	uint64_t io_size = 4096, ios = 200000, floor_n = 3200000;
 	int cpu = -1, c, rc;
 	double settle_us = 50;
+	static char emu_addr[32];
 	struct nvp_ctrl *ctrl;
 	struct nvp_qpair_opts qo;
 	const struct nvp_ns_info *ni;
@@ -365,12 +367,21 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	CPU_ZERO(&set);
-	if (cpu < 0) {
-		sched_getaffinity(0, sizeof(set), &set);
+	sched_getaffinity(0, sizeof(set), &set);
+	if (cpu < 0)
 		for (cpu = 0; cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &set); cpu++)
 			;
-		CPU_ZERO(&set);
+	/* the default emulated controller gets a CPU of its own, if there is one */
+	if (!strcmp(addr, "emu:")) {
+		for (int other = 0; other < CPU_SETSIZE; other++) {
+			if (other != cpu && CPU_ISSET(other, &set)) {
+				snprintf(emu_addr, sizeof(emu_addr), "emu:cpu=%d", other);
+				addr = emu_addr;
+				break;
+			}
+		}
 	}
+	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set)) {
 		fprintf(stderr, "nvpoll-overhead: cannot pin to CPU %d: %s\n", cpu,
