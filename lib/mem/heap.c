@@ -170,7 +170,7 @@ static int chunk_create(size_t len, size_t page_size, int node, struct chunk **o
 static int heap_grow(struct heap *h, struct chunk **out, bool *no_pages)
 {
 	struct extent *e = malloc(sizeof(*e));
-	struct chunk *c;
+	struct chunk *c = NULL;
 	int ret;
 
 	*no_pages = false;

@@ -238,7 +238,7 @@ static void test_fault_drop_and_abort(void **state)
 {
 	struct host h;
 	struct nvp_emu_fault f = fault(NVP_EMU_FAULT_DROP);
-	struct nvp_cqe cqe;
+	struct nvp_cqe cqe = { 0 };
 	struct nvp_sqe sqe;
 	uint16_t cid, cid2;
 
@@ -286,7 +286,7 @@ static void test_fault_delay_and_latency(void **state)
 {
 	struct host h;
 	struct nvp_emu_fault f = fault(NVP_EMU_FAULT_DELAY);
-	struct nvp_cqe cqe;
+	struct nvp_cqe cqe = { 0 };
 	uint64_t t0;
 	uint16_t slow, fast;
 
@@ -331,7 +331,7 @@ static void test_fault_bad_cids(void **state)
 {
 	struct host h;
 	struct nvp_emu_fault f = fault(NVP_EMU_FAULT_UNKNOWN_CID);
-	struct nvp_cqe cqe;
+	struct nvp_cqe cqe = { 0 };
 	uint16_t cid;
 
 	(void)state;
@@ -374,7 +374,7 @@ static void test_fault_bad_cids(void **state)
 static void test_fault_fatal(void **state)
 {
 	struct host h;
-	struct nvp_cqe cqe;
+	struct nvp_cqe cqe = { 0 };
 
 	(void)state;
 	assert_int_equal(host_open(&h, "emu:"), 0);
@@ -396,7 +396,7 @@ static void test_fault_fatal(void **state)
 static void test_fault_removal(void **state)
 {
 	struct host h;
-	struct nvp_cqe cqe;
+	struct nvp_cqe cqe = { 0 };
 
 	(void)state;
 	assert_int_equal(host_open(&h, "emu:"), 0);
@@ -420,7 +420,7 @@ static void test_async_events(void **state)
 {
 	struct host h;
 	struct nvp_sqe sqe;
-	struct nvp_cqe cqe;
+	struct nvp_cqe cqe = { 0 };
 	uint16_t cids[5];
 
 	(void)state;
@@ -490,7 +490,7 @@ static void test_delete_sq_with_held_command(void **state)
 {
 	struct host h;
 	struct nvp_emu_fault f = fault(NVP_EMU_FAULT_DELAY);
-	struct nvp_cqe cqe;
+	struct nvp_cqe cqe = { 0 };
 	uint16_t cid;
 
 	(void)state;
@@ -517,7 +517,7 @@ static void test_throughput(void **state)
 {
 	struct host h;
 	struct host_q *q;
-	struct nvp_cqe cqe;
+	struct nvp_cqe cqe = { 0 };
 	uint64_t done = 0, t0, t1, idle_cpu0, idle_cpu1;
 	const uint32_t depth = 32;
 	struct timespec c0, c1;

@@ -38,7 +38,7 @@ static int tsc_mono_pair(uint64_t *tsc, uint64_t *ns)
 
 uint64_t tsc_calibrate(unsigned int ms)
 {
-	uint64_t tsc0, ns0, tsc1, ns1;
+	uint64_t tsc0 = 0, ns0 = 0, tsc1 = 0, ns1 = 0;
 	struct timespec nap = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
 
 	if (tsc_mono_pair(&tsc0, &ns0))

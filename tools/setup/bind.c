@@ -78,7 +78,8 @@ static void user_node(const char *bdf, const char *driver, char *node, size_t le
 		snprintf(path, sizeof(path), "%s/vfio/%d", nvp_devfs_root, group);
 		if (access(path, F_OK))
 			snprintf(path, sizeof(path), "%s/vfio/noiommu-%d", nvp_devfs_root, group);
-		snprintf(node, len, "%s", path);
+		if (snprintf(node, len, "%s", path) >= (int)len)
+			node[0] = '\0'; /* too long to show: leave it out of the report */
 	} else if (!strcmp(driver, "uio_pci_generic")) {
 		for (int i = 0; i < 64; i++) {
 			nvp_pci_path(path, sizeof(path), "/bus/pci/devices/%s/uio/uio%d", bdf, i);

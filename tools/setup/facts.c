@@ -302,14 +302,23 @@ static int list_dir(const char *dir, const char *prefix, char **names, int max)
 	return n;
 }
 
+/* @dir/@file of a hugepage pool as a number; 0 if unreadable. */
+static long pool_value(const char *dir, const char *file)
+{
+	char path[1024];
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path))
+		return 0;
+	return read_long(path, 0);
+}
+
 /* One pool row; @node < 0 is the whole machine (which also has committed and surplus). */
 static long emit_pool(struct emit *e, const char *dir, long node)
 {
-	char path[1024], title[32];
+	char title[32];
 	long nr;
 
-	snprintf(path, sizeof(path), "%s/nr_hugepages", dir);
-	nr = read_long(path, 0);
+	nr = pool_value(dir, "nr_hugepages");
 	if (node < 0)
 		snprintf(title, sizeof(title), "%-8s", "all");
 	else
@@ -318,13 +327,10 @@ static long emit_pool(struct emit *e, const char *dir, long node)
 	if (node >= 0)
 		emit_int(e, "node", NULL, node);
 	emit_uint(e, "total", "total", (uint64_t)nr);
-	snprintf(path, sizeof(path), "%s/free_hugepages", dir);
-	emit_uint(e, "free", "free", (uint64_t)read_long(path, 0));
+	emit_uint(e, "free", "free", (uint64_t)pool_value(dir, "free_hugepages"));
 	if (node < 0) {
-		snprintf(path, sizeof(path), "%s/resv_hugepages", dir);
-		emit_uint(e, "committed", "committed", (uint64_t)read_long(path, 0));
-		snprintf(path, sizeof(path), "%s/surplus_hugepages", dir);
-		emit_uint(e, "surplus", "surplus", (uint64_t)read_long(path, 0));
+		emit_uint(e, "committed", "committed", (uint64_t)pool_value(dir, "resv_hugepages"));
+		emit_uint(e, "surplus", "surplus", (uint64_t)pool_value(dir, "surplus_hugepages"));
 	}
 	emit_row_end(e);
 	return nr;
