@@ -126,7 +126,7 @@ void perf_usage(FILE *out, const char *prog)
 "\n"
 "Examples:\n"
 "  %s -a 0000:00:04.0 -q 32 -o 4096 -w randread -t 10 -L\n"
-"  %s -a emu: -c 0-1 -w randrw -M 70 --verify -t 5\n",
+"  %s -a emu:cpu=1 -c 0 -w randrw -M 70 --verify -t 5\n",
 		prog, prog, prog);
 }
 
