@@ -53,10 +53,11 @@ if ((sanitize)); then
   for t in "$root"/build/debug/test/unit/test_*; do
     [[ -x $t ]] || continue
     # Valgrind runs everything ~50x slower on one core: stretch the emulator
-    # tests' waits. The hugepage test is covered by the runs above (valgrind
+    # tests' waits, and schedule fairly (a spinning host thread would
+    # otherwise starve the emulated device thread). The hugepage test is covered by the runs above (valgrind
     # places MAP_HUGETLB mappings where the kernel cannot back them).
     NVP_TEST_TIME_SCALE=20 NVP_TEST_NO_HUGEPAGES=1 \
-    valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+    valgrind --quiet --fair-sched=yes --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
       "$t" >/dev/null 2>"$root/build/debug/valgrind-$(basename "$t").log" \
       && echo "valgrind clean: $(basename "$t")" \
       || { echo "valgrind: $(basename "$t") failed, see build/debug/valgrind-$(basename "$t").log";
