@@ -627,6 +627,48 @@ NVP_API uint32_t nvp_qpair_outstanding(const struct nvp_qpair *qpair);
  */
 NVP_API uint16_t nvp_qpair_id(const struct nvp_qpair *qpair);
 
+/**
+ * struct nvp_qpair_stats - what a queue pair has done, for tuning.
+ * @stats_size: sizeof(struct nvp_qpair_stats) as the caller knows it.
+ * @submitted: commands posted to the SQ (each part of a split counts).
+ * @completed: completions reaped from the CQ.
+ * @polls: nvp_qpair_poll() calls.
+ * @empty_polls: polls that found no completion.
+ * @sq_doorbell_writes: SQ tail doorbell updates (one per poll/flush with
+ *          new commands).
+ * @sq_doorbell_mmio: of those, the ones that needed an MMIO write (with
+ *          shadow doorbells the controller's event index often spares it).
+ * @cq_doorbell_writes: CQ head doorbell updates (one per poll that reaped).
+ * @cq_doorbell_mmio: of those, the ones that needed an MMIO write.
+ * @bad_completions: completions ignored because their CID was not
+ *          outstanding (a broken device, or a late answer after a timeout).
+ * @timeouts: commands that timed out and were aborted.
+ *
+ * Counting costs a few increments of fields the qpair already touches.
+ */
+struct nvp_qpair_stats {
+	size_t stats_size;
+	uint64_t submitted;
+	uint64_t completed;
+	uint64_t polls;
+	uint64_t empty_polls;
+	uint64_t sq_doorbell_writes;
+	uint64_t sq_doorbell_mmio;
+	uint64_t cq_doorbell_writes;
+	uint64_t cq_doorbell_mmio;
+	uint64_t bad_completions;
+	uint64_t timeouts;
+};
+
+/**
+ * nvp_qpair_get_stats() - read a queue pair's counters.
+ * @qpair: the queue pair (from its owning thread, or after it stopped).
+ * @stats: out: filled up to @stats_size bytes.
+ * @stats_size: sizeof(*stats) as compiled into the caller.
+ */
+NVP_API void nvp_qpair_get_stats(const struct nvp_qpair *qpair,
+				 struct nvp_qpair_stats *stats, size_t stats_size);
+
 /* ------------------------------------------------------------------------ */
 /* I/O commands                                                             */
 /* ------------------------------------------------------------------------ */

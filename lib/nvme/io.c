@@ -104,6 +104,7 @@ static inline void post(struct nvp_qpair *qp, struct nvp_req *req, struct nvp_sq
 	req->state = NVP_REQ_INFLIGHT;
 	sqe->cid = req->cid;
 	nvp_sq_advance(&qp->sq);
+	qp->submitted++;
 }
 
 static inline uint32_t rw_cdw12(uint32_t nlb, uint32_t flags)

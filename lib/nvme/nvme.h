@@ -95,12 +95,16 @@ struct nvp_req {
  * @always_mmio: write the register even when a shadow is in use (the
  *               admin queue: Linux never shadows it and some controllers
  *               only watch the register for queue 0).
+ * @writes: updates of this doorbell.
+ * @mmio_writes: of those, the ones written to the register.
  */
 struct nvp_doorbell {
 	volatile uint32_t *mmio;
 	volatile uint32_t *shadow;
 	volatile uint32_t *eventidx;
 	bool always_mmio;
+	uint64_t writes;
+	uint64_t mmio_writes;
 };
 
 /**
@@ -160,6 +164,9 @@ struct nvp_cq {
  * @num_reqs: pool size.
  * @cid_index_mask: low CID bits that index @reqs (a power of two minus 1).
  * @bad_cqes: completions ignored because their CID made no sense.
+ * @submitted: commands posted. @completed: completions reaped.
+ * @polls: nvp_qpair_poll() calls. @empty_polls: those that reaped nothing.
+ * @timeouts: commands that timed out.
  * @mem: DMA memory holding both rings.
  * @list_mem: DMA memory holding every request's list pages.
  * @is_admin: the admin queue pair (qid 0).
@@ -182,6 +189,11 @@ struct nvp_qpair {
 	uint32_t num_reqs;
 	uint16_t cid_index_mask;
 	uint64_t bad_cqes;
+	uint64_t submitted;
+	uint64_t completed;
+	uint64_t polls;
+	uint64_t empty_polls;
+	uint64_t timeouts;
 	void *mem;
 	void *list_mem;
 	bool is_admin;

@@ -230,6 +230,7 @@ int nvp_qpair_process(struct nvp_qpair *qp, uint32_t max)
 		}
 		complete_request(qp, req, &cpl);
 	}
+	qp->completed += n;
 	if (n)
 		nvp_db_write(&cq->db, cq->head, old_head);
 	/* One SQ doorbell per poll, covering commands posted by callbacks too. */
@@ -323,6 +324,7 @@ int nvp_qpair_check_timeouts(struct nvp_qpair *qp)
 				return rc;
 			nvp_warn("queue %u: command %u (opcode 0x%02x) timed out; aborting it",
 				 qp->sq.qid, req->cid, req->opc);
+			qp->timeouts++;
 			atomic_store(&req->abort, NVP_ABORT_SENT);
 			req->submit_tick = now;
 			if (nvp_admin_abort(ctrl, qp, req) < 0)
@@ -490,6 +492,8 @@ int nvp_qpair_poll(struct nvp_qpair *qp, uint32_t max)
 		return failed;
 	}
 	n = nvp_qpair_process(qp, max ? max : qp->max_completions);
+	qp->polls++;
+	qp->empty_polls += n == 0;
 	if (__builtin_expect(qp->timeout_ticks != 0, 1) && qp->outstanding &&
 	    __builtin_expect(nvp_ticks() >= qp->next_timeout_check, 0)) {
 		int rc = nvp_qpair_check_timeouts(qp);
@@ -515,4 +519,25 @@ uint32_t nvp_qpair_outstanding(const struct nvp_qpair *qp)
 uint16_t nvp_qpair_id(const struct nvp_qpair *qp)
 {
 	return qp->sq.qid;
+}
+
+void nvp_qpair_get_stats(const struct nvp_qpair *qp, struct nvp_qpair_stats *stats,
+			 size_t stats_size)
+{
+	struct nvp_qpair_stats s = {
+		.stats_size = sizeof(s),
+		.submitted = qp->submitted,
+		.completed = qp->completed,
+		.polls = qp->polls,
+		.empty_polls = qp->empty_polls,
+		.sq_doorbell_writes = qp->sq.db.writes,
+		.sq_doorbell_mmio = qp->sq.db.mmio_writes,
+		.cq_doorbell_writes = qp->cq.db.writes,
+		.cq_doorbell_mmio = qp->cq.db.mmio_writes,
+		.bad_completions = qp->bad_cqes,
+		.timeouts = qp->timeouts,
+	};
+
+	if (stats)
+		memcpy(stats, &s, stats_size < sizeof(s) ? stats_size : sizeof(s));
 }

@@ -29,6 +29,7 @@ static inline bool nvp_db_need_event(uint16_t event_idx, uint16_t new_val,
 static inline void nvp_db_write(struct nvp_doorbell *db, uint16_t new_val,
 				uint16_t old_val)
 {
+	db->writes++;
 	if (db->shadow) {
 		/* Queue entries must be visible before the shadow value. */
 		atomic_thread_fence(memory_order_release);
@@ -42,6 +43,7 @@ static inline void nvp_db_write(struct nvp_doorbell *db, uint16_t new_val,
 	/* Queue entries (DMA memory) must be visible before the doorbell. */
 	atomic_thread_fence(memory_order_release);
 	*db->mmio = new_val;
+	db->mmio_writes++;
 }
 
 /* ---- Submission queue --------------------------------------------------- */

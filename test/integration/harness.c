@@ -50,6 +50,7 @@ static const struct itest_case itest_cases[] = {
 	  "DSM deallocate, read-back per DLFEAT" },
 	{ "cmd_fua", test_cmd_fua, 0, "FUA writes read back" },
 	{ "queue_wrap", test_queue_wrap, 0, ">= 10 x queue size verified I/Os" },
+	{ "queue_stats", test_queue_stats, 0, "qpair counters match the I/O done" },
 	{ "queue_deep", test_queue_deep, 0, "queue size - 1 outstanding at once" },
 	{ "queue_exhaustion", test_queue_exhaustion, 0,
 	  "out of requests gives -EAGAIN, nothing lost" },

@@ -252,6 +252,7 @@ ITEST_DECL(cmd_write_zeroes);
 ITEST_DECL(cmd_deallocate);
 ITEST_DECL(cmd_fua);
 ITEST_DECL(queue_wrap);
+ITEST_DECL(queue_stats);
 ITEST_DECL(queue_deep);
 ITEST_DECL(queue_exhaustion);
 ITEST_DECL(threads_disjoint);

@@ -20,6 +20,7 @@ enum {
 	OPT_IO_QUEUE_SIZE,
 	OPT_MAX_COMPLETIONS,
 	OPT_NO_SHADOW_DB,
+	OPT_QPAIR_STATS,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
 	OPT_VERSION,
@@ -43,6 +44,7 @@ static const struct option long_opts[] = {
 	{ "io-queue-size", required_argument, NULL, OPT_IO_QUEUE_SIZE },
 	{ "max-completions", required_argument, NULL, OPT_MAX_COMPLETIONS },
 	{ "no-shadow-doorbell", no_argument, NULL, OPT_NO_SHADOW_DB },
+	{ "qpair-stats", no_argument, NULL, OPT_QPAIR_STATS },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "help", no_argument, NULL, 'h' },
@@ -114,6 +116,9 @@ void perf_usage(FILE *out, const char *prog)
 "      --max-completions N  completions reaped per poll (default: library's)\n"
 "      --no-shadow-doorbell do not use Doorbell Buffer Config\n"
 "                           (NVP_DRIVER=vfio|noiommu|uio picks the PCI mode)\n"
+"      --qpair-stats        print each queue pair's counters at the end:\n"
+"                           polls (empty ones), doorbell updates and how\n"
+"                           many were MMIO writes (to stderr)\n"
 "\n"
 "  -h, --help               this text\n"
 "      --version            print the version\n"
@@ -482,6 +487,9 @@ enum perf_parse_result perf_parse_args(int argc, char **argv, struct perf_opts *
 			break;
 		case OPT_NO_SHADOW_DB:
 			o->no_shadow_doorbell = true;
+			break;
+		case OPT_QPAIR_STATS:
+			o->qpair_stats = true;
 			break;
 		case OPT_PROGRESS:
 			o->progress = 1;

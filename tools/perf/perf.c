@@ -431,8 +431,24 @@ static int ns_worker_setup(struct ns_worker *w, unsigned int nthreads)
 	return 0;
 }
 
+static void print_qpair_stats(const struct ns_worker *w)
+{
+	struct nvp_qpair_stats st;
+
+	nvp_qpair_get_stats(w->qp, &st, sizeof(st));
+	fprintf(stderr, "qpair %u: %llu submitted, %llu completed, %llu polls (%.1f%% empty); "
+		"SQ doorbell %llu updates, %llu MMIO; CQ doorbell %llu updates, %llu MMIO\n",
+		nvp_qpair_id(w->qp), (unsigned long long)st.submitted,
+		(unsigned long long)st.completed, (unsigned long long)st.polls,
+		st.polls ? 100.0 * (double)st.empty_polls / (double)st.polls : 0.0,
+		(unsigned long long)st.sq_doorbell_writes, (unsigned long long)st.sq_doorbell_mmio,
+		(unsigned long long)st.cq_doorbell_writes, (unsigned long long)st.cq_doorbell_mmio);
+}
+
 static void ns_worker_teardown(struct ns_worker *w)
 {
+	if (w->qp && g_opts->qpair_stats)
+		print_qpair_stats(w);
 	nvp_qpair_free(w->qp);
 	w->qp = NULL;
 	nvp_dma_free(w->bufs);
