@@ -533,7 +533,10 @@ NVP_API int nvp_get_log_page(struct nvp_ctrl *ctrl, uint32_t nsid, uint8_t lid,
 /**
  * struct nvp_qpair_opts - I/O queue pair options.
  * @opts_size: sizeof(struct nvp_qpair_opts) as the caller knows it.
- * @queue_size: SQ and CQ entries, 2..CAP.MQES+1 (default min(256, MQES+1)).
+ * @queue_size: SQ entries, 2..CAP.MQES+1 (default min(256, MQES+1)). The
+ *          CQ gets up to twice as many (within CAP.MQES+1): with more CQ
+ *          entries than requests, the CQ head doorbell is written only when
+ *          that slack runs out, saving an MMIO write on most polls.
  * @num_requests: request objects, 1..@queue_size-1 (default @queue_size-1).
  *          Each outstanding command, and each part of a split I/O plus one
  *          for the whole, takes one.

@@ -211,7 +211,7 @@ int nvp_admin_create_io_queues(struct nvp_ctrl *ctrl, struct nvp_qpair *qp)
 	uint32_t qsize = (uint32_t)(qp->sq.entries - 1) << 16;
 	struct nvp_sqe cq = {
 		.opc = NVP_ADMIN_CREATE_CQ,
-		.cdw10 = qsize | qp->sq.qid,
+		.cdw10 = ((uint32_t)(qp->cq.entries - 1) << 16) | qp->sq.qid,
 		.cdw11 = NVP_QUEUE_PHYS_CONTIG, /* polled: no interrupts */
 	};
 	struct nvp_sqe sq = {
@@ -228,7 +228,7 @@ int nvp_admin_create_io_queues(struct nvp_ctrl *ctrl, struct nvp_qpair *qp)
 	rc = nvp_admin_sync_timeout(ctrl, &cq, NULL, 0, NULL, ctrl->opts.admin_timeout_ms);
 	if (rc)
 		return nvp_error(rc, "creating I/O completion queue %u (%u entries) failed: %s",
-				 qp->sq.qid, qp->sq.entries, nvp_last_error());
+				 qp->sq.qid, qp->cq.entries, nvp_last_error());
 	rc = nvp_admin_sync_timeout(ctrl, &sq, NULL, 0, NULL, ctrl->opts.admin_timeout_ms);
 	if (rc) {
 		int err = rc;

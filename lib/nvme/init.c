@@ -134,7 +134,8 @@ static int configure_admin(struct nvp_init *ini)
 		entries = NVP_ADMIN_QUEUE_MAX;
 	if (entries < 2)
 		entries = 2;
-	rc = nvp_qpair_setup(ctrl, 0, entries, entries - 1, ctrl->info.numa_node, &ctrl->admin);
+	rc = nvp_qpair_setup(ctrl, 0, entries, entries, entries - 1, ctrl->info.numa_node,
+			     &ctrl->admin);
 	if (rc)
 		return fail(ini, rc, nvp_last_error());
 	nvp_reg_write32(ctrl->bar, NVP_REG_AQA, NVP_AQA(entries, entries));

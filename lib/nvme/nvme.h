@@ -134,6 +134,7 @@ struct nvp_sq {
  * @db: head doorbell.
  * @entries: ring size.
  * @head: next entry to look at.
+ * @rung_head: the head value last written to the doorbell.
  * @phase: the phase tag that marks a new entry at @head.
  */
 struct nvp_cq {
@@ -142,6 +143,7 @@ struct nvp_cq {
 	struct nvp_doorbell db;
 	uint16_t entries;
 	uint16_t head;
+	uint16_t rung_head;
 	uint16_t phase;
 };
 
@@ -167,7 +169,11 @@ struct nvp_cq {
  * @submitted: commands posted. @completed: completions reaped.
  * @polls: nvp_qpair_poll() calls. @empty_polls: those that reaped nothing.
  * @timeouts: commands that timed out.
- * @mem: DMA memory holding both rings.
+ * @cq_db_slack: consumed CQ entries that may go unreported to the
+ *               controller: CQ entries - 1 - @num_reqs (0 for the admin queue).
+ * @cq_unreported: consumed entries since the last CQ head doorbell write.
+ * @mem: DMA memory of the SQ ring.
+ * @cq_mem: DMA memory of the CQ ring.
  * @list_mem: DMA memory holding every request's list pages.
  * @is_admin: the admin queue pair (qid 0).
  */
@@ -194,7 +200,10 @@ struct nvp_qpair {
 	uint64_t polls;
 	uint64_t empty_polls;
 	uint64_t timeouts;
+	uint32_t cq_db_slack;
+	uint32_t cq_unreported;
 	void *mem;
+	void *cq_mem;
 	void *list_mem;
 	bool is_admin;
 };
@@ -278,15 +287,18 @@ struct nvp_ctrl {
  * nvp_qpair_setup() - allocate rings and requests of a queue pair.
  * @ctrl: the controller.
  * @qid: queue ID (0 = admin).
- * @entries: ring entries.
- * @num_reqs: request objects (< @entries).
+ * @sq_entries: SQ ring entries.
+ * @cq_entries: CQ ring entries (>= @sq_entries; more allows lazy head
+ *              doorbell writes).
+ * @num_reqs: request objects (< @sq_entries).
  * @numa_node: placement.
  * @qpair: out: the queue pair (not yet known to the controller).
  *
  * Return: 0 or a negative errno.
  */
-int nvp_qpair_setup(struct nvp_ctrl *ctrl, uint16_t qid, uint32_t entries,
-		    uint32_t num_reqs, int numa_node, struct nvp_qpair **qpair);
+int nvp_qpair_setup(struct nvp_ctrl *ctrl, uint16_t qid, uint32_t sq_entries,
+		    uint32_t cq_entries, uint32_t num_reqs, int numa_node,
+		    struct nvp_qpair **qpair);
 
 /**
  * nvp_qpair_teardown() - free what nvp_qpair_setup() allocated.

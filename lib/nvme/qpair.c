@@ -81,15 +81,32 @@ static int setup_request_lists(struct nvp_qpair *qp, int numa_node)
 	return 0;
 }
 
-int nvp_qpair_setup(struct nvp_ctrl *ctrl, uint16_t qid, uint32_t entries,
-		    uint32_t num_reqs, int numa_node, struct nvp_qpair **qpair)
+/* DMA memory for one ring: at most 2 MiB, so bus-contiguous in every mode. */
+static void *alloc_ring(struct nvp_ctrl *ctrl, uint16_t qid, size_t bytes, int numa_node,
+			uint64_t *iova, int *rc)
 {
-	size_t sq_bytes = (size_t)entries * sizeof(struct nvp_sqe);
-	size_t cq_bytes = (size_t)entries * sizeof(struct nvp_cqe);
+	void *mem = nvp_dma_alloc(bytes, ctrl->page_size, numa_node);
 	size_t contig;
+
+	if (!mem) {
+		*rc = nvp_error(-ENOMEM, "cannot allocate %zu bytes of queue memory for queue %u; "
+				"reserve more hugepages (%s)", bytes, qid, nvp_mem_hugepage_hint());
+		return NULL;
+	}
+	if (nvp_mem_lookup(mem, iova, &contig) || contig < bytes) {
+		nvp_dma_free(mem);
+		*rc = nvp_error(-EFAULT, "queue memory for queue %u is not bus-contiguous", qid);
+		return NULL;
+	}
+	return mem;
+}
+
+int nvp_qpair_setup(struct nvp_ctrl *ctrl, uint16_t qid, uint32_t sq_entries,
+		    uint32_t cq_entries, uint32_t num_reqs, int numa_node,
+		    struct nvp_qpair **qpair)
+{
 	struct nvp_qpair *qp;
-	uint8_t *mem;
-	int rc;
+	int rc = 0;
 
 	/* Doorbells live in BAR0: a queue whose doorbells lie past it is unusable. */
 	if (ctrl->dev && NVP_REG_DBS + (2u * qid + 2) * ctrl->db_stride > ctrl->dev->bar0_size)
@@ -105,26 +122,26 @@ int nvp_qpair_setup(struct nvp_ctrl *ctrl, uint16_t qid, uint32_t entries,
 	qp->sgl_supported = ctrl->info.sgl_supported;
 	qp->num_reqs = num_reqs;
 	qp->owner = pthread_self();
+	/*
+	 * At most num_reqs completions are ever owed, so a CQ with more
+	 * entries than that can hold the difference in consumed entries the
+	 * controller has not been told about: the head doorbell is written
+	 * only when that slack runs out, and the CQ can never look full.
+	 */
+	qp->cq_db_slack = cq_entries - 1 - num_reqs;
 
-	/* One allocation for both rings: SQ first, CQ at the next page. */
-	sq_bytes = (sq_bytes + ctrl->page_size - 1) & ~(size_t)(ctrl->page_size - 1);
-	mem = nvp_dma_alloc(sq_bytes + cq_bytes, ctrl->page_size, numa_node);
-	if (!mem) {
-		rc = nvp_error(-ENOMEM, "cannot allocate %zu bytes of queue memory for queue %u; "
-			       "reserve more hugepages (%s)", sq_bytes + cq_bytes, qid,
-			       nvp_mem_hugepage_hint());
+	qp->mem = alloc_ring(ctrl, qid, (size_t)sq_entries * sizeof(struct nvp_sqe), numa_node,
+			     &qp->sq.iova, &rc);
+	if (!qp->mem)
 		goto err;
-	}
-	qp->mem = mem;
-	qp->sq.ring = (struct nvp_sqe *)mem;
-	qp->cq.ring = (struct nvp_cqe *)(mem + sq_bytes);
-	if (nvp_mem_lookup(mem, &qp->sq.iova, &contig) || contig < sq_bytes + cq_bytes) {
-		rc = nvp_error(-EFAULT, "queue memory for queue %u is not bus-contiguous", qid);
+	qp->cq_mem = alloc_ring(ctrl, qid, (size_t)cq_entries * sizeof(struct nvp_cqe),
+				numa_node, &qp->cq.iova, &rc);
+	if (!qp->cq_mem)
 		goto err;
-	}
-	qp->cq.iova = qp->sq.iova + sq_bytes;
-	qp->sq.entries = (uint16_t)entries;
-	qp->cq.entries = (uint16_t)entries;
+	qp->sq.ring = qp->mem;
+	qp->cq.ring = qp->cq_mem;
+	qp->sq.entries = (uint16_t)sq_entries;
+	qp->cq.entries = (uint16_t)cq_entries;
 	qp->sq.qid = qid;
 	qp->cq.phase = 1;
 	init_doorbell(ctrl, &qp->sq.db, 2u * qid, qp->is_admin);
@@ -157,6 +174,7 @@ void nvp_qpair_teardown(struct nvp_qpair *qp)
 	if (!qp)
 		return;
 	nvp_dma_free(qp->list_mem);
+	nvp_dma_free(qp->cq_mem);
 	nvp_dma_free(qp->mem);
 	free(qp->reqs);
 	free(qp);
@@ -206,7 +224,6 @@ static void __attribute__((noinline, cold)) ignore_bad_cqe(struct nvp_qpair *qp,
 int nvp_qpair_process(struct nvp_qpair *qp, uint32_t max)
 {
 	struct nvp_cq *cq = &qp->cq;
-	uint16_t old_head = cq->head;
 	volatile struct nvp_cqe *cqe;
 	uint32_t n = 0;
 
@@ -231,8 +248,12 @@ int nvp_qpair_process(struct nvp_qpair *qp, uint32_t max)
 		complete_request(qp, req, &cpl);
 	}
 	qp->completed += n;
-	if (n)
-		nvp_db_write(&cq->db, cq->head, old_head);
+	qp->cq_unreported += n;
+	if (qp->cq_unreported > qp->cq_db_slack) {
+		nvp_db_write(&cq->db, cq->head, cq->rung_head);
+		cq->rung_head = cq->head;
+		qp->cq_unreported = 0;
+	}
 	/* One SQ doorbell per poll, covering commands posted by callbacks too. */
 	nvp_sq_ring(&qp->sq);
 	return (int)n;
@@ -395,7 +416,7 @@ int nvp_qpair_alloc(struct nvp_ctrl *ctrl, const struct nvp_qpair_opts *user_opt
 {
 	struct nvp_qpair_opts opts;
 	struct nvp_qpair *qp = NULL;
-	uint32_t max_entries;
+	uint32_t max_entries, cq_entries;
 	int qid, rc, node;
 
 	if (!ctrl || !qpair)
@@ -425,7 +446,10 @@ int nvp_qpair_alloc(struct nvp_ctrl *ctrl, const struct nvp_qpair_opts *user_opt
 	if (qid < 0)
 		return qid;
 
-	rc = nvp_qpair_setup(ctrl, (uint16_t)qid, opts.queue_size, opts.num_requests, node, &qp);
+	/* A CQ up to twice the SQ lets the head doorbell be written lazily. */
+	cq_entries = 2 * opts.queue_size < max_entries ? 2 * opts.queue_size : max_entries;
+	rc = nvp_qpair_setup(ctrl, (uint16_t)qid, opts.queue_size, cq_entries, opts.num_requests,
+			     node, &qp);
 	if (rc)
 		goto err_qid;
 	qp->max_completions = opts.max_completions;

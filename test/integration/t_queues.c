@@ -557,7 +557,8 @@ void test_queue_stats(void)
 	       (unsigned long long)st.submitted, (unsigned long long)st.completed);
 	/* One command at a time: one SQ doorbell update per command. */
 	CHECK(st.sq_doorbell_writes == n);
-	CHECK(st.cq_doorbell_writes >= 1 && st.cq_doorbell_writes <= n);
+	/* The CQ head doorbell may be written lazily (the CQ has slack). */
+	CHECK(st.cq_doorbell_writes <= n);
 	CHECK(st.sq_doorbell_mmio <= st.sq_doorbell_writes);
 	CHECK(st.cq_doorbell_mmio <= st.cq_doorbell_writes);
 	/* Without shadow doorbells every update is an MMIO write. */
