@@ -8,6 +8,7 @@
 
 #include "emu/emu.h"
 #include "util/log.h"
+#include "util/size.h"
 
 #define EMU_VALID_OPTS                                                              \
 	"valid options (comma separated): ns=SIZE[:BLOCK[:PATH]] (repeatable, up to " \
@@ -32,35 +33,6 @@ static void emu_opts_defaults(struct emu_opts *o)
 }
 
 /* "1G", "64M", "512k", "4096", "2GiB": binary multiples. */
-static int emu_parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-	unsigned int shift = 0;
-
-	if (!*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
-	default: break;
-	}
-	if (shift && (!strcmp(end, "iB") || !strcmp(end, "B")))
-		end += strlen(end);
-	if (*end)
-		return -EINVAL;
-	if (shift && v > (UINT64_MAX >> shift))
-		return -EINVAL;
-	*out = (uint64_t)v << shift;
-	return 0;
-}
-
 static int emu_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	char *end;
@@ -103,11 +75,11 @@ static int emu_parse_ns(char *val, struct emu_ns_opts *ns)
 			*path++ = '\0';
 	}
 	ns->size = 0;
-	if (*val && emu_parse_size(val, &ns->size))
+	if (*val && nvp_parse_size(val, &ns->size))
 		return -EINVAL;
 	ns->block_size = 4096;
 	if (bs && *bs) {
-		if (emu_parse_size(bs, &v) || v < 512 || v > 65536 || (v & (v - 1)))
+		if (nvp_parse_size(bs, &v) || v < 512 || v > 65536 || (v & (v - 1)))
 			return -EINVAL;
 		ns->block_size = (uint32_t)v;
 	}

@@ -14,6 +14,7 @@
 
 #include "pci/pci.h"
 #include "setup.h"
+#include "util/size.h"
 
 long read_long(const char *path, long def)
 {
@@ -154,33 +155,6 @@ int run_modprobe(const char *module)
 	return 0;
 }
 
-int parse_size(const char *s, uint64_t *out)
-{
-	unsigned long long v;
-	unsigned int shift = 0;
-	char *end;
-
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
-	default: break;
-	}
-	if (shift && (!strcmp(end, "iB") || !strcmp(end, "B")))
-		end += strlen(end);
-	if (*end || (shift && v > (UINT64_MAX >> shift)))
-		return -EINVAL;
-	*out = (uint64_t)v << shift;
-	return 0;
-}
-
 uint64_t default_hugepage_size(void)
 {
 	char line[256];
@@ -207,7 +181,7 @@ static uint64_t mount_page_size(const char *opts)
 		return default_hugepage_size();
 	p += strlen("pagesize=");
 	snprintf(val, sizeof(val), "%.*s", (int)strcspn(p, ",\n "), p);
-	return parse_size(val, &v) ? 0 : v;
+	return nvp_parse_size(val, &v) ? 0 : v;
 }
 
 /*

@@ -13,6 +13,7 @@
 
 #include "pci/pci.h"
 #include "setup.h"
+#include "util/size.h"
 
 static int write_long(const char *path, long v)
 {
@@ -74,7 +75,7 @@ int cmd_hugepages(const struct setup_opts *o, const char *size_arg)
 	struct emit e;
 	int rc, status = 0;
 
-	if (!size_arg || parse_size(size_arg, &size)) {
+	if (!size_arg || nvp_parse_size(size_arg, &size)) {
 		fprintf(stderr, PROG ": hugepages needs a SIZE such as 1G, 512M or 0 (got '%s')\n",
 			size_arg ? size_arg : "");
 		return 2;

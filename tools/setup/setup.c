@@ -11,6 +11,7 @@
 #include <nvpoll/nvpoll.h>
 
 #include "setup.h"
+#include "util/size.h"
 
 static void usage(FILE *f)
 {
@@ -130,7 +131,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'p':
-			if (parse_size(optarg, &o.page_size) || !o.page_size ||
+			if (nvp_parse_size(optarg, &o.page_size) || !o.page_size ||
 			    (o.page_size & (o.page_size - 1))) {
 				fprintf(stderr, PROG ": --page-size needs a power of two such as 2M or 1G, not '%s'\n",
 					optarg);

@@ -50,8 +50,6 @@ const char *load_hint(const char *driver);
 /* Load a module with modprobe; 0 or -1 after printing why not. */
 int run_modprobe(const char *module);
 
-/* "2M", "1G", "512k", "1073741824" -> bytes; 0 on success. */
-int parse_size(const char *s, uint64_t *out);
 /* Default hugepage size from /proc/meminfo (bytes), 0 if none. */
 uint64_t default_hugepage_size(void);
 /* Emit the hugepage pools and hugetlbfs mounts; total pages over all sizes. */
