@@ -5,7 +5,8 @@
 #      header and install checks, and the integration suite against the
 #      built-in emulated controller,
 #   3. a Release build of everything (warnings are errors at -O3 too),
-#      the tests built with ASan+UBSan, and the unit tests under valgrind,
+#      the tests built with ASan+UBSan, the unit tests and the emu
+#      integration suite under valgrind,
 #   4. the QEMU guest rig: the real driver against QEMU's NVMe controller in
 #      VFIO type1, VFIO no-IOMMU and uio_pci_generic modes.
 # Options: --no-vm (skip 4), --no-sanitize (skip 3), --jobs N.
@@ -63,6 +64,18 @@ if ((sanitize)); then
       || { echo "valgrind: $(basename "$t") failed, see build/debug/valgrind-$(basename "$t").log";
            cat "$root/build/debug/valgrind-$(basename "$t").log"; failed+=("valgrind $(basename "$t")"); }
   done
+
+  step "integration suite against emu under valgrind"
+  # --quick trims the slow tests; fault waits are stretched for valgrind.
+  if valgrind --quiet --fair-sched=yes --error-exitcode=99 --leak-check=full \
+       --errors-for-leak-kinds=definite "$root/build/debug/bin/nvpoll-itest" --quick \
+       --fault-timeout-ms 4000 -a "emu:ns=64M:4096,ns=16M:512" \
+       -a "emu:ns=16M:512,mdts=3,qpairs=2" >"$root/build/debug/valgrind-itest.log" 2>&1; then
+    tail -n 1 "$root/build/debug/valgrind-itest.log"
+  else
+    cat "$root/build/debug/valgrind-itest.log"
+    failed+=("valgrind nvpoll-itest")
+  fi
 fi
 
 if ((vm)); then
