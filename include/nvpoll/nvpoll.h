@@ -234,7 +234,8 @@ enum nvp_driver {
  * @admin_queue_size: admin SQ/CQ entries (default 64).
  * @admin_timeout_ms: admin command timeout; 0 = derive from CAP.TO.
  * @io_timeout_ms: I/O command timeout before the driver aborts it
- *          (default 30000; 0 disables timeouts).
+ *          (default 30000; 0 disables timeouts). Noticed while polling:
+ *          never early, at most about a quarter of it late.
  * @max_xfer_bytes: cap on a single command's transfer (default 1 MiB); the
  *          effective limit is the lower of this and MDTS. Larger I/O is split.
  * @no_shadow_doorbells: do not use Doorbell Buffer Config even if offered.

@@ -50,7 +50,7 @@ static int submit_locked(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd, void 
 	req->cb = cb;
 	req->arg = arg;
 	req->opc = cmd->opc;
-	req->submit_tick = nvp_ticks();
+	req->posted_scan = qp->timeout_scans;
 	req->state = NVP_REQ_INFLIGHT;
 	nvp_sq_advance(&qp->sq);
 	/* Admin commands are rare: ring at once rather than batching. */

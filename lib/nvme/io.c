@@ -100,7 +100,7 @@ static inline void post(struct nvp_qpair *qp, struct nvp_req *req, struct nvp_sq
 	req->cb = cb;
 	req->arg = arg;
 	req->opc = sqe->opc;
-	req->submit_tick = nvp_ticks();
+	req->posted_scan = qp->timeout_scans;
 	req->state = NVP_REQ_INFLIGHT;
 	sqe->cid = req->cid;
 	nvp_sq_advance(&qp->sq);

@@ -56,7 +56,8 @@ enum nvp_abort_state {
  * @cb: completion callback.
  * @arg: its argument.
  * @parent: for a part of a split I/O, the whole; NULL otherwise.
- * @submit_tick: nvp_ticks() when posted, for timeouts.
+ * @posted_scan: the queue pair's @timeout_scans when posted (a coarse clock
+ *               for timeouts that costs no TSC read per command).
  * @cid: command ID: the index in the pool in the low bits and a generation
  *       count above them, bumped on every reuse (as Linux's genctr), so a
  *       duplicate or late completion cannot complete the CID's next user.
@@ -75,7 +76,7 @@ struct nvp_req {
 	nvp_cmd_cb cb;
 	void *arg;
 	struct nvp_req *parent;
-	uint64_t submit_tick;
+	uint32_t posted_scan;
 	uint16_t cid;
 	uint8_t state;
 	uint8_t opc;
@@ -161,6 +162,13 @@ struct nvp_cq {
  * @ctrl: the controller.
  * @timeout_ticks: I/O timeout in ticks (0 = none).
  * @next_timeout_check: tick at which the poll loop next scans for timeouts.
+ * @timeout_scans: timeout scans so far, at least a quarter of the timeout
+ *                 apart: a command posted at scan N has been outstanding for
+ *                 a whole timeout once the count passes N + 4.
+ * @polls_to_clock: polls left before the next TSC read. The clock is read
+ *                  every NVP_POLLS_PER_CLOCK polls, not on every one: under
+ *                  emulation (QEMU TCG) a TSC read costs far more than a
+ *                  poll, and a busy poll loop would spend its time there.
  * @owner: owning thread (checked in debug builds).
  * @reqs: the pool; index = CID & @cid_index_mask.
  * @num_reqs: pool size.
@@ -190,6 +198,8 @@ struct nvp_qpair {
 	struct nvp_ctrl *ctrl;
 	uint64_t timeout_ticks;
 	uint64_t next_timeout_check;
+	uint32_t timeout_scans;
+	uint32_t polls_to_clock;
 	pthread_t owner;
 	struct nvp_req *reqs;
 	uint32_t num_reqs;

@@ -19,6 +19,17 @@
 /* Rings above 2 MiB would not be bus-contiguous in physical-address modes. */
 #define NVP_QUEUE_MAX_ENTRIES 32768u
 
+/*
+ * Read the clock for the timeout scan once per this many polls. A poll
+ * costs tens of nanoseconds, so a timeout is noticed microseconds late at
+ * worst, unless the application polls rarely, and then it is late by
+ * that many of its polls.
+ */
+#define NVP_POLLS_PER_CLOCK 64u
+
+/* Scans a command must outlive to have been outstanding a whole timeout. */
+#define NVP_TIMEOUT_SCANS 4u
+
 static uint32_t round_up_pow2(uint32_t v)
 {
 	uint32_t p = 1;
@@ -319,7 +330,14 @@ int nvp_qpair_check_timeouts(struct nvp_qpair *qp)
 	bool reaped_admin = false;
 	int rc;
 
-	qp->next_timeout_check = now + qp->timeout_ticks / 4;
+	/*
+	 * Scans are at least a quarter timeout apart, so a command posted
+	 * before scan N + 1 and still here after scan N + 1 + 4 has been
+	 * outstanding for at least a whole timeout: never early, at most a
+	 * quarter late.
+	 */
+	qp->next_timeout_check = now + qp->timeout_ticks / NVP_TIMEOUT_SCANS;
+	qp->timeout_scans++;
 	for (uint32_t i = 0; i < qp->num_reqs; i++) {
 		struct nvp_req *req = &qp->reqs[i];
 		uint8_t abort_state;
@@ -337,7 +355,7 @@ int nvp_qpair_check_timeouts(struct nvp_qpair *qp)
 			quarantine(qp, req);
 			continue;
 		}
-		if (now - req->submit_tick < qp->timeout_ticks)
+		if (qp->timeout_scans - req->posted_scan <= NVP_TIMEOUT_SCANS)
 			continue;
 		if (abort_state == NVP_ABORT_NONE) {
 			rc = nvp_ctrl_check_health(ctrl);
@@ -347,7 +365,7 @@ int nvp_qpair_check_timeouts(struct nvp_qpair *qp)
 				 qp->sq.qid, req->cid, req->opc);
 			qp->timeouts++;
 			atomic_store(&req->abort, NVP_ABORT_SENT);
-			req->submit_tick = now;
+			req->posted_scan = qp->timeout_scans;	/* the Abort gets a timeout too */
 			if (nvp_admin_abort(ctrl, qp, req) < 0)
 				atomic_store(&req->abort, NVP_ABORT_FAILED);
 			continue;
@@ -456,7 +474,8 @@ int nvp_qpair_alloc(struct nvp_ctrl *ctrl, const struct nvp_qpair_opts *user_opt
 	qp->use_sgl = false;
 	if (ctrl->opts.io_timeout_ms)
 		qp->timeout_ticks = (uint64_t)ctrl->opts.io_timeout_ms * nvp_ticks_per_ms();
-	qp->next_timeout_check = nvp_ticks() + qp->timeout_ticks / 4;
+	qp->next_timeout_check = nvp_ticks() + qp->timeout_ticks / NVP_TIMEOUT_SCANS;
+	qp->polls_to_clock = NVP_POLLS_PER_CLOCK;
 	rc = nvp_admin_create_io_queues(ctrl, qp);
 	if (rc)
 		goto err_setup;
@@ -519,12 +538,15 @@ int nvp_qpair_poll(struct nvp_qpair *qp, uint32_t max)
 	qp->polls++;
 	qp->empty_polls += n == 0;
 	if (__builtin_expect(qp->timeout_ticks != 0, 1) && qp->outstanding &&
-	    __builtin_expect(nvp_ticks() >= qp->next_timeout_check, 0)) {
-		int rc = nvp_qpair_check_timeouts(qp);
+	    __builtin_expect(--qp->polls_to_clock == 0, 0)) {
+		qp->polls_to_clock = NVP_POLLS_PER_CLOCK;
+		if (nvp_ticks() >= qp->next_timeout_check) {
+			int rc = nvp_qpair_check_timeouts(qp);
 
-		if (rc) {
-			nvp_qpair_fail_all(qp, NVP_STATUS_HOST_PATH_ERROR);
-			return rc;
+			if (rc) {
+				nvp_qpair_fail_all(qp, NVP_STATUS_HOST_PATH_ERROR);
+				return rc;
+			}
 		}
 	}
 	return n;
