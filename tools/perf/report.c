@@ -24,6 +24,8 @@ void perf_stats_merge(struct perf_stats *dst, const struct perf_stats *src)
 	dst->writes += src->writes;
 	dst->errors += src->errors;
 	dst->mismatches += src->mismatches;
+	dst->checks += src->checks;
+	dst->check_ticks += src->check_ticks;
 	dst->lat_sum += src->lat_sum;
 	if (src->lat_min < dst->lat_min)
 		dst->lat_min = src->lat_min;
@@ -190,8 +192,14 @@ void perf_report_text(FILE *out, const struct perf_report *r)
 	if (total.writes && total.reads)
 		fprintf(out, "\nreads %" PRIu64 ", writes %" PRIu64 "\n", total.reads,
 			total.writes);
-	if (o->verify)
-		fprintf(out, "\nverify: %" PRIu64 " mismatches\n", total.mismatches);
+	if (o->verify) {
+		fprintf(out, "\nverify: %" PRIu64 " mismatches", total.mismatches);
+		if (total.checks)
+			fprintf(out, "; %" PRIu64 " reads compared, %.2f us of CPU each",
+				total.checks, (double)total.check_ticks * 1e6 /
+				(double)r->tsc_hz / (double)total.checks);
+		fprintf(out, "\n");
+	}
 	if (total.errors)
 		fprintf(out, "\nI/O errors: %" PRIu64 "\n", total.errors);
 	if (r->first_error && *r->first_error)
@@ -226,6 +234,10 @@ static void json_stats(FILE *out, const struct perf_report *r,
 	fprintf(out, "%s\"ios\": %" PRIu64 ", \"reads\": %" PRIu64 ", \"writes\": %" PRIu64
 		", \"errors\": %" PRIu64 ", \"verify_mismatches\": %" PRIu64 ",\n",
 		indent, w.ios, s->reads, s->writes, s->errors, s->mismatches);
+	if (s->checks)
+		fprintf(out, "%s\"verify_checks\": %" PRIu64 ", \"verify_us_per_check\": %.3f,\n",
+			indent, s->checks, (double)s->check_ticks * 1e6 / (double)r->tsc_hz /
+			(double)s->checks);
 	fprintf(out, "%s\"iops\": %.3f, \"mib_per_s\": %.3f,\n", indent, w.iops, w.mib_s);
 	fprintf(out, "%s\"latency_us\": {\"avg\": %.3f, \"min\": %.3f, \"max\": %.3f",
 		indent, w.avg_us, w.min_us, w.max_us);

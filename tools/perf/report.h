@@ -16,6 +16,8 @@ struct perf_stats {
 	uint64_t writes;
 	uint64_t errors;
 	uint64_t mismatches;
+	uint64_t checks;	/* --verify: blocks of reads compared */
+	uint64_t check_ticks;	/* --verify: CPU time spent comparing */
 	uint64_t lat_sum;
 	uint64_t lat_min;
 	uint64_t lat_max;
