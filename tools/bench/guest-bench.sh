@@ -8,7 +8,7 @@
 #   QD32, and nvpoll-perf with and without --verify on the file namespace;
 #   last, --verify on the null device, which must fail.
 # Each measurement prints one line for the host:
-#   NVP-BENCH <mode> <name> <IOPS> <mean latency us>
+#   NVP-BENCH <mode> <name> <IOPS> <mean latency us> <min latency us>
 # Kernel command line: nvp.bench_seconds=N (default 10), nvp.bench_rounds=N (2).
 # shellcheck shell=sh
 . /guest/lib.sh
@@ -53,13 +53,13 @@ wait_blockdev() {
   return 1
 }
 
-emit() { echo "NVP-BENCH $NVP_MODE $1 $2 $3"; }
+emit() { echo "NVP-BENCH $NVP_MODE $1 $2 $3 $4"; }
 
 failures=0
 bad() { echo "bench: FAIL: $*"; failures=$((failures + 1)); }
 
-# fio_run NAME QD [extra fio options]: terse v3 field 8 is read IOPS, 40 is
-# mean total latency in microseconds.
+# fio_run NAME QD [extra fio options]: terse v3 field 8 is read IOPS, 40 and
+# 38 are mean and minimum total latency in microseconds.
 fio_run() {
   name=$1 qd=$2
   shift 2
@@ -69,10 +69,11 @@ fio_run() {
     --runtime="$secs" --ramp_time=1 --norandommap --randrepeat=0 \
     --output-format=terse --terse-version=3 "$@" >/tmp/fio.out 2>/tmp/fio.err ||
     { bad "$name: fio exited $?: $(tail -n 3 /tmp/fio.err)"; return; }
-  emit "$name" "$(cut -d';' -f8 /tmp/fio.out)" "$(cut -d';' -f40 /tmp/fio.out)"
+  emit "$name" "$(cut -d';' -f8 /tmp/fio.out)" "$(cut -d';' -f40 /tmp/fio.out)" \
+    "$(cut -d';' -f38 /tmp/fio.out)"
 }
 
-# perf_run NAME ADDR ARGS...: the Total row gives IOPS ($2) and mean ($4).
+# perf_run NAME ADDR ARGS...: the Total row gives IOPS ($2), mean ($4), min ($5).
 perf_run() {
   name=$1 addr=$2
   shift 2
@@ -82,7 +83,7 @@ perf_run() {
   [ $rc = 0 ] || { bad "$name: nvpoll-perf exited $rc"; return; }
   # shellcheck disable=SC2046  # split the Total row into fields
   set -- $(grep "^Total" /tmp/perf.out)
-  emit "$name" "$2" "$4"
+  emit "$name" "$2" "$4" "$5"
 }
 
 NULL_ADDR=$(addr_of NVPBENCH0) || { echo "bench: no controller with serial NVPBENCH0"; exit 1; }
