@@ -535,8 +535,11 @@ int nvp_qpair_poll(struct nvp_qpair *qp, uint32_t max)
 		return failed;
 	}
 	n = nvp_qpair_process(qp, max ? max : qp->max_completions);
+	/* A branch, not "+= n == 0": GCC paired that with polls++ into SSE
+	 * shuffles, which QEMU's TCG runs as helper calls, on every poll. */
 	qp->polls++;
-	qp->empty_polls += n == 0;
+	if (n == 0)
+		qp->empty_polls++;
 	if (__builtin_expect(qp->timeout_ticks != 0, 1) && qp->outstanding &&
 	    __builtin_expect(--qp->polls_to_clock == 0, 0)) {
 		qp->polls_to_clock = NVP_POLLS_PER_CLOCK;
