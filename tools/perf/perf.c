@@ -94,7 +94,6 @@ struct ns_worker {
 	uint64_t nwritten;
 	struct io_slot **pending;	/* -EAGAIN: retried after the next poll */
 	uint32_t npending;
-	uint32_t unrung;	/* posted since this worker's last poll or flush */
 	uint64_t done;		/* completions, read by the progress line */
 	bool failed;
 	struct perf_stats stats;
@@ -263,13 +262,6 @@ static void verify_release(struct ns_worker *w, struct io_slot *s, bool ok)
 
 static void io_done(void *arg, const struct nvp_cqe *cpl);
 
-/*
- * --verify: ring the doorbell before a check once this many commands wait
- * for it. Measured on QEMU's controller at QD32: 16 gave 198k IOPS, 8 and
- * 4 about 185k, and ringing only at the end of each poll 131k.
- */
-#define VERIFY_RING_BATCH 16
-
 /* Post @s, its latency counted from @now; returns false if the worker must stop. */
 static bool submit(struct ns_worker *w, struct io_slot *s, uint64_t now)
 {
@@ -282,10 +274,8 @@ static bool submit(struct ns_worker *w, struct io_slot *s, uint64_t now)
 		rc = nvp_read(w->qp, t->ns, s->buf, lba, t->nlb, 0, io_done, s);
 	else
 		rc = nvp_write(w->qp, t->ns, s->buf, lba, t->nlb, 0, io_done, s);
-	if (rc == 0) {
-		w->unrung++;
+	if (rc == 0)
 		return true;
-	}
 	if (rc == -EAGAIN) {
 		w->pending[w->npending++] = s;
 		return true;
@@ -359,19 +349,8 @@ static void io_done(void *arg, const struct nvp_cqe *cpl)
 
 	if (g_opts->verify) {
 		if (ok && s->is_read) {
-			uint64_t before;
+			uint64_t before = now;	/* the bookkeeping above is noise */
 
-			/*
-			 * A check takes microseconds (much longer under
-			 * emulation). Hand the device what earlier callbacks of
-			 * this poll posted, so it works while we compare, rather
-			 * than waiting for the doorbell at the end of the poll.
-			 */
-			if (w->unrung >= VERIFY_RING_BATCH) {
-				nvp_qpair_flush(w->qp);
-				w->unrung = 0;
-			}
-			before = tsc_now();
 			verify_read(w, s);
 			now = tsc_now();	/* the check is not the next command's time */
 			if (in_window) {
@@ -521,10 +500,8 @@ static void worker_run(struct worker *thr)
 			break;
 		for (unsigned int n = 0; n < thr->nnws; n++) {
 			struct ns_worker *w = &thr->nws[n];
-			int rc;
+			int rc = nvp_qpair_poll(w->qp, 0);
 
-			w->unrung = 0;	/* the poll rings for everything posted before it */
-			rc = nvp_qpair_poll(w->qp, 0);
 			if (rc < 0) {
 				note_error(w, "polling failed: %s (%s)", strerror(-rc),
 					   nvp_last_error());
