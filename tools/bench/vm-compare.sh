@@ -10,6 +10,9 @@
 #   --seconds N      length of each measurement (default 10)
 #   --rounds N       interleaved rounds of the compared rows, averaged (default 2)
 #   --keep-logs      keep the guest consoles in test/vm/.cache/bench/
+#   --guest-script F run F in the guest instead of guest-bench.sh (same two
+#                    controllers; print NVP-BENCH lines for the table, and
+#                    "NVP-RESULT: PASS" at the end)
 # Reuses the VM rig's host packages, cached guest kernel and initramfs
 # builder (test/vm); adds guest-bench.sh to the image as a second cpio archive.
 # Prints a table (IOPS, mean and minimum latency, nvpoll's ratio over each fio row).
@@ -28,6 +31,7 @@ modes="type1 noiommu"
 secs=10
 rounds=2
 keep_logs=0
+guest_script=$here/guest-bench.sh
 while (($#)); do
   case $1 in
     --build-dir) build_dir=$2; shift 2 ;;
@@ -35,7 +39,8 @@ while (($#)); do
     --seconds) secs=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --keep-logs) keep_logs=1; shift ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --guest-script) guest_script=$(realpath "$2"); shift 2 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "vm-compare: unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -56,7 +61,7 @@ NVP_CACHE=$cache "$rig/mkinitramfs.sh" --with-fio "$build_dir" "$work/base.cpio.
 extra=$(mktemp -d "${TMPDIR:-/tmp}/nvp-bench.XXXXXX")
 trap 'rm -rf "$extra"' EXIT
 mkdir -p "$extra/guest"
-cp "$here/guest-bench.sh" "$extra/guest/nvpoll-bench.sh"
+cp "$guest_script" "$extra/guest/nvpoll-bench.sh"
 chmod 755 "$extra/guest/nvpoll-bench.sh"
 (cd "$extra" && find guest | cpio -o -H newc --quiet | gzip -1) >"$work/extra.cpio.gz"
 cat "$work/base.cpio.gz" "$work/extra.cpio.gz" >"$work/initramfs.cpio.gz"
