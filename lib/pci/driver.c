@@ -5,9 +5,13 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -90,16 +94,53 @@ static int find_mount(const char *devno, char *mnt, size_t len)
 	return found;
 }
 
-/* One block device (namespace or partition): mounted or held? */
+/*
+ * Is block device @name (major:minor @devno) an active swap area? /proc/swaps
+ * names it by path ("/dev/nvme0n1p2 partition ..."): match the name, or the
+ * device number of whatever the path is (a symlink, another node name).
+ */
+static bool is_swap(const char *name, const char *devno)
+{
+	unsigned int maj = UINT_MAX, min = UINT_MAX;
+	char line[4096], path[4096];
+	bool found = false;
+	FILE *f;
+
+	f = fopen(nvp_swaps_path, "re");
+	if (!f)
+		return false;
+	if (sscanf(devno, "%u:%u", &maj, &min) != 2)
+		maj = min = UINT_MAX;
+	while (!found && fgets(line, sizeof(line), f)) {
+		struct stat st;
+
+		/* the header line ("Filename Type ...") is not a path */
+		if (sscanf(line, "%4095s", path) != 1 || path[0] != '/')
+			continue;
+		if (!strcmp(strrchr(path, '/') + 1, name))
+			found = true;
+		else if (stat(path, &st) == 0 && S_ISBLK(st.st_mode) &&
+			 major(st.st_rdev) == maj && minor(st.st_rdev) == min)
+			found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+/* One block device (namespace or partition): mounted, swap or held? */
 static int check_blockdev(const char *dir, const char *name)
 {
 	char path[2304], devno[32], mnt[1024], holder[256];
 
 	snprintf(path, sizeof(path), "%s/dev", dir);
-	if (nvp_sysfs_read(path, devno, sizeof(devno)) == 0 &&
-	    find_mount(devno, mnt, sizeof(mnt)) == 0)
+	if (nvp_sysfs_read(path, devno, sizeof(devno)))
+		devno[0] = '\0';
+	if (devno[0] && find_mount(devno, mnt, sizeof(mnt)) == 0)
 		return nvp_error(-EBUSY, "/dev/%s is mounted on %s; unmount it first (umount %s)",
 				 name, mnt, mnt);
+	if (is_swap(name, devno))
+		return nvp_error(-EBUSY, "/dev/%s is in use as swap; turn it off first "
+				 "(swapoff /dev/%s)", name, name);
 	snprintf(path, sizeof(path), "%s/holders", dir);
 	first_holder(path, holder, sizeof(holder));
 	if (holder[0])

@@ -17,6 +17,7 @@
 const char *nvp_sysfs_root = "/sys";
 const char *nvp_devfs_root = "/dev";
 const char *nvp_mountinfo_path = "/proc/self/mountinfo";
+const char *nvp_swaps_path = "/proc/swaps";
 unsigned int nvp_pci_wait_ms = 5000;
 
 /* pci_system_init() scans every device; do it once, shared by all opens. */

@@ -22,12 +22,13 @@
 
 /*
  * Roots of the trees the device layer inspects. Defaults: "/sys", "/dev",
- * "/proc/self/mountinfo". Tests point them at a fake tree; not thread-safe
- * to change while a device is being opened.
+ * "/proc/self/mountinfo", "/proc/swaps". Tests point them at a fake tree;
+ * not thread-safe to change while a device is being opened.
  */
 extern const char *nvp_sysfs_root;
 extern const char *nvp_devfs_root;
 extern const char *nvp_mountinfo_path;
+extern const char *nvp_swaps_path;
 /* Upper bound for each wait on the kernel (driver bind, device node). */
 extern unsigned int nvp_pci_wait_ms;
 
@@ -118,8 +119,9 @@ int nvp_pci_current_driver(const char *bdf, char *buf, size_t len);
  * @bdf: canonical address.
  *
  * Looks at every namespace block device of the controller (and their
- * partitions): mounted (mountinfo, by major:minor) or held by another block
- * device (holders/, e.g. device-mapper, md) means the kernel is using it.
+ * partitions): mounted (mountinfo, by major:minor), an active swap area
+ * (/proc/swaps, by name or major:minor) or held by another block device
+ * (holders/, e.g. device-mapper, md) means the kernel is using it.
  *
  * Return: 0, or -EBUSY with a message naming the device and what to do.
  */

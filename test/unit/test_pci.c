@@ -29,6 +29,7 @@
 
 static char root[256];
 static char mountinfo[512];
+static char swaps[512];
 
 /* ---- fake tree helpers ------------------------------------------------- */
 
@@ -142,9 +143,11 @@ static int setup(void **state)
 	if (!mkdtemp(root))
 		return -1;
 	snprintf(mountinfo, sizeof(mountinfo), "%s/mountinfo", root);
+	snprintf(swaps, sizeof(swaps), "%s/swaps", root);
 	nvp_sysfs_root = root;
 	nvp_devfs_root = root;
 	nvp_mountinfo_path = mountinfo;
+	nvp_swaps_path = swaps;
 	nvp_pci_wait_ms = 2000;
 	mkdirs("/bus/pci/devices");
 	mkdirs("/bus/pci/drivers");
@@ -308,6 +311,23 @@ static void test_in_use_mounted_whole(void **state)
 	put("40 1 259:0 / /mnt/x rw - ext2 /dev/nvme0n1 rw\n", "/mountinfo");
 	assert_int_equal(nvp_pci_check_not_in_use(BDF), -EBUSY);
 	assert_non_null(strstr(nvp_last_error(), "/dev/nvme0n1 is mounted on /mnt/x"));
+}
+
+static void test_in_use_swap(void **state)
+{
+	(void)state;
+	fake_namespaces();
+	/* a swap file on another disk, then our partition by name */
+	put("Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+	    "/swapfile                               file\t\t1048572\t\t0\t\t-2\n",
+	    "/swaps");
+	assert_int_equal(nvp_pci_check_not_in_use(BDF), 0);
+	put("Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+	    "/dev/nvme0n1p1                          partition\t1048572\t\t0\t\t-2\n",
+	    "/swaps");
+	assert_int_equal(nvp_pci_check_not_in_use(BDF), -EBUSY);
+	assert_string_equal(nvp_last_error(),
+			    "/dev/nvme0n1p1 is in use as swap; turn it off first (swapoff /dev/nvme0n1p1)");
 }
 
 static void test_in_use_holder(void **state)
@@ -681,6 +701,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_in_use_clean, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_in_use_mounted_partition, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_in_use_mounted_whole, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_in_use_swap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_in_use_holder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind_release_nvme, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind_refuses_mounted, setup, teardown),

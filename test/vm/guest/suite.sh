@@ -218,6 +218,31 @@ step_wal() {
   check_nvme_back
 }
 
-STEPS="selftest_hw selftest_bind hello_world itest identify setup perf wal fio_kernel"
+# A namespace the kernel uses as swap makes nvpoll refuse the controller,
+# with the message that says what to do, and leave it on nvme. (Mounted
+# filesystems are covered by the unit tests: this kernel's initramfs has no
+# block filesystem module.) Runs last: it overwrites the start of NVPOLL1's
+# namespace, and wipes what it wrote.
+step_in_use() {
+  have hello_world || { skip "hello_world not built"; return; }
+  c1=$(basename /sys/bus/pci/devices/"$ADDR1"/nvme/nvme*)
+  dev=/dev/${c1}n1
+  if ! mkswap "$dev" >/dev/null 2>&1 || ! swapon "$dev"; then
+    fail "cannot make $dev a swap area"
+    return
+  fi
+  out=$(hello_world "$ADDR1" 2>&1)
+  rc=$?
+  swapoff "$dev"
+  dd if=/dev/zero of="$dev" bs=4096 count=16 conv=fsync 2>/dev/null
+  [ $rc != 0 ] || { fail "hello_world took $ADDR1 while $dev was swap"; return; }
+  echo "$out" | grep -qF "$dev is in use as swap; turn it off first (swapoff $dev)" ||
+    { fail "unexpected message: $out"; return; }
+  [ "$(driver_of "$ADDR1")" = nvme ] || { fail "$ADDR1 left on $(driver_of "$ADDR1")"; return; }
+  info "$out"
+  check_nvme_back
+}
+
+STEPS="selftest_hw selftest_bind hello_world itest identify setup perf wal fio_kernel in_use"
 # shellcheck disable=SC2086  # word splitting of the step list is intended
 run_steps $STEPS
