@@ -323,7 +323,7 @@ static void test_pattern_roundtrip(void **state)
 	assert_true(pattern_check(buf, 4, bs, 100, 7, 3, &mm));
 	/* stale: another generation */
 	assert_false(pattern_check(buf, 4, bs, 100, 7, 4, &mm));
-	assert_true(mm.magic_ok && mm.csum_ok);
+	assert_true(mm.magic_ok && mm.intact);
 	assert_int_equal(mm.found_gen, 3);
 	pattern_describe(&mm, 7, 4, line, sizeof(line));
 	assert_non_null(strstr(line, "stale"));
@@ -341,15 +341,26 @@ static void test_pattern_roundtrip(void **state)
 	assert_false(pattern_check(buf, 4, bs, 100, 7, 3, &mm));
 	assert_int_equal(mm.lba, 102);
 	assert_int_equal(mm.offset, 1000);
-	assert_false(mm.csum_ok);
+	assert_false(mm.intact);
 	pattern_describe(&mm, 7, 3, line, sizeof(line));
 	assert_non_null(strstr(line, "corrupted"));
 	buf[2 * bs + 1000] ^= 0x10;
-	/* a corrupted checksum field alone is caught too */
-	buf[bs + offsetof(struct pattern_hdr, csum)] ^= 1;
+	/* a corrupted header checksum alone is caught, and called corruption */
+	buf[bs + offsetof(struct pattern_hdr, hsum)] ^= 1;
 	assert_false(pattern_check(buf, 4, bs, 100, 7, 3, &mm));
 	assert_int_equal(mm.lba, 101);
-	buf[bs + offsetof(struct pattern_hdr, csum)] ^= 1;
+	assert_int_equal(mm.offset, offsetof(struct pattern_hdr, hsum));
+	assert_false(mm.intact);
+	buf[bs + offsetof(struct pattern_hdr, hsum)] ^= 1;
+	/* a header rewritten to name another LBA, body untouched: corrupted,
+	 * not misdirected (the body is not what that header names) */
+	((struct pattern_hdr *)(buf + bs))->lba = 500;
+	assert_false(pattern_check(buf, 4, bs, 100, 7, 3, &mm));
+	assert_false(mm.intact);
+	pattern_describe(&mm, 7, 3, line, sizeof(line));
+	assert_non_null(strstr(line, "corrupted"));
+	((struct pattern_hdr *)(buf + bs))->lba = 101;
+	assert_true(pattern_check(buf, 4, bs, 100, 7, 3, &mm));
 	/* zeroes, as a null device returns */
 	memset(buf, 0, 4 * bs);
 	assert_false(pattern_check(buf, 4, bs, 100, 7, 3, &mm));

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Verify patterns. Every block starts with a header naming its LBA, the run
- * seed and a write generation, followed by words derived from those three,
- * and a checksum of the body. A read is checked against the regenerated
- * block; on a mismatch the header and checksum tell a stale or misdirected
- * block (intact, but someone else's) from corrupted data.
+ * seed and a write generation, with a checksum of those fields, followed by
+ * words derived from the three. A read is checked against the regenerated
+ * block; on a mismatch, a block whose body is exactly what its own header
+ * names is intact but someone else's (stale, misdirected, another run),
+ * anything else is corrupted.
  */
 #ifndef NVPOLL_PERF_PATTERN_H
 #define NVPOLL_PERF_PATTERN_H
@@ -20,7 +21,7 @@ struct pattern_hdr {
 	uint32_t gen;
 	uint64_t lba;
 	uint64_t seed;
-	uint64_t csum;		/* of the body that follows the header */
+	uint64_t hsum;		/* checksum of magic, gen, lba and seed */
 };
 
 /* What a failed check found in the first bad block. */
@@ -28,7 +29,7 @@ struct pattern_mismatch {
 	uint64_t lba;		/* LBA of the bad block */
 	size_t offset;		/* first differing byte within it */
 	bool magic_ok;		/* the header carries our magic */
-	bool csum_ok;		/* body matches the block's own checksum */
+	bool intact;		/* sound header, and the body it names */
 	uint64_t found_lba;
 	uint64_t found_seed;
 	uint32_t found_gen;
