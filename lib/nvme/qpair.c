@@ -133,6 +133,7 @@ int nvp_qpair_setup(struct nvp_ctrl *ctrl, uint16_t qid, uint32_t sq_entries,
 	qp->sgl_supported = ctrl->info.sgl_supported;
 	qp->num_reqs = num_reqs;
 	qp->owner = pthread_self();
+	qp->polls_to_clock = NVP_POLLS_PER_CLOCK;	/* never 0: it counts down */
 	/*
 	 * At most num_reqs completions are ever owed, so a CQ with more
 	 * entries than that can hold the difference in consumed entries the
@@ -475,7 +476,6 @@ int nvp_qpair_alloc(struct nvp_ctrl *ctrl, const struct nvp_qpair_opts *user_opt
 	if (ctrl->opts.io_timeout_ms)
 		qp->timeout_ticks = (uint64_t)ctrl->opts.io_timeout_ms * nvp_ticks_per_ms();
 	qp->next_timeout_check = nvp_ticks() + qp->timeout_ticks / NVP_TIMEOUT_SCANS;
-	qp->polls_to_clock = NVP_POLLS_PER_CLOCK;
 	rc = nvp_admin_create_io_queues(ctrl, qp);
 	if (rc)
 		goto err_setup;
