@@ -183,8 +183,12 @@ NVP_API void nvp_dma_free(void *buf);
  * physical-address modes only hugetlbfs memory can be registered (other
  * pages may move), and other memory is refused with -ENOTSUP.
  *
- * Return: 0, -EINVAL (alignment), -EEXIST (overlaps a registration),
- * -ENOMEM (pinning failed: check `ulimit -l`), -ENOTSUP.
+ * Every byte must be mapped readable and writable (the controller writes
+ * into it on reads).
+ *
+ * Return: 0, -EINVAL (alignment), -EFAULT (not mapped, or not mapped
+ * read-write), -EEXIST (overlaps a registration), -ENOMEM (pinning failed:
+ * check `ulimit -l`), -ENOTSUP.
  */
 NVP_API int nvp_mem_register(void *buf, size_t len);
 
@@ -461,8 +465,11 @@ NVP_API const struct nvp_id_ns *nvp_ns_identify(const struct nvp_ns *ns);
  *       (70h). @cpl is only valid during the callback.
  *
  * Runs inside nvp_qpair_poll() (or nvp_ctrl_process_admin() for admin
- * commands) on the polling thread. It may submit new commands on the same
- * queue pair but must not free it.
+ * commands) on the polling thread, exactly once for every command whose
+ * submission returned 0. It may submit new commands on the same queue pair
+ * but must not free it; while nvp_qpair_free() runs, or after the
+ * controller failed, such submissions are refused with -ENXIO (-ENODEV
+ * after removal). @cb must not be NULL (-EINVAL).
  */
 typedef void (*nvp_cmd_cb)(void *arg, const struct nvp_cqe *cpl);
 
@@ -686,12 +693,22 @@ NVP_API void nvp_qpair_get_stats(const struct nvp_qpair *qpair,
  *   0        posted; @cb runs exactly once from nvp_qpair_poll().
  *   -EAGAIN  no free request object (or SQ slot): poll and retry. This is
  *            deliberately not -ENOMEM; nothing was posted.
- *   -EINVAL  zero blocks, a bad namespace, misaligned buffer (buffers must
- *            be 4-byte aligned unless the controller takes byte-aligned
- *            SGLs), or an iovec that neither PRP nor SGL can describe.
+ *            A command that needs several request objects (a split I/O
+ *            takes one per part and one for the whole) gets -EAGAIN when
+ *            too few are free, and -EINVAL when the queue pair has fewer
+ *            in all: it could never be posted.
+ *   -EINVAL  zero blocks, a NULL callback, a bad namespace, misaligned
+ *            buffer (buffers must be 4-byte aligned unless the controller
+ *            takes byte-aligned SGLs), or an iovec that neither PRP nor SGL
+ *            can describe.
  *   -ERANGE  the LBA range runs past the end of the namespace.
  *   -EFAULT  the buffer is not DMA memory (see nvp_mem_register()).
- *   -ENXIO   the controller failed; -ENODEV it was removed.
+ *   -ENOTSUP the namespace cannot be used (formatted with metadata, or its
+ *            block is larger than a command may move); the message says why.
+ *   -ENXIO   the controller failed, or the queue pair is being freed;
+ *            -ENODEV the controller was removed. A failure reaches a queue
+ *            pair at its next nvp_qpair_poll(): commands accepted before
+ *            that complete with Host Pathing Error.
  *   -EXDEV   wrong thread (debug builds).
  * On any error nothing is submitted and @cb is never called.
  */

@@ -177,15 +177,6 @@ void nvp_mem_unmap(void *va, size_t len);
  */
 const char *nvp_mem_hugepage_hint_for(int node, size_t bytes);
 
-/**
- * nvp_mem_numa_node_valid() - check a node argument.
- * @node: the node.
- *
- * Return: the node to use (NVP_NUMA_ANY when the machine has no NUMA), or
- * -EINVAL (logged) for a node that does not exist.
- */
-int nvp_mem_numa_node_valid(int node);
-
 /* ---- heap.c ------------------------------------------------------------ */
 
 /**

@@ -223,6 +223,15 @@ void *nvp_mem_iova_to_va(uint64_t iova, size_t len, size_t *contig);
 bool nvp_mem_is_hugepage(const void *va);
 
 /**
+ * nvp_mem_numa_node_valid() - check a NUMA node argument (any layer's).
+ * @node: the node.
+ *
+ * Return: the node to use (NVP_NUMA_ANY when the machine has no NUMA), or
+ * -EINVAL (logged) for a node that does not exist.
+ */
+int nvp_mem_numa_node_valid(int node);
+
+/**
  * nvp_mem_hugepage_hint() - the shell command that reserves hugepages.
  *
  * Return: a thread-local string such as

@@ -36,34 +36,22 @@ static int submit_locked(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd, void 
 				 "completions and retry", ctrl->info.addr);
 	sqe = nvp_sq_slot(&qp->sq);
 	*sqe = *cmd;
-	sqe->cid = req->cid;
 	/* With a buffer the data pointer is ours; without one (queue creation,
 	 * Doorbell Buffer Config) the caller's PRPs are passed through. */
 	if (buf && len) {
-		sqe->flags &= (uint8_t)~0xc0; /* PSDT: admin commands use PRPs on PCIe */
+		sqe->flags &= (uint8_t)~NVP_SQE_PSDT_MASK; /* admin commands use PRPs on PCIe */
 		rc = nvp_req_map_buf(qp, req, sqe, buf, (uint32_t)len, false);
 		if (rc) {
 			nvp_req_put(qp, req);
 			return rc;
 		}
 	}
-	req->cb = cb;
-	req->arg = arg;
-	req->opc = cmd->opc;
-	req->posted_scan = qp->timeout_scans;
-	req->state = NVP_REQ_INFLIGHT;
-	nvp_sq_advance(&qp->sq);
+	nvp_req_post(qp, req, sqe, cb, arg);
 	/* Admin commands are rare: ring at once rather than batching. */
 	nvp_sq_ring(&qp->sq);
 	if (out)
 		*out = req;
 	return 0;
-}
-
-int nvp_admin_submit_locked(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd, void *buf,
-			    size_t len, nvp_cmd_cb cb, void *arg)
-{
-	return submit_locked(ctrl, cmd, buf, len, cb, arg, NULL);
 }
 
 int nvp_admin_cmd(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd, void *buf, size_t len,
@@ -83,6 +71,8 @@ int nvp_ctrl_process_admin(struct nvp_ctrl *ctrl)
 {
 	int rc;
 
+	if (!ctrl)
+		return nvp_error(-EINVAL, "nvp_ctrl_process_admin: controller is NULL");
 	pthread_mutex_lock(&ctrl->admin_lock);
 	rc = atomic_load(&ctrl->failed);
 	if (rc)

@@ -86,6 +86,11 @@ int nvp_ctrl_attach(const char *addr, const struct nvp_ctrl_opts *opts,
 	if (rc)
 		goto err;
 	snprintf(ctrl->info.addr, sizeof(ctrl->info.addr), "%s", addr);
+	if (ctrl->opts.numa_node != NVP_NUMA_ANY &&
+	    (rc = nvp_mem_numa_node_valid(ctrl->opts.numa_node)) < NVP_NUMA_ANY) {
+		rc = nvp_error(rc, "controller option numa_node: %s", nvp_last_error());
+		goto err;
+	}
 
 	rc = nvp_device_open(addr, ctrl->opts.driver, ctrl->opts.keep_kernel_driver, &ctrl->dev);
 	if (rc)

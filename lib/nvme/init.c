@@ -186,7 +186,9 @@ static int identify_ctrl(struct nvp_init *ini)
 
 	ctrl->max_xfer = ctrl->opts.max_xfer_bytes ? ctrl->opts.max_xfer_bytes :
 			 NVP_DEFAULT_MAX_XFER;
-	if (id->mdts) {
+	/* MDTS is a power of two in CAP.MPSMIN pages; 0 means no limit, and a
+	 * shift that leaves 32 bits is no limit either. */
+	if (id->mdts && id->mdts < 32) {
 		mdts_bytes = (uint64_t)ctrl->page_size << id->mdts;
 		if (mdts_bytes < ctrl->max_xfer)
 			ctrl->max_xfer = (uint32_t)mdts_bytes;

@@ -28,8 +28,21 @@ void nvp_ns_setup(struct nvp_ctrl *ctrl, struct nvp_ns *ns)
 	ns->ctrl = ctrl;
 	ns->lba_shift = lbads;
 	ns->num_blocks = id->nsze;
-	ns->has_metadata = id->lbaf[fmt].ms != 0;
+	/* The transfer limit and NLB's 16-bit width both bound one command. */
 	ns->max_io_blocks = ctrl->max_xfer >> lbads;
+	if (ns->max_io_blocks > NVP_MAX_NLB)
+		ns->max_io_blocks = NVP_MAX_NLB;
+	ns->unusable = NVP_NS_USABLE;
+	if (id->lbaf[fmt].ms) {
+		ns->unusable = NVP_NS_HAS_METADATA;
+	} else if (ns->max_io_blocks == 0) {
+		/* A hostile or tiny MDTS: not one block fits a command. */
+		ns->unusable = NVP_NS_BLOCK_TOO_BIG;
+		nvp_warn("%s: NSID %u has %u-byte blocks but a command moves at most %u bytes "
+			 "(MDTS and max_xfer_bytes); its I/O is refused. Reformat it with "
+			 "smaller blocks or raise max_xfer_bytes", ctrl->info.addr, ns->nsid,
+			 1u << lbads, ctrl->max_xfer);
+	}
 
 	info->nsid = ns->nsid;
 	info->block_size = 1u << lbads;

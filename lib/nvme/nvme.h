@@ -22,7 +22,7 @@
 #include "dev/device.h"
 #include "nvme/payload.h"
 
-/* Command identifiers for requests the driver completes itself. */
+/* Statuses of the completions the driver makes up itself (SCT Path). */
 #define NVP_STATUS_HOST_ABORTED NVP_STATUS(NVP_SCT_PATH, NVP_SC_HOST_ABORTED_CMD)
 #define NVP_STATUS_HOST_PATH_ERROR NVP_STATUS(NVP_SCT_PATH, NVP_SC_HOST_PATH_ERROR)
 
@@ -33,6 +33,8 @@ struct nvp_abort;
 #define NVP_DEFAULT_IO_QUEUE_SIZE 256
 #define NVP_DEFAULT_MAX_XFER (1u << 20)
 #define NVP_MAX_IO_QUEUES 1024
+/* NLB is a 16-bit, 0's based field: no command moves more blocks. */
+#define NVP_MAX_NLB 65536u
 
 /** enum nvp_req_state - life of a request object. */
 enum nvp_req_state {
@@ -86,6 +88,18 @@ struct nvp_req {
 	struct nvp_cqe cpl;
 	struct nvp_payload_list list;
 	struct nvp_req *next_free;
+};
+
+/**
+ * enum nvp_qpair_state - whether a queue pair takes commands.
+ *
+ * Read on every submission, so it lives in the queue pair (no shared cache
+ * line); only the owning thread changes it.
+ */
+enum nvp_qpair_state {
+	NVP_QP_ENABLED = 0,	/* commands are accepted */
+	NVP_QP_FAILED,		/* the controller failed: refuse new commands */
+	NVP_QP_CLOSING,		/* nvp_qpair_free() runs: refuse new commands */
 };
 
 /**
@@ -157,8 +171,8 @@ struct nvp_cq {
  * @max_completions: default cap per poll.
  * @max_xfer: largest transfer of one command, bytes.
  * @page_size: controller memory page size.
- * @use_sgl: build SGLs instead of PRPs when the buffer allows either.
  * @sgl_supported: SGLs may be used at all.
+ * @state: enum nvp_qpair_state.
  * @ctrl: the controller.
  * @timeout_ticks: I/O timeout in ticks (0 = none).
  * @next_timeout_check: tick at which the poll loop next scans for timeouts.
@@ -180,7 +194,7 @@ struct nvp_cq {
  * @cq_db_slack: consumed CQ entries that may go unreported to the
  *               controller: CQ entries - 1 - @num_reqs (0 for the admin queue).
  * @cq_unreported: consumed entries since the last CQ head doorbell write.
- * @mem: DMA memory of the SQ ring.
+ * @sq_mem: DMA memory of the SQ ring.
  * @cq_mem: DMA memory of the CQ ring.
  * @list_mem: DMA memory holding every request's list pages.
  * @is_admin: the admin queue pair (qid 0).
@@ -193,8 +207,8 @@ struct nvp_qpair {
 	uint32_t max_completions;
 	uint32_t max_xfer;
 	uint32_t page_size;
-	bool use_sgl;
 	bool sgl_supported;
+	uint8_t state;
 	struct nvp_ctrl *ctrl;
 	uint64_t timeout_ticks;
 	uint64_t next_timeout_check;
@@ -212,10 +226,17 @@ struct nvp_qpair {
 	uint64_t timeouts;
 	uint32_t cq_db_slack;
 	uint32_t cq_unreported;
-	void *mem;
+	void *sq_mem;
 	void *cq_mem;
 	void *list_mem;
 	bool is_admin;
+};
+
+/** enum nvp_ns_unusable - why a namespace refuses I/O (0: it does not). */
+enum nvp_ns_unusable {
+	NVP_NS_USABLE = 0,
+	NVP_NS_HAS_METADATA,	/* metadata per block, which nvpoll does not move */
+	NVP_NS_BLOCK_TOO_BIG,	/* one block is more than a command may move */
 };
 
 /**
@@ -224,9 +245,8 @@ struct nvp_qpair {
  * @nsid: namespace ID.
  * @lba_shift: log2 of the block size.
  * @num_blocks: NSZE.
- * @max_io_blocks: largest single command in blocks.
- * @has_metadata: the format carries metadata, which nvpoll does not
- *                transfer; I/O is refused with -ENOTSUP.
+ * @max_io_blocks: largest single command in blocks (never above NVP_MAX_NLB).
+ * @unusable: enum nvp_ns_unusable: why I/O is refused, or 0.
  * @info: what nvp_ns_get_info() reports.
  * @id: Identify Namespace data.
  */
@@ -236,7 +256,7 @@ struct nvp_ns {
 	uint32_t lba_shift;
 	uint64_t num_blocks;
 	uint32_t max_io_blocks;
-	bool has_metadata;
+	uint8_t unusable;
 	struct nvp_ns_info info;
 	struct nvp_id_ns *id;
 };
@@ -347,15 +367,6 @@ void nvp_qpair_fail_all(struct nvp_qpair *qpair, uint16_t status);
 int nvp_qpair_check_timeouts(struct nvp_qpair *qpair);
 
 /* ---- admin.c ------------------------------------------------------------ */
-
-/**
- * nvp_admin_submit_locked() - post an admin command; admin lock held.
- * @ctrl: controller. @cmd: command. @buf/@len: payload. @cb/@arg: completion.
- *
- * Return: 0 or a negative errno.
- */
-int nvp_admin_submit_locked(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd,
-			    void *buf, size_t len, nvp_cmd_cb cb, void *arg);
 
 /**
  * nvp_admin_sync_timeout() - run an admin command and wait.

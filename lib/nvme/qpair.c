@@ -142,15 +142,15 @@ int nvp_qpair_setup(struct nvp_ctrl *ctrl, uint16_t qid, uint32_t sq_entries,
 	 */
 	qp->cq_db_slack = cq_entries - 1 - num_reqs;
 
-	qp->mem = alloc_ring(ctrl, qid, (size_t)sq_entries * sizeof(struct nvp_sqe), numa_node,
+	qp->sq_mem = alloc_ring(ctrl, qid, (size_t)sq_entries * sizeof(struct nvp_sqe), numa_node,
 			     &qp->sq.iova, &rc);
-	if (!qp->mem)
+	if (!qp->sq_mem)
 		goto err;
 	qp->cq_mem = alloc_ring(ctrl, qid, (size_t)cq_entries * sizeof(struct nvp_cqe),
 				numa_node, &qp->cq.iova, &rc);
 	if (!qp->cq_mem)
 		goto err;
-	qp->sq.ring = qp->mem;
+	qp->sq.ring = qp->sq_mem;
 	qp->cq.ring = qp->cq_mem;
 	qp->sq.entries = (uint16_t)sq_entries;
 	qp->cq.entries = (uint16_t)cq_entries;
@@ -187,9 +187,37 @@ void nvp_qpair_teardown(struct nvp_qpair *qp)
 		return;
 	nvp_dma_free(qp->list_mem);
 	nvp_dma_free(qp->cq_mem);
-	nvp_dma_free(qp->mem);
+	nvp_dma_free(qp->sq_mem);
 	free(qp->reqs);
 	free(qp);
+}
+
+/*
+ * One part of a split command is done (or given up on: @req may stay out
+ * of the pool, see quarantine()). The whole completes with the first
+ * failing part's completion, or else the last part's, copied to the stack
+ * first: the parent goes back to the pool before the callback, which may
+ * reuse it for its next command while still reading its @cpl.
+ */
+static void __attribute__((noinline)) complete_part(struct nvp_qpair *qp, struct nvp_req *req,
+						     const struct nvp_cqe *cpl)
+{
+	struct nvp_req *parent = req->parent;
+	struct nvp_cqe whole;
+	nvp_cmd_cb cb;
+	void *arg;
+
+	if (!NVP_CPL_IS_ERROR(&parent->cpl))
+		parent->cpl = *cpl;
+	if (req->state != NVP_REQ_QUARANTINED)
+		nvp_req_put(qp, req);
+	if (--parent->parts_left)
+		return;
+	whole = parent->cpl;
+	cb = parent->cb;
+	arg = parent->arg;
+	nvp_req_put(qp, parent);
+	cb(arg, &whole);
 }
 
 /* Deliver a completion for @req: a whole command, or one part of a split. */
@@ -201,14 +229,8 @@ static inline void complete_request(struct nvp_qpair *qp, struct nvp_req *req,
 	void *arg;
 
 	if (__builtin_expect(parent != NULL, 0)) {
-		/* Report the first failing part, or else the last part. */
-		if (!NVP_CPL_IS_ERROR(&parent->cpl))
-			parent->cpl = *cpl;
-		nvp_req_put(qp, req);
-		if (--parent->parts_left)
-			return;
-		req = parent;
-		cpl = &parent->cpl;
+		complete_part(qp, req, cpl);
+		return;
 	}
 	/* Free before the callback, so it can submit the next command. */
 	cb = req->cb;
@@ -296,23 +318,13 @@ static void quarantine(struct nvp_qpair *qp, struct nvp_req *req)
 {
 	struct nvp_cqe cpl = { .sqid = qp->sq.qid, .cid = req->cid,
 			       .status = NVP_STATUS_HOST_ABORTED };
-	struct nvp_req *parent = req->parent;
-
 	nvp_warn("queue %u: command %u timed out and the controller no longer has it; "
 		 "completing it with Host Aborted Command and retiring CID %u",
 		 qp->sq.qid, req->cid, req->cid);
 	/* Keep the CID out of the pool: a late completion for it is ignored. */
 	req->state = NVP_REQ_QUARANTINED;
-	if (parent) {
-		if (!NVP_CPL_IS_ERROR(&parent->cpl))
-			parent->cpl = cpl;
-		if (--parent->parts_left == 0) {
-			nvp_cmd_cb cb = parent->cb;
-			void *arg = parent->arg;
-
-			nvp_req_put(qp, parent);
-			cb(arg, &parent->cpl);
-		}
+	if (req->parent) {
+		complete_part(qp, req, &cpl);
 		return;
 	}
 	req->cb(req->arg, &cpl);
@@ -458,6 +470,8 @@ int nvp_qpair_alloc(struct nvp_ctrl *ctrl, const struct nvp_qpair_opts *user_opt
 	if (opts.max_completions == 0)
 		opts.max_completions = opts.queue_size / 2;
 	node = opts.numa_node == NVP_NUMA_ANY ? ctrl->info.numa_node : opts.numa_node;
+	if (node != NVP_NUMA_ANY && (rc = nvp_mem_numa_node_valid(node)) < NVP_NUMA_ANY)
+		return nvp_error(rc, "queue pair option numa_node: %s", nvp_last_error());
 
 	pthread_mutex_lock(&ctrl->admin_lock);
 	qid = alloc_qid(ctrl);
@@ -472,7 +486,6 @@ int nvp_qpair_alloc(struct nvp_ctrl *ctrl, const struct nvp_qpair_opts *user_opt
 	if (rc)
 		goto err_qid;
 	qp->max_completions = opts.max_completions;
-	qp->use_sgl = false;
 	if (ctrl->opts.io_timeout_ms)
 		qp->timeout_ticks = (uint64_t)ctrl->opts.io_timeout_ms * nvp_ticks_per_ms();
 	qp->next_timeout_check = nvp_ticks() + qp->timeout_ticks / NVP_TIMEOUT_SCANS;
@@ -500,6 +513,9 @@ void nvp_qpair_free(struct nvp_qpair *qp)
 	if (!qp)
 		return;
 	ctrl = qp->ctrl;
+	/* From here on the callbacks below may not post: their commands could
+	 * never complete. */
+	qp->state = NVP_QP_CLOSING;
 	/* Delete on the device first: after that it cannot touch our memory. */
 	if (!atomic_load(&ctrl->failed) && nvp_admin_delete_io_queues(ctrl, qp))
 		nvp_warn("queue %u: deleting it on the controller failed; freeing it anyway",
@@ -519,21 +535,36 @@ void nvp_qpair_set_owner(struct nvp_qpair *qp)
 		qp->owner = pthread_self();
 }
 
+static int __attribute__((noinline, cold)) poll_refused(struct nvp_qpair *qp)
+{
+	if (!qp)
+		return nvp_error(-EINVAL, "nvp_qpair_poll: queue pair is NULL");
+	return nvp_error(-EXDEV, "queue pair %u polled from a thread that does not own "
+			 "it; use one qpair per thread, or hand it over with "
+			 "nvp_qpair_set_owner()", qp->sq.qid);
+}
+
+/* The controller failed: refuse new commands, end the accepted ones. */
+static int __attribute__((noinline, cold)) poll_failed(struct nvp_qpair *qp, int failed)
+{
+	qp->state = NVP_QP_FAILED;
+	nvp_qpair_fail_all(qp, NVP_STATUS_HOST_PATH_ERROR);
+	return failed;
+}
+
 int nvp_qpair_poll(struct nvp_qpair *qp, uint32_t max)
 {
 	int failed, n;
 
+	if (__builtin_expect(!qp, 0))
+		return poll_refused(qp);
 #ifdef NVP_DEBUG
 	if (!pthread_equal(qp->owner, pthread_self()))
-		return nvp_error(-EXDEV, "queue pair %u polled from a thread that does not own "
-				 "it; use one qpair per thread, or hand it over with "
-				 "nvp_qpair_set_owner()", qp->sq.qid);
+		return poll_refused(qp);
 #endif
 	failed = atomic_load_explicit(&qp->ctrl->failed, memory_order_relaxed);
-	if (__builtin_expect(failed != 0, 0)) {
-		nvp_qpair_fail_all(qp, NVP_STATUS_HOST_PATH_ERROR);
-		return failed;
-	}
+	if (__builtin_expect(failed != 0, 0))
+		return poll_failed(qp, failed);
 	n = nvp_qpair_process(qp, max ? max : qp->max_completions);
 	/* A branch, not "+= n == 0": GCC paired that with polls++ into SSE
 	 * shuffles, which QEMU's TCG runs as helper calls, on every poll. */
@@ -546,10 +577,8 @@ int nvp_qpair_poll(struct nvp_qpair *qp, uint32_t max)
 		if (nvp_ticks() >= qp->next_timeout_check) {
 			int rc = nvp_qpair_check_timeouts(qp);
 
-			if (rc) {
-				nvp_qpair_fail_all(qp, NVP_STATUS_HOST_PATH_ERROR);
-				return rc;
-			}
+			if (rc)
+				return poll_failed(qp, rc);
 		}
 	}
 	return n;
@@ -557,36 +586,38 @@ int nvp_qpair_poll(struct nvp_qpair *qp, uint32_t max)
 
 void nvp_qpair_flush(struct nvp_qpair *qp)
 {
-	nvp_sq_ring(&qp->sq);
+	if (qp && qp->state == NVP_QP_ENABLED)
+		nvp_sq_ring(&qp->sq);
 }
 
 uint32_t nvp_qpair_outstanding(const struct nvp_qpair *qp)
 {
-	return qp->outstanding;
+	return qp ? qp->outstanding : 0;
 }
 
 uint16_t nvp_qpair_id(const struct nvp_qpair *qp)
 {
-	return qp->sq.qid;
+	return qp ? qp->sq.qid : 0;
 }
 
 void nvp_qpair_get_stats(const struct nvp_qpair *qp, struct nvp_qpair_stats *stats,
 			 size_t stats_size)
 {
-	struct nvp_qpair_stats s = {
-		.stats_size = sizeof(s),
-		.submitted = qp->submitted,
-		.completed = qp->completed,
-		.polls = qp->polls,
-		.empty_polls = qp->empty_polls,
-		.sq_doorbell_writes = qp->sq.db.writes,
-		.sq_doorbell_mmio = qp->sq.db.mmio_writes,
-		.cq_doorbell_writes = qp->cq.db.writes,
-		.cq_doorbell_mmio = qp->cq.db.mmio_writes,
-		.bad_completions = qp->bad_cqes,
-		.timeouts = qp->timeouts,
-	};
+	struct nvp_qpair_stats s = { .stats_size = sizeof(s) };
 
-	if (stats)
-		memcpy(stats, &s, stats_size < sizeof(s) ? stats_size : sizeof(s));
+	if (!stats)
+		return;
+	if (qp) {
+		s.submitted = qp->submitted;
+		s.completed = qp->completed;
+		s.polls = qp->polls;
+		s.empty_polls = qp->empty_polls;
+		s.sq_doorbell_writes = qp->sq.db.writes;
+		s.sq_doorbell_mmio = qp->sq.db.mmio_writes;
+		s.cq_doorbell_writes = qp->cq.db.writes;
+		s.cq_doorbell_mmio = qp->cq.db.mmio_writes;
+		s.bad_completions = qp->bad_cqes;
+		s.timeouts = qp->timeouts;
+	}
+	memcpy(stats, &s, stats_size < sizeof(s) ? stats_size : sizeof(s));
 }
