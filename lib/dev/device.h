@@ -46,7 +46,6 @@ struct nvp_device_ops {
  * @bar0: mapped BAR0 (registers and doorbells).
  * @bar0_size: its length in bytes.
  * @emu: the emulated controller, for the fault-injection API (emu only).
- * @priv: the access method's own state.
  */
 struct nvp_device {
 	const struct nvp_device_ops *ops;
@@ -58,7 +57,6 @@ struct nvp_device {
 	volatile void *bar0;
 	size_t bar0_size;
 	struct nvp_emu *emu;
-	void *priv;
 };
 
 /**

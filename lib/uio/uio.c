@@ -115,7 +115,6 @@ int nvp_uio_open(const char *bdf, bool keep_driver, struct nvp_device **out)
 	ud->dev.numa_node = info.numa_node;
 	ud->dev.vendor_id = info.vendor_id;
 	ud->dev.device_id = info.device_id;
-	ud->dev.priv = ud;
 
 	rc = nvp_pci_bind(info.bdf, "uio_pci_generic", "modprobe uio_pci_generic", &ud->bind);
 	if (rc)

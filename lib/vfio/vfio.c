@@ -665,7 +665,6 @@ int nvp_vfio_open(const char *bdf, bool noiommu, bool keep_driver, struct nvp_de
 	vd->dev.numa_node = info.numa_node;
 	vd->dev.vendor_id = info.vendor_id;
 	vd->dev.device_id = info.device_id;
-	vd->dev.priv = vd;
 
 	rc = nvp_pci_bind(info.bdf, "vfio-pci",
 			  noiommu ? "modprobe vfio enable_unsafe_noiommu_mode=1 && modprobe vfio-pci" :
