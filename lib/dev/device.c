@@ -205,6 +205,12 @@ int nvp_device_open(const char *addr, enum nvp_driver driver, bool keep_driver,
 	return rc;
 }
 
+bool nvp_device_removal_requested(struct nvp_device *dev)
+{
+	return dev && dev->ops && dev->ops->removal_requested &&
+	       dev->ops->removal_requested(dev);
+}
+
 void nvp_device_close(struct nvp_device *dev)
 {
 	char bdf[sizeof(dev->addr)];

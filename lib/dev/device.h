@@ -30,9 +30,13 @@ struct nvp_device;
  * @close: shut off DMA, unmap BAR0, detach the DMA domain, give the device
  *         back to its original kernel driver (unless asked to keep it) and
  *         free @dev. Must cope with a device that has gone away.
+ * @removal_requested: optional; whether the kernel asked for the device
+ *         back (VFIO's device request interrupt). Cheap, non-blocking; not
+ *         for the I/O path.
  */
 struct nvp_device_ops {
 	void (*close)(struct nvp_device *dev);
+	bool (*removal_requested)(struct nvp_device *dev);
 };
 
 /**
@@ -77,6 +81,12 @@ int nvp_device_open(const char *addr, enum nvp_driver driver, bool keep_driver,
  * @dev: the device, or NULL.
  */
 void nvp_device_close(struct nvp_device *dev);
+
+/**
+ * nvp_device_removal_requested() - whether the kernel wants the device back.
+ * @dev: the device, or NULL.
+ */
+bool nvp_device_removal_requested(struct nvp_device *dev);
 
 /**
  * nvp_device_pick_driver() - resolve the access method for an address.

@@ -61,14 +61,25 @@ static inline int check_qpair(struct nvp_qpair *qp, nvp_cmd_cb cb)
 	if (__builtin_expect(!pthread_equal(qp->owner, pthread_self()), 0))
 		return bad_qpair(qp);
 #endif
-	if (__builtin_expect(qp->state != NVP_QP_ENABLED || !cb, 0))
+	/* Connected or reconnecting (commands wait in the ring) both accept. */
+	if (__builtin_expect(qp->state >= NVP_QP_FAILED || !cb, 0))
 		return bad_qpair(qp);
 	return 0;
 }
 
 static int __attribute__((noinline, cold)) unusable_ns(struct nvp_ns *ns)
 {
-	if (ns->unusable == NVP_NS_HAS_METADATA)
+	uint8_t why = atomic_load(&ns->unusable);
+
+	if (why == NVP_NS_REMOVED)
+		return nvp_error(-ENODEV, "namespace %u of %s is no longer active (detached or "
+				 "deleted); its handle stays valid but takes no I/O",
+				 ns->nsid, ns->ctrl->info.addr);
+	if (why == NVP_NS_FORMAT_CHANGED)
+		return nvp_error(-ESTALE, "namespace %u of %s was reformatted while attached; "
+				 "detach and attach the controller again to use it", ns->nsid,
+				 ns->ctrl->info.addr);
+	if (why == NVP_NS_HAS_METADATA)
 		return nvp_error(-ENOTSUP, "namespace %u is formatted with %u bytes of metadata "
 				 "per block, which nvpoll does not transfer; reformat it without "
 				 "metadata", ns->nsid, ns->info.md_size);
@@ -89,22 +100,30 @@ static int __attribute__((noinline, cold)) bad_range(struct nvp_qpair *qp, struc
 		return nvp_error(-EINVAL, "namespace %u belongs to controller %s, not to the "
 				 "queue pair's controller %s", ns->nsid, ns->ctrl->info.addr,
 				 qp->ctrl->info.addr);
-	if (ns->unusable)
+	if (atomic_load(&ns->unusable))
 		return unusable_ns(ns);
 	if (nlb == 0)
 		return nvp_error(-EINVAL, "zero-length I/O (nlb = 0) on namespace %u", ns->nsid);
 	return nvp_error(-ERANGE, "LBAs %llu..%llu are past the end of namespace %u "
 			 "(%llu blocks)", (unsigned long long)lba,
 			 (unsigned long long)lba + nlb - 1, ns->nsid,
-			 (unsigned long long)ns->num_blocks);
+			 (unsigned long long)atomic_load(&ns->num_blocks));
 }
 
-/* Written so that no sum can wrap: lba + nlb is never computed. */
+/*
+ * Written so that no sum can wrap: lba + nlb is never computed. Relaxed
+ * loads: a rescan may resize or retire the namespace meanwhile.
+ */
 static inline int check_range(struct nvp_qpair *qp, struct nvp_ns *ns, uint64_t lba,
 			      uint32_t nlb)
 {
-	if (__builtin_expect(!ns || ns->ctrl != qp->ctrl || ns->unusable || nlb == 0 ||
-			     lba >= ns->num_blocks || nlb > ns->num_blocks - lba, 0))
+	uint64_t blocks;
+
+	if (__builtin_expect(!ns || ns->ctrl != qp->ctrl, 0))
+		return bad_range(qp, ns, lba, nlb);
+	blocks = atomic_load_explicit(&ns->num_blocks, memory_order_relaxed);
+	if (__builtin_expect(atomic_load_explicit(&ns->unusable, memory_order_relaxed) ||
+			     nlb == 0 || lba >= blocks || nlb > blocks - lba, 0))
 		return bad_range(qp, ns, lba, nlb);
 	return 0;
 }
@@ -446,5 +465,7 @@ int nvp_io_raw(struct nvp_qpair *qp, const struct nvp_sqe *cmd, void *buf, size_
 		}
 	}
 	nvp_req_post(qp, req, sqe, cb, arg);
+	/* Not known to be idempotent: a reset ends it rather than re-posting. */
+	req->no_retry = true;
 	return 0;
 }

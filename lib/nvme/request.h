@@ -32,6 +32,8 @@ static inline struct nvp_req *nvp_req_get(struct nvp_qpair *qp)
 	/* New generation in the CID bits above the index. */
 	req->cid = (uint16_t)(req->cid + qp->cid_index_mask + 1u);
 	req->parent = NULL;
+	req->retries = 0;
+	req->no_retry = false;
 	atomic_store_explicit(&req->abort, NVP_ABORT_NONE, memory_order_relaxed);
 	atomic_store_explicit(&req->epoch,
 			      atomic_load_explicit(&req->epoch, memory_order_relaxed) + 1,
@@ -81,6 +83,7 @@ static inline void nvp_req_post(struct nvp_qpair *qp, struct nvp_req *req,
 	req->opc = sqe->opc;
 	req->posted_scan = qp->timeout_scans;
 	req->state = NVP_REQ_INFLIGHT;
+	req->slot = qp->sq.tail;
 	sqe->cid = req->cid;
 	nvp_sq_advance(&qp->sq);
 	qp->submitted++;

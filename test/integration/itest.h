@@ -275,6 +275,7 @@ ITEST_DECL(fault_abort_lost);
 ITEST_DECL(fault_cfs);
 ITEST_DECL(fault_surprise_removal);
 ITEST_DECL(fault_bogus_cid);
+ITEST_DECL(fault_removal_by_timeout);
 ITEST_DECL(trust_nlb_limit);
 ITEST_DECL(trust_block_above_mdts);
 ITEST_DECL(trust_huge_nlb);
