@@ -531,8 +531,16 @@ static void dead_controller(bool removal)
 		CHECK_RC(nvp_write(f.qp, f.ns, f.w + (size_t)i * f.bs, 300 + i, 1, 0, io_cpl_cb,
 				   &c[i]), 0);
 	}
-	for (i = 0; i < 100; i++)
+	/* Wait until the device holds all of them (slow under valgrind). */
+	t0 = now_ms();
+	do {
+		struct nvp_emu_stats st;
+
 		nvp_qpair_poll(f.qp, 0);
+		CHECK_RC(nvp_emu_get_stats(f.ctrl, &st, sizeof(st)), 0);
+		if (st.pending == n)
+			break;
+	} while (now_ms() - t0 < itest_cfg.wait_ms);
 	CHECK(nvp_qpair_outstanding(f.qp) == n);
 	/* After the reset the re-posted writes must not be held again. (The
 	 * fault stays for removal: a write the device fetched only now would
