@@ -572,6 +572,7 @@ void nvp_qpair_free(struct nvp_qpair *qp)
 			 nvp_last_error());
 		nvp_ctrl_escalate(ctrl, why);
 	}
+	qp->gen |= NVP_GEN_BEHIND;	/* no doorbell for a deleted queue */
 	nvp_qpair_fail_all(qp, NVP_STATUS_HOST_ABORTED);
 	nvp_admin_forget_aborts(ctrl, qp);
 	nvp_admin_lock(ctrl);
@@ -631,9 +632,9 @@ int nvp_qpair_poll(struct nvp_qpair *qp, uint32_t max)
 
 void nvp_qpair_flush(struct nvp_qpair *qp)
 {
-	/* Never a doorbell for queues a reset or removal took away. */
-	if (qp && qp->state == NVP_QP_ENABLED &&
-	    atomic_load_explicit(&qp->ctrl->gen, memory_order_relaxed) == qp->gen)
+	/* Never a doorbell for queues a reset or removal took away: a queue
+	 * pair that is not connected has NVP_GEN_BEHIND set, never equal. */
+	if (qp && atomic_load_explicit(&qp->ctrl->gen, memory_order_relaxed) == qp->gen)
 		nvp_sq_ring(&qp->sq);
 }
 
