@@ -177,6 +177,13 @@ int nvp_qpair_setup(struct nvp_ctrl *ctrl, uint16_t qid, uint32_t sq_entries,
 	rc = setup_request_lists(qp, numa_node);
 	if (rc)
 		goto err;
+	if (!qp->is_admin) {
+		qp->reset_scratch = nvp_reset_scratch_new(num_reqs);
+		if (!qp->reset_scratch) {
+			rc = nvp_error(-ENOMEM, "out of memory allocating %u requests", num_reqs);
+			goto err;
+		}
+	}
 	qp->cid_index_mask = (uint16_t)(round_up_pow2(num_reqs) - 1);
 	/* Build the free list so that CID 0 comes out first. */
 	for (uint32_t i = num_reqs; i-- > 0;) {
@@ -198,6 +205,7 @@ void nvp_qpair_teardown(struct nvp_qpair *qp)
 	nvp_dma_free(qp->list_mem);
 	nvp_dma_free(qp->cq_mem);
 	nvp_dma_free(qp->sq_mem);
+	nvp_reset_scratch_free(qp->reset_scratch);
 	free(qp->reqs);
 	free(qp);
 }
