@@ -364,6 +364,22 @@ void nvp_emu_rebuild_active(struct nvp_emu *emu);
  */
 void nvp_emu_db_reset(struct nvp_emu *emu, uint32_t idx, struct emu_db *db);
 
+/**
+ * nvp_emu_sq_doorbell() - read an SQ's tail doorbell and take a new tail.
+ * @emu: the controller.
+ * @sq: the queue.
+ *
+ * Called by the device thread on every pass; tests call it directly.
+ */
+void nvp_emu_sq_doorbell(struct nvp_emu *emu, struct emu_sq *sq);
+
+/**
+ * nvp_emu_cq_doorbell() - read a CQ's head doorbell and take a new head.
+ * @emu: the controller.
+ * @cq: the queue.
+ */
+void nvp_emu_cq_doorbell(struct nvp_emu *emu, struct emu_cq *cq);
+
 /* ---- lib/emu/emu_dma.c: PRP/SGL walking and data copies ---- */
 
 /**

@@ -123,7 +123,7 @@ static void emu_bad_doorbell(struct nvp_emu *emu, uint32_t idx, uint32_t val)
 	nvp_emu_queue_event(emu, NVP_AER_TYPE_ERROR, 0x01, NVP_LOG_ERROR);
 }
 
-static void emu_cq_update_head(struct nvp_emu *emu, struct emu_cq *cq)
+void nvp_emu_cq_doorbell(struct nvp_emu *emu, struct emu_cq *cq)
 {
 	uint32_t v;
 
@@ -132,6 +132,18 @@ static void emu_cq_update_head(struct nvp_emu *emu, struct emu_cq *cq)
 			emu_bad_doorbell(emu, 2 * cq->qid + 1, v);
 		else
 			cq->head = v;
+	}
+}
+
+void nvp_emu_sq_doorbell(struct nvp_emu *emu, struct emu_sq *sq)
+{
+	uint32_t v;
+
+	if (emu_db_read(emu, 2 * sq->qid, &sq->db, &v)) {
+		if (v >= sq->size)
+			emu_bad_doorbell(emu, 2 * sq->qid, v);
+		else
+			sq->tail = v;
 	}
 }
 
@@ -145,7 +157,7 @@ static bool emu_cq_full(struct nvp_emu *emu, struct emu_cq *cq)
 
 	if (next != cq->head)
 		return false;
-	emu_cq_update_head(emu, cq);
+	nvp_emu_cq_doorbell(emu, cq);
 	return next == cq->head;
 }
 
@@ -509,15 +521,9 @@ static void emu_dispatch(struct nvp_emu *emu, uint16_t sqid, const struct nvp_sq
 static int emu_process_sq(struct nvp_emu *emu, struct emu_sq *sq)
 {
 	struct emu_cq *cq = &emu->cqs[sq->cqid];
-	uint32_t v;
 	int n = 0;
 
-	if (emu_db_read(emu, 2 * sq->qid, &sq->db, &v)) {
-		if (v >= sq->size)
-			emu_bad_doorbell(emu, 2 * sq->qid, v);
-		else
-			sq->tail = v;
-	}
+	nvp_emu_sq_doorbell(emu, sq);
 	while (sq->head != sq->tail && n < EMU_BURST) {
 		struct nvp_sqe sqe;
 
