@@ -164,7 +164,10 @@ NVP_API int nvp_emu_async_event(struct nvp_ctrl *ctrl, uint8_t type, uint8_t inf
  *              failed its command with Data Transfer Error.
  * @cq_full_waits: times a completion had to wait for the host to free a
  *                 completion queue slot.
- * @invalid_doorbells: doorbell writes with an out-of-range value.
+ * @invalid_doorbells: doorbell writes that were ignored as Invalid
+ *                     Doorbell Write Values: past the end of the queue, an
+ *                     SQ tail that takes back unfetched commands, or a CQ
+ *                     head that moves backwards or past the CQ tail.
  * @aborted: commands completed with Abort Requested by an Abort command.
  * @errors_logged: entries added to the Error Information log.
  * @resets: controller resets (CC.EN 1→0).

@@ -349,9 +349,16 @@ static uint16_t emu_dbbuf_config(struct nvp_emu *emu, const struct nvp_sqe *sqe)
 	if (!db || !ei)
 		return EMU_SC(NVP_SC_DATA_XFER_ERROR);
 	/*
-	 * Seed both pages with the doorbells' current values (as QEMU does) so
-	 * the switch from registers to shadows loses no update.
+	 * Take the registers' last word first, then seed both pages with the
+	 * doorbells' current values (as QEMU does) so the switch from
+	 * registers to shadows loses no update.
 	 */
+	for (uint32_t q = 1; q <= emu->opts.qpairs; q++) {
+		if (emu->cqs[q].valid)
+			nvp_emu_cq_doorbell(emu, &emu->cqs[q]);
+		if (emu->sqs[q].valid)
+			nvp_emu_sq_doorbell(emu, &emu->sqs[q]);
+	}
 	for (uint32_t q = 0; q <= emu->opts.qpairs; q++) {
 		if (emu->sqs[q].valid) {
 			__atomic_store_n(&db[2 * q], emu->sqs[q].tail, __ATOMIC_RELAXED);

@@ -84,67 +84,95 @@ void nvp_emu_db_reset(struct nvp_emu *emu, uint32_t idx, struct emu_db *db)
 }
 
 /*
- * Read doorbell @idx; true if it changed since last time. With shadow
- * doorbells the host may update the shadow only (eventidx says no MMIO is
- * needed) or, for the admin queue, the register only; whichever changed is
- * the newest value, and the shadow wins as the host writes it first.
+ * Read doorbell @idx; true if it changed since last time.
+ *
+ * Without shadow doorbells the register is the value. With them, an I/O
+ * queue's shadow entry is the value and a register write is only a
+ * wake-up (as in QEMU and the Doorbell Buffer Config rules): the host
+ * stores the shadow first and rings the register only when EventIdx asks,
+ * so the register may be any number of rings behind, and taking whichever
+ * of the two changed can move a tail backwards. The admin queue stays on
+ * its register: Linux and SPDK never shadow queue 0, nvpoll writes both,
+ * and QEMU takes queue 0's register as the truth too.
  */
 static bool emu_db_read(struct nvp_emu *emu, uint32_t idx, struct emu_db *db, uint32_t *val)
 {
-	uint32_t mmio = emu_reg(emu, NVP_REG_DBS + 4 * idx);
+	uint32_t v;
 
-	if (emu->shadow_db) {
-		uint32_t sh = __atomic_load_n(&emu->shadow_db[idx], __ATOMIC_ACQUIRE);
-
-		if (sh != db->last_shadow) {
-			db->last_shadow = sh;
-			db->last_mmio = mmio;
-			/* Event index = what we have seen: ring again for anything newer. */
-			__atomic_store_n(&emu->eventidx[idx], sh, __ATOMIC_RELEASE);
-			*val = sh;
-			return true;
-		}
+	if (emu->shadow_db && idx >= 2) {
+		v = __atomic_load_n(&emu->shadow_db[idx], __ATOMIC_ACQUIRE);
+		if (v == db->last_shadow)
+			return false;
+		db->last_shadow = v;
+		/* EventIdx = what we have seen: ring again for anything newer. */
+		__atomic_store_n(&emu->eventidx[idx], v, __ATOMIC_RELEASE);
+	} else {
+		v = emu_reg(emu, NVP_REG_DBS + 4 * idx);
+		if (v == db->last_mmio)
+			return false;
+		db->last_mmio = v;
 	}
-	if (mmio != db->last_mmio) {
-		db->last_mmio = mmio;
-		if (emu->shadow_db)
-			__atomic_store_n(&emu->eventidx[idx], mmio, __ATOMIC_RELEASE);
-		*val = mmio;
-		return true;
-	}
-	return false;
+	*val = v;
+	return true;
 }
 
-static void emu_bad_doorbell(struct nvp_emu *emu, uint32_t idx, uint32_t val)
+/* Entries from @from up to (not including) @to on a ring of @size. */
+static inline uint32_t emu_ring_dist(uint32_t to, uint32_t from, uint32_t size)
+{
+	return to >= from ? to - from : to + size - from;
+}
+
+/*
+ * An Invalid Doorbell Write Value: the value is ignored (never acted on, so
+ * nothing runs twice and nothing is lost), counted, and reported through
+ * an Error asynchronous event, as the spec has it.
+ */
+static void emu_bad_doorbell(struct nvp_emu *emu, uint32_t idx, uint32_t val, const char *why,
+			     uint32_t head, uint32_t tail, uint32_t size)
 {
 	EMU_INC(emu, invalid_doorbells, 1);
-	nvp_warn("emu: doorbell %u written with out-of-range value %u; ignored (Invalid Doorbell Write Value event)",
-		 idx, val);
+	nvp_warn("emu: %s %u %s doorbell written with %u, which %s (head %u, tail %u, %u entries); value ignored, Invalid Doorbell Write Value event raised. The host's doorbell code is wrong: a tail may only add commands and a head only consume posted completions",
+		 idx & 1 ? "CQ" : "SQ", idx / 2, idx & 1 ? "head" : "tail", val, why, head, tail,
+		 size);
 	nvp_emu_queue_event(emu, NVP_AER_TYPE_ERROR, 0x01, NVP_LOG_ERROR);
 }
 
+/* A new CQ head may only consume entries the device has posted. */
 void nvp_emu_cq_doorbell(struct nvp_emu *emu, struct emu_cq *cq)
 {
-	uint32_t v;
+	uint32_t idx = 2 * cq->qid + 1, v;
 
-	if (emu_db_read(emu, 2 * cq->qid + 1, &cq->db, &v)) {
-		if (v >= cq->size)
-			emu_bad_doorbell(emu, 2 * cq->qid + 1, v);
-		else
-			cq->head = v;
-	}
+	if (!emu_db_read(emu, idx, &cq->db, &v))
+		return;
+	if (v >= cq->size)
+		emu_bad_doorbell(emu, idx, v, "is past the end of the queue", cq->head, cq->tail,
+				 cq->size);
+	else if (emu_ring_dist(v, cq->head, cq->size) > emu_ring_dist(cq->tail, cq->head, cq->size))
+		emu_bad_doorbell(emu, idx, v, "moves past completions not yet posted, or backwards",
+				 cq->head, cq->tail, cq->size);
+	else
+		cq->head = v;
 }
 
+/*
+ * A new SQ tail may only add commands: it must not shrink the number the
+ * device still has to fetch, or the device would later take the ring's
+ * old entries for new ones and run them again.
+ */
 void nvp_emu_sq_doorbell(struct nvp_emu *emu, struct emu_sq *sq)
 {
-	uint32_t v;
+	uint32_t idx = 2 * sq->qid, v;
 
-	if (emu_db_read(emu, 2 * sq->qid, &sq->db, &v)) {
-		if (v >= sq->size)
-			emu_bad_doorbell(emu, 2 * sq->qid, v);
-		else
-			sq->tail = v;
-	}
+	if (!emu_db_read(emu, idx, &sq->db, &v))
+		return;
+	if (v >= sq->size)
+		emu_bad_doorbell(emu, idx, v, "is past the end of the queue", sq->head, sq->tail,
+				 sq->size);
+	else if (emu_ring_dist(v, sq->head, sq->size) < emu_ring_dist(sq->tail, sq->head, sq->size))
+		emu_bad_doorbell(emu, idx, v, "takes back commands not yet fetched", sq->head,
+				 sq->tail, sq->size);
+	else
+		sq->tail = v;
 }
 
 /* ------------------------------------------------------------------------ */
