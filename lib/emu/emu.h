@@ -193,6 +193,12 @@ struct emu_counters {
 			 __ATOMIC_RELAXED)
 #define EMU_SET(emu, field, v) __atomic_store_n(&(emu)->cnt.field, (v), __ATOMIC_RELAXED)
 
+/* One used PRP list position; @gen tells the current command's apart. */
+struct emu_prp_seen {
+	uint64_t addr;
+	uint32_t gen;
+};
+
 /* A host memory range of one transfer, already translated. */
 struct emu_sg {
 	uint8_t *va;		/* NULL for an SGL bit bucket */
@@ -280,6 +286,11 @@ struct nvp_emu {
 	uint32_t sg_cap;
 	uint8_t *bounce;	/* one page for admin data and compare */
 	size_t bounce_size;
+	/* PRP list positions the current command's walk has used (a set). */
+	struct emu_prp_seen *prp_seen;
+	uint32_t prp_seen_cap;	/* a power of two, or 0 */
+	uint32_t prp_seen_n;
+	uint32_t prp_gen;	/* entries of other commands are stale */
 };
 
 /* Status word helpers (phase bit clear). */

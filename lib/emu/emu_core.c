@@ -876,6 +876,7 @@ static void emu_free(struct nvp_emu *emu)
 	free(emu->cqs);
 	free(emu->active_sqs);
 	free(emu->sg);
+	free(emu->prp_seen);
 	free(emu->bounce);
 	pthread_mutex_destroy(&emu->lock);
 	free(emu);

@@ -371,6 +371,176 @@ static void test_prp_lists(void **state)
 	host_close(&h);
 }
 
+/*
+ * Long PRP chains, table driven: transfers of 1 to 64 MiB with PRP1 and the
+ * first list page at various offsets, built as a host builds them (each
+ * list page's last entry points to the next, page-aligned list page), must
+ * be accepted and move the right data; chains that loop, chain through an
+ * unaligned pointer, or through a list page that holds no data must be
+ * refused with Invalid PRP Offset, without moving any data.
+ */
+enum chain_shape {
+	CHAIN_OK,
+	CHAIN_SELF_LOOP,	/* list page 2 chains to itself */
+	CHAIN_BACK_TO_FIRST,	/* the last list page chains to the first */
+	CHAIN_LATE_LOOP,	/* pages 2 -> 3 -> 4 -> 2 -> ... */
+	CHAIN_UNALIGNED,	/* a chain pointer that is not qword aligned */
+	CHAIN_EMPTY_PAGE,	/* a chained list page whose only slot chains on */
+};
+
+#define CHAIN_POOL 61	/* data pages, reused: entry k uses pool page k*37 % 61 */
+
+static uint32_t chain_pool_page(uint64_t k)
+{
+	return (uint32_t)(k * 37 % CHAIN_POOL);
+}
+
+/* Build the PRP list for @n data pages into @lists; returns PRP2. */
+static uint64_t chain_build(uint8_t *lists, uint32_t list_off, uint8_t *pool, uint64_t n,
+			    enum chain_shape shape)
+{
+	uint64_t *slot = (uint64_t *)(lists + list_off);
+	uint64_t room = (4096 - list_off) / 8;
+	uint32_t page = 0;
+	uint64_t *chain_of[64] = { 0 };	/* chain slot of list page i */
+
+	for (uint64_t k = 0; k < n; k++) {
+		if (room == 1 && n - k > 1) {
+			page++;
+			*slot = host_iova(lists + (size_t)page * 4096);
+			chain_of[page - 1] = slot;
+			slot = (uint64_t *)(lists + (size_t)page * 4096);
+			room = 512;
+		}
+		*slot++ = host_iova(pool + (size_t)chain_pool_page(k) * 4096);
+		room--;
+	}
+	assert_true(page >= 4 || shape == CHAIN_OK);
+	switch (shape) {
+	case CHAIN_OK:
+		break;
+	case CHAIN_SELF_LOOP:
+		*chain_of[2] = host_iova(lists + 2 * 4096);
+		break;
+	case CHAIN_BACK_TO_FIRST:
+		*chain_of[page - 1] = host_iova(lists + list_off);
+		break;
+	case CHAIN_LATE_LOOP:
+		*chain_of[4] = host_iova(lists + 2 * 4096);
+		break;
+	case CHAIN_UNALIGNED:
+		*chain_of[1] += 4;
+		break;
+	case CHAIN_EMPTY_PAGE: {
+		/* Page 1 chains to the last slot of a spare page, which
+		 * chains on to page 2: no data in between. */
+		uint64_t *spare = (uint64_t *)(lists + (size_t)(page + 1) * 4096 + 4088);
+
+		*spare = *chain_of[1];
+		*chain_of[1] = host_iova(spare);
+		break;
+	}
+	}
+	return host_iova(lists + list_off);
+}
+
+static void test_prp_chains(void **state)
+{
+	static const struct {
+		uint32_t bytes, prp1_off, list_off;
+		enum chain_shape shape;
+	} rows[] = {
+		{ 1u << 20, 0, 0, CHAIN_OK },
+		{ 4u << 20, 0, 0, CHAIN_OK },		/* 1023 pages: exactly two lists */
+		{ (4u << 20) + 4096, 0, 0, CHAIN_OK },	/* one entry on a third list */
+		{ 5u << 20, 0, 0, CHAIN_OK },
+		{ 8u << 20, 0, 0, CHAIN_OK },
+		{ 16u << 20, 0, 0, CHAIN_OK },
+		{ 32u << 20, 0, 0, CHAIN_OK },
+		{ 64u << 20, 0, 0, CHAIN_OK },
+		{ 8u << 20, 512, 0, CHAIN_OK },		/* odd PRP1: a partial last page */
+		{ 16u << 20, 4, 2048, CHAIN_OK },
+		{ 32u << 20, 0, 4088, CHAIN_OK },	/* first list: one slot, a chain */
+		{ 64u << 20, 3072, 8 * 300, CHAIN_OK },
+		{ (64u << 20) - 4096, 1024, 8, CHAIN_OK },
+		{ 8u << 20, 0, 0, CHAIN_SELF_LOOP },
+		{ 8u << 20, 512, 64, CHAIN_BACK_TO_FIRST },
+		{ 16u << 20, 0, 0, CHAIN_LATE_LOOP },
+		{ 8u << 20, 0, 0, CHAIN_UNALIGNED },
+		{ 8u << 20, 0, 0, CHAIN_EMPTY_PAGE },
+	};
+	struct host h;
+	uint8_t *pool, *p1, *lists, *expect;
+	uint8_t *ns_data;
+
+	(void)state;
+	assert_int_equal(host_open(&h, "emu:ns=80M:4096,mdts=0"), 0);
+	assert_int_equal(host_create_qpair(&h, 1, 16), 0);
+	ns_data = h.emu->ns[0].data;
+	pool = host_dma(CHAIN_POOL * 4096);
+	p1 = host_dma(4096);
+	lists = host_dma(48 * 4096);
+	expect = malloc(64u << 20);
+	assert_non_null(pool);
+	assert_non_null(p1);
+	assert_non_null(lists);
+	assert_non_null(expect);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		uint32_t bytes = rows[i].bytes, first = 4096 - rows[i].prp1_off;
+		uint64_t n = (bytes - first + 4095) / 4096, off;
+		uint16_t want = rows[i].shape == CHAIN_OK ? 0 : GEN(NVP_SC_INVALID_PRP_OFFSET) | DNR;
+		struct nvp_sqe sqe;
+
+		print_message("PRP chain %zu: %u bytes, PRP1 offset %u, list offset %u, shape %d\n",
+			      i, bytes, rows[i].prp1_off, rows[i].list_off, rows[i].shape);
+		fill(pool, CHAIN_POOL * 4096, (uint32_t)i + 100);
+		fill(p1, 4096, (uint32_t)i + 200);
+		memset(lists, 0, 48 * 4096);
+		memset(ns_data, 0, bytes);
+
+		/* Write: the namespace gets PRP1's tail, then the pool pages in
+		 * list order. */
+		host_rw_sqe(&sqe, NVP_NVM_WRITE, 1, 0, bytes / 4096);
+		sqe.dptr.prp.prp1 = host_iova(p1 + rows[i].prp1_off);
+		sqe.dptr.prp.prp2 = chain_build(lists, rows[i].list_off, pool, n, rows[i].shape);
+		assert_int_equal(host_cmd(&h, &h.io[1], &sqe, NULL), want);
+		if (want) {
+			/* Refused before any data moved. */
+			memset(expect, 0, bytes);
+			assert_memory_equal(ns_data, expect, bytes);
+			continue;
+		}
+		memcpy(expect, p1 + rows[i].prp1_off, first);
+		off = first;
+		for (uint64_t k = 0; k < n; k++, off += 4096)
+			memcpy(expect + off, pool + (size_t)chain_pool_page(k) * 4096,
+			       bytes - off < 4096 ? bytes - off : 4096);
+		assert_memory_equal(ns_data, expect, bytes);
+
+		/* Read it back through the same chain: each pool page ends up
+		 * with the last page mapped to it. */
+		for (size_t b = 0; b < bytes; b += 4)
+			((uint32_t *)ns_data)[b / 4] = (uint32_t)(b * 2654435761u) ^ (uint32_t)i;
+		memset(pool, 0, CHAIN_POOL * 4096);
+		memset(p1, 0, 4096);
+		host_rw_sqe(&sqe, NVP_NVM_READ, 1, 0, bytes / 4096);
+		sqe.dptr.prp.prp1 = host_iova(p1 + rows[i].prp1_off);
+		sqe.dptr.prp.prp2 = host_iova(lists + rows[i].list_off);
+		assert_int_equal(host_cmd(&h, &h.io[1], &sqe, NULL), 0);
+		assert_memory_equal(p1 + rows[i].prp1_off, ns_data, first);
+		for (uint64_t k = n > CHAIN_POOL ? n - CHAIN_POOL : 0; k < n; k++) {
+			off = first + k * 4096;
+			assert_memory_equal(pool + (size_t)chain_pool_page(k) * 4096, ns_data + off,
+					    bytes - off < 4096 ? bytes - off : 4096);
+		}
+	}
+	free(expect);
+	nvp_dma_free(lists);
+	nvp_dma_free(p1);
+	nvp_dma_free(pool);
+	host_close(&h);
+}
+
 static void sgl_desc(struct nvp_sgl_desc *d, uint8_t type, const void *va, uint32_t len)
 {
 	memset(d, 0, sizeof(*d));
@@ -759,6 +929,7 @@ int main(void)
 		cmocka_unit_test(test_queue_errors),
 		cmocka_unit_test(test_read_write_prp),
 		cmocka_unit_test(test_prp_lists),
+		cmocka_unit_test(test_prp_chains),
 		cmocka_unit_test(test_sgl),
 		cmocka_unit_test(test_zeroes_dsm_compare_flush),
 		cmocka_unit_test(test_io_errors),
