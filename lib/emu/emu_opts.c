@@ -32,16 +32,20 @@ static void emu_opts_defaults(struct emu_opts *o)
 	o->cpu = -1;
 }
 
-/* "1G", "64M", "512k", "4096", "2GiB": binary multiples. */
+/*
+ * A decimal number in [min, max]. Digits only: strtoull() alone would skip
+ * white space, take a sign (" -1" is 2^64 - 1) and, with base 0, read
+ * "010" as eight.
+ */
 static int emu_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
 
-	if (!*s || *s == '-')
+	if (*s < '0' || *s > '9')
 		return -EINVAL;
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	v = strtoull(s, &end, 10);
 	if (errno || *end || v < min || v > max)
 		return -EINVAL;
 	*out = v;
@@ -61,46 +65,83 @@ static int emu_parse_bool(const char *s, bool *out)
 	return -EINVAL;
 }
 
-/* ns=SIZE[:BLOCK[:PATH]]; PATH is the rest, so it may contain colons. */
-static int emu_parse_ns(char *val, struct emu_ns_opts *ns)
+/*
+ * Above any user address space (57-bit virtual addresses): such a
+ * namespace could never be mapped, so it is a typo, not a big disk.
+ */
+#define EMU_MAX_NS_BYTES (1ull << 56)
+
+/*
+ * ns=SIZE[:BLOCK[:PATH]]; PATH is the rest, so it may contain colons. The
+ * message names the part that is wrong.
+ */
+static int emu_parse_ns(const char *spec, struct emu_ns_opts *ns)
 {
-	char *bs = strchr(val, ':');
-	char *path = NULL;
+	char val[PATH_MAX + 64];
+	char *size, *bs, *path = NULL;
 	uint64_t v;
 
+	if (strlen(spec) >= sizeof(val))
+		return nvp_error(-EINVAL, "emu: bad namespace \"ns=%.40s...\": PATH is longer than %d characters; " EMU_VALID_OPTS,
+				 spec, PATH_MAX - 1);
+	strcpy(val, spec);
+	size = val;
+	bs = strchr(val, ':');
 	if (bs) {
 		*bs++ = '\0';
 		path = strchr(bs, ':');
 		if (path)
 			*path++ = '\0';
 	}
-	ns->size = 0;
-	if (*val && nvp_parse_size(val, &ns->size))
-		return -EINVAL;
 	ns->block_size = 4096;
 	if (bs && *bs) {
 		if (nvp_parse_size(bs, &v) || v < 512 || v > 65536 || (v & (v - 1)))
-			return -EINVAL;
+			return nvp_error(-EINVAL, "emu: bad namespace \"ns=%s\": BLOCK \"%s\" is not a power of two from 512 to 65536 (the block size, e.g. 512 or 4096); " EMU_VALID_OPTS,
+					 spec, bs);
 		ns->block_size = (uint32_t)v;
 	}
 	ns->path[0] = '\0';
 	if (path && *path) {
 		if (strlen(path) >= sizeof(ns->path))
-			return -EINVAL;
+			return nvp_error(-EINVAL, "emu: bad namespace \"ns=%.40s...\": PATH is longer than %d characters; " EMU_VALID_OPTS,
+					 spec, PATH_MAX - 1);
 		strcpy(ns->path, path);
 	}
-	/* Size may only be left out when a file gives it. */
-	if (!ns->size && !ns->path[0])
-		return -EINVAL;
+	ns->size = 0;
+	if (!*size) {
+		/* Size may only be left out when a file gives it. */
+		if (!ns->path[0])
+			return nvp_error(-EINVAL, "emu: bad namespace \"ns=%s\": SIZE may be empty only when PATH names an existing file (ns=:%u:/var/tmp/ns1.img); give a size, e.g. ns=64M:%u; " EMU_VALID_OPTS,
+					 spec, ns->block_size, ns->block_size);
+		return 0;
+	}
+	if (nvp_parse_size(size, &ns->size))
+		return nvp_error(-EINVAL, "emu: bad namespace \"ns=%s\": SIZE \"%s\" is not a byte count (digits with an optional K/M/G/T suffix, no sign or spaces, e.g. 64M or 1G); " EMU_VALID_OPTS,
+				 spec, size);
+	if (!ns->size)
+		return nvp_error(-EINVAL, "emu: bad namespace \"ns=%s\": SIZE is 0; a namespace needs at least one block, e.g. ns=64M:%u; " EMU_VALID_OPTS,
+				 spec, ns->block_size);
+	if (ns->size > EMU_MAX_NS_BYTES)
+		return nvp_error(-EINVAL, "emu: bad namespace \"ns=%s\": SIZE %s is above 2^56 bytes, more than any address space can map; give a smaller size; " EMU_VALID_OPTS,
+				 spec, size);
 	if (ns->size % ns->block_size)
-		return -EINVAL;
+		return nvp_error(-EINVAL, "emu: bad namespace \"ns=%s\": SIZE %llu is not a multiple of BLOCK %u; round it, e.g. ns=%lluK:%u; " EMU_VALID_OPTS,
+				 spec, (unsigned long long)ns->size, ns->block_size,
+				 (unsigned long long)((ns->size / ns->block_size + 1) * ns->block_size / 1024),
+				 ns->block_size);
 	return 0;
 }
+
+/* Options that may be given once; ns= repeats, file= once per namespace. */
+static const char *const emu_once[] = {
+	"mdts", "qpairs", "mqes", "lat_us", "cpu", "serial", "sgl", "dbbuf", "vwc",
+};
 
 int nvp_emu_parse_opts(const char *spec, struct emu_opts *o)
 {
 	char *copy, *save = NULL, *tok;
-	bool ns_given = false;
+	bool ns_given = false, file_given = false;
+	unsigned int seen = 0;
 	int ret = 0;
 
 	emu_opts_defaults(o);
@@ -124,8 +165,22 @@ int nvp_emu_parse_opts(const char *spec, struct emu_opts *o)
 			break;
 		}
 		*val++ = '\0';
+		for (unsigned int k = 0; k < sizeof(emu_once) / sizeof(emu_once[0]); k++) {
+			if (strcmp(tok, emu_once[k]))
+				continue;
+			if (seen & (1u << k))
+				ret = nvp_error(-EINVAL, "emu: %s= is given twice; give each option once (only ns= repeats); " EMU_VALID_OPTS,
+						tok);
+			seen |= 1u << k;
+		}
+		if (ret)
+			break;
 		if (!strcmp(tok, "ns")) {
 			if (!ns_given) {
+				if (file_given) {
+					ret = nvp_error(-EINVAL, "emu: file= comes before the first ns=, which replaces the default namespace file= would back; put file= after the ns= it backs, or use ns=SIZE:BLOCK:PATH; " EMU_VALID_OPTS);
+					break;
+				}
 				o->nr_ns = 0;
 				ns_given = true;
 			}
@@ -134,20 +189,24 @@ int nvp_emu_parse_opts(const char *spec, struct emu_opts *o)
 						EMU_MAX_NS);
 				break;
 			}
-			if (emu_parse_ns(val, &o->ns[o->nr_ns])) {
-				ret = nvp_error(-EINVAL,
-						"emu: bad namespace \"ns=%s\": SIZE is bytes with an optional K/M/G/T suffix and a multiple of BLOCK (a power of two, 512..65536); SIZE may be empty only with a PATH; " EMU_VALID_OPTS,
-						val);
+			ret = emu_parse_ns(val, &o->ns[o->nr_ns]);
+			if (ret)
 				break;
-			}
 			o->nr_ns++;
 		} else if (!strcmp(tok, "file")) {
 			struct emu_ns_opts *ns = &o->ns[o->nr_ns - 1];
 
 			if (!*val || strlen(val) >= sizeof(ns->path)) {
-				ret = nvp_error(-EINVAL, "emu: bad file=\"%s\"; " EMU_VALID_OPTS, val);
+				ret = nvp_error(-EINVAL, "emu: bad file=\"%s\": give a path of 1 to %d characters; " EMU_VALID_OPTS,
+						val, PATH_MAX - 1);
 				break;
 			}
+			if (ns->path[0]) {
+				ret = nvp_error(-EINVAL, "emu: namespace %u already has a backing file (%s); give it once, as ns=SIZE:BLOCK:PATH or as file=PATH after its ns=; " EMU_VALID_OPTS,
+						o->nr_ns, ns->path);
+				break;
+			}
+			file_given = true;
 			strcpy(ns->path, val);
 		} else if (!strcmp(tok, "mdts")) {
 			if (emu_parse_uint(val, 0, 15, &v)) {
@@ -158,7 +217,7 @@ int nvp_emu_parse_opts(const char *spec, struct emu_opts *o)
 			o->mdts = (uint8_t)v;
 		} else if (!strcmp(tok, "qpairs")) {
 			if (emu_parse_uint(val, 1, EMU_MAX_QPAIRS, &v)) {
-				ret = nvp_error(-EINVAL, "emu: bad qpairs=%s; " EMU_VALID_OPTS, val);
+				ret = nvp_error(-EINVAL, "emu: bad qpairs=%s (1..511 I/O queue pairs); " EMU_VALID_OPTS, val);
 				break;
 			}
 			o->qpairs = (uint32_t)v;
@@ -178,8 +237,8 @@ int nvp_emu_parse_opts(const char *spec, struct emu_opts *o)
 			o->lat_us = (uint32_t)v;
 		} else if (!strcmp(tok, "cpu")) {
 			if (emu_parse_uint(val, 0, CPU_SETSIZE - 1, &v)) {
-				ret = nvp_error(-EINVAL, "emu: bad cpu=%s (a CPU number); " EMU_VALID_OPTS,
-						val);
+				ret = nvp_error(-EINVAL, "emu: bad cpu=%s (a CPU number, 0..%d); " EMU_VALID_OPTS,
+						val, CPU_SETSIZE - 1);
 				break;
 			}
 			o->cpu = (int)v;

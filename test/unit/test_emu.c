@@ -25,6 +25,140 @@ static void fill(void *buf, size_t len, uint32_t seed)
 		p[i] = seed * 2654435761u + (uint32_t)i;
 }
 
+/* ---- address options: every field at its edges --------------------------- */
+
+static void test_option_edges(void **state)
+{
+	static const struct {
+		const char *spec;
+		const char *msg;	/* NULL: must parse */
+	} rows[] = {
+		/* Sizes: no sign, no white space, no overflow; the message
+		 * names the part that is wrong. */
+		{ "emu:ns= -4096", "SIZE \" -4096\" is not a byte count" },
+		{ "emu:ns=\t4096", "SIZE \"\t4096\" is not a byte count" },
+		{ "emu:ns=-4096", "SIZE \"-4096\"" },
+		{ "emu:ns=+4096", "SIZE \"+4096\"" },
+		{ "emu:ns=4096 ", "SIZE \"4096 \"" },
+		{ "emu:ns=1.5G", "SIZE \"1.5G\"" },
+		{ "emu:ns=1Gx", "SIZE \"1Gx\"" },
+		{ "emu:ns=0x1000", "SIZE \"0x1000\"" },
+		{ "emu:ns=16777216T", "SIZE \"16777216T\"" },	/* 2^64: overflows */
+		{ "emu:ns=18446744073709551616", "SIZE \"18446744073709551616\"" },
+		{ "emu:ns=65537T:65536", "above 2^56 bytes" },
+		{ "emu:ns=65536T:65536", NULL },		/* 2^56 exactly */
+		{ "emu:ns=0:512", "SIZE is 0" },
+		{ "emu:ns=0K", "SIZE is 0" },
+		{ "emu:ns=1000:512", "SIZE 1000 is not a multiple of BLOCK 512; round it, e.g. ns=1K:512" },
+		{ "emu:ns=512:512", NULL },			/* one block */
+		{ "emu:ns=", "SIZE may be empty only when PATH" },
+		{ "emu:ns=:4096", "SIZE may be empty only when PATH" },
+		{ "emu:ns=:4096:", "SIZE may be empty only when PATH" },
+		/* Block sizes: powers of two, 512..64 KiB. */
+		{ "emu:ns=1G:3000", "BLOCK \"3000\" is not a power of two from 512 to 65536" },
+		{ "emu:ns=1G:256", "BLOCK \"256\"" },
+		{ "emu:ns=1G:131072", "BLOCK \"131072\"" },
+		{ "emu:ns=1G:0", "BLOCK \"0\"" },
+		{ "emu:ns=1G: 4096", "BLOCK \" 4096\"" },
+		{ "emu:ns=1G:-512", "BLOCK \"-512\"" },
+		{ "emu:ns=1G:4096x", "BLOCK \"4096x\"" },
+		{ "emu:ns=1G:4K", NULL },
+		{ "emu:ns=1G:65536", NULL },
+		{ "emu:ns=1G:", NULL },				/* default block */
+		{ "emu:ns=1G:4096:", NULL },			/* RAM */
+		/* Numbers: decimal digits in range, nothing else. */
+		{ "emu:mdts=", "bad mdts=" },
+		{ "emu:mdts= 5", "bad mdts= 5" },
+		{ "emu:mdts=+5", "bad mdts=+5" },
+		{ "emu:mdts=-0", "bad mdts=-0" },
+		{ "emu:mdts=0x5", "bad mdts=0x5" },
+		{ "emu:mdts=5x", "bad mdts=5x" },
+		{ "emu:mdts=16", "bad mdts=16" },
+		{ "emu:mdts=99999999999999999999", "bad mdts=" },
+		{ "emu:mdts=0", NULL },
+		{ "emu:mdts=15", NULL },
+		{ "emu:mdts=010", NULL },			/* decimal ten, not octal */
+		{ "emu:qpairs=0", "bad qpairs=0" },
+		{ "emu:qpairs=512", "bad qpairs=512" },
+		{ "emu:qpairs= 8", "bad qpairs= 8" },
+		{ "emu:qpairs=1", NULL },
+		{ "emu:qpairs=511", NULL },
+		{ "emu:mqes=1", "bad mqes=1" },
+		{ "emu:mqes=65537", "bad mqes=65537" },
+		{ "emu:mqes=2 ", "bad mqes=2 " },
+		{ "emu:mqes=2", NULL },
+		{ "emu:mqes=65536", NULL },
+		{ "emu:lat_us= -5", "bad lat_us= -5" },
+		{ "emu:lat_us=60000001", "bad lat_us=60000001" },
+		{ "emu:lat_us=0", NULL },
+		{ "emu:lat_us=60000000", NULL },
+		{ "emu:cpu= -1", "bad cpu= -1" },
+		{ "emu:cpu=1024", "bad cpu=1024" },
+		{ "emu:cpu=0", NULL },
+		{ "emu:cpu=1023", NULL },
+		{ "emu:serial=", "bad serial=" },
+		{ "emu:serial=01234567890123456789", NULL },	/* 20 characters */
+		{ "emu:serial=012345678901234567890", "bad serial=" },
+		{ "emu:serial=a\tb", "bad serial=" },
+		{ "emu:sgl=", "bad sgl=" },
+		{ "emu:sgl=2", "bad sgl=2" },
+		{ "emu:sgl= 1", "bad sgl= 1" },
+		/* Keys: each once (ns= repeats), no empty or unknown ones. */
+		{ "emu:mdts=5,mdts=6", "mdts= is given twice" },
+		{ "emu:sgl=1,vwc=1,sgl=1", "sgl= is given twice" },
+		{ "emu:serial=A,serial=B", "serial= is given twice" },
+		{ "emu:=5", "unknown option \"\"" },
+		{ "emu:ns=1G,bogus", "option \"bogus\" has no value" },
+		{ "emu:NS=1G", "unknown option \"NS\"" },
+		{ "emu:,,ns=1G,,", NULL },			/* empty options are skipped */
+		/* file= backs the namespace before it, once. */
+		{ "emu:file=", "bad file=" },
+		{ "emu:file=/tmp/a,ns=1G", "file= comes before the first ns=" },
+		{ "emu:ns=1G:4096:/tmp/a,file=/tmp/b", "namespace 1 already has a backing file" },
+		{ "emu:ns=1G,file=/tmp/a,file=/tmp/b", "namespace 1 already has a backing file" },
+		{ "emu:ns=1G,file=/tmp/a,ns=2G,file=/tmp/b", NULL },
+		/* At most 16 namespaces. */
+		{ "emu:ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,"
+		  "ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M", NULL },
+		{ "emu:ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,"
+		  "ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M", "more than 16 namespaces" },
+	};
+	struct emu_opts o;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int rc = nvp_emu_parse_opts(rows[i].spec, &o);
+
+		print_message("\"%s\": %d %s\n", rows[i].spec, rc, rc ? nvp_last_error() : "");
+		if (!rows[i].msg) {
+			assert_int_equal(rc, 0);
+			continue;
+		}
+		assert_int_equal(rc, -EINVAL);
+		assert_non_null(strstr(nvp_last_error(), rows[i].msg));
+		assert_non_null(strstr(nvp_last_error(), "valid options"));
+	}
+	/* The values that parse are the ones given. */
+	assert_int_equal(nvp_emu_parse_opts("emu:ns=65536T:65536,mdts=010,cpu=1023", &o), 0);
+	assert_int_equal(o.ns[0].size, 1ull << 56);
+	assert_int_equal(o.ns[0].block_size, 65536);
+	assert_int_equal(o.mdts, 10);
+	assert_int_equal(o.cpu, 1023);
+	assert_int_equal(nvp_emu_parse_opts("emu:ns=1G:,ns=2M:4K:/tmp/a:b,file=/x", &o), -EINVAL);
+	assert_int_equal(nvp_emu_parse_opts("emu:ns=1G:,ns=2M:4K:/tmp/a:b", &o), 0);
+	assert_int_equal(o.nr_ns, 2);
+	assert_int_equal(o.ns[0].block_size, 4096);
+	assert_int_equal(o.ns[1].size, 2u << 20);
+	assert_string_equal(o.ns[1].path, "/tmp/a:b");
+	/* A negative size never reaches the device as a huge one. */
+	{
+		struct nvp_device *dev = (struct nvp_device *)1;
+
+		assert_int_equal(nvp_emu_open("emu:ns= -4096", &dev), -EINVAL);
+		assert_null(dev);
+	}
+}
+
 /* ---- registers and handshakes ------------------------------------------ */
 
 static void test_registers_and_enable(void **state)
@@ -922,6 +1056,7 @@ static void test_multi_queue(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_option_edges),
 		cmocka_unit_test(test_registers_and_enable),
 		cmocka_unit_test(test_cc_validation),
 		cmocka_unit_test(test_identify),
