@@ -78,7 +78,7 @@ void nvp_emu_db_reset(struct nvp_emu *emu, uint32_t idx, struct emu_db *db)
 	 * left as they are, as QEMU does: a host that reuses a queue ID must
 	 * clear them itself (a driver bug this once hid from the host tests).
 	 */
-	emu_reg_set(emu, NVP_REG_DBS + 4 * idx, 0);
+	emu_reg_set(emu, NVP_REG_DBS + idx * emu->db_stride, 0);
 	db->last_mmio = 0;
 	db->last_shadow = 0;
 }
@@ -99,15 +99,18 @@ static bool emu_db_read(struct nvp_emu *emu, uint32_t idx, struct emu_db *db, ui
 {
 	uint32_t v;
 
-	if (emu->shadow_db && idx >= 2) {
-		v = __atomic_load_n(&emu->shadow_db[idx], __ATOMIC_ACQUIRE);
+	uint32_t slot = idx * (emu->db_stride / 4);
+
+	/* A doorbell whose slot lies past the shadow page has no shadow. */
+	if (emu->shadow_db && idx >= 2 && slot < emu->shadow_slots) {
+		v = __atomic_load_n(&emu->shadow_db[slot], __ATOMIC_ACQUIRE);
 		if (v == db->last_shadow)
 			return false;
 		db->last_shadow = v;
 		/* EventIdx = what we have seen: ring again for anything newer. */
-		__atomic_store_n(&emu->eventidx[idx], v, __ATOMIC_RELEASE);
+		__atomic_store_n(&emu->eventidx[slot], v, __ATOMIC_RELEASE);
 	} else {
-		v = emu_reg(emu, NVP_REG_DBS + 4 * idx);
+		v = emu_reg(emu, NVP_REG_DBS + idx * emu->db_stride);
 		if (v == db->last_mmio)
 			return false;
 		db->last_mmio = v;
@@ -599,8 +602,8 @@ static void emu_reset(struct nvp_emu *emu)
 		}
 		emu->sqs[q].valid = false;
 		cq->valid = false;
-		emu_reg_set(emu, NVP_REG_DBS + 8 * q, 0);
-		emu_reg_set(emu, NVP_REG_DBS + 8 * q + 4, 0);
+		emu_reg_set(emu, NVP_REG_DBS + 2 * q * emu->db_stride, 0);
+		emu_reg_set(emu, NVP_REG_DBS + (2 * q + 1) * emu->db_stride, 0);
 	}
 	nvp_emu_rebuild_active(emu);
 	emu->shadow_db = NULL;
@@ -635,6 +638,8 @@ static void emu_enable(struct nvp_emu *emu, uint32_t cc)
 	uint32_t aqa = emu_reg(emu, NVP_REG_AQA);
 	uint64_t asq = emu_reg64(emu, NVP_REG_ASQ), acq = emu_reg64(emu, NVP_REG_ACQ);
 	uint32_t mps = (cc >> NVP_CC_MPS_SHIFT) & 0xf;
+	uint64_t cap = emu_reg64(emu, NVP_REG_CAP);
+	uint32_t mdts_shift = 12 + NVP_CAP_MPSMIN(cap) + emu->opts.mdts;
 	uint32_t sqs = (aqa & 0xfff) + 1, cqs = ((aqa >> 16) & 0xfff) + 1;
 	struct emu_sq *sq = &emu->sqs[0];
 	struct emu_cq *cq = &emu->cqs[0];
@@ -644,8 +649,9 @@ static void emu_enable(struct nvp_emu *emu, uint32_t cc)
 		emu_fail(emu, "CC.IOSQES must be 6 and CC.IOCQES 4");
 		return;
 	}
-	if (mps > EMU_MPSMAX || ((cc >> NVP_CC_CSS_SHIFT) & 7) != 0 || ((cc >> 11) & 7) != 0) {
-		emu_fail(emu, "CC.MPS above CAP.MPSMAX, or CC.CSS/CC.AMS not supported");
+	if (mps > EMU_MPSMAX || mps < NVP_CAP_MPSMIN(cap) || mps > NVP_CAP_MPSMAX(cap) ||
+	    ((cc >> NVP_CC_CSS_SHIFT) & 7) != 0 || ((cc >> 11) & 7) != 0) {
+		emu_fail(emu, "CC.MPS outside CAP.MPSMIN..MPSMAX, or CC.CSS/CC.AMS not supported");
 		return;
 	}
 	emu->page_size = 4096u << mps;
@@ -674,7 +680,8 @@ static void emu_enable(struct nvp_emu *emu, uint32_t cc)
 	nvp_emu_db_reset(emu, 0, &sq->db);
 	nvp_emu_db_reset(emu, 1, &cq->db);
 	nvp_emu_rebuild_active(emu);
-	emu->max_xfer = emu->opts.mdts ? 4096u << emu->opts.mdts : 0;
+	/* MDTS is in CAP.MPSMIN pages; one beyond 64 bits is no limit. */
+	emu->max_xfer = emu->opts.mdts && mdts_shift < 64 ? 1ull << mdts_shift : 0;
 	emu->ready = true;
 	emu_reg_set(emu, NVP_REG_CSTS, NVP_CSTS_RDY);
 	EMU_SET(emu, enabled, 1);
@@ -716,9 +723,13 @@ static void emu_check_cc(struct nvp_emu *emu)
  */
 static void emu_fill_ones(struct nvp_emu *emu)
 {
-	for (size_t i = 0; i < emu->regs_size / 4; i++)
+	/* The registers and every doorbell, not the gaps a wide stride leaves. */
+	for (size_t i = 0; i < NVP_REG_DBS / 4; i++)
 		if (i != NVP_REG_CSTS / 4)
 			__atomic_store_n(&emu->regs[i], 0xffffffffu, __ATOMIC_RELAXED);
+	for (size_t i = 0; i < 2 * ((size_t)emu->opts.qpairs + 1); i++)
+		__atomic_store_n(&emu->regs[(NVP_REG_DBS + i * emu->db_stride) / 4], 0xffffffffu,
+				 __ATOMIC_RELAXED);
 	__atomic_store_n(&emu->regs[NVP_REG_CSTS / 4], 0xffffffffu, __ATOMIC_RELEASE);
 }
 
@@ -877,6 +888,8 @@ static void emu_free(struct nvp_emu *emu)
 	free(emu->active_sqs);
 	free(emu->sg);
 	free(emu->prp_seen);
+	free(emu->raw);
+	free(emu->raw_file);
 	free(emu->bounce);
 	pthread_mutex_destroy(&emu->lock);
 	free(emu);
@@ -894,6 +907,7 @@ static const struct nvp_device_ops emu_ops = {
 int nvp_emu_open(const char *spec, struct nvp_device **devp)
 {
 	struct nvp_emu *emu;
+	const struct emu_raw_rec *raw;
 	uint64_t cap;
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	int ret;
@@ -909,24 +923,39 @@ int nvp_emu_open(const char *spec, struct nvp_device **devp)
 	ret = nvp_emu_parse_opts(spec, &emu->opts);
 	if (ret)
 		goto fail;
-
-	/* Registers, then one SQ tail and one CQ head doorbell per queue. */
-	emu->regs_size = (NVP_REG_DBS + 8 * (emu->opts.qpairs + 1) + page - 1) & ~(page - 1);
-	emu->regs = mmap(NULL, emu->regs_size, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (emu->regs == MAP_FAILED) {
-		emu->regs = NULL;
-		ret = nvp_error(-ENOMEM, "emu: cannot map the register file");
+	ret = nvp_emu_raw_load(emu);
+	if (ret)
 		goto fail;
-	}
+
 	cap = (uint64_t)(emu->opts.mqes - 1) |
 	      (1ull << 16) |				/* CQR */
 	      ((uint64_t)EMU_CAP_TO << 24) |
 	      ((uint64_t)NVP_CAP_CSS_NVM << 37) |
 	      ((uint64_t)EMU_MPSMAX << 52);
+	raw = nvp_emu_raw_find(emu, EMU_RAW_REG, 0, NVP_REG_CAP);
+	if (raw) {
+		/* The device runs by the CAP it shows: queue limit and stride. */
+		memcpy(&cap, raw->data, 8);
+		emu->opts.mqes = NVP_CAP_MQES(cap) + 1;
+	}
+	emu->db_stride = 4u << NVP_CAP_DSTRD(cap);
+
+	/* Registers, then one SQ tail and one CQ head doorbell per queue. */
+	emu->regs_size = (NVP_REG_DBS + 2 * (size_t)(emu->opts.qpairs + 1) * emu->db_stride +
+			  page - 1) & ~(page - 1);
+	emu->regs = mmap(NULL, emu->regs_size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (emu->regs == MAP_FAILED) {
+		emu->regs = NULL;
+		ret = nvp_error(-ENOMEM, "emu: cannot map the register file");
+		goto fail;
+	}
 	emu->regs[NVP_REG_CAP / 4] = (uint32_t)cap;
 	emu->regs[NVP_REG_CAP / 4 + 1] = (uint32_t)(cap >> 32);
 	emu->regs[NVP_REG_VS / 4] = 0x00010400;
+	raw = nvp_emu_raw_find(emu, EMU_RAW_REG, 0, NVP_REG_VS);
+	if (raw)
+		memcpy(&emu->regs[NVP_REG_VS / 4], raw->data, 4);
 
 	emu->sqs = calloc(emu->opts.qpairs + 1, sizeof(*emu->sqs));
 	emu->cqs = calloc(emu->opts.qpairs + 1, sizeof(*emu->cqs));
@@ -945,6 +974,7 @@ int nvp_emu_open(const char *spec, struct nvp_device **devp)
 		if (ret)
 			goto fail;
 	}
+	nvp_emu_raw_apply(emu);
 
 	emu->domain.name = "emu";
 	emu->domain.priv = emu;

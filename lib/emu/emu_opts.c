@@ -13,7 +13,8 @@
 #define EMU_VALID_OPTS                                                              \
 	"valid options (comma separated): ns=SIZE[:BLOCK[:PATH]] (repeatable, up to " \
 	"16), file=PATH, mdts=0..15, qpairs=1..511, mqes=2..65536 (entries), "       \
-	"lat_us=N, serial=TEXT (<=20 chars), sgl=0|1, dbbuf=0|1, vwc=0|1, cpu=N; "          \
+	"lat_us=N, serial=TEXT (<=20 chars), sgl=0|1, dbbuf=0|1, vwc=0|1, cpu=N, "          \
+	"raw=PATH (tests only); "                                                    \
 	"e.g. emu:ns=1G:4096,ns=64M:512:/tmp/ns2.img,qpairs=8"
 
 static void emu_opts_defaults(struct emu_opts *o)
@@ -134,7 +135,7 @@ static int emu_parse_ns(const char *spec, struct emu_ns_opts *ns)
 
 /* Options that may be given once; ns= repeats, file= once per namespace. */
 static const char *const emu_once[] = {
-	"mdts", "qpairs", "mqes", "lat_us", "cpu", "serial", "sgl", "dbbuf", "vwc",
+	"mdts", "qpairs", "mqes", "lat_us", "cpu", "serial", "sgl", "dbbuf", "vwc", "raw",
 };
 
 int nvp_emu_parse_opts(const char *spec, struct emu_opts *o)
@@ -242,6 +243,13 @@ int nvp_emu_parse_opts(const char *spec, struct emu_opts *o)
 				break;
 			}
 			o->cpu = (int)v;
+		} else if (!strcmp(tok, "raw")) {
+			if (!*val || strlen(val) >= sizeof(o->raw)) {
+				ret = nvp_error(-EINVAL, "emu: bad raw=\"%s\": give the path of a raw data file, 1 to %d characters; " EMU_VALID_OPTS,
+						val, PATH_MAX - 1);
+				break;
+			}
+			strcpy(o->raw, val);
 		} else if (!strcmp(tok, "serial")) {
 			size_t n = strlen(val);
 

@@ -54,9 +54,11 @@ static void rig_open(struct rig *r, bool shadow)
 	r->shadow = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	r->ei = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	assert_true(r->shadow != MAP_FAILED && r->ei != MAP_FAILED);
+	r->emu->db_stride = 4;	/* CAP.DSTRD 0 */
 	if (shadow) {
 		r->emu->shadow_db = r->shadow;
 		r->emu->eventidx = r->ei;
+		r->emu->shadow_slots = PAGE / 4;
 	}
 }
 

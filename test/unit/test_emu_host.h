@@ -128,8 +128,9 @@ static inline int host_alloc_q(struct host_q *q, uint16_t qid, uint32_t size)
 	q->qid = qid;
 	q->size = size;
 	q->phase = 1;
-	q->sq = host_dma((size_t)size * sizeof(struct nvp_sqe));
-	q->cq = host_dma((size_t)size * sizeof(struct nvp_cqe));
+	/* 64 KiB aligned: valid queue bases for every CC.MPS up to MPSMAX. */
+	q->sq = nvp_dma_alloc((size_t)size * sizeof(struct nvp_sqe), 65536, NVP_NUMA_ANY);
+	q->cq = nvp_dma_alloc((size_t)size * sizeof(struct nvp_cqe), 65536, NVP_NUMA_ANY);
 	return q->sq && q->cq ? 0 : -ENOMEM;
 }
 
@@ -179,7 +180,7 @@ static inline int host_open_raw(struct host *h, const char *spec)
 	h->bar = (volatile uint8_t *)h->dev->bar0;
 	if (host_alloc_q(&h->aq, 0, 32))
 		return -ENOMEM;
-	h->data = host_dma(2u << 20);
+	h->data = nvp_dma_alloc(2u << 20, 65536, NVP_NUMA_ANY);
 	return h->data ? 0 : -ENOMEM;
 }
 
