@@ -193,6 +193,9 @@ struct emu_cmd_fault {
 	uint16_t status;
 	uint16_t extra_cid;
 	uint64_t delay_us;
+	/* NVP_EMU_FAULT_CQE: NVP_EMU_CQE_* bits and the values they select. */
+	uint32_t cqe_fields;
+	struct nvp_cqe cqe;
 };
 
 /* A command held in the device until @due_ns. */

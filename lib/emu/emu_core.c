@@ -293,6 +293,28 @@ static void emu_complete(struct nvp_emu *emu, uint16_t sqid, const struct nvp_sq
 		bogus.cid = f->extra_cid;
 		emu_cq_post(emu, cq, &bogus);
 	}
+	if (f && f->cqe_fields) {
+		/* NVP_EMU_FAULT_CQE: the test's fields, in an extra CQE or this one. */
+		struct nvp_cqe bad = cqe;
+		uint32_t fl = f->cqe_fields;
+
+		if (fl & NVP_EMU_CQE_CID)
+			bad.cid = f->cqe.cid;
+		if (fl & NVP_EMU_CQE_SQID)
+			bad.sqid = f->cqe.sqid;
+		if (fl & NVP_EMU_CQE_SQHD)
+			bad.sqhd = f->cqe.sqhd;
+		if (fl & NVP_EMU_CQE_STATUS)
+			bad.status = f->cqe.status;
+		if (fl & NVP_EMU_CQE_DW0)
+			bad.dw0 = f->cqe.dw0;
+		if (fl & NVP_EMU_CQE_DW1)
+			bad.dw1 = f->cqe.dw1;
+		if (fl & NVP_EMU_CQE_EXTRA)
+			emu_cq_post(emu, cq, &bad);
+		else
+			cqe = bad;
+	}
 	if (f && f->drop) {
 		EMU_INC(emu, cqes_dropped, 1);
 		return;

@@ -288,6 +288,65 @@ static void test_driver_bad_cids(void **state)
 	rig_close(&r);
 }
 
+/*
+ * Completions whose fields the device corrupts (NVP_EMU_FAULT_CQE): the
+ * driver takes a believable status as the command's, ignores a CQE it
+ * cannot match, times out a command whose real CQE never comes, and calls
+ * every callback exactly once.
+ */
+static void test_driver_cqe_fault(void **state)
+{
+	static const struct {
+		uint32_t fields;
+		uint16_t cid, sqid, sqhd, status;
+		bool lost;	/* the real completion never arrives */
+	} rows[] = {
+		/* An error with More and DNR, for the right command. */
+		{ NVP_EMU_CQE_STATUS, 0, 0, 0, 0xc000 | NVP_STATUS(NVP_SCT_GENERIC, NVP_SC_INTERNAL), false },
+		/* Extra CQEs the driver must not act on. */
+		{ NVP_EMU_CQE_EXTRA | NVP_EMU_CQE_CID, 0xffff, 0, 0, 0, false },
+		{ NVP_EMU_CQE_EXTRA | NVP_EMU_CQE_CID | NVP_EMU_CQE_STATUS, 0x0100, 0, 0, 0x0004, false },
+		{ NVP_EMU_CQE_EXTRA | NVP_EMU_CQE_SQHD, 0, 0, 0xffff, 0, false },
+		{ NVP_EMU_CQE_EXTRA | NVP_EMU_CQE_SQID | NVP_EMU_CQE_SQHD, 0, 0x3ff, 0x1234, 0, false },
+		/* The real completion replaced by one for another CID: time out. */
+		{ NVP_EMU_CQE_CID, 0x7fff, 0, 0, 0, true },
+	};
+	struct rig r;
+
+	(void)state;
+	rig_open(&r, "emu:ns=64M:4096", 300);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct nvp_emu_fault f = io_fault(NVP_EMU_FAULT_CQE);
+		struct done d[8];
+
+		f.cqe_fields = rows[i].fields;
+		f.cqe_cid = rows[i].cid;
+		f.cqe_sqid = rows[i].sqid;
+		f.cqe_sqhd = rows[i].sqhd;
+		f.cqe_status = rows[i].status;
+		print_message("CQE fault %zu: fields 0x%x\n", i, rows[i].fields);
+		assert_int_equal(nvp_emu_inject(r.ctrl, &f, sizeof(f)), 0);
+		submit_eight(&r, d);
+		wait_all(&r, d, 8, 5000);
+		for (int k = 0; k < 100; k++)
+			nvp_qpair_poll(r.qp, 0);
+		for (int k = 0; k < 8; k++)
+			assert_int_equal(d[k].calls, 1);
+		for (int k = 0; k < 7; k++)
+			assert_int_equal(d[k].status, 0);
+		if (rows[i].lost || !(rows[i].fields & NVP_EMU_CQE_EXTRA))
+			assert_int_not_equal(d[7].status, 0);
+		else
+			assert_int_equal(d[7].status, 0);
+		if (rows[i].fields == NVP_EMU_CQE_STATUS)
+			assert_int_equal(d[7].status, rows[i].status);
+		/* A timed-out command's CID stays retired (counted), never reused. */
+		assert_int_equal(nvp_qpair_outstanding(r.qp), rows[i].lost ? 1 : 0);
+		assert_int_equal(nvp_emu_clear_faults(r.ctrl), 0);
+	}
+	rig_close(&r);
+}
+
 static void test_driver_fatal(void **state)
 {
 	struct rig r;
@@ -342,6 +401,7 @@ int main(void)
 		cmocka_unit_test(test_driver_dropped_completion),
 		cmocka_unit_test(test_driver_delay_abort),
 		cmocka_unit_test(test_driver_bad_cids),
+		cmocka_unit_test(test_driver_cqe_fault),
 		cmocka_unit_test(test_driver_fatal),
 		cmocka_unit_test(test_driver_removal),
 	};
