@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <cmocka.h>
 
@@ -123,9 +124,25 @@ static void test_option_edges(void **state)
 		{ "emu:ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,"
 		  "ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M", "more than 16 namespaces" },
 	};
+	/* Long user text is clipped in the message, never the advice. */
+	static const char *const long_bad[] = {
+		"emu:ns=1G:%s", "emu:ns=%s", "emu:ns=%s:%s", "emu:%s", "emu:%s=1", "emu:mdts=%s",
+		"emu:serial=%s", "emu:sgl=%s", "emu:ns=1G,file=/%s,file=/b",
+		"emu:ns=1G:4096:/%s,file=/b", "emu:ns=1000:512:/%s",
+	};
+	char junk[301], spec[1024];
 	struct emu_opts o;
 
 	(void)state;
+	memset(junk, 'T', 300);
+	junk[300] = '\0';
+	for (size_t i = 0; i < sizeof(long_bad) / sizeof(long_bad[0]); i++) {
+		snprintf(spec, sizeof(spec), long_bad[i], junk, junk);
+		assert_int_equal(nvp_emu_parse_opts(spec, &o), -EINVAL);
+		print_message("%s\n", nvp_last_error());
+		assert_non_null(strstr(nvp_last_error(), "TTT..."));
+		assert_non_null(strstr(nvp_last_error(), "e.g. emu:ns=1G:4096,ns=64M:512,qpairs=8"));
+	}
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		int rc = nvp_emu_parse_opts(rows[i].spec, &o);
 
