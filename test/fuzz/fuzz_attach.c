@@ -34,7 +34,7 @@
  */
 static int keep_known;
 
-static void steer_known(uint8_t type, uint8_t id, uint8_t *page, uint32_t len)
+static void steer_known(uint8_t type, uint8_t id, uint16_t flags, uint8_t *page, uint32_t len)
 {
 	if (keep_known)
 		return;
@@ -42,6 +42,13 @@ static void steer_known(uint8_t type, uint8_t id, uint8_t *page, uint32_t len)
 	 * (UB from 64 on). Keep MDTS below 52. */
 	if (type == RAW_IDENTIFY && id == NVP_CNS_CTRL && len > 77 && page[77] >= 52)
 		page[77] %= 52;
+	/* K2: identify_ns_list() asks for the next page while a page is full,
+	 * without checking it made progress: a device that answers every
+	 * request with the same full list hangs attach. Never a full page
+	 * for every NSID. */
+	if (type == RAW_IDENTIFY && id == NVP_CNS_ACTIVE_NS_LIST && (flags & RAW_ANY_NSID) &&
+	    len == 4096)
+		memset(page + 4092, 0, 4);
 }
 
 /* Framing repaired to what emu:raw= accepts; a cut last record is dropped. */
@@ -83,7 +90,7 @@ static void build_raw(const uint8_t *data, size_t size, struct raw_file *f)
 			break;
 		}
 		memcpy(page, data + off, len);
-		steer_known(type, id, page, len);
+		steer_known(type, id, flags, page, len);
 		raw_add(f, type, id, flags & 1, nsid, page, len);
 		off += len;
 	}

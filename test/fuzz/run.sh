@@ -74,8 +74,8 @@ for t in "${targets[@]}"; do
   rm -f "$art"/*
   log=$build/$t.log
   echo "=== $t: ${secs} s (log: $log)"
-  # -timeout: one input taking this long is a hang (timeouts inside are <= 2 s).
-  if "$bin" -max_total_time="$secs" -max_len="${max_len[$t]:-4096}" -timeout=25 \
+  # -timeout: one input taking this long is a hang (waits inside are <= 2 s).
+  if "$bin" -max_total_time="$secs" -max_len="${max_len[$t]:-4096}" -timeout=15 \
        -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$art/" \
        "$work" "$seeds" >"$log" 2>&1; then
     grep -E '^stat::number_of_executed_units|^Done' "$log" | tail -2 | sed 's/^/    /'
