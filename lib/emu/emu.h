@@ -305,6 +305,7 @@ struct nvp_emu {
 	uint32_t page_size;	/* CC.MPS */
 	uint64_t max_xfer;	/* MDTS in bytes, 0 = no limit */
 	uint32_t db_stride;	/* bytes between doorbells: 4 << CAP.DSTRD */
+	uint64_t cap;		/* CAP as shown at open */
 
 	struct emu_sq *sqs;	/* [0..qpairs] */
 	struct emu_cq *cqs;

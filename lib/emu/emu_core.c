@@ -660,7 +660,7 @@ static void emu_enable(struct nvp_emu *emu, uint32_t cc)
 	uint32_t aqa = emu_reg(emu, NVP_REG_AQA);
 	uint64_t asq = emu_reg64(emu, NVP_REG_ASQ), acq = emu_reg64(emu, NVP_REG_ACQ);
 	uint32_t mps = (cc >> NVP_CC_MPS_SHIFT) & 0xf;
-	uint64_t cap = emu_reg64(emu, NVP_REG_CAP);
+	uint64_t cap = emu->cap;	/* not the register: the host can write that */
 	uint32_t mdts_shift = 12 + NVP_CAP_MPSMIN(cap) + emu->opts.mdts;
 	uint32_t sqs = (aqa & 0xfff) + 1, cqs = ((aqa >> 16) & 0xfff) + 1;
 	struct emu_sq *sq = &emu->sqs[0];
@@ -961,6 +961,7 @@ int nvp_emu_open(const char *spec, struct nvp_device **devp)
 		emu->opts.mqes = NVP_CAP_MQES(cap) + 1;
 	}
 	emu->db_stride = 4u << NVP_CAP_DSTRD(cap);
+	emu->cap = cap;
 
 	/* Registers, then one SQ tail and one CQ head doorbell per queue. */
 	emu->regs_size = (NVP_REG_DBS + 2 * (size_t)(emu->opts.qpairs + 1) * emu->db_stride +
