@@ -158,7 +158,16 @@ static inline bool host_enable(struct host *h, uint32_t cc)
 	host_wr(h, NVP_REG_ACQ, (uint32_t)host_iova(h->aq.cq));
 	host_wr(h, NVP_REG_ACQ + 4, (uint32_t)(host_iova(h->aq.cq) >> 32));
 	host_wr(h, NVP_REG_CC, cc);
-	return host_wait_reg(h, NVP_REG_CSTS, NVP_CSTS_RDY | NVP_CSTS_CFS, NVP_CSTS_RDY);
+	/* Done at RDY or CFS: a refused enable never sets RDY, so do not wait it out. */
+	{
+		uint64_t end = host_now_ms() + HOST_TIMEOUT_MS;
+		uint32_t v;
+
+		while (!((v = host_rd(h, NVP_REG_CSTS)) & (NVP_CSTS_RDY | NVP_CSTS_CFS)))
+			if (host_now_ms() > end)
+				return false;
+		return (v & (NVP_CSTS_RDY | NVP_CSTS_CFS)) == NVP_CSTS_RDY;
+	}
 }
 
 static inline bool host_disable(struct host *h)
