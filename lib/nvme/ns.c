@@ -258,9 +258,16 @@ int nvp_ns_scan(struct nvp_ctrl *ctrl, bool notify)
 
 		memset(id, 0, sizeof(*id));
 		rc = nvp_admin_identify(ctrl, NVP_CNS_NS, nsid, id);
-		if (rc) {
+		if (rc == -ETIMEDOUT || rc == -ENXIO || rc == -ENODEV || rc == -EIO ||
+		    rc == -EAGAIN) {
 			rc = nvp_error(rc, "NSID %u: %s", nsid, nvp_last_error());
 			goto out;
+		}
+		if (rc) {
+			/* The controller refused this one (as Linux does: skip it). */
+			nvp_warn("%s: Identify Namespace %u failed (%s); leaving it out",
+				 ctrl->info.addr, nsid, nvp_last_error());
+			continue;
 		}
 		if (id->nsze == 0) /* listed but not really active */
 			continue;

@@ -26,31 +26,6 @@
 #include "emu_raw_file.h"
 #include "fuzz_common.h"
 
-/*
- * Known driver-core findings (see the Trust report), steered around so
- * fuzzing goes on past them until lib/nvme is fixed. FUZZ_KNOWN=1 in the
- * environment turns the steering off to reproduce them. Each entry says
- * what it avoids; remove it with the fix.
- */
-static int keep_known;
-
-static void steer_known(uint8_t type, uint8_t id, uint16_t flags, uint8_t *page, uint32_t len)
-{
-	if (keep_known)
-		return;
-	/* K1: init.c shifts page_size by Identify MDTS; MDTS >= 52 overflows
-	 * (UB from 64 on). Keep MDTS below 52. */
-	if (type == RAW_IDENTIFY && id == NVP_CNS_CTRL && len > 77 && page[77] >= 52)
-		page[77] %= 52;
-	/* K2: identify_ns_list() asks for the next page while a page is full,
-	 * without checking it made progress: a device that answers every
-	 * request with the same full list hangs attach. Never a full page
-	 * for every NSID. */
-	if (type == RAW_IDENTIFY && id == NVP_CNS_ACTIVE_NS_LIST && (flags & RAW_ANY_NSID) &&
-	    len == 4096)
-		memset(page + 4092, 0, 4);
-}
-
 /* Framing repaired to what emu:raw= accepts; a cut last record is dropped. */
 static void build_raw(const uint8_t *data, size_t size, struct raw_file *f)
 {
@@ -90,7 +65,6 @@ static void build_raw(const uint8_t *data, size_t size, struct raw_file *f)
 			break;
 		}
 		memcpy(page, data + off, len);
-		steer_known(type, id, flags, page, len);
 		raw_add(f, type, id, flags & 1, nsid, page, len);
 		off += len;
 	}
@@ -124,19 +98,6 @@ static void exercise_ns(struct nvp_ctrl *ctrl, struct nvp_qpair *qp, struct nvp_
 	if (ni->supports_write_zeroes && (c = fuzz_next(t)))
 		fuzz_submitted(t, nvp_write_zeroes(qp, ns, 0, 1, 0, fuzz_on_done, c));
 	fuzz_drain(ctrl, qp, t, 2000);
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	const char *k = getenv("FUZZ_KNOWN");
-
-	(void)argc;
-	(void)argv;
-	keep_known = k && *k == '1';
-	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

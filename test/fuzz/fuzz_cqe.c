@@ -45,9 +45,8 @@ static int trace = -1;
 	} while (0)
 
 /*
- * A synchronous admin command that timed out keeps its admin slot for ever
- * (finding F6 of the Trust report); 63 of them make every admin command
- * fail with -EAGAIN. Start the next input on a fresh controller instead.
+ * A synchronous admin command that timed out resets the controller; start
+ * the next input on a fresh controller anyway, so inputs stay independent.
  */
 static bool stale_admin;
 
@@ -219,9 +218,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (nvp_ctrl_process_admin(ctrl) < 0)
 			break;
 	/*
-	 * An asynchronous admin command whose completion was lost is never
-	 * timed out by the driver (finding F2 of the Trust report): only
-	 * detach calls it back (Host Aborted). Detach then, so no callback
+	 * An asynchronous admin command whose completion was lost is called
+	 * back only after the admin timeout (a reset), longer than an input
+	 * may take: detach, which calls it back (Host Aborted), so no callback
 	 * outlives this input's tracker, and a failed controller is replaced.
 	 */
 	if (fuzz_pending(&adm) || nvp_ctrl_is_failed(ctrl) || stale_admin) {

@@ -21,8 +21,7 @@
 # The seeds in test/fuzz/corpus/<target>/ are read, never written: a run
 # works in build/fuzz/corpus/<target>/. Reproduce a finding with
 #   build/fuzz/fuzz/<target> build/fuzz/artifacts/<target>/crash-...
-# (fuzz_cqe: FUZZ_TRACE=1 prints what the input does; fuzz_attach:
-# FUZZ_KNOWN=1 stops steering around known driver findings).
+# (fuzz_cqe: FUZZ_TRACE=1 prints what the input does).
 # Needs clang and libclang-rt (tools/install-deps.sh installs them).
 set -euo pipefail
 
