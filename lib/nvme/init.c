@@ -113,8 +113,11 @@ static int read_cap(struct nvp_init *ini)
 			    "cannot be used");
 	ctrl->db_stride = 4u << NVP_CAP_DSTRD(ctrl->cap);
 	ctrl->page_size = 1u << (12 + NVP_CAP_MPSMIN(ctrl->cap));
-	/* Until Identify tells MDTS, one page is all an admin command moves. */
-	ctrl->max_xfer = ctrl->page_size;
+	/* Until Identify tells MDTS, one page is all an admin command moves.
+	 * A reset keeps the limit it had: queue pairs allocated meanwhile
+	 * copy it. */
+	if (!ini->reinit)
+		ctrl->max_xfer = ctrl->page_size;
 	to = NVP_CAP_TO(ctrl->cap);
 	ctrl->ready_timeout_ms = (to ? to : 1) * 500;
 	if (!ctrl->opts.admin_timeout_ms)

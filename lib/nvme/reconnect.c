@@ -100,11 +100,6 @@ static void disconnect(struct nvp_qpair *qp)
 	for (uint32_t i = 0; i < qp->num_reqs; i++) {
 		struct nvp_req *req = &qp->reqs[i];
 
-		if (req->state == NVP_REQ_QUARANTINED) {
-			/* The old queue is gone: a late completion cannot come. */
-			nvp_qpair_reclaim(qp, req);
-			continue;
-		}
 		if (req->state != NVP_REQ_INFLIGHT)
 			continue;
 		if (can_repost(qp, req)) {
