@@ -308,8 +308,20 @@ static void describe(struct t_thread *th, const struct t_region *rg, uint64_t lb
 				snprintf(out, len, "the intact data of a write the model does not "
 					 "allow here (stale or unexpected) [%s]", hs);
 			else
+			{
+				uint64_t w, want;
+				uint32_t o8 = off & ~7u, zeros = 0;
+
+				memcpy(&w, got + o8, 8);
+				memcpy(&want, th->scratch + o8, 8);
+				for (uint32_t k = o8; k < bs && !got[k]; k++)
+					zeros++;
 				snprintf(out, len, "the header of the right write but it differs from "
-					 "its pattern at byte %u (torn or corrupt) [%s]", off, hs);
+					 "its pattern at byte %u (torn or corrupt: word 0x%016" PRIx64
+					 " instead of 0x%016" PRIx64 "%s%s; %u zero bytes follow) [%s]",
+					 off, w, want, (w >> 32) == (T_POISON >> 32) ? ", read poison" : "",
+					 w == T_MAGIC ? ", a block header" : "", zeros, hs);
+			}
 		}
 	} else {
 		snprintf(out, len, "unrecognised bytes %02x %02x %02x %02x %02x %02x %02x %02x",

@@ -44,7 +44,6 @@ static uint8_t op_opcode(const struct t_op *op)
 	case K_COMPARE: return NVP_NVM_COMPARE;
 	case K_WZ: return NVP_NVM_WRITE_ZEROES;
 	case K_DSM: return NVP_NVM_DSM;
-	case K_RAW_BAD: return 0xff;	/* never matches an opcode fault */
 	default: return NVP_NVM_FLUSH;
 	}
 }
@@ -52,18 +51,36 @@ static uint8_t op_opcode(const struct t_op *op)
 bool t_fault_explains(struct t_thread *th, const struct t_op *op, uint16_t status)
 {
 	const struct t_ctrl *c = op->tq->c;
-	bool has_lba = op->kind != K_FLUSH && op->kind != K_DSM && op->kind != K_RAW_FLUSH_ALL &&
-		       op->kind != K_RAW_BAD;
+	bool has_lba = op->kind != K_FLUSH && op->kind != K_DSM && op->kind != K_RAW_FLUSH_ALL;
 	uint32_t nsid = op->rg ? op->rg->ns->info->nsid : 0;
+	uint8_t opc = op_opcode(op);
+
+	if (op->kind == K_RAW_BAD) {
+		nsid = op->raw_nsid;
+		opc = op->raw_opc;
+		has_lba = opc == NVP_NVM_READ || opc == NVP_NVM_WRITE;
+	}
 
 	for (int i = 0; i < T_MAX_FAULTS; i++) {
 		struct t_fault *f = &th->faults[i];
 
 		if (!f->used || f->ctrl != c->idx || f->f.status != status)
 			continue;
-		if (op->kind == K_RAW_FLUSH_ALL || op->kind == K_RAW_BAD)
-			nsid = 0xfffffffeu;	/* never ours */
-		if (!fault_hits(&f->f, op->tq->qid, nsid, op_opcode(op), has_lba, op->lba, op->nlb))
+		if (op->kind == K_RAW_FLUSH_ALL)
+			nsid = 0xffffffffu;
+		if (!fault_hits(&f->f, op->tq->qid, nsid, opc, has_lba, op->lba, op->nlb))
+			continue;
+		if (f->f.count != NVP_EMU_FOREVER && --f->f.count == 0)
+			f->used = false;
+		return true;
+	}
+	for (int i = 0; i < 128; i++) {	/* cleared since, but armed when this was sent */
+		struct t_fault *f = &th->retired[i];
+
+		if (!f->used || op->seq >= th->retired_before[i] || f->ctrl != c->idx ||
+		    f->f.status != status)
+			continue;
+		if (!fault_hits(&f->f, op->tq->qid, nsid, opc, has_lba, op->lba, op->nlb))
 			continue;
 		if (f->f.count != NVP_EMU_FOREVER && --f->f.count == 0)
 			f->used = false;
@@ -91,6 +108,68 @@ bool t_fault_overlaps(struct t_thread *th, int ctrl, uint16_t qid, uint32_t nsid
 void t_faults_forget(struct t_thread *th)
 {
 	memset(th->faults, 0, sizeof(th->faults));
+	memset(th->retired, 0, sizeof(th->retired));
+}
+
+uint32_t t_fault_budget(void)
+{
+	uint32_t b = 28u / (uint32_t)cfg.threads;
+
+	return b < 2 ? 2 : b;
+}
+
+static uint32_t carriers(const struct t_thread *th)
+{
+	uint32_t n = 0;
+
+	for (int i = 0; i < nctrls; i++)
+		for (int k = 0; k < T_QP_PER_CTRL; k++)
+			n += th->qps[i][k].carriers;
+	return n;
+}
+
+/*
+ * The emulator holds 32 faults in all, and a fault nobody hits stays armed.
+ * So every second the main thread asks for a new epoch; each thread stops
+ * arming, waits until no command it armed a fault for is in flight, and
+ * says so; the main thread clears all faults; each thread then retires what
+ * it remembered (still explaining commands submitted before) and gets a new
+ * budget.
+ */
+bool t_fault_may_arm(struct t_thread *th)
+{
+	uint32_t req = atomic_load(&fepoch_req);
+
+	if (req == th->fepoch)
+		return th->fbudget > 0;
+	if (atomic_load(&th->fack) != req && !carriers(th))
+		atomic_store(&th->fack, req);
+	if (atomic_load(&th->fack) == req && atomic_load(&fepoch_done) == req) {
+		uint64_t oldest = th->seq;
+
+		for (uint32_t i = 0; i < T_MAX_OPS; i++)
+			if (th->ops[i].used && th->ops[i].seq < oldest)
+				oldest = th->ops[i].seq;
+		for (int i = 0; i < 128; i++)
+			if (th->retired[i].used && th->retired_before[i] <= oldest)
+				th->retired[i].used = false;
+		for (int i = 0; i < T_MAX_FAULTS; i++) {
+			if (!th->faults[i].used)
+				continue;
+			for (int k = 0; k < 128; k++) {
+				if (!th->retired[k].used) {
+					th->retired[k] = th->faults[i];
+					th->retired_before[k] = th->seq + 1;
+					break;
+				}
+			}
+			th->faults[i].used = false;
+		}
+		th->fepoch = req;
+		th->fbudget = t_fault_budget();
+		return true;
+	}
+	return false;
 }
 
 static int nfaults(const struct t_thread *th)
@@ -157,7 +236,7 @@ void t_op_fault_loose(struct t_thread *th)
 				    s.io_sqs, s.io_cqs, c->info->num_io_queues);
 		return;
 	}
-	if (!tq || nfaults(th) >= 6)
+	if (!tq || nfaults(th) >= 6 || !t_fault_may_arm(th))
 		return;
 	types = cfg.fault_mask & (TF_STATUS | TF_DROP | TF_DELAY | TF_DUP);
 	if (!types)
@@ -209,6 +288,7 @@ void t_op_fault_loose(struct t_thread *th)
 	if (rc)
 		return;
 	th->n_faults++;
+	th->fbudget--;
 	if (f.type != NVP_EMU_FAULT_STATUS)
 		return;
 	for (int i = 0; i < T_MAX_FAULTS; i++) {

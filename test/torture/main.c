@@ -23,6 +23,7 @@ int nctrls, nmain;
 struct t_thread *threads[T_MAX_THREADS];
 _Thread_local struct t_thread *tls;
 atomic_bool t_stop;
+atomic_uint fepoch_req, fepoch_done;
 
 static uint64_t t_start;
 static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -97,8 +98,9 @@ bool t_op_enabled(enum t_opclass oc)
 /* ------------------------------------------------------------------------ */
 
 #define LOG_KEEP 24
-static char log_ring[LOG_KEEP][240];
-static unsigned int log_pos;
+#define ERR_KEEP 8
+static char log_ring[LOG_KEEP][240], err_ring[ERR_KEEP][240];
+static unsigned int log_pos, err_pos;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void log_sink(enum nvp_log_level level, const char *msg, void *arg)
@@ -107,8 +109,12 @@ static void log_sink(enum nvp_log_level level, const char *msg, void *arg)
 
 	(void)arg;
 	pthread_mutex_lock(&log_lock);
-	snprintf(log_ring[log_pos++ % LOG_KEEP], sizeof(log_ring[0]), "%6" PRIu64 " ms %s: %s",
-		 t_start ? t_ms() : 0, lv[level & 3], msg);
+	if (level == NVP_LOG_ERR)	/* mostly the refusals the model asked for */
+		snprintf(err_ring[err_pos++ % ERR_KEEP], sizeof(err_ring[0]), "%6" PRIu64 " ms %s: %s",
+			 t_start ? t_ms() : 0, lv[level & 3], msg);
+	else
+		snprintf(log_ring[log_pos++ % LOG_KEEP], sizeof(log_ring[0]), "%6" PRIu64 " ms %s: %s",
+			 t_start ? t_ms() : 0, lv[level & 3], msg);
 	pthread_mutex_unlock(&log_lock);
 	if (cfg.verbose)
 		fprintf(stderr, "nvpoll %s: %s\n", lv[level & 3], msg);
@@ -118,9 +124,9 @@ static void log_sink(enum nvp_log_level level, const char *msg, void *arg)
 /* Reporting                                                                */
 /* ------------------------------------------------------------------------ */
 
-static void print_ring(const struct t_thread *th)
+static void print_ring(const struct t_thread *th, uint32_t max)
 {
-	uint32_t n = th->ring_pos < T_RING ? th->ring_pos : T_RING;
+	uint32_t n = th->ring_pos < max ? th->ring_pos : max;
 
 	fprintf(stderr, "  last %u operations of thread %d:\n", n, th->idx);
 	for (uint32_t i = th->ring_pos - n; i != th->ring_pos; i++) {
@@ -151,16 +157,19 @@ static void report_context(struct t_thread *th)
 				"max_io_blocks %u\n", n, c->ns[n].info->nsid, c->ns[n].bs,
 				c->ns[n].nblocks, c->ns[n].max_io);
 	}
-	fprintf(stderr, "  last library messages:\n");
+	fprintf(stderr, "  last library errors (mostly refusals the model expected):\n");
 	pthread_mutex_lock(&log_lock);
+	for (unsigned int i = err_pos > ERR_KEEP ? err_pos - ERR_KEEP : 0; i < err_pos; i++)
+		fprintf(stderr, "    %s\n", err_ring[i % ERR_KEEP]);
+	fprintf(stderr, "  last library warnings:\n");
 	for (unsigned int i = log_pos > LOG_KEEP ? log_pos - LOG_KEEP : 0; i < log_pos; i++)
 		fprintf(stderr, "    %s\n", log_ring[i % LOG_KEEP]);
 	pthread_mutex_unlock(&log_lock);
 	if (th)
-		print_ring(th);
+		print_ring(th, T_RING);
 	for (int i = 0; i < cfg.threads; i++)
 		if (threads[i] && threads[i] != th)
-			print_ring(threads[i]);
+			print_ring(threads[i], th ? 24 : 64);
 	fprintf(stderr, "replay: %s --seed %" PRIu64 "\n", cmdline, cfg.seed);
 }
 
@@ -659,9 +668,31 @@ int main(int argc, char **argv)
 	{
 		double main_s = cfg.seconds * 0.85 - (fatal_ctrl[0] >= 0 ? 2.0 : 0.0);
 		uint64_t end = t_now_ns() + (uint64_t)((main_s > 1 ? main_s : 1) * 1e9);
+		uint64_t next_epoch = t_now_ns() + 1000000000ull, asked = 0;
 
-		while (t_now_ns() < end)
+		while (t_now_ns() < end) {
 			usleep(20000);
+			/* fault epochs: clear every fault once all threads have acknowledged */
+			if (!asked && t_now_ns() > next_epoch) {
+				atomic_fetch_add(&fepoch_req, 1);
+				asked = t_now_ns();
+			}
+			if (asked) {
+				uint32_t req = atomic_load(&fepoch_req);
+				int acked = 0;
+
+				for (int i = 0; i < cfg.threads; i++)
+					acked += atomic_load(&threads[i]->fack) == req;
+				if (acked == cfg.threads) {
+					for (int i = 0; i < nmain; i++)
+						if (ctrls[i].is_emu)
+							nvp_emu_clear_faults(ctrls[i].ctrl);
+					atomic_store(&fepoch_done, req);
+					asked = 0;
+					next_epoch = t_now_ns() + 1000000000ull;
+				}
+			}
+		}
 	}
 	atomic_store(&t_stop, true);
 	pthread_barrier_wait(&bar);		/* 2: everyone drained */

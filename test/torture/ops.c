@@ -174,6 +174,12 @@ static bool span_free(struct t_thread *th, size_t off, size_t len)
 		if (o->used && o->ar_len && ranges_overlap(off, len, o->ar_off, o->ar_len))
 			return false;
 	}
+	for (int i = 0; i < T_WATCH; i++) {
+		const struct t_watch *w = &th->watch[i];
+
+		if (w->used && w->ar_len && ranges_overlap(off, len, w->ar_off, w->ar_len))
+			return false;
+	}
 	return true;
 }
 
@@ -582,9 +588,11 @@ static bool layout_vec(struct t_thread *th, const struct t_ctrl *c, size_t total
 		}
 		if (left)
 			sizes[n++] = left;
-		span = total + (size_t)n * 2 * ps + ps;
+		span = total + (size_t)n * 2 * ps + 2 * ps;
 		if (!arena_take(th, span, &off))
 			return false;
+		L->ar_off = off;
+		L->ar_len = span + 4;
 		off = (off + ps - 1) & ~(size_t)(ps - 1);
 		pos = off + (n == 1 ? 4 * t_below(th, ps / 4) : r);
 		for (int i = 0; i < n; i++) {
@@ -612,6 +620,8 @@ static bool layout_vec(struct t_thread *th, const struct t_ctrl *c, size_t total
 		span = total + (size_t)n * 64 + 64;
 		if (!arena_take(th, span, &off))
 			return false;
+		L->ar_off = off;
+		L->ar_len = span + 4;
 		pos = off + (bytes ? t_below(th, 4) : 0);
 		for (int i = 0; i < n; i++) {
 			L->iov[i].iov_base = th->arena + pos;
@@ -620,11 +630,11 @@ static bool layout_vec(struct t_thread *th, const struct t_ctrl *c, size_t total
 		}
 		L->what = bytes ? "iovec (byte-ragged)" : "iovec (dword-ragged)";
 	}
-	if (pos > off + span)
+	if (pos > L->ar_off + span) {
+		L->ar_len = 0;
 		return false;
+	}
 	L->iovcnt = n;
-	L->ar_off = off;
-	L->ar_len = span;
 	return true;
 }
 
@@ -724,6 +734,96 @@ static void layout_hold(struct t_thread *th, struct t_op *op, const struct t_lay
 		th->pool[L->pool].users++;
 }
 
+#define T_WATCH_MAGIC 0x5741544348454421ull	/* "WATCHED!" */
+
+static void watch_fill(const struct t_watch *w)
+{
+	uint64_t v = T_WATCH_MAGIC ^ w->seq;
+
+	for (int i = 0; i < w->iovcnt; i++) {
+		uint8_t *p = w->iov[i].iov_base;
+
+		for (size_t k = 0; k < w->iov[i].iov_len; k++)
+			p[k] = (uint8_t)(v >> (8 * (k & 7)));
+	}
+}
+
+static void watch_release(struct t_thread *th, struct t_watch *w)
+{
+	if (w->uses_reg)
+		th->reg_users--;
+	if (w->pool >= 0)
+		th->pool[w->pool].users--;
+	w->used = false;
+}
+
+/*
+ * A read completed with an error after a timeout (or a controller failure):
+ * the application owns its buffer again, so the device must never write
+ * into it. Keep the buffer aside, filled with a pattern, and check later.
+ */
+static void watch_add(struct t_thread *th, struct t_op *op, uint16_t st)
+{
+	struct t_watch *w = NULL;
+
+	for (int i = 0; i < T_WATCH && !w; i++)
+		if (!th->watch[i].used)
+			w = &th->watch[i];
+	if (!w || !op->iovcnt)
+		return;
+	memset(w, 0, sizeof(*w));
+	w->used = true;
+	w->seq = op->seq;
+	w->t = t_now_ns();
+	w->status = st;
+	memcpy(w->iov, op->iov, sizeof(w->iov));
+	w->iovcnt = op->iovcnt;
+	w->ar_off = op->ar_off;
+	w->ar_len = op->ar_len;
+	w->uses_reg = op->uses_reg;
+	w->pool = -1;
+	for (int i = 0; i < 8; i++)
+		if (th->pool[i].users && (uint8_t *)op->iov[0].iov_base >= th->pool[i].p &&
+		    (uint8_t *)op->iov[0].iov_base < th->pool[i].p + th->pool[i].len)
+			w->pool = i;
+	watch_fill(w);
+	/* the buffer now belongs to the watch */
+	op->uses_reg = false;
+	op->ar_len = 0;
+	op->iovcnt = 0;
+}
+
+/* Check watched buffers at least @age_ms old (all of them if @all). */
+static void watch_check(struct t_thread *th, uint64_t age_ms, bool all)
+{
+	uint64_t now = t_now_ns();
+
+	for (int i = 0; i < T_WATCH; i++) {
+		struct t_watch *w = &th->watch[i];
+		uint64_t v;
+		size_t off = 0;
+
+		if (!w->used || (!all && now - w->t < age_ms * 1000000ull))
+			continue;
+		v = T_WATCH_MAGIC ^ w->seq;
+		for (int e = 0; e < w->iovcnt; e++) {
+			const uint8_t *p = w->iov[e].iov_base;
+
+			for (size_t k = 0; k < w->iov[e].iov_len; k++, off++) {
+				if (p[k] == (uint8_t)(v >> (8 * (k & 7))))
+					continue;
+				t_violation(th, "read op #%" PRIu64 " completed with %s (0x%04x); %" PRIu64
+					    " ms after its callback gave the buffer back, byte %zu of it "
+					    "had been overwritten: the device still executed the command "
+					    "after the library completed it", w->seq,
+					    nvp_status_str(w->status), w->status, (now - w->t) / 1000000,
+					    off);
+			}
+		}
+		watch_release(th, w);
+	}
+}
+
 static void layout_release(struct t_thread *th, struct t_op *op)
 {
 	if (op->uses_reg)
@@ -784,7 +884,7 @@ static bool arm_precise(struct t_thread *th, struct t_op *op, struct t_ns *ns)
 	struct t_rec *r;
 	uint32_t prim;
 
-	if (!c->is_emu || !mask)
+	if (!c->is_emu || !mask || !t_fault_may_arm(th) || th->fbudget < 2)
 		return false;
 	if (lba && t_fault_overlaps(th, c->idx, op->tq->qid, ns->info->nsid, op->lba, op->nlb))
 		return false;
@@ -866,6 +966,7 @@ static bool arm_precise(struct t_thread *th, struct t_op *op, struct t_ns *ns)
 			break;	/* the primary is armed; go on without the second */
 		}
 		th->n_faults++;
+		th->fbudget--;
 		switch (types[i]) {
 		case TF_STATUS:
 			op->exact = true;
@@ -1293,14 +1394,25 @@ static bool submit_raw_bad(struct t_thread *th, struct t_qp *tq)
 		op->want_status = NVP_STATUS(NVP_SCT_GENERIC, NVP_SC_INVALID_OPCODE);
 		break;
 	default:	/* hostile PRP passed through: address 0 is no DMA memory */
-		cmd.cdw10 = (uint32_t)th->rg[c->idx][ns->idx].base;
-		cmd.cdw11 = (uint32_t)(th->rg[c->idx][ns->idx].base >> 32);
+		if (!th->rg[c->idx][ns->idx].len ||
+		    !pick_lba(th, &th->rg[c->idx][ns->idx], 1, &op->lba))
+			goto skip;
+		op->rg = &th->rg[c->idx][ns->idx];
+		op->nlb = 1;
+		cmd.cdw10 = (uint32_t)op->lba;
+		cmd.cdw11 = (uint32_t)(op->lba >> 32);
 		cmd.dptr.prp.prp1 = 0x10000000000ull * (1 + t_below(th, 64));
 		op->want_status = NVP_STATUS(NVP_SCT_GENERIC, NVP_SC_DATA_XFER_ERROR);
 		break;
 	}
 	op->kind = K_RAW_BAD;
 	op->tq = tq;
+	op->raw_opc = cmd.opc;
+	op->raw_nsid = cmd.nsid;
+	if (!op->rg) {
+		op->lba = cmd.cdw10 | (uint64_t)cmd.cdw11 << 32;
+		op->nlb = (cmd.cdw12 & 0xffff) + 1u;
+	}
 	op->seq = th->seq + 1;
 	op->needed = 1;
 	want = want_raw(tq, false, false, L.iovcnt ? L.iov[0].iov_base : NULL,
@@ -1528,7 +1640,9 @@ static void op_complete(struct t_thread *th, struct t_op *op, const struct nvp_c
 	r = t_rec_begin(th, op->kind, c, op->rg ? op->rg->ns->idx : -1, tq->qid, op->lba, op->nlb);
 	r->rc = 0;
 	r->status = st;
-	t_rec_note(r, "cpl of #%" PRIu64 " after %" PRIu64 " us", op->seq, el / 1000);
+	t_rec_note(r, "cpl of #%" PRIu64 " after %" PRIu64 " us%s%s%s", op->seq, el / 1000,
+		   op->carrier ? " precise" : "", op->want_drop ? " drop" : "",
+		   op->want_delay_us ? " delay" : "");
 	th->cur_seq = op->seq;
 	th->n_cpl++;
 	if (err)
@@ -1541,7 +1655,10 @@ static void op_complete(struct t_thread *th, struct t_op *op, const struct nvp_c
 			    op->seq, cpl->sqid, tq->qid);
 
 	if (tq->freeing) {
-		ok_status = (st & ST_MASK) == ST_HOST_ABORTED;
+		/* a split I/O reports its first failing part, which may have failed before */
+		ok_status = (st & ST_MASK) == ST_HOST_ABORTED ||
+			    (op->split && ((timeout_st && timed) || t_fault_explains(th, op, st) ||
+					   (op->exact && st == op->want_status)));
 		if (!ok_status)
 			t_violation(th, "op #%" PRIu64 " (%s) completed during nvp_qpair_free() with %s;"
 				    " expected Host Aborted Command", op->seq, t_kind_name(op->kind),
@@ -1591,11 +1708,24 @@ static void op_complete(struct t_thread *th, struct t_op *op, const struct nvp_c
 			    op->seq, t_kind_name(op->kind), op->nlb, op->lba, op->split ? ", split" : "",
 			    st_name(st, sb, sizeof(sb)), el / 1000000);
 	}
-	if (timeout_st && err)
+	if (timeout_st && err) {
 		th->n_timeouts++;
+		if (cfg.verbose)
+			fprintf(stderr, "torture: thread %d op #%" PRIu64 " (%s of %u at LBA %" PRIu64
+				" q%u c%d) completed with 0x%04x after %" PRIu64 " ms%s%s (delay %u us)\n",
+				th->idx, op->seq, t_kind_name(op->kind), op->nlb, op->lba, tq->qid,
+				c->idx, st, el / 1000000, op->carrier ? " precise" : "",
+				op->want_drop ? " drop" : "", op->want_delay_us);
+	}
 	if (op->want_delay_us && !err && el < (uint64_t)op->want_delay_us * 1000)
 		t_violation(th, "op #%" PRIu64 " was held %u us by an injected delay but completed "
 			    "after %" PRIu64 " us", op->seq, op->want_delay_us, el / 1000);
+
+	/* a read given up on: the device must not write its buffer any more */
+	if (err && !tq->freeing && ((st & ST_MASK) == ST_HOST_ABORTED || (st & ST_MASK) == ST_HOST_PATH ||
+				    (st & ST_MASK) == ST_ABORT_REQ) &&
+	    (op->kind == K_READ || op->kind == K_READV || op->kind == K_RAW_READ))
+		watch_add(th, op, st);
 
 	/* the data model */
 	switch (op->kind) {
@@ -2215,9 +2345,24 @@ void t_main_phase(struct t_thread *th)
 		step(th);
 		if (t_now_ns() > next) {
 			check_hangs(th);
-			next = t_now_ns() + 100000000ull;
+			watch_check(th, 1000, false);
+			t_fault_may_arm(th);	/* acknowledge fault epochs */
+			next = t_now_ns() + 50000000ull;
 		}
 	}
+}
+
+/* Wait until every watched buffer is @ms old, polling, then check them all. */
+static void watch_finish(struct t_thread *th, uint64_t ms)
+{
+	uint64_t until = t_now_ns() + ms * 1000000ull;
+
+	while (t_now_ns() < until)
+		for (int i = 0; i < nctrls; i++)
+			for (int k = 0; k < T_QP_PER_CTRL; k++)
+				if (th->qps[i][k].qp)
+					t_poll(th, &th->qps[i][k], 0);
+	watch_check(th, 0, true);
 }
 
 void t_drain(struct t_thread *th)
@@ -2226,6 +2371,7 @@ void t_drain(struct t_thread *th)
 		for (int k = 0; k < T_QP_PER_CTRL; k++)
 			if (th->qps[i][k].qp)
 				t_quiesce(th, &th->qps[i][k]);
+	watch_finish(th, 500);
 	/* keep at most one qpair per controller, so that everyone can verify */
 	for (int i = 0; i < nctrls; i++)
 		if (th->qps[i][0].qp && th->qps[i][1].qp)
@@ -2381,7 +2527,7 @@ void t_fatal_phase(struct t_thread *th, struct t_ctrl *c, bool removal, atomic_i
 				    "callback)", c->idx, removal ? "removed" : "made fatal",
 				    c->timeout_ms * 40 + 10000, poll_failed, failed, tq->nops);
 		if (tq->nops < 32 || failed) {
-			if (t_chance(th, 10))
+			if (t_chance(th, 10) && t_op_enabled(OC_INVALID))
 				submit_invalid(th, tq);
 			else if (!submit_data(th, tq, &q) && failed)
 				refused = true;
@@ -2438,6 +2584,7 @@ void t_fatal_phase(struct t_thread *th, struct t_ctrl *c, bool removal, atomic_i
 				    "expected %s", rc, t_errname(rc), t_errname(want));
 	}
 	r->rc = 0;
+	watch_finish(th, 300);
 	t_qp_free(th, tq, false);
 	th->fatal = false;
 }

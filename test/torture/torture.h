@@ -30,7 +30,7 @@
 #define T_MAX_THREADS	16
 #define T_QP_PER_CTRL	2	/* queue pairs a thread may hold per controller */
 #define T_MAX_OPS	2048	/* commands in flight per thread */
-#define T_RING		48	/* remembered operations per thread */
+#define T_RING		256	/* remembered operations per thread */
 #define T_MAX_IOV	16
 #define T_MAX_FAULTS	24	/* faults a thread remembers as armed */
 #define T_MAX_CAND	4	/* contents a block may have before it is "any" */
@@ -200,6 +200,8 @@ struct t_op {
 	uint32_t want_delay_us;	/* precise DELAY: not before this */
 	bool carrier;
 	bool cmp_corrupt;	/* compare buffer altered: Compare Failure */
+	uint8_t raw_opc;	/* K_RAW_BAD: the command as sent */
+	uint32_t raw_nsid;
 	uint32_t ndsm;
 	struct nvp_dsm_range *dsm;
 };
@@ -242,6 +244,20 @@ struct t_hist {
 	uint64_t t_sub, t_cpl;	/* ms */
 };
 
+/* The buffer of a read that completed by timeout: the device must not touch it. */
+#define T_WATCH 64
+struct t_watch {
+	bool used;
+	uint64_t seq;
+	uint64_t t;		/* ns, when the callback ran */
+	uint16_t status;
+	struct iovec iov[T_MAX_IOV];
+	int iovcnt;
+	size_t ar_off, ar_len;
+	bool uses_reg;
+	int pool;
+};
+
 struct t_buf {			/* a buffer from nvp_dma_alloc() (mem ops) */
 	uint8_t *p;
 	size_t len;
@@ -272,6 +288,12 @@ struct t_thread {
 	uint8_t *scratch;	/* one block, 64 KiB */
 	/* faults */
 	struct t_fault faults[T_MAX_FAULTS];
+	struct t_fault retired[128];	/* cleared, but may explain older commands */
+	uint64_t retired_before[128];
+	uint32_t fepoch;		/* fault epoch this thread works in */
+	atomic_uint fack;		/* epoch change acknowledged: no carriers */
+	uint32_t fbudget;		/* faults this thread may still arm this epoch */
+	struct t_watch watch[T_WATCH];
 	/* callbacks */
 	int cb_depth;
 	struct t_qp *freeing;	/* the qpair being freed, if any */
@@ -291,6 +313,8 @@ struct t_thread {
 extern struct t_thread *threads[T_MAX_THREADS];
 extern _Thread_local struct t_thread *tls;
 extern atomic_bool t_stop;
+/* Fault epochs: the main thread clears every fault once all threads agree. */
+extern atomic_uint fepoch_req, fepoch_done;
 
 /* ------------------------------------------------------------------------ */
 /* main.c                                                                   */
@@ -391,6 +415,9 @@ void t_op_fault_loose(struct t_thread *th);
 /* Permission: may a completion with @status come from an armed fault? */
 bool t_fault_explains(struct t_thread *th, const struct t_op *op, uint16_t status);
 void t_faults_forget(struct t_thread *th);
+/* Keep up with fault epochs; true if the thread may arm a fault now. */
+bool t_fault_may_arm(struct t_thread *th);
+uint32_t t_fault_budget(void);
 bool t_fault_overlaps(struct t_thread *th, int ctrl, uint16_t qid, uint32_t nsid,
 		      uint64_t lba, uint64_t nlb);
 
