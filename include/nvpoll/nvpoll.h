@@ -183,8 +183,12 @@ NVP_API void nvp_dma_free(void *buf);
  * physical-address modes only hugetlbfs memory can be registered (other
  * pages may move), and other memory is refused with -ENOTSUP.
  *
- * Return: 0, -EINVAL (alignment), -EEXIST (overlaps a registration),
- * -ENOMEM (pinning failed: check `ulimit -l`), -ENOTSUP.
+ * Every byte must be mapped readable and writable (the controller writes
+ * into it on reads).
+ *
+ * Return: 0, -EINVAL (alignment), -EFAULT (not mapped, or not mapped
+ * read-write), -EEXIST (overlaps a registration), -ENOMEM (pinning failed:
+ * check `ulimit -l`), -ENOTSUP.
  */
 NVP_API int nvp_mem_register(void *buf, size_t len);
 
@@ -243,6 +247,16 @@ enum nvp_driver {
  * @keep_kernel_driver: on detach, leave the controller bound to vfio/uio
  *          instead of handing it back to the driver it had before attach.
  * @numa_node: NUMA node for queue memory; NVP_NUMA_ANY = the device's node.
+ * @health_check_ms: how often nvp_ctrl_process_admin() reads CSTS for a
+ *          fatal status (which starts a reset) or a removed device
+ *          (all-ones); default 100, 0 = never. Failure detection does not
+ *          depend on I/O timeouts, so call nvp_ctrl_process_admin() at
+ *          least this often from one thread.
+ * @io_retries: how many times a command interrupted by a controller reset
+ *          is posted again on the re-created queue (default 3). Beyond it,
+ *          or with 0, the command completes with Host Aborted Command and
+ *          DNR clear: the application may retry it. Raw passthrough
+ *          commands (nvp_io_raw()) are never posted again.
  */
 struct nvp_ctrl_opts {
 	size_t opts_size;
@@ -256,6 +270,8 @@ struct nvp_ctrl_opts {
 	bool no_sgl;
 	bool keep_kernel_driver;
 	int numa_node;
+	uint32_t health_check_ms;
+	uint32_t io_retries;
 };
 
 /**
@@ -367,12 +383,148 @@ NVP_API int nvp_ctrl_numa_node(const struct nvp_ctrl *ctrl);
  * nvp_ctrl_is_failed() - whether the controller can no longer be used.
  * @ctrl: the controller.
  *
- * A controller fails when CSTS.CFS is seen, when registers read all-ones
- * (surprise removal), or when a timed-out command could not be aborted.
- * Outstanding commands complete with an error and new ones are refused with
- * -ENXIO (or -ENODEV after removal). Detach and attach again to recover.
+ * A controller fails for good when it is removed (registers read
+ * all-ones, or the kernel asks for the device back) or when a reset does
+ * not bring it back. Timeouts and a fatal status (CSTS.CFS) start a reset
+ * first (see nvp_ctrl_reset()). Outstanding commands complete with Host
+ * Pathing Error and new ones are refused with -ENXIO (-ENODEV after
+ * removal). Free the queue pairs and detach.
  */
 NVP_API bool nvp_ctrl_is_failed(const struct nvp_ctrl *ctrl);
+
+/**
+ * nvp_ctrl_reset() - reset the controller under a running application.
+ * @ctrl: the controller.
+ *
+ * What Linux's nvme_reset_work() does: disables the controller (so it does
+ * no more DMA), fails the admin commands in flight with a retryable status,
+ * runs the init sequence again in the same order (admin queue, enable,
+ * Identify, Number of Queues, Doorbell Buffer Config, namespaces) and
+ * posts the Asynchronous Event Request again. Handles stay valid.
+ *
+ * Queue pairs belong to their threads and are never touched by another
+ * thread, so each learns of the reset at its next nvp_qpair_poll(): it
+ * posts its interrupted commands again (up to @io_retries times, see
+ * struct nvp_ctrl_opts) or completes them with a retryable status,
+ * re-creates its SQ/CQ on the controller and rings the doorbell for what
+ * was submitted meanwhile. Submissions keep working during a reset.
+ *
+ * Also started by the library: when a command times out and aborting it
+ * does not resolve it, when an admin command times out, when CSTS.CFS is
+ * seen, and when deleting or creating an I/O queue fails.
+ *
+ * Blocks until the controller is back (bounded by CAP.TO and the admin
+ * timeout). Must not be called from a completion or event callback.
+ *
+ * Return: 0; -ENXIO if the reset failed (the controller is then failed,
+ * see nvp_ctrl_is_failed()); -ENODEV if it was removed; -EDEADLK from an
+ * admin completion callback; -EINVAL for NULL.
+ */
+NVP_API int nvp_ctrl_reset(struct nvp_ctrl *ctrl);
+
+/**
+ * enum nvp_event_type - what struct nvp_event reports.
+ * @NVP_EVENT_RESET_STARTED: a reset began (@reason says why).
+ * @NVP_EVENT_RESET_DONE: it ended; @err is 0 or why it failed,
+ *          @duration_us how long it took.
+ * @NVP_EVENT_FAILED: the controller failed for good (@err, @reason).
+ * @NVP_EVENT_REMOVED: the device was removed (hot unplug, or the kernel
+ *          asked for it back): free the queue pairs and detach.
+ * @NVP_EVENT_NS_ADDED: namespace @nsid became active; nvp_ctrl_get_ns()
+ *          finds it.
+ * @NVP_EVENT_NS_CHANGED: namespace @nsid changed (size, or format: then
+ *          its I/O is refused).
+ * @NVP_EVENT_NS_REMOVED: namespace @nsid is no longer active. Its handle
+ *          stays valid; its I/O fails with -ENODEV.
+ * @NVP_EVENT_ASYNC: any other Asynchronous Event (SMART / health critical
+ *          warnings, error log entries, notices): @aer_type, @aer_info
+ *          and @log_page are from the event; the library has read the log
+ *          page (which clears the event).
+ */
+enum nvp_event_type {
+	NVP_EVENT_RESET_STARTED = 1,
+	NVP_EVENT_RESET_DONE = 2,
+	NVP_EVENT_FAILED = 3,
+	NVP_EVENT_REMOVED = 4,
+	NVP_EVENT_NS_ADDED = 5,
+	NVP_EVENT_NS_CHANGED = 6,
+	NVP_EVENT_NS_REMOVED = 7,
+	NVP_EVENT_ASYNC = 8,
+};
+
+/**
+ * struct nvp_event - one controller event.
+ * @size: sizeof(struct nvp_event) as the library knows it.
+ * @type: enum nvp_event_type.
+ * @err: for RESET_DONE, FAILED and REMOVED: 0 or a negative errno.
+ * @nsid: for the NS_* events.
+ * @duration_us: for RESET_DONE.
+ * @aer_type: for ASYNC: the event type (enum nvp_aer_type).
+ * @aer_info: for ASYNC: the event information.
+ * @log_page: for ASYNC: the log page that described (and cleared) it.
+ * @reason: a sentence for logs; valid during the callback.
+ */
+struct nvp_event {
+	size_t size;
+	enum nvp_event_type type;
+	int err;
+	uint32_t nsid;
+	uint64_t duration_us;
+	uint8_t aer_type;
+	uint8_t aer_info;
+	uint8_t log_page;
+	const char *reason;
+};
+
+/**
+ * typedef nvp_event_cb - controller event sink.
+ * @ctrl: the controller.
+ * @ev: the event, valid during the call.
+ * @arg: the pointer given to nvp_ctrl_set_event_cb().
+ *
+ * Runs on the thread that noticed the event: one inside
+ * nvp_ctrl_process_admin() or nvp_ctrl_reset(), or an I/O thread whose
+ * poll escalated a timeout into a reset. Keep it short and thread-safe;
+ * it must not call nvp_ctrl_reset() or nvp_ctrl_detach().
+ */
+typedef void (*nvp_event_cb)(struct nvp_ctrl *ctrl, const struct nvp_event *ev, void *arg);
+
+/**
+ * nvp_ctrl_set_event_cb() - receive controller events.
+ * @ctrl: the controller.
+ * @cb: the sink, or NULL to stop.
+ * @arg: passed to @cb.
+ *
+ * Return: 0, or -EINVAL for a NULL controller.
+ */
+NVP_API int nvp_ctrl_set_event_cb(struct nvp_ctrl *ctrl, nvp_event_cb cb, void *arg);
+
+/**
+ * struct nvp_ctrl_stats - what a controller has been through.
+ * @stats_size: sizeof(struct nvp_ctrl_stats) as the caller knows it.
+ * @resets: completed resets (by nvp_ctrl_reset() or the library).
+ * @last_reset_us: how long the last one took.
+ * @async_events: Asynchronous Events received.
+ * @ns_rescans: namespace rescans (after Namespace Attribute Changed).
+ */
+struct nvp_ctrl_stats {
+	size_t stats_size;
+	uint64_t resets;
+	uint64_t last_reset_us;
+	uint64_t async_events;
+	uint64_t ns_rescans;
+};
+
+/**
+ * nvp_ctrl_get_stats() - read a controller's counters.
+ * @ctrl: the controller.
+ * @stats: out: filled up to @stats_size bytes.
+ * @stats_size: sizeof(*stats) as compiled into the caller.
+ *
+ * Return: 0, or -EINVAL for NULL arguments.
+ */
+NVP_API int nvp_ctrl_get_stats(const struct nvp_ctrl *ctrl, struct nvp_ctrl_stats *stats,
+			       size_t stats_size);
 
 /* ------------------------------------------------------------------------ */
 /* Namespaces                                                               */
@@ -392,6 +544,9 @@ NVP_API bool nvp_ctrl_is_failed(const struct nvp_ctrl *ctrl);
  * @supports_compare: Compare is supported (ONCS).
  * @supports_flush: the controller has a volatile write cache to flush.
  * @deallocated_reads_zeroes: DLFEAT says deallocated blocks read as zeroes.
+ * @active: the namespace is active. A namespace that went away (detached,
+ *          deleted) keeps its handle with @active false; its I/O fails
+ *          with -ENODEV.
  */
 struct nvp_ns_info {
 	uint32_t nsid;
@@ -406,6 +561,7 @@ struct nvp_ns_info {
 	bool supports_compare;
 	bool supports_flush;
 	bool deallocated_reads_zeroes;
+	bool active;
 };
 
 /**
@@ -461,8 +617,11 @@ NVP_API const struct nvp_id_ns *nvp_ns_identify(const struct nvp_ns *ns);
  *       (70h). @cpl is only valid during the callback.
  *
  * Runs inside nvp_qpair_poll() (or nvp_ctrl_process_admin() for admin
- * commands) on the polling thread. It may submit new commands on the same
- * queue pair but must not free it.
+ * commands) on the polling thread, exactly once for every command whose
+ * submission returned 0. It may submit new commands on the same queue pair
+ * but must not free it; while nvp_qpair_free() runs, or after the
+ * controller failed, such submissions are refused with -ENXIO (-ENODEV
+ * after removal). @cb must not be NULL (-EINVAL).
  */
 typedef void (*nvp_cmd_cb)(void *arg, const struct nvp_cqe *cpl);
 
@@ -631,6 +790,27 @@ NVP_API uint32_t nvp_qpair_outstanding(const struct nvp_qpair *qpair);
  */
 NVP_API uint16_t nvp_qpair_id(const struct nvp_qpair *qpair);
 
+/** enum nvp_qpair_conn - a queue pair's connection to its controller. */
+enum nvp_qpair_conn {
+	NVP_QPAIR_CONNECTED = 0,	/* its SQ/CQ exist on the controller */
+	NVP_QPAIR_RECONNECTING = 1,	/* the controller was reset; the next
+					 * polls re-create them (commands are
+					 * accepted meanwhile) */
+	NVP_QPAIR_FAILED = 2,		/* the controller failed or was removed,
+					 * or the queue could not be re-created */
+};
+
+/**
+ * nvp_qpair_conn_state() - whether a queue pair is connected.
+ * @qpair: the queue pair.
+ *
+ * As of its last nvp_qpair_poll(): a reset or failure reaches a queue pair
+ * at its next poll.
+ *
+ * Return: enum nvp_qpair_conn (NVP_QPAIR_FAILED for NULL).
+ */
+NVP_API enum nvp_qpair_conn nvp_qpair_conn_state(const struct nvp_qpair *qpair);
+
 /**
  * struct nvp_qpair_stats - what a queue pair has done, for tuning.
  * @stats_size: sizeof(struct nvp_qpair_stats) as the caller knows it.
@@ -647,6 +827,10 @@ NVP_API uint16_t nvp_qpair_id(const struct nvp_qpair *qpair);
  * @bad_completions: completions ignored because their CID was not
  *          outstanding (a broken device, or a late answer after a timeout).
  * @timeouts: commands that timed out and were aborted.
+ * @retried: commands posted again after a controller reset.
+ * @reset_aborted: commands a reset ended with a retryable status (out of
+ *          retries, or raw passthrough).
+ * @reconnects: times the queue pair re-created its queues after a reset.
  *
  * Counting costs a few increments of fields the qpair already touches.
  */
@@ -662,6 +846,9 @@ struct nvp_qpair_stats {
 	uint64_t cq_doorbell_mmio;
 	uint64_t bad_completions;
 	uint64_t timeouts;
+	uint64_t retried;
+	uint64_t reset_aborted;
+	uint64_t reconnects;
 };
 
 /**
@@ -686,12 +873,22 @@ NVP_API void nvp_qpair_get_stats(const struct nvp_qpair *qpair,
  *   0        posted; @cb runs exactly once from nvp_qpair_poll().
  *   -EAGAIN  no free request object (or SQ slot): poll and retry. This is
  *            deliberately not -ENOMEM; nothing was posted.
- *   -EINVAL  zero blocks, a bad namespace, misaligned buffer (buffers must
- *            be 4-byte aligned unless the controller takes byte-aligned
- *            SGLs), or an iovec that neither PRP nor SGL can describe.
+ *            A command that needs several request objects (a split I/O
+ *            takes one per part and one for the whole) gets -EAGAIN when
+ *            too few are free, and -EINVAL when the queue pair has fewer
+ *            in all: it could never be posted.
+ *   -EINVAL  zero blocks, a NULL callback, a bad namespace, misaligned
+ *            buffer (buffers must be 4-byte aligned unless the controller
+ *            takes byte-aligned SGLs), or an iovec that neither PRP nor SGL
+ *            can describe.
  *   -ERANGE  the LBA range runs past the end of the namespace.
  *   -EFAULT  the buffer is not DMA memory (see nvp_mem_register()).
- *   -ENXIO   the controller failed; -ENODEV it was removed.
+ *   -ENOTSUP the namespace cannot be used (formatted with metadata, or its
+ *            block is larger than a command may move); the message says why.
+ *   -ENXIO   the controller failed, or the queue pair is being freed;
+ *            -ENODEV the controller was removed. A failure reaches a queue
+ *            pair at its next nvp_qpair_poll(): commands accepted before
+ *            that complete with Host Pathing Error.
  *   -EXDEV   wrong thread (debug builds).
  * On any error nothing is submitted and @cb is never called.
  */

@@ -126,6 +126,10 @@ struct nvp_sqe {
 	uint32_t cdw15;
 };
 
+/* NSID meaning every namespace, or the controller (log pages, Flush). */
+#define NVP_NSID_ALL		0xffffffffu
+
+#define NVP_SQE_PSDT_MASK	(3u << 6)	/* flags bits 7:6 */
 #define NVP_SQE_PSDT_PRP	(0u << 6)
 #define NVP_SQE_PSDT_SGL_MPTR	(1u << 6)	/* SGL for data, MPTR is an address */
 

@@ -30,9 +30,13 @@ struct nvp_device;
  * @close: shut off DMA, unmap BAR0, detach the DMA domain, give the device
  *         back to its original kernel driver (unless asked to keep it) and
  *         free @dev. Must cope with a device that has gone away.
+ * @removal_requested: optional; whether the kernel asked for the device
+ *         back (VFIO's device request interrupt). Cheap, non-blocking; not
+ *         for the I/O path.
  */
 struct nvp_device_ops {
 	void (*close)(struct nvp_device *dev);
+	bool (*removal_requested)(struct nvp_device *dev);
 };
 
 /**
@@ -46,7 +50,6 @@ struct nvp_device_ops {
  * @bar0: mapped BAR0 (registers and doorbells).
  * @bar0_size: its length in bytes.
  * @emu: the emulated controller, for the fault-injection API (emu only).
- * @priv: the access method's own state.
  */
 struct nvp_device {
 	const struct nvp_device_ops *ops;
@@ -58,7 +61,6 @@ struct nvp_device {
 	volatile void *bar0;
 	size_t bar0_size;
 	struct nvp_emu *emu;
-	void *priv;
 };
 
 /**
@@ -79,6 +81,31 @@ int nvp_device_open(const char *addr, enum nvp_driver driver, bool keep_driver,
  * @dev: the device, or NULL.
  */
 void nvp_device_close(struct nvp_device *dev);
+
+/**
+ * nvp_device_reads_all_ones() - whether the device's registers read
+ * all-ones (CSTS), what a removed or dead PCIe function returns.
+ * @dev: the device (BAR0 mapped).
+ */
+bool nvp_device_reads_all_ones(const struct nvp_device *dev);
+
+/**
+ * nvp_bar_guard_add() - survive hot removal of a BAR mapped from sysfs: a
+ * SIGBUS inside [@bar, @bar + @len) maps all-ones over it (bar_guard.c).
+ * @bar: the mapping. @len: its length.
+ *
+ * Return: 0 or a negative errno with a message.
+ */
+int nvp_bar_guard_add(volatile void *bar, size_t len);
+
+/** nvp_bar_guard_remove() - stop guarding @bar (before it is unmapped). */
+void nvp_bar_guard_remove(volatile void *bar);
+
+/**
+ * nvp_device_removal_requested() - whether the kernel wants the device back.
+ * @dev: the device, or NULL.
+ */
+bool nvp_device_removal_requested(struct nvp_device *dev);
 
 /**
  * nvp_device_pick_driver() - resolve the access method for an address.

@@ -56,7 +56,11 @@ int nvp_emu_async_event(struct nvp_ctrl *ctrl, uint8_t type, uint8_t info, uint8
 
 int nvp_emu_get_stats(struct nvp_ctrl *ctrl, struct nvp_emu_stats *stats, size_t size)
 {
-	struct nvp_emu *emu = emu_of(ctrl);
+	struct nvp_emu *emu;
+
+	if (!stats)
+		return nvp_error(-EINVAL, "nvp_emu_get_stats: stats is NULL; pass a struct nvp_emu_stats to fill");
+	emu = emu_of(ctrl);
 
 	return emu ? nvp_emu_dev_get_stats(emu, stats, size) : -ENOTSUP;
 }

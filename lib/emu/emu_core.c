@@ -930,7 +930,6 @@ int nvp_emu_open(const char *spec, struct nvp_device **devp)
 	emu->dev.bar0 = emu->regs;
 	emu->dev.bar0_size = emu->regs_size;
 	emu->dev.emu = emu;
-	emu->dev.priv = emu;
 
 	ret = -pthread_create(&emu->thread, NULL, emu_thread, emu);
 	if (ret) {

@@ -131,13 +131,19 @@ int nvp_mem_numa_node_valid(int node)
 		return nvp_error(-EINVAL, "NUMA node %d is invalid; pass a node number or NVP_NUMA_ANY",
 				 node);
 	if (!numa_ok) {
-		/* Without NUMA there is one node; any number means "here". */
-		nvp_debug("mem: no NUMA support, ignoring node %d", node);
+		/* Without NUMA support the machine is one node, node 0. */
+		if (node != 0)
+			return nvp_error(-EINVAL, "NUMA node %d does not exist: without NUMA support (libnuma reports none) this machine has only node 0; pass 0 or NVP_NUMA_ANY",
+					 node);
 		return NVP_NUMA_ANY;
 	}
-	if (node > numa_max_node())
-		return nvp_error(-EINVAL, "NUMA node %d does not exist (this machine has nodes 0-%d); pass NVP_NUMA_ANY or a valid node",
+	if (node > numa_max_node() || !numa_bitmask_isbitset(numa_all_nodes_ptr, (unsigned int)node)) {
+		if (numa_max_node() == 0)
+			return nvp_error(-EINVAL, "NUMA node %d does not exist: this machine has only node 0; pass 0 or NVP_NUMA_ANY",
+					 node);
+		return nvp_error(-EINVAL, "NUMA node %d does not exist (this machine has nodes 0-%d; see numactl --hardware); pass NVP_NUMA_ANY or a node that exists",
 				 node, numa_max_node());
+	}
 	return node;
 }
 

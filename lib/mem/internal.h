@@ -22,7 +22,6 @@
 enum nvp_region_kind {
 	NVP_REGION_DMA,		/* a heap chunk or large nvp_dma_alloc() */
 	NVP_REGION_USER,	/* nvp_mem_register() */
-	NVP_REGION_FIXED,	/* test hook: translation given by the caller */
 };
 
 /* Backing of a region, as far as the physical-address mode cares. */
@@ -177,15 +176,6 @@ void nvp_mem_unmap(void *va, size_t len);
  */
 const char *nvp_mem_hugepage_hint_for(int node, size_t bytes);
 
-/**
- * nvp_mem_numa_node_valid() - check a node argument.
- * @node: the node.
- *
- * Return: the node to use (NVP_NUMA_ANY when the machine has no NUMA), or
- * -EINVAL (logged) for a node that does not exist.
- */
-int nvp_mem_numa_node_valid(int node);
-
 /* ---- heap.c ------------------------------------------------------------ */
 
 /**
@@ -196,23 +186,5 @@ int nvp_mem_numa_node_valid(int node);
  * with the map mutex held (lock order: heap, then map).
  */
 void nvp_mem_heap_trim(bool normal_only);
-
-/* ---- test hook --------------------------------------------------------- */
-
-/**
- * nvp_mem_test_add_fixed() - add a region with a caller-given translation.
- * @va: start.
- * @len: length.
- * @seg_shift: log2 of the segment size (63: one segment).
- * @seg_iova: ceil(@len / 2^@seg_shift) bus addresses (copied).
- *
- * For unit tests of PHYS-like layouts without root or hugepages. The
- * region is visible whenever a mode is set and is removed with
- * nvp_mem_map_remove(@va, NVP_REGION_FIXED, NULL).
- *
- * Return: as for nvp_mem_map_add().
- */
-int nvp_mem_test_add_fixed(void *va, size_t len, unsigned int seg_shift,
-			   const uint64_t *seg_iova);
 
 #endif /* NVP_LIB_MEM_INTERNAL_H */

@@ -220,7 +220,7 @@ static int translate(struct region *r, int mode)
 {
 	int ret;
 
-	if (r->kind == NVP_REGION_FIXED || r->translated)
+	if (r->translated)
 		return 0;
 	ret = mode == NVP_IOVA_PHYS ? translate_phys(r) : translate_virt(r);
 	if (!ret)
@@ -230,7 +230,7 @@ static int translate(struct region *r, int mode)
 
 static void untranslate(struct region *r, int mode)
 {
-	if (r->kind == NVP_REGION_FIXED || !r->translated)
+	if (!r->translated)
 		return;
 	if (mode == NVP_IOVA_VIRT)
 		nvp_iova_free(r->seg_iova[0], r->len);
@@ -317,18 +317,6 @@ static uint32_t lower_bound(uintptr_t va)
 			hi = mid;
 	}
 	return lo;
-}
-
-/* The region containing @va, or NULL. */
-static struct region *find_containing(uintptr_t va)
-{
-	uint32_t i = lower_bound(va + 1);
-
-	if (i == 0)
-		return NULL;
-	if (va - regions[i - 1].va < regions[i - 1].len)
-		return &regions[i - 1];
-	return NULL;
 }
 
 static int reserve_region_slot(void)
@@ -421,35 +409,6 @@ int nvp_mem_map_add(void *va, size_t len, enum nvp_region_kind kind,
 	return ret;
 }
 
-int nvp_mem_test_add_fixed(void *va, size_t len, unsigned int seg_shift,
-			   const uint64_t *seg_iova)
-{
-	struct region r = {
-		.va = (uintptr_t)va,
-		.len = len,
-		.kind = NVP_REGION_FIXED,
-		.backing = NVP_BACKING_NORMAL,
-		.page_shift = 12,
-		.translated = true,
-		.seg_shift = seg_shift > 63 ? 63 : seg_shift,
-	};
-	int ret;
-
-	if (!len)
-		return nvp_error(-EINVAL, "test region is empty");
-	r.nseg = (uint32_t)((len + (1ull << r.seg_shift) - 1) >> r.seg_shift);
-	r.seg_iova = malloc(r.nseg * sizeof(*r.seg_iova));
-	if (!r.seg_iova)
-		return nvp_error(-ENOMEM, "out of memory for a test region");
-	memcpy(r.seg_iova, seg_iova, r.nseg * sizeof(*r.seg_iova));
-	pthread_mutex_lock(&map_lock);
-	ret = add_locked(&r);
-	pthread_mutex_unlock(&map_lock);
-	if (ret)
-		free(r.seg_iova);
-	return ret;
-}
-
 int nvp_mem_map_remove(void *va, enum nvp_region_kind kind, size_t *len)
 {
 	int mode, ret;
@@ -473,11 +432,7 @@ int nvp_mem_map_remove(void *va, enum nvp_region_kind kind, size_t *len)
 	}
 	/* Lookups can no longer find it; now the devices lose it too. */
 	unmap_everywhere(&r);
-	if (r.kind == NVP_REGION_FIXED) {
-		free(r.seg_iova);
-	} else {
-		untranslate(&r, mode);
-	}
+	untranslate(&r, mode);
 	pthread_mutex_unlock(&map_lock);
 	if (len)
 		*len = r.len;
@@ -624,22 +579,6 @@ void *nvp_mem_iova_to_va(uint64_t iova, size_t len, size_t *contig)
 	else if (avail < len)
 		return NULL;
 	return (void *)(base->va + off);
-}
-
-bool nvp_mem_is_hugepage(const void *va)
-{
-	struct region *r;
-	bool huge = false;
-
-	pthread_mutex_lock(&map_lock);
-	r = find_containing((uintptr_t)va);
-	if (r) {
-		if (r->backing == NVP_BACKING_UNKNOWN)
-			r->backing = nvp_mem_probe_backing(r->va, r->len, &r->page_shift);
-		huge = r->backing == NVP_BACKING_HUGE;
-	}
-	pthread_mutex_unlock(&map_lock);
-	return huge;
 }
 
 /* ---- teardown ---------------------------------------------------------- */

@@ -214,13 +214,13 @@ static inline int nvp_mem_lookup(const void *va, uint64_t *iova, size_t *contig)
 void *nvp_mem_iova_to_va(uint64_t iova, size_t len, size_t *contig);
 
 /**
- * nvp_mem_is_hugepage() - whether @va lies in hugetlbfs-backed DMA memory.
- * @va: an address.
+ * nvp_mem_numa_node_valid() - check a NUMA node argument (any layer's).
+ * @node: the node.
  *
- * Return: true for nvp_dma_alloc() memory from hugepages, and for
- * registrations known to be hugetlbfs memory. Takes the map mutex.
+ * Return: the node to use (NVP_NUMA_ANY when the machine has no NUMA), or
+ * -EINVAL (logged) for a node that does not exist.
  */
-bool nvp_mem_is_hugepage(const void *va);
+int nvp_mem_numa_node_valid(int node);
 
 /**
  * nvp_mem_hugepage_hint() - the shell command that reserves hugepages.

@@ -72,15 +72,63 @@ enum nvp_backing nvp_mem_probe_backing(uintptr_t va, size_t len,
 	return NVP_BACKING_HUGE;
 }
 
+/*
+ * A controller writes into registered memory (reads land there) and reads
+ * from it, so every byte must be mapped readable and writable. VFIO would
+ * refuse to pin anything else; the emulated controller and the physical
+ * modes would fault or corrupt later, in another thread. Checked once
+ * here, for every backend, against /proc/self/maps.
+ */
+static int check_mapped_rw(uintptr_t va, size_t len)
+{
+	uintptr_t cursor = va, end = va + len;
+	char *line = NULL;
+	size_t cap = 0;
+	FILE *f;
+
+	f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return 0; /* cannot tell (no procfs): the backend decides */
+	while (cursor < end && getline(&line, &cap, f) > 0) {
+		unsigned long start, stop;
+		char perms[8];
+
+		if (sscanf(line, "%lx-%lx %7s", &start, &stop, perms) != 3 || stop <= cursor)
+			continue;
+		if (start > cursor)
+			break; /* a hole */
+		if (perms[0] != 'r' || perms[1] != 'w') {
+			free(line);
+			fclose(f);
+			return nvp_error(-EFAULT, "nvp_mem_register(%p, %zu): the memory at 0x%lx is mapped %.4s, not read-write; a controller writes into registered memory, so register only memory mapped PROT_READ|PROT_WRITE",
+					 (void *)va, len, (unsigned long)cursor, perms);
+		}
+		cursor = stop;
+	}
+	free(line);
+	fclose(f);
+	if (cursor < end)
+		return nvp_error(-EFAULT, "nvp_mem_register(%p, %zu): nothing is mapped at 0x%lx; register only memory the process has mapped",
+				 (void *)va, len, (unsigned long)cursor);
+	return 0;
+}
+
 NVP_API int nvp_mem_register(void *buf, size_t len)
 {
 	long ps = sysconf(_SC_PAGESIZE);
+	int rc;
 
 	if (ps <= 0)
 		ps = 4096;
 	if (!buf || !len || (uintptr_t)buf % (unsigned long)ps || len % (unsigned long)ps)
 		return nvp_error(-EINVAL, "nvp_mem_register(%p, %zu): the buffer must start on a page boundary and its length be a non-zero multiple of the page size (%ld bytes)",
 				 buf, len, ps);
+	if ((uintptr_t)buf + len < (uintptr_t)buf)
+		return nvp_error(-EINVAL, "nvp_mem_register(%p, %zu): the range wraps past the end of the address space",
+				 buf, len);
+	rc = check_mapped_rw((uintptr_t)buf, len);
+	if (rc)
+		return rc;
 	return nvp_mem_map_add(buf, len, NVP_REGION_USER, NVP_BACKING_UNKNOWN, 12);
 }
 

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * lib/nvme/admin.c - the admin queue: submission under the admin lock,
- * synchronous waits with a timeout, and the admin commands the driver
- * itself needs (Identify, queue create/delete, Abort, Get Log Page).
+ * synchronous waits with a timeout, the admin poller (completions, health,
+ * admin timeouts, events), and the admin commands the driver itself needs
+ * (Identify, queue create/delete, Abort, Get Log Page).
  */
 #include <errno.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dev/device.h"
 #include "nvme/nvme.h"
 #include "nvme/queue.h"
 #include "nvme/regs.h"
@@ -16,6 +19,46 @@
 #include "util/log.h"
 #include "util/tsc.h"
 
+/* The controller whose admin lock this thread holds (admin callbacks run
+ * under it), so a reset asked for from there is refused, not deadlocked. */
+static __thread const struct nvp_ctrl *admin_held;
+
+void nvp_admin_lock(struct nvp_ctrl *ctrl)
+{
+	pthread_mutex_lock(&ctrl->admin_lock);
+	admin_held = ctrl;
+}
+
+void nvp_admin_unlock(struct nvp_ctrl *ctrl)
+{
+	admin_held = NULL;
+	pthread_mutex_unlock(&ctrl->admin_lock);
+}
+
+bool nvp_admin_held(const struct nvp_ctrl *ctrl)
+{
+	return admin_held == ctrl;
+}
+
+static const char *admin_opc_name(uint8_t opc)
+{
+	switch (opc) {
+	case NVP_ADMIN_DELETE_SQ: return "Delete I/O SQ";
+	case NVP_ADMIN_CREATE_SQ: return "Create I/O SQ";
+	case NVP_ADMIN_GET_LOG_PAGE: return "Get Log Page";
+	case NVP_ADMIN_DELETE_CQ: return "Delete I/O CQ";
+	case NVP_ADMIN_CREATE_CQ: return "Create I/O CQ";
+	case NVP_ADMIN_IDENTIFY: return "Identify";
+	case NVP_ADMIN_ABORT: return "Abort";
+	case NVP_ADMIN_SET_FEATURES: return "Set Features";
+	case NVP_ADMIN_GET_FEATURES: return "Get Features";
+	case NVP_ADMIN_ASYNC_EVENT: return "Asynchronous Event Request";
+	case NVP_ADMIN_DOORBELL_BUF_CFG: return "Doorbell Buffer Config";
+	default: return "admin command";
+	}
+}
+
+/* Admin lock held. */
 static int submit_locked(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd, void *buf,
 			 size_t len, nvp_cmd_cb cb, void *arg, struct nvp_req **out)
 {
@@ -25,7 +68,12 @@ static int submit_locked(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd, void 
 	int rc;
 
 	if ((rc = atomic_load(&ctrl->failed)) != 0)
-		return nvp_error(rc, "controller %s has failed; detach and attach it again",
+		return nvp_error(rc, "controller %s has %s; free its queue pairs and detach it",
+				 ctrl->info.addr, rc == -ENODEV ? "been removed" : "failed");
+	/* During a reset only the reset's own commands go out. */
+	if (atomic_load(&ctrl->state) != NVP_CTRL_LIVE && !nvp_ctrl_resetting_here(ctrl))
+		return nvp_error(-EAGAIN, "controller %s is being reset; retry once it is back "
+				 "(nvp_ctrl_process_admin() returns, or NVP_EVENT_RESET_DONE)",
 				 ctrl->info.addr);
 	if (len > ctrl->max_xfer)
 		return nvp_error(-EINVAL, "admin data length %zu exceeds the controller's "
@@ -36,23 +84,18 @@ static int submit_locked(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd, void 
 				 "completions and retry", ctrl->info.addr);
 	sqe = nvp_sq_slot(&qp->sq);
 	*sqe = *cmd;
-	sqe->cid = req->cid;
 	/* With a buffer the data pointer is ours; without one (queue creation,
 	 * Doorbell Buffer Config) the caller's PRPs are passed through. */
 	if (buf && len) {
-		sqe->flags &= (uint8_t)~0xc0; /* PSDT: admin commands use PRPs on PCIe */
+		sqe->flags &= (uint8_t)~NVP_SQE_PSDT_MASK; /* admin commands use PRPs on PCIe */
 		rc = nvp_req_map_buf(qp, req, sqe, buf, (uint32_t)len, false);
 		if (rc) {
 			nvp_req_put(qp, req);
 			return rc;
 		}
 	}
-	req->cb = cb;
-	req->arg = arg;
-	req->opc = cmd->opc;
-	req->posted_scan = qp->timeout_scans;
-	req->state = NVP_REQ_INFLIGHT;
-	nvp_sq_advance(&qp->sq);
+	nvp_req_post(qp, req, sqe, cb, arg);
+	req->posted_ms = nvp_monotonic_ms();
 	/* Admin commands are rare: ring at once rather than batching. */
 	nvp_sq_ring(&qp->sq);
 	if (out)
@@ -60,37 +103,99 @@ static int submit_locked(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd, void 
 	return 0;
 }
 
-int nvp_admin_submit_locked(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd, void *buf,
-			    size_t len, nvp_cmd_cb cb, void *arg)
+int nvp_admin_submit(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd, void *buf, size_t len,
+		     nvp_cmd_cb cb, void *arg)
 {
-	return submit_locked(ctrl, cmd, buf, len, cb, arg, NULL);
+	int rc;
+
+	nvp_admin_lock(ctrl);
+	rc = submit_locked(ctrl, cmd, buf, len, cb, arg, NULL);
+	nvp_admin_unlock(ctrl);
+	return rc;
 }
 
 int nvp_admin_cmd(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd, void *buf, size_t len,
 		  nvp_cmd_cb cb, void *arg)
 {
-	int rc;
-
 	if (!ctrl || !cmd || !cb)
 		return nvp_error(-EINVAL, "nvp_admin_cmd: ctrl, cmd and cb must not be NULL");
-	pthread_mutex_lock(&ctrl->admin_lock);
-	rc = submit_locked(ctrl, cmd, buf, len, cb, arg, NULL);
-	pthread_mutex_unlock(&ctrl->admin_lock);
-	return rc;
+	return nvp_admin_submit(ctrl, cmd, buf, len, cb, arg);
 }
 
-int nvp_ctrl_process_admin(struct nvp_ctrl *ctrl)
+/* Reap admin completions (callbacks run under the lock). */
+static int admin_reap(struct nvp_ctrl *ctrl)
 {
 	int rc;
 
-	pthread_mutex_lock(&ctrl->admin_lock);
+	nvp_admin_lock(ctrl);
 	rc = atomic_load(&ctrl->failed);
 	if (rc)
 		nvp_qpair_fail_all(ctrl->admin, NVP_STATUS_HOST_PATH_ERROR);
 	else
 		rc = nvp_qpair_process(ctrl->admin, ctrl->admin->sq.entries);
-	pthread_mutex_unlock(&ctrl->admin_lock);
+	nvp_admin_unlock(ctrl);
 	return rc;
+}
+
+/*
+ * Admin commands get no Abort: one that outlives the admin timeout means
+ * the controller is stuck, and Linux resets it (nvme_timeout() for qid 0).
+ * AERs stay outstanding by design and are not timed.
+ */
+static void check_admin_timeouts(struct nvp_ctrl *ctrl, uint64_t now)
+{
+	struct nvp_qpair *qp = ctrl->admin;
+	uint8_t opc = 0;
+	bool late = false;
+
+	nvp_admin_lock(ctrl);
+	for (uint32_t i = 0; i < qp->num_reqs && !late; i++) {
+		struct nvp_req *req = &qp->reqs[i];
+
+		if (req->state == NVP_REQ_INFLIGHT && req->opc != NVP_ADMIN_ASYNC_EVENT &&
+		    now - req->posted_ms > ctrl->opts.admin_timeout_ms) {
+			late = true;
+			opc = req->opc;
+		}
+	}
+	nvp_admin_unlock(ctrl);
+	if (late) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "%s (opcode 0x%02x) got no answer within %u ms",
+			 admin_opc_name(opc), opc, ctrl->opts.admin_timeout_ms);
+		nvp_ctrl_escalate(ctrl, why);
+	}
+}
+
+int nvp_ctrl_process_admin(struct nvp_ctrl *ctrl)
+{
+	uint64_t now;
+	int n, rc;
+
+	if (!ctrl)
+		return nvp_error(-EINVAL, "nvp_ctrl_process_admin: controller is NULL");
+	n = admin_reap(ctrl);
+	if (n < 0)
+		return n;
+	if (atomic_load(&ctrl->state) != NVP_CTRL_LIVE)
+		return n;
+	/* Not the hot path: a clock read per call is fine here. */
+	now = nvp_monotonic_ms();
+	if (ctrl->opts.health_check_ms && now >= ctrl->next_health_ms) {
+		ctrl->next_health_ms = now + ctrl->opts.health_check_ms;
+		if (nvp_device_removal_requested(ctrl->dev))
+			nvp_ctrl_fail(ctrl, -ENODEV, "the kernel asked for the device back "
+				      "(hot removal or unbind)");
+		rc = nvp_ctrl_check_health(ctrl);
+		if (rc && atomic_load(&ctrl->failed))
+			return atomic_load(&ctrl->failed);
+	}
+	if (atomic_load(&ctrl->state) == NVP_CTRL_LIVE)
+		check_admin_timeouts(ctrl, now);
+	nvp_aer_process(ctrl);
+	rc = atomic_load(&ctrl->failed);
+	return rc ? rc : n;
 }
 
 struct sync_wait {
@@ -112,24 +217,6 @@ static void ignore_completion(void *arg, const struct nvp_cqe *cpl)
 	(void)cpl;
 }
 
-static const char *admin_opc_name(uint8_t opc)
-{
-	switch (opc) {
-	case NVP_ADMIN_DELETE_SQ: return "Delete I/O SQ";
-	case NVP_ADMIN_CREATE_SQ: return "Create I/O SQ";
-	case NVP_ADMIN_GET_LOG_PAGE: return "Get Log Page";
-	case NVP_ADMIN_DELETE_CQ: return "Delete I/O CQ";
-	case NVP_ADMIN_CREATE_CQ: return "Create I/O CQ";
-	case NVP_ADMIN_IDENTIFY: return "Identify";
-	case NVP_ADMIN_ABORT: return "Abort";
-	case NVP_ADMIN_SET_FEATURES: return "Set Features";
-	case NVP_ADMIN_GET_FEATURES: return "Get Features";
-	case NVP_ADMIN_ASYNC_EVENT: return "Asynchronous Event Request";
-	case NVP_ADMIN_DOORBELL_BUF_CFG: return "Doorbell Buffer Config";
-	default: return "admin command";
-	}
-}
-
 int nvp_admin_sync_timeout(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd, void *buf,
 			   size_t len, struct nvp_cqe *cpl, uint32_t timeout_ms)
 {
@@ -140,45 +227,59 @@ int nvp_admin_sync_timeout(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd, voi
 	uint32_t epoch;
 	int rc;
 
-	pthread_mutex_lock(&ctrl->admin_lock);
+	nvp_admin_lock(ctrl);
 	rc = submit_locked(ctrl, cmd, buf, len, sync_done, &w, &req);
 	epoch = rc ? 0 : atomic_load(&req->epoch);
-	pthread_mutex_unlock(&ctrl->admin_lock);
+	nvp_admin_unlock(ctrl);
 	if (rc)
 		return rc;
 
 	while (!w.done) {
-		rc = nvp_ctrl_process_admin(ctrl);
-		if (rc < 0 && !w.done)
-			return nvp_error(rc, "%s failed: controller %s failed while it ran",
-					 admin_opc_name(cmd->opc), ctrl->info.addr);
+		rc = admin_reap(ctrl);
 		if (w.done)
 			break;
+		if (rc < 0)
+			return nvp_error(rc, "%s failed: controller %s failed while it ran",
+					 admin_opc_name(cmd->opc), ctrl->info.addr);
 		/* A fatal controller never completes anything: check it now and then. */
 		if ((++spins & 1023) == 0) {
-			rc = nvp_ctrl_check_health(ctrl);
-			if (rc) {
-				nvp_ctrl_process_admin(ctrl); /* completes ours with an error */
-				return nvp_error(rc, "%s failed: controller %s reports a fatal "
-						 "status (CSTS.CFS) or has been removed",
-						 admin_opc_name(cmd->opc), ctrl->info.addr);
-			}
+			rc = nvp_reg_read32(ctrl->bar, NVP_REG_CSTS);
+			if (rc == (int)NVP_REG_GONE || (rc & NVP_CSTS_CFS))
+				break;
 			if (nvp_monotonic_ms() >= deadline)
 				break;
 			sched_yield();
 		}
 	}
 	if (!w.done) {
+		char why[160];
+		uint32_t csts = nvp_reg_read32(ctrl->bar, NVP_REG_CSTS);
+
 		/* The wait is over but the command is not: make sure its late
 		 * completion cannot write into this (dead) stack frame. */
-		pthread_mutex_lock(&ctrl->admin_lock);
+		nvp_admin_lock(ctrl);
 		if (req->state == NVP_REQ_INFLIGHT && atomic_load(&req->epoch) == epoch)
 			req->cb = ignore_completion;
-		pthread_mutex_unlock(&ctrl->admin_lock);
+		nvp_admin_unlock(ctrl);
 		if (w.done)
 			goto done;
-		return nvp_error(-ETIMEDOUT, "%s (opcode 0x%02x) timed out after %u ms on %s",
-				 admin_opc_name(cmd->opc), cmd->opc, timeout_ms, ctrl->info.addr);
+		if (csts == NVP_REG_GONE) {
+			nvp_ctrl_fail(ctrl, -ENODEV, "registers read all-ones: the device was removed");
+			return nvp_error(-ENODEV, "%s failed: controller %s was removed",
+					 admin_opc_name(cmd->opc), ctrl->info.addr);
+		}
+		/* A reset reclaims the slot and brings the controller back. */
+		snprintf(why, sizeof(why), "%s (opcode 0x%02x) %s", admin_opc_name(cmd->opc),
+			 cmd->opc, (csts & NVP_CSTS_CFS) ? "ran into a fatal status (CSTS.CFS)" :
+			 "timed out");
+		rc = nvp_ctrl_escalate(ctrl, why);
+		if (csts & NVP_CSTS_CFS)
+			return nvp_error(-EIO, "%s failed: controller %s reports a fatal status "
+					 "(CSTS.CFS)%s", admin_opc_name(cmd->opc), ctrl->info.addr,
+					 rc ? "" : "; it has been reset, retry the command");
+		return nvp_error(-ETIMEDOUT, "%s (opcode 0x%02x) timed out after %u ms on %s%s",
+				 admin_opc_name(cmd->opc), cmd->opc, timeout_ms, ctrl->info.addr,
+				 rc ? "" : "; the controller has been reset, retry the command");
 	}
 done:
 	if (cpl)
@@ -206,6 +307,8 @@ int nvp_admin_identify(struct nvp_ctrl *ctrl, uint8_t cns, uint32_t nsid, void *
 	return nvp_admin_sync_timeout(ctrl, &cmd, buf, 4096, NULL, ctrl->opts.admin_timeout_ms);
 }
 
+/* ---- I/O queue creation and deletion ------------------------------------ */
+
 int nvp_admin_create_io_queues(struct nvp_ctrl *ctrl, struct nvp_qpair *qp)
 {
 	uint32_t qsize = (uint32_t)(qp->sq.entries - 1) << 16;
@@ -232,10 +335,17 @@ int nvp_admin_create_io_queues(struct nvp_ctrl *ctrl, struct nvp_qpair *qp)
 	rc = nvp_admin_sync_timeout(ctrl, &sq, NULL, 0, NULL, ctrl->opts.admin_timeout_ms);
 	if (rc) {
 		int err = rc;
+		char why[512];
 
-		nvp_admin_sync_timeout(ctrl, &del, NULL, 0, NULL, ctrl->opts.admin_timeout_ms);
-		return nvp_error(err, "creating I/O submission queue %u failed: %s",
-				 qp->sq.qid, nvp_last_error());
+		snprintf(why, sizeof(why), "creating I/O submission queue %u failed: %s",
+			 qp->sq.qid, nvp_last_error());
+		/* A CQ left behind would make its ID unusable: a reset clears it. */
+		if (nvp_admin_sync_timeout(ctrl, &del, NULL, 0, NULL,
+					   ctrl->opts.admin_timeout_ms) &&
+		    atomic_load(&ctrl->state) == NVP_CTRL_LIVE)
+			nvp_ctrl_escalate(ctrl, "deleting an I/O completion queue left over "
+					  "from a failed queue creation failed");
+		return nvp_error(err, "%s", why);
 	}
 	return 0;
 }
@@ -248,9 +358,10 @@ int nvp_admin_delete_io_queues(struct nvp_ctrl *ctrl, struct nvp_qpair *qp)
 
 	/* SQ first: deleting it aborts its commands and frees the CQ. */
 	rc = nvp_admin_sync_timeout(ctrl, &sq, NULL, 0, NULL, ctrl->opts.admin_timeout_ms);
-	if (rc)
-		return rc;
-	return nvp_admin_sync_timeout(ctrl, &cq, NULL, 0, NULL, ctrl->opts.admin_timeout_ms);
+	if (!rc)
+		rc = nvp_admin_sync_timeout(ctrl, &cq, NULL, 0, NULL,
+					    ctrl->opts.admin_timeout_ms);
+	return rc;
 }
 
 /* ---- Abort -------------------------------------------------------------- */
@@ -312,14 +423,14 @@ int nvp_admin_abort(struct nvp_ctrl *ctrl, struct nvp_qpair *qp, struct nvp_req 
 	ab->qp = qp;
 	ab->req = req;
 	ab->epoch = atomic_load(&req->epoch);
-	pthread_mutex_lock(&ctrl->admin_lock);
+	nvp_admin_lock(ctrl);
 	rc = submit_locked(ctrl, &cmd, NULL, 0, abort_done, ab, NULL);
 	if (!rc) {
 		ab->next = ctrl->aborts;
 		ctrl->aborts = ab;
 		nvp_qpair_process(ctrl->admin, ctrl->admin->sq.entries);
 	}
-	pthread_mutex_unlock(&ctrl->admin_lock);
+	nvp_admin_unlock(ctrl);
 	if (rc)
 		free(ab);
 	return rc;
@@ -327,11 +438,11 @@ int nvp_admin_abort(struct nvp_ctrl *ctrl, struct nvp_qpair *qp, struct nvp_req 
 
 void nvp_admin_forget_aborts(struct nvp_ctrl *ctrl, struct nvp_qpair *qp)
 {
-	pthread_mutex_lock(&ctrl->admin_lock);
+	nvp_admin_lock(ctrl);
 	for (struct nvp_abort *ab = ctrl->aborts; ab; ab = ab->next)
 		if (ab->qp == qp)
 			ab->req = NULL;
-	pthread_mutex_unlock(&ctrl->admin_lock);
+	nvp_admin_unlock(ctrl);
 }
 
 /* ---- Log pages ---------------------------------------------------------- */

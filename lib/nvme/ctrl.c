@@ -23,6 +23,8 @@ void nvp_ctrl_opts_init(struct nvp_ctrl_opts *opts, size_t opts_size)
 		.io_timeout_ms = 30000,
 		.max_xfer_bytes = NVP_DEFAULT_MAX_XFER,
 		.numa_node = NVP_NUMA_ANY,
+		.health_check_ms = 100,
+		.io_retries = 3,
 	};
 
 	if (opts)
@@ -55,11 +57,21 @@ struct nvp_device *nvp_ctrl_device(struct nvp_ctrl *ctrl)
 	return ctrl ? ctrl->dev : NULL;
 }
 
-static void free_ctrl(struct nvp_ctrl *ctrl)
+struct nvp_ctrl *nvp_ctrl_new(void)
 {
-	for (uint32_t i = 0; i < ctrl->num_ns; i++)
-		nvp_dma_free(ctrl->ns[i].id);
-	free(ctrl->ns);
+	struct nvp_ctrl *ctrl = calloc(1, sizeof(*ctrl));
+
+	if (!ctrl)
+		return NULL;
+	pthread_mutex_init(&ctrl->admin_lock, NULL);
+	pthread_mutex_init(&ctrl->ns_lock, NULL);
+	pthread_mutex_init(&ctrl->reset_lock, NULL);
+	return ctrl;
+}
+
+void nvp_ctrl_free(struct nvp_ctrl *ctrl)
+{
+	nvp_ns_free_all(ctrl);
 	nvp_dma_free(ctrl->id);
 	nvp_dma_free(ctrl->dbbuf_shadow);
 	nvp_dma_free(ctrl->dbbuf_eventidx);
@@ -67,6 +79,8 @@ static void free_ctrl(struct nvp_ctrl *ctrl)
 	free(ctrl->qid_used);
 	nvp_device_close(ctrl->dev);
 	pthread_mutex_destroy(&ctrl->admin_lock);
+	pthread_mutex_destroy(&ctrl->ns_lock);
+	pthread_mutex_destroy(&ctrl->reset_lock);
 	free(ctrl);
 }
 
@@ -78,14 +92,18 @@ int nvp_ctrl_attach(const char *addr, const struct nvp_ctrl_opts *opts,
 
 	if (!addr || !out)
 		return nvp_error(-EINVAL, "nvp_ctrl_attach: addr and ctrl must not be NULL");
-	ctrl = calloc(1, sizeof(*ctrl));
+	ctrl = nvp_ctrl_new();
 	if (!ctrl)
 		return nvp_error(-ENOMEM, "out of memory");
-	pthread_mutex_init(&ctrl->admin_lock, NULL);
 	rc = merge_opts(opts, &ctrl->opts);
 	if (rc)
 		goto err;
 	snprintf(ctrl->info.addr, sizeof(ctrl->info.addr), "%s", addr);
+	if (ctrl->opts.numa_node != NVP_NUMA_ANY &&
+	    (rc = nvp_mem_numa_node_valid(ctrl->opts.numa_node)) < NVP_NUMA_ANY) {
+		rc = nvp_error(rc, "controller option numa_node: %s", nvp_last_error());
+		goto err;
+	}
 
 	rc = nvp_device_open(addr, ctrl->opts.driver, ctrl->opts.keep_kernel_driver, &ctrl->dev);
 	if (rc)
@@ -103,7 +121,7 @@ int nvp_ctrl_attach(const char *addr, const struct nvp_ctrl_opts *opts,
 	if (rc)
 		goto err;
 	nvp_info("%s: %s, %u namespace(s), %u I/O queues, max transfer %u bytes%s%s",
-		 ctrl->info.addr, ctrl->info.model, ctrl->num_ns, ctrl->num_io_queues,
+		 ctrl->info.addr, ctrl->info.model, ctrl->info.num_ns, ctrl->num_io_queues,
 		 ctrl->max_xfer, ctrl->info.sgl_supported ? ", SGL" : "",
 		 ctrl->info.shadow_doorbells ? ", shadow doorbells" : "");
 	*out = ctrl;
@@ -112,7 +130,7 @@ err:
 	/* Stop a half-initialised controller before freeing its queues. */
 	if (ctrl->dev && ctrl->admin && !atomic_load(&ctrl->failed))
 		nvp_ctrl_disable(ctrl);
-	free_ctrl(ctrl);
+	nvp_ctrl_free(ctrl);
 	return rc;
 }
 
@@ -129,39 +147,43 @@ int nvp_ctrl_detach(struct nvp_ctrl *ctrl)
 		nvp_ctrl_shutdown(ctrl);
 		nvp_ctrl_disable(ctrl);
 	}
-	pthread_mutex_lock(&ctrl->admin_lock);
+	nvp_admin_lock(ctrl);
 	nvp_qpair_fail_all(ctrl->admin, NVP_STATUS_HOST_ABORTED);
-	pthread_mutex_unlock(&ctrl->admin_lock);
-	free_ctrl(ctrl);
+	nvp_admin_unlock(ctrl);
+	nvp_ctrl_free(ctrl);
 	return 0;
 }
 
 int nvp_ctrl_check_health(struct nvp_ctrl *ctrl)
 {
-	uint32_t csts = nvp_reg_read32(ctrl->bar, NVP_REG_CSTS);
 	int failed = atomic_load(&ctrl->failed);
+	uint32_t csts;
 
 	if (failed)
 		return failed;
+	csts = nvp_reg_read32(ctrl->bar, NVP_REG_CSTS);
 	if (csts == NVP_REG_GONE) {
 		nvp_ctrl_fail(ctrl, -ENODEV, "registers read all-ones: the device was removed");
 		return -ENODEV;
 	}
 	if (csts & NVP_CSTS_CFS) {
-		nvp_ctrl_fail(ctrl, -ENXIO, "the controller reports a fatal status (CSTS.CFS)");
-		return -ENXIO;
+		/* Linux resets on CFS (nvme_should_reset()); so do we. */
+		return nvp_ctrl_escalate(ctrl, "the controller reports a fatal status (CSTS.CFS)");
 	}
 	return 0;
 }
 
 void nvp_ctrl_fail(struct nvp_ctrl *ctrl, int err, const char *why)
 {
+	struct nvp_event ev = { .size = sizeof(ev), .err = err, .reason = why };
 	int expected = 0;
 
 	if (!atomic_compare_exchange_strong(&ctrl->failed, &expected, err))
 		return;
-	nvp_error(err, "%s failed: %s. Outstanding commands complete with an error; "
-		  "detach and attach the controller again to recover", ctrl->info.addr, why);
+	atomic_store(&ctrl->state, NVP_CTRL_FAILED);
+	nvp_error(err, "%s %s: %s. Outstanding commands complete with an error; free the "
+		  "queue pairs and detach the controller", ctrl->info.addr,
+		  err == -ENODEV ? "was removed" : "failed", why);
 	/* A disabled controller does no more DMA: buffers can be given back. */
 	if (err != -ENODEV) {
 		uint32_t cc = nvp_reg_read32(ctrl->bar, NVP_REG_CC);
@@ -169,6 +191,45 @@ void nvp_ctrl_fail(struct nvp_ctrl *ctrl, int err, const char *why)
 		if (cc != NVP_REG_GONE)
 			nvp_reg_write32(ctrl->bar, NVP_REG_CC, cc & ~NVP_CC_EN);
 	}
+	/* Queue pairs see this at their next poll and end what they hold. */
+	atomic_fetch_add_explicit(&ctrl->gen, NVP_GEN_STEP, memory_order_release);
+	ev.type = err == -ENODEV ? NVP_EVENT_REMOVED : NVP_EVENT_FAILED;
+	nvp_ctrl_emit_event(ctrl, &ev);
+}
+
+void nvp_ctrl_emit_event(struct nvp_ctrl *ctrl, const struct nvp_event *ev)
+{
+	nvp_event_cb cb = ctrl->event_cb;
+
+	if (cb)
+		cb(ctrl, ev, ctrl->event_arg);
+}
+
+int nvp_ctrl_set_event_cb(struct nvp_ctrl *ctrl, nvp_event_cb cb, void *arg)
+{
+	if (!ctrl)
+		return nvp_error(-EINVAL, "nvp_ctrl_set_event_cb: controller is NULL");
+	/* Under the admin lock: AER handling reads them there. */
+	nvp_admin_lock(ctrl);
+	ctrl->event_arg = arg;
+	ctrl->event_cb = cb;
+	nvp_admin_unlock(ctrl);
+	return 0;
+}
+
+int nvp_ctrl_get_stats(const struct nvp_ctrl *ctrl, struct nvp_ctrl_stats *stats,
+		       size_t stats_size)
+{
+	struct nvp_ctrl_stats st = { .stats_size = sizeof(st) };
+
+	if (!ctrl || !stats)
+		return nvp_error(-EINVAL, "nvp_ctrl_get_stats: controller and stats must not be NULL");
+	st.resets = atomic_load(&((struct nvp_ctrl *)ctrl)->resets);
+	st.last_reset_us = ctrl->last_reset_us;
+	st.async_events = ctrl->aer.events;
+	st.ns_rescans = ctrl->aer.rescans;
+	memcpy(stats, &st, stats_size < sizeof(st) ? stats_size : sizeof(st));
+	return 0;
 }
 
 const struct nvp_ctrl_info *nvp_ctrl_get_info(const struct nvp_ctrl *ctrl)

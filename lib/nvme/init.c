@@ -28,8 +28,8 @@ static const char *const state_names[NVP_INIT_NUM_STATES] = {
 	[NVP_INIT_IDENTIFY_CTRL] = "Identify Controller",
 	[NVP_INIT_SET_NUM_QUEUES] = "Set Features Number of Queues",
 	[NVP_INIT_DOORBELL_BUFFER] = "Doorbell Buffer Config",
-	[NVP_INIT_IDENTIFY_NS_LIST] = "Identify active namespace list",
-	[NVP_INIT_IDENTIFY_NS] = "Identify Namespace",
+	[NVP_INIT_IDENTIFY_NS] = "Identify namespaces (active list, then each)",
+	[NVP_INIT_ASYNC_EVENTS] = "Asynchronous Event Requests",
 	[NVP_INIT_DONE] = "ready",
 };
 
@@ -134,10 +134,14 @@ static int configure_admin(struct nvp_init *ini)
 		entries = NVP_ADMIN_QUEUE_MAX;
 	if (entries < 2)
 		entries = 2;
-	rc = nvp_qpair_setup(ctrl, 0, entries, entries, entries - 1, ctrl->info.numa_node,
-			     &ctrl->admin);
-	if (rc)
-		return fail(ini, rc, nvp_last_error());
+	/* A reset keeps the admin queue pair (its rings were reset). */
+	if (!ctrl->admin) {
+		rc = nvp_qpair_setup(ctrl, 0, entries, entries, entries - 1, ctrl->info.numa_node,
+				     &ctrl->admin);
+		if (rc)
+			return fail(ini, rc, nvp_last_error());
+	}
+	entries = ctrl->admin->sq.entries;
 	nvp_reg_write32(ctrl->bar, NVP_REG_AQA, NVP_AQA(entries, entries));
 	nvp_reg_write64(ctrl->bar, NVP_REG_ASQ, ctrl->admin->sq.iova);
 	nvp_reg_write64(ctrl->bar, NVP_REG_ACQ, ctrl->admin->cq.iova);
@@ -166,11 +170,13 @@ static void copy_trimmed(char *dst, const char *src, size_t n)
 static int identify_ctrl(struct nvp_init *ini)
 {
 	struct nvp_ctrl *ctrl = ini->ctrl;
+	uint32_t old_max_xfer = ctrl->info.max_xfer_bytes;
 	struct nvp_id_ctrl *id;
 	uint64_t mdts_bytes;
 	int rc;
 
-	ctrl->id = nvp_dma_alloc(sizeof(*ctrl->id), 4096, ctrl->info.numa_node);
+	if (!ctrl->id)
+		ctrl->id = nvp_dma_alloc(sizeof(*ctrl->id), 4096, ctrl->info.numa_node);
 	if (!ctrl->id)
 		return fail(ini, -ENOMEM, nvp_last_error());
 	rc = nvp_admin_identify(ctrl, NVP_CNS_CTRL, 0, ctrl->id);
@@ -186,13 +192,18 @@ static int identify_ctrl(struct nvp_init *ini)
 
 	ctrl->max_xfer = ctrl->opts.max_xfer_bytes ? ctrl->opts.max_xfer_bytes :
 			 NVP_DEFAULT_MAX_XFER;
-	if (id->mdts) {
+	/* MDTS is a power of two in CAP.MPSMIN pages; 0 means no limit, and a
+	 * shift that leaves 32 bits is no limit either. */
+	if (id->mdts && id->mdts < 32) {
 		mdts_bytes = (uint64_t)ctrl->page_size << id->mdts;
 		if (mdts_bytes < ctrl->max_xfer)
 			ctrl->max_xfer = (uint32_t)mdts_bytes;
 	}
 	if (ctrl->max_xfer < ctrl->page_size)
 		ctrl->max_xfer = ctrl->page_size;
+	/* After a reset: never above what the queue pairs' lists were sized for. */
+	if (old_max_xfer && ctrl->max_xfer > old_max_xfer)
+		ctrl->max_xfer = old_max_xfer;
 	ctrl->info.max_xfer_bytes = ctrl->max_xfer;
 	ctrl->info.sgl_supported = (id->sgls & NVP_SGLS_SUPPORT_MASK) != 0 &&
 				   !ctrl->opts.no_sgl;
@@ -219,13 +230,17 @@ static int set_num_queues(struct nvp_init *ini)
 	/* The controller may grant fewer (or, per spec, more) than asked. */
 	nsqa = (cpl.dw0 & 0xffff) + 1;
 	ncqa = (cpl.dw0 >> 16) + 1;
+	/* After a reset the queue-ID table stays; it never grows. */
+	if (ctrl->qid_used && want > ctrl->num_io_queues)
+		want = ctrl->num_io_queues;
 	ctrl->num_io_queues = want;
 	if (nsqa < ctrl->num_io_queues)
 		ctrl->num_io_queues = nsqa;
 	if (ncqa < ctrl->num_io_queues)
 		ctrl->num_io_queues = ncqa;
 	ctrl->info.num_io_queues = ctrl->num_io_queues;
-	ctrl->qid_used = calloc(ctrl->num_io_queues + 1, sizeof(bool));
+	if (!ctrl->qid_used)
+		ctrl->qid_used = calloc(ctrl->num_io_queues + 1, sizeof(bool));
 	if (!ctrl->qid_used)
 		return fail(ini, -ENOMEM, "out of memory");
 	return 0;
@@ -238,12 +253,16 @@ static void doorbell_buffer(struct nvp_init *ini)
 	struct nvp_sqe cmd = { .opc = NVP_ADMIN_DOORBELL_BUF_CFG };
 	uint64_t shadow_iova, ei_iova;
 	size_t contig;
-	uint32_t *shadow, *ei;
+	uint32_t *shadow = ctrl->dbbuf_shadow, *ei = ctrl->dbbuf_eventidx;
 
+	ctrl->info.shadow_doorbells = false;
 	if (!(ctrl->id->oacs & NVP_OACS_DBBUF) || ctrl->opts.no_shadow_doorbells)
 		return;
-	shadow = nvp_dma_alloc(ctrl->page_size, ctrl->page_size, ctrl->info.numa_node);
-	ei = nvp_dma_alloc(ctrl->page_size, ctrl->page_size, ctrl->info.numa_node);
+	/* A reset configures the same pages again. */
+	if (!shadow) {
+		shadow = nvp_dma_alloc(ctrl->page_size, ctrl->page_size, ctrl->info.numa_node);
+		ei = nvp_dma_alloc(ctrl->page_size, ctrl->page_size, ctrl->info.numa_node);
+	}
 	if (!shadow || !ei || nvp_mem_lookup(shadow, &shadow_iova, &contig) ||
 	    nvp_mem_lookup(ei, &ei_iova, &contig))
 		goto off;
@@ -257,110 +276,26 @@ static void doorbell_buffer(struct nvp_init *ini)
 	ctrl->dbbuf_shadow = shadow;
 	ctrl->dbbuf_eventidx = ei;
 	ctrl->info.shadow_doorbells = true;
-	/*
-	 * Some controllers (QEMU 7.2) also take queue 0's values from the
-	 * shadow once it is configured, others only I/O queues': keep the
-	 * admin shadow current and still write its registers.
-	 */
-	ctrl->admin->sq.db.shadow = &shadow[0];
-	ctrl->admin->sq.db.eventidx = &ei[0];
-	ctrl->admin->cq.db.shadow = &shadow[ctrl->db_stride / 4];
-	ctrl->admin->cq.db.eventidx = &ei[ctrl->db_stride / 4];
-	*ctrl->admin->sq.db.shadow = ctrl->admin->sq.tail;
-	*ctrl->admin->cq.db.shadow = ctrl->admin->cq.head;
+	nvp_qpair_init_doorbells(ctrl->admin);
 	return;
 off:
-	nvp_dma_free(shadow);
-	nvp_dma_free(ei);
+	/* Queue pairs pick MMIO-only doorbells when they (re)connect. */
+	if (shadow != ctrl->dbbuf_shadow)
+		nvp_dma_free(shadow);
+	if (ei != ctrl->dbbuf_eventidx)
+		nvp_dma_free(ei);
+	nvp_qpair_init_doorbells(ctrl->admin);
 }
 
-static int identify_ns_list(struct nvp_init *ini)
+static int identify_namespaces(struct nvp_init *ini)
 {
-	struct nvp_ctrl *ctrl = ini->ctrl;
-	uint32_t nn = ctrl->id->nn;
-	uint32_t *page, cap = 0;
-	int rc;
+	int rc = nvp_ns_scan(ini->ctrl, ini->reinit);
 
-	if (nn == 0)
-		return 0;
-	page = nvp_dma_alloc(4096, 4096, ctrl->info.numa_node);
-	if (!page)
-		return fail(ini, -ENOMEM, nvp_last_error());
-	/* Active NS list (CNS 02h): up to 1024 IDs above the given one, per call. */
-	for (uint32_t after = 0;;) {
-		uint32_t i;
-
-		memset(page, 0, 4096);
-		rc = nvp_admin_identify(ctrl, NVP_CNS_ACTIVE_NS_LIST, after, page);
-		if (rc) {
-			nvp_dma_free(page);
-			return fail(ini, rc, nvp_last_error());
-		}
-		for (i = 0; i < 1024 && page[i]; i++) {
-			/* Device data: IDs must rise and stay within NN. */
-			if (page[i] <= after || page[i] > nn) {
-				nvp_warn("%s: ignoring bad NSID %u in the active namespace list",
-					 ctrl->info.addr, page[i]);
-				continue;
-			}
-			if (ini->ns_count == cap) {
-				uint32_t *grown;
-
-				cap = cap ? cap * 2 : 16;
-				grown = realloc(ini->ns_list, cap * sizeof(*grown));
-				if (!grown) {
-					nvp_dma_free(page);
-					return fail(ini, -ENOMEM, "out of memory");
-				}
-				ini->ns_list = grown;
-			}
-			ini->ns_list[ini->ns_count++] = page[i];
-			after = page[i];
-		}
-		if (i < 1024)
-			break;
-	}
-	nvp_dma_free(page);
-	return 0;
+	return rc ? fail(ini, rc, nvp_last_error()) : 0;
 }
 
-static int identify_ns(struct nvp_init *ini)
-{
-	struct nvp_ctrl *ctrl = ini->ctrl;
-	int rc;
-
-	ctrl->ns = calloc(ini->ns_count ? ini->ns_count : 1, sizeof(*ctrl->ns));
-	if (!ctrl->ns)
-		return fail(ini, -ENOMEM, "out of memory");
-	for (ini->ns_next = 0; ini->ns_next < ini->ns_count; ini->ns_next++) {
-		struct nvp_ns *ns = &ctrl->ns[ctrl->num_ns];
-
-		ns->nsid = ini->ns_list[ini->ns_next];
-		ns->id = nvp_dma_alloc(sizeof(*ns->id), 4096, ctrl->info.numa_node);
-		if (!ns->id)
-			return fail(ini, -ENOMEM, nvp_last_error());
-		rc = nvp_admin_identify(ctrl, NVP_CNS_NS, ns->nsid, ns->id);
-		if (rc) {
-			char why[600];
-
-			snprintf(why, sizeof(why), "NSID %u: %s", ns->nsid, nvp_last_error());
-			nvp_dma_free(ns->id);
-			ns->id = NULL;
-			return fail(ini, rc, why);
-		}
-		if (ns->id->nsze == 0) { /* listed but not really active */
-			nvp_dma_free(ns->id);
-			ns->id = NULL;
-			continue;
-		}
-		nvp_ns_setup(ctrl, ns);
-		ctrl->num_ns++;
-	}
-	ctrl->info.num_ns = ctrl->num_ns;
-	return 0;
-}
-
-int nvp_init_run(struct nvp_init *ini)
+/* The sequence; nvp_init_run() marks the thread as reconfiguring around it. */
+static int init_steps(struct nvp_init *ini)
 {
 	struct nvp_ctrl *ctrl = ini->ctrl;
 	uint32_t v;
@@ -418,32 +353,38 @@ int nvp_init_run(struct nvp_init *ini)
 		return rc;
 	enter(ini, NVP_INIT_DOORBELL_BUFFER, ctrl->opts.admin_timeout_ms);
 	doorbell_buffer(ini);
-	enter(ini, NVP_INIT_IDENTIFY_NS_LIST, ctrl->opts.admin_timeout_ms);
-	rc = identify_ns_list(ini);
-	if (rc)
-		return rc;
 	enter(ini, NVP_INIT_IDENTIFY_NS, ctrl->opts.admin_timeout_ms);
-	rc = identify_ns(ini);
+	rc = identify_namespaces(ini);
 	if (rc)
 		return rc;
+	enter(ini, NVP_INIT_ASYNC_EVENTS, ctrl->opts.admin_timeout_ms);
+	nvp_aer_start(ctrl);
 	enter(ini, NVP_INIT_DONE, 0);
 	return 0;
 }
 
-void nvp_init_release(struct nvp_init *ini)
+int nvp_init_run(struct nvp_init *ini)
 {
-	free(ini->ns_list);
-	ini->ns_list = NULL;
-	ini->ns_count = 0;
+	/* A timeout or fatal status in here fails the step; nothing to reset. */
+	const struct nvp_ctrl *prev = nvp_ctrl_reconfiguring(ini->ctrl);
+	int rc = init_steps(ini);
+
+	nvp_ctrl_reconfiguring(prev);
+	return rc;
 }
 
 int nvp_ctrl_init(struct nvp_ctrl *ctrl)
 {
 	struct nvp_init ini = { .ctrl = ctrl, .now_ms = nvp_monotonic_ms };
-	int rc = nvp_init_run(&ini);
 
-	nvp_init_release(&ini);
-	return rc;
+	return nvp_init_run(&ini);
+}
+
+int nvp_ctrl_reinit(struct nvp_ctrl *ctrl)
+{
+	struct nvp_init ini = { .ctrl = ctrl, .now_ms = nvp_monotonic_ms, .reinit = true };
+
+	return nvp_init_run(&ini);
 }
 
 /* Poll CSTS outside the init sequence (detach paths), bounded by CAP.TO. */

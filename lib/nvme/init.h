@@ -11,6 +11,7 @@
 #ifndef NVP_LIB_NVME_INIT_H
 #define NVP_LIB_NVME_INIT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "nvme/nvme.h"
@@ -27,8 +28,8 @@ enum nvp_init_state {
 	NVP_INIT_IDENTIFY_CTRL,		/* Identify Controller */
 	NVP_INIT_SET_NUM_QUEUES,	/* Set Features Number of Queues */
 	NVP_INIT_DOORBELL_BUFFER,	/* Doorbell Buffer Config, if offered */
-	NVP_INIT_IDENTIFY_NS_LIST,	/* Identify active namespace list */
-	NVP_INIT_IDENTIFY_NS,		/* Identify Namespace, for each */
+	NVP_INIT_IDENTIFY_NS,		/* active namespace list, Identify each */
+	NVP_INIT_ASYNC_EVENTS,		/* Async Event Config, post an AER */
 	NVP_INIT_DONE,
 	NVP_INIT_NUM_STATES,
 };
@@ -41,9 +42,9 @@ enum nvp_init_state {
  * @now_ms: clock in milliseconds (nvp_monotonic_ms, or a test's fake).
  * @on_poll: called once per register poll (tests play the device here).
  * @poll_arg: passed to @on_poll.
- * @ns_list: active NSIDs found.
- * @ns_count: their number.
- * @ns_next: next index of @ns_list to identify.
+ * @reinit: a reset: keep what the first run allocated (admin queue pair,
+ *          Identify page, queue-ID table, shadow doorbell pages) and the
+ *          namespace handles; report namespace changes as events.
  */
 struct nvp_init {
 	struct nvp_ctrl *ctrl;
@@ -52,9 +53,7 @@ struct nvp_init {
 	uint64_t (*now_ms)(void);
 	void (*on_poll)(void *arg);
 	void *poll_arg;
-	uint32_t *ns_list;
-	uint32_t ns_count;
-	uint32_t ns_next;
+	bool reinit;
 };
 
 /** nvp_init_state_name() - the state's name, as it appears in errors. */
@@ -70,7 +69,5 @@ const char *nvp_init_state_name(enum nvp_init_state state);
  */
 int nvp_init_run(struct nvp_init *ini);
 
-/** nvp_init_release() - free what a run allocated (after success or failure). */
-void nvp_init_release(struct nvp_init *ini);
 
 #endif /* NVP_LIB_NVME_INIT_H */

@@ -19,16 +19,12 @@
 #include "util/log.h"
 #include "util/tsc.h"
 
-/* Write Zeroes' NLB field is 16 bits, 0's based. */
-#define NVP_WRITE_ZEROES_MAX_BLOCKS 65536u
 #define NVP_DSM_MAX_RANGES 256u
 
 /* ---- argument checks (the error branches are out of line) --------------- */
 
 static int __attribute__((noinline, cold)) bad_qpair(struct nvp_qpair *qp)
 {
-	int failed;
-
 	if (!qp)
 		return nvp_error(-EINVAL, "queue pair is NULL");
 #ifdef NVP_DEBUG
@@ -37,12 +33,27 @@ static int __attribute__((noinline, cold)) bad_qpair(struct nvp_qpair *qp)
 				 "it; use one qpair per thread, or hand it over with "
 				 "nvp_qpair_set_owner()", qp->sq.qid);
 #endif
-	failed = atomic_load(&qp->ctrl->failed);
-	return nvp_error(failed, "controller %s has %s; detach and attach it again",
-			 qp->ctrl->info.addr, failed == -ENODEV ? "been removed" : "failed");
+	if (qp->state == NVP_QP_CLOSING)
+		return nvp_error(-ENXIO, "queue pair %u is being freed (nvp_qpair_free() is "
+				 "running its callbacks); submit on another queue pair",
+				 qp->sq.qid);
+	if (qp->state == NVP_QP_FAILED) {
+		int failed = atomic_load(&qp->ctrl->failed);
+
+		return nvp_error(failed ? failed : -ENXIO, "controller %s has %s; detach and "
+				 "attach it again", qp->ctrl->info.addr,
+				 failed == -ENODEV ? "been removed" : "failed");
+	}
+	return nvp_error(-EINVAL, "completion callback is NULL: every command reports its "
+			 "result through one; pass a function");
 }
 
-static inline int check_qpair(struct nvp_qpair *qp)
+/*
+ * The submission-side checks read only the queue pair: the controller's
+ * failure reaches it at its next poll (which completes whatever was
+ * accepted meanwhile), so no shared cache line is touched per command.
+ */
+static inline int check_qpair(struct nvp_qpair *qp, nvp_cmd_cb cb)
 {
 	if (__builtin_expect(!qp, 0))
 		return bad_qpair(qp);
@@ -50,9 +61,33 @@ static inline int check_qpair(struct nvp_qpair *qp)
 	if (__builtin_expect(!pthread_equal(qp->owner, pthread_self()), 0))
 		return bad_qpair(qp);
 #endif
-	if (__builtin_expect(atomic_load_explicit(&qp->ctrl->failed, memory_order_relaxed), 0))
+	/* Connected or reconnecting (commands wait in the ring) both accept. */
+	if (__builtin_expect(qp->state >= NVP_QP_FAILED || !cb, 0))
 		return bad_qpair(qp);
 	return 0;
+}
+
+static int __attribute__((noinline, cold)) unusable_ns(struct nvp_ns *ns)
+{
+	uint8_t why = atomic_load(&ns->unusable);
+
+	if (why == NVP_NS_REMOVED)
+		return nvp_error(-ENODEV, "namespace %u of %s is no longer active (detached or "
+				 "deleted); its handle stays valid but takes no I/O",
+				 ns->nsid, ns->ctrl->info.addr);
+	if (why == NVP_NS_FORMAT_CHANGED)
+		return nvp_error(-ESTALE, "namespace %u of %s was reformatted while attached; "
+				 "detach and attach the controller again to use it", ns->nsid,
+				 ns->ctrl->info.addr);
+	if (why == NVP_NS_HAS_METADATA)
+		return nvp_error(-ENOTSUP, "namespace %u is formatted with %u bytes of metadata "
+				 "per block, which nvpoll does not transfer; reformat it without "
+				 "metadata", ns->nsid, ns->info.md_size);
+	return nvp_error(-ENOTSUP, "namespace %u has %u-byte blocks but controller %s moves "
+			 "at most %u bytes per command (MDTS and max_xfer_bytes), less than "
+			 "one block; reformat it with smaller blocks or raise max_xfer_bytes",
+			 ns->nsid, ns->info.block_size, ns->ctrl->info.addr,
+			 ns->ctrl->max_xfer);
 }
 
 static int __attribute__((noinline, cold)) bad_range(struct nvp_qpair *qp, struct nvp_ns *ns,
@@ -65,23 +100,30 @@ static int __attribute__((noinline, cold)) bad_range(struct nvp_qpair *qp, struc
 		return nvp_error(-EINVAL, "namespace %u belongs to controller %s, not to the "
 				 "queue pair's controller %s", ns->nsid, ns->ctrl->info.addr,
 				 qp->ctrl->info.addr);
-	if (ns->has_metadata)
-		return nvp_error(-ENOTSUP, "namespace %u is formatted with %u bytes of metadata "
-				 "per block, which nvpoll does not transfer; reformat it without "
-				 "metadata", ns->nsid, ns->info.md_size);
+	if (atomic_load(&ns->unusable))
+		return unusable_ns(ns);
 	if (nlb == 0)
 		return nvp_error(-EINVAL, "zero-length I/O (nlb = 0) on namespace %u", ns->nsid);
 	return nvp_error(-ERANGE, "LBAs %llu..%llu are past the end of namespace %u "
 			 "(%llu blocks)", (unsigned long long)lba,
-			 (unsigned long long)(lba + nlb - 1), ns->nsid,
-			 (unsigned long long)ns->num_blocks);
+			 (unsigned long long)lba + nlb - 1, ns->nsid,
+			 (unsigned long long)atomic_load(&ns->num_blocks));
 }
 
+/*
+ * Written so that no sum can wrap: lba + nlb is never computed. Relaxed
+ * loads: a rescan may resize or retire the namespace meanwhile.
+ */
 static inline int check_range(struct nvp_qpair *qp, struct nvp_ns *ns, uint64_t lba,
 			      uint32_t nlb)
 {
-	if (__builtin_expect(!ns || ns->ctrl != qp->ctrl || ns->has_metadata || nlb == 0 ||
-			     lba >= ns->num_blocks || nlb > ns->num_blocks - lba, 0))
+	uint64_t blocks;
+
+	if (__builtin_expect(!ns || ns->ctrl != qp->ctrl, 0))
+		return bad_range(qp, ns, lba, nlb);
+	blocks = atomic_load_explicit(&ns->num_blocks, memory_order_relaxed);
+	if (__builtin_expect(atomic_load_explicit(&ns->unusable, memory_order_relaxed) ||
+			     nlb == 0 || lba >= blocks || nlb > blocks - lba, 0))
 		return bad_range(qp, ns, lba, nlb);
 	return 0;
 }
@@ -92,20 +134,7 @@ static inline int no_request(void)
 			      "nvp_qpair_poll() to complete some, then retry");
 }
 
-/* ---- posting ------------------------------------------------------------ */
-
-static inline void post(struct nvp_qpair *qp, struct nvp_req *req, struct nvp_sqe *sqe,
-			nvp_cmd_cb cb, void *arg)
-{
-	req->cb = cb;
-	req->arg = arg;
-	req->opc = sqe->opc;
-	req->posted_scan = qp->timeout_scans;
-	req->state = NVP_REQ_INFLIGHT;
-	sqe->cid = req->cid;
-	nvp_sq_advance(&qp->sq);
-	qp->submitted++;
-}
+/* ---- command encoding --------------------------------------------------- */
 
 static inline uint32_t rw_cdw12(uint32_t nlb, uint32_t flags)
 {
@@ -113,6 +142,7 @@ static inline uint32_t rw_cdw12(uint32_t nlb, uint32_t flags)
 	       ((flags & NVP_IO_LIMITED_RETRY) ? NVP_RW_LR : 0);
 }
 
+/* @nlb is 1..NVP_MAX_NLB: every caller splits larger ranges first. */
 static inline void build_rw(struct nvp_sqe *sqe, uint8_t opc, uint32_t nsid, uint64_t lba,
 			    uint32_t nlb, uint32_t flags)
 {
@@ -125,7 +155,19 @@ static inline void build_rw(struct nvp_sqe *sqe, uint8_t opc, uint32_t nsid, uin
 	};
 }
 
-/* The whole of a split command; the caller checked a request is free. */
+/* ---- split commands ----------------------------------------------------- */
+
+/*
+ * A range larger than one command: a parent request that is never posted,
+ * and one part per @step blocks. The part count is 64-bit and checked
+ * against the pool before anything is taken (nvp_req_admit()).
+ */
+static inline uint64_t split_parts(uint32_t nlb, uint32_t step)
+{
+	return ((uint64_t)nlb + step - 1) / step;
+}
+
+/* The whole of a split command; the caller admitted parts + 1 requests. */
 static struct nvp_req *start_parent(struct nvp_qpair *qp, uint8_t opc, uint32_t parts,
 				    nvp_cmd_cb cb, void *arg)
 {
@@ -140,10 +182,17 @@ static struct nvp_req *start_parent(struct nvp_qpair *qp, uint8_t opc, uint32_t 
 	return parent;
 }
 
+/* Post one part of @parent (the part's completion goes to the parent). */
+static inline void post_part(struct nvp_qpair *qp, struct nvp_req *parent, struct nvp_req *req,
+			     struct nvp_sqe *sqe)
+{
+	nvp_req_post(qp, req, sqe, parent->cb, parent->arg);
+	req->parent = parent;
+}
+
 /*
- * An I/O larger than one command: a parent request that is never posted,
- * and one part per max_io_blocks. Every part is built before any is made
- * visible, so a failure leaves the queue exactly as it was.
+ * Every part is built before any is made visible, so a failure leaves the
+ * queue exactly as it was.
  */
 static int __attribute__((noinline)) rw_split(struct nvp_qpair *qp, struct nvp_ns *ns,
 					      uint8_t opc, const struct iovec *iov, int iovcnt,
@@ -152,33 +201,30 @@ static int __attribute__((noinline)) rw_split(struct nvp_qpair *qp, struct nvp_n
 {
 	struct nvp_dma_seg segs[NVP_PAYLOAD_MAX_SEGS], part_segs[NVP_PAYLOAD_MAX_SEGS];
 	uint32_t step = ns->max_io_blocks;
-	uint32_t parts = (nlb + step - 1) / step;
+	uint64_t parts = split_parts(nlb, step);
 	uint16_t tail0 = qp->sq.tail;
+	uint64_t submitted0 = qp->submitted;
 	struct nvp_req *parent;
-	int nsegs, rc = 0;
-	uint32_t i;
+	int nsegs, rc;
 
-	if (parts + 1 > qp->num_reqs)
-		return nvp_error(-EINVAL, "an I/O of %u blocks is split into %u commands of at "
-				 "most %u blocks and needs %u request objects, but the queue "
-				 "pair has %u; raise num_requests/queue_size or submit smaller "
-				 "I/O", nlb, parts, step, parts + 1, qp->num_reqs);
-	if (parts + 1 > qp->num_reqs - qp->outstanding)
-		return no_request();
+	rc = nvp_req_admit(qp, parts + 1);
+	if (rc)
+		return rc;
 	nsegs = nvp_payload_segments(iov, iovcnt, segs, NVP_PAYLOAD_MAX_SEGS);
 	if (nsegs < 0)
 		return nsegs;
 
-	parent = start_parent(qp, opc, parts, cb, arg);
-	for (i = 0; i < parts; i++) {
-		uint64_t off = (uint64_t)i * step << ns->lba_shift;
-		uint32_t n = nlb - i * step < step ? nlb - i * step : step;
+	parent = start_parent(qp, opc, (uint32_t)parts, cb, arg);
+	/* done + n <= nlb: the cursor never wraps, whatever nlb is. */
+	for (uint32_t done = 0, n; done < nlb; done += n) {
 		struct nvp_req *req = nvp_req_get(qp);
 		struct nvp_sqe *sqe = nvp_sq_slot(&qp->sq);
 		int nparts;
 
-		build_rw(sqe, opc, ns->nsid, lba + (uint64_t)i * step, n, flags);
-		nparts = nvp_payload_slice(segs, (unsigned int)nsegs, off,
+		n = nlb - done < step ? nlb - done : step;
+		build_rw(sqe, opc, ns->nsid, lba + done, n, flags);
+		nparts = nvp_payload_slice(segs, (unsigned int)nsegs,
+					   (uint64_t)done << ns->lba_shift,
 					   (uint64_t)n << ns->lba_shift, part_segs,
 					   NVP_PAYLOAD_MAX_SEGS);
 		rc = nparts < 0 ? nparts :
@@ -187,19 +233,21 @@ static int __attribute__((noinline)) rw_split(struct nvp_qpair *qp, struct nvp_n
 			nvp_req_put(qp, req);
 			goto undo;
 		}
-		post(qp, req, sqe, cb, arg);
-		req->parent = parent;
+		post_part(qp, parent, req, sqe);
 	}
 	return 0;
 undo:
 	/* Nothing was rung: take the posted parts back out of the ring. */
 	qp->sq.tail = tail0;
+	qp->submitted = submitted0;
 	for (uint32_t j = 0; j < qp->num_reqs; j++)
 		if (qp->reqs[j].parent == parent && qp->reqs[j].state == NVP_REQ_INFLIGHT)
 			nvp_req_put(qp, &qp->reqs[j]);
 	nvp_req_put(qp, parent);
 	return rc;
 }
+
+/* ---- reads and writes --------------------------------------------------- */
 
 static inline int rw(struct nvp_qpair *qp, struct nvp_ns *ns, uint8_t opc, void *buf,
 		     uint64_t lba, uint32_t nlb, uint32_t flags, nvp_cmd_cb cb, void *arg)
@@ -208,7 +256,7 @@ static inline int rw(struct nvp_qpair *qp, struct nvp_ns *ns, uint8_t opc, void 
 	struct nvp_req *req;
 	int rc;
 
-	if ((rc = check_qpair(qp)) || (rc = check_range(qp, ns, lba, nlb)))
+	if ((rc = check_qpair(qp, cb)) || (rc = check_range(qp, ns, lba, nlb)))
 		return rc;
 	if (__builtin_expect(nlb > ns->max_io_blocks, 0)) {
 		struct iovec iov = { .iov_base = buf, .iov_len = (size_t)nlb << ns->lba_shift };
@@ -220,12 +268,13 @@ static inline int rw(struct nvp_qpair *qp, struct nvp_ns *ns, uint8_t opc, void 
 		return no_request();
 	sqe = nvp_sq_slot(&qp->sq);
 	build_rw(sqe, opc, ns->nsid, lba, nlb, flags);
+	/* nlb <= max_io_blocks = max_xfer >> lba_shift: the length fits 32 bits. */
 	rc = nvp_req_map_buf(qp, req, sqe, buf, nlb << ns->lba_shift, true);
 	if (__builtin_expect(rc != 0, 0)) {
 		nvp_req_put(qp, req);
 		return rc;
 	}
-	post(qp, req, sqe, cb, arg);
+	nvp_req_post(qp, req, sqe, cb, arg);
 	return 0;
 }
 
@@ -249,12 +298,15 @@ static int rwv(struct nvp_qpair *qp, struct nvp_ns *ns, uint8_t opc, const struc
 	uint64_t total = 0;
 	int rc;
 
-	if ((rc = check_qpair(qp)) || (rc = check_range(qp, ns, lba, nlb)))
+	if ((rc = check_qpair(qp, cb)) || (rc = check_range(qp, ns, lba, nlb)))
 		return rc;
 	if (!iov || iovcnt <= 0)
 		return nvp_error(-EINVAL, "iovec is empty");
-	for (int i = 0; i < iovcnt; i++)
+	for (int i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len > UINT64_MAX - total)
+			return nvp_error(-EINVAL, "iovec lengths add up to more than 2^64 bytes");
 		total += iov[i].iov_len;
+	}
 	if (total != (uint64_t)nlb << ns->lba_shift)
 		return nvp_error(-EINVAL, "iovec holds %llu bytes but %u blocks of %u bytes "
 				 "need %llu", (unsigned long long)total, nlb,
@@ -272,7 +324,7 @@ static int rwv(struct nvp_qpair *qp, struct nvp_ns *ns, uint8_t opc, const struc
 		nvp_req_put(qp, req);
 		return rc;
 	}
-	post(qp, req, sqe, cb, arg);
+	nvp_req_post(qp, req, sqe, cb, arg);
 	return 0;
 }
 
@@ -288,53 +340,61 @@ int nvp_writev(struct nvp_qpair *qp, struct nvp_ns *ns, const struct iovec *iov,
 	return rwv(qp, ns, NVP_NVM_WRITE, iov, iovcnt, lba, nlb, flags, cb, arg);
 }
 
+/* ---- commands without data ---------------------------------------------- */
+
 int nvp_flush(struct nvp_qpair *qp, struct nvp_ns *ns, nvp_cmd_cb cb, void *arg)
 {
 	struct nvp_sqe *sqe;
 	struct nvp_req *req;
 	int rc;
 
-	if ((rc = check_qpair(qp)) || (rc = check_range(qp, ns, 0, 1)))
+	if ((rc = check_qpair(qp, cb)) || (rc = check_range(qp, ns, 0, 1)))
 		return rc;
 	req = nvp_req_get(qp);
 	if (!req)
 		return no_request();
 	sqe = nvp_sq_slot(&qp->sq);
 	*sqe = (struct nvp_sqe){ .opc = NVP_NVM_FLUSH, .nsid = ns->nsid };
-	post(qp, req, sqe, cb, arg);
+	nvp_req_post(qp, req, sqe, cb, arg);
 	return 0;
 }
 
 int nvp_write_zeroes(struct nvp_qpair *qp, struct nvp_ns *ns, uint64_t lba, uint32_t nlb,
 		     uint32_t flags, nvp_cmd_cb cb, void *arg)
 {
-	uint32_t parts;
-	struct nvp_req *parent = NULL;
+	uint64_t parts;
+	struct nvp_req *parent;
 	int rc;
 
-	if ((rc = check_qpair(qp)) || (rc = check_range(qp, ns, lba, nlb)))
+	if ((rc = check_qpair(qp, cb)) || (rc = check_range(qp, ns, lba, nlb)))
 		return rc;
 	if (!ns->info.supports_write_zeroes)
 		return nvp_error(-ENOTSUP, "controller %s does not support Write Zeroes "
 				 "(ONCS bit 3); write a zeroed buffer instead", qp->ctrl->info.addr);
-	parts = (nlb + NVP_WRITE_ZEROES_MAX_BLOCKS - 1) / NVP_WRITE_ZEROES_MAX_BLOCKS;
-	if (parts + (parts > 1) > qp->num_reqs - qp->outstanding)
-		return parts + 1 > qp->num_reqs ?
-		       nvp_error(-EINVAL, "Write Zeroes of %u blocks needs %u request objects; "
-				 "the queue pair has %u", nlb, parts + 1, qp->num_reqs) :
-		       no_request();
-	if (parts > 1)
-		parent = start_parent(qp, NVP_NVM_WRITE_ZEROES, parts, cb, arg);
-	for (uint32_t i = 0; i < parts; i++) {
-		uint32_t done = i * NVP_WRITE_ZEROES_MAX_BLOCKS;
-		uint32_t n = nlb - done < NVP_WRITE_ZEROES_MAX_BLOCKS ? nlb - done :
-			     NVP_WRITE_ZEROES_MAX_BLOCKS;
+	/* No data moves, so only NLB's width limits a command, not MDTS. */
+	parts = split_parts(nlb, NVP_MAX_NLB);
+	if (parts == 1) {
+		struct nvp_req *req = nvp_req_get(qp);
+		struct nvp_sqe *sqe;
+
+		if (!req)
+			return no_request();
+		sqe = nvp_sq_slot(&qp->sq);
+		build_rw(sqe, NVP_NVM_WRITE_ZEROES, ns->nsid, lba, nlb, flags);
+		nvp_req_post(qp, req, sqe, cb, arg);
+		return 0;
+	}
+	rc = nvp_req_admit(qp, parts + 1);
+	if (rc)
+		return rc;
+	parent = start_parent(qp, NVP_NVM_WRITE_ZEROES, (uint32_t)parts, cb, arg);
+	for (uint32_t done = 0, n; done < nlb; done += n) {
 		struct nvp_req *req = nvp_req_get(qp);
 		struct nvp_sqe *sqe = nvp_sq_slot(&qp->sq);
 
+		n = nlb - done < NVP_MAX_NLB ? nlb - done : NVP_MAX_NLB;
 		build_rw(sqe, NVP_NVM_WRITE_ZEROES, ns->nsid, lba + done, n, flags);
-		post(qp, req, sqe, cb, arg);
-		req->parent = parent;
+		post_part(qp, parent, req, sqe);
 	}
 	return 0;
 }
@@ -346,7 +406,7 @@ int nvp_deallocate(struct nvp_qpair *qp, struct nvp_ns *ns, const struct nvp_dsm
 	struct nvp_req *req;
 	int rc;
 
-	if ((rc = check_qpair(qp)) || (rc = check_range(qp, ns, 0, 1)))
+	if ((rc = check_qpair(qp, cb)) || (rc = check_range(qp, ns, 0, 1)))
 		return rc;
 	if (!ns->info.supports_dsm)
 		return nvp_error(-ENOTSUP, "controller %s does not support Dataset Management "
@@ -372,7 +432,7 @@ int nvp_deallocate(struct nvp_qpair *qp, struct nvp_ns *ns, const struct nvp_dsm
 		.cdw11 = NVP_DSM_ATTR_DEALLOCATE,
 	};
 	sqe->dptr.prp.prp1 = req->list.iova;
-	post(qp, req, sqe, cb, arg);
+	nvp_req_post(qp, req, sqe, cb, arg);
 	return 0;
 }
 
@@ -383,10 +443,10 @@ int nvp_io_raw(struct nvp_qpair *qp, const struct nvp_sqe *cmd, void *buf, size_
 	struct nvp_req *req;
 	int rc;
 
-	if ((rc = check_qpair(qp)))
+	if ((rc = check_qpair(qp, cb)))
 		return rc;
-	if (!cmd || !cb)
-		return nvp_error(-EINVAL, "nvp_io_raw: cmd and cb must not be NULL");
+	if (!cmd)
+		return nvp_error(-EINVAL, "nvp_io_raw: cmd must not be NULL");
 	if (len > qp->max_xfer)
 		return nvp_error(-EINVAL, "raw I/O of %zu bytes exceeds the transfer limit of "
 				 "%u bytes; raw commands are not split", len, qp->max_xfer);
@@ -396,13 +456,16 @@ int nvp_io_raw(struct nvp_qpair *qp, const struct nvp_sqe *cmd, void *buf, size_
 	sqe = nvp_sq_slot(&qp->sq);
 	*sqe = *cmd;
 	if (buf && len) {
-		sqe->flags &= (uint8_t)~0xc0;
+		/* The data pointer is ours: PRP unless nvp_req_map_buf() picks SGL. */
+		sqe->flags &= (uint8_t)~NVP_SQE_PSDT_MASK;
 		rc = nvp_req_map_buf(qp, req, sqe, buf, (uint32_t)len, true);
 		if (rc) {
 			nvp_req_put(qp, req);
 			return rc;
 		}
 	}
-	post(qp, req, sqe, cb, arg);
+	nvp_req_post(qp, req, sqe, cb, arg);
+	/* Not known to be idempotent: a reset ends it rather than re-posting. */
+	req->no_retry = true;
 	return 0;
 }

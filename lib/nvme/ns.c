@@ -1,16 +1,30 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* lib/nvme/ns.c - namespaces: what Identify Namespace says, and lookups. */
+/*
+ * lib/nvme/ns.c - namespaces: enumeration (at attach and again after a
+ * Namespace Attribute Changed event or a reset), what Identify Namespace
+ * says, and lookups.
+ *
+ * Handles must outlive a rescan, so every namespace is its own allocation
+ * and is never freed before detach: the controller keeps a sorted array of
+ * pointers (under ns_lock) that only grows. A namespace that goes away is
+ * marked NVP_NS_REMOVED; its I/O is refused, its handle stays safe.
+ */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "mem/mem.h"
 #include "nvme/nvme.h"
 #include "util/log.h"
 
-void nvp_ns_setup(struct nvp_ctrl *ctrl, struct nvp_ns *ns)
+/* Fill the derived fields of @ns from @id (its Identify Namespace data). */
+static void ns_apply(struct nvp_ctrl *ctrl, struct nvp_ns *ns, const struct nvp_id_ns *id)
 {
-	const struct nvp_id_ns *id = ns->id;
 	uint8_t fmt = NVP_ID_NS_FLBAS_INDEX(id->flbas);
 	struct nvp_ns_info *info = &ns->info;
+	uint8_t unusable = NVP_NS_USABLE;
 	uint32_t lbads;
 
 	/* Device data: an out-of-range format index or size falls back to 512 B. */
@@ -27,9 +41,23 @@ void nvp_ns_setup(struct nvp_ctrl *ctrl, struct nvp_ns *ns)
 	}
 	ns->ctrl = ctrl;
 	ns->lba_shift = lbads;
-	ns->num_blocks = id->nsze;
-	ns->has_metadata = id->lbaf[fmt].ms != 0;
+	ns->lbaf = fmt;
+	/* The transfer limit and NLB's 16-bit width both bound one command. */
 	ns->max_io_blocks = ctrl->max_xfer >> lbads;
+	if (ns->max_io_blocks > NVP_MAX_NLB)
+		ns->max_io_blocks = NVP_MAX_NLB;
+	if (id->lbaf[fmt].ms) {
+		unusable = NVP_NS_HAS_METADATA;
+	} else if (ns->max_io_blocks == 0) {
+		/* A hostile or tiny MDTS: not one block fits a command. */
+		unusable = NVP_NS_BLOCK_TOO_BIG;
+		nvp_warn("%s: NSID %u has %u-byte blocks but a command moves at most %u bytes "
+			 "(MDTS and max_xfer_bytes); its I/O is refused. Reformat it with "
+			 "smaller blocks or raise max_xfer_bytes", ctrl->info.addr, ns->nsid,
+			 1u << lbads, ctrl->max_xfer);
+	}
+	atomic_store_explicit(&ns->num_blocks, id->nsze, memory_order_relaxed);
+	atomic_store_explicit(&ns->unusable, unusable, memory_order_release);
 
 	info->nsid = ns->nsid;
 	info->block_size = 1u << lbads;
@@ -44,41 +72,308 @@ void nvp_ns_setup(struct nvp_ctrl *ctrl, struct nvp_ns *ns)
 	info->supports_flush = ctrl->info.vwc;
 	/* DLFEAT bits 2:0 = 001b: deallocated blocks read as all zeroes. */
 	info->deallocated_reads_zeroes = (id->dlfeat & 0x7) == 1;
+	info->active = true;
 }
+
+/* Binary search in the sorted pointer array; ns_lock held. */
+static uint32_t ns_lower_bound(const struct nvp_ctrl *ctrl, uint32_t nsid)
+{
+	uint32_t lo = 0, hi = ctrl->num_ns;
+
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+
+		if (ctrl->ns[mid]->nsid < nsid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static struct nvp_ns *ns_find_locked(const struct nvp_ctrl *ctrl, uint32_t nsid)
+{
+	uint32_t i = ns_lower_bound(ctrl, nsid);
+
+	return i < ctrl->num_ns && ctrl->ns[i]->nsid == nsid ? ctrl->ns[i] : NULL;
+}
+
+/* A new namespace object with its Identify page, inserted in NSID order. */
+static int ns_insert(struct nvp_ctrl *ctrl, uint32_t nsid, const struct nvp_id_ns *id,
+		     struct nvp_ns **out)
+{
+	struct nvp_ns *ns = calloc(1, sizeof(*ns));
+	uint32_t i;
+
+	if (ns)
+		ns->id = nvp_dma_alloc(sizeof(*ns->id), 4096, ctrl->info.numa_node);
+	if (!ns || !ns->id) {
+		free(ns);
+		return nvp_error(-ENOMEM, "out of memory for namespace %u", nsid);
+	}
+	ns->nsid = nsid;
+	memcpy(ns->id, id, sizeof(*id));
+	ns_apply(ctrl, ns, ns->id);
+	pthread_mutex_lock(&ctrl->ns_lock);
+	if (ctrl->num_ns == ctrl->ns_cap) {
+		uint32_t cap = ctrl->ns_cap ? 2 * ctrl->ns_cap : 16;
+		struct nvp_ns **grown = realloc(ctrl->ns, cap * sizeof(*grown));
+
+		if (!grown) {
+			pthread_mutex_unlock(&ctrl->ns_lock);
+			nvp_dma_free(ns->id);
+			free(ns);
+			return nvp_error(-ENOMEM, "out of memory for namespace %u", nsid);
+		}
+		ctrl->ns = grown;
+		ctrl->ns_cap = cap;
+	}
+	i = ns_lower_bound(ctrl, nsid);
+	memmove(&ctrl->ns[i + 1], &ctrl->ns[i], (ctrl->num_ns - i) * sizeof(*ctrl->ns));
+	ctrl->ns[i] = ns;
+	ctrl->num_ns++;
+	pthread_mutex_unlock(&ctrl->ns_lock);
+	*out = ns;
+	return 0;
+}
+
+static void ns_event(struct nvp_ctrl *ctrl, enum nvp_event_type type, uint32_t nsid,
+		     const char *reason, bool notify)
+{
+	struct nvp_event ev = { .size = sizeof(ev), .type = type, .nsid = nsid,
+				.reason = reason };
+
+	nvp_info("%s: namespace %u: %s", ctrl->info.addr, nsid, reason);
+	if (notify)
+		nvp_ctrl_emit_event(ctrl, &ev);
+}
+
+static void ns_mark_removed(struct nvp_ctrl *ctrl, struct nvp_ns *ns, bool notify)
+{
+	atomic_store_explicit(&ns->unusable, NVP_NS_REMOVED, memory_order_release);
+	ns->info.active = false;
+	ns_event(ctrl, NVP_EVENT_NS_REMOVED, ns->nsid, "no longer active; its I/O is refused",
+		 notify);
+}
+
+/* What changed in a namespace the controller still lists. */
+static void ns_update(struct nvp_ctrl *ctrl, struct nvp_ns *ns, const struct nvp_id_ns *id,
+		      bool notify)
+{
+	bool was_active = ns->info.active;
+	uint8_t fmt = NVP_ID_NS_FLBAS_INDEX(id->flbas);
+	bool reformatted = was_active &&
+			   (fmt != ns->lbaf || id->lbaf[fmt < 64 ? fmt : 0].lbads != ns->lba_shift);
+	uint64_t old_blocks = atomic_load(&ns->num_blocks);
+	char why[128];
+
+	if (reformatted) {
+		/* Block size under running I/O cannot change: refuse it from now. */
+		memcpy(ns->id, id, sizeof(*id));
+		atomic_store_explicit(&ns->unusable, NVP_NS_FORMAT_CHANGED, memory_order_release);
+		ns_event(ctrl, NVP_EVENT_NS_CHANGED, ns->nsid,
+			 "reformatted; its I/O is refused until the controller is attached again",
+			 notify);
+		return;
+	}
+	memcpy(ns->id, id, sizeof(*id));
+	ns_apply(ctrl, ns, ns->id);
+	if (!was_active) {
+		ns_event(ctrl, NVP_EVENT_NS_ADDED, ns->nsid, "active again", notify);
+	} else if (old_blocks != id->nsze) {
+		snprintf(why, sizeof(why), "resized from %llu to %llu blocks",
+			 (unsigned long long)old_blocks, (unsigned long long)id->nsze);
+		ns_event(ctrl, NVP_EVENT_NS_CHANGED, ns->nsid, why, notify);
+	}
+}
+
+/* The active namespace list (CNS 02h), 1024 IDs per page, into @list. */
+static int ns_active_list(struct nvp_ctrl *ctrl, uint32_t *page, uint32_t **list,
+			  uint32_t *count)
+{
+	uint32_t nn = ctrl->id->nn, cap = 0, n = 0;
+	uint32_t *ids = NULL;
+	int rc;
+
+	*list = NULL;
+	*count = 0;
+	if (nn == 0)
+		return 0;
+	for (uint32_t after = 0;;) {
+		uint32_t i;
+
+		memset(page, 0, 4096);
+		rc = nvp_admin_identify(ctrl, NVP_CNS_ACTIVE_NS_LIST, after, page);
+		if (rc) {
+			free(ids);
+			return rc;
+		}
+		for (i = 0; i < 1024 && page[i]; i++) {
+			/* Device data: IDs must rise and stay within NN. */
+			if (page[i] <= after || page[i] > nn) {
+				nvp_warn("%s: ignoring bad NSID %u in the active namespace list",
+					 ctrl->info.addr, page[i]);
+				continue;
+			}
+			if (n == cap) {
+				uint32_t *grown;
+
+				cap = cap ? cap * 2 : 16;
+				grown = realloc(ids, cap * sizeof(*grown));
+				if (!grown) {
+					free(ids);
+					return nvp_error(-ENOMEM, "out of memory");
+				}
+				ids = grown;
+			}
+			ids[n++] = page[i];
+			after = page[i];
+		}
+		if (i < 1024)
+			break;
+	}
+	*list = ids;
+	*count = n;
+	return 0;
+}
+
+int nvp_ns_scan(struct nvp_ctrl *ctrl, bool notify)
+{
+	struct nvp_id_ns *id = NULL;
+	uint32_t *page, *list = NULL, count = 0, next = 0;
+	int rc;
+
+	page = nvp_dma_alloc(4096, 4096, ctrl->info.numa_node);
+	if (!page)
+		return nvp_error(-ENOMEM, "%s", nvp_last_error());
+	rc = ns_active_list(ctrl, page, &list, &count);
+	if (rc)
+		goto out;
+	id = (struct nvp_id_ns *)page;	/* the list is copied out: reuse the page */
+	for (uint32_t i = 0; i < count; i++) {
+		uint32_t nsid = list[i];
+		struct nvp_ns *ns;
+
+		memset(id, 0, sizeof(*id));
+		rc = nvp_admin_identify(ctrl, NVP_CNS_NS, nsid, id);
+		if (rc) {
+			rc = nvp_error(rc, "NSID %u: %s", nsid, nvp_last_error());
+			goto out;
+		}
+		if (id->nsze == 0) /* listed but not really active */
+			continue;
+		/* Namespaces the list skipped over are gone. */
+		pthread_mutex_lock(&ctrl->ns_lock);
+		while (next < ctrl->num_ns && ctrl->ns[next]->nsid < nsid) {
+			struct nvp_ns *gone = ctrl->ns[next++];
+
+			pthread_mutex_unlock(&ctrl->ns_lock);
+			if (gone->info.active)
+				ns_mark_removed(ctrl, gone, notify);
+			pthread_mutex_lock(&ctrl->ns_lock);
+		}
+		ns = ns_find_locked(ctrl, nsid);
+		pthread_mutex_unlock(&ctrl->ns_lock);
+		if (ns) {
+			ns_update(ctrl, ns, id, notify);
+		} else {
+			rc = ns_insert(ctrl, nsid, id, &ns);
+			if (rc)
+				goto out;
+			if (notify)
+				ns_event(ctrl, NVP_EVENT_NS_ADDED, nsid, "now active", true);
+		}
+		pthread_mutex_lock(&ctrl->ns_lock);
+		next = ns_lower_bound(ctrl, nsid) + 1;
+		pthread_mutex_unlock(&ctrl->ns_lock);
+	}
+	/* And those after the last one listed. */
+	for (;;) {
+		struct nvp_ns *gone = NULL;
+
+		pthread_mutex_lock(&ctrl->ns_lock);
+		if (next < ctrl->num_ns)
+			gone = ctrl->ns[next++];
+		pthread_mutex_unlock(&ctrl->ns_lock);
+		if (!gone)
+			break;
+		if (gone->info.active)
+			ns_mark_removed(ctrl, gone, notify);
+	}
+	rc = 0;
+out:
+	pthread_mutex_lock(&ctrl->ns_lock);
+	ctrl->info.num_ns = 0;
+	for (uint32_t i = 0; i < ctrl->num_ns; i++)
+		ctrl->info.num_ns += ctrl->ns[i]->info.active;
+	pthread_mutex_unlock(&ctrl->ns_lock);
+	free(list);
+	nvp_dma_free(page);
+	return rc;
+}
+
+void nvp_ns_free_all(struct nvp_ctrl *ctrl)
+{
+	for (uint32_t i = 0; i < ctrl->num_ns; i++) {
+		nvp_dma_free(ctrl->ns[i]->id);
+		free(ctrl->ns[i]);
+	}
+	free(ctrl->ns);
+	ctrl->ns = NULL;
+	ctrl->num_ns = ctrl->ns_cap = 0;
+}
+
+/* ---- public lookups: active namespaces only ------------------------------ */
 
 struct nvp_ns *nvp_ctrl_get_ns(struct nvp_ctrl *ctrl, uint32_t nsid)
 {
-	uint32_t lo = 0, hi;
+	struct nvp_ns *ns;
 
 	if (!ctrl) {
 		errno = EINVAL;
 		return NULL;
 	}
-	hi = ctrl->num_ns;
-	while (lo < hi) {
-		uint32_t mid = (lo + hi) / 2;
+	pthread_mutex_lock(&ctrl->ns_lock);
+	ns = ns_find_locked(ctrl, nsid);
+	if (ns && !ns->info.active)
+		ns = NULL;
+	pthread_mutex_unlock(&ctrl->ns_lock);
+	if (!ns)
+		errno = ENOENT;
+	return ns;
+}
 
-		if (ctrl->ns[mid].nsid == nsid)
-			return &ctrl->ns[mid];
-		if (ctrl->ns[mid].nsid < nsid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	errno = ENOENT;
+/* The first active namespace at index >= @i; ns_lock held. */
+static struct nvp_ns *active_from(struct nvp_ctrl *ctrl, uint32_t i)
+{
+	for (; i < ctrl->num_ns; i++)
+		if (ctrl->ns[i]->info.active)
+			return ctrl->ns[i];
 	return NULL;
 }
 
 struct nvp_ns *nvp_ctrl_first_ns(struct nvp_ctrl *ctrl)
 {
-	return ctrl && ctrl->num_ns ? &ctrl->ns[0] : NULL;
+	struct nvp_ns *ns;
+
+	if (!ctrl)
+		return NULL;
+	pthread_mutex_lock(&ctrl->ns_lock);
+	ns = active_from(ctrl, 0);
+	pthread_mutex_unlock(&ctrl->ns_lock);
+	return ns;
 }
 
 struct nvp_ns *nvp_ctrl_next_ns(struct nvp_ctrl *ctrl, struct nvp_ns *ns)
 {
-	if (!ctrl || !ns || ns < ctrl->ns || ns >= ctrl->ns + ctrl->num_ns - 1)
+	struct nvp_ns *next;
+
+	if (!ctrl || !ns || ns->ctrl != ctrl)
 		return NULL;
-	return ns + 1;
+	pthread_mutex_lock(&ctrl->ns_lock);
+	next = active_from(ctrl, ns_lower_bound(ctrl, ns->nsid + 1));
+	pthread_mutex_unlock(&ctrl->ns_lock);
+	return ns->nsid == UINT32_MAX ? NULL : next;
 }
 
 const struct nvp_ns_info *nvp_ns_get_info(const struct nvp_ns *ns)

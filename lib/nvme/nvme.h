@@ -22,9 +22,11 @@
 #include "dev/device.h"
 #include "nvme/payload.h"
 
-/* Command identifiers for requests the driver completes itself. */
+/* Statuses of the completions the driver makes up itself (SCT Path). */
 #define NVP_STATUS_HOST_ABORTED NVP_STATUS(NVP_SCT_PATH, NVP_SC_HOST_ABORTED_CMD)
 #define NVP_STATUS_HOST_PATH_ERROR NVP_STATUS(NVP_SCT_PATH, NVP_SC_HOST_PATH_ERROR)
+/* Ended by a controller reset; DNR clear: the application may retry it. */
+#define NVP_STATUS_RESET_ABORTED NVP_STATUS_HOST_ABORTED
 
 struct nvp_abort;
 
@@ -33,6 +35,8 @@ struct nvp_abort;
 #define NVP_DEFAULT_IO_QUEUE_SIZE 256
 #define NVP_DEFAULT_MAX_XFER (1u << 20)
 #define NVP_MAX_IO_QUEUES 1024
+/* NLB is a 16-bit, 0's based field: no command moves more blocks. */
+#define NVP_MAX_NLB 65536u
 
 /** enum nvp_req_state - life of a request object. */
 enum nvp_req_state {
@@ -58,6 +62,11 @@ enum nvp_abort_state {
  * @parent: for a part of a split I/O, the whole; NULL otherwise.
  * @posted_scan: the queue pair's @timeout_scans when posted (a coarse clock
  *               for timeouts that costs no TSC read per command).
+ * @slot: the SQ slot it was posted in: after a reset its SQE is still
+ *        there, and can be posted again, if the slot's CID is still its own.
+ * @retries: times it was posted again after a controller reset.
+ * @no_retry: never post it again (raw passthrough: not known idempotent).
+ * @posted_ms: admin commands: when posted (for the admin timeout).
  * @cid: command ID: the index in the pool in the low bits and a generation
  *       count above them, bumped on every reuse (as Linux's genctr), so a
  *       duplicate or late completion cannot complete the CID's next user.
@@ -77,15 +86,34 @@ struct nvp_req {
 	void *arg;
 	struct nvp_req *parent;
 	uint32_t posted_scan;
+	uint16_t slot;
 	uint16_t cid;
 	uint8_t state;
 	uint8_t opc;
+	uint8_t retries;
+	bool no_retry;
+	uint32_t posted_ms;
 	_Atomic uint8_t abort;
 	_Atomic uint32_t epoch;
 	uint32_t parts_left;
 	struct nvp_cqe cpl;
 	struct nvp_payload_list list;
 	struct nvp_req *next_free;
+};
+
+/**
+ * enum nvp_qpair_state - whether a queue pair takes commands.
+ *
+ * Read on every submission, so it lives in the queue pair (no shared cache
+ * line); only the owning thread changes it.
+ */
+enum nvp_qpair_state {
+	NVP_QP_ENABLED = 0,	/* connected: commands go to the device */
+	NVP_QP_DISCONNECTED,	/* the controller was reset: commands are
+				 * accepted into the ring, rung once the
+				 * queues exist again (next polls) */
+	NVP_QP_FAILED,		/* the controller failed: refuse new commands */
+	NVP_QP_CLOSING,		/* nvp_qpair_free() runs: refuse new commands */
 };
 
 /**
@@ -154,11 +182,16 @@ struct nvp_cq {
  * @cq: completion ring.
  * @free_reqs: LIFO free list (a recently used request is cache-hot).
  * @outstanding: requests not free (posted, parents, quarantined).
+ * @quarantined: of those, retired after a timeout (callback already run).
  * @max_completions: default cap per poll.
  * @max_xfer: largest transfer of one command, bytes.
  * @page_size: controller memory page size.
- * @use_sgl: build SGLs instead of PRPs when the buffer allows either.
  * @sgl_supported: SGLs may be used at all.
+ * @state: enum nvp_qpair_state.
+ * @gen: the controller's @gen this queue pair last caught up with; a
+ *       different value at poll time means a reset or failure happened.
+ *       NVP_GEN_BEHIND set: not connected, every poll takes the slow path.
+ * @max_retries: how often a command may be posted again after resets.
  * @ctrl: the controller.
  * @timeout_ticks: I/O timeout in ticks (0 = none).
  * @next_timeout_check: tick at which the poll loop next scans for timeouts.
@@ -177,10 +210,13 @@ struct nvp_cq {
  * @submitted: commands posted. @completed: completions reaped.
  * @polls: nvp_qpair_poll() calls. @empty_polls: those that reaped nothing.
  * @timeouts: commands that timed out.
+ * @retried: commands posted again after a controller reset.
+ * @reset_aborted: commands ended with a retryable status by a reset.
+ * @reconnects: queue re-creations after resets.
  * @cq_db_slack: consumed CQ entries that may go unreported to the
  *               controller: CQ entries - 1 - @num_reqs (0 for the admin queue).
  * @cq_unreported: consumed entries since the last CQ head doorbell write.
- * @mem: DMA memory of the SQ ring.
+ * @sq_mem: DMA memory of the SQ ring.
  * @cq_mem: DMA memory of the CQ ring.
  * @list_mem: DMA memory holding every request's list pages.
  * @is_admin: the admin queue pair (qid 0).
@@ -190,11 +226,14 @@ struct nvp_qpair {
 	struct nvp_cq cq;
 	struct nvp_req *free_reqs;
 	uint32_t outstanding;
+	uint32_t quarantined;
 	uint32_t max_completions;
 	uint32_t max_xfer;
 	uint32_t page_size;
-	bool use_sgl;
 	bool sgl_supported;
+	uint8_t state;
+	uint8_t max_retries;
+	uint32_t gen;
 	struct nvp_ctrl *ctrl;
 	uint64_t timeout_ticks;
 	uint64_t next_timeout_check;
@@ -210,12 +249,24 @@ struct nvp_qpair {
 	uint64_t polls;
 	uint64_t empty_polls;
 	uint64_t timeouts;
+	uint64_t retried;
+	uint64_t reset_aborted;
+	uint64_t reconnects;
 	uint32_t cq_db_slack;
 	uint32_t cq_unreported;
-	void *mem;
+	void *sq_mem;
 	void *cq_mem;
 	void *list_mem;
 	bool is_admin;
+};
+
+/** enum nvp_ns_unusable - why a namespace refuses I/O (0: it does not). */
+enum nvp_ns_unusable {
+	NVP_NS_USABLE = 0,
+	NVP_NS_HAS_METADATA,	/* metadata per block, which nvpoll does not move */
+	NVP_NS_BLOCK_TOO_BIG,	/* one block is more than a command may move */
+	NVP_NS_REMOVED,		/* no longer active (detached or deleted) */
+	NVP_NS_FORMAT_CHANGED,	/* reformatted while attached */
 };
 
 /**
@@ -223,10 +274,12 @@ struct nvp_qpair {
  * @ctrl: its controller.
  * @nsid: namespace ID.
  * @lba_shift: log2 of the block size.
- * @num_blocks: NSZE.
- * @max_io_blocks: largest single command in blocks.
- * @has_metadata: the format carries metadata, which nvpoll does not
- *                transfer; I/O is refused with -ENOTSUP.
+ * @num_blocks: NSZE. Atomic: a rescan may resize the namespace while
+ *              other threads submit (relaxed loads cost nothing).
+ * @max_io_blocks: largest single command in blocks (never above NVP_MAX_NLB).
+ * @unusable: enum nvp_ns_unusable: why I/O is refused, or 0. Atomic, as
+ *            @num_blocks.
+ * @lbaf: the LBA format in use (a rescan notices a reformat).
  * @info: what nvp_ns_get_info() reports.
  * @id: Identify Namespace data.
  */
@@ -234,11 +287,42 @@ struct nvp_ns {
 	struct nvp_ctrl *ctrl;
 	uint32_t nsid;
 	uint32_t lba_shift;
-	uint64_t num_blocks;
+	_Atomic uint64_t num_blocks;
 	uint32_t max_io_blocks;
-	bool has_metadata;
+	_Atomic uint8_t unusable;
+	uint8_t lbaf;
 	struct nvp_ns_info info;
 	struct nvp_id_ns *id;
+};
+
+/* Controller generations move in steps of 2, so an odd queue pair value
+ * (NVP_GEN_BEHIND set) never matches: such a queue pair is not connected. */
+#define NVP_GEN_STEP 2u
+#define NVP_GEN_BEHIND 1u
+
+/** enum nvp_ctrl_state - where a controller is in its life. */
+enum nvp_ctrl_state {
+	NVP_CTRL_LIVE = 0,	/* commands flow */
+	NVP_CTRL_RESETTING,	/* disabled and being brought up again */
+	NVP_CTRL_FAILED,	/* final: a reset failed, or it was removed */
+};
+
+/**
+ * struct nvp_aer - Asynchronous Event Requests kept on the admin queue.
+ * @posted: an AER is outstanding on the device.
+ * @pending: events received, not yet handled (admin lock).
+ * @dw0: their completion DW0s.
+ * @supported: the controller takes AERs (cleared if it refuses them).
+ * @events: events received. @rescans: namespace rescans they caused.
+ */
+#define NVP_AER_PENDING_MAX 8
+struct nvp_aer {
+	bool posted;
+	bool supported;
+	uint32_t pending;
+	uint32_t dw0[NVP_AER_PENDING_MAX];
+	uint64_t events;
+	uint64_t rescans;
 };
 
 /**
@@ -253,14 +337,31 @@ struct nvp_ns {
  * @opts: attach options (completed with defaults).
  * @info: what nvp_ctrl_get_info() reports.
  * @id: Identify Controller data (DMA memory).
- * @ns: active namespaces, sorted by NSID.
- * @num_ns: their number.
+ * @ns: every namespace seen since attach, sorted by NSID; each is its own
+ *       allocation, so handles stay valid until detach (a removed one is
+ *       kept, marked NVP_NS_REMOVED). Under @ns_lock.
+ * @num_ns: entries in @ns. @ns_cap: its capacity.
+ * @ns_lock: guards @ns, @num_ns and namespace lookups against rescans.
  * @admin_lock: serialises the admin queue and queue-ID allocation.
+
  * @admin: the admin queue pair.
  * @qid_used: I/O queue IDs in use (index = qid).
  * @num_io_queues: I/O queues the controller granted.
  * @num_qpairs: I/O queue pairs currently allocated.
- * @failed: 0, -ENXIO (fatal status or reset), or -ENODEV (removed).
+ * @failed: 0, -ENXIO (failed: a reset did not bring it back), or -ENODEV
+ *          (removed). Final.
+ * @state: enum nvp_ctrl_state.
+ * @gen: moved by NVP_GEN_STEP (release) once the controller stopped
+ *       processing commands for a reset, and when it fails; queue pairs
+ *       compare it at each poll. Always even.
+ * @reset_lock: one reconfiguration at a time: a reset, or a namespace
+ *              rescan after an event.
+ * @resets_started: resets begun (a thread waiting for @reset_lock sees
+ *                  whether one ran meanwhile).
+ * @resets: completed resets. @last_reset_us: how long the last one took.
+ * @next_health_ms: when nvp_ctrl_process_admin() next reads CSTS.
+ * @event_cb/@event_arg: nvp_ctrl_set_event_cb().
+ * @aer: the Asynchronous Event Request state (aer.c).
  * @dbbuf_shadow: Doorbell Buffer Config shadow page, or NULL.
  * @dbbuf_eventidx: Doorbell Buffer Config event index page, or NULL.
  * @quirks: NVP_QUIRK_* bits for this device.
@@ -277,14 +378,26 @@ struct nvp_ctrl {
 	struct nvp_ctrl_opts opts;
 	struct nvp_ctrl_info info;
 	struct nvp_id_ctrl *id;
-	struct nvp_ns *ns;
+	struct nvp_ns **ns;
 	uint32_t num_ns;
+	uint32_t ns_cap;
+	pthread_mutex_t ns_lock;
 	pthread_mutex_t admin_lock;
 	struct nvp_qpair *admin;
 	bool *qid_used;
 	uint32_t num_io_queues;
 	uint32_t num_qpairs;
 	_Atomic int failed;
+	_Atomic int state;
+	_Atomic uint32_t gen;
+	pthread_mutex_t reset_lock;
+	_Atomic uint64_t resets_started;
+	_Atomic uint64_t resets;
+	uint64_t last_reset_us;
+	uint64_t next_health_ms;
+	nvp_event_cb event_cb;
+	void *event_arg;
+	struct nvp_aer aer;
 	uint32_t *dbbuf_shadow;
 	uint32_t *dbbuf_eventidx;
 	uint32_t quirks;
@@ -315,6 +428,51 @@ int nvp_qpair_setup(struct nvp_ctrl *ctrl, uint16_t qid, uint32_t sq_entries,
  * @qpair: the queue pair, or NULL.
  */
 void nvp_qpair_teardown(struct nvp_qpair *qpair);
+
+/**
+ * nvp_qpair_init_doorbells() - point the doorbells at BAR0 and, when shadow
+ * doorbells are in use, at their shadow entries (set to the values last rung).
+ * @qpair: the queue pair.
+ */
+void nvp_qpair_init_doorbells(struct nvp_qpair *qpair);
+
+/**
+ * nvp_qpair_complete() - complete @req with @cpl (a part reports to its
+ * parent), returning it to the pool first.
+ * @qpair: its queue pair. @req: the request. @cpl: the completion.
+ */
+void nvp_qpair_complete(struct nvp_qpair *qpair, struct nvp_req *req, const struct nvp_cqe *cpl);
+
+/** nvp_qpair_reclaim() - return a quarantined request to the pool. */
+void nvp_qpair_reclaim(struct nvp_qpair *qpair, struct nvp_req *req);
+
+/* ---- reconnect.c -------------------------------------------------------- */
+
+/**
+ * nvp_qpair_reset_rings() - empty rings for a queue the controller forgot.
+ * @qpair: the queue pair (its commands were dealt with).
+ */
+void nvp_qpair_reset_rings(struct nvp_qpair *qpair);
+
+/**
+ * nvp_qpair_connect() - create the I/O CQ and SQ of @qpair on the controller.
+ * @qpair: the queue pair.
+ *
+ * When a reset is under way (or starts meanwhile) the queue pair is left
+ * NVP_QP_DISCONNECTED and its next polls try again.
+ *
+ * Return: 0 (connected or left disconnected), or the creation's errno.
+ */
+int nvp_qpair_connect(struct nvp_qpair *qpair);
+
+/**
+ * nvp_qpair_resync() - nvp_qpair_poll()'s slow path: the controller's
+ * generation moved (reset or failure), or the queue pair is not connected.
+ * @qpair: the queue pair.
+ *
+ * Return: 0, or the failure's errno (the queue pair is then failed).
+ */
+int nvp_qpair_resync(struct nvp_qpair *qpair);
 
 /**
  * nvp_qpair_process() - reap completions (the body of nvp_qpair_poll()).
@@ -348,14 +506,22 @@ int nvp_qpair_check_timeouts(struct nvp_qpair *qpair);
 
 /* ---- admin.c ------------------------------------------------------------ */
 
+/** nvp_admin_lock() - take the admin lock (recording that this thread has it). */
+void nvp_admin_lock(struct nvp_ctrl *ctrl);
+/** nvp_admin_unlock() - release it. */
+void nvp_admin_unlock(struct nvp_ctrl *ctrl);
+/** nvp_admin_held() - whether this thread holds @ctrl's admin lock. */
+bool nvp_admin_held(const struct nvp_ctrl *ctrl);
+
 /**
- * nvp_admin_submit_locked() - post an admin command; admin lock held.
+ * nvp_admin_submit() - post an admin command (takes the admin lock).
  * @ctrl: controller. @cmd: command. @buf/@len: payload. @cb/@arg: completion.
  *
- * Return: 0 or a negative errno.
+ * Return: 0, or -EAGAIN while the controller is reset (except for the
+ * reset's own commands), or another negative errno.
  */
-int nvp_admin_submit_locked(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd,
-			    void *buf, size_t len, nvp_cmd_cb cb, void *arg);
+int nvp_admin_submit(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd, void *buf, size_t len,
+		     nvp_cmd_cb cb, void *arg);
 
 /**
  * nvp_admin_sync_timeout() - run an admin command and wait.
@@ -364,8 +530,10 @@ int nvp_admin_submit_locked(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd,
  * @timeout_ms: how long to wait.
  *
  * Checks CSTS while waiting so a fatal controller ends the wait at once.
+ * A command that times out (or meets CSTS.CFS) escalates to a reset, which
+ * reclaims its slot (reset.c), unless the caller is the reset itself.
  *
- * Return: 0, the status's errno, -ETIMEDOUT, or the controller failure.
+ * Return: 0, the status's errno, -ETIMEDOUT, -EIO, or the controller failure.
  */
 int nvp_admin_sync_timeout(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd,
 			   void *buf, size_t len, struct nvp_cqe *cpl,
@@ -396,24 +564,79 @@ int nvp_admin_abort(struct nvp_ctrl *ctrl, struct nvp_qpair *qp, struct nvp_req 
  */
 void nvp_admin_forget_aborts(struct nvp_ctrl *ctrl, struct nvp_qpair *qp);
 
-/* ---- ctrl.c ------------------------------------------------------------- */
+/* ---- aer.c -------------------------------------------------------------- */
+
+/** nvp_aer_start() - enable event reporting and post an AER (end of init). */
+void nvp_aer_start(struct nvp_ctrl *ctrl);
 
 /**
- * nvp_ctrl_check_health() - read CSTS; fail the controller on CFS or all-ones.
+ * nvp_aer_process() - handle the events received (log pages, namespace
+ * rescans, nvp_event reports) and post the next AER; no lock held.
+ * @ctrl: controller.
+ */
+void nvp_aer_process(struct nvp_ctrl *ctrl);
+
+/* ---- reset.c ------------------------------------------------------------ */
+
+/**
+ * nvp_ctrl_escalate() - something only a reset can fix: reset, unless a
+ * reset ran meanwhile, the caller is the reset itself (its step fails), or
+ * the caller holds the admin lock.
+ * @ctrl: controller. @why: what happened, for the log and the event.
+ *
+ * Return: 0 once the controller is back; else a negative errno.
+ */
+int nvp_ctrl_escalate(struct nvp_ctrl *ctrl, const char *why);
+
+/** nvp_ctrl_resetting_here() - whether this thread brings up, resets or
+ * rescans @ctrl (its admin commands pass; failures do not escalate). */
+bool nvp_ctrl_resetting_here(const struct nvp_ctrl *ctrl);
+
+/**
+ * nvp_ctrl_reconfiguring() - mark this thread as bringing up, resetting or
+ * rescanning @ctrl (NULL: none).
+ * @ctrl: the controller, or NULL.
+ *
+ * Return: the previous mark, to restore.
+ */
+const struct nvp_ctrl *nvp_ctrl_reconfiguring(const struct nvp_ctrl *ctrl);
+
+/**
+ * nvp_ctrl_rescan_ns() - rescan namespaces (after Namespace Attribute
+ * Changed), serialised with resets; reports changes as events.
+ * @ctrl: controller. Return: 0 or a negative errno.
+ */
+int nvp_ctrl_rescan_ns(struct nvp_ctrl *ctrl);
+
+/* ---- ctrl.c ------------------------------------------------------------- */
+
+/** nvp_ctrl_new() - a zeroed controller with its locks initialised. */
+struct nvp_ctrl *nvp_ctrl_new(void);
+
+/** nvp_ctrl_free() - free a controller and what it owns (device closed). */
+void nvp_ctrl_free(struct nvp_ctrl *ctrl);
+
+/**
+ * nvp_ctrl_check_health() - read CSTS: all-ones fails the controller
+ * (removed), CSTS.CFS resets it.
  * @ctrl: controller.
  *
- * Return: 0 if healthy, else the failure errno (-ENXIO or -ENODEV).
+ * Return: 0 if healthy (or brought back by the reset), else a negative errno.
  */
 int nvp_ctrl_check_health(struct nvp_ctrl *ctrl);
 
 /**
- * nvp_ctrl_fail() - mark the controller failed and stop its DMA.
+ * nvp_ctrl_fail() - mark the controller failed for good and stop its DMA.
  * @ctrl: controller. @err: -ENXIO or -ENODEV. @why: reason for the log.
  *
  * Disables the controller (CC.EN=0) unless it is gone, so no command can
- * DMA into a buffer after the driver has given the buffer back.
+ * DMA into a buffer after the driver has given the buffer back; moves the
+ * generation so queue pairs end their commands; reports the event.
  */
 void nvp_ctrl_fail(struct nvp_ctrl *ctrl, int err, const char *why);
+
+/** nvp_ctrl_emit_event() - hand @ev to the application's event callback. */
+void nvp_ctrl_emit_event(struct nvp_ctrl *ctrl, const struct nvp_event *ev);
 
 /** nvp_ctrl_doorbell() - address of doorbell @idx (2*qid, or 2*qid+1 for CQ). */
 volatile uint32_t *nvp_ctrl_doorbell(struct nvp_ctrl *ctrl, uint32_t idx);
@@ -432,6 +655,15 @@ struct nvp_device *nvp_ctrl_device(struct nvp_ctrl *ctrl);
 int nvp_ctrl_init(struct nvp_ctrl *ctrl);
 
 /**
+ * nvp_ctrl_reinit() - the init sequence again after a reset's disable,
+ * keeping allocations and handles.
+ * @ctrl: a controller that was initialised once, now disabled.
+ *
+ * Return: 0 or a negative errno whose message names the failing state.
+ */
+int nvp_ctrl_reinit(struct nvp_ctrl *ctrl);
+
+/**
  * nvp_ctrl_disable() - clear CC.EN and wait for CSTS.RDY=0.
  * @ctrl: controller. Return: 0 or -ETIMEDOUT / failure errno.
  */
@@ -446,10 +678,16 @@ int nvp_ctrl_shutdown(struct nvp_ctrl *ctrl);
 /* ---- ns.c --------------------------------------------------------------- */
 
 /**
- * nvp_ns_setup() - fill @ns from its Identify Namespace data.
- * @ctrl: controller. @ns: namespace with @nsid and @id set.
+ * nvp_ns_scan() - enumerate active namespaces: new ones are added, gone
+ * ones marked removed, resized ones updated (handles stay valid).
+ * @ctrl: controller. @notify: report changes as events (not at attach).
+ *
+ * Return: 0 or a negative errno.
  */
-void nvp_ns_setup(struct nvp_ctrl *ctrl, struct nvp_ns *ns);
+int nvp_ns_scan(struct nvp_ctrl *ctrl, bool notify);
+
+/** nvp_ns_free_all() - free every namespace (detach). */
+void nvp_ns_free_all(struct nvp_ctrl *ctrl);
 
 /* ---- quirks.c ----------------------------------------------------------- */
 

@@ -27,7 +27,6 @@
 #define DWORD_MASK		3u
 
 /* Bits 7:6 of CDW0 byte 1; FUSE (1:0) and the reserved bits are kept. */
-#define SQE_PSDT_MASK		(3u << 6)
 
 static bool page_size_valid(uint32_t page_size)
 {
@@ -90,7 +89,7 @@ static int check_list_memory(const struct nvp_payload_list *list,
 
 static void set_psdt(struct nvp_sqe *sqe, uint8_t psdt)
 {
-	sqe->flags = (uint8_t)((sqe->flags & ~SQE_PSDT_MASK) | psdt);
+	sqe->flags = (uint8_t)((sqe->flags & ~NVP_SQE_PSDT_MASK) | psdt);
 }
 
 /*

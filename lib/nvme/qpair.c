@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,25 +41,35 @@ static uint32_t round_up_pow2(uint32_t v)
 }
 
 static void init_doorbell(struct nvp_ctrl *ctrl, struct nvp_doorbell *db, uint32_t idx,
-			  bool is_admin)
+			  bool is_admin, uint16_t value)
 {
 	db->mmio = nvp_ctrl_doorbell(ctrl, idx);
 	db->always_mmio = is_admin;
-	if (ctrl->dbbuf_shadow) {
+	db->shadow = NULL;
+	db->eventidx = NULL;
+	if (ctrl->info.shadow_doorbells) {
 		uint32_t slot = idx * (ctrl->db_stride / 4);
 
 		db->shadow = &ctrl->dbbuf_shadow[slot];
 		db->eventidx = &ctrl->dbbuf_eventidx[slot];
+		*db->shadow = value;
 		/*
 		 * A queue ID used before keeps its old tail and event index in
 		 * the shadow pages, and the controller does not clear them when
 		 * the queue is created again: a stale event index would make
 		 * nvp_db_need_event() skip the first MMIO write, and the new
-		 * queue's first command would never be seen.
+		 * queue's first command would never be seen. (The admin queue
+		 * always writes the register too.)
 		 */
-		*db->shadow = 0;
-		*db->eventidx = 0;
+		if (!is_admin)
+			*db->eventidx = value;
 	}
+}
+
+void nvp_qpair_init_doorbells(struct nvp_qpair *qp)
+{
+	init_doorbell(qp->ctrl, &qp->sq.db, 2u * qp->sq.qid, qp->is_admin, qp->sq.tail);
+	init_doorbell(qp->ctrl, &qp->cq.db, 2u * qp->sq.qid + 1, qp->is_admin, qp->cq.head);
 }
 
 static int setup_request_lists(struct nvp_qpair *qp, int numa_node)
@@ -142,22 +153,21 @@ int nvp_qpair_setup(struct nvp_ctrl *ctrl, uint16_t qid, uint32_t sq_entries,
 	 */
 	qp->cq_db_slack = cq_entries - 1 - num_reqs;
 
-	qp->mem = alloc_ring(ctrl, qid, (size_t)sq_entries * sizeof(struct nvp_sqe), numa_node,
+	qp->sq_mem = alloc_ring(ctrl, qid, (size_t)sq_entries * sizeof(struct nvp_sqe), numa_node,
 			     &qp->sq.iova, &rc);
-	if (!qp->mem)
+	if (!qp->sq_mem)
 		goto err;
 	qp->cq_mem = alloc_ring(ctrl, qid, (size_t)cq_entries * sizeof(struct nvp_cqe),
 				numa_node, &qp->cq.iova, &rc);
 	if (!qp->cq_mem)
 		goto err;
-	qp->sq.ring = qp->mem;
+	qp->sq.ring = qp->sq_mem;
 	qp->cq.ring = qp->cq_mem;
 	qp->sq.entries = (uint16_t)sq_entries;
 	qp->cq.entries = (uint16_t)cq_entries;
 	qp->sq.qid = qid;
 	qp->cq.phase = 1;
-	init_doorbell(ctrl, &qp->sq.db, 2u * qid, qp->is_admin);
-	init_doorbell(ctrl, &qp->cq.db, 2u * qid + 1, qp->is_admin);
+	nvp_qpair_init_doorbells(qp);
 
 	qp->reqs = calloc(num_reqs, sizeof(*qp->reqs));
 	if (!qp->reqs) {
@@ -187,9 +197,37 @@ void nvp_qpair_teardown(struct nvp_qpair *qp)
 		return;
 	nvp_dma_free(qp->list_mem);
 	nvp_dma_free(qp->cq_mem);
-	nvp_dma_free(qp->mem);
+	nvp_dma_free(qp->sq_mem);
 	free(qp->reqs);
 	free(qp);
+}
+
+/*
+ * One part of a split command is done (or given up on: @req may stay out
+ * of the pool, see quarantine()). The whole completes with the first
+ * failing part's completion, or else the last part's, copied to the stack
+ * first: the parent goes back to the pool before the callback, which may
+ * reuse it for its next command while still reading its @cpl.
+ */
+static void __attribute__((noinline)) complete_part(struct nvp_qpair *qp, struct nvp_req *req,
+						     const struct nvp_cqe *cpl)
+{
+	struct nvp_req *parent = req->parent;
+	struct nvp_cqe whole;
+	nvp_cmd_cb cb;
+	void *arg;
+
+	if (!NVP_CPL_IS_ERROR(&parent->cpl))
+		parent->cpl = *cpl;
+	if (req->state != NVP_REQ_QUARANTINED)
+		nvp_req_put(qp, req);
+	if (--parent->parts_left)
+		return;
+	whole = parent->cpl;
+	cb = parent->cb;
+	arg = parent->arg;
+	nvp_req_put(qp, parent);
+	cb(arg, &whole);
 }
 
 /* Deliver a completion for @req: a whole command, or one part of a split. */
@@ -201,20 +239,25 @@ static inline void complete_request(struct nvp_qpair *qp, struct nvp_req *req,
 	void *arg;
 
 	if (__builtin_expect(parent != NULL, 0)) {
-		/* Report the first failing part, or else the last part. */
-		if (!NVP_CPL_IS_ERROR(&parent->cpl))
-			parent->cpl = *cpl;
-		nvp_req_put(qp, req);
-		if (--parent->parts_left)
-			return;
-		req = parent;
-		cpl = &parent->cpl;
+		complete_part(qp, req, cpl);
+		return;
 	}
 	/* Free before the callback, so it can submit the next command. */
 	cb = req->cb;
 	arg = req->arg;
 	nvp_req_put(qp, req);
 	cb(arg, cpl);
+}
+
+void nvp_qpair_complete(struct nvp_qpair *qp, struct nvp_req *req, const struct nvp_cqe *cpl)
+{
+	complete_request(qp, req, cpl);
+}
+
+void nvp_qpair_reclaim(struct nvp_qpair *qp, struct nvp_req *req)
+{
+	qp->quarantined--;
+	nvp_req_put(qp, req);
 }
 
 /*
@@ -281,7 +324,7 @@ void nvp_qpair_fail_all(struct nvp_qpair *qp, uint16_t status)
 		if (req->state != NVP_REQ_INFLIGHT && req->state != NVP_REQ_QUARANTINED)
 			continue;
 		if (req->state == NVP_REQ_QUARANTINED) {
-			nvp_req_put(qp, req);
+			nvp_qpair_reclaim(qp, req);
 			continue;
 		}
 		cpl.cid = req->cid;
@@ -296,32 +339,23 @@ static void quarantine(struct nvp_qpair *qp, struct nvp_req *req)
 {
 	struct nvp_cqe cpl = { .sqid = qp->sq.qid, .cid = req->cid,
 			       .status = NVP_STATUS_HOST_ABORTED };
-	struct nvp_req *parent = req->parent;
-
 	nvp_warn("queue %u: command %u timed out and the controller no longer has it; "
 		 "completing it with Host Aborted Command and retiring CID %u",
 		 qp->sq.qid, req->cid, req->cid);
 	/* Keep the CID out of the pool: a late completion for it is ignored. */
 	req->state = NVP_REQ_QUARANTINED;
-	if (parent) {
-		if (!NVP_CPL_IS_ERROR(&parent->cpl))
-			parent->cpl = cpl;
-		if (--parent->parts_left == 0) {
-			nvp_cmd_cb cb = parent->cb;
-			void *arg = parent->arg;
-
-			nvp_req_put(qp, parent);
-			cb(arg, &parent->cpl);
-		}
+	qp->quarantined++;
+	if (req->parent) {
+		complete_part(qp, req, &cpl);
 		return;
 	}
 	req->cb(req->arg, &cpl);
 }
 
 /*
- * Linux's policy (nvme_timeout()): a fatal or vanished controller ends
- * everything; otherwise abort the command; if the abort does not resolve it
- * in another timeout period, reset (here: disable and fail) the controller,
+ * Linux's policy (nvme_timeout()): a vanished controller ends everything
+ * and a fatal one is reset; otherwise abort the command; if the abort does
+ * not resolve it in another timeout period, reset the controller (reset.c),
  * the only way to be sure it will not DMA into a buffer we gave back.
  */
 int nvp_qpair_check_timeouts(struct nvp_qpair *qp)
@@ -354,6 +388,17 @@ int nvp_qpair_check_timeouts(struct nvp_qpair *qp)
 		}
 		if (abort_state == NVP_ABORT_NOT_FOUND) {
 			quarantine(qp, req);
+			/* Retired CIDs come back only with a reset: do it before the
+			 * pool runs dry. */
+			if (qp->quarantined * 4 >= qp->num_reqs) {
+				char why[128];
+
+				snprintf(why, sizeof(why), "queue %u: %u commands were lost by the "
+					 "controller (Abort found nothing); resetting to reclaim "
+					 "their command IDs", qp->sq.qid, qp->quarantined);
+				nvp_ctrl_escalate(ctrl, why);
+				return atomic_load(&ctrl->failed);
+			}
 			continue;
 		}
 		if (qp->timeout_scans - req->posted_scan <= NVP_TIMEOUT_SCANS)
@@ -361,7 +406,7 @@ int nvp_qpair_check_timeouts(struct nvp_qpair *qp)
 		if (abort_state == NVP_ABORT_NONE) {
 			rc = nvp_ctrl_check_health(ctrl);
 			if (rc)
-				return rc;
+				return atomic_load(&ctrl->failed);
 			nvp_warn("queue %u: command %u (opcode 0x%02x) timed out; aborting it",
 				 qp->sq.qid, req->cid, req->opc);
 			qp->timeouts++;
@@ -371,10 +416,18 @@ int nvp_qpair_check_timeouts(struct nvp_qpair *qp)
 				atomic_store(&req->abort, NVP_ABORT_FAILED);
 			continue;
 		}
-		/* Aborted but never completed, Abort lost or refused: reset. */
-		nvp_ctrl_fail(ctrl, -ENXIO, "a command timed out and aborting it did not "
-			      "resolve it; the controller was disabled");
-		return -ENXIO;
+		/* Aborted but never completed, Abort lost or refused: reset. The
+		 * next poll sees the reset and re-posts or ends what is here. */
+		{
+			char why[128];
+
+			snprintf(why, sizeof(why), "command %u (opcode 0x%02x) on queue %u timed "
+				 "out and aborting it did not resolve it", req->cid, req->opc,
+				 qp->sq.qid);
+			nvp_ctrl_escalate(ctrl, why);
+		}
+		rc = atomic_load(&ctrl->failed);
+		return rc;
 	}
 	return 0;
 }
@@ -441,8 +494,8 @@ int nvp_qpair_alloc(struct nvp_ctrl *ctrl, const struct nvp_qpair_opts *user_opt
 	if (!ctrl || !qpair)
 		return nvp_error(-EINVAL, "nvp_qpair_alloc: ctrl and qpair must not be NULL");
 	if ((rc = atomic_load(&ctrl->failed)) != 0)
-		return nvp_error(rc, "controller %s has failed; detach and attach it again",
-				 ctrl->info.addr);
+		return nvp_error(rc, "controller %s has %s; free its queue pairs and detach it",
+				 ctrl->info.addr, rc == -ENODEV ? "been removed" : "failed");
 	qpair_opts_merge(ctrl, user_opts, &opts);
 	max_entries = ctrl->info.max_queue_entries;
 	if (max_entries > NVP_QUEUE_MAX_ENTRIES)
@@ -458,10 +511,12 @@ int nvp_qpair_alloc(struct nvp_ctrl *ctrl, const struct nvp_qpair_opts *user_opt
 	if (opts.max_completions == 0)
 		opts.max_completions = opts.queue_size / 2;
 	node = opts.numa_node == NVP_NUMA_ANY ? ctrl->info.numa_node : opts.numa_node;
+	if (node != NVP_NUMA_ANY && (rc = nvp_mem_numa_node_valid(node)) < NVP_NUMA_ANY)
+		return nvp_error(rc, "queue pair option numa_node: %s", nvp_last_error());
 
-	pthread_mutex_lock(&ctrl->admin_lock);
+	nvp_admin_lock(ctrl);
 	qid = alloc_qid(ctrl);
-	pthread_mutex_unlock(&ctrl->admin_lock);
+	nvp_admin_unlock(ctrl);
 	if (qid < 0)
 		return qid;
 
@@ -472,24 +527,24 @@ int nvp_qpair_alloc(struct nvp_ctrl *ctrl, const struct nvp_qpair_opts *user_opt
 	if (rc)
 		goto err_qid;
 	qp->max_completions = opts.max_completions;
-	qp->use_sgl = false;
+	qp->max_retries = ctrl->opts.io_retries > 255 ? 255 : (uint8_t)ctrl->opts.io_retries;
 	if (ctrl->opts.io_timeout_ms)
 		qp->timeout_ticks = (uint64_t)ctrl->opts.io_timeout_ms * nvp_ticks_per_ms();
 	qp->next_timeout_check = nvp_ticks() + qp->timeout_ticks / NVP_TIMEOUT_SCANS;
-	rc = nvp_admin_create_io_queues(ctrl, qp);
+	rc = nvp_qpair_connect(qp);
 	if (rc)
 		goto err_setup;
-	pthread_mutex_lock(&ctrl->admin_lock);
+	nvp_admin_lock(ctrl);
 	ctrl->num_qpairs++;
-	pthread_mutex_unlock(&ctrl->admin_lock);
+	nvp_admin_unlock(ctrl);
 	*qpair = qp;
 	return 0;
 err_setup:
 	nvp_qpair_teardown(qp);
 err_qid:
-	pthread_mutex_lock(&ctrl->admin_lock);
+	nvp_admin_lock(ctrl);
 	ctrl->qid_used[qid] = false;
-	pthread_mutex_unlock(&ctrl->admin_lock);
+	nvp_admin_unlock(ctrl);
 	return rc;
 }
 
@@ -500,16 +555,29 @@ void nvp_qpair_free(struct nvp_qpair *qp)
 	if (!qp)
 		return;
 	ctrl = qp->ctrl;
-	/* Delete on the device first: after that it cannot touch our memory. */
-	if (!atomic_load(&ctrl->failed) && nvp_admin_delete_io_queues(ctrl, qp))
-		nvp_warn("queue %u: deleting it on the controller failed; freeing it anyway",
-			 qp->sq.qid);
+	/* From here on the callbacks below may not post: their commands could
+	 * never complete. */
+	qp->state = NVP_QP_CLOSING;
+	/*
+	 * Delete on the device first: after that it cannot touch our memory.
+	 * If the controller was reset since the queues were created they no
+	 * longer exist; if deleting fails, a reset makes sure of it.
+	 */
+	if (qp->gen == atomic_load(&ctrl->gen) && atomic_load(&ctrl->state) == NVP_CTRL_LIVE &&
+	    nvp_admin_delete_io_queues(ctrl, qp) && qp->gen == atomic_load(&ctrl->gen)) {
+		char why[600];
+
+		snprintf(why, sizeof(why), "deleting I/O queue %u failed (%s); the controller "
+			 "is reset so that it cannot use the queue's memory", qp->sq.qid,
+			 nvp_last_error());
+		nvp_ctrl_escalate(ctrl, why);
+	}
 	nvp_qpair_fail_all(qp, NVP_STATUS_HOST_ABORTED);
 	nvp_admin_forget_aborts(ctrl, qp);
-	pthread_mutex_lock(&ctrl->admin_lock);
+	nvp_admin_lock(ctrl);
 	ctrl->qid_used[qp->sq.qid] = false;
 	ctrl->num_qpairs--;
-	pthread_mutex_unlock(&ctrl->admin_lock);
+	nvp_admin_unlock(ctrl);
 	nvp_qpair_teardown(qp);
 }
 
@@ -519,21 +587,29 @@ void nvp_qpair_set_owner(struct nvp_qpair *qp)
 		qp->owner = pthread_self();
 }
 
+static int __attribute__((noinline, cold)) poll_refused(struct nvp_qpair *qp)
+{
+	if (!qp)
+		return nvp_error(-EINVAL, "nvp_qpair_poll: queue pair is NULL");
+	return nvp_error(-EXDEV, "queue pair %u polled from a thread that does not own "
+			 "it; use one qpair per thread, or hand it over with "
+			 "nvp_qpair_set_owner()", qp->sq.qid);
+}
+
 int nvp_qpair_poll(struct nvp_qpair *qp, uint32_t max)
 {
-	int failed, n;
+	int n;
 
+	if (__builtin_expect(!qp, 0))
+		return poll_refused(qp);
 #ifdef NVP_DEBUG
 	if (!pthread_equal(qp->owner, pthread_self()))
-		return nvp_error(-EXDEV, "queue pair %u polled from a thread that does not own "
-				 "it; use one qpair per thread, or hand it over with "
-				 "nvp_qpair_set_owner()", qp->sq.qid);
+		return poll_refused(qp);
 #endif
-	failed = atomic_load_explicit(&qp->ctrl->failed, memory_order_relaxed);
-	if (__builtin_expect(failed != 0, 0)) {
-		nvp_qpair_fail_all(qp, NVP_STATUS_HOST_PATH_ERROR);
-		return failed;
-	}
+	/* A reset or failure since the last poll (reconnect.c). */
+	if (__builtin_expect(atomic_load_explicit(&qp->ctrl->gen, memory_order_relaxed) !=
+			     qp->gen, 0))
+		return nvp_qpair_resync(qp);
 	n = nvp_qpair_process(qp, max ? max : qp->max_completions);
 	/* A branch, not "+= n == 0": GCC paired that with polls++ into SSE
 	 * shuffles, which QEMU's TCG runs as helper calls, on every poll. */
@@ -546,10 +622,8 @@ int nvp_qpair_poll(struct nvp_qpair *qp, uint32_t max)
 		if (nvp_ticks() >= qp->next_timeout_check) {
 			int rc = nvp_qpair_check_timeouts(qp);
 
-			if (rc) {
-				nvp_qpair_fail_all(qp, NVP_STATUS_HOST_PATH_ERROR);
-				return rc;
-			}
+			if (rc)
+				return nvp_qpair_resync(qp);
 		}
 	}
 	return n;
@@ -557,36 +631,55 @@ int nvp_qpair_poll(struct nvp_qpair *qp, uint32_t max)
 
 void nvp_qpair_flush(struct nvp_qpair *qp)
 {
-	nvp_sq_ring(&qp->sq);
+	/* Never a doorbell for queues a reset or removal took away. */
+	if (qp && qp->state == NVP_QP_ENABLED &&
+	    atomic_load_explicit(&qp->ctrl->gen, memory_order_relaxed) == qp->gen)
+		nvp_sq_ring(&qp->sq);
+}
+
+enum nvp_qpair_conn nvp_qpair_conn_state(const struct nvp_qpair *qp)
+{
+	if (!qp)
+		return NVP_QPAIR_FAILED;
+	switch (qp->state) {
+	case NVP_QP_ENABLED: return NVP_QPAIR_CONNECTED;
+	case NVP_QP_DISCONNECTED: return NVP_QPAIR_RECONNECTING;
+	default: return NVP_QPAIR_FAILED;
+	}
 }
 
 uint32_t nvp_qpair_outstanding(const struct nvp_qpair *qp)
 {
-	return qp->outstanding;
+	/* Retired CIDs are out of the pool, but their callbacks have run. */
+	return qp ? qp->outstanding - qp->quarantined : 0;
 }
 
 uint16_t nvp_qpair_id(const struct nvp_qpair *qp)
 {
-	return qp->sq.qid;
+	return qp ? qp->sq.qid : 0;
 }
 
 void nvp_qpair_get_stats(const struct nvp_qpair *qp, struct nvp_qpair_stats *stats,
 			 size_t stats_size)
 {
-	struct nvp_qpair_stats s = {
-		.stats_size = sizeof(s),
-		.submitted = qp->submitted,
-		.completed = qp->completed,
-		.polls = qp->polls,
-		.empty_polls = qp->empty_polls,
-		.sq_doorbell_writes = qp->sq.db.writes,
-		.sq_doorbell_mmio = qp->sq.db.mmio_writes,
-		.cq_doorbell_writes = qp->cq.db.writes,
-		.cq_doorbell_mmio = qp->cq.db.mmio_writes,
-		.bad_completions = qp->bad_cqes,
-		.timeouts = qp->timeouts,
-	};
+	struct nvp_qpair_stats s = { .stats_size = sizeof(s) };
 
-	if (stats)
-		memcpy(stats, &s, stats_size < sizeof(s) ? stats_size : sizeof(s));
+	if (!stats)
+		return;
+	if (qp) {
+		s.submitted = qp->submitted;
+		s.completed = qp->completed;
+		s.polls = qp->polls;
+		s.empty_polls = qp->empty_polls;
+		s.sq_doorbell_writes = qp->sq.db.writes;
+		s.sq_doorbell_mmio = qp->sq.db.mmio_writes;
+		s.cq_doorbell_writes = qp->cq.db.writes;
+		s.cq_doorbell_mmio = qp->cq.db.mmio_writes;
+		s.bad_completions = qp->bad_cqes;
+		s.timeouts = qp->timeouts;
+		s.retried = qp->retried;
+		s.reset_aborted = qp->reset_aborted;
+		s.reconnects = qp->reconnects;
+	}
+	memcpy(stats, &s, stats_size < sizeof(s) ? stats_size : sizeof(s));
 }

@@ -30,11 +30,10 @@ int nvp_req_map_segs(struct nvp_qpair *qp, struct nvp_req *req, struct nvp_sqe *
 		       segs_dword_aligned(segs, nsegs));
 	int rc = -EINVAL;
 
-	if (!qp->use_sgl || !sgl_ok) {
-		rc = nvp_payload_prp(sqe, segs, nsegs, qp->page_size, &req->list);
-		if (rc != -EINVAL)
-			return rc;
-	}
+	/* PRPs first: every controller takes them; SGLs where PRPs cannot. */
+	rc = nvp_payload_prp(sqe, segs, nsegs, qp->page_size, &req->list);
+	if (rc != -EINVAL)
+		return rc;
 	if (sgl_ok)
 		return nvp_payload_sgl(sqe, segs, nsegs, qp->page_size, &req->list);
 	return nvp_error(rc, "the buffer layout cannot be described with PRPs (every "
@@ -53,4 +52,17 @@ int nvp_req_map_slow(struct nvp_qpair *qp, struct nvp_req *req, struct nvp_sqe *
 	if (nsegs < 0)
 		return nsegs;
 	return nvp_req_map_segs(qp, req, sqe, segs, (unsigned int)nsegs, allow_sgl);
+}
+
+int nvp_req_admit_fail(struct nvp_qpair *qp, uint64_t n)
+{
+	if (n > qp->num_reqs)
+		return nvp_error(-EINVAL, "this command is split into parts and needs %llu request "
+				 "objects (one per part and one for the whole), but queue pair "
+				 "%u has %u; raise num_requests/queue_size in nvp_qpair_opts, or "
+				 "submit less per call", (unsigned long long)n, qp->sq.qid,
+				 qp->num_reqs);
+	return nvp_error_fast(-EAGAIN, "not enough free request objects on this queue pair "
+			      "for a split command: call nvp_qpair_poll() to complete some, "
+			      "then retry");
 }

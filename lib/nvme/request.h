@@ -16,6 +16,7 @@
 #include "mem/mem.h"
 #include "nvme/nvme.h"
 #include "nvme/payload.h"
+#include "nvme/queue.h"
 
 /* ---- Request pool ------------------------------------------------------- */
 
@@ -31,6 +32,8 @@ static inline struct nvp_req *nvp_req_get(struct nvp_qpair *qp)
 	/* New generation in the CID bits above the index. */
 	req->cid = (uint16_t)(req->cid + qp->cid_index_mask + 1u);
 	req->parent = NULL;
+	req->retries = 0;
+	req->no_retry = false;
 	atomic_store_explicit(&req->abort, NVP_ABORT_NONE, memory_order_relaxed);
 	atomic_store_explicit(&req->epoch,
 			      atomic_load_explicit(&req->epoch, memory_order_relaxed) + 1,
@@ -44,6 +47,46 @@ static inline void nvp_req_put(struct nvp_qpair *qp, struct nvp_req *req)
 	req->next_free = qp->free_reqs;
 	qp->free_reqs = req;
 	qp->outstanding--;
+}
+
+/**
+ * nvp_req_admit_fail() - why @n request objects cannot be taken now.
+ * @qp: queue pair. @n: request objects the command needs.
+ *
+ * Return: -EINVAL if @n exceeds the whole pool (the command can never fit;
+ * the message says what to change), else -EAGAIN (poll and retry).
+ */
+int nvp_req_admit_fail(struct nvp_qpair *qp, uint64_t n);
+
+/*
+ * The one admission check for commands that need several request objects
+ * (split I/O: one per part plus the parent). Single commands just try
+ * nvp_req_get(). @n is 64-bit so a part count can never wrap.
+ */
+static inline int nvp_req_admit(struct nvp_qpair *qp, uint64_t n)
+{
+	if (__builtin_expect(n <= qp->num_reqs - qp->outstanding, 1))
+		return 0;
+	return nvp_req_admit_fail(qp, n);
+}
+
+/*
+ * Post @req with the SQE built in place at the SQ tail: the one posting
+ * primitive of I/O and admin queues. The device sees it at the next
+ * doorbell write (nvp_sq_ring()).
+ */
+static inline void nvp_req_post(struct nvp_qpair *qp, struct nvp_req *req,
+				struct nvp_sqe *sqe, nvp_cmd_cb cb, void *arg)
+{
+	req->cb = cb;
+	req->arg = arg;
+	req->opc = sqe->opc;
+	req->posted_scan = qp->timeout_scans;
+	req->state = NVP_REQ_INFLIGHT;
+	req->slot = qp->sq.tail;
+	sqe->cid = req->cid;
+	nvp_sq_advance(&qp->sq);
+	qp->submitted++;
 }
 
 /* ---- Payload mapping ---------------------------------------------------- */
@@ -79,7 +122,7 @@ static inline int nvp_req_map_buf(struct nvp_qpair *qp, struct nvp_req *req,
 	size_t contig;
 
 	if (__builtin_expect(nvp_mem_lookup(buf, &iova, &contig) == 0, 1) &&
-	    __builtin_expect(contig >= len && !(iova & 3) && !qp->use_sgl, 1)) {
+	    __builtin_expect(contig >= len && !(iova & 3), 1)) {
 		uint32_t first = qp->page_size - (uint32_t)(iova & (qp->page_size - 1));
 
 		if (len <= first + qp->page_size) {

@@ -39,4 +39,7 @@ uint64_t nvp_ticks_per_ms(void);
 /** nvp_monotonic_ms() - CLOCK_MONOTONIC in milliseconds (slow paths). */
 uint64_t nvp_monotonic_ms(void);
 
+/** nvp_monotonic_us() - CLOCK_MONOTONIC in microseconds (slow paths). */
+uint64_t nvp_monotonic_us(void);
+
 #endif /* NVP_LIB_UTIL_TSC_H */

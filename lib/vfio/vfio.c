@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -66,6 +67,8 @@ struct vfio_dev {
 	void *bar_map;		/* reservation covering the whole BAR */
 	size_t bar_map_len;
 	uint64_t cfg_offset;	/* config space region in the device fd */
+	int req_fd;		/* eventfd: the kernel asks for the device back */
+	bool removal_seen;	/* ... and it did */
 };
 
 static uint64_t now_ms(void)
@@ -576,10 +579,63 @@ static uint32_t rd32(struct nvp_device *dev, size_t off)
 }
 
 static void vfio_close(struct nvp_device *dev);
+static bool vfio_removal_requested(struct nvp_device *dev);
 
 static const struct nvp_device_ops vfio_ops = {
 	.close = vfio_close,
+	.removal_requested = vfio_removal_requested,
 };
+
+/*
+ * The device request interrupt: vfio-pci signals it when the kernel wants
+ * the device back (hot removal, unbind). Without it the kernel blocks
+ * ("No device request channel registered") until the process lets go.
+ * Best effort: an old kernel without it still works, removal is then seen
+ * through all-ones reads only.
+ */
+static void register_req_irq(struct vfio_dev *vd)
+{
+	struct vfio_irq_info irq = { .argsz = sizeof(irq), .index = VFIO_PCI_REQ_IRQ_INDEX };
+	char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
+	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
+	int32_t efd;
+
+	if (ioctl(vd->fd, VFIO_DEVICE_GET_IRQ_INFO, &irq) || irq.count < 1) {
+		nvp_debug("%s: no VFIO device request interrupt", vd->dev.addr);
+		return;
+	}
+	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (efd < 0)
+		return;
+	set->argsz = sizeof(buf);
+	set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+	set->index = VFIO_PCI_REQ_IRQ_INDEX;
+	set->start = 0;
+	set->count = 1;
+	memcpy(set->data, &efd, sizeof(efd));
+	if (ioctl(vd->fd, VFIO_DEVICE_SET_IRQS, set)) {
+		nvp_debug("%s: cannot register the VFIO device request eventfd: %s",
+			  vd->dev.addr, strerror(errno));
+		close(efd);
+		return;
+	}
+	vd->req_fd = efd;
+}
+
+/* Polled from the admin poller, never from the I/O path. */
+static bool vfio_removal_requested(struct nvp_device *dev)
+{
+	struct vfio_dev *vd = (struct vfio_dev *)dev;
+	uint64_t n;
+
+	if (!vd->removal_seen && vd->req_fd >= 0 &&
+	    read(vd->req_fd, &n, sizeof(n)) == (ssize_t)sizeof(n)) {
+		nvp_warn("%s: the kernel asks for the device back (hot removal or unbind)",
+			 dev->addr);
+		vd->removal_seen = true;
+	}
+	return vd->removal_seen;
+}
 
 static void vfio_teardown(struct vfio_dev *vd, bool gone)
 {
@@ -587,9 +643,12 @@ static void vfio_teardown(struct vfio_dev *vd, bool gone)
 		nvp_debug("%s: clearing bus master failed", vd->dev.addr);
 	if (vd->bar_map)
 		munmap(vd->bar_map, vd->bar_map_len);
-	/* Releasing the device fd lets vfio-pci reset the function. */
+	/* Releasing the device fd lets vfio-pci reset the function (or, after
+	 * a removal request, lets the kernel finish removing it). */
 	if (vd->fd >= 0)
 		close(vd->fd);
+	if (vd->req_fd >= 0)
+		close(vd->req_fd);
 	if (vd->group) {
 		pthread_mutex_lock(&container_lock);
 		/* The last device unmaps DMA while its group still holds the IOMMU. */
@@ -611,8 +670,12 @@ static void vfio_close(struct nvp_device *dev)
 	struct vfio_dev *vd = (struct vfio_dev *)dev;
 	bool gone = false;
 
-	/* All-ones from CSTS: the function is gone (surprise removal). */
-	if (dev->bar0 && rd32(dev, REG_CSTS) == 0xffffffffu) {
+	/* All-ones from CSTS: the function is gone (surprise removal). After a
+	 * removal request it is about to be: give it up, do not rebind it. */
+	vfio_removal_requested(dev);
+	if (vd->removal_seen) {
+		gone = true;
+	} else if (nvp_device_reads_all_ones(dev)) {
 		nvp_warn("%s: registers read all-ones; the device is gone", dev->addr);
 		gone = true;
 	}
@@ -657,6 +720,7 @@ int nvp_vfio_open(const char *bdf, bool noiommu, bool keep_driver, struct nvp_de
 	if (!vd)
 		return nvp_error(-ENOMEM, "out of memory");
 	vd->fd = -1;
+	vd->req_fd = -1;
 	vd->noiommu = noiommu;
 	vd->keep_driver = keep_driver;
 	vd->dev.ops = &vfio_ops;
@@ -665,7 +729,6 @@ int nvp_vfio_open(const char *bdf, bool noiommu, bool keep_driver, struct nvp_de
 	vd->dev.numa_node = info.numa_node;
 	vd->dev.vendor_id = info.vendor_id;
 	vd->dev.device_id = info.device_id;
-	vd->dev.priv = vd;
 
 	rc = nvp_pci_bind(info.bdf, "vfio-pci",
 			  noiommu ? "modprobe vfio enable_unsafe_noiommu_mode=1 && modprobe vfio-pci" :
@@ -720,6 +783,7 @@ int nvp_vfio_open(const char *bdf, bool noiommu, bool keep_driver, struct nvp_de
 		goto err;
 	}
 	vd->cfg_offset = cfg.offset;
+	register_req_irq(vd);
 	rc = map_bar0(vd);
 	if (rc)
 		goto err;

@@ -275,5 +275,23 @@ ITEST_DECL(fault_abort_lost);
 ITEST_DECL(fault_cfs);
 ITEST_DECL(fault_surprise_removal);
 ITEST_DECL(fault_bogus_cid);
+ITEST_DECL(fault_removal_by_timeout);
+ITEST_DECL(recovery_reset_idle);
+ITEST_DECL(recovery_reset_under_load);
+ITEST_DECL(recovery_admin_timeout);
+ITEST_DECL(recovery_async_admin_timeout);
+ITEST_DECL(recovery_queue_create_fail);
+ITEST_DECL(recovery_queue_delete_fail);
+ITEST_DECL(recovery_lost_commands);
+ITEST_DECL(recovery_async_events);
+ITEST_DECL(trust_nlb_limit);
+ITEST_DECL(trust_block_above_mdts);
+ITEST_DECL(trust_huge_nlb);
+ITEST_DECL(trust_split_cpl_stable);
+ITEST_DECL(trust_submit_during_free);
+ITEST_DECL(trust_null_args);
+ITEST_DECL(trust_split_admission);
+ITEST_DECL(trust_numa_node);
+ITEST_DECL(trust_register_rw);
 
 #endif /* NVP_ITEST_H */

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * lib/nvme/reset.c - controller reset under a running application, and the
+ * escalation that leads to it.
+ *
+ * The order is Linux's (nvme_timeout() → nvme_reset_ctrl() →
+ * nvme_reset_work()): a timed-out I/O is aborted first (qpair.c); if that
+ * does not resolve it, or an admin command times out, or CSTS.CFS is seen,
+ * or queue creation/deletion leaves the controller in doubt, the controller
+ * is reset; a reset that fails marks it failed (ctrl.c).
+ *
+ * A reset and the queue pairs meet without a lock on the I/O path:
+ *
+ *   reset thread                              each queue pair's owner
+ *   ------------                              -----------------------
+ *   state = RESETTING
+ *   CC.EN = 0, wait CSTS.RDY = 0  (no more DMA)
+ *   gen++ (release) ───────────────────────▶  next poll: gen differs →
+ *   fail admin commands (retryable)            post interrupted commands
+ *   init sequence again, AER                   again (or complete them,
+ *   state = LIVE ──────────────────────────▶   retryable), reset rings;
+ *                                              once LIVE: Create CQ/SQ,
+ *                                              ring what waits.
+ *
+ * Since the generation moves only after the controller stopped, a queue
+ * pair that sees it may hand buffers back at once.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "nvme/init.h"
+#include "nvme/nvme.h"
+#include "nvme/regs.h"
+#include "util/log.h"
+#include "util/tsc.h"
+
+/*
+ * The controller this thread is bringing up, resetting or rescanning, if
+ * any: its admin commands pass during a reset, and a failure inside it
+ * fails the step instead of starting another reset.
+ */
+static __thread const struct nvp_ctrl *resetting;
+
+bool nvp_ctrl_resetting_here(const struct nvp_ctrl *ctrl)
+{
+	return resetting == ctrl;
+}
+
+const struct nvp_ctrl *nvp_ctrl_reconfiguring(const struct nvp_ctrl *ctrl)
+{
+	const struct nvp_ctrl *prev = resetting;
+
+	resetting = ctrl;
+	return prev;
+}
+
+/* Reset lock held; @why says what led here. */
+static int reset_locked(struct nvp_ctrl *ctrl, const char *why)
+{
+	struct nvp_event ev = { .size = sizeof(ev), .reason = why };
+	uint64_t t0 = nvp_monotonic_us();
+	char msg[512];
+	int rc;
+
+	atomic_fetch_add(&ctrl->resets_started, 1);
+	atomic_store(&ctrl->state, NVP_CTRL_RESETTING);
+	resetting = ctrl;
+	nvp_warn("%s: resetting the controller: %s", ctrl->info.addr, why);
+	ev.type = NVP_EVENT_RESET_STARTED;
+	nvp_ctrl_emit_event(ctrl, &ev);
+
+	/* 1. Stop it: once CSTS.RDY is 0 the controller does no more DMA. */
+	rc = nvp_ctrl_disable(ctrl);
+	if (rc == -ENODEV) {
+		nvp_ctrl_fail(ctrl, -ENODEV, "registers read all-ones during a reset: the "
+			      "device was removed");
+		goto out;
+	}
+	if (rc) {
+		snprintf(msg, sizeof(msg), "reset: the controller did not stop (CSTS.RDY stayed "
+			 "1 for %u ms after CC.EN=0)", ctrl->ready_timeout_ms);
+		nvp_ctrl_fail(ctrl, -ENXIO, msg);
+		rc = -ENXIO;
+		goto out;
+	}
+	/* 2. Queue pairs may now end or re-post what they hold. */
+	atomic_fetch_add_explicit(&ctrl->gen, NVP_GEN_STEP, memory_order_release);
+	/* 3. The admin queue's commands die with the controller's state. */
+	nvp_admin_lock(ctrl);
+	nvp_qpair_fail_all(ctrl->admin, NVP_STATUS_RESET_ABORTED);
+	nvp_qpair_reset_rings(ctrl->admin);
+	ctrl->aer.posted = false;
+	nvp_admin_unlock(ctrl);
+	/* 4. The init sequence again, keeping every allocation and handle. */
+	rc = nvp_ctrl_reinit(ctrl);
+	if (rc) {
+		snprintf(msg, sizeof(msg), "the reset could not bring it back: %s",
+			 nvp_last_error());
+		nvp_ctrl_fail(ctrl, atomic_load(&ctrl->failed) == -ENODEV ? -ENODEV : -ENXIO, msg);
+		rc = atomic_load(&ctrl->failed);
+		goto out;
+	}
+	ctrl->last_reset_us = nvp_monotonic_us() - t0;
+	atomic_fetch_add(&ctrl->resets, 1);
+	atomic_store(&ctrl->state, NVP_CTRL_LIVE);
+	nvp_warn("%s: reset done in %llu us", ctrl->info.addr,
+		 (unsigned long long)ctrl->last_reset_us);
+out:
+	resetting = NULL;
+	ev.type = NVP_EVENT_RESET_DONE;
+	ev.err = rc;
+	ev.duration_us = nvp_monotonic_us() - t0;
+	ev.reason = rc ? nvp_last_error() : why;
+	nvp_ctrl_emit_event(ctrl, &ev);
+	return rc;
+}
+
+/*
+ * Reset unless one ran since @seen resets had started (the waiter's cause
+ * was then most likely dealt with by it).
+ */
+static int reset_once(struct nvp_ctrl *ctrl, const char *why, uint64_t seen)
+{
+	int rc;
+
+	pthread_mutex_lock(&ctrl->reset_lock);
+	if ((rc = atomic_load(&ctrl->failed)) != 0) {
+		pthread_mutex_unlock(&ctrl->reset_lock);
+		return rc;
+	}
+	if (atomic_load(&ctrl->resets_started) != seen) {
+		pthread_mutex_unlock(&ctrl->reset_lock);
+		return 0;
+	}
+	rc = reset_locked(ctrl, why);
+	pthread_mutex_unlock(&ctrl->reset_lock);
+	return rc;
+}
+
+int nvp_ctrl_escalate(struct nvp_ctrl *ctrl, const char *why)
+{
+	int rc = atomic_load(&ctrl->failed);
+
+	if (rc)
+		return rc;
+	/* Inside a reset or rescan: the step fails, and with it the reset. */
+	if (nvp_ctrl_resetting_here(ctrl))
+		return nvp_error(-EIO, "%s: %s while it was being brought up, reset or "
+				 "rescanned", ctrl->info.addr, why);
+	if (nvp_admin_held(ctrl))
+		return nvp_error(-EDEADLK, "%s: %s, but a reset cannot run from an admin "
+				 "completion callback", ctrl->info.addr, why);
+	return reset_once(ctrl, why, atomic_load(&ctrl->resets_started));
+}
+
+int nvp_ctrl_reset(struct nvp_ctrl *ctrl)
+{
+	int rc;
+
+	if (!ctrl)
+		return nvp_error(-EINVAL, "nvp_ctrl_reset: controller is NULL");
+	if (nvp_admin_held(ctrl) || nvp_ctrl_resetting_here(ctrl))
+		return nvp_error(-EDEADLK, "nvp_ctrl_reset() called from an admin completion or "
+				 "event callback of %s; call it from the application's own "
+				 "context", ctrl->info.addr);
+	pthread_mutex_lock(&ctrl->reset_lock);
+	rc = atomic_load(&ctrl->failed);
+	if (rc)
+		rc = nvp_error(rc, "nvp_ctrl_reset: controller %s has %s; free its queue pairs "
+			       "and detach it", ctrl->info.addr,
+			       rc == -ENODEV ? "been removed" : "failed");
+	else
+		rc = reset_locked(ctrl, "requested by the application (nvp_ctrl_reset)");
+	pthread_mutex_unlock(&ctrl->reset_lock);
+	return rc;
+}
+
+int nvp_ctrl_rescan_ns(struct nvp_ctrl *ctrl)
+{
+	int rc;
+
+	pthread_mutex_lock(&ctrl->reset_lock);
+	if (atomic_load(&ctrl->state) != NVP_CTRL_LIVE) {
+		/* A reset rescans anyway; a failed controller has nothing to scan. */
+		pthread_mutex_unlock(&ctrl->reset_lock);
+		return 0;
+	}
+	resetting = ctrl;
+	rc = nvp_ns_scan(ctrl, true);
+	resetting = NULL;
+	ctrl->aer.rescans++;
+	pthread_mutex_unlock(&ctrl->reset_lock);
+	return rc;
+}
