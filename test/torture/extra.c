@@ -64,7 +64,8 @@ bool t_fault_explains(struct t_thread *th, const struct t_op *op, uint16_t statu
 	for (int i = 0; i < T_MAX_FAULTS; i++) {
 		struct t_fault *f = &th->faults[i];
 
-		if (!f->used || f->ctrl != c->idx || f->f.status != status)
+		if (!f->used || f->ctrl != c->idx || f->f.type != NVP_EMU_FAULT_STATUS ||
+		    f->f.status != status)
 			continue;
 		if (op->kind == K_RAW_FLUSH_ALL)
 			nsid = 0xffffffffu;
@@ -78,7 +79,7 @@ bool t_fault_explains(struct t_thread *th, const struct t_op *op, uint16_t statu
 		struct t_fault *f = &th->retired[i];
 
 		if (!f->used || op->seq >= th->retired_before[i] || f->ctrl != c->idx ||
-		    f->f.status != status)
+		    f->f.type != NVP_EMU_FAULT_STATUS || f->f.status != status)
 			continue;
 		if (!fault_hits(&f->f, op->tq->qid, nsid, opc, has_lba, op->lba, op->nlb))
 			continue;
@@ -289,8 +290,7 @@ void t_op_fault_loose(struct t_thread *th)
 		return;
 	th->n_faults++;
 	th->fbudget--;
-	if (f.type != NVP_EMU_FAULT_STATUS)
-		return;
+	/* every type is remembered: a fault for one command must not meet another */
 	for (int i = 0; i < T_MAX_FAULTS; i++) {
 		if (!th->faults[i].used) {
 			th->faults[i].used = true;
@@ -310,6 +310,8 @@ struct t_admin {
 	atomic_int calls;
 	_Atomic uint16_t status;
 	_Atomic uint32_t dw0;
+	struct nvp_ctrl *try_reset;	/* call nvp_ctrl_reset() from the callback */
+	atomic_int reset_rc;
 	struct t_admin *next;
 };
 
@@ -322,6 +324,8 @@ static void admin_cb(void *arg, const struct nvp_cqe *cpl)
 
 	atomic_store(&a->status, (uint16_t)(cpl->status & 0xfffe));
 	atomic_store(&a->dw0, cpl->dw0);
+	if (a->try_reset)	/* the admin lock is held: must be refused, not deadlock */
+		atomic_store(&a->reset_rc, nvp_ctrl_reset(a->try_reset));
 	atomic_fetch_add(&a->calls, 1);
 }
 
@@ -346,10 +350,15 @@ static void admin_wait(struct t_thread *th, struct t_ctrl *c, struct t_admin **a
 	}
 	for (int i = 0; i < 3; i++)
 		nvp_ctrl_process_admin(c->ctrl);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		if (atomic_load(&a[i]->calls) != 1)
 			t_violation(th, "an async admin command's callback ran %d times",
 				    atomic_load(&a[i]->calls));
+		if (a[i]->try_reset && atomic_load(&a[i]->reset_rc) != -EDEADLK)
+			t_violation(th, "nvp_ctrl_reset() from an admin completion callback returned "
+				    "%d (%s), expected EDEADLK", atomic_load(&a[i]->reset_rc),
+				    t_errname(atomic_load(&a[i]->reset_rc)));
+	}
 }
 
 static struct t_admin *admin_rec(struct t_thread *th)
@@ -385,9 +394,14 @@ void t_op_admin(struct t_thread *th)
 	struct nvp_sqe cmd;
 	struct nvp_cqe cpl;
 	struct t_rec *r;
-	int rc, v = (int)t_below(th, 12);
+	int rc, v = (int)t_below(th, 13);
+	uint32_t rs0 = atomic_load(&c->ev_started);
+	/* while a reset runs, admin commands are refused (-EAGAIN) or ended
+	 * (Host Aborted Command: -ECANCELED) */
+#define RZ (t_reset_since(c, rs0) ? RC_EAGAIN | RC_ECANCELED : 0)
 
 	memset(&cmd, 0, sizeof(cmd));
+	memset(&cpl, 0, sizeof(cpl));
 	r = t_rec_begin(th, K_ADMIN, c, -1, 0, 0, (uint64_t)v);
 	switch (v) {
 	case 0:	/* Identify Controller = what attach read */
@@ -395,8 +409,8 @@ void t_op_admin(struct t_thread *th)
 		cmd.cdw10 = NVP_CNS_CTRL;
 		memset(buf, 0x5a, 4096);
 		rc = nvp_admin_cmd_sync(c->ctrl, &cmd, buf, 4096, &cpl);
-		t_expect_rc(th, r, rc, RC_OK, "Identify Controller");
-		if (memcmp(buf, nvp_ctrl_identify(c->ctrl), 4096))
+		t_expect_rc(th, r, rc, RC_OK | RZ, "Identify Controller");
+		if (!rc && memcmp(buf, nvp_ctrl_identify(c->ctrl), 4096))
 			t_violation(th, "Identify Controller data differs from nvp_ctrl_identify()");
 		break;
 	case 1: {	/* Identify Namespace */
@@ -407,8 +421,8 @@ void t_op_admin(struct t_thread *th)
 		cmd.nsid = ns->info->nsid;
 		memset(buf, 0x5a, 4096);
 		rc = nvp_admin_cmd_sync(c->ctrl, &cmd, buf, 4096, &cpl);
-		t_expect_rc(th, r, rc, RC_OK, "Identify Namespace");
-		if (c->is_emu && memcmp(buf, nvp_ns_identify(ns->ns), 4096))
+		t_expect_rc(th, r, rc, RC_OK | RZ, "Identify Namespace");
+		if (!rc && c->is_emu && memcmp(buf, nvp_ns_identify(ns->ns), 4096))
 			t_violation(th, "Identify Namespace %u differs from nvp_ns_identify()",
 				    ns->info->nsid);
 		break;
@@ -418,8 +432,8 @@ void t_op_admin(struct t_thread *th)
 		cmd.cdw10 = NVP_CNS_NS;
 		cmd.nsid = 999;
 		rc = nvp_admin_cmd_sync(c->ctrl, &cmd, buf, 4096, &cpl);
-		t_expect_rc(th, r, rc, RC_EINVAL, "Identify Namespace 999");
-		if (NVP_STATUS_SC(cpl.status) != NVP_SC_INVALID_NS &&
+		t_expect_rc(th, r, rc, RC_EINVAL | RZ, "Identify Namespace 999");
+		if (rc == -EINVAL && NVP_STATUS_SC(cpl.status) != NVP_SC_INVALID_NS &&
 		    NVP_STATUS_SC(cpl.status) != NVP_SC_INVALID_FIELD)
 			t_violation(th, "Identify Namespace 999: status 0x%04x", cpl.status);
 		break;
@@ -432,7 +446,7 @@ void t_op_admin(struct t_thread *th)
 
 		t_rec_note(r, "log page %u len %zu", lp[k].lid, lp[k].len);
 		rc = nvp_get_log_page(c->ctrl, 0xffffffffu, lp[k].lid, buf, lp[k].len);
-		t_expect_rc(th, r, rc, RC_OK, "nvp_get_log_page()");
+		t_expect_rc(th, r, rc, RC_OK | RZ, "nvp_get_log_page()");
 		break;
 	}
 	case 4: {	/* log pages the library must refuse */
@@ -455,6 +469,8 @@ void t_op_admin(struct t_thread *th)
 		t_rec_note(r, "bad log page: buf %s len %zu", k == 1 ? "NULL" : k == 2 ? "malloc" : "dma",
 			   len);
 		rc = nvp_get_log_page(c->ctrl, 0xffffffffu, NVP_LOG_SMART, b, len);
+		if (want == RC_EFAULT)
+			want |= RC_EAGAIN & RZ;	/* a reset may come first */
 		t_expect_rc(th, r, rc, want, "nvp_get_log_page() with a bad buffer or length");
 		break;
 	}
@@ -462,7 +478,7 @@ void t_op_admin(struct t_thread *th)
 		if (!c->is_emu)
 			break;
 		rc = nvp_get_log_page(c->ctrl, 0xffffffffu, 0x7f, buf, 512);
-		t_expect_rc(th, r, rc, RC_EINVAL, "nvp_get_log_page(LID 0x7f)");
+		t_expect_rc(th, r, rc, RC_EINVAL | RZ, "nvp_get_log_page(LID 0x7f)");
 		break;
 	case 6: case 7: {	/* async Identify, several at once */
 		struct t_admin *a[4];
@@ -470,19 +486,26 @@ void t_op_admin(struct t_thread *th)
 
 		for (int i = 0; i < n; i++) {
 			a[ok] = admin_rec(th);
+			if (t_chance(th, 20))
+				a[ok]->try_reset = c->ctrl;
 			cmd.opc = NVP_ADMIN_IDENTIFY;
 			cmd.cdw10 = NVP_CNS_CTRL;
 			memset(buf + 8192 * i, 0x5a, 4096);
 			rc = nvp_admin_cmd(c->ctrl, &cmd, buf + 8192 * i, 4096, admin_cb, a[ok]);
 			t_expect_rc(th, r, rc, RC_OK | RC_EAGAIN, "nvp_admin_cmd(Identify)");
+			if (rc)
+				atomic_store(&a[ok]->calls, 1);	/* refused: none may come */
 			if (!rc)
 				ok++;
 		}
 		admin_wait(th, c, a, ok);
 		for (int i = 0; i < ok; i++) {
-			if (atomic_load(&a[i]->status))
-				t_violation(th, "async Identify completed with 0x%04x",
-					    atomic_load(&a[i]->status));
+			uint16_t st = atomic_load(&a[i]->status);
+
+			if (st == NVP_STATUS(NVP_SCT_PATH, NVP_SC_HOST_ABORTED_CMD) && RZ)
+				continue;	/* a reset ended it */
+			if (st)
+				t_violation(th, "async Identify completed with 0x%04x", st);
 			if (memcmp(buf + 8192 * i, nvp_ctrl_identify(c->ctrl), 4096))
 				t_violation(th, "async Identify Controller data %d differs from "
 					    "nvp_ctrl_identify()", i);
@@ -503,15 +526,16 @@ void t_op_admin(struct t_thread *th)
 			rc = nvp_admin_cmd(c->ctrl, NULL, buf, 4096, admin_cb, a);
 		else
 			rc = nvp_admin_cmd(c->ctrl, &cmd, th->heap, 4096, admin_cb, a);
-		t_expect_rc(th, r, rc, k == 2 ? RC_EFAULT : RC_EINVAL, "nvp_admin_cmd() (bad)");
+		t_expect_rc(th, r, rc, k == 2 ? RC_EFAULT | (RC_EAGAIN & RZ) : RC_EINVAL,
+			    "nvp_admin_cmd() (bad)");
 		break;
 	}
 	case 9:	/* Get Features Number of Queues: the grant */
 		cmd.opc = NVP_ADMIN_GET_FEATURES;
 		cmd.cdw10 = NVP_FEAT_NUM_QUEUES;
 		rc = nvp_admin_cmd_sync(c->ctrl, &cmd, NULL, 0, &cpl);
-		t_expect_rc(th, r, rc, RC_OK, "Get Features (Number of Queues)");
-		if (c->is_emu && (cpl.dw0 & 0xffff) + 1 < c->info->num_io_queues)
+		t_expect_rc(th, r, rc, RC_OK | RZ, "Get Features (Number of Queues)");
+		if (!rc && c->is_emu && (cpl.dw0 & 0xffff) + 1 < c->info->num_io_queues)
 			t_violation(th, "Get Features Number of Queues says %u SQs, the library "
 				    "uses %u", (cpl.dw0 & 0xffff) + 1, c->info->num_io_queues);
 		break;
@@ -521,11 +545,34 @@ void t_op_admin(struct t_thread *th)
 		cmd.opc = 0xc1;
 		rc = nvp_admin_cmd_sync(c->ctrl, &cmd, NULL, 0, &cpl);
 		/* Invalid Command Opcode: -EOPNOTSUPP, which is -ENOTSUP on Linux */
-		t_expect_rc(th, r, rc, t_rbit(-EOPNOTSUPP), "admin opcode 0xc1");
+		t_expect_rc(th, r, rc, t_rbit(-EOPNOTSUPP) | RZ, "admin opcode 0xc1");
 		break;
+	case 11: {	/* nvp_ctrl_reset(): every thread's qpairs reconnect at their next poll */
+		struct nvp_ctrl_stats cs = { .stats_size = sizeof(cs) };
+
+		if (t_chance(th, 90) || !t_op_enabled(OC_QPAIR)) {
+			rc = nvp_ctrl_reset(NULL);
+			t_expect_rc(th, r, rc, RC_EINVAL, "nvp_ctrl_reset(NULL)");
+			rc = nvp_ctrl_get_stats(c->ctrl, &cs, sizeof(cs));
+			t_expect_rc(th, r, rc, RC_OK, "nvp_ctrl_get_stats()");
+			if (cs.resets > atomic_load(&c->ev_started))
+				t_violation(th, "nvp_ctrl_get_stats() counts %llu resets, but %u "
+					    "RESET_STARTED events came", (unsigned long long)cs.resets,
+					    atomic_load(&c->ev_started));
+			break;
+		}
+		t_rec_note(r, "nvp_ctrl_reset");
+		rc = nvp_ctrl_reset(c->ctrl);
+		t_expect_rc(th, r, rc, RC_OK, "nvp_ctrl_reset()");
+		if (atomic_load(&c->ev_started) == rs0)
+			t_violation(th, "nvp_ctrl_reset() returned without a RESET_STARTED event");
+		break;
+	}
 	default:
 		rc = nvp_ctrl_process_admin(c->ctrl);
 		r->rc = rc;
+		if (nvp_ctrl_process_admin(NULL) != -EINVAL)
+			t_violation(th, "nvp_ctrl_process_admin(NULL) did not return -EINVAL");
 		if (rc < 0)
 			t_violation(th, "nvp_ctrl_process_admin() returned %d: %s", rc,
 				    nvp_last_error());

@@ -29,6 +29,7 @@ static uint64_t t_start;
 static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_bool reporting;
 static char cmdline[2048];
+static const char *fatal_addr = "emu:ns=32M:512,mdts=3,qpairs=32";
 
 void t_admin_check_all(int idx);
 
@@ -91,6 +92,101 @@ const char *t_kind_name(int kind)
 bool t_op_enabled(enum t_opclass oc)
 {
 	return cfg.ops_mask & (1u << oc);
+}
+
+bool t_reset_since(const struct t_ctrl *c, uint32_t rs0)
+{
+	uint32_t st = atomic_load(&c->ev_started);
+
+	return st != rs0 || st != atomic_load(&c->ev_done);
+}
+
+/* Controller events: counted, and checked against what the phase allows. */
+static void event_cb(struct nvp_ctrl *ctrl, const struct nvp_event *ev, void *arg)
+{
+	struct t_ctrl *c = arg;
+
+	(void)ctrl;
+	if (ev->size < offsetof(struct nvp_event, reason) + sizeof(ev->reason))
+		t_violation(tls, "controller event with size %zu", ev->size);
+	switch (ev->type) {
+	case NVP_EVENT_RESET_STARTED:
+		atomic_fetch_add(&c->ev_started, 1);
+		/* must be refused: the event runs inside a reset or the admin poller */
+		if (nvp_ctrl_reset(c->ctrl) != -EDEADLK)
+			t_violation(tls, "nvp_ctrl_reset() from an event callback did not return "
+				    "-EDEADLK");
+		break;
+	case NVP_EVENT_RESET_DONE:
+		if (ev->err) {
+			atomic_fetch_add(&c->ev_done_err, 1);
+			if (!c->removal_expected)
+				t_violation(tls, "a reset of controller %d failed: %d (%s): %s", c->idx,
+					    ev->err, t_errname(ev->err), ev->reason ? ev->reason : "");
+		}
+		atomic_fetch_add(&c->ev_done, 1);
+		break;
+	case NVP_EVENT_FAILED:
+		atomic_fetch_add(&c->ev_failed, 1);
+		t_violation(tls, "controller %d failed: %d (%s): %s", c->idx, ev->err,
+			    t_errname(ev->err), ev->reason ? ev->reason : "");
+		break;
+	case NVP_EVENT_REMOVED:
+		atomic_fetch_add(&c->ev_removed, 1);
+		if (!c->removal_expected)
+			t_violation(tls, "controller %d reported removed: %s", c->idx,
+				    ev->reason ? ev->reason : "");
+		break;
+	case NVP_EVENT_NS_ADDED:
+	case NVP_EVENT_NS_CHANGED:
+	case NVP_EVENT_NS_REMOVED:
+		t_violation(tls, "namespace event %d for NSID %u: nothing changed namespaces",
+			    ev->type, ev->nsid);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Phase hand-over: threads arrive at a step; the main thread lets them go. */
+static atomic_int arrived[8], go_step;
+
+void t_arrive(struct t_thread *th, int step)
+{
+	(void)th;
+	atomic_fetch_add(&arrived[step], 1);
+}
+
+void t_await(int step)
+{
+	while (atomic_load(&go_step) < step)
+		usleep(200);
+}
+
+/* The admin poller (the documented duty of one application thread). */
+static void admin_poll(void)
+{
+	for (int i = 0; i < nctrls; i++) {
+		struct t_ctrl *c = &ctrls[i];
+		int rc;
+
+		if (!c->ctrl)
+			continue;
+		rc = nvp_ctrl_process_admin(c->ctrl);
+		if (rc == -ENODEV && c->removal_expected && c->dead)
+			continue;
+		if (rc < 0)
+			t_violation(NULL, "nvp_ctrl_process_admin() of controller %d returned %d (%s): %s",
+				    i, rc, t_errname(rc), nvp_last_error());
+	}
+}
+
+static void main_wait_arrivals(int step)
+{
+	while (atomic_load(&arrived[step]) < cfg.threads) {
+		admin_poll();
+		usleep(5000);
+	}
 }
 
 /* ------------------------------------------------------------------------ */
@@ -264,6 +360,8 @@ static void usage(FILE *f)
 		"                  invalid,qpair,admin,mem,fault,nest; '-x' removes x\n"
 		"  --faults LIST   fault types (default all): status,drop,delay,unknown,dup\n"
 		"  --no-fatal      skip the controller failure phase\n"
+		"  -F ADDR         the emu controllers of the failure phase (default\n"
+		"                  emu:ns=32M:512,mdts=3,qpairs=32)\n"
 		"  --hang-ms MS    a command without callback this long is a failure (20000)\n"
 		"  -v              print library messages as they happen\n");
 }
@@ -412,6 +510,9 @@ static void parse_args(int argc, char **argv)
 		} else if (!strcmp(a, "--faults")) {
 			cfg.fault_mask = parse_list(v, faults, 5, TF_ALL);
 			i++;
+		} else if (!strcmp(a, "-F")) {
+			fatal_addr = v;
+			i++;
 		} else if (!strcmp(a, "--hang-ms")) {
 			cfg.hang_ms = (uint32_t)atoi(v);
 			i++;
@@ -519,6 +620,8 @@ static void attach(struct t_ctrl *c, const struct t_spec *sp, int idx)
 		t_fatal_setup("attach %s: %d (%s): %s", sp->addr, rc, t_errname(rc), nvp_last_error());
 	c->info = nvp_ctrl_get_info(c->ctrl);
 	c->is_emu = c->info->driver == NVP_DRIVER_EMU;
+	if (nvp_ctrl_set_event_cb(c->ctrl, event_cb, c))
+		t_fatal_setup("nvp_ctrl_set_event_cb: %s", nvp_last_error());
 	c->byte_sgl = c->info->sgl_supported &&
 		      (nvp_ctrl_identify(c->ctrl)->sgls & NVP_SGLS_SUPPORT_MASK) == NVP_SGLS_SUPPORTED;
 	c->timeout_ms = sp->opts.io_timeout_ms;
@@ -551,7 +654,6 @@ static void attach(struct t_ctrl *c, const struct t_spec *sp, int idx)
 /* ------------------------------------------------------------------------ */
 
 static pthread_barrier_t bar;
-static atomic_int killed;
 static int fatal_ctrl[2] = { -1, -1 };
 
 static void *thread_main(void *arg)
@@ -572,8 +674,8 @@ static void *thread_main(void *arg)
 	for (int k = 0; k < 2; k++) {
 		if (fatal_ctrl[k] < 0)
 			continue;
-		t_fatal_phase(th, &ctrls[fatal_ctrl[k]], k == 1, &killed, &bar);
-		pthread_barrier_wait(&bar);	/* done with this controller */
+		t_fatal_phase(th, &ctrls[fatal_ctrl[k]], k == 1, 4 * k);
+		t_await(4 * k + 3);		/* the main thread detached it */
 	}
 	t_admin_check_all(th->idx);
 	return NULL;
@@ -643,7 +745,7 @@ int main(int argc, char **argv)
 	/* two more emulated controllers to kill: CSTS.CFS, then surprise removal */
 	if (cfg.fatal_phase && ctrls[0].is_emu) {
 		for (int k = 0; k < 2 && nctrls < T_MAX_CTRLS; k++) {
-			struct t_spec *sp = add_spec("emu:ns=32M:512,mdts=3,qpairs=32");
+			struct t_spec *sp = add_spec(fatal_addr);
 
 			sp->opts.io_timeout_ms = 200;
 			sp->opts.admin_timeout_ms = 2000;
@@ -672,6 +774,7 @@ int main(int argc, char **argv)
 
 		while (t_now_ns() < end) {
 			usleep(20000);
+			admin_poll();
 			/* fault epochs: clear every fault once all threads have acknowledged */
 			if (!asked && t_now_ns() > next_epoch) {
 				atomic_fetch_add(&fepoch_req, 1);
@@ -709,25 +812,30 @@ int main(int argc, char **argv)
 		if (fatal_ctrl[k] < 0)
 			continue;
 		c = &ctrls[fatal_ctrl[k]];
+		c->removal_expected = k == 1;
 		printf("failure phase: %s controller %d at %" PRIu64 " ms\n",
 		       k ? "surprise removal of" : "CSTS.CFS on", c->idx, t_ms());
-		pthread_barrier_wait(&bar);	/* threads have commands in flight */
+		/* step 1: every thread has commands in flight */
+		atomic_store(&go_step, 4 * k + 1);
+		main_wait_arrivals(4 * k + 1);
 		rc = k ? nvp_emu_remove(c->ctrl) : nvp_emu_fatal(c->ctrl);
 		if (rc)
 			t_violation(NULL, "nvp_emu_%s(): %d", k ? "remove" : "fatal", rc);
 		c->dead = true;
-		atomic_store(&killed, 1);
-		pthread_barrier_wait(&bar);	/* threads: expectations of a dead controller */
-		pthread_barrier_wait(&bar);	/* threads done, qpairs freed */
+		atomic_store(&go_step, 4 * k + 2);
+		/* step 3: the threads are done with it; the admin poller keeps going,
+		 * it is what notices CSTS.CFS and the removal */
+		main_wait_arrivals(4 * k + 3);
 		t0 = t_now_ns();
 		rc = nvp_ctrl_detach(c->ctrl);
 		if (rc)
 			t_violation(NULL, "nvp_ctrl_detach() of the %s controller: %d (%s)",
-				    k ? "removed" : "failed", rc, t_errname(rc));
+				    k ? "removed" : "reset", rc, t_errname(rc));
 		if (t_now_ns() - t0 > 10000000000ull)
 			t_violation(NULL, "nvp_ctrl_detach() of a dead controller took %" PRIu64 " ms",
 				    (t_now_ns() - t0) / 1000000);
 		c->ctrl = NULL;
+		atomic_store(&go_step, 4 * k + 3);
 	}
 	for (int i = 0; i < cfg.threads; i++)
 		pthread_join(threads[i]->tid, NULL);

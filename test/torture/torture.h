@@ -123,6 +123,9 @@ struct t_ctrl {
 	uint32_t qpairs_in_use;
 	bool qid_used[1024];
 	bool dead;		/* fatal phase: killed */
+	bool removal_expected;	/* the removal phase: failure is the contract */
+	/* events (nvp_ctrl_set_event_cb), counted on whichever thread */
+	atomic_uint ev_started, ev_done, ev_done_err, ev_failed, ev_removed;
 };
 
 extern struct t_ctrl ctrls[T_MAX_CTRLS];
@@ -169,6 +172,11 @@ struct t_qp {
 	uint32_t flushes, dsms;	/* in flight, for fault matching */
 	bool freeing;		/* inside nvp_qpair_free() */
 	uint64_t alloc_seq;
+	/* requests that may be retired (quarantined) until the next reset */
+	uint32_t maybe_retired;
+	uint32_t seen_done;	/* unused */
+	uint32_t synced;	/* resets started that this qpair has certainly seen */
+	bool poll_failed;	/* a poll returned -ENXIO/-ENODEV */
 };
 
 /* Where a buffer came from (what nvp_mem_translate() should say). */
@@ -187,6 +195,7 @@ struct t_op {
 	uint32_t needed;	/* request objects (parts + parent) */
 	bool split;
 	uint64_t t0;		/* ns, before the submission call */
+	uint32_t rs0;		/* the controller's resets started, at submission */
 	uint64_t gen;		/* write generation (= seq) */
 	/* buffer */
 	size_t ar_off, ar_len;	/* arena range reserved, ar_len 0 = none */
@@ -375,8 +384,14 @@ void t_main_phase(struct t_thread *th);
 void t_drain(struct t_thread *th);
 void t_verify_all(struct t_thread *th);
 void t_free_all_qpairs(struct t_thread *th);
-void t_fatal_phase(struct t_thread *th, struct t_ctrl *c, bool removal, atomic_int *killed,
-		   pthread_barrier_t *bar);
+void t_fatal_phase(struct t_thread *th, struct t_ctrl *c, bool removal, int base);
+void t_verify_ctrl(struct t_thread *th, struct t_ctrl *c);
+/* Phase hand-over with the main thread, which keeps polling admin meanwhile. */
+void t_arrive(struct t_thread *th, int step);
+void t_await(int step);
+bool t_ns_unusable(const struct t_ns *ns);
+/* A reset started since @rs0, or is running: admin calls may be refused. */
+bool t_reset_since(const struct t_ctrl *c, uint32_t rs0);
 int t_poll(struct t_thread *th, struct t_qp *tq, uint32_t max);
 struct t_qp *t_qp_get(struct t_thread *th, struct t_ctrl *c, bool alloc);
 void t_qp_free(struct t_thread *th, struct t_qp *tq, bool with_outstanding);
@@ -402,6 +417,8 @@ void t_expect_rc(struct t_thread *th, struct t_rec *r, int rc, uint32_t want, co
 #define RC_ENOSPC	(1u << 11)
 #define RC_ETIMEDOUT	(1u << 13)
 #define RC_EIO		(1u << 14)
+#define RC_ECANCELED	(1u << 15)
+#define RC_EDEADLK	(1u << 16)
 uint32_t t_rbit(int rc);
 void t_rset_str(uint32_t set, char *out, size_t len);
 
