@@ -579,19 +579,21 @@ static void regions(struct t_ns *ns)
 	uint64_t nb = ns->nblocks, T = (uint64_t)cfg.threads;
 	uint64_t cap = (64ull << 20) / ns->bs, len = nb / T < cap ? nb / T : cap;
 
+	/* spread evenly, the last region ending at the last block */
 	for (uint64_t t = 0; t < T; t++) {
 		ns->rlen[t] = len;
-		if (nb / T <= cap) {
-			ns->rbase[t] = t + 1 == T ? nb - len : t * len;
-			continue;
-		}
-		/* a big namespace: interesting places, far apart */
-		if (t == 0 && nb > (1ull << 32) + len)
-			ns->rbase[t] = (1ull << 32) - len / 2;	/* across LBA 2^32 */
-		else if (t == 1 || (t == 0 && T == 1))
-			ns->rbase[t] = nb - len;		/* the last block */
-		else
-			ns->rbase[t] = (nb / T) * t + (nb / T) / 3;
+		ns->rbase[t] = T == 1 ? nb - len : (nb - len) / (T - 1) * t;
+	}
+	/* a big namespace: thread 0 across LBA 2^32 (CDW11), if that fits */
+	if (nb > (1ull << 32) + len) {
+		uint64_t b0 = (1ull << 32) - len / 2;
+		bool ok = true;
+
+		for (uint64_t t = 1; t < T; t++)
+			if (b0 < ns->rbase[t] + len && ns->rbase[t] < b0 + len)
+				ok = false;
+		if (ok)
+			ns->rbase[0] = b0;
 	}
 	for (uint64_t a = 0; a < T; a++)
 		for (uint64_t b = a + 1; b < T; b++)

@@ -1672,6 +1672,7 @@ static void op_complete(struct t_thread *th, struct t_op *op, const struct nvp_c
 	char sb[96], why[600];
 
 	r = t_rec_begin(th, op->kind, c, op->rg ? op->rg->ns->idx : -1, tq->qid, op->lba, op->nlb);
+	th->n_calls[op->kind]--;	/* a completion, not a call */
 	r->rc = 0;
 	r->status = st;
 	t_rec_note(r, "cpl of #%" PRIu64 " after %" PRIu64 " us%s%s%s", op->seq, el / 1000,
@@ -1716,7 +1717,9 @@ static void op_complete(struct t_thread *th, struct t_op *op, const struct nvp_c
 				    " expected Host Aborted Command after the %u ms timeout, got %s after"
 				    " %" PRIu64 " ms", op->seq, t_kind_name(op->kind), c->timeout_ms,
 				    st_name(st, sb, sizeof(sb)), el / 1000000);
-		if (el > 4 * to + 3000000000ull)
+		/* the clock is read every 64 polls of the qpair: the bound is loose,
+		 * since the test polls a qpair rarely while it fills 48 MiB buffers */
+		if (el > 20 * to + 10000000000ull)
 			t_violation(th, "op #%" PRIu64 " (dropped completion) took %" PRIu64 " ms to "
 				    "time out; io_timeout_ms is %u", op->seq, el / 1000000, c->timeout_ms);
 		th->n_timeouts++;
@@ -2436,7 +2439,7 @@ static void watch_finish(struct t_thread *th, uint64_t ms)
 	while (t_now_ns() < until)
 		for (int i = 0; i < nctrls; i++)
 			for (int k = 0; k < T_QP_PER_CTRL; k++)
-				if (th->qps[i][k].qp)
+				if (th->qps[i][k].qp && !th->qps[i][k].poll_failed)
 					t_poll(th, &th->qps[i][k], 0);
 	watch_check(th, 0, true);
 }
