@@ -29,6 +29,7 @@
 #define NVP_STATUS_RESET_ABORTED NVP_STATUS_HOST_ABORTED
 
 struct nvp_abort;
+struct nvp_reset_scratch;
 
 /* The driver's own caps. */
 #define NVP_ADMIN_QUEUE_MAX 4096
@@ -219,6 +220,7 @@ struct nvp_cq {
  * @sq_mem: DMA memory of the SQ ring.
  * @cq_mem: DMA memory of the CQ ring.
  * @list_mem: DMA memory holding every request's list pages.
+ * @reset_scratch: what a reset needs to re-post commands (I/O queue pairs).
  * @is_admin: the admin queue pair (qid 0).
  */
 struct nvp_qpair {
@@ -257,6 +259,7 @@ struct nvp_qpair {
 	void *sq_mem;
 	void *cq_mem;
 	void *list_mem;
+	struct nvp_reset_scratch *reset_scratch;
 	bool is_admin;
 };
 
@@ -447,6 +450,11 @@ void nvp_qpair_complete(struct nvp_qpair *qpair, struct nvp_req *req, const stru
 void nvp_qpair_reclaim(struct nvp_qpair *qpair, struct nvp_req *req);
 
 /* ---- reconnect.c -------------------------------------------------------- */
+
+/** nvp_reset_scratch_new() - scratch for re-posting up to @num_reqs commands. */
+struct nvp_reset_scratch *nvp_reset_scratch_new(uint32_t num_reqs);
+/** nvp_reset_scratch_free() - free it (NULL is fine). */
+void nvp_reset_scratch_free(struct nvp_reset_scratch *sc);
 
 /**
  * nvp_qpair_reset_rings() - empty rings for a queue the controller forgot.

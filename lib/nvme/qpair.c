@@ -177,6 +177,13 @@ int nvp_qpair_setup(struct nvp_ctrl *ctrl, uint16_t qid, uint32_t sq_entries,
 	rc = setup_request_lists(qp, numa_node);
 	if (rc)
 		goto err;
+	if (!qp->is_admin) {
+		qp->reset_scratch = nvp_reset_scratch_new(num_reqs);
+		if (!qp->reset_scratch) {
+			rc = nvp_error(-ENOMEM, "out of memory allocating %u requests", num_reqs);
+			goto err;
+		}
+	}
 	qp->cid_index_mask = (uint16_t)(round_up_pow2(num_reqs) - 1);
 	/* Build the free list so that CID 0 comes out first. */
 	for (uint32_t i = num_reqs; i-- > 0;) {
@@ -198,6 +205,7 @@ void nvp_qpair_teardown(struct nvp_qpair *qp)
 	nvp_dma_free(qp->list_mem);
 	nvp_dma_free(qp->cq_mem);
 	nvp_dma_free(qp->sq_mem);
+	nvp_reset_scratch_free(qp->reset_scratch);
 	free(qp->reqs);
 	free(qp);
 }
@@ -572,6 +580,7 @@ void nvp_qpair_free(struct nvp_qpair *qp)
 			 nvp_last_error());
 		nvp_ctrl_escalate(ctrl, why);
 	}
+	qp->gen |= NVP_GEN_BEHIND;	/* no doorbell for a deleted queue */
 	nvp_qpair_fail_all(qp, NVP_STATUS_HOST_ABORTED);
 	nvp_admin_forget_aborts(ctrl, qp);
 	nvp_admin_lock(ctrl);
@@ -631,9 +640,9 @@ int nvp_qpair_poll(struct nvp_qpair *qp, uint32_t max)
 
 void nvp_qpair_flush(struct nvp_qpair *qp)
 {
-	/* Never a doorbell for queues a reset or removal took away. */
-	if (qp && qp->state == NVP_QP_ENABLED &&
-	    atomic_load_explicit(&qp->ctrl->gen, memory_order_relaxed) == qp->gen)
+	/* Never a doorbell for queues a reset or removal took away: a queue
+	 * pair that is not connected has NVP_GEN_BEHIND set, never equal. */
+	if (qp && atomic_load_explicit(&qp->ctrl->gen, memory_order_relaxed) == qp->gen)
 		nvp_sq_ring(&qp->sq);
 }
 
