@@ -358,7 +358,7 @@ static void usage(FILE *f)
 		"                  queues=N\n"
 		"  --ops LIST      operation classes (default all): rw,vec,raw,flush,wz,dsm,\n"
 		"                  invalid,qpair,admin,mem,fault,nest; '-x' removes x\n"
-		"  --faults LIST   fault types (default all): status,drop,delay,unknown,dup\n"
+		"  --faults LIST   fault types (default all): status,drop,delay,unknown,dup,cqe\n"
 		"  --no-fatal      skip the controller failure phase\n"
 		"  -F ADDR         the emu controllers of the failure phase (default\n"
 		"                  emu:ns=32M:512,mdts=3,qpairs=32)\n"
@@ -457,7 +457,7 @@ static void parse_args(int argc, char **argv)
 {
 	static const char *const ops[] = { "rw", "vec", "raw", "flush", "wz", "dsm", "invalid",
 					   "qpair", "admin", "mem", "fault", "nest" };
-	static const char *const faults[] = { "status", "drop", "delay", "unknown", "dup" };
+	static const char *const faults[] = { "status", "drop", "delay", "unknown", "dup", "cqe" };
 	bool seeded = false;
 	size_t o = 0;
 
@@ -508,7 +508,7 @@ static void parse_args(int argc, char **argv)
 			cfg.ops_mask = parse_list(v, ops, OC_COUNT, (1u << OC_COUNT) - 1);
 			i++;
 		} else if (!strcmp(a, "--faults")) {
-			cfg.fault_mask = parse_list(v, faults, 5, TF_ALL);
+			cfg.fault_mask = parse_list(v, faults, 6, TF_ALL);
 			i++;
 		} else if (!strcmp(a, "-F")) {
 			fatal_addr = v;

@@ -920,7 +920,7 @@ static bool arm_precise(struct t_thread *th, struct t_op *op, struct t_ns *ns)
 		return false;
 	/* a primary fault, sometimes with a second that must not change the outcome */
 	for (int tries = 0; tries < 8 && !nt; tries++) {
-		prim = 1u << t_below(th, 5);
+		prim = 1u << t_below(th, 6);
 		if (!(mask & prim))
 			continue;
 		if (prim == TF_UNKNOWN && !(op->tq->num_reqs & (op->tq->num_reqs - 1)))
@@ -964,6 +964,25 @@ static bool arm_precise(struct t_thread *th, struct t_op *op, struct t_ns *ns)
 			f.type = NVP_EMU_FAULT_DELAY;
 			f.delay_us = (uint32_t)(t_chance(th, 80) ? 100 + t_below(th, 20000) :
 					  c->timeout_ms * 1000u + t_below(th, c->timeout_ms * 1000u));
+			break;
+		case TF_CQE:	/* executed, then a completion with chosen fields */
+			f.type = NVP_EMU_FAULT_CQE;
+			switch (t_below(th, 3)) {
+			case 0:
+				f.cqe_fields = NVP_EMU_CQE_STATUS;
+				f.cqe_status = fault_status(th);
+				break;
+			case 1:
+				f.cqe_fields = NVP_EMU_CQE_DW0 | NVP_EMU_CQE_DW1 | NVP_EMU_CQE_SQHD;
+				f.cqe_dw0 = (uint32_t)t_rand(th);
+				f.cqe_dw1 = (uint32_t)t_rand(th);
+				f.cqe_sqhd = (uint16_t)t_rand(th);
+				break;
+			default:
+				f.cqe_fields = NVP_EMU_CQE_SQID;
+				f.cqe_sqid = (uint16_t)(op->tq->qid + 1 + t_below(th, 100));
+				break;
+			}
 			break;
 		case TF_UNKNOWN: {
 			uint32_t mask2 = 1;
@@ -1013,6 +1032,14 @@ static bool arm_precise(struct t_thread *th, struct t_op *op, struct t_ns *ns)
 			break;
 		case TF_DELAY:
 			op->want_delay_us = f.delay_us;
+			break;
+		case TF_CQE:
+			if (f.cqe_fields & NVP_EMU_CQE_STATUS) {
+				op->exact = true;	/* the command ran, but reports this */
+				op->want_status = f.cqe_status;
+			}
+			if (f.cqe_fields & NVP_EMU_CQE_SQID)
+				op->sqid_fault = true;
 			break;
 		default:
 			break;
@@ -1691,7 +1718,7 @@ static void op_complete(struct t_thread *th, struct t_op *op, const struct nvp_c
 	if ((st & ST_MASK) == ST_HOST_ABORTED && !tq->freeing && timed &&
 	    tq->maybe_retired < tq->num_reqs)
 		tq->maybe_retired++;
-	if (cpl->sqid != tq->qid && !tq->freeing && !th->fatal && !reset)
+	if (cpl->sqid != tq->qid && !tq->freeing && !th->fatal && !reset && !op->sqid_fault)
 		t_violation(th, "completion of op #%" PRIu64 " has SQID %u, the qpair is %u",
 			    op->seq, cpl->sqid, tq->qid);
 
@@ -1730,7 +1757,7 @@ static void op_complete(struct t_thread *th, struct t_op *op, const struct nvp_c
 				    t_kind_name(op->kind), st_name(op->want_status, why, sizeof(why)),
 				    st_name(st, sb, sizeof(sb)));
 		if (st == op->want_status)
-			t_fault_explains(th, op, st);	/* consume it */
+			t_fault_explains(th, op, st);	/* consume it (STATUS faults) */
 	} else if (op->kind == K_RAW_BAD) {
 		if ((st & ST_MASK) != (op->want_status & ST_MASK) && !gave_up &&
 		    !t_fault_explains(th, op, st))

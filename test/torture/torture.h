@@ -64,7 +64,8 @@ enum t_opclass {
 #define TF_DELAY	(1u << 2)
 #define TF_UNKNOWN	(1u << 3)
 #define TF_DUP		(1u << 4)
-#define TF_ALL		0x1fu
+#define TF_CQE		(1u << 5)	/* NVP_EMU_FAULT_CQE: chosen completion fields */
+#define TF_ALL		0x3fu
 
 struct t_spec {
 	char addr[512];
@@ -208,6 +209,7 @@ struct t_op {
 	bool want_drop;		/* precise DROP: Host Aborted after the timeout */
 	uint32_t want_delay_us;	/* precise DELAY: not before this */
 	bool carrier;
+	bool sqid_fault;	/* the device may report another SQID for it */
 	bool cmp_corrupt;	/* compare buffer altered: Compare Failure */
 	uint8_t raw_opc;	/* K_RAW_BAD: the command as sent */
 	uint32_t raw_nsid;
