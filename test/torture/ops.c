@@ -2366,8 +2366,12 @@ static void step(struct t_thread *th)
 		switch (t_below(th, 5)) {
 		case 0: q.kind = K_RAW_READ; break;
 		case 1: q.kind = K_RAW_WRITE; break;
-		case 2: q.kind = K_COMPARE; break;
-		case 3: q.kind = K_RAW_FLUSH_ALL; break;
+		case 2:	/* Compare only where ONCS has it */
+			q.kind = c->info->oncs & NVP_ONCS_COMPARE ? K_COMPARE : K_RAW_READ;
+			break;
+		case 3:	/* Flush of NSID FFFFFFFFh only with a volatile write cache */
+			q.kind = c->info->vwc ? K_RAW_FLUSH_ALL : K_RAW_WRITE;
+			break;
 		default: submit_raw_bad(th, tq); return;
 		}
 		submit_data(th, tq, &q);
