@@ -251,7 +251,7 @@ struct nvp_emu_stats {
  * Counters are read without stopping the device, so they may be a few
  * commands apart from each other.
  *
- * Return: 0 or -ENOTSUP.
+ * Return: 0, -EINVAL (NULL @stats) or -ENOTSUP.
  */
 NVP_API int nvp_emu_get_stats(struct nvp_ctrl *ctrl, struct nvp_emu_stats *stats,
 			      size_t size);
