@@ -195,8 +195,8 @@ static void main_wait_arrivals(int step)
 
 #define LOG_KEEP 24
 #define ERR_KEEP 8
-static char log_ring[LOG_KEEP][240], err_ring[ERR_KEEP][240];
-static unsigned int log_pos, err_pos;
+static char log_ring[LOG_KEEP][240], err_ring[ERR_KEEP][240], rst_ring[ERR_KEEP][240];
+static unsigned int log_pos, err_pos, rst_pos;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void log_sink(enum nvp_log_level level, const char *msg, void *arg)
@@ -205,6 +205,9 @@ static void log_sink(enum nvp_log_level level, const char *msg, void *arg)
 
 	(void)arg;
 	pthread_mutex_lock(&log_lock);
+	if (strstr(msg, "resetting the controller") || strstr(msg, "reset done"))
+		snprintf(rst_ring[rst_pos++ % ERR_KEEP], sizeof(rst_ring[0]), "%6" PRIu64 " ms: %s",
+			 t_start ? t_ms() : 0, msg);
 	if (level == NVP_LOG_ERR)	/* mostly the refusals the model asked for */
 		snprintf(err_ring[err_pos++ % ERR_KEEP], sizeof(err_ring[0]), "%6" PRIu64 " ms %s: %s",
 			 t_start ? t_ms() : 0, lv[level & 3], msg);
@@ -245,9 +248,12 @@ static void report_context(struct t_thread *th)
 		const struct t_ctrl *c = &ctrls[i];
 
 		fprintf(stderr, "    %d: %s (max_xfer %u, io_timeout %u ms, %u queues, sgl %d, "
-			"shadow doorbells %d)\n", i, c->addr, c->info ? c->info->max_xfer_bytes : 0,
+			"shadow doorbells %d; resets started %u, done %u, failed %u; removed %u)\n",
+			i, c->addr, c->info ? c->info->max_xfer_bytes : 0,
 			c->timeout_ms, c->info ? c->info->num_io_queues : 0,
-			c->info ? c->info->sgl_supported : 0, c->info ? c->info->shadow_doorbells : 0);
+			c->info ? c->info->sgl_supported : 0, c->info ? c->info->shadow_doorbells : 0,
+			atomic_load(&c->ev_started), atomic_load(&c->ev_done),
+			atomic_load(&c->ev_done_err), atomic_load(&c->ev_removed));
 		for (int n = 0; n < c->nns; n++)
 			fprintf(stderr, "       ns%d: nsid %u, %u-byte blocks, %" PRIu64 " blocks, "
 				"max_io_blocks %u\n", n, c->ns[n].info->nsid, c->ns[n].bs,
@@ -257,6 +263,9 @@ static void report_context(struct t_thread *th)
 	pthread_mutex_lock(&log_lock);
 	for (unsigned int i = err_pos > ERR_KEEP ? err_pos - ERR_KEEP : 0; i < err_pos; i++)
 		fprintf(stderr, "    %s\n", err_ring[i % ERR_KEEP]);
+	fprintf(stderr, "  last resets:\n");
+	for (unsigned int i = rst_pos > ERR_KEEP ? rst_pos - ERR_KEEP : 0; i < rst_pos; i++)
+		fprintf(stderr, "    %s\n", rst_ring[i % ERR_KEEP]);
 	fprintf(stderr, "  last library warnings:\n");
 	for (unsigned int i = log_pos > LOG_KEEP ? log_pos - LOG_KEEP : 0; i < log_pos; i++)
 		fprintf(stderr, "    %s\n", log_ring[i % LOG_KEEP]);
