@@ -57,7 +57,8 @@ enum nvp_abort_state {
 };
 
 /**
- * struct nvp_req - one command (or the whole of a split I/O).
+ * struct nvp_req - one command (or the whole of a split I/O). What every
+ * submission and completion touches comes first, within 56 bytes; 96 in all.
  * @cb: completion callback.
  * @arg: its argument.
  * @parent: for a part of a split I/O, the whole; NULL otherwise.
@@ -67,7 +68,8 @@ enum nvp_abort_state {
  *        there, and can be posted again, if the slot's CID is still its own.
  * @retries: times it was posted again after a controller reset.
  * @no_retry: never post it again (raw passthrough: not known idempotent).
- * @posted_ms: admin commands: when posted (for the admin timeout).
+ * @posted_ms: admin commands, in place of @posted_scan: when posted, in
+ *             milliseconds (for the admin timeout).
  * @cid: command ID: the index in the pool in the low bits and a generation
  *       count above them, bumped on every reuse (as Linux's genctr), so a
  *       duplicate or late completion cannot complete the CID's next user.
@@ -83,24 +85,28 @@ enum nvp_abort_state {
  * @next_free: free-list link.
  */
 struct nvp_req {
+	struct nvp_req *next_free;
 	nvp_cmd_cb cb;
 	void *arg;
 	struct nvp_req *parent;
-	uint32_t posted_scan;
+	union {
+		uint32_t posted_scan;
+		uint32_t posted_ms;
+	};
+	_Atomic uint32_t epoch;
 	uint16_t slot;
 	uint16_t cid;
 	uint8_t state;
 	uint8_t opc;
 	uint8_t retries;
 	bool no_retry;
-	uint32_t posted_ms;
 	_Atomic uint8_t abort;
-	_Atomic uint32_t epoch;
 	uint32_t parts_left;
-	struct nvp_cqe cpl;
 	struct nvp_payload_list list;
-	struct nvp_req *next_free;
+	struct nvp_cqe cpl;
 };
+_Static_assert(sizeof(struct nvp_req) == 96, "struct nvp_req grew: keep the hot fields "
+	       "in its first cache line and the pool compact");
 
 /**
  * enum nvp_qpair_state - whether a queue pair takes commands.

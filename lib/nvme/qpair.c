@@ -66,10 +66,16 @@ static void init_doorbell(struct nvp_ctrl *ctrl, struct nvp_doorbell *db, uint32
 	}
 }
 
+/*
+ * Seeded with what the controller was last told, not with the ring's
+ * current tail: after a reset, re-posted commands wait beyond rung_tail,
+ * and an event index already at the tail would spare the MMIO write that
+ * makes the controller fetch them.
+ */
 void nvp_qpair_init_doorbells(struct nvp_qpair *qp)
 {
-	init_doorbell(qp->ctrl, &qp->sq.db, 2u * qp->sq.qid, qp->is_admin, qp->sq.tail);
-	init_doorbell(qp->ctrl, &qp->cq.db, 2u * qp->sq.qid + 1, qp->is_admin, qp->cq.head);
+	init_doorbell(qp->ctrl, &qp->sq.db, 2u * qp->sq.qid, qp->is_admin, qp->sq.rung_tail);
+	init_doorbell(qp->ctrl, &qp->cq.db, 2u * qp->sq.qid + 1, qp->is_admin, qp->cq.rung_head);
 }
 
 static int setup_request_lists(struct nvp_qpair *qp, int numa_node)
@@ -278,6 +284,20 @@ static void __attribute__((noinline, cold)) ignore_bad_cqe(struct nvp_qpair *qp,
 			 (unsigned long long)qp->bad_cqes);
 }
 
+/*
+ * An I/O command aborted because its SQ was deleted, while the queue pair
+ * is not being freed: a reset deletes the queues before it disables the
+ * controller (reset.c). Not an answer for the application: the request
+ * stays in flight, and the queue pair posts it again after the reset.
+ */
+static bool __attribute__((noinline, cold)) deleted_under_us(const struct nvp_qpair *qp,
+							     const struct nvp_cqe *cpl)
+{
+	return !qp->is_admin && qp->state != NVP_QP_CLOSING &&
+	       NVP_STATUS_SCT(cpl->status) == NVP_SCT_GENERIC &&
+	       NVP_STATUS_SC(cpl->status) == NVP_SC_ABORT_SQ_DELETED;
+}
+
 int nvp_qpair_process(struct nvp_qpair *qp, uint32_t max)
 {
 	struct nvp_cq *cq = &qp->cq;
@@ -302,6 +322,9 @@ int nvp_qpair_process(struct nvp_qpair *qp, uint32_t max)
 			ignore_bad_cqe(qp, &cpl);
 			continue;
 		}
+		/* Status bits past the phase: an error, checked off the hot path. */
+		if (__builtin_expect((cpl.status & ~1u) != 0, 0) && deleted_under_us(qp, &cpl))
+			continue;
 		complete_request(qp, req, &cpl);
 	}
 	qp->completed += n;

@@ -27,6 +27,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nvme/init.h"
@@ -55,6 +56,46 @@ const struct nvp_ctrl *nvp_ctrl_reconfiguring(const struct nvp_ctrl *ctrl)
 	return prev;
 }
 
+/*
+ * Linux's nvme_dev_disable(): a controller that still answers has its I/O
+ * queues deleted before it is disabled, so it ends in-flight commands
+ * itself (completed, or aborted for the SQ deletion) rather than having
+ * them cut off by CC.EN=0 (QEMU 7.2 can crash when disabled under I/O).
+ * Nothing here is final: the queue pairs learn of the reset only at the
+ * generation bump, and post again what the deletion aborted (qpair.c does
+ * not report those aborts). Failures are ignored: the disable follows.
+ */
+static void delete_io_queues(struct nvp_ctrl *ctrl)
+{
+	uint32_t csts = nvp_reg_read32(ctrl->bar, NVP_REG_CSTS);
+	uint32_t n = 0, *qids;
+
+	if (csts == NVP_REG_GONE || (csts & NVP_CSTS_CFS) || !(csts & NVP_CSTS_RDY) ||
+	    !ctrl->qid_used)
+		return;
+	qids = calloc(ctrl->num_io_queues + 1, sizeof(*qids));
+	if (!qids)
+		return;
+	nvp_admin_lock(ctrl);
+	for (uint32_t qid = 1; qid <= ctrl->num_io_queues; qid++)
+		if (ctrl->qid_used[qid])
+			qids[n++] = qid;
+	nvp_admin_unlock(ctrl);
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint32_t i = 0; i < n; i++) {
+			/* SQs first: a CQ can only go once its SQs are gone. */
+			struct nvp_sqe cmd = { .opc = pass ? NVP_ADMIN_DELETE_CQ : NVP_ADMIN_DELETE_SQ,
+					       .cdw10 = qids[i] };
+
+			if (nvp_admin_sync_timeout(ctrl, &cmd, NULL, 0, NULL,
+						   ctrl->opts.admin_timeout_ms) == -ETIMEDOUT)
+				goto out;	/* not answering: just disable it */
+		}
+	}
+out:
+	free(qids);
+}
+
 /* Reset lock held; @why says what led here. */
 static int reset_locked(struct nvp_ctrl *ctrl, const char *why)
 {
@@ -71,6 +112,7 @@ static int reset_locked(struct nvp_ctrl *ctrl, const char *why)
 	nvp_ctrl_emit_event(ctrl, &ev);
 
 	/* 1. Stop it: once CSTS.RDY is 0 the controller does no more DMA. */
+	delete_io_queues(ctrl);
 	rc = nvp_ctrl_disable(ctrl);
 	if (rc == -ENODEV) {
 		nvp_ctrl_fail(ctrl, -ENODEV, "registers read all-ones during a reset: the "

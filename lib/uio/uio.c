@@ -30,6 +30,7 @@ struct uio_dev {
 	bool master_on;
 	bool keep_driver;
 	bool guarded;
+	bool removed;
 	void *bar;
 	size_t bar_len;
 };
@@ -58,15 +59,38 @@ static void uio_close(struct nvp_device *dev)
 	struct uio_dev *ud = (struct uio_dev *)dev;
 	bool gone = false;
 
-	if (nvp_device_reads_all_ones(dev)) {
+	if (ud->removed) {
+		gone = true;
+	} else if (nvp_device_reads_all_ones(dev)) {
 		nvp_warn("%s: registers read all-ones; the device is gone", dev->addr);
 		gone = true;
 	}
 	uio_teardown(ud, gone);
 }
 
+/*
+ * uio has no removal notification, and under QEMU a removed function's
+ * BAR reads zeroes rather than all-ones: ask sysfs whether the function is
+ * still there (polled by the admin poller, never on the I/O path).
+ */
+static bool uio_removal_requested(struct nvp_device *dev)
+{
+	struct uio_dev *ud = (struct uio_dev *)dev;
+	char path[512];
+
+	if (!ud->removed) {
+		nvp_pci_path(path, sizeof(path), "/bus/pci/devices/%s", dev->addr);
+		if (access(path, F_OK) && errno == ENOENT) {
+			nvp_warn("%s: the PCI function is gone from sysfs (hot removal)", dev->addr);
+			ud->removed = true;
+		}
+	}
+	return ud->removed;
+}
+
 static const struct nvp_device_ops uio_ops = {
 	.close = uio_close,
+	.removal_requested = uio_removal_requested,
 };
 
 static int map_resource0(struct uio_dev *ud)
