@@ -214,7 +214,7 @@ void perf_report_text(FILE *out, const struct perf_report *r)
 
 		if (!perf_ctrl_has_recovery(r, c))
 			continue;
-		fprintf(out, "\nrecovery, -a %s: %" PRIu64 " resets", c->addr, c->resets);
+		fprintf(out, "\nrecovery (-a %s): %" PRIu64 " resets", c->addr, c->resets);
 		if (c->resets_requested)
 			fprintf(out, " (%" PRIu64 " by --reset-every)", c->resets_requested);
 		if (c->resets)
