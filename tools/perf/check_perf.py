@@ -59,7 +59,9 @@ def reset_run(tool, extra):
     check(rec["reset_failures"] == 0, "a reset failed", out)
     check(0 < rec["reset_ms"]["min"] <= rec["reset_ms"]["avg"] <= rec["reset_ms"]["max"],
           f"reset times min/avg/max out of order: {rec['reset_ms']}", out)
-    check(rec["reconnects"] >= rec["resets"] * NSIDS,
+    # A reset that comes while a qpair is still reconnecting from the last
+    # one costs no extra reconnect: at most one per reset and qpair.
+    check(0 < rec["reconnects"] <= rec["resets"] * NSIDS,
           f"{rec['reconnects']} reconnects for {rec['resets']} resets of {NSIDS} qpairs", out)
     check(rec["failed_commands"] == 0, "failed commands", out)
     check(data["controllers"][0]["state"] == "live", "controller not live", out)
@@ -100,14 +102,17 @@ def lost_run(tool, option, state, phrase):
     check(m, "no 'controller X " + phrase + " during the run; N commands ended with an "
           "error' line", out, err)
     check(m.group(1) == ADDR, f"message names {m.group(1)}", out, err)
-    # Every command in flight (QD per namespace) ends exactly once, with an error.
+    # The commands in flight (QD per namespace) end exactly once: with an
+    # error, or with success if the device answered just before it stopped.
     n = int(m.group(2))
-    check(n == QD * NSIDS, f"{n} commands ended with an error, expected {QD * NSIDS}", out, err)
+    check(0 < n <= QD * NSIDS, f"{n} commands ended with an error, expected 1..{QD * NSIDS}",
+          out, err)
     check(ctrl["recovery"]["failed_commands"] == n, "JSON and message disagree", out, err)
     check("every command the driver had accepted completed exactly once" in err,
           "no exactly-once line", out, err)
-    m = re.search(r"noticed ([\d.]+) ms after its last successful completion; workers "
-                  r"stopped, queue pairs freed and controller detached ([\d.]+) ms", err)
+    m = re.search(r"noticed at [\d.]+ s \(CLOCK_MONOTONIC, as in dmesg\), ([\d.]+) ms "
+                  r"after its last successful completion; workers stopped, queue pairs "
+                  r"freed and controller detached ([\d.]+) ms after that", err)
     check(m, "no timing line", out, err)
     check(float(m.group(1)) < 1000, f"noticed only after {m.group(1)} ms", out, err)
     check(float(m.group(2)) < 1000, f"detached only {m.group(2)} ms after that", out, err)

@@ -82,6 +82,7 @@ struct ctrl_ctx {
 	uint64_t resets_requested;
 	int state;		/* enum ctrl_state, atomic */
 	uint64_t gone_tsc;	/* when the removal or failure was noticed */
+	double gone_mono;	/* the same, CLOCK_MONOTONIC seconds (as dmesg) */
 	uint64_t detached_tsc;	/* when it was detached after that */
 	char gone_reason[256];
 	bool polling;		/* the admin poller still calls it */
@@ -209,10 +210,13 @@ static int ctrl_state(struct ctrl_ctx *cc)
 static void ctrl_gone(struct ctrl_ctx *cc, int err, const char *why)
 {
 	uint64_t now = tsc_now();
+	struct timespec ts;
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	pthread_mutex_lock(&cc->lock);
 	if (cc->state == CTRL_LIVE) {
 		cc->gone_tsc = now;
+		cc->gone_mono = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 		snprintf(cc->gone_reason, sizeof(cc->gone_reason), "%s",
 			 why && *why ? why : strerror(-err));
 		__atomic_store_n(&cc->state, err == -ENODEV ? CTRL_REMOVED : CTRL_FAILED,
@@ -1358,16 +1362,20 @@ static void report_lost_ctrl(struct ctrl_ctx *cc, const struct ctrl_outcome *out
 {
 	bool removed = ctrl_state(cc) == CTRL_REMOVED;
 	char timing[128] = "";
+	char when[96];
 
 	fprintf(stderr, "%s: controller %s %s during the run; %" PRIu64 " commands ended with "
 		"an error\n", prog, cc->addr, removed ? "was removed" : "failed for good",
 		out->errors);
 	fprintf(stderr, "%s:   why: %s\n", prog, cc->gone_reason);
+	/* CLOCK_MONOTONIC lines up with the kernel log's timestamps. */
+	snprintf(when, sizeof(when), "noticed at %.3f s (CLOCK_MONOTONIC, as in dmesg)",
+		 cc->gone_mono);
 	if (out->last_ok_tsc)
-		snprintf(timing, sizeof(timing), "noticed %.1f ms after its last successful "
-			 "completion; ", ms_between(out->last_ok_tsc, cc->gone_tsc));
-	fprintf(stderr, "%s:   %sworkers stopped, queue pairs freed and controller detached "
-		"%.1f ms after it was noticed\n", prog, timing,
+		snprintf(timing, sizeof(timing), ", %.1f ms after its last successful completion",
+			 ms_between(out->last_ok_tsc, cc->gone_tsc));
+	fprintf(stderr, "%s:   %s%s; workers stopped, queue pairs freed and controller "
+		"detached %.1f ms after that\n", prog, when, timing,
 		ms_between(cc->gone_tsc, cc->detached_tsc));
 	if (out->dup || out->lost)
 		fprintf(stderr, "%s:   %" PRIu64 " commands completed twice and %" PRIu64 " never "
