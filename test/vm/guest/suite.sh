@@ -197,8 +197,9 @@ step_perf() {
     { fail "nvpoll-perf exited $?"; return; }
   # --verify against QEMU's device: both namespaces (4096- and 512-byte
   # blocks), reads and writes; exit 1 would mean a mismatch or I/O error
-  run nvpoll-perf -a "$ADDR0" -q 8 -o 8192 -w randrw -M 70 -t 2 --verify >/tmp/verify.out 2>&1 ||
-    { cat /tmp/verify.out; fail "nvpoll-perf --verify exited $?"; return; }
+  st=0
+  run nvpoll-perf -a "$ADDR0" -q 8 -o 8192 -w randrw -M 70 -t 2 --verify >/tmp/verify.out 2>&1 || st=$?
+  [ "$st" = 0 ] || { cat /tmp/verify.out; fail "nvpoll-perf --verify exited $st"; return; }
   grep -q "verify: 0 mismatches; [1-9]" /tmp/verify.out ||
     { cat /tmp/verify.out; fail "nvpoll-perf --verify compared no reads"; return; }
   info "$(grep '^verify:' /tmp/verify.out)"
