@@ -286,8 +286,9 @@ step_hot_remove() {
   detach_ms=$(sed -n 's/.*controller detached \([0-9.]*\) ms after that.*/\1/p' /tmp/hot.out)
   dmesg | tail -n +"$((nlog + 1))" >/tmp/hot.dmesg
   sed 's/^/    dmesg: /' /tmp/hot.dmesg
-  [ -n "$noticed" ] && [ -n "$after_ok" ] && [ -n "$detach_ms" ] ||
-    { fail "cannot read perf's timings"; return; }
+  if [ -z "$noticed" ] || [ -z "$after_ok" ] || [ -z "$detach_ms" ]; then
+    fail "cannot read perf's timings"; return
+  fi
   info "perf noticed the removal $(awk "BEGIN { printf \"%.3f\", $noticed - $mark_up }") s after the guest asked for it (console lag, host watcher, QMP and pciehp included)"
   info "perf noticed it $after_ok ms after its last successful completion; stopped, freed and detached $detach_ms ms later"
   awk "BEGIN { exit !($after_ok < 1000 && $detach_ms < 1000) }" ||
@@ -295,8 +296,9 @@ step_hot_remove() {
   if [ "$NVP_MODE" != uio ]; then
     req_k=$(dmesg_time "$(grep "$ADDR2: Relaying device request to user" /tmp/hot.dmesg | head -n1)")
     rel_k=$(dmesg_time "$(grep "$ADDR2: Removing from iommu group" /tmp/hot.dmesg | head -n1)")
-    [ -n "$req_k" ] && [ -n "$rel_k" ] ||
-      { fail "no 'Relaying device request' and 'Removing from iommu group' lines for $ADDR2"; return; }
+    if [ -z "$req_k" ] || [ -z "$rel_k" ]; then
+      fail "no 'Relaying device request' and 'Removing from iommu group' lines for $ADDR2"; return
+    fi
     held=$(awk "BEGIN { printf \"%.3f\", $rel_k - $req_k }")
     info "kernel log: device request relayed at $req_k s, device released $held s later"
     awk "BEGIN { exit !($held < 1.0) }" ||
