@@ -200,6 +200,9 @@ run_config() {
   reason=""
   if ((rc == 124 || rc == 137)); then
     reason="timed out after ${timeout_s} s"
+  elif ((rc > 128)); then
+    # QEMU itself crashed (seen: SIGSEGV in nvme_rw_complete_cb after guest resets).
+    reason="qemu was killed by signal $((rc - 128)) (a QEMU crash; see qemu.stderr, or run QEMU under gdb)"
   elif ((rc != 0)); then
     reason="qemu exited $rc"
   elif grep -q 'detected translation failure' "$qerr"; then
