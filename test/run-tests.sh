@@ -5,8 +5,9 @@
 #      header and install checks, and the integration suite against the
 #      built-in emulated controller,
 #   3. a Release build of everything (warnings are errors at -O3 too),
-#      the tests built with ASan+UBSan, the unit tests and the emu
-#      integration suite under valgrind,
+#      the tests built with ASan+UBSan, the model-based torture test (90 s)
+#      under ASan+UBSan, the libFuzzer targets (20 s each), the unit tests
+#      and the emu integration suite under valgrind,
 #   4. the QEMU guest rig: the real driver against QEMU's NVMe controller in
 #      VFIO type1, VFIO no-IOMMU and uio_pci_generic modes.
 # Options: --no-vm (skip 4), --no-sanitize (skip 3), --jobs N.
@@ -47,8 +48,20 @@ if ((sanitize)); then
   cmake -S "$root" -B "$root/build/asan" -DCMAKE_BUILD_TYPE=Debug -DNVP_SANITIZE=ON >/dev/null
   cmake --build "$root/build/asan" -j"$jobs"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest --test-dir "$root/build/asan" --output-on-failure -j"$jobs" -LE install \
+    ctest --test-dir "$root/build/asan" --output-on-failure -j"$jobs" -LE "install|torture" \
     || failed+=("ctest asan")
+
+  step "torture test under ASan + UBSan (90 s)"
+  # Random public-API calls from several threads, with faults, checked
+  # against a model (test/torture/README.md); the seed is on the first line
+  # and a failure prints the replay command.
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    "$root/build/asan/bin/nvpoll-torture" --seconds 90 || failed+=("torture")
+
+  step "fuzz targets (libFuzzer, ASan + UBSan)"
+  # Addresses and emu: options, device data at attach, corrupted
+  # completions (test/fuzz/README.md); a finding is kept in build/fuzz/artifacts.
+  "$root/test/fuzz/run.sh" -t "${NVP_FUZZ_SECONDS:-20}" -j "$jobs" || failed+=("fuzz")
 
   step "unit tests under valgrind"
   for t in "$root"/build/debug/test/unit/test_*; do

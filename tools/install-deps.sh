@@ -16,6 +16,7 @@ pkgs=(
   valgrind                      # memory checks in the test run
   binutils                      # readelf/nm for the exported-symbol test
   help2man                      # man pages from --help
+  clang libclang-rt-14-dev      # libFuzzer targets (test/fuzz/run.sh)
 )
 
 missing=()

@@ -31,6 +31,12 @@ extern "C" {
  * @NVP_EMU_FAULT_UNKNOWN_CID: post an extra completion carrying CID @cid
  *                       before the command's own, correct completion.
  * @NVP_EMU_FAULT_DUP_CID: post the command's completion twice.
+ * @NVP_EMU_FAULT_CQE: execute it, then post a completion whose fields
+ *                     @cqe_fields selects are the fault's @cqe_cid,
+ *                     @cqe_sqid, @cqe_sqhd, @cqe_status, @cqe_dw0 and
+ *                     @cqe_dw1, instead of the real ones; with
+ *                     NVP_EMU_CQE_EXTRA, as an extra completion just
+ *                     before the real, correct one.
  *
  * Several armed faults may match one command; all of them apply (so DROP
  * plus UNKNOWN_CID models a completion whose CID was corrupted).
@@ -41,6 +47,7 @@ enum nvp_emu_fault_type {
 	NVP_EMU_FAULT_DELAY = 3,
 	NVP_EMU_FAULT_UNKNOWN_CID = 4,
 	NVP_EMU_FAULT_DUP_CID = 5,
+	NVP_EMU_FAULT_CQE = 6,
 };
 
 /* Which fields of struct nvp_emu_fault restrict the commands it hits. */
@@ -49,6 +56,16 @@ enum nvp_emu_fault_type {
 #define NVP_EMU_MATCH_NSID	(1u << 2)	/* @nsid */
 #define NVP_EMU_MATCH_LBA	(1u << 3)	/* LBA range overlaps @slba/@nlb */
 #define NVP_EMU_MATCH_IO	(1u << 4)	/* I/O queues only (not admin) */
+
+/* Which completion fields an NVP_EMU_FAULT_CQE fault sets (@cqe_fields). */
+#define NVP_EMU_CQE_CID		(1u << 0)	/* @cqe_cid */
+#define NVP_EMU_CQE_SQID	(1u << 1)	/* @cqe_sqid */
+#define NVP_EMU_CQE_SQHD	(1u << 2)	/* @cqe_sqhd */
+#define NVP_EMU_CQE_STATUS	(1u << 3)	/* @cqe_status, all but the phase bit */
+#define NVP_EMU_CQE_DW0		(1u << 4)	/* @cqe_dw0 */
+#define NVP_EMU_CQE_DW1		(1u << 5)	/* @cqe_dw1 */
+/* Post the corrupted completion in addition to, just before, the real one. */
+#define NVP_EMU_CQE_EXTRA	(1u << 31)
 
 /* @count value: stay armed until nvp_emu_clear_faults(). */
 #define NVP_EMU_FOREVER		UINT32_MAX
@@ -71,6 +88,20 @@ enum nvp_emu_fault_type {
  *          NVP_SC_UNRECOVERED_READ_ERROR) | NVP_STATUS_DNR_BIT.
  * @delay_us: for NVP_EMU_FAULT_DELAY.
  * @cid: for NVP_EMU_FAULT_UNKNOWN_CID (0 is taken as 0xfffe).
+ * @cqe_fields: for NVP_EMU_FAULT_CQE: NVP_EMU_CQE_* bits naming the
+ *              completion fields to set, plus NVP_EMU_CQE_EXTRA.
+ * @cqe_cid: the completion's command identifier.
+ * @cqe_sqid: its SQ identifier. The completion still goes to the CQ of
+ *            the command's own SQ.
+ * @cqe_sqhd: its SQ head pointer.
+ * @cqe_status: its status field, bits 15:1: SC, SCT, CRD, More and DNR,
+ *              any value. Bit 0, the phase tag, is always the device's.
+ * @cqe_dw0: its command-specific dword 0.
+ * @cqe_dw1: its dword 1 (reserved in NVMe; a device may still set it).
+ *
+ * The cqe_* fields were added after the rest; a caller compiled before
+ * them passes a smaller @size to nvp_emu_inject() and cannot use
+ * NVP_EMU_FAULT_CQE. New fields are only ever appended.
  */
 struct nvp_emu_fault {
 	enum nvp_emu_fault_type type;
@@ -84,6 +115,13 @@ struct nvp_emu_fault {
 	uint16_t status;
 	uint32_t delay_us;
 	uint16_t cid;
+	uint32_t cqe_fields;
+	uint16_t cqe_cid;
+	uint16_t cqe_sqid;
+	uint16_t cqe_sqhd;
+	uint16_t cqe_status;
+	uint32_t cqe_dw0;
+	uint32_t cqe_dw1;
 };
 
 /**
@@ -96,7 +134,8 @@ struct nvp_emu_fault {
  * faults may be armed at once. Thread-safe.
  *
  * Return: 0; -ENOTSUP if @ctrl is not emulated; -EINVAL for a bad type or
- * size; -ENOSPC if 32 faults are already armed.
+ * size (NVP_EMU_FAULT_CQE needs a @size that covers its fields); -ENOSPC
+ * if 32 faults are already armed.
  */
 NVP_API int nvp_emu_inject(struct nvp_ctrl *ctrl, const struct nvp_emu_fault *fault,
 			   size_t size);
@@ -164,7 +203,10 @@ NVP_API int nvp_emu_async_event(struct nvp_ctrl *ctrl, uint8_t type, uint8_t inf
  *              failed its command with Data Transfer Error.
  * @cq_full_waits: times a completion had to wait for the host to free a
  *                 completion queue slot.
- * @invalid_doorbells: doorbell writes with an out-of-range value.
+ * @invalid_doorbells: doorbell writes that were ignored as Invalid
+ *                     Doorbell Write Values: past the end of the queue, an
+ *                     SQ tail that takes back unfetched commands, or a CQ
+ *                     head that moves backwards or past the CQ tail.
  * @aborted: commands completed with Abort Requested by an Abort command.
  * @errors_logged: entries added to the Error Information log.
  * @resets: controller resets (CC.EN 1→0).
@@ -209,7 +251,7 @@ struct nvp_emu_stats {
  * Counters are read without stopping the device, so they may be a few
  * commands apart from each other.
  *
- * Return: 0 or -ENOTSUP.
+ * Return: 0, -EINVAL (NULL @stats) or -ENOTSUP.
  */
 NVP_API int nvp_emu_get_stats(struct nvp_ctrl *ctrl, struct nvp_emu_stats *stats,
 			      size_t size);

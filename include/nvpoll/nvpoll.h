@@ -658,7 +658,10 @@ NVP_API int nvp_admin_cmd(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd, void
  * Waits up to the admin timeout.
  *
  * Return: 0 on success; the errno of the NVMe status on a command error
- * (see nvp_status_to_errno(); @cpl has the details); -ETIMEDOUT.
+ * (see nvp_status_to_errno(); @cpl has the details); -ETIMEDOUT (the
+ * controller has then been reset, which reclaims the command's slot);
+ * -EAGAIN when the admin queue is full or the controller is being reset
+ * (retry); -ENXIO/-ENODEV when it failed or was removed.
  */
 NVP_API int nvp_admin_cmd_sync(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd,
 		       void *buf, size_t len, struct nvp_cqe *cpl);
@@ -679,9 +682,9 @@ NVP_API int nvp_ctrl_process_admin(struct nvp_ctrl *ctrl);
  * @nsid: namespace ID, or 0xffffffff for the controller.
  * @lid: log page identifier (NVP_LOG_*).
  * @buf: destination (DMA memory).
- * @len: bytes to read (a multiple of 4).
+ * @len: bytes to read (a multiple of 4, at most 64 KiB and MDTS).
  *
- * Return: 0 or a negative errno.
+ * Return: 0 or a negative errno, as nvp_admin_cmd_sync().
  */
 NVP_API int nvp_get_log_page(struct nvp_ctrl *ctrl, uint32_t nsid, uint8_t lid,
 		     void *buf, size_t len);

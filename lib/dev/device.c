@@ -205,6 +205,16 @@ int nvp_device_open(const char *addr, enum nvp_driver driver, bool keep_driver,
 	return rc;
 }
 
+/* CSTS: the NVMe register every access method's close path looks at. */
+#define REG_CSTS 0x1c
+
+bool nvp_device_reads_all_ones(const struct nvp_device *dev)
+{
+	return dev->bar0 &&
+	       *(volatile const uint32_t *)((volatile const char *)dev->bar0 + REG_CSTS) ==
+		       0xffffffffu;
+}
+
 bool nvp_device_removal_requested(struct nvp_device *dev)
 {
 	return dev && dev->ops && dev->ops->removal_requested &&

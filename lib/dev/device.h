@@ -83,6 +83,25 @@ int nvp_device_open(const char *addr, enum nvp_driver driver, bool keep_driver,
 void nvp_device_close(struct nvp_device *dev);
 
 /**
+ * nvp_device_reads_all_ones() - whether the device's registers read
+ * all-ones (CSTS), what a removed or dead PCIe function returns.
+ * @dev: the device (BAR0 mapped).
+ */
+bool nvp_device_reads_all_ones(const struct nvp_device *dev);
+
+/**
+ * nvp_bar_guard_add() - survive hot removal of a BAR mapped from sysfs: a
+ * SIGBUS inside [@bar, @bar + @len) maps all-ones over it (bar_guard.c).
+ * @bar: the mapping. @len: its length.
+ *
+ * Return: 0 or a negative errno with a message.
+ */
+int nvp_bar_guard_add(volatile void *bar, size_t len);
+
+/** nvp_bar_guard_remove() - stop guarding @bar (before it is unmapped). */
+void nvp_bar_guard_remove(volatile void *bar);
+
+/**
  * nvp_device_removal_requested() - whether the kernel wants the device back.
  * @dev: the device, or NULL.
  */

@@ -53,6 +53,7 @@ struct emu_ns_opts {
  * @dbbuf: advertise Doorbell Buffer Config.
  * @vwc: advertise a volatile write cache.
  * @cpu: CPU to pin the device thread to, or -1 for any.
+ * @raw: test-only file of raw device data (see lib/emu/emu_raw.c), or "".
  */
 struct emu_opts {
 	unsigned int nr_ns;
@@ -66,6 +67,7 @@ struct emu_opts {
 	bool dbbuf;
 	bool vwc;
 	int cpu;
+	char raw[PATH_MAX];
 };
 
 /**
@@ -81,11 +83,66 @@ struct emu_ns {
 	uint32_t nsid;
 	uint32_t block_size;
 	uint8_t lbads;
+	bool unusable;		/* raw Identify data gave a format emu cannot run */
 	uint64_t nblocks;
 	uint64_t bytes;
 	int fd;			/* backing file, or -1 for RAM */
 	uint8_t *data;		/* the whole namespace, mmapped */
 };
+
+/*
+ * Raw device data (emu:raw=PATH, test-only): pages served as they are in
+ * place of the device's own, and register values. See emu_raw.c.
+ */
+enum emu_raw_type {
+	EMU_RAW_IDENTIFY = 1,	/* @id = CNS */
+	EMU_RAW_LOG = 2,	/* @id = log page identifier */
+	EMU_RAW_REG = 3,	/* @nsid = register offset (CAP, VS) */
+};
+
+#define EMU_RAW_ANY_NSID	(1u << 0)	/* record flag: matches every NSID */
+
+struct emu_raw_rec {
+	uint8_t type;
+	uint8_t id;
+	uint16_t flags;
+	uint32_t nsid;
+	uint32_t len;
+	const uint8_t *data;
+};
+
+/**
+ * nvp_emu_raw_load() - read and check the raw data file of emu:raw=PATH.
+ * @emu: the controller (opts.raw names the file).
+ *
+ * Return: 0 (also when there is no file), or a negative errno with a
+ * message naming the file and the offset of the bad record.
+ */
+int nvp_emu_raw_load(struct nvp_emu *emu);
+
+/**
+ * nvp_emu_raw_find() - the raw record for a request, if any.
+ * @emu: the controller.
+ * @type: enum emu_raw_type.
+ * @id: CNS or log page identifier (0 for registers).
+ * @nsid: the request's NSID (or register offset).
+ *
+ * Return: the last record with exactly this NSID, else the last one that
+ * matches any NSID, else NULL.
+ */
+const struct emu_raw_rec *nvp_emu_raw_find(const struct nvp_emu *emu, uint8_t type, uint8_t id,
+					   uint32_t nsid);
+
+/**
+ * nvp_emu_raw_apply() - make the device behave as its raw data says.
+ * @emu: the controller, namespaces open.
+ *
+ * Takes MDTS/OACS/SGLS/VWC from a raw Identify Controller, and each
+ * namespace's block size and size from its raw Identify Namespace (a
+ * format emu cannot run makes the namespace refuse I/O). A raw CAP is
+ * applied by nvp_emu_open() itself, as it sizes the register file.
+ */
+void nvp_emu_raw_apply(struct nvp_emu *emu);
 
 /* Doorbell as last observed through the register and the shadow entry. */
 struct emu_db {
@@ -136,6 +193,9 @@ struct emu_cmd_fault {
 	uint16_t status;
 	uint16_t extra_cid;
 	uint64_t delay_us;
+	/* NVP_EMU_FAULT_CQE: NVP_EMU_CQE_* bits and the values they select. */
+	uint32_t cqe_fields;
+	struct nvp_cqe cqe;
 };
 
 /* A command held in the device until @due_ns. */
@@ -193,6 +253,12 @@ struct emu_counters {
 			 __ATOMIC_RELAXED)
 #define EMU_SET(emu, field, v) __atomic_store_n(&(emu)->cnt.field, (v), __ATOMIC_RELAXED)
 
+/* One used PRP list position; @gen tells the current command's apart. */
+struct emu_prp_seen {
+	uint64_t addr;
+	uint32_t gen;
+};
+
 /* A host memory range of one transfer, already translated. */
 struct emu_sg {
 	uint8_t *va;		/* NULL for an SGL bit bucket */
@@ -237,7 +303,9 @@ struct nvp_emu {
 	bool removed;
 	bool shutdown;
 	uint32_t page_size;	/* CC.MPS */
-	uint32_t max_xfer;	/* MDTS in bytes, 0 = no limit */
+	uint64_t max_xfer;	/* MDTS in bytes, 0 = no limit */
+	uint32_t db_stride;	/* bytes between doorbells: 4 << CAP.DSTRD */
+	uint64_t cap;		/* CAP as shown at open */
 
 	struct emu_sq *sqs;	/* [0..qpairs] */
 	struct emu_cq *cqs;
@@ -251,6 +319,7 @@ struct nvp_emu {
 	/* Doorbell Buffer Config. */
 	uint32_t *shadow_db;
 	uint32_t *eventidx;
+	uint32_t shadow_slots;	/* 32-bit entries in each of the two pages */
 
 	struct emu_pending *pending;	/* FIFO */
 	struct emu_pending *pending_tail;
@@ -280,6 +349,16 @@ struct nvp_emu {
 	uint32_t sg_cap;
 	uint8_t *bounce;	/* one page for admin data and compare */
 	size_t bounce_size;
+	/* Raw device data (emu:raw=), read once at open. */
+	uint8_t *raw_file;
+	struct emu_raw_rec *raw;
+	uint32_t nr_raw;
+
+	/* PRP list positions the current command's walk has used (a set). */
+	struct emu_prp_seen *prp_seen;
+	uint32_t prp_seen_cap;	/* a power of two, or 0 */
+	uint32_t prp_seen_n;
+	uint32_t prp_gen;	/* entries of other commands are stale */
 };
 
 /* Status word helpers (phase bit clear). */
@@ -363,6 +442,22 @@ void nvp_emu_rebuild_active(struct nvp_emu *emu);
  * @db: the queue's view of it.
  */
 void nvp_emu_db_reset(struct nvp_emu *emu, uint32_t idx, struct emu_db *db);
+
+/**
+ * nvp_emu_sq_doorbell() - read an SQ's tail doorbell and take a new tail.
+ * @emu: the controller.
+ * @sq: the queue.
+ *
+ * Called by the device thread on every pass; tests call it directly.
+ */
+void nvp_emu_sq_doorbell(struct nvp_emu *emu, struct emu_sq *sq);
+
+/**
+ * nvp_emu_cq_doorbell() - read a CQ's head doorbell and take a new head.
+ * @emu: the controller.
+ * @cq: the queue.
+ */
+void nvp_emu_cq_doorbell(struct nvp_emu *emu, struct emu_cq *cq);
 
 /* ---- lib/emu/emu_dma.c: PRP/SGL walking and data copies ---- */
 

@@ -82,8 +82,14 @@ static uint16_t emu_identify(struct nvp_emu *emu, const struct nvp_sqe *sqe)
 {
 	uint8_t cns = sqe->cdw10 & 0xff;
 	uint8_t *buf = emu->bounce;
+	const struct emu_raw_rec *raw = nvp_emu_raw_find(emu, EMU_RAW_IDENTIFY, cns, sqe->nsid);
 
 	memset(buf, 0, 4096);
+	if (raw) {
+		/* Raw test data is served as it is, whatever it says. */
+		memcpy(buf, raw->data, raw->len);
+		return nvp_emu_to_host(emu, sqe, buf, 4096, 4096);
+	}
 	switch (cns) {
 	case NVP_CNS_CTRL:
 		emu_id_ctrl(emu, (struct nvp_id_ctrl *)buf);
@@ -338,29 +344,41 @@ static uint16_t emu_delete_cq(struct nvp_emu *emu, const struct nvp_sqe *sqe)
 static uint16_t emu_dbbuf_config(struct nvp_emu *emu, const struct nvp_sqe *sqe)
 {
 	uint64_t dbs = sqe->dptr.prp.prp1, eis = sqe->dptr.prp.prp2;
-	uint32_t *db, *ei;
+	uint32_t *db, *ei, slots;
 
 	if (!emu->opts.dbbuf)
 		return EMU_SC_DNR(NVP_SC_INVALID_OPCODE);
 	if (!dbs || !eis || (dbs & (emu->page_size - 1)) || (eis & (emu->page_size - 1)))
 		return EMU_SC_DNR(NVP_SC_INVALID_FIELD);
-	db = nvp_emu_dma_va(emu, dbs, 4096);
-	ei = nvp_emu_dma_va(emu, eis, 4096);
+	/* One memory page each (CC.MPS); doorbells past it keep their registers. */
+	db = nvp_emu_dma_va(emu, dbs, emu->page_size);
+	ei = nvp_emu_dma_va(emu, eis, emu->page_size);
 	if (!db || !ei)
 		return EMU_SC(NVP_SC_DATA_XFER_ERROR);
 	/*
-	 * Seed both pages with the doorbells' current values (as QEMU does) so
-	 * the switch from registers to shadows loses no update.
+	 * Take the registers' last word first, then seed both pages with the
+	 * doorbells' current values (as QEMU does) so the switch from
+	 * registers to shadows loses no update.
 	 */
+	for (uint32_t q = 1; q <= emu->opts.qpairs; q++) {
+		if (emu->cqs[q].valid)
+			nvp_emu_cq_doorbell(emu, &emu->cqs[q]);
+		if (emu->sqs[q].valid)
+			nvp_emu_sq_doorbell(emu, &emu->sqs[q]);
+	}
+	slots = emu->page_size / 4;
 	for (uint32_t q = 0; q <= emu->opts.qpairs; q++) {
-		if (emu->sqs[q].valid) {
-			__atomic_store_n(&db[2 * q], emu->sqs[q].tail, __ATOMIC_RELAXED);
-			__atomic_store_n(&ei[2 * q], emu->sqs[q].tail, __ATOMIC_RELAXED);
+		uint32_t sq_slot = 2 * q * (emu->db_stride / 4);
+		uint32_t cq_slot = (2 * q + 1) * (emu->db_stride / 4);
+
+		if (emu->sqs[q].valid && sq_slot < slots) {
+			__atomic_store_n(&db[sq_slot], emu->sqs[q].tail, __ATOMIC_RELAXED);
+			__atomic_store_n(&ei[sq_slot], emu->sqs[q].tail, __ATOMIC_RELAXED);
 			emu->sqs[q].db.last_shadow = emu->sqs[q].tail;
 		}
-		if (emu->cqs[q].valid) {
-			__atomic_store_n(&db[2 * q + 1], emu->cqs[q].head, __ATOMIC_RELAXED);
-			__atomic_store_n(&ei[2 * q + 1], emu->cqs[q].head, __ATOMIC_RELAXED);
+		if (emu->cqs[q].valid && cq_slot < slots) {
+			__atomic_store_n(&db[cq_slot], emu->cqs[q].head, __ATOMIC_RELAXED);
+			__atomic_store_n(&ei[cq_slot], emu->cqs[q].head, __ATOMIC_RELAXED);
 			emu->cqs[q].db.last_shadow = emu->cqs[q].head;
 		}
 	}
@@ -368,6 +386,7 @@ static uint16_t emu_dbbuf_config(struct nvp_emu *emu, const struct nvp_sqe *sqe)
 	 * (a release store), before it can use the shadows. */
 	emu->shadow_db = db;
 	emu->eventidx = ei;
+	emu->shadow_slots = slots;
 	EMU_SET(emu, dbbuf, 1);
 	return 0;
 }
@@ -447,7 +466,9 @@ static uint16_t emu_get_log_page(struct nvp_emu *emu, const struct nvp_sqe *sqe)
 	uint64_t numd = ((sqe->cdw10 >> 16) | ((uint64_t)(sqe->cdw11 & 0xffff) << 16)) + 1;
 	uint64_t len = numd * 4;
 	uint64_t off = sqe->cdw12 | ((uint64_t)sqe->cdw13 << 32);
-	uint32_t size = emu_log_size(lid);
+	const struct emu_raw_rec *raw = nvp_emu_raw_find(emu, EMU_RAW_LOG, lid, sqe->nsid);
+	uint32_t size = raw ? raw->len : emu_log_size(lid);
+	const uint8_t *log = emu->bounce;
 	uint16_t st;
 
 	if (!size)
@@ -456,8 +477,11 @@ static uint16_t emu_get_log_page(struct nvp_emu *emu, const struct nvp_sqe *sqe)
 		return EMU_SC_DNR(NVP_SC_INVALID_FIELD);
 	if (emu->max_xfer && len > emu->max_xfer)
 		return EMU_SC_DNR(NVP_SC_INVALID_FIELD);
-	emu_build_log(emu, lid, emu->bounce);
-	st = nvp_emu_to_host(emu, sqe, emu->bounce + off, size - off, len);
+	if (raw)
+		log = raw->data;
+	else
+		emu_build_log(emu, lid, emu->bounce);
+	st = nvp_emu_to_host(emu, sqe, log + off, size - off, len);
 	if (st)
 		return st;
 	/* Reading the log (RAE clear) re-arms events of the types it reports. */

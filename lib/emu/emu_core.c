@@ -78,61 +78,104 @@ void nvp_emu_db_reset(struct nvp_emu *emu, uint32_t idx, struct emu_db *db)
 	 * left as they are, as QEMU does: a host that reuses a queue ID must
 	 * clear them itself (a driver bug this once hid from the host tests).
 	 */
-	emu_reg_set(emu, NVP_REG_DBS + 4 * idx, 0);
+	emu_reg_set(emu, NVP_REG_DBS + idx * emu->db_stride, 0);
 	db->last_mmio = 0;
 	db->last_shadow = 0;
 }
 
 /*
- * Read doorbell @idx; true if it changed since last time. With shadow
- * doorbells the host may update the shadow only (eventidx says no MMIO is
- * needed) or, for the admin queue, the register only; whichever changed is
- * the newest value, and the shadow wins as the host writes it first.
+ * Read doorbell @idx; true if it changed since last time.
+ *
+ * Without shadow doorbells the register is the value. With them, an I/O
+ * queue's shadow entry is the value and a register write is only a
+ * wake-up (as in QEMU and the Doorbell Buffer Config rules): the host
+ * stores the shadow first and rings the register only when EventIdx asks,
+ * so the register may be any number of rings behind, and taking whichever
+ * of the two changed can move a tail backwards. The admin queue stays on
+ * its register: Linux and SPDK never shadow queue 0, nvpoll writes both,
+ * and QEMU takes queue 0's register as the truth too.
  */
 static bool emu_db_read(struct nvp_emu *emu, uint32_t idx, struct emu_db *db, uint32_t *val)
 {
-	uint32_t mmio = emu_reg(emu, NVP_REG_DBS + 4 * idx);
+	uint32_t v;
 
-	if (emu->shadow_db) {
-		uint32_t sh = __atomic_load_n(&emu->shadow_db[idx], __ATOMIC_ACQUIRE);
+	uint32_t slot = idx * (emu->db_stride / 4);
 
-		if (sh != db->last_shadow) {
-			db->last_shadow = sh;
-			db->last_mmio = mmio;
-			/* Event index = what we have seen: ring again for anything newer. */
-			__atomic_store_n(&emu->eventidx[idx], sh, __ATOMIC_RELEASE);
-			*val = sh;
-			return true;
-		}
+	/* A doorbell whose slot lies past the shadow page has no shadow. */
+	if (emu->shadow_db && idx >= 2 && slot < emu->shadow_slots) {
+		v = __atomic_load_n(&emu->shadow_db[slot], __ATOMIC_ACQUIRE);
+		if (v == db->last_shadow)
+			return false;
+		db->last_shadow = v;
+		/* EventIdx = what we have seen: ring again for anything newer. */
+		__atomic_store_n(&emu->eventidx[slot], v, __ATOMIC_RELEASE);
+	} else {
+		v = emu_reg(emu, NVP_REG_DBS + idx * emu->db_stride);
+		if (v == db->last_mmio)
+			return false;
+		db->last_mmio = v;
 	}
-	if (mmio != db->last_mmio) {
-		db->last_mmio = mmio;
-		if (emu->shadow_db)
-			__atomic_store_n(&emu->eventidx[idx], mmio, __ATOMIC_RELEASE);
-		*val = mmio;
-		return true;
-	}
-	return false;
+	*val = v;
+	return true;
 }
 
-static void emu_bad_doorbell(struct nvp_emu *emu, uint32_t idx, uint32_t val)
+/* Entries from @from up to (not including) @to on a ring of @size. */
+static inline uint32_t emu_ring_dist(uint32_t to, uint32_t from, uint32_t size)
+{
+	return to >= from ? to - from : to + size - from;
+}
+
+/*
+ * An Invalid Doorbell Write Value: the value is ignored (never acted on, so
+ * nothing runs twice and nothing is lost), counted, and reported through
+ * an Error asynchronous event, as the spec has it.
+ */
+static void emu_bad_doorbell(struct nvp_emu *emu, uint32_t idx, uint32_t val, const char *why,
+			     uint32_t head, uint32_t tail, uint32_t size)
 {
 	EMU_INC(emu, invalid_doorbells, 1);
-	nvp_warn("emu: doorbell %u written with out-of-range value %u; ignored (Invalid Doorbell Write Value event)",
-		 idx, val);
+	nvp_warn("emu: %s %u %s doorbell written with %u, which %s (head %u, tail %u, %u entries); value ignored, Invalid Doorbell Write Value event raised. The host's doorbell code is wrong: a tail may only add commands and a head only consume posted completions",
+		 idx & 1 ? "CQ" : "SQ", idx / 2, idx & 1 ? "head" : "tail", val, why, head, tail,
+		 size);
 	nvp_emu_queue_event(emu, NVP_AER_TYPE_ERROR, 0x01, NVP_LOG_ERROR);
 }
 
-static void emu_cq_update_head(struct nvp_emu *emu, struct emu_cq *cq)
+/* A new CQ head may only consume entries the device has posted. */
+void nvp_emu_cq_doorbell(struct nvp_emu *emu, struct emu_cq *cq)
 {
-	uint32_t v;
+	uint32_t idx = 2 * cq->qid + 1, v;
 
-	if (emu_db_read(emu, 2 * cq->qid + 1, &cq->db, &v)) {
-		if (v >= cq->size)
-			emu_bad_doorbell(emu, 2 * cq->qid + 1, v);
-		else
-			cq->head = v;
-	}
+	if (!emu_db_read(emu, idx, &cq->db, &v))
+		return;
+	if (v >= cq->size)
+		emu_bad_doorbell(emu, idx, v, "is past the end of the queue", cq->head, cq->tail,
+				 cq->size);
+	else if (emu_ring_dist(v, cq->head, cq->size) > emu_ring_dist(cq->tail, cq->head, cq->size))
+		emu_bad_doorbell(emu, idx, v, "moves past completions not yet posted, or backwards",
+				 cq->head, cq->tail, cq->size);
+	else
+		cq->head = v;
+}
+
+/*
+ * A new SQ tail may only add commands: it must not shrink the number the
+ * device still has to fetch, or the device would later take the ring's
+ * old entries for new ones and run them again.
+ */
+void nvp_emu_sq_doorbell(struct nvp_emu *emu, struct emu_sq *sq)
+{
+	uint32_t idx = 2 * sq->qid, v;
+
+	if (!emu_db_read(emu, idx, &sq->db, &v))
+		return;
+	if (v >= sq->size)
+		emu_bad_doorbell(emu, idx, v, "is past the end of the queue", sq->head, sq->tail,
+				 sq->size);
+	else if (emu_ring_dist(v, sq->head, sq->size) < emu_ring_dist(sq->tail, sq->head, sq->size))
+		emu_bad_doorbell(emu, idx, v, "takes back commands not yet fetched", sq->head,
+				 sq->tail, sq->size);
+	else
+		sq->tail = v;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -145,7 +188,7 @@ static bool emu_cq_full(struct nvp_emu *emu, struct emu_cq *cq)
 
 	if (next != cq->head)
 		return false;
-	emu_cq_update_head(emu, cq);
+	nvp_emu_cq_doorbell(emu, cq);
 	return next == cq->head;
 }
 
@@ -249,6 +292,28 @@ static void emu_complete(struct nvp_emu *emu, uint16_t sqid, const struct nvp_sq
 
 		bogus.cid = f->extra_cid;
 		emu_cq_post(emu, cq, &bogus);
+	}
+	if (f && f->cqe_fields) {
+		/* NVP_EMU_FAULT_CQE: the test's fields, in an extra CQE or this one. */
+		struct nvp_cqe bad = cqe;
+		uint32_t fl = f->cqe_fields;
+
+		if (fl & NVP_EMU_CQE_CID)
+			bad.cid = f->cqe.cid;
+		if (fl & NVP_EMU_CQE_SQID)
+			bad.sqid = f->cqe.sqid;
+		if (fl & NVP_EMU_CQE_SQHD)
+			bad.sqhd = f->cqe.sqhd;
+		if (fl & NVP_EMU_CQE_STATUS)
+			bad.status = f->cqe.status;
+		if (fl & NVP_EMU_CQE_DW0)
+			bad.dw0 = f->cqe.dw0;
+		if (fl & NVP_EMU_CQE_DW1)
+			bad.dw1 = f->cqe.dw1;
+		if (fl & NVP_EMU_CQE_EXTRA)
+			emu_cq_post(emu, cq, &bad);
+		else
+			cqe = bad;
 	}
 	if (f && f->drop) {
 		EMU_INC(emu, cqes_dropped, 1);
@@ -509,15 +574,9 @@ static void emu_dispatch(struct nvp_emu *emu, uint16_t sqid, const struct nvp_sq
 static int emu_process_sq(struct nvp_emu *emu, struct emu_sq *sq)
 {
 	struct emu_cq *cq = &emu->cqs[sq->cqid];
-	uint32_t v;
 	int n = 0;
 
-	if (emu_db_read(emu, 2 * sq->qid, &sq->db, &v)) {
-		if (v >= sq->size)
-			emu_bad_doorbell(emu, 2 * sq->qid, v);
-		else
-			sq->tail = v;
-	}
+	nvp_emu_sq_doorbell(emu, sq);
 	while (sq->head != sq->tail && n < EMU_BURST) {
 		struct nvp_sqe sqe;
 
@@ -565,8 +624,8 @@ static void emu_reset(struct nvp_emu *emu)
 		}
 		emu->sqs[q].valid = false;
 		cq->valid = false;
-		emu_reg_set(emu, NVP_REG_DBS + 8 * q, 0);
-		emu_reg_set(emu, NVP_REG_DBS + 8 * q + 4, 0);
+		emu_reg_set(emu, NVP_REG_DBS + 2 * q * emu->db_stride, 0);
+		emu_reg_set(emu, NVP_REG_DBS + (2 * q + 1) * emu->db_stride, 0);
 	}
 	nvp_emu_rebuild_active(emu);
 	emu->shadow_db = NULL;
@@ -601,6 +660,8 @@ static void emu_enable(struct nvp_emu *emu, uint32_t cc)
 	uint32_t aqa = emu_reg(emu, NVP_REG_AQA);
 	uint64_t asq = emu_reg64(emu, NVP_REG_ASQ), acq = emu_reg64(emu, NVP_REG_ACQ);
 	uint32_t mps = (cc >> NVP_CC_MPS_SHIFT) & 0xf;
+	uint64_t cap = emu->cap;	/* not the register: the host can write that */
+	uint32_t mdts_shift = 12 + NVP_CAP_MPSMIN(cap) + emu->opts.mdts;
 	uint32_t sqs = (aqa & 0xfff) + 1, cqs = ((aqa >> 16) & 0xfff) + 1;
 	struct emu_sq *sq = &emu->sqs[0];
 	struct emu_cq *cq = &emu->cqs[0];
@@ -610,8 +671,9 @@ static void emu_enable(struct nvp_emu *emu, uint32_t cc)
 		emu_fail(emu, "CC.IOSQES must be 6 and CC.IOCQES 4");
 		return;
 	}
-	if (mps > EMU_MPSMAX || ((cc >> NVP_CC_CSS_SHIFT) & 7) != 0 || ((cc >> 11) & 7) != 0) {
-		emu_fail(emu, "CC.MPS above CAP.MPSMAX, or CC.CSS/CC.AMS not supported");
+	if (mps > EMU_MPSMAX || mps < NVP_CAP_MPSMIN(cap) || mps > NVP_CAP_MPSMAX(cap) ||
+	    ((cc >> NVP_CC_CSS_SHIFT) & 7) != 0 || ((cc >> 11) & 7) != 0) {
+		emu_fail(emu, "CC.MPS outside CAP.MPSMIN..MPSMAX, or CC.CSS/CC.AMS not supported");
 		return;
 	}
 	emu->page_size = 4096u << mps;
@@ -640,7 +702,8 @@ static void emu_enable(struct nvp_emu *emu, uint32_t cc)
 	nvp_emu_db_reset(emu, 0, &sq->db);
 	nvp_emu_db_reset(emu, 1, &cq->db);
 	nvp_emu_rebuild_active(emu);
-	emu->max_xfer = emu->opts.mdts ? 4096u << emu->opts.mdts : 0;
+	/* MDTS is in CAP.MPSMIN pages; one beyond 64 bits is no limit. */
+	emu->max_xfer = emu->opts.mdts && mdts_shift < 64 ? 1ull << mdts_shift : 0;
 	emu->ready = true;
 	emu_reg_set(emu, NVP_REG_CSTS, NVP_CSTS_RDY);
 	EMU_SET(emu, enabled, 1);
@@ -682,9 +745,13 @@ static void emu_check_cc(struct nvp_emu *emu)
  */
 static void emu_fill_ones(struct nvp_emu *emu)
 {
-	for (size_t i = 0; i < emu->regs_size / 4; i++)
+	/* The registers and every doorbell, not the gaps a wide stride leaves. */
+	for (size_t i = 0; i < NVP_REG_DBS / 4; i++)
 		if (i != NVP_REG_CSTS / 4)
 			__atomic_store_n(&emu->regs[i], 0xffffffffu, __ATOMIC_RELAXED);
+	for (size_t i = 0; i < 2 * ((size_t)emu->opts.qpairs + 1); i++)
+		__atomic_store_n(&emu->regs[(NVP_REG_DBS + i * emu->db_stride) / 4], 0xffffffffu,
+				 __ATOMIC_RELAXED);
 	__atomic_store_n(&emu->regs[NVP_REG_CSTS / 4], 0xffffffffu, __ATOMIC_RELEASE);
 }
 
@@ -842,6 +909,9 @@ static void emu_free(struct nvp_emu *emu)
 	free(emu->cqs);
 	free(emu->active_sqs);
 	free(emu->sg);
+	free(emu->prp_seen);
+	free(emu->raw);
+	free(emu->raw_file);
 	free(emu->bounce);
 	pthread_mutex_destroy(&emu->lock);
 	free(emu);
@@ -859,6 +929,7 @@ static const struct nvp_device_ops emu_ops = {
 int nvp_emu_open(const char *spec, struct nvp_device **devp)
 {
 	struct nvp_emu *emu;
+	const struct emu_raw_rec *raw;
 	uint64_t cap;
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	int ret;
@@ -874,24 +945,40 @@ int nvp_emu_open(const char *spec, struct nvp_device **devp)
 	ret = nvp_emu_parse_opts(spec, &emu->opts);
 	if (ret)
 		goto fail;
-
-	/* Registers, then one SQ tail and one CQ head doorbell per queue. */
-	emu->regs_size = (NVP_REG_DBS + 8 * (emu->opts.qpairs + 1) + page - 1) & ~(page - 1);
-	emu->regs = mmap(NULL, emu->regs_size, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (emu->regs == MAP_FAILED) {
-		emu->regs = NULL;
-		ret = nvp_error(-ENOMEM, "emu: cannot map the register file");
+	ret = nvp_emu_raw_load(emu);
+	if (ret)
 		goto fail;
-	}
+
 	cap = (uint64_t)(emu->opts.mqes - 1) |
 	      (1ull << 16) |				/* CQR */
 	      ((uint64_t)EMU_CAP_TO << 24) |
 	      ((uint64_t)NVP_CAP_CSS_NVM << 37) |
 	      ((uint64_t)EMU_MPSMAX << 52);
+	raw = nvp_emu_raw_find(emu, EMU_RAW_REG, 0, NVP_REG_CAP);
+	if (raw) {
+		/* The device runs by the CAP it shows: queue limit and stride. */
+		memcpy(&cap, raw->data, 8);
+		emu->opts.mqes = NVP_CAP_MQES(cap) + 1;
+	}
+	emu->db_stride = 4u << NVP_CAP_DSTRD(cap);
+	emu->cap = cap;
+
+	/* Registers, then one SQ tail and one CQ head doorbell per queue. */
+	emu->regs_size = (NVP_REG_DBS + 2 * (size_t)(emu->opts.qpairs + 1) * emu->db_stride +
+			  page - 1) & ~(page - 1);
+	emu->regs = mmap(NULL, emu->regs_size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (emu->regs == MAP_FAILED) {
+		emu->regs = NULL;
+		ret = nvp_error(-ENOMEM, "emu: cannot map the register file");
+		goto fail;
+	}
 	emu->regs[NVP_REG_CAP / 4] = (uint32_t)cap;
 	emu->regs[NVP_REG_CAP / 4 + 1] = (uint32_t)(cap >> 32);
 	emu->regs[NVP_REG_VS / 4] = 0x00010400;
+	raw = nvp_emu_raw_find(emu, EMU_RAW_REG, 0, NVP_REG_VS);
+	if (raw)
+		memcpy(&emu->regs[NVP_REG_VS / 4], raw->data, 4);
 
 	emu->sqs = calloc(emu->opts.qpairs + 1, sizeof(*emu->sqs));
 	emu->cqs = calloc(emu->opts.qpairs + 1, sizeof(*emu->cqs));
@@ -910,6 +997,7 @@ int nvp_emu_open(const char *spec, struct nvp_device **devp)
 		if (ret)
 			goto fail;
 	}
+	nvp_emu_raw_apply(emu);
 
 	emu->domain.name = "emu";
 	emu->domain.priv = emu;

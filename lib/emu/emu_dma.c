@@ -75,11 +75,73 @@ static uint16_t emu_sg_range(struct nvp_emu *emu, uint32_t *nr, uint64_t iova, u
 	return 0;
 }
 
+static uint32_t emu_prp_hash(uint64_t addr, uint32_t cap)
+{
+	return (uint32_t)(((addr >> 3) * 0x9e3779b97f4a7c15ull) >> 32) & (cap - 1);
+}
+
+/* Forget the previous command's list positions (by generation, no clearing). */
+static void emu_prp_seen_reset(struct nvp_emu *emu)
+{
+	emu->prp_seen_n = 0;
+	if (++emu->prp_gen == 0) {
+		if (emu->prp_seen)
+			memset(emu->prp_seen, 0, emu->prp_seen_cap * sizeof(*emu->prp_seen));
+		emu->prp_gen = 1;
+	}
+}
+
+/* Record list position @addr; 1 if this command used it already, <0 on ENOMEM. */
+static int emu_prp_seen_add(struct nvp_emu *emu, uint64_t addr)
+{
+	struct emu_prp_seen *t = emu->prp_seen;
+	uint32_t cap = emu->prp_seen_cap, h;
+
+	if (2 * (emu->prp_seen_n + 1) > cap) {
+		uint32_t ncap = cap ? 2 * cap : 64;
+		struct emu_prp_seen *nt = calloc(ncap, sizeof(*nt));
+
+		if (!nt || ncap < cap) {
+			free(nt);
+			return -ENOMEM;
+		}
+		for (uint32_t i = 0; i < cap; i++) {
+			if (t[i].gen != emu->prp_gen)
+				continue;
+			for (h = emu_prp_hash(t[i].addr, ncap); nt[h].gen; h = (h + 1) & (ncap - 1))
+				;
+			nt[h] = t[i];
+		}
+		free(t);
+		emu->prp_seen = t = nt;
+		emu->prp_seen_cap = cap = ncap;
+	}
+	for (h = emu_prp_hash(addr, cap); t[h].gen == emu->prp_gen; h = (h + 1) & (cap - 1))
+		if (t[h].addr == addr)
+			return 1;
+	t[h].addr = addr;
+	t[h].gen = emu->prp_gen;
+	emu->prp_seen_n++;
+	return 0;
+}
+
+/*
+ * PRP1 is the first (maybe offset) page; PRP2 is the second page, or a
+ * pointer to a PRP list whose pages chain through their last entry.
+ *
+ * Any chain a host can build for the transfer is accepted, however long.
+ * A malformed one must neither hang nor spin the device, and is refused
+ * with Invalid PRP Offset before any data moves (the walk only fills
+ * emu->sg): a chain pointer back to a list position this command already
+ * used (a loop), or a chained list page that holds no data entry before
+ * it chains on (no progress; this bounds the walk by the page count).
+ */
 static uint16_t emu_map_prp(struct nvp_emu *emu, uint64_t prp1, uint64_t prp2, uint64_t len,
 			    uint32_t *nr)
 {
 	uint64_t ps = emu->page_size;
-	uint64_t first, list, pages_left, list_pages = 0;
+	uint64_t first, list, pages_left;
+	bool first_list = true;
 	uint16_t st;
 
 	if (prp1 & 3)
@@ -100,24 +162,28 @@ static uint16_t emu_map_prp(struct nvp_emu *emu, uint64_t prp1, uint64_t prp2, u
 	/* PRP2 points into a PRP list; a list page's last entry chains on. */
 	list = prp2;
 	pages_left = (len + ps - 1) / ps;
-	while (len) {
-		uint64_t room = (ps - (list & (ps - 1))) / 8;
+	emu_prp_seen_reset(emu);
+	for (;;) {
+		uint64_t room = (ps - (list & (ps - 1))) / 8, i;
 		const uint8_t *ents;
+		int seen;
 
-		/* A list that chains to itself must not hang the device. */
-		if ((list & 7) || ++list_pages > pages_left + 1)
+		if (list & 7)
 			return EMU_SC_DNR(NVP_SC_INVALID_PRP_OFFSET);
+		seen = emu_prp_seen_add(emu, list);
+		if (seen < 0)
+			return EMU_SC(NVP_SC_INTERNAL);
+		if (seen)
+			return EMU_SC_DNR(NVP_SC_INVALID_PRP_OFFSET);	/* a loop */
 		ents = nvp_emu_dma_va(emu, list, room * 8);
 		if (!ents)
 			return EMU_SC(NVP_SC_DATA_XFER_ERROR);
-		for (uint64_t i = 0; i < room && len; i++) {
+		for (i = 0; i < room; i++) {
 			uint64_t e, chunk;
 
 			memcpy(&e, ents + i * 8, 8);
-			if (i == room - 1 && pages_left > 1) {
-				list = e;
-				break;
-			}
+			if (i == room - 1 && pages_left > 1)
+				break;	/* e points to the next list page */
 			if (e & (ps - 1))
 				return EMU_SC_DNR(NVP_SC_INVALID_PRP_OFFSET);
 			chunk = len < ps ? len : ps;
@@ -125,10 +191,15 @@ static uint16_t emu_map_prp(struct nvp_emu *emu, uint64_t prp1, uint64_t prp2, u
 			if (st)
 				return st;
 			len -= chunk;
-			pages_left--;
+			if (!--pages_left)
+				return 0;
 		}
+		/* A chained list page with no data entry makes no progress. */
+		if (i == 0 && !first_list)
+			return EMU_SC_DNR(NVP_SC_INVALID_PRP_OFFSET);
+		first_list = false;
+		memcpy(&list, ents + i * 8, 8);
 	}
-	return 0;
 }
 
 /* Most descriptors one command may use: bounds a malicious segment loop. */

@@ -20,9 +20,16 @@ int nvp_emu_dev_inject(struct nvp_emu *emu, const struct nvp_emu_fault *fault, s
 	if (!fault || size < offsetof(struct nvp_emu_fault, status))
 		return nvp_error(-EINVAL, "emu: fault struct is missing or too small; pass sizeof(struct nvp_emu_fault)");
 	memcpy(&f, fault, size < sizeof(f) ? size : sizeof(f));
-	if (f.type < NVP_EMU_FAULT_STATUS || f.type > NVP_EMU_FAULT_DUP_CID)
+	if (f.type < NVP_EMU_FAULT_STATUS || f.type > NVP_EMU_FAULT_CQE)
 		return nvp_error(-EINVAL, "emu: unknown fault type %d; use enum nvp_emu_fault_type",
 				 (int)f.type);
+	if (f.type == NVP_EMU_FAULT_CQE && size < offsetof(struct nvp_emu_fault, cqe_dw1) + 4)
+		return nvp_error(-EINVAL, "emu: an NVP_EMU_FAULT_CQE fault needs the cqe_* fields, but size %zu does not cover them; rebuild against this nvpoll/emu.h and pass sizeof(struct nvp_emu_fault)",
+				 size);
+	if (f.type == NVP_EMU_FAULT_CQE &&
+	    !(f.cqe_fields & (NVP_EMU_CQE_CID | NVP_EMU_CQE_SQID | NVP_EMU_CQE_SQHD |
+			      NVP_EMU_CQE_STATUS | NVP_EMU_CQE_DW0 | NVP_EMU_CQE_DW1)))
+		return nvp_error(-EINVAL, "emu: an NVP_EMU_FAULT_CQE fault sets no completion field; set cqe_fields to NVP_EMU_CQE_* bits");
 	if (f.type == NVP_EMU_FAULT_STATUS && !(f.status & 0xfffe))
 		return nvp_error(-EINVAL, "emu: a STATUS fault needs a non-success status, e.g. NVP_STATUS(NVP_SCT_MEDIA, NVP_SC_UNRECOVERED_READ_ERROR)");
 	if (!f.count)
@@ -111,6 +118,25 @@ void nvp_emu_match_faults(struct nvp_emu *emu, uint16_t sqid, const struct nvp_s
 		case NVP_EMU_FAULT_DUP_CID:
 			out->dup = true;
 			break;
+		case NVP_EMU_FAULT_CQE: {
+			/* Several CQE faults: later ones win, field by field. */
+			uint32_t fl = a->f.cqe_fields;
+
+			out->cqe_fields |= fl;
+			if (fl & NVP_EMU_CQE_CID)
+				out->cqe.cid = a->f.cqe_cid;
+			if (fl & NVP_EMU_CQE_SQID)
+				out->cqe.sqid = a->f.cqe_sqid;
+			if (fl & NVP_EMU_CQE_SQHD)
+				out->cqe.sqhd = a->f.cqe_sqhd;
+			if (fl & NVP_EMU_CQE_STATUS)
+				out->cqe.status = a->f.cqe_status;
+			if (fl & NVP_EMU_CQE_DW0)
+				out->cqe.dw0 = a->f.cqe_dw0;
+			if (fl & NVP_EMU_CQE_DW1)
+				out->cqe.dw1 = a->f.cqe_dw1;
+			break;
+		}
 		}
 		if (a->left != NVP_EMU_FOREVER && --a->left == 0)
 			atomic_fetch_sub_explicit(&emu->faults_armed, 1, memory_order_relaxed);

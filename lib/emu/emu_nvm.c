@@ -219,6 +219,9 @@ uint16_t nvp_emu_nvm(struct nvp_emu *emu, const struct nvp_sqe *sqe)
 	if (sqe->nsid == 0 || sqe->nsid > emu->nr_ns)
 		return EMU_SC_DNR(NVP_SC_INVALID_NS);
 	ns = &emu->ns[sqe->nsid - 1];
+	/* Raw Identify data gave it a format emu does not implement. */
+	if (ns->unusable)
+		return EMU_SC_DNR(NVP_SC_INVALID_NS);
 
 	switch (sqe->opc) {
 	case NVP_NVM_FLUSH:

@@ -10,11 +10,24 @@
 #include "util/log.h"
 #include "util/size.h"
 
+/* Short enough that any message ending in it fits nvp_error()'s 512 bytes. */
 #define EMU_VALID_OPTS                                                              \
-	"valid options (comma separated): ns=SIZE[:BLOCK[:PATH]] (repeatable, up to " \
-	"16), file=PATH, mdts=0..15, qpairs=1..511, mqes=2..65536 (entries), "       \
-	"lat_us=N, serial=TEXT (<=20 chars), sgl=0|1, dbbuf=0|1, vwc=0|1, cpu=N; "          \
-	"e.g. emu:ns=1G:4096,ns=64M:512:/tmp/ns2.img,qpairs=8"
+	"valid options: ns=SIZE[:BLOCK[:PATH]] (up to 16), file=PATH, mdts=0..15, "  \
+	"qpairs=1..511, mqes=2..65536, lat_us=N, serial=TEXT, sgl|dbbuf|vwc=0|1, "   \
+	"cpu=N, raw=PATH (tests); e.g. emu:ns=1G:4096,ns=64M:512,qpairs=8"
+
+/* User text quoted in a message: clipped, so the advice after it is never cut. */
+struct emu_clip {
+	char s[48];
+};
+
+static const char *emu_clip(const char *text, struct emu_clip *c)
+{
+	if (strlen(text) <= 40)
+		return text;
+	snprintf(c->s, sizeof(c->s), "%.37s...", text);
+	return c->s;
+}
 
 static void emu_opts_defaults(struct emu_opts *o)
 {
@@ -32,16 +45,20 @@ static void emu_opts_defaults(struct emu_opts *o)
 	o->cpu = -1;
 }
 
-/* "1G", "64M", "512k", "4096", "2GiB": binary multiples. */
+/*
+ * A decimal number in [min, max]. Digits only: strtoull() alone would skip
+ * white space, take a sign (" -1" is 2^64 - 1) and, with base 0, read
+ * "010" as eight.
+ */
 static int emu_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
 
-	if (!*s || *s == '-')
+	if (*s < '0' || *s > '9')
 		return -EINVAL;
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	v = strtoull(s, &end, 10);
 	if (errno || *end || v < min || v > max)
 		return -EINVAL;
 	*out = v;
@@ -61,46 +78,85 @@ static int emu_parse_bool(const char *s, bool *out)
 	return -EINVAL;
 }
 
-/* ns=SIZE[:BLOCK[:PATH]]; PATH is the rest, so it may contain colons. */
-static int emu_parse_ns(char *val, struct emu_ns_opts *ns)
+/*
+ * Above any user address space (57-bit virtual addresses): such a
+ * namespace could never be mapped, so it is a typo, not a big disk.
+ */
+#define EMU_MAX_NS_BYTES (1ull << 56)
+
+/*
+ * ns=SIZE[:BLOCK[:PATH]]; PATH is the rest, so it may contain colons. The
+ * message names the part that is wrong.
+ */
+static int emu_parse_ns(const char *spec, struct emu_ns_opts *ns)
 {
-	char *bs = strchr(val, ':');
-	char *path = NULL;
+	char val[PATH_MAX + 64];
+	char *size, *bs, *path = NULL;
+	struct emu_clip c1, c2;
 	uint64_t v;
 
+	if (strlen(spec) >= sizeof(val))
+		return nvp_error(-EINVAL, "emu: bad namespace \"ns=%s\": PATH is longer than %d characters; " EMU_VALID_OPTS,
+				 emu_clip(spec, &c1), PATH_MAX - 1);
+	strcpy(val, spec);
+	size = val;
+	bs = strchr(val, ':');
 	if (bs) {
 		*bs++ = '\0';
 		path = strchr(bs, ':');
 		if (path)
 			*path++ = '\0';
 	}
-	ns->size = 0;
-	if (*val && nvp_parse_size(val, &ns->size))
-		return -EINVAL;
 	ns->block_size = 4096;
 	if (bs && *bs) {
 		if (nvp_parse_size(bs, &v) || v < 512 || v > 65536 || (v & (v - 1)))
-			return -EINVAL;
+			return nvp_error(-EINVAL, "emu: bad namespace \"ns=%s\": BLOCK \"%s\" is not a power of two from 512 to 65536 (the block size, e.g. 512 or 4096); " EMU_VALID_OPTS,
+					 emu_clip(spec, &c1), emu_clip(bs, &c2));
 		ns->block_size = (uint32_t)v;
 	}
 	ns->path[0] = '\0';
 	if (path && *path) {
 		if (strlen(path) >= sizeof(ns->path))
-			return -EINVAL;
+			return nvp_error(-EINVAL, "emu: bad namespace \"ns=%s\": PATH is longer than %d characters; " EMU_VALID_OPTS,
+					 emu_clip(spec, &c1), PATH_MAX - 1);
 		strcpy(ns->path, path);
 	}
-	/* Size may only be left out when a file gives it. */
-	if (!ns->size && !ns->path[0])
-		return -EINVAL;
+	ns->size = 0;
+	if (!*size) {
+		/* Size may only be left out when a file gives it. */
+		if (!ns->path[0])
+			return nvp_error(-EINVAL, "emu: bad namespace \"ns=%s\": SIZE may be empty only when PATH names an existing file (ns=:%u:/var/tmp/ns1.img); give a size, e.g. ns=64M:%u; " EMU_VALID_OPTS,
+					 emu_clip(spec, &c1), ns->block_size, ns->block_size);
+		return 0;
+	}
+	if (nvp_parse_size(size, &ns->size))
+		return nvp_error(-EINVAL, "emu: bad namespace \"ns=%s\": SIZE \"%s\" is not a byte count (digits with an optional K/M/G/T suffix, no sign or spaces, e.g. 64M or 1G); " EMU_VALID_OPTS,
+				 emu_clip(spec, &c1), emu_clip(size, &c2));
+	if (!ns->size)
+		return nvp_error(-EINVAL, "emu: bad namespace \"ns=%s\": SIZE is 0; a namespace needs at least one block, e.g. ns=64M:%u; " EMU_VALID_OPTS,
+				 emu_clip(spec, &c1), ns->block_size);
+	if (ns->size > EMU_MAX_NS_BYTES)
+		return nvp_error(-EINVAL, "emu: bad namespace \"ns=%s\": SIZE %s is above 2^56 bytes, more than any address space can map; give a smaller size; " EMU_VALID_OPTS,
+				 emu_clip(spec, &c1), emu_clip(size, &c2));
 	if (ns->size % ns->block_size)
-		return -EINVAL;
+		return nvp_error(-EINVAL, "emu: bad namespace \"ns=%s\": SIZE %llu is not a multiple of BLOCK %u; round it, e.g. ns=%lluK:%u; " EMU_VALID_OPTS,
+				 emu_clip(spec, &c1), (unsigned long long)ns->size, ns->block_size,
+				 (unsigned long long)((ns->size / ns->block_size + 1) * ns->block_size / 1024),
+				 ns->block_size);
 	return 0;
 }
+
+/* Options that may be given once; ns= repeats, file= once per namespace. */
+static const char *const emu_once[] = {
+	"mdts", "qpairs", "mqes", "lat_us", "cpu", "serial", "sgl", "dbbuf", "vwc", "raw",
+};
 
 int nvp_emu_parse_opts(const char *spec, struct emu_opts *o)
 {
 	char *copy, *save = NULL, *tok;
-	bool ns_given = false;
+	struct emu_clip c1;
+	bool ns_given = false, file_given = false;
+	unsigned int seen = 0;
 	int ret = 0;
 
 	emu_opts_defaults(o);
@@ -112,7 +168,7 @@ int nvp_emu_parse_opts(const char *spec, struct emu_opts *o)
 		spec += 3;
 	copy = strdup(spec);
 	if (!copy)
-		return nvp_error(-ENOMEM, "emu: out of memory parsing \"%s\"", spec);
+		return nvp_error(-ENOMEM, "emu: out of memory parsing \"%s\"", emu_clip(spec, &c1));
 
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		char *val = strchr(tok, '=');
@@ -120,12 +176,26 @@ int nvp_emu_parse_opts(const char *spec, struct emu_opts *o)
 
 		if (!val) {
 			ret = nvp_error(-EINVAL, "emu: option \"%s\" has no value; " EMU_VALID_OPTS,
-					tok);
+					emu_clip(tok, &c1));
 			break;
 		}
 		*val++ = '\0';
+		for (unsigned int k = 0; k < sizeof(emu_once) / sizeof(emu_once[0]); k++) {
+			if (strcmp(tok, emu_once[k]))
+				continue;
+			if (seen & (1u << k))
+				ret = nvp_error(-EINVAL, "emu: %s= is given twice; give each option once (only ns= repeats); " EMU_VALID_OPTS,
+						tok);
+			seen |= 1u << k;
+		}
+		if (ret)
+			break;
 		if (!strcmp(tok, "ns")) {
 			if (!ns_given) {
+				if (file_given) {
+					ret = nvp_error(-EINVAL, "emu: file= comes before the first ns=, which replaces the default namespace file= would back; put file= after the ns= it backs, or use ns=SIZE:BLOCK:PATH; " EMU_VALID_OPTS);
+					break;
+				}
 				o->nr_ns = 0;
 				ns_given = true;
 			}
@@ -134,55 +204,67 @@ int nvp_emu_parse_opts(const char *spec, struct emu_opts *o)
 						EMU_MAX_NS);
 				break;
 			}
-			if (emu_parse_ns(val, &o->ns[o->nr_ns])) {
-				ret = nvp_error(-EINVAL,
-						"emu: bad namespace \"ns=%s\": SIZE is bytes with an optional K/M/G/T suffix and a multiple of BLOCK (a power of two, 512..65536); SIZE may be empty only with a PATH; " EMU_VALID_OPTS,
-						val);
+			ret = emu_parse_ns(val, &o->ns[o->nr_ns]);
+			if (ret)
 				break;
-			}
 			o->nr_ns++;
 		} else if (!strcmp(tok, "file")) {
 			struct emu_ns_opts *ns = &o->ns[o->nr_ns - 1];
 
 			if (!*val || strlen(val) >= sizeof(ns->path)) {
-				ret = nvp_error(-EINVAL, "emu: bad file=\"%s\"; " EMU_VALID_OPTS, val);
+				ret = nvp_error(-EINVAL, "emu: bad file=\"%s\": give a path of 1 to %d characters; " EMU_VALID_OPTS,
+						emu_clip(val, &c1), PATH_MAX - 1);
 				break;
 			}
+			if (ns->path[0]) {
+				ret = nvp_error(-EINVAL, "emu: namespace %u already has a backing file (%s); give it once, as ns=SIZE:BLOCK:PATH or as file=PATH after its ns=; " EMU_VALID_OPTS,
+						o->nr_ns, emu_clip(ns->path, &c1));
+				break;
+			}
+			file_given = true;
 			strcpy(ns->path, val);
 		} else if (!strcmp(tok, "mdts")) {
 			if (emu_parse_uint(val, 0, 15, &v)) {
 				ret = nvp_error(-EINVAL, "emu: bad mdts=%s (0 = no limit, else 2^N 4 KiB pages, N <= 15); " EMU_VALID_OPTS,
-						val);
+						emu_clip(val, &c1));
 				break;
 			}
 			o->mdts = (uint8_t)v;
 		} else if (!strcmp(tok, "qpairs")) {
 			if (emu_parse_uint(val, 1, EMU_MAX_QPAIRS, &v)) {
-				ret = nvp_error(-EINVAL, "emu: bad qpairs=%s; " EMU_VALID_OPTS, val);
+				ret = nvp_error(-EINVAL, "emu: bad qpairs=%s (1..511 I/O queue pairs); " EMU_VALID_OPTS,
+						emu_clip(val, &c1));
 				break;
 			}
 			o->qpairs = (uint32_t)v;
 		} else if (!strcmp(tok, "mqes")) {
 			if (emu_parse_uint(val, 2, 65536, &v)) {
 				ret = nvp_error(-EINVAL, "emu: bad mqes=%s (queue entries, not 0's based); " EMU_VALID_OPTS,
-						val);
+						emu_clip(val, &c1));
 				break;
 			}
 			o->mqes = (uint32_t)v;
 		} else if (!strcmp(tok, "lat_us")) {
 			if (emu_parse_uint(val, 0, 60000000, &v)) {
 				ret = nvp_error(-EINVAL, "emu: bad lat_us=%s (0..60000000); " EMU_VALID_OPTS,
-						val);
+						emu_clip(val, &c1));
 				break;
 			}
 			o->lat_us = (uint32_t)v;
 		} else if (!strcmp(tok, "cpu")) {
 			if (emu_parse_uint(val, 0, CPU_SETSIZE - 1, &v)) {
-				ret = nvp_error(-EINVAL, "emu: bad cpu=%s (a CPU number); " EMU_VALID_OPTS,
-						val);
+				ret = nvp_error(-EINVAL, "emu: bad cpu=%s (a CPU number, 0..%d); " EMU_VALID_OPTS,
+						emu_clip(val, &c1), CPU_SETSIZE - 1);
 				break;
 			}
 			o->cpu = (int)v;
+		} else if (!strcmp(tok, "raw")) {
+			if (!*val || strlen(val) >= sizeof(o->raw)) {
+				ret = nvp_error(-EINVAL, "emu: bad raw=\"%s\": give the path of a raw data file, 1 to %d characters; " EMU_VALID_OPTS,
+						emu_clip(val, &c1), PATH_MAX - 1);
+				break;
+			}
+			strcpy(o->raw, val);
 		} else if (!strcmp(tok, "serial")) {
 			size_t n = strlen(val);
 
@@ -191,7 +273,7 @@ int nvp_emu_parse_opts(const char *spec, struct emu_opts *o)
 					n = 0;
 			if (n == 0 || n > 20) {
 				ret = nvp_error(-EINVAL, "emu: bad serial=\"%s\" (1..20 printable ASCII characters); " EMU_VALID_OPTS,
-						val);
+						emu_clip(val, &c1));
 				break;
 			}
 			strcpy(o->serial, val);
@@ -201,11 +283,12 @@ int nvp_emu_parse_opts(const char *spec, struct emu_opts *o)
 
 			if (emu_parse_bool(val, b)) {
 				ret = nvp_error(-EINVAL, "emu: bad %s=%s (0 or 1); " EMU_VALID_OPTS, tok,
-						val);
+						emu_clip(val, &c1));
 				break;
 			}
 		} else {
-			ret = nvp_error(-EINVAL, "emu: unknown option \"%s\"; " EMU_VALID_OPTS, tok);
+			ret = nvp_error(-EINVAL, "emu: unknown option \"%s\"; " EMU_VALID_OPTS,
+					emu_clip(tok, &c1));
 			break;
 		}
 	}

@@ -75,9 +75,10 @@ static int submit_locked(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd, void 
 		return nvp_error(-EAGAIN, "controller %s is being reset; retry once it is back "
 				 "(nvp_ctrl_process_admin() returns, or NVP_EVENT_RESET_DONE)",
 				 ctrl->info.addr);
-	if (len > ctrl->max_xfer)
-		return nvp_error(-EINVAL, "admin data length %zu exceeds the controller's "
-				 "transfer limit %u", len, ctrl->max_xfer);
+	if (len > ctrl->max_xfer || len > qp->max_xfer)
+		return nvp_error(-EINVAL, "admin data length %zu exceeds the transfer limit of "
+				 "%u bytes; transfer it in pieces (log pages take an offset)",
+				 len, ctrl->max_xfer < qp->max_xfer ? ctrl->max_xfer : qp->max_xfer);
 	req = nvp_req_get(qp);
 	if (!req)
 		return nvp_error(-EAGAIN, "admin queue of %s is full; process admin "
@@ -95,7 +96,7 @@ static int submit_locked(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd, void 
 		}
 	}
 	nvp_req_post(qp, req, sqe, cb, arg);
-	req->posted_ms = nvp_monotonic_ms();
+	req->posted_ms = (uint32_t)nvp_monotonic_ms();
 	/* Admin commands are rare: ring at once rather than batching. */
 	nvp_sq_ring(&qp->sq);
 	if (out)
@@ -142,18 +143,22 @@ static int admin_reap(struct nvp_ctrl *ctrl)
  * the controller is stuck, and Linux resets it (nvme_timeout() for qid 0).
  * AERs stay outstanding by design and are not timed.
  */
-static void check_admin_timeouts(struct nvp_ctrl *ctrl, uint64_t now)
+static void check_admin_timeouts(struct nvp_ctrl *ctrl)
 {
 	struct nvp_qpair *qp = ctrl->admin;
 	uint8_t opc = 0;
 	bool late = false;
+	uint32_t now;
 
 	nvp_admin_lock(ctrl);
+	/* Read under the lock: a command posted after it must not look late
+	 * (32-bit milliseconds, compared by wrap-around difference). */
+	now = (uint32_t)nvp_monotonic_ms();
 	for (uint32_t i = 0; i < qp->num_reqs && !late; i++) {
 		struct nvp_req *req = &qp->reqs[i];
 
 		if (req->state == NVP_REQ_INFLIGHT && req->opc != NVP_ADMIN_ASYNC_EVENT &&
-		    now - req->posted_ms > ctrl->opts.admin_timeout_ms) {
+		    (uint32_t)(now - req->posted_ms) > ctrl->opts.admin_timeout_ms) {
 			late = true;
 			opc = req->opc;
 		}
@@ -192,7 +197,7 @@ int nvp_ctrl_process_admin(struct nvp_ctrl *ctrl)
 			return atomic_load(&ctrl->failed);
 	}
 	if (atomic_load(&ctrl->state) == NVP_CTRL_LIVE)
-		check_admin_timeouts(ctrl, now);
+		check_admin_timeouts(ctrl);
 	nvp_aer_process(ctrl);
 	rc = atomic_load(&ctrl->failed);
 	return rc ? rc : n;
@@ -400,7 +405,9 @@ static void abort_done(void *arg, const struct nvp_cqe *cpl)
 	if (NVP_CPL_IS_ERROR(cpl))
 		result = NVP_ABORT_FAILED;
 	else
-		result = (cpl->dw0 & 1) ? NVP_ABORT_NOT_FOUND : NVP_ABORT_DONE;
+		/* DW0 bit 0: not aborted. Not "gone": a command still waiting
+		 * in the SQ runs later, so only a reset may end it. */
+		result = (cpl->dw0 & 1) ? NVP_ABORT_NOT_DONE : NVP_ABORT_DONE;
 	/* Only if the request is still the one we aborted. */
 	if (ab->req && atomic_load(&ab->req->epoch) == ab->epoch)
 		atomic_compare_exchange_strong(&ab->req->abort, &expected, result);

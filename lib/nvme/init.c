@@ -104,10 +104,20 @@ static int read_cap(struct nvp_init *ini)
 	if (!(NVP_CAP_CSS(ctrl->cap) & (NVP_CAP_CSS_NVM | NVP_CAP_CSS_CSI)))
 		return fail(ini, -ENOTSUP, "the controller supports no I/O command set nvpoll "
 			    "knows (CAP.CSS has neither NVM nor CSI); it may be admin-only");
+	/* Rings and lists are aligned to the memory page, which nvpoll's DMA
+	 * memory gives up to a hugepage (Linux refuses what its pages cannot
+	 * hold, too). */
+	if (NVP_CAP_MPSMIN(ctrl->cap) > 9)
+		return fail(ini, -ENOTSUP, "the controller's smallest memory page (CAP.MPSMIN) is "
+			    "larger than the 2 MiB nvpoll can align queues to; this controller "
+			    "cannot be used");
 	ctrl->db_stride = 4u << NVP_CAP_DSTRD(ctrl->cap);
 	ctrl->page_size = 1u << (12 + NVP_CAP_MPSMIN(ctrl->cap));
-	/* Until Identify tells MDTS, one page is all an admin command moves. */
-	ctrl->max_xfer = ctrl->page_size;
+	/* Until Identify tells MDTS, one page is all an admin command moves.
+	 * A reset keeps the limit it had: queue pairs allocated meanwhile
+	 * copy it. */
+	if (!ini->reinit)
+		ctrl->max_xfer = ctrl->page_size;
 	to = NVP_CAP_TO(ctrl->cap);
 	ctrl->ready_timeout_ms = (to ? to : 1) * 500;
 	if (!ctrl->opts.admin_timeout_ms)
@@ -252,19 +262,32 @@ static void doorbell_buffer(struct nvp_init *ini)
 	struct nvp_ctrl *ctrl = ini->ctrl;
 	struct nvp_sqe cmd = { .opc = NVP_ADMIN_DOORBELL_BUF_CFG };
 	uint64_t shadow_iova, ei_iova;
-	size_t contig;
+	size_t contig, contig_ei;
 	uint32_t *shadow = ctrl->dbbuf_shadow, *ei = ctrl->dbbuf_eventidx;
+	/* Entries sit CAP.DSTRD apart like the doorbells: a tail and a head
+	 * per queue, admin included (Linux's nvme_dbbuf_size()). */
+	size_t bytes = (size_t)(ctrl->num_io_queues + 1) * 2 * ctrl->db_stride;
 
 	ctrl->info.shadow_doorbells = false;
 	if (!(ctrl->id->oacs & NVP_OACS_DBBUF) || ctrl->opts.no_shadow_doorbells)
 		return;
-	/* A reset configures the same pages again. */
+	if (bytes < ctrl->page_size)
+		bytes = ctrl->page_size;
+	/* Bus-contiguous only within a hugepage (a huge CAP.DSTRD would need more). */
+	if (bytes > (2u << 20)) {
+		nvp_warn("%s: shadow doorbells would need %zu bytes (CAP.DSTRD %u, %u queues); "
+			 "using MMIO doorbells only", ctrl->info.addr, bytes,
+			 (unsigned)NVP_CAP_DSTRD(ctrl->cap), ctrl->num_io_queues);
+		return;
+	}
+	/* A reset configures the same buffers again (sized at attach, and
+	 * the queue count never grows). */
 	if (!shadow) {
-		shadow = nvp_dma_alloc(ctrl->page_size, ctrl->page_size, ctrl->info.numa_node);
-		ei = nvp_dma_alloc(ctrl->page_size, ctrl->page_size, ctrl->info.numa_node);
+		shadow = nvp_dma_alloc(bytes, ctrl->page_size, ctrl->info.numa_node);
+		ei = nvp_dma_alloc(bytes, ctrl->page_size, ctrl->info.numa_node);
 	}
 	if (!shadow || !ei || nvp_mem_lookup(shadow, &shadow_iova, &contig) ||
-	    nvp_mem_lookup(ei, &ei_iova, &contig))
+	    nvp_mem_lookup(ei, &ei_iova, &contig_ei) || contig < bytes || contig_ei < bytes)
 		goto off;
 	cmd.dptr.prp.prp1 = shadow_iova;
 	cmd.dptr.prp.prp2 = ei_iova;

@@ -200,7 +200,7 @@ static int ns_active_list(struct nvp_ctrl *ctrl, uint32_t *page, uint32_t **list
 	if (nn == 0)
 		return 0;
 	for (uint32_t after = 0;;) {
-		uint32_t i;
+		uint32_t i, before = after;
 
 		memset(page, 0, 4096);
 		rc = nvp_admin_identify(ctrl, NVP_CNS_ACTIVE_NS_LIST, after, page);
@@ -229,7 +229,9 @@ static int ns_active_list(struct nvp_ctrl *ctrl, uint32_t *page, uint32_t **list
 			ids[n++] = page[i];
 			after = page[i];
 		}
-		if (i < 1024)
+		/* A full page asks for the next one, unless it brought nothing
+		 * new (a device repeating itself would loop us forever). */
+		if (i < 1024 || after == before || after == nn)
 			break;
 	}
 	*list = ids;
@@ -256,9 +258,16 @@ int nvp_ns_scan(struct nvp_ctrl *ctrl, bool notify)
 
 		memset(id, 0, sizeof(*id));
 		rc = nvp_admin_identify(ctrl, NVP_CNS_NS, nsid, id);
-		if (rc) {
+		if (rc == -ETIMEDOUT || rc == -ENXIO || rc == -ENODEV || rc == -EIO ||
+		    rc == -EAGAIN) {
 			rc = nvp_error(rc, "NSID %u: %s", nsid, nvp_last_error());
 			goto out;
+		}
+		if (rc) {
+			/* The controller refused this one (as Linux does: skip it). */
+			nvp_warn("%s: Identify Namespace %u failed (%s); leaving it out",
+				 ctrl->info.addr, nsid, nvp_last_error());
+			continue;
 		}
 		if (id->nsze == 0) /* listed but not really active */
 			continue;

@@ -29,9 +29,11 @@
 #define NVP_STATUS_RESET_ABORTED NVP_STATUS_HOST_ABORTED
 
 struct nvp_abort;
+struct nvp_reset_scratch;
 
 /* The driver's own caps. */
 #define NVP_ADMIN_QUEUE_MAX 4096
+#define NVP_ADMIN_MAX_XFER (64u << 10)	/* log pages and the like, per command */
 #define NVP_DEFAULT_IO_QUEUE_SIZE 256
 #define NVP_DEFAULT_MAX_XFER (1u << 20)
 #define NVP_MAX_IO_QUEUES 1024
@@ -43,7 +45,6 @@ enum nvp_req_state {
 	NVP_REQ_FREE = 0,
 	NVP_REQ_INFLIGHT,	/* posted to the SQ, owned by the device */
 	NVP_REQ_PARENT,		/* the whole of a split I/O; never posted */
-	NVP_REQ_QUARANTINED,	/* given up on; its CID is not reused */
 };
 
 /** enum nvp_abort_state - timeout escalation of one request. */
@@ -51,7 +52,7 @@ enum nvp_abort_state {
 	NVP_ABORT_NONE = 0,
 	NVP_ABORT_SENT,		/* Abort submitted, waiting for its result */
 	NVP_ABORT_DONE,		/* controller says it aborted the command */
-	NVP_ABORT_NOT_FOUND,	/* controller no longer has the command */
+	NVP_ABORT_NOT_DONE,	/* controller did not abort it (it may still run) */
 	NVP_ABORT_FAILED,	/* Abort itself failed */
 };
 
@@ -181,8 +182,7 @@ struct nvp_cq {
  * @sq: submission ring.
  * @cq: completion ring.
  * @free_reqs: LIFO free list (a recently used request is cache-hot).
- * @outstanding: requests not free (posted, parents, quarantined).
- * @quarantined: of those, retired after a timeout (callback already run).
+ * @outstanding: requests not free (posted, and parents of split I/O).
  * @max_completions: default cap per poll.
  * @max_xfer: largest transfer of one command, bytes.
  * @page_size: controller memory page size.
@@ -219,6 +219,7 @@ struct nvp_cq {
  * @sq_mem: DMA memory of the SQ ring.
  * @cq_mem: DMA memory of the CQ ring.
  * @list_mem: DMA memory holding every request's list pages.
+ * @reset_scratch: what a reset needs to re-post commands (I/O queue pairs).
  * @is_admin: the admin queue pair (qid 0).
  */
 struct nvp_qpair {
@@ -226,7 +227,6 @@ struct nvp_qpair {
 	struct nvp_cq cq;
 	struct nvp_req *free_reqs;
 	uint32_t outstanding;
-	uint32_t quarantined;
 	uint32_t max_completions;
 	uint32_t max_xfer;
 	uint32_t page_size;
@@ -257,6 +257,7 @@ struct nvp_qpair {
 	void *sq_mem;
 	void *cq_mem;
 	void *list_mem;
+	struct nvp_reset_scratch *reset_scratch;
 	bool is_admin;
 };
 
@@ -443,10 +444,13 @@ void nvp_qpair_init_doorbells(struct nvp_qpair *qpair);
  */
 void nvp_qpair_complete(struct nvp_qpair *qpair, struct nvp_req *req, const struct nvp_cqe *cpl);
 
-/** nvp_qpair_reclaim() - return a quarantined request to the pool. */
-void nvp_qpair_reclaim(struct nvp_qpair *qpair, struct nvp_req *req);
 
 /* ---- reconnect.c -------------------------------------------------------- */
+
+/** nvp_reset_scratch_new() - scratch for re-posting up to @num_reqs commands. */
+struct nvp_reset_scratch *nvp_reset_scratch_new(uint32_t num_reqs);
+/** nvp_reset_scratch_free() - free it (NULL is fine). */
+void nvp_reset_scratch_free(struct nvp_reset_scratch *sc);
 
 /**
  * nvp_qpair_reset_rings() - empty rings for a queue the controller forgot.

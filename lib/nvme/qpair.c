@@ -140,7 +140,9 @@ int nvp_qpair_setup(struct nvp_ctrl *ctrl, uint16_t qid, uint32_t sq_entries,
 	qp->ctrl = ctrl;
 	qp->is_admin = qid == 0;
 	qp->page_size = ctrl->page_size;
-	qp->max_xfer = ctrl->max_xfer;
+	/* The admin queue is set up before Identify tells MDTS: its lists are
+	 * sized for what admin commands move (submission checks MDTS too). */
+	qp->max_xfer = qid == 0 ? NVP_ADMIN_MAX_XFER : ctrl->max_xfer;
 	qp->sgl_supported = ctrl->info.sgl_supported;
 	qp->num_reqs = num_reqs;
 	qp->owner = pthread_self();
@@ -177,6 +179,13 @@ int nvp_qpair_setup(struct nvp_ctrl *ctrl, uint16_t qid, uint32_t sq_entries,
 	rc = setup_request_lists(qp, numa_node);
 	if (rc)
 		goto err;
+	if (!qp->is_admin) {
+		qp->reset_scratch = nvp_reset_scratch_new(num_reqs);
+		if (!qp->reset_scratch) {
+			rc = nvp_error(-ENOMEM, "out of memory allocating %u requests", num_reqs);
+			goto err;
+		}
+	}
 	qp->cid_index_mask = (uint16_t)(round_up_pow2(num_reqs) - 1);
 	/* Build the free list so that CID 0 comes out first. */
 	for (uint32_t i = num_reqs; i-- > 0;) {
@@ -198,13 +207,13 @@ void nvp_qpair_teardown(struct nvp_qpair *qp)
 	nvp_dma_free(qp->list_mem);
 	nvp_dma_free(qp->cq_mem);
 	nvp_dma_free(qp->sq_mem);
+	nvp_reset_scratch_free(qp->reset_scratch);
 	free(qp->reqs);
 	free(qp);
 }
 
 /*
- * One part of a split command is done (or given up on: @req may stay out
- * of the pool, see quarantine()). The whole completes with the first
+ * One part of a split command is done. The whole completes with the first
  * failing part's completion, or else the last part's, copied to the stack
  * first: the parent goes back to the pool before the callback, which may
  * reuse it for its next command while still reading its @cpl.
@@ -219,8 +228,7 @@ static void __attribute__((noinline)) complete_part(struct nvp_qpair *qp, struct
 
 	if (!NVP_CPL_IS_ERROR(&parent->cpl))
 		parent->cpl = *cpl;
-	if (req->state != NVP_REQ_QUARANTINED)
-		nvp_req_put(qp, req);
+	nvp_req_put(qp, req);
 	if (--parent->parts_left)
 		return;
 	whole = parent->cpl;
@@ -254,14 +262,8 @@ void nvp_qpair_complete(struct nvp_qpair *qp, struct nvp_req *req, const struct 
 	complete_request(qp, req, cpl);
 }
 
-void nvp_qpair_reclaim(struct nvp_qpair *qp, struct nvp_req *req)
-{
-	qp->quarantined--;
-	nvp_req_put(qp, req);
-}
-
 /*
- * A completion whose CID is out of range, free, or retired after a timeout:
+ * A completion whose CID is out of range, free, or of an earlier use:
  * a broken or hostile device, or a late answer. Consume it, never act on
  * it, and keep the log readable if a device floods us with them.
  */
@@ -321,35 +323,13 @@ void nvp_qpair_fail_all(struct nvp_qpair *qp, uint16_t status)
 	for (uint32_t i = 0; i < qp->num_reqs; i++) {
 		struct nvp_req *req = &qp->reqs[i];
 
-		if (req->state != NVP_REQ_INFLIGHT && req->state != NVP_REQ_QUARANTINED)
+		if (req->state != NVP_REQ_INFLIGHT)
 			continue;
-		if (req->state == NVP_REQ_QUARANTINED) {
-			nvp_qpair_reclaim(qp, req);
-			continue;
-		}
 		cpl.cid = req->cid;
 		complete_request(qp, req, &cpl);
 	}
 	/* The ring is dead: start clean if the queue is ever reused. */
 	qp->sq.rung_tail = qp->sq.tail;
-}
-
-/* Give up on one command the controller says it no longer has. */
-static void quarantine(struct nvp_qpair *qp, struct nvp_req *req)
-{
-	struct nvp_cqe cpl = { .sqid = qp->sq.qid, .cid = req->cid,
-			       .status = NVP_STATUS_HOST_ABORTED };
-	nvp_warn("queue %u: command %u timed out and the controller no longer has it; "
-		 "completing it with Host Aborted Command and retiring CID %u",
-		 qp->sq.qid, req->cid, req->cid);
-	/* Keep the CID out of the pool: a late completion for it is ignored. */
-	req->state = NVP_REQ_QUARANTINED;
-	qp->quarantined++;
-	if (req->parent) {
-		complete_part(qp, req, &cpl);
-		return;
-	}
-	req->cb(req->arg, &cpl);
 }
 
 /*
@@ -362,7 +342,6 @@ int nvp_qpair_check_timeouts(struct nvp_qpair *qp)
 {
 	struct nvp_ctrl *ctrl = qp->ctrl;
 	uint64_t now = nvp_ticks();
-	bool reaped_admin = false;
 	int rc;
 
 	/*
@@ -377,35 +356,21 @@ int nvp_qpair_check_timeouts(struct nvp_qpair *qp)
 		struct nvp_req *req = &qp->reqs[i];
 		uint8_t abort_state;
 
-		if (req->state != NVP_REQ_INFLIGHT)
+		if (req->state != NVP_REQ_INFLIGHT ||
+		    qp->timeout_scans - req->posted_scan <= NVP_TIMEOUT_SCANS)
 			continue;
+		/*
+		 * Whatever the Abort answered, only the command's own completion
+		 * or a reset ends it: "not aborted" does not mean "gone" (a
+		 * command still waiting in the SQ runs later), so completing it
+		 * here could let the device DMA into a buffer handed back.
+		 */
 		abort_state = atomic_load_explicit(&req->abort, memory_order_acquire);
-		if (abort_state == NVP_ABORT_SENT && !reaped_admin) {
-			/* The Abort's answer sits in the admin CQ until someone reaps it. */
-			nvp_ctrl_process_admin(ctrl);
-			reaped_admin = true;
-			abort_state = atomic_load_explicit(&req->abort, memory_order_acquire);
-		}
-		if (abort_state == NVP_ABORT_NOT_FOUND) {
-			quarantine(qp, req);
-			/* Retired CIDs come back only with a reset: do it before the
-			 * pool runs dry. */
-			if (qp->quarantined * 4 >= qp->num_reqs) {
-				char why[128];
-
-				snprintf(why, sizeof(why), "queue %u: %u commands were lost by the "
-					 "controller (Abort found nothing); resetting to reclaim "
-					 "their command IDs", qp->sq.qid, qp->quarantined);
-				nvp_ctrl_escalate(ctrl, why);
-				return atomic_load(&ctrl->failed);
-			}
-			continue;
-		}
-		if (qp->timeout_scans - req->posted_scan <= NVP_TIMEOUT_SCANS)
-			continue;
 		if (abort_state == NVP_ABORT_NONE) {
+			/* A fatal controller is reset, a gone one failed: either way
+			 * the next poll deals with what this queue pair holds. */
 			rc = nvp_ctrl_check_health(ctrl);
-			if (rc)
+			if (rc || atomic_load(&ctrl->gen) != qp->gen)
 				return atomic_load(&ctrl->failed);
 			nvp_warn("queue %u: command %u (opcode 0x%02x) timed out; aborting it",
 				 qp->sq.qid, req->cid, req->opc);
@@ -572,6 +537,7 @@ void nvp_qpair_free(struct nvp_qpair *qp)
 			 nvp_last_error());
 		nvp_ctrl_escalate(ctrl, why);
 	}
+	qp->gen |= NVP_GEN_BEHIND;	/* no doorbell for a deleted queue */
 	nvp_qpair_fail_all(qp, NVP_STATUS_HOST_ABORTED);
 	nvp_admin_forget_aborts(ctrl, qp);
 	nvp_admin_lock(ctrl);
@@ -631,9 +597,9 @@ int nvp_qpair_poll(struct nvp_qpair *qp, uint32_t max)
 
 void nvp_qpair_flush(struct nvp_qpair *qp)
 {
-	/* Never a doorbell for queues a reset or removal took away. */
-	if (qp && qp->state == NVP_QP_ENABLED &&
-	    atomic_load_explicit(&qp->ctrl->gen, memory_order_relaxed) == qp->gen)
+	/* Never a doorbell for queues a reset or removal took away: a queue
+	 * pair that is not connected has NVP_GEN_BEHIND set, never equal. */
+	if (qp && atomic_load_explicit(&qp->ctrl->gen, memory_order_relaxed) == qp->gen)
 		nvp_sq_ring(&qp->sq);
 }
 
@@ -650,8 +616,7 @@ enum nvp_qpair_conn nvp_qpair_conn_state(const struct nvp_qpair *qp)
 
 uint32_t nvp_qpair_outstanding(const struct nvp_qpair *qp)
 {
-	/* Retired CIDs are out of the pool, but their callbacks have run. */
-	return qp ? qp->outstanding - qp->quarantined : 0;
+	return qp ? qp->outstanding : 0;
 }
 
 uint16_t nvp_qpair_id(const struct nvp_qpair *qp)

@@ -35,14 +35,48 @@ void nvp_qpair_reset_rings(struct nvp_qpair *qp)
 	nvp_qpair_init_doorbells(qp);
 }
 
-struct retry {
+struct nvp_retry {
 	uint32_t age;	/* how many slots before the old tail: larger = older */
 	uint32_t idx;	/* request index */
 };
 
+/* Scratch for disconnect(), allocated with the queue pair: a reset must
+ * not depend on malloc. */
+struct nvp_reset_scratch {
+	struct nvp_retry *keep;
+	struct nvp_sqe *saved;
+	uint32_t *end;
+};
+
+struct nvp_reset_scratch *nvp_reset_scratch_new(uint32_t num_reqs)
+{
+	struct nvp_reset_scratch *sc = calloc(1, sizeof(*sc));
+
+	if (!sc)
+		return NULL;
+	sc->keep = calloc(num_reqs, sizeof(*sc->keep));
+	sc->saved = calloc(num_reqs, sizeof(*sc->saved));
+	sc->end = calloc(num_reqs, sizeof(*sc->end));
+	if (!sc->keep || !sc->saved || !sc->end) {
+		nvp_reset_scratch_free(sc);
+		return NULL;
+	}
+	return sc;
+}
+
+void nvp_reset_scratch_free(struct nvp_reset_scratch *sc)
+{
+	if (!sc)
+		return;
+	free(sc->keep);
+	free(sc->saved);
+	free(sc->end);
+	free(sc);
+}
+
 static int older_first(const void *a, const void *b)
 {
-	const struct retry *x = a, *y = b;
+	const struct nvp_retry *x = a, *y = b;
 
 	return x->age < y->age ? 1 : x->age > y->age ? -1 : 0;
 }
@@ -58,9 +92,7 @@ static bool can_repost(const struct nvp_qpair *qp, const struct nvp_req *req)
 /* First sight of a reset: keep or end what was in flight, reset the rings. */
 static void disconnect(struct nvp_qpair *qp)
 {
-	struct retry *keep = malloc(qp->num_reqs * sizeof(*keep));
-	struct nvp_sqe *saved = malloc(qp->num_reqs * sizeof(*saved));
-	uint32_t *end = malloc(qp->num_reqs * sizeof(*end));
+	struct nvp_reset_scratch *sc = qp->reset_scratch;
 	uint32_t nkeep = 0, nend = 0;
 	uint16_t old_tail = qp->sq.tail;
 	struct nvp_cqe cpl = { .sqid = qp->sq.qid, .status = NVP_STATUS_RESET_ABORTED };
@@ -68,35 +100,25 @@ static void disconnect(struct nvp_qpair *qp)
 	for (uint32_t i = 0; i < qp->num_reqs; i++) {
 		struct nvp_req *req = &qp->reqs[i];
 
-		if (req->state == NVP_REQ_QUARANTINED) {
-			/* The old queue is gone: a late completion cannot come. */
-			nvp_qpair_reclaim(qp, req);
-			continue;
-		}
 		if (req->state != NVP_REQ_INFLIGHT)
 			continue;
-		if (keep && saved && end && can_repost(qp, req)) {
-			keep[nkeep].age = (uint32_t)((old_tail + qp->sq.entries - req->slot - 1) %
-						     qp->sq.entries);
-			keep[nkeep++].idx = i;
-		} else if (end) {
-			end[nend++] = i;
+		if (can_repost(qp, req)) {
+			sc->keep[nkeep].age = (uint32_t)((old_tail + qp->sq.entries - req->slot - 1) %
+							 qp->sq.entries);
+			sc->keep[nkeep++].idx = i;
 		} else {
-			/* No memory for the lists: end it now, and nothing is kept. */
-			cpl.cid = req->cid;
-			qp->reset_aborted++;
-			nvp_qpair_complete(qp, req, &cpl);
+			sc->end[nend++] = i;
 		}
 	}
-	qsort(keep, nkeep, sizeof(*keep), older_first);
+	qsort(sc->keep, nkeep, sizeof(*sc->keep), older_first);
 	for (uint32_t k = 0; k < nkeep; k++)
-		saved[k] = qp->sq.ring[qp->reqs[keep[k].idx].slot];
+		sc->saved[k] = qp->sq.ring[qp->reqs[sc->keep[k].idx].slot];
 	nvp_qpair_reset_rings(qp);
 	for (uint32_t k = 0; k < nkeep; k++) {
-		struct nvp_req *req = &qp->reqs[keep[k].idx];
+		struct nvp_req *req = &qp->reqs[sc->keep[k].idx];
 
 		req->slot = qp->sq.tail;
-		qp->sq.ring[qp->sq.tail] = saved[k];
+		qp->sq.ring[qp->sq.tail] = sc->saved[k];
 		nvp_sq_advance(&qp->sq);
 		req->retries++;
 		req->posted_scan = qp->timeout_scans;
@@ -107,15 +129,12 @@ static void disconnect(struct nvp_qpair *qp)
 	/* Callbacks below may submit: into the ring, rung once reconnected. */
 	qp->state = NVP_QP_DISCONNECTED;
 	for (uint32_t k = 0; k < nend; k++) {
-		struct nvp_req *req = &qp->reqs[end[k]];
+		struct nvp_req *req = &qp->reqs[sc->end[k]];
 
 		cpl.cid = req->cid;
 		qp->reset_aborted++;
 		nvp_qpair_complete(qp, req, &cpl);
 	}
-	free(keep);
-	free(saved);
-	free(end);
 	if (nkeep || nend)
 		nvp_info("queue %u: controller reset: %u command(s) posted again, %u ended with a "
 			 "retryable status", qp->sq.qid, nkeep, nend);

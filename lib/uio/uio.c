@@ -20,7 +20,7 @@
 
 #define REG_VS 0x08
 #define REG_CC 0x14
-#define REG_CSTS 0x1c
+#define REG_CSTS 0x1c	/* for the debug line only */
 
 struct uio_dev {
 	struct nvp_device dev;
@@ -29,6 +29,7 @@ struct uio_dev {
 	bool domain_attached;
 	bool master_on;
 	bool keep_driver;
+	bool guarded;
 	void *bar;
 	size_t bar_len;
 };
@@ -42,6 +43,8 @@ static void uio_teardown(struct uio_dev *ud, bool gone)
 {
 	if (ud->master_on && !gone)
 		nvp_pci_set_master(ud->dev.addr, false);
+	if (ud->guarded)
+		nvp_bar_guard_remove(ud->bar);
 	if (ud->bar)
 		munmap(ud->bar, ud->bar_len);
 	if (ud->domain_attached)
@@ -55,7 +58,7 @@ static void uio_close(struct nvp_device *dev)
 	struct uio_dev *ud = (struct uio_dev *)dev;
 	bool gone = false;
 
-	if (dev->bar0 && rd32(dev, REG_CSTS) == 0xffffffffu) {
+	if (nvp_device_reads_all_ones(dev)) {
 		nvp_warn("%s: registers read all-ones; the device is gone", dev->addr);
 		gone = true;
 	}
@@ -90,6 +93,9 @@ static int map_resource0(struct uio_dev *ud)
 	}
 	ud->dev.bar0 = ud->bar;
 	ud->dev.bar0_size = ud->bar_len;
+	/* Hot removal zaps this mapping: reads must then give all-ones, not SIGBUS. */
+	rc = nvp_bar_guard_add(ud->bar, ud->bar_len);
+	ud->guarded = rc == 0;
 out:
 	close(fd); /* the mapping stays valid */
 	return rc;

@@ -12,7 +12,11 @@ int nvp_parse_size(const char *s, uint64_t *out)
 	unsigned int shift = 0;
 	char *end;
 
-	if (!s || !*s || *s == '-')
+	/*
+	 * Digits first: strtoull() would skip white space and take a sign,
+	 * so " -4096" would come back as 2^64 - 4096.
+	 */
+	if (!s || *s < '0' || *s > '9')
 		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);

@@ -11,7 +11,11 @@
  * @s: the text.
  * @out: out: bytes.
  *
- * Return: 0, or -EINVAL for anything else (sign, junk, overflow).
+ * The text must start with a digit: no white space, no sign. The number is
+ * decimal ("010" is ten).
+ *
+ * Return: 0, or -EINVAL for anything else (sign, space, junk, a value that
+ * does not fit 64 bits after the suffix).
  */
 int nvp_parse_size(const char *s, uint64_t *out);
 

@@ -675,7 +675,7 @@ static void vfio_close(struct nvp_device *dev)
 	vfio_removal_requested(dev);
 	if (vd->removal_seen) {
 		gone = true;
-	} else if (dev->bar0 && rd32(dev, REG_CSTS) == 0xffffffffu) {
+	} else if (nvp_device_reads_all_ones(dev)) {
 		nvp_warn("%s: registers read all-ones; the device is gone", dev->addr);
 		gone = true;
 	}

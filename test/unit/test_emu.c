@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <cmocka.h>
 
@@ -23,6 +24,156 @@ static void fill(void *buf, size_t len, uint32_t seed)
 
 	for (size_t i = 0; i < len / 4; i++)
 		p[i] = seed * 2654435761u + (uint32_t)i;
+}
+
+/* ---- address options: every field at its edges --------------------------- */
+
+static void test_option_edges(void **state)
+{
+	static const struct {
+		const char *spec;
+		const char *msg;	/* NULL: must parse */
+	} rows[] = {
+		/* Sizes: no sign, no white space, no overflow; the message
+		 * names the part that is wrong. */
+		{ "emu:ns= -4096", "SIZE \" -4096\" is not a byte count" },
+		{ "emu:ns=\t4096", "SIZE \"\t4096\" is not a byte count" },
+		{ "emu:ns=-4096", "SIZE \"-4096\"" },
+		{ "emu:ns=+4096", "SIZE \"+4096\"" },
+		{ "emu:ns=4096 ", "SIZE \"4096 \"" },
+		{ "emu:ns=1.5G", "SIZE \"1.5G\"" },
+		{ "emu:ns=1Gx", "SIZE \"1Gx\"" },
+		{ "emu:ns=0x1000", "SIZE \"0x1000\"" },
+		{ "emu:ns=16777216T", "SIZE \"16777216T\"" },	/* 2^64: overflows */
+		{ "emu:ns=18446744073709551616", "SIZE \"18446744073709551616\"" },
+		{ "emu:ns=65537T:65536", "above 2^56 bytes" },
+		{ "emu:ns=65536T:65536", NULL },		/* 2^56 exactly */
+		{ "emu:ns=0:512", "SIZE is 0" },
+		{ "emu:ns=0K", "SIZE is 0" },
+		{ "emu:ns=1000:512", "SIZE 1000 is not a multiple of BLOCK 512; round it, e.g. ns=1K:512" },
+		{ "emu:ns=512:512", NULL },			/* one block */
+		{ "emu:ns=", "SIZE may be empty only when PATH" },
+		{ "emu:ns=:4096", "SIZE may be empty only when PATH" },
+		{ "emu:ns=:4096:", "SIZE may be empty only when PATH" },
+		/* Block sizes: powers of two, 512..64 KiB. */
+		{ "emu:ns=1G:3000", "BLOCK \"3000\" is not a power of two from 512 to 65536" },
+		{ "emu:ns=1G:256", "BLOCK \"256\"" },
+		{ "emu:ns=1G:131072", "BLOCK \"131072\"" },
+		{ "emu:ns=1G:0", "BLOCK \"0\"" },
+		{ "emu:ns=1G: 4096", "BLOCK \" 4096\"" },
+		{ "emu:ns=1G:-512", "BLOCK \"-512\"" },
+		{ "emu:ns=1G:4096x", "BLOCK \"4096x\"" },
+		{ "emu:ns=1G:4K", NULL },
+		{ "emu:ns=1G:65536", NULL },
+		{ "emu:ns=1G:", NULL },				/* default block */
+		{ "emu:ns=1G:4096:", NULL },			/* RAM */
+		/* Numbers: decimal digits in range, nothing else. */
+		{ "emu:mdts=", "bad mdts=" },
+		{ "emu:mdts= 5", "bad mdts= 5" },
+		{ "emu:mdts=+5", "bad mdts=+5" },
+		{ "emu:mdts=-0", "bad mdts=-0" },
+		{ "emu:mdts=0x5", "bad mdts=0x5" },
+		{ "emu:mdts=5x", "bad mdts=5x" },
+		{ "emu:mdts=16", "bad mdts=16" },
+		{ "emu:mdts=99999999999999999999", "bad mdts=" },
+		{ "emu:mdts=0", NULL },
+		{ "emu:mdts=15", NULL },
+		{ "emu:mdts=010", NULL },			/* decimal ten, not octal */
+		{ "emu:qpairs=0", "bad qpairs=0" },
+		{ "emu:qpairs=512", "bad qpairs=512" },
+		{ "emu:qpairs= 8", "bad qpairs= 8" },
+		{ "emu:qpairs=1", NULL },
+		{ "emu:qpairs=511", NULL },
+		{ "emu:mqes=1", "bad mqes=1" },
+		{ "emu:mqes=65537", "bad mqes=65537" },
+		{ "emu:mqes=2 ", "bad mqes=2 " },
+		{ "emu:mqes=2", NULL },
+		{ "emu:mqes=65536", NULL },
+		{ "emu:lat_us= -5", "bad lat_us= -5" },
+		{ "emu:lat_us=60000001", "bad lat_us=60000001" },
+		{ "emu:lat_us=0", NULL },
+		{ "emu:lat_us=60000000", NULL },
+		{ "emu:cpu= -1", "bad cpu= -1" },
+		{ "emu:cpu=1024", "bad cpu=1024" },
+		{ "emu:cpu=0", NULL },
+		{ "emu:cpu=1023", NULL },
+		{ "emu:serial=", "bad serial=" },
+		{ "emu:serial=01234567890123456789", NULL },	/* 20 characters */
+		{ "emu:serial=012345678901234567890", "bad serial=" },
+		{ "emu:serial=a\tb", "bad serial=" },
+		{ "emu:sgl=", "bad sgl=" },
+		{ "emu:sgl=2", "bad sgl=2" },
+		{ "emu:sgl= 1", "bad sgl= 1" },
+		/* Keys: each once (ns= repeats), no empty or unknown ones. */
+		{ "emu:mdts=5,mdts=6", "mdts= is given twice" },
+		{ "emu:sgl=1,vwc=1,sgl=1", "sgl= is given twice" },
+		{ "emu:serial=A,serial=B", "serial= is given twice" },
+		{ "emu:=5", "unknown option \"\"" },
+		{ "emu:ns=1G,bogus", "option \"bogus\" has no value" },
+		{ "emu:NS=1G", "unknown option \"NS\"" },
+		{ "emu:,,ns=1G,,", NULL },			/* empty options are skipped */
+		/* file= backs the namespace before it, once. */
+		{ "emu:file=", "bad file=" },
+		{ "emu:file=/tmp/a,ns=1G", "file= comes before the first ns=" },
+		{ "emu:ns=1G:4096:/tmp/a,file=/tmp/b", "namespace 1 already has a backing file" },
+		{ "emu:ns=1G,file=/tmp/a,file=/tmp/b", "namespace 1 already has a backing file" },
+		{ "emu:ns=1G,file=/tmp/a,ns=2G,file=/tmp/b", NULL },
+		/* At most 16 namespaces. */
+		{ "emu:ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,"
+		  "ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M", NULL },
+		{ "emu:ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,"
+		  "ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M,ns=1M", "more than 16 namespaces" },
+	};
+	/* Long user text is clipped in the message, never the advice. */
+	static const char *const long_bad[] = {
+		"emu:ns=1G:%s", "emu:ns=%s", "emu:ns=%s:%s", "emu:%s", "emu:%s=1", "emu:mdts=%s",
+		"emu:serial=%s", "emu:sgl=%s", "emu:ns=1G,file=/%s,file=/b",
+		"emu:ns=1G:4096:/%s,file=/b", "emu:ns=1000:512:/%s",
+	};
+	char junk[301], spec[1024];
+	struct emu_opts o;
+
+	(void)state;
+	memset(junk, 'T', 300);
+	junk[300] = '\0';
+	for (size_t i = 0; i < sizeof(long_bad) / sizeof(long_bad[0]); i++) {
+		snprintf(spec, sizeof(spec), long_bad[i], junk, junk);
+		assert_int_equal(nvp_emu_parse_opts(spec, &o), -EINVAL);
+		print_message("%s\n", nvp_last_error());
+		assert_non_null(strstr(nvp_last_error(), "TTT..."));
+		assert_non_null(strstr(nvp_last_error(), "e.g. emu:ns=1G:4096,ns=64M:512,qpairs=8"));
+	}
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int rc = nvp_emu_parse_opts(rows[i].spec, &o);
+
+		print_message("\"%s\": %d %s\n", rows[i].spec, rc, rc ? nvp_last_error() : "");
+		if (!rows[i].msg) {
+			assert_int_equal(rc, 0);
+			continue;
+		}
+		assert_int_equal(rc, -EINVAL);
+		assert_non_null(strstr(nvp_last_error(), rows[i].msg));
+		assert_non_null(strstr(nvp_last_error(), "valid options"));
+	}
+	/* The values that parse are the ones given. */
+	assert_int_equal(nvp_emu_parse_opts("emu:ns=65536T:65536,mdts=010,cpu=1023", &o), 0);
+	assert_int_equal(o.ns[0].size, 1ull << 56);
+	assert_int_equal(o.ns[0].block_size, 65536);
+	assert_int_equal(o.mdts, 10);
+	assert_int_equal(o.cpu, 1023);
+	assert_int_equal(nvp_emu_parse_opts("emu:ns=1G:,ns=2M:4K:/tmp/a:b,file=/x", &o), -EINVAL);
+	assert_int_equal(nvp_emu_parse_opts("emu:ns=1G:,ns=2M:4K:/tmp/a:b", &o), 0);
+	assert_int_equal(o.nr_ns, 2);
+	assert_int_equal(o.ns[0].block_size, 4096);
+	assert_int_equal(o.ns[1].size, 2u << 20);
+	assert_string_equal(o.ns[1].path, "/tmp/a:b");
+	/* A negative size never reaches the device as a huge one. */
+	{
+		struct nvp_device *dev = (struct nvp_device *)1;
+
+		assert_int_equal(nvp_emu_open("emu:ns= -4096", &dev), -EINVAL);
+		assert_null(dev);
+	}
 }
 
 /* ---- registers and handshakes ------------------------------------------ */
@@ -368,6 +519,183 @@ static void test_prp_lists(void **state)
 	l2[1] = host_iova(l3);
 	assert_int_equal(host_cmd(&h, &h.io[1], &sqe, NULL), GEN(NVP_SC_DATA_XFER_ERROR));
 	nvp_dma_free(lists);
+	host_close(&h);
+}
+
+/*
+ * Long PRP chains, table driven: transfers of 1 to 64 MiB with PRP1 and the
+ * first list page at various offsets, built as a host builds them (each
+ * list page's last entry points to the next, page-aligned list page), must
+ * be accepted and move the right data; chains that loop, chain through an
+ * unaligned pointer, or through a list page that holds no data must be
+ * refused with Invalid PRP Offset, without moving any data.
+ */
+enum chain_shape {
+	CHAIN_OK,
+	CHAIN_SELF_LOOP,	/* list page 2 chains to itself */
+	CHAIN_BACK_TO_FIRST,	/* the last list page chains to the first */
+	CHAIN_LATE_LOOP,	/* pages 2 -> 3 -> 4 -> 2 -> ... */
+	CHAIN_UNALIGNED,	/* a chain pointer that is not qword aligned */
+	CHAIN_EMPTY_PAGE,	/* a chained list page whose only slot chains on */
+};
+
+#define CHAIN_POOL 61	/* data pages, reused: entry k uses pool page k*37 % 61 */
+
+static uint32_t chain_pool_page(uint64_t k)
+{
+	return (uint32_t)(k * 37 % CHAIN_POOL);
+}
+
+/* Build the PRP list for @n data pages into @lists; returns PRP2. */
+static uint64_t chain_build(uint8_t *lists, uint32_t list_off, uint8_t *pool, uint64_t n,
+			    enum chain_shape shape)
+{
+	uint64_t *slot = (uint64_t *)(lists + list_off);
+	uint64_t room = (4096 - list_off) / 8;
+	uint32_t page = 0;
+	uint64_t *chain_of[64] = { 0 };	/* chain slot of list page i */
+
+	for (uint64_t k = 0; k < n; k++) {
+		if (room == 1 && n - k > 1) {
+			page++;
+			*slot = host_iova(lists + (size_t)page * 4096);
+			chain_of[page - 1] = slot;
+			slot = (uint64_t *)(lists + (size_t)page * 4096);
+			room = 512;
+		}
+		*slot++ = host_iova(pool + (size_t)chain_pool_page(k) * 4096);
+		room--;
+	}
+	assert_true(page >= 4 || shape == CHAIN_OK);
+	switch (shape) {
+	case CHAIN_OK:
+		break;
+	case CHAIN_SELF_LOOP:
+		*chain_of[2] = host_iova(lists + 2 * 4096);
+		break;
+	case CHAIN_BACK_TO_FIRST:
+		*chain_of[page - 1] = host_iova(lists + list_off);
+		break;
+	case CHAIN_LATE_LOOP:
+		*chain_of[4] = host_iova(lists + 2 * 4096);
+		break;
+	case CHAIN_UNALIGNED:
+		*chain_of[1] += 4;
+		break;
+	case CHAIN_EMPTY_PAGE: {
+		/* Page 1 chains to the last slot of a spare page, which
+		 * chains on to page 2: no data in between. */
+		uint64_t *spare = (uint64_t *)(lists + (size_t)(page + 1) * 4096 + 4088);
+
+		*spare = *chain_of[1];
+		*chain_of[1] = host_iova(spare);
+		break;
+	}
+	}
+	return host_iova(lists + list_off);
+}
+
+static void test_prp_chains(void **state)
+{
+	static const struct {
+		uint32_t bytes, prp1_off, list_off;
+		enum chain_shape shape;
+	} rows[] = {
+		{ 1u << 20, 0, 0, CHAIN_OK },
+		{ 4u << 20, 0, 0, CHAIN_OK },		/* 1023 pages: exactly two lists */
+		{ (4u << 20) + 4096, 0, 0, CHAIN_OK },	/* one entry on a third list */
+		{ 5u << 20, 0, 0, CHAIN_OK },
+		{ 8u << 20, 0, 0, CHAIN_OK },
+		{ 16u << 20, 0, 0, CHAIN_OK },
+		{ 32u << 20, 0, 0, CHAIN_OK },
+		{ 64u << 20, 0, 0, CHAIN_OK },
+		{ 8u << 20, 512, 0, CHAIN_OK },		/* odd PRP1: a partial last page */
+		{ 16u << 20, 4, 2048, CHAIN_OK },
+		{ 32u << 20, 0, 4088, CHAIN_OK },	/* first list: one slot, a chain */
+		{ 64u << 20, 3072, 8 * 300, CHAIN_OK },
+		{ (64u << 20) - 4096, 1024, 8, CHAIN_OK },
+		{ 8u << 20, 0, 0, CHAIN_SELF_LOOP },
+		{ 8u << 20, 512, 64, CHAIN_BACK_TO_FIRST },
+		{ 16u << 20, 0, 0, CHAIN_LATE_LOOP },
+		{ 8u << 20, 0, 0, CHAIN_UNALIGNED },
+		{ 8u << 20, 0, 0, CHAIN_EMPTY_PAGE },
+	};
+	struct host h;
+	uint8_t *pool, *p1, *lists, *expect;
+	uint8_t *ns_data;
+
+	(void)state;
+	assert_int_equal(host_open(&h, "emu:ns=80M:4096,mdts=0"), 0);
+	assert_int_equal(host_create_qpair(&h, 1, 16), 0);
+	ns_data = h.emu->ns[0].data;
+	pool = host_dma(CHAIN_POOL * 4096);
+	p1 = host_dma(4096);
+	lists = host_dma(48 * 4096);
+	expect = malloc(64u << 20);
+	assert_non_null(pool);
+	assert_non_null(p1);
+	assert_non_null(lists);
+	assert_non_null(expect);
+	/* Under valgrind (a stretched time scale) moving 64 MiB takes minutes:
+	 * keep to 16 MiB there, which still needs 5 chained list pages. */
+	const char *scale = getenv("NVP_TEST_TIME_SCALE");
+	uint32_t max_bytes = scale && atoi(scale) > 1 ? 16u << 20 : UINT32_MAX;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		uint32_t bytes = rows[i].bytes, first = 4096 - rows[i].prp1_off;
+		uint64_t n = (bytes - first + 4095) / 4096, off;
+		uint16_t want = rows[i].shape == CHAIN_OK ? 0 : GEN(NVP_SC_INVALID_PRP_OFFSET) | DNR;
+		struct nvp_sqe sqe;
+
+		if (bytes > max_bytes)
+			continue;
+		print_message("PRP chain %zu: %u bytes, PRP1 offset %u, list offset %u, shape %d\n",
+			      i, bytes, rows[i].prp1_off, rows[i].list_off, rows[i].shape);
+		fill(pool, CHAIN_POOL * 4096, (uint32_t)i + 100);
+		fill(p1, 4096, (uint32_t)i + 200);
+		memset(lists, 0, 48 * 4096);
+		memset(ns_data, 0, bytes);
+
+		/* Write: the namespace gets PRP1's tail, then the pool pages in
+		 * list order. */
+		host_rw_sqe(&sqe, NVP_NVM_WRITE, 1, 0, bytes / 4096);
+		sqe.dptr.prp.prp1 = host_iova(p1 + rows[i].prp1_off);
+		sqe.dptr.prp.prp2 = chain_build(lists, rows[i].list_off, pool, n, rows[i].shape);
+		assert_int_equal(host_cmd(&h, &h.io[1], &sqe, NULL), want);
+		if (want) {
+			/* Refused before any data moved. */
+			memset(expect, 0, bytes);
+			assert_memory_equal(ns_data, expect, bytes);
+			continue;
+		}
+		memcpy(expect, p1 + rows[i].prp1_off, first);
+		off = first;
+		for (uint64_t k = 0; k < n; k++, off += 4096)
+			memcpy(expect + off, pool + (size_t)chain_pool_page(k) * 4096,
+			       bytes - off < 4096 ? bytes - off : 4096);
+		assert_memory_equal(ns_data, expect, bytes);
+
+		/* Read it back through the same chain: each pool page ends up
+		 * with the last page mapped to it. */
+		for (size_t b = 0; b < bytes; b += 4)
+			((uint32_t *)ns_data)[b / 4] = (uint32_t)(b * 2654435761u) ^ (uint32_t)i;
+		memset(pool, 0, CHAIN_POOL * 4096);
+		memset(p1, 0, 4096);
+		host_rw_sqe(&sqe, NVP_NVM_READ, 1, 0, bytes / 4096);
+		sqe.dptr.prp.prp1 = host_iova(p1 + rows[i].prp1_off);
+		sqe.dptr.prp.prp2 = host_iova(lists + rows[i].list_off);
+		assert_int_equal(host_cmd(&h, &h.io[1], &sqe, NULL), 0);
+		assert_memory_equal(p1 + rows[i].prp1_off, ns_data, first);
+		for (uint64_t k = n > CHAIN_POOL ? n - CHAIN_POOL : 0; k < n; k++) {
+			off = first + k * 4096;
+			assert_memory_equal(pool + (size_t)chain_pool_page(k) * 4096, ns_data + off,
+					    bytes - off < 4096 ? bytes - off : 4096);
+		}
+	}
+	free(expect);
+	nvp_dma_free(lists);
+	nvp_dma_free(p1);
+	nvp_dma_free(pool);
 	host_close(&h);
 }
 
@@ -752,6 +1080,7 @@ static void test_multi_queue(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_option_edges),
 		cmocka_unit_test(test_registers_and_enable),
 		cmocka_unit_test(test_cc_validation),
 		cmocka_unit_test(test_identify),
@@ -759,6 +1088,7 @@ int main(void)
 		cmocka_unit_test(test_queue_errors),
 		cmocka_unit_test(test_read_write_prp),
 		cmocka_unit_test(test_prp_lists),
+		cmocka_unit_test(test_prp_chains),
 		cmocka_unit_test(test_sgl),
 		cmocka_unit_test(test_zeroes_dsm_compare_flush),
 		cmocka_unit_test(test_io_errors),

@@ -145,6 +145,60 @@ static void test_attach_and_data(void **state)
 	assert_int_equal(nvp_emu_fatal(NULL), -ENOTSUP);
 }
 
+/* The driver's own chained PRP lists for single commands of 8..64 MiB
+ * (the emulator once refused them with Invalid PRP Offset). */
+static void test_driver_big_prp_chains(void **state)
+{
+	static const uint32_t mib[] = { 1, 5, 8, 16, 32, 64 };
+	struct nvp_ctrl_opts o;
+	struct nvp_ctrl *ctrl;
+	struct nvp_qpair *qp;
+	struct nvp_ns *ns;
+	uint8_t *wbuf, *rbuf;
+	struct nvp_emu_stats before, after;
+
+	(void)state;
+	nvp_ctrl_opts_init(&o, sizeof(o));
+	o.max_xfer_bytes = 64u << 20;
+	o.no_sgl = true;	/* PRPs, not SGLs */
+	assert_int_equal(nvp_ctrl_attach("emu:ns=80M:4096,mdts=0", &o, &ctrl), 0);
+	ns = nvp_ctrl_first_ns(ctrl);
+	assert_int_equal(nvp_ctrl_get_info(ctrl)->max_xfer_bytes, 64u << 20);
+	assert_int_equal(nvp_qpair_alloc(ctrl, NULL, &qp), 0);
+	wbuf = nvp_dma_alloc(64u << 20, 4096, NVP_NUMA_ANY);
+	rbuf = nvp_dma_alloc((64u << 20) + 4096, 4096, NVP_NUMA_ANY);
+	assert_non_null(wbuf);
+	assert_non_null(rbuf);
+	for (size_t i = 0; i < sizeof(mib) / sizeof(mib[0]); i++) {
+		size_t len = (size_t)mib[i] << 20;
+		uint8_t *r = rbuf + 512 * (i & 1);	/* odd PRP1 offsets too */
+		struct done d = { 0 };
+
+		for (size_t b = 0; b < len; b += 4)
+			*(uint32_t *)(wbuf + b) = (uint32_t)(b * 2654435761u) ^ (uint32_t)i;
+		assert_int_equal(nvp_emu_get_stats(ctrl, &before, sizeof(before)), 0);
+		assert_int_equal(nvp_write(qp, ns, wbuf, 0, (uint32_t)(len / 4096), 0, on_done, &d), 0);
+		while (!d.calls)
+			nvp_qpair_poll(qp, 0);
+		assert_int_equal(d.status, 0);
+		memset(r, 0, len);
+		d.calls = 0;
+		assert_int_equal(nvp_read(qp, ns, r, 0, (uint32_t)(len / 4096), 0, on_done, &d), 0);
+		while (!d.calls)
+			nvp_qpair_poll(qp, 0);
+		assert_int_equal(d.status, 0);
+		assert_true(memcmp(wbuf, r, len) == 0);
+		/* One command each way: not split. */
+		assert_int_equal(nvp_emu_get_stats(ctrl, &after, sizeof(after)), 0);
+		assert_int_equal(after.io_cmds[NVP_NVM_WRITE] - before.io_cmds[NVP_NVM_WRITE], 1);
+		assert_int_equal(after.io_cmds[NVP_NVM_READ] - before.io_cmds[NVP_NVM_READ], 1);
+	}
+	nvp_dma_free(wbuf);
+	nvp_dma_free(rbuf);
+	nvp_qpair_free(qp);
+	assert_int_equal(nvp_ctrl_detach(ctrl), 0);
+}
+
 static void test_driver_status_fault(void **state)
 {
 	struct rig r;
@@ -180,8 +234,18 @@ static void test_driver_dropped_completion(void **state)
 		assert_int_equal(d[i].calls, 1);
 	for (int i = 0; i < 7; i++)
 		assert_int_equal(d[i].status, 0);
-	/* The dropped one times out and is reported as an error. */
-	assert_int_not_equal(d[7].status, 0);
+	/*
+	 * The dropped one times out; the Abort finds nothing to abort, which
+	 * does not prove the device will not still run it, so a reset ends it
+	 * and it is posted again: it succeeds, once.
+	 */
+	assert_int_equal(d[7].status, 0);
+	{
+		struct nvp_ctrl_stats cs;
+
+		assert_int_equal(nvp_ctrl_get_stats(r.ctrl, &cs, sizeof(cs)), 0);
+		assert_int_equal(cs.resets, 1);
+	}
 	rig_close(&r);
 }
 
@@ -230,6 +294,65 @@ static void test_driver_bad_cids(void **state)
 			assert_int_equal(d[i].status, 0);
 		}
 		assert_int_equal(nvp_qpair_outstanding(r.qp), 0);
+	}
+	rig_close(&r);
+}
+
+/*
+ * Completions whose fields the device corrupts (NVP_EMU_FAULT_CQE): the
+ * driver takes a believable status as the command's, ignores a CQE it
+ * cannot match, times out a command whose real CQE never comes, and calls
+ * every callback exactly once.
+ */
+static void test_driver_cqe_fault(void **state)
+{
+	static const struct {
+		uint32_t fields;
+		uint16_t cid, sqid, sqhd, status;
+		bool lost;	/* the real completion never arrives */
+	} rows[] = {
+		/* An error with More and DNR, for the right command. */
+		{ NVP_EMU_CQE_STATUS, 0, 0, 0, 0xc000 | NVP_STATUS(NVP_SCT_GENERIC, NVP_SC_INTERNAL), false },
+		/* Extra CQEs the driver must not act on. */
+		{ NVP_EMU_CQE_EXTRA | NVP_EMU_CQE_CID, 0xffff, 0, 0, 0, false },
+		{ NVP_EMU_CQE_EXTRA | NVP_EMU_CQE_CID | NVP_EMU_CQE_STATUS, 0x0100, 0, 0, 0x0004, false },
+		{ NVP_EMU_CQE_EXTRA | NVP_EMU_CQE_SQHD, 0, 0, 0xffff, 0, false },
+		{ NVP_EMU_CQE_EXTRA | NVP_EMU_CQE_SQID | NVP_EMU_CQE_SQHD, 0, 0x3ff, 0x1234, 0, false },
+		/* The real completion replaced by one for another CID: time out. */
+		{ NVP_EMU_CQE_CID, 0x7fff, 0, 0, 0, true },
+	};
+	struct rig r;
+
+	(void)state;
+	rig_open(&r, "emu:ns=64M:4096", 300);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct nvp_emu_fault f = io_fault(NVP_EMU_FAULT_CQE);
+		struct done d[8];
+
+		f.cqe_fields = rows[i].fields;
+		f.cqe_cid = rows[i].cid;
+		f.cqe_sqid = rows[i].sqid;
+		f.cqe_sqhd = rows[i].sqhd;
+		f.cqe_status = rows[i].status;
+		print_message("CQE fault %zu: fields 0x%x\n", i, rows[i].fields);
+		assert_int_equal(nvp_emu_inject(r.ctrl, &f, sizeof(f)), 0);
+		submit_eight(&r, d);
+		wait_all(&r, d, 8, 5000);
+		for (int k = 0; k < 100; k++)
+			nvp_qpair_poll(r.qp, 0);
+		for (int k = 0; k < 8; k++)
+			assert_int_equal(d[k].calls, 1);
+		for (int k = 0; k < 7; k++)
+			assert_int_equal(d[k].status, 0);
+		/* Lost: timeout, Abort, reset, posted again: it succeeds. */
+		if (!rows[i].lost && !(rows[i].fields & NVP_EMU_CQE_EXTRA))
+			assert_int_not_equal(d[7].status, 0);
+		else
+			assert_int_equal(d[7].status, 0);
+		if (rows[i].fields == NVP_EMU_CQE_STATUS)
+			assert_int_equal(d[7].status, rows[i].status);
+		assert_int_equal(nvp_qpair_outstanding(r.qp), 0);
+		assert_int_equal(nvp_emu_clear_faults(r.ctrl), 0);
 	}
 	rig_close(&r);
 }
@@ -303,10 +426,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_attach_and_data),
+		cmocka_unit_test(test_driver_big_prp_chains),
 		cmocka_unit_test(test_driver_status_fault),
 		cmocka_unit_test(test_driver_dropped_completion),
 		cmocka_unit_test(test_driver_delay_abort),
 		cmocka_unit_test(test_driver_bad_cids),
+		cmocka_unit_test(test_driver_cqe_fault),
 		cmocka_unit_test(test_driver_fatal),
 		cmocka_unit_test(test_driver_removal),
 	};

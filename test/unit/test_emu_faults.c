@@ -385,6 +385,113 @@ static void test_fault_bad_cids(void **state)
 	host_close(&h);
 }
 
+/* NVP_EMU_FAULT_CQE: every completion field as the test chooses. */
+static void test_fault_cqe_fields(void **state)
+{
+	struct host h;
+	struct nvp_emu_fault f = fault(NVP_EMU_FAULT_CQE);
+	struct nvp_cqe cqe = { 0 };
+	uint8_t *buf;
+	uint16_t cid;
+	/* Every status bit but the phase: SC, SCT, CRD, More and DNR. */
+	static const uint16_t statuses[] = { 0xfffe, 0x8000, 0x4000, 0x2000 | 0x0002, 0x0000 };
+
+	(void)state;
+	assert_int_equal(host_open(&h, "emu:"), 0);
+	assert_int_equal(host_create_qpair(&h, 1, 16), 0);
+	buf = h.data;
+	/* Put something on LBA 9 to see that the command still executes. */
+	memset(buf + 32768, 0x3c, 4096);
+	assert_int_equal(host_rw(&h, 1, NVP_NVM_WRITE, 1, 9, 1, buf + 32768, 4096), 0);
+	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+		f = fault(NVP_EMU_FAULT_CQE);
+		f.match = NVP_EMU_MATCH_IO;
+		f.cqe_fields = NVP_EMU_CQE_CID | NVP_EMU_CQE_SQID | NVP_EMU_CQE_SQHD |
+			       NVP_EMU_CQE_STATUS | NVP_EMU_CQE_DW0 | NVP_EMU_CQE_DW1;
+		f.cqe_cid = (uint16_t)(0xbe00 + i);
+		f.cqe_sqid = 0x77;
+		f.cqe_sqhd = 0xfff0;
+		f.cqe_status = statuses[i];
+		f.cqe_dw0 = 0xdeadbeef;
+		f.cqe_dw1 = 0x12345678;
+		assert_int_equal(nvp_emu_dev_inject(h.emu, &f, sizeof(f)), 0);
+		memset(buf + 9 * 4096, 0, 4096);	/* where post_read() reads LBA 9 to */
+		post_read(&h, 1, 9);
+		assert_int_equal(host_wait(&h, &h.io[1], &cqe), 0);
+		assert_int_equal(cqe.cid, 0xbe00 + i);
+		assert_int_equal(cqe.sqid, 0x77);
+		assert_int_equal(cqe.sqhd, 0xfff0);
+		assert_int_equal(cqe.status & 0xfffe, statuses[i] & 0xfffe);
+		assert_int_equal(cqe.dw0, 0xdeadbeef);
+		assert_int_equal(cqe.dw1, 0x12345678);
+		/* It replaced the real completion, and the read did happen. */
+		assert_int_equal(host_wait_ms(&h, &h.io[1], &cqe, 50), -ETIMEDOUT);
+		assert_int_equal(buf[9 * 4096], 0x3c);
+	}
+	/* One field only, the rest real; the phase bit keeps flipping right
+	 * across a CQ wrap (16 entries). */
+	for (int i = 0; i < 20; i++) {
+		f = fault(NVP_EMU_FAULT_CQE);
+		f.match = NVP_EMU_MATCH_IO;
+		f.cqe_fields = NVP_EMU_CQE_DW0;
+		f.cqe_dw0 = (uint32_t)i;
+		assert_int_equal(nvp_emu_dev_inject(h.emu, &f, sizeof(f)), 0);
+		cid = post_read(&h, 1, 9);
+		assert_int_equal(host_wait(&h, &h.io[1], &cqe), 0);
+		assert_int_equal(cqe.cid, cid);
+		assert_int_equal(cqe.sqid, 1);
+		assert_int_equal(HOST_ST(cqe), 0);
+		assert_int_equal(cqe.dw0, i);
+	}
+	/* EXTRA: the corrupted completion first, then the real one. */
+	f = fault(NVP_EMU_FAULT_CQE);
+	f.match = NVP_EMU_MATCH_IO;
+	f.cqe_fields = NVP_EMU_CQE_EXTRA | NVP_EMU_CQE_STATUS | NVP_EMU_CQE_SQID;
+	f.cqe_status = NVP_STATUS(NVP_SCT_GENERIC, NVP_SC_INTERNAL) | DNR;
+	f.cqe_sqid = 3;
+	assert_int_equal(nvp_emu_dev_inject(h.emu, &f, sizeof(f)), 0);
+	cid = post_read(&h, 1, 9);
+	assert_int_equal(host_wait(&h, &h.io[1], &cqe), 0);
+	assert_int_equal(cqe.cid, cid);
+	assert_int_equal(cqe.sqid, 3);
+	assert_int_equal(HOST_ST(cqe), GEN(NVP_SC_INTERNAL) | DNR);
+	assert_int_equal(host_wait(&h, &h.io[1], &cqe), 0);
+	assert_int_equal(cqe.cid, cid);
+	assert_int_equal(cqe.sqid, 1);
+	assert_int_equal(HOST_ST(cqe), 0);
+	/* On the admin queue too. */
+	f = fault(NVP_EMU_FAULT_CQE);
+	f.match = NVP_EMU_MATCH_QID;
+	f.qid = 0;
+	f.cqe_fields = NVP_EMU_CQE_DW0;
+	f.cqe_dw0 = 0xa5a5a5a5;
+	assert_int_equal(nvp_emu_dev_inject(h.emu, &f, sizeof(f)), 0);
+	{
+		struct nvp_sqe sqe = { .opc = NVP_ADMIN_GET_FEATURES, .cdw10 = NVP_FEAT_NUM_QUEUES };
+
+		assert_int_equal(host_admin(&h, &sqe, &cqe), 0);
+		assert_int_equal(cqe.dw0, 0xa5a5a5a5);
+	}
+	/* A caller built before the cqe_* fields cannot arm one; nothing to
+	 * set is refused too. The older faults still work at the old size. */
+	f = fault(NVP_EMU_FAULT_CQE);
+	f.cqe_fields = NVP_EMU_CQE_CID;
+	assert_int_equal(nvp_emu_dev_inject(h.emu, &f, offsetof(struct nvp_emu_fault, cqe_fields)),
+			 -EINVAL);
+	assert_non_null(strstr(nvp_last_error(), "rebuild against this nvpoll/emu.h"));
+	f.cqe_fields = NVP_EMU_CQE_EXTRA;
+	assert_int_equal(nvp_emu_dev_inject(h.emu, &f, sizeof(f)), -EINVAL);
+	f = fault(NVP_EMU_FAULT_DUP_CID);
+	f.match = NVP_EMU_MATCH_IO;
+	assert_int_equal(nvp_emu_dev_inject(h.emu, &f, offsetof(struct nvp_emu_fault, cqe_fields)),
+			 0);
+	cid = post_read(&h, 1, 9);
+	assert_int_equal(host_wait(&h, &h.io[1], &cqe), 0);
+	assert_int_equal(host_wait(&h, &h.io[1], &cqe), 0);
+	assert_int_equal(cqe.cid, cid);
+	host_close(&h);
+}
+
 static void test_fault_fatal(void **state)
 {
 	struct host h;
@@ -618,6 +725,7 @@ int main(void)
 		cmocka_unit_test(test_fault_drop_and_abort),
 		cmocka_unit_test(test_fault_delay_and_latency),
 		cmocka_unit_test(test_fault_bad_cids),
+		cmocka_unit_test(test_fault_cqe_fields),
 		cmocka_unit_test(test_fault_fatal),
 		cmocka_unit_test(test_fault_removal),
 		cmocka_unit_test(test_async_events),

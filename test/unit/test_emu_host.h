@@ -128,8 +128,9 @@ static inline int host_alloc_q(struct host_q *q, uint16_t qid, uint32_t size)
 	q->qid = qid;
 	q->size = size;
 	q->phase = 1;
-	q->sq = host_dma((size_t)size * sizeof(struct nvp_sqe));
-	q->cq = host_dma((size_t)size * sizeof(struct nvp_cqe));
+	/* 64 KiB aligned: valid queue bases for every CC.MPS up to MPSMAX. */
+	q->sq = nvp_dma_alloc((size_t)size * sizeof(struct nvp_sqe), 65536, NVP_NUMA_ANY);
+	q->cq = nvp_dma_alloc((size_t)size * sizeof(struct nvp_cqe), 65536, NVP_NUMA_ANY);
 	return q->sq && q->cq ? 0 : -ENOMEM;
 }
 
@@ -157,7 +158,16 @@ static inline bool host_enable(struct host *h, uint32_t cc)
 	host_wr(h, NVP_REG_ACQ, (uint32_t)host_iova(h->aq.cq));
 	host_wr(h, NVP_REG_ACQ + 4, (uint32_t)(host_iova(h->aq.cq) >> 32));
 	host_wr(h, NVP_REG_CC, cc);
-	return host_wait_reg(h, NVP_REG_CSTS, NVP_CSTS_RDY | NVP_CSTS_CFS, NVP_CSTS_RDY);
+	/* Done at RDY or CFS: a refused enable never sets RDY, so do not wait it out. */
+	{
+		uint64_t end = host_now_ms() + HOST_TIMEOUT_MS;
+		uint32_t v;
+
+		while (!((v = host_rd(h, NVP_REG_CSTS)) & (NVP_CSTS_RDY | NVP_CSTS_CFS)))
+			if (host_now_ms() > end)
+				return false;
+		return (v & (NVP_CSTS_RDY | NVP_CSTS_CFS)) == NVP_CSTS_RDY;
+	}
 }
 
 static inline bool host_disable(struct host *h)
@@ -179,7 +189,7 @@ static inline int host_open_raw(struct host *h, const char *spec)
 	h->bar = (volatile uint8_t *)h->dev->bar0;
 	if (host_alloc_q(&h->aq, 0, 32))
 		return -ENOMEM;
-	h->data = host_dma(2u << 20);
+	h->data = nvp_dma_alloc(2u << 20, 65536, NVP_NUMA_ANY);
 	return h->data ? 0 : -ENOMEM;
 }
 

@@ -37,6 +37,26 @@ static void test_parse_size(void **state)
 		{ "0x10", -EINVAL, 0 },
 		{ "99999999999T", -EINVAL, 0 },	/* overflows 64 bits */
 		{ "18446744073709551616", -EINVAL, 0 },
+		{ "18446744073709551615", 0, UINT64_MAX },
+		{ "16777215T", 0, 16777215ull << 40 },
+		{ "16777216T", -EINVAL, 0 },		/* 2^64 */
+		{ "17592186044416M", -EINVAL, 0 },	/* 2^64 */
+		{ "17179869183G", 0, 17179869183ull << 30 },
+		{ "18014398509481984K", -EINVAL, 0 },	/* 2^64 */
+		/* No white space or sign anywhere: strtoull() would take
+		 * " -4096" as 2^64 - 4096. */
+		{ " -4096", -EINVAL, 0 },
+		{ "\t-4096", -EINVAL, 0 },
+		{ "\n4096", -EINVAL, 0 },
+		{ " 4096", -EINVAL, 0 },
+		{ "+4096", -EINVAL, 0 },
+		{ "-0", -EINVAL, 0 },
+		{ "4096 ", -EINVAL, 0 },
+		{ "4 K", -EINVAL, 0 },
+		{ "4K ", -EINVAL, 0 },
+		{ "4KiBx", -EINVAL, 0 },
+		{ "4iB", -EINVAL, 0 },
+		{ "4KK", -EINVAL, 0 },
 	};
 
 	(void)state;
