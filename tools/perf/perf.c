@@ -389,6 +389,26 @@ static void verify_release(struct ns_worker *w, struct io_slot *s, bool ok)
 
 static void io_done(void *arg, const struct nvp_cqe *cpl);
 
+/*
+ * @s will not go out (the run ended, or its controller is gone): release
+ * its unit. A write perf was submitting again may have reached the media
+ * before, so its contents are unknown; otherwise the last completed
+ * write still stands.
+ */
+static void release_unsent(struct ns_worker *w, struct io_slot *s)
+{
+	uint8_t *st;
+
+	if (!g_opts->verify)
+		return;
+	st = &w->vstate[s->unit - w->region_start];
+	if (!s->is_read && s->retries)
+		*st = (uint8_t)(*st & VS_LISTED);
+	else
+		*st &= (uint8_t)~VS_INFLIGHT;
+	s->readback = false;
+}
+
 /* Post @s, its latency counted from @now; returns false if the worker must stop. */
 static bool submit(struct ns_worker *w, struct io_slot *s, uint64_t now)
 {
@@ -409,12 +429,15 @@ static bool submit(struct ns_worker *w, struct io_slot *s, uint64_t now)
 		w->pending[w->npending++] = s;
 		return true;
 	}
-	w->stats.errors++;
 	w->failed = true;
-	/* A lost controller is reported as such, not per command. */
-	if (!lost_ctrl(t->cc, rc))
-		note_error(w, "%s of LBA %" PRIu64 " refused: %s (%s)",
-			   s->is_read ? "read" : "write", lba, strerror(-rc), nvp_last_error());
+	if (lost_ctrl(t->cc, rc)) {
+		/* Never issued: the lost controller is reported, not the command. */
+		release_unsent(w, s);
+		return false;
+	}
+	w->stats.errors++;
+	note_error(w, "%s of LBA %" PRIu64 " refused: %s (%s)",
+		   s->is_read ? "read" : "write", lba, strerror(-rc), nvp_last_error());
 	return false;
 }
 
@@ -513,7 +536,10 @@ static void io_done(void *arg, const struct nvp_cqe *cpl)
 		/* Same unit, generation and buffer; latency keeps its start. */
 		s->retries++;
 		st->retries++;
-		submit(w, s, s->submit_tsc);
+		/* Refused because the controller just went: it was in flight, so
+		 * it ends with an error (other refusals count themselves). */
+		if (!submit(w, s, s->submit_tsc) && nvp_ctrl_is_failed(w->t->cc->ctrl))
+			st->errors++;
 		return;
 	}
 	if (s->final) {
@@ -690,26 +716,11 @@ static void retry_pending(struct ns_worker *w)
 	}
 }
 
-/*
- * The run is over: what still waits for a free request never went out.
- * Its unit is released; a write that had gone out before (perf was
- * submitting it again) may or may not have reached the media.
- */
+/* The run is over: what still waits for a free request never goes out. */
 static void drop_pending(struct ns_worker *w)
 {
-	for (uint32_t i = 0; i < w->npending; i++) {
-		struct io_slot *s = w->pending[i];
-		uint8_t *st;
-
-		if (!g_opts->verify)
-			continue;
-		st = &w->vstate[s->unit - w->region_start];
-		if (!s->is_read && s->retries)
-			*st = (uint8_t)(*st & VS_LISTED);
-		else
-			*st &= (uint8_t)~VS_INFLIGHT;
-		s->readback = false;
-	}
+	for (uint32_t i = 0; i < w->npending; i++)
+		release_unsent(w, w->pending[i]);
 	w->npending = 0;
 }
 
