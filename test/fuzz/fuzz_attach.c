@@ -100,6 +100,8 @@ static void exercise_ns(struct nvp_ctrl *ctrl, struct nvp_qpair *qp, struct nvp_
 	fuzz_drain(ctrl, qp, t, 2000);
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct nvp_ctrl_opts o;

@@ -301,7 +301,7 @@ void test_recovery_reset_under_load(void)
 	struct load *l = calloc(LOAD_THREADS, sizeof(*l));
 	pthread_t th[LOAD_THREADS];
 	int started = 0, rc;
-	uint64_t r0, t0;
+	uint64_t r0 = 0, t0 = 0;
 
 	CHECK(d && l);
 	r0 = ctrl_resets(d->ctrl);
