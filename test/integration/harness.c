@@ -129,6 +129,8 @@ static const struct itest_case itest_cases[] = {
 	  "numa_node 4000: -EINVAL naming the nodes, not -ENOMEM" },
 	{ "trust_register_rw", test_trust_register_rw, 0,
 	  "registering read-only or unmapped memory: -EFAULT" },
+	{ "ns_attach", test_ns_attach, 0,
+	  "attach a detached namespace: NS_ADDED, verified I/O; detach: NS_REMOVED, -ENODEV" },
 };
 
 #define NUM_CASES (sizeof(itest_cases) / sizeof(itest_cases[0]))

@@ -124,6 +124,9 @@ static void test_opts_defaults(void **state)
 	assert_true(o.random);
 	assert_int_equal(o.latency_level, 0);
 	assert_int_equal(o.ncpus, 0);
+	assert_true(o.reset_every == 0);
+	assert_int_equal(o.io_retries, -1);	/* the library's default */
+	assert_false(o.verify_final);
 }
 
 static void test_opts_full(void **state)
@@ -136,7 +139,8 @@ static void test_opts_full(void **state)
 			       "-q", "128", "-o", "128k", "-w", "randrw", "-M", "70",
 			       "-t", "2.5", "-W", "1", "-c", "0x5", "-LL", "--seed", "42",
 			       "--zipf", "0.99", "--verify", "--json", "--io-queue-size", "1024",
-			       "--max-completions", "16", "--no-shadow-doorbell"),
+			       "--max-completions", "16", "--no-shadow-doorbell",
+			       "--reset-every", "0.25", "--io-retries", "0", "--verify-final"),
 			 PERF_PARSE_OK);
 	assert_int_equal(o.naddrs, 2);
 	assert_int_equal(o.nsid, 2);
@@ -157,6 +161,9 @@ static void test_opts_full(void **state)
 	assert_int_equal(o.io_queue_size, 1024);
 	assert_int_equal(o.max_completions, 16);
 	assert_true(o.no_shadow_doorbell);
+	assert_true(o.reset_every == 0.25);
+	assert_int_equal(o.io_retries, 0);
+	assert_true(o.verify_final);
 }
 
 static void expect_error(int rc, const char *err, const char *fragment)
@@ -191,6 +198,13 @@ static void test_opts_errors(void **state)
 	expect_error(PARSE(&o, err, "-a", "emu:", "-x"), err, "unknown option -x");
 	expect_error(PARSE(&o, err, "-a", "emu:", "-q"), err, "needs a value");
 	expect_error(PARSE(&o, err, "-a", "emu:", "stray"), err, "unexpected argument");
+	expect_error(PARSE(&o, err, "-a", "emu:", "--reset-every", "0"), err, "at least 0.001");
+	expect_error(PARSE(&o, err, "-a", "emu:", "--io-retries", "x"), err, "0..1000");
+	expect_error(PARSE(&o, err, "-a", "emu:", "--verify-final"), err, "add --verify");
+	expect_error(PARSE(&o, err, "-a", "00:04.0", "--test-remove-after", "1"), err,
+		     "only work on emulated controllers");
+	assert_int_equal(PARSE(&o, err, "-a", "emu:", "--test-fail-after", "0.5"), PERF_PARSE_OK);
+	assert_true(o.test_fail_after == 0.5);
 }
 
 static void test_parse_size(void **state)
@@ -487,6 +501,48 @@ static void test_report(void **state)
 	assert_non_null(strstr(text, "\"histogram_us\": [["));
 	assert_non_null(strstr(text, "\"result\": \"pass\""));
 	free(text);
+
+	/* no resets, no retries, nothing lost: no recovery section */
+	text = render(&r, false);
+	assert_null(strstr(text, "recovery"));
+	free(text);
+
+	/* 4 resets of 1, 2, 3 and 6 ms */
+	ctrl.resets = 4;
+	ctrl.resets_requested = 4;
+	ctrl.reset_us_min = 1000;
+	ctrl.reset_us_max = 6000;
+	ctrl.reset_us_sum = 12000;
+	ctrl.driver_retried = 30;
+	ctrl.reset_aborted = 2;
+	ctrl.retries = 2;
+	ctrl.reconnects = 8;
+	ctrl.state = "live";
+	text = render(&r, false);
+	assert_non_null(strstr(text, "recovery (-a emu:): 4 resets (4 by --reset-every), each "
+				     "1.000 / 3.000 / 6.000 ms"));
+	assert_non_null(strstr(text, "posted again by the driver 30"));
+	assert_non_null(strstr(text, "submitted again by perf 2, failed 0"));
+	assert_non_null(strstr(text, "result: PASS"));
+	free(text);
+	text = render(&r, true);
+	assert_non_null(strstr(text, "\"resets\": 4,"));
+	assert_non_null(strstr(text, "\"reset_ms\": {\"min\": 1.000, \"avg\": 3.000, "
+				     "\"max\": 6.000}"));
+	assert_non_null(strstr(text, "\"perf_retried\": 2"));
+	assert_non_null(strstr(text, "\"state\": \"live\""));
+	free(text);
+
+	/* a removed controller fails the run even without a failed command */
+	ctrl.state = "removed";
+	ctrl.state_reason = "registers read all-ones";
+	assert_true(perf_report_failed(&r));
+	text = render(&r, false);
+	assert_non_null(strstr(text, "controller removed: registers read all-ones"));
+	assert_non_null(strstr(text, "result: FAIL"));
+	free(text);
+	ctrl.state = "live";
+	assert_false(perf_report_failed(&r));
 
 	jobs[1].stats.mismatches = 1;
 	r.first_error = "emu: ns1 CPU 1: verify mismatch";

@@ -92,10 +92,13 @@ NVP_CACHE=$cache "$here/mkinitramfs.sh" "${fio_arg[@]}" "$build_dir" "$initrd"
 # features at once (table in README.md):
 #   0000:00:04.0 serial NVPOLL0: nsid 1 with 4096-byte LBAs, nsid 2 with 512-byte
 #   0000:00:05.0 serial NVPOLL1: mdts=3 (32 KiB with 4 KiB pages), max_ioqpairs=2, nsid 1 (512)
+#   0000:01:00.0 serial NVPOLL2: behind PCIe root port rp1 (hot-pluggable), in NVM
+#                subsystem nvpsubsys: nsid 1 (512) attached, nsid 2 (4096) allocated
+#                but detached (Namespace Attachment test); removed last (device_del)
 # Namespaces are real 64 MiB raw files so data written can be read back.
 device_args() {
   local w=$1 img
-  for img in c0n1 c0n2 c1n1; do
+  for img in c0n1 c0n2 c1n1 c2n1 c2n2; do
     rm -f "$w/$img.img"
     truncate -s 64M "$w/$img.img"
   done
@@ -103,12 +106,39 @@ device_args() {
     -drive "file=$w/c0n1.img,if=none,id=c0n1,format=raw"
     -drive "file=$w/c0n2.img,if=none,id=c0n2,format=raw"
     -drive "file=$w/c1n1.img,if=none,id=c1n1,format=raw"
+    -drive "file=$w/c2n1.img,if=none,id=c2n1,format=raw"
+    -drive "file=$w/c2n2.img,if=none,id=c2n2,format=raw"
     -device nvme,id=nvme0,serial=NVPOLL0,bus=pcie.0,addr=0x4
     -device nvme-ns,bus=nvme0,drive=c0n1,nsid=1,logical_block_size=4096,physical_block_size=4096
     -device nvme-ns,bus=nvme0,drive=c0n2,nsid=2,logical_block_size=512,physical_block_size=512
     -device nvme,id=nvme1,serial=NVPOLL1,mdts=3,max_ioqpairs=2,bus=pcie.0,addr=0x5
     -device nvme-ns,bus=nvme1,drive=c1n1,nsid=1
+    -device pcie-root-port,id=rp1,chassis=1,slot=1,bus=pcie.0,addr=0x6
+    -device nvme-subsys,id=nvpsubsys,nqn=nvpoll-subsys
+    -device nvme,id=nvme2,serial=NVPOLL2,subsys=nvpsubsys,bus=rp1
+    -device nvme-ns,bus=nvme2,drive=c2n1,nsid=1
+    -device nvme-ns,bus=nvme2,drive=c2n2,nsid=2,logical_block_size=4096,physical_block_size=4096,detached=true
   )
+}
+
+# hotplug_watch CONSOLE SOCKET LOG: the host side of the guest's hot-removal
+# step. When the guest prints "NVP-HOTPLUG: device_del ID" (its I/O is
+# running), unplug ID through QMP and wait for QEMU's DEVICE_DELETED (the
+# guest let the device go); then note when the guest says its program exited.
+# Everything, with host times, goes to LOG.
+hotplug_watch() {
+  local console=$1 sock=$2 log=$3 id t0 rc=0
+  while :; do
+    id=$(grep -a -m1 '^NVP-HOTPLUG: device_del ' "$console" 2>/dev/null | awk '{print $3}' | tr -cd 'A-Za-z0-9_-' || true)
+    [[ -n $id ]] && break
+    sleep 0.1
+  done
+  t0=$(date +%s.%N)
+  echo "hotplug: guest asked for device_del $id" >"$log"
+  python3 "$here/qmp.py" "$sock" device_del "$id" --wait-deleted 60 >>"$log" 2>&1 || rc=$?
+  echo "hotplug: qmp.py exited $rc" >>"$log"
+  while ! grep -aq '^NVP-HOTPLUG: exited' "$console" 2>/dev/null; do sleep 0.1; done
+  echo "hotplug: guest program exited $(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $t0 }") s after device_del" >>"$log"
 }
 
 # run_config NAME: boot one configuration; prints its PASS/FAIL line.
@@ -137,6 +167,10 @@ run_config() {
     cmdline+=" intel_iommu=on"
   fi
   device_args "$w"
+  # QMP for the hot-removal step; a UNIX socket path must stay short.
+  qmp_sock=$w/qmp.sock
+  ((${#qmp_sock} < 100)) || qmp_sock=$(mktemp -u /tmp/nvp-qmp.XXXXXX)
+  qargs+=(-qmp "unix:$qmp_sock,server=on,wait=off")
   [[ -n ${NVP_VM_APPEND:-} ]] && cmdline+=" $NVP_VM_APPEND"
   # shellcheck disable=SC2206  # extra args are split on purpose
   [[ -n ${NVP_VM_QEMU_ARGS:-} ]] && qargs+=($NVP_VM_QEMU_ARGS)
@@ -150,24 +184,40 @@ run_config() {
 
   t0=$(date +%s)
   rc=0
+  : >"$console"
   timeout -k 10 "$timeout_s" qemu-system-x86_64 "${qargs[@]}" \
     -serial "file:$console" -monitor none -append "$cmdline" \
-    </dev/null 2>"$qerr" || rc=$?
+    </dev/null 2>"$qerr" &
+  qpid=$!
+  hotplug_watch "$console" "$qmp_sock" "$w/hotplug.log" &
+  wpid=$!
+  wait "$qpid" || rc=$?
   t1=$(date +%s)
+  kill "$wpid" 2>/dev/null || true
+  wait "$wpid" 2>/dev/null || true
+  rm -f "$qmp_sock"
 
   reason=""
   if ((rc == 124 || rc == 137)); then
     reason="timed out after ${timeout_s} s"
+  elif ((rc > 128)); then
+    # QEMU itself crashed (seen: SIGSEGV in nvme_rw_complete_cb after guest resets).
+    reason="qemu was killed by signal $((rc - 128)) (a QEMU crash; see qemu.stderr, or run QEMU under gdb)"
   elif ((rc != 0)); then
     reason="qemu exited $rc"
   elif grep -q 'detected translation failure' "$qerr"; then
     # Bad DMA completes with status 0; QEMU's VT-d model is the witness.
     reason="IOMMU translation failure (bad DMA address)"
+  elif grep -aq '^NVP-HOTPLUG: device_del' "$console" &&
+       ! grep -q '^hotplug: qmp.py exited 0' "$w/hotplug.log" 2>/dev/null; then
+    # The guest's step may pass on its own; the unplug must have worked too.
+    reason="hot removal through QMP failed: $(grep -v '^hotplug: guest' "$w/hotplug.log" 2>/dev/null | tr '\n' ' ')"
   elif ! grep -q '^NVP-RESULT: PASS' "$console"; then
     reason=$(grep -a '^NVP-RESULT:' "$console" | tail -n1 | sed -E 's/^NVP-RESULT: *FAIL *\((.*)\)$/\1/')
     reason=${reason:-"no NVP-RESULT line"}
   fi
 
+  [[ -s $w/hotplug.log ]] && sed 's/^/  /' "$w/hotplug.log"
   if [[ -z $reason ]]; then
     echo "PASS $name ($((t1 - t0)) s)"
     passed=$((passed + 1))

@@ -23,6 +23,11 @@ enum {
 	OPT_QPAIR_STATS,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
+	OPT_RESET_EVERY,
+	OPT_IO_RETRIES,
+	OPT_VERIFY_FINAL,
+	OPT_TEST_REMOVE,
+	OPT_TEST_FAIL,
 	OPT_VERSION,
 };
 
@@ -47,6 +52,11 @@ static const struct option long_opts[] = {
 	{ "qpair-stats", no_argument, NULL, OPT_QPAIR_STATS },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+	{ "reset-every", required_argument, NULL, OPT_RESET_EVERY },
+	{ "io-retries", required_argument, NULL, OPT_IO_RETRIES },
+	{ "verify-final", no_argument, NULL, OPT_VERIFY_FINAL },
+	{ "test-remove-after", required_argument, NULL, OPT_TEST_REMOVE },
+	{ "test-fail-after", required_argument, NULL, OPT_TEST_FAIL },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -102,6 +112,26 @@ void perf_usage(FILE *out, const char *prog)
 "                           against it; reads only target blocks this thread\n"
 "                           wrote, write-only workloads read each write back.\n"
 "                           Any mismatch fails the run (exit 1)\n"
+"      --verify-final       with --verify: after the run, read back every\n"
+"                           unit written during it and check it (not part\n"
+"                           of the figures)\n"
+"\n"
+"Recovery:\n"
+"      --reset-every SECONDS\n"
+"                           reset each controller (nvp_ctrl_reset()) at this\n"
+"                           interval while the workers keep going (fractions\n"
+"                           allowed). In every run, a command that ends with\n"
+"                           a retryable status (SCT Path, DNR clear, as after\n"
+"                           a reset) is submitted again, up to 8 times, and\n"
+"                           counted rather than failed\n"
+"      --io-retries N       times the driver posts a command interrupted by a\n"
+"                           reset again itself (nvp_ctrl_opts.io_retries;\n"
+"                           default: the library's, 3); 0 hands every one\n"
+"                           back to perf\n"
+"      --test-remove-after SECONDS, --test-fail-after SECONDS\n"
+"                           testing, emu: controllers only: simulate surprise\n"
+"                           removal, or a controller that fails for good,\n"
+"                           this long into the run\n"
 "\n"
 "Output:\n"
 "  -L, --latency            add latency percentiles (p50 p90 p99 p99.9\n"
@@ -126,8 +156,8 @@ void perf_usage(FILE *out, const char *prog)
 "Output: one row per (namespace, CPU) with IOPS, MiB/s and average, min and\n"
 "max latency in microseconds, then a Total row. Latency runs from just\n"
 "before submission to the completion callback, timed with the TSC.\n"
-"Exit status: 0 success, 1 I/O errors, verify mismatches or a controller\n"
-"failure, 2 bad options.\n"
+"Exit status: 0 success; 1 I/O errors, verify mismatches, or a controller\n"
+"that was removed or failed for good during the run; 2 bad options.\n"
 "\n"
 "Examples:\n"
 "  %s -a 0000:00:04.0 -q 32 -o 4096 -w randread -t 10 -L\n"
@@ -359,6 +389,7 @@ static void set_defaults(struct perf_opts *o)
 	o->seconds = 10;
 	o->seed = 1;
 	o->progress = -1;
+	o->io_retries = -1;
 }
 
 enum perf_parse_result perf_parse_args(int argc, char **argv, struct perf_opts *o,
@@ -497,6 +528,33 @@ enum perf_parse_result perf_parse_args(int argc, char **argv, struct perf_opts *
 		case OPT_NO_PROGRESS:
 			o->progress = 0;
 			break;
+		case OPT_RESET_EVERY:
+			if (parse_seconds(optarg, &o->reset_every, false) || o->reset_every < 0.001) {
+				set_err(err, errlen, "--reset-every '%s': give the interval in "
+					"seconds, at least 0.001 (e.g. 0.5)", optarg);
+				return PERF_PARSE_ERROR;
+			}
+			break;
+		case OPT_IO_RETRIES:
+			if (parse_u32(optarg, &v32, 0, 1000)) {
+				set_err(err, errlen, "--io-retries '%s': must be 0..1000", optarg);
+				return PERF_PARSE_ERROR;
+			}
+			o->io_retries = (int)v32;
+			break;
+		case OPT_VERIFY_FINAL:
+			o->verify_final = true;
+			break;
+		case OPT_TEST_REMOVE:
+		case OPT_TEST_FAIL:
+			if (parse_seconds(optarg, c == OPT_TEST_REMOVE ? &o->test_remove_after :
+					  &o->test_fail_after, false)) {
+				set_err(err, errlen, "%s '%s': give seconds > 0 into the run",
+					c == OPT_TEST_REMOVE ? "--test-remove-after" :
+					"--test-fail-after", optarg);
+				return PERF_PARSE_ERROR;
+			}
+			break;
 		case 'h':
 			perf_usage(stdout, prog);
 			return PERF_PARSE_EXIT;
@@ -554,6 +612,20 @@ enum perf_parse_result perf_parse_args(int argc, char **argv, struct perf_opts *
 		set_err(err, errlen, "--zipf needs a random workload (randread, "
 			"randwrite or randrw)");
 		return PERF_PARSE_ERROR;
+	}
+	if (o->verify_final && !o->verify) {
+		set_err(err, errlen, "--verify-final reads back what --verify wrote: add --verify");
+		return PERF_PARSE_ERROR;
+	}
+	if (o->test_remove_after > 0 || o->test_fail_after > 0) {
+		for (unsigned int i = 0; i < o->naddrs; i++) {
+			if (strncmp(o->addrs[i], "emu:", 4) && strcmp(o->addrs[i], "emu")) {
+				set_err(err, errlen, "--test-remove-after and --test-fail-after "
+					"only work on emulated controllers; -a %s is not one "
+					"(use emu:...)", o->addrs[i]);
+				return PERF_PARSE_ERROR;
+			}
+		}
 	}
 	if (o->io_queue_size && o->depth > o->io_queue_size - 1) {
 		set_err(err, errlen,

@@ -43,6 +43,11 @@ struct perf_opts {
 	uint32_t max_completions;	/* 0: library default */
 	bool no_shadow_doorbell;
 	bool qpair_stats;	/* print nvp_qpair_get_stats() per queue pair */
+	double reset_every;		/* 0: never call nvp_ctrl_reset() */
+	int io_retries;			/* -1: library default */
+	bool verify_final;		/* --verify: read back every written unit at the end */
+	double test_remove_after;	/* emu: only, 0: never nvp_emu_remove() */
+	double test_fail_after;		/* emu: only, 0: never break the controller */
 };
 
 enum perf_parse_result {

@@ -6,6 +6,14 @@
  * keeps -q commands in flight on it. Completion callbacks resubmit at once,
  * so new commands are posted while nvp_qpair_poll() runs and their doorbell
  * is rung once per poll. Time comes from the TSC only.
+ *
+ * The main thread is the admin poller: while the workers run it calls
+ * nvp_ctrl_process_admin() for every controller every few milliseconds (so
+ * a failed or removed controller is noticed, and events are delivered),
+ * and with --reset-every it resets the controllers under the running I/O.
+ * A command that ends with a retryable status (SCT Path, DNR clear: a
+ * reset ended it) is submitted again by perf and counted. A controller
+ * that is removed or fails for good stops the whole run.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -19,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <nvpoll/emu.h>
 #include <nvpoll/nvpoll.h>
 
 #include "opts.h"
@@ -42,6 +51,22 @@
  */
 #define VERIFY_READ_SEED_UNITS 16384u
 
+/*
+ * Times perf submits one command again after retryable completions: the
+ * driver already re-posts up to io_retries times per reset, so more than
+ * this means resets come faster than the command can complete.
+ */
+#define PERF_MAX_RETRIES 8
+
+/* How often the main thread runs the admin poller (health_check_ms is 100). */
+#define ADMIN_POLL_MS 10
+
+enum ctrl_state {
+	CTRL_LIVE = 0,
+	CTRL_REMOVED,
+	CTRL_FAILED,
+};
+
 struct ctrl_ctx {
 	const char *addr;
 	struct nvp_ctrl *ctrl;
@@ -49,6 +74,18 @@ struct ctrl_ctx {
 	uint32_t queue_size;
 	uint32_t nns;
 	struct perf_ctrl_desc desc;
+	char model[41];		/* copies: the report outlives the attach */
+	char serial[21];
+	/* Events; the callback may run on a worker that escalated a reset. */
+	pthread_mutex_t lock;
+	uint64_t resets, reset_failures, reset_us_min, reset_us_max, reset_us_sum;
+	uint64_t resets_requested;
+	int state;		/* enum ctrl_state, atomic */
+	uint64_t gone_tsc;	/* when the removal or failure was noticed */
+	double gone_mono;	/* the same, CLOCK_MONOTONIC seconds (as dmesg) */
+	uint64_t detached_tsc;	/* when it was detached after that */
+	char gone_reason[256];
+	bool polling;		/* the admin poller still calls it */
 };
 
 struct ns_target {
@@ -69,6 +106,9 @@ struct io_slot {
 	uint8_t gen;		/* --verify: generation written or expected */
 	bool is_read;
 	bool readback;		/* --verify: the read that checks our own write */
+	bool final;		/* --verify-final: a read of the final sweep */
+	bool inflight;		/* accepted by the driver, callback not yet run */
+	uint8_t retries;	/* perf's resubmissions of this command */
 };
 
 struct worker;
@@ -95,6 +135,13 @@ struct ns_worker {
 	struct io_slot **pending;	/* -EAGAIN: retried after the next poll */
 	uint32_t npending;
 	uint64_t done;		/* completions, read by the progress line */
+	uint64_t last_ok_tsc;	/* last successful completion */
+	uint64_t dup_completions;	/* callbacks for a command not in flight */
+	uint64_t lost;		/* commands whose callback never ran */
+	uint64_t final_next;	/* --verify-final: next index into @written */
+	uint32_t final_busy;	/* --verify-final: reads in flight */
+	struct nvp_qpair_stats qstats;	/* read before the qpair is freed */
+	bool closing;		/* the qpair is being freed: no resubmission */
 	bool failed;
 	struct perf_stats stats;
 	char first_error[256];
@@ -117,6 +164,7 @@ static bool g_abort;
 static uint64_t g_measure_tsc;	/* end of warm-up */
 static uint64_t g_end_tsc;	/* end of the run; lowered by SIGINT */
 static volatile sig_atomic_t g_interrupted;
+static unsigned int g_workers_done;	/* atomic: threads past their teardown */
 
 static const char *prog = "nvpoll-perf";
 
@@ -137,6 +185,85 @@ static void die_usage(const char *fmt, ...)
 static uint64_t end_tsc(void)
 {
 	return __atomic_load_n(&g_end_tsc, __ATOMIC_RELAXED);
+}
+
+/* End the run at @now (or keep an earlier end): workers drain and stop. */
+static void stop_run(uint64_t now)
+{
+	uint64_t end = end_tsc();
+
+	while (now < end &&
+	       !__atomic_compare_exchange_n(&g_end_tsc, &end, now, false, __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED))
+		;
+}
+
+static int ctrl_state(struct ctrl_ctx *cc)
+{
+	return __atomic_load_n(&cc->state, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * The controller was removed (@err -ENODEV) or failed for good: remember
+ * when and why (the first report wins) and stop every worker.
+ */
+static void ctrl_gone(struct ctrl_ctx *cc, int err, const char *why)
+{
+	uint64_t now = tsc_now();
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	pthread_mutex_lock(&cc->lock);
+	if (cc->state == CTRL_LIVE) {
+		cc->gone_tsc = now;
+		cc->gone_mono = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+		snprintf(cc->gone_reason, sizeof(cc->gone_reason), "%s",
+			 why && *why ? why : strerror(-err));
+		__atomic_store_n(&cc->state, err == -ENODEV ? CTRL_REMOVED : CTRL_FAILED,
+				 __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&cc->lock);
+	stop_run(now);
+}
+
+static void on_event(struct nvp_ctrl *ctrl, const struct nvp_event *ev, void *arg)
+{
+	struct ctrl_ctx *cc = arg;
+
+	(void)ctrl;
+	switch (ev->type) {
+	case NVP_EVENT_RESET_DONE:
+		pthread_mutex_lock(&cc->lock);
+		if (ev->err) {
+			cc->reset_failures++;
+		} else {
+			if (!cc->resets || ev->duration_us < cc->reset_us_min)
+				cc->reset_us_min = ev->duration_us;
+			if (ev->duration_us > cc->reset_us_max)
+				cc->reset_us_max = ev->duration_us;
+			cc->reset_us_sum += ev->duration_us;
+			cc->resets++;
+		}
+		pthread_mutex_unlock(&cc->lock);
+		break;
+	case NVP_EVENT_REMOVED:
+		ctrl_gone(cc, -ENODEV, ev->reason);
+		break;
+	case NVP_EVENT_FAILED:
+		ctrl_gone(cc, ev->err ? ev->err : -ENXIO, ev->reason);
+		break;
+	default:
+		break;
+	}
+}
+
+/* A call on @cc failed with @rc: if the controller is gone, say so. */
+static bool lost_ctrl(struct ctrl_ctx *cc, int rc)
+{
+	if (!nvp_ctrl_is_failed(cc->ctrl))
+		return false;
+	ctrl_gone(cc, rc == -ENODEV ? -ENODEV : -ENXIO, nvp_last_error());
+	return true;
 }
 
 static void note_error(struct ns_worker *w, const char *fmt, ...)
@@ -262,6 +389,26 @@ static void verify_release(struct ns_worker *w, struct io_slot *s, bool ok)
 
 static void io_done(void *arg, const struct nvp_cqe *cpl);
 
+/*
+ * @s will not go out (the run ended, or its controller is gone): release
+ * its unit. A write perf was submitting again may have reached the media
+ * before, so its contents are unknown; otherwise the last completed
+ * write still stands.
+ */
+static void release_unsent(struct ns_worker *w, struct io_slot *s)
+{
+	uint8_t *st;
+
+	if (!g_opts->verify)
+		return;
+	st = &w->vstate[s->unit - w->region_start];
+	if (!s->is_read && s->retries)
+		*st = (uint8_t)(*st & VS_LISTED);
+	else
+		*st &= (uint8_t)~VS_INFLIGHT;
+	s->readback = false;
+}
+
 /* Post @s, its latency counted from @now; returns false if the worker must stop. */
 static bool submit(struct ns_worker *w, struct io_slot *s, uint64_t now)
 {
@@ -274,22 +421,30 @@ static bool submit(struct ns_worker *w, struct io_slot *s, uint64_t now)
 		rc = nvp_read(w->qp, t->ns, s->buf, lba, t->nlb, 0, io_done, s);
 	else
 		rc = nvp_write(w->qp, t->ns, s->buf, lba, t->nlb, 0, io_done, s);
-	if (rc == 0)
+	if (rc == 0) {
+		s->inflight = true;
 		return true;
+	}
 	if (rc == -EAGAIN) {
 		w->pending[w->npending++] = s;
 		return true;
 	}
+	w->failed = true;
+	if (lost_ctrl(t->cc, rc)) {
+		/* Never issued: the lost controller is reported, not the command. */
+		release_unsent(w, s);
+		return false;
+	}
+	w->stats.errors++;
 	note_error(w, "%s of LBA %" PRIu64 " refused: %s (%s)",
 		   s->is_read ? "read" : "write", lba, strerror(-rc), nvp_last_error());
-	w->stats.errors++;
-	w->failed = true;
 	return false;
 }
 
 /* Choose and post the next command of slot @s; @now is a fresh TSC reading. */
 static void start_io(struct ns_worker *w, struct io_slot *s, uint64_t now)
 {
+	s->retries = 0;
 	if (g_opts->verify) {
 		verify_choose(w, s);
 		if (!s->is_read) {
@@ -304,17 +459,59 @@ static void start_io(struct ns_worker *w, struct io_slot *s, uint64_t now)
 	submit(w, s, now);
 }
 
-static void verify_read(struct ns_worker *w, struct io_slot *s)
+/* Check a read against the pattern; false (and counted) on a mismatch. */
+static bool verify_read(struct ns_worker *w, struct io_slot *s, const char *what_read)
 {
 	struct pattern_mismatch mm;
 	char what[200];
 
 	if (pattern_check(s->buf, w->t->nlb, w->t->info->block_size,
 			  s->unit * w->t->nlb, g_opts->seed, s->gen, &mm))
-		return;
+		return true;
 	w->stats.mismatches++;
 	pattern_describe(&mm, g_opts->seed, s->gen, what, sizeof(what));
-	note_error(w, "verify mismatch: %s", what);
+	note_error(w, "%s mismatch: %s", what_read, what);
+	return false;
+}
+
+/*
+ * SCT Path with DNR clear: the driver ended the command without the
+ * device failing it (a reset, a timeout); the same command may succeed.
+ */
+static bool retryable(const struct nvp_cqe *cpl)
+{
+	return NVP_STATUS_SCT(cpl->status) == NVP_SCT_PATH &&
+	       !(cpl->status & NVP_STATUS_DNR_BIT);
+}
+
+/* A command failed for good: count it, and name the first (unless the
+ * controller is gone, which the report states instead). */
+static void io_failed(struct ns_worker *w, struct io_slot *s, const struct nvp_cqe *cpl,
+		      const char *what)
+{
+	w->stats.errors++;
+	if (!nvp_ctrl_is_failed(w->t->cc->ctrl))
+		note_error(w, "%s of LBA %" PRIu64 " failed: %s (status 0x%04x)%s", what,
+			   s->unit * w->t->nlb, nvp_status_str(cpl->status), cpl->status,
+			   s->retries ? " after perf submitted it again" : "");
+}
+
+static void final_next(struct ns_worker *w, struct io_slot *s);
+
+/* --verify-final: one read of the sweep completed. */
+static void final_done(struct ns_worker *w, struct io_slot *s, const struct nvp_cqe *cpl)
+{
+	w->final_busy--;
+	if (NVP_CPL_IS_ERROR(cpl)) {
+		io_failed(w, s, cpl, "final read-back");
+	} else {
+		w->stats.final_checks++;
+		if (!verify_read(w, s, "final read-back"))
+			w->stats.final_mismatches++;
+	}
+	s->final = false;
+	if (!w->failed)
+		final_next(w, s);
 }
 
 static void io_done(void *arg, const struct nvp_cqe *cpl)
@@ -322,16 +519,41 @@ static void io_done(void *arg, const struct nvp_cqe *cpl)
 	struct io_slot *s = arg;
 	struct ns_worker *w = s->w;
 	struct perf_stats *st = &w->stats;
-	uint64_t now = tsc_now();
+	uint64_t now;
 	bool ok = !NVP_CPL_IS_ERROR(cpl);
-	bool in_window = now >= g_measure_tsc && now < end_tsc();
+	bool in_window;
 
+	if (!s->inflight) {
+		/* Exactly once per accepted command is the driver's promise. */
+		w->dup_completions++;
+		note_error(w, "the callback of a %s of LBA %" PRIu64 " ran twice (driver bug)",
+			   s->is_read ? "read" : "write", s->unit * w->t->nlb);
+		return;
+	}
+	s->inflight = false;
+	if (!ok && retryable(cpl) && s->retries < PERF_MAX_RETRIES && !w->closing &&
+	    !nvp_ctrl_is_failed(w->t->cc->ctrl)) {
+		/* Same unit, generation and buffer; latency keeps its start. */
+		s->retries++;
+		st->retries++;
+		/* Refused because the controller just went: it was in flight, so
+		 * it ends with an error (other refusals count themselves). */
+		if (!submit(w, s, s->submit_tsc) && nvp_ctrl_is_failed(w->t->cc->ctrl))
+			st->errors++;
+		return;
+	}
+	if (s->final) {
+		final_done(w, s, cpl);
+		return;
+	}
+	now = tsc_now();
+	in_window = now >= g_measure_tsc && now < end_tsc();
 	if (!ok) {
-		st->errors++;
-		note_error(w, "%s of LBA %" PRIu64 " failed: %s (status 0x%04x)",
-			   s->is_read ? "read" : "write", s->unit * w->t->nlb,
-			   nvp_status_str(cpl->status), cpl->status);
-	} else if (in_window) {
+		io_failed(w, s, cpl, s->is_read ? "read" : "write");
+	} else {
+		w->last_ok_tsc = now;
+	}
+	if (ok && in_window) {
 		uint64_t lat = now - s->submit_tsc;
 
 		if (s->is_read)
@@ -351,7 +573,7 @@ static void io_done(void *arg, const struct nvp_cqe *cpl)
 		if (ok && s->is_read) {
 			uint64_t before = now;	/* the bookkeeping above is noise */
 
-			verify_read(w, s);
+			verify_read(w, s, "verify");
 			now = tsc_now();	/* the check is not the next command's time */
 			if (in_window) {
 				st->checks++;
@@ -442,27 +664,38 @@ static int ns_worker_setup(struct ns_worker *w, unsigned int nthreads)
 
 static void print_qpair_stats(const struct ns_worker *w)
 {
-	struct nvp_qpair_stats st;
+	const struct nvp_qpair_stats *st = &w->qstats;
 
-	nvp_qpair_get_stats(w->qp, &st, sizeof(st));
 	fprintf(stderr, "qpair %u: %llu submitted, %llu completed, %llu polls (%.1f%% empty); "
-		"SQ doorbell %llu updates, %llu MMIO; CQ doorbell %llu updates, %llu MMIO\n",
-		nvp_qpair_id(w->qp), (unsigned long long)st.submitted,
-		(unsigned long long)st.completed, (unsigned long long)st.polls,
-		st.polls ? 100.0 * (double)st.empty_polls / (double)st.polls : 0.0,
-		(unsigned long long)st.sq_doorbell_writes, (unsigned long long)st.sq_doorbell_mmio,
-		(unsigned long long)st.cq_doorbell_writes, (unsigned long long)st.cq_doorbell_mmio);
+		"SQ doorbell %llu updates, %llu MMIO; CQ doorbell %llu updates, %llu MMIO; "
+		"%llu posted again after resets, %llu ended by resets, %llu reconnects\n",
+		nvp_qpair_id(w->qp), (unsigned long long)st->submitted,
+		(unsigned long long)st->completed, (unsigned long long)st->polls,
+		st->polls ? 100.0 * (double)st->empty_polls / (double)st->polls : 0.0,
+		(unsigned long long)st->sq_doorbell_writes, (unsigned long long)st->sq_doorbell_mmio,
+		(unsigned long long)st->cq_doorbell_writes, (unsigned long long)st->cq_doorbell_mmio,
+		(unsigned long long)st->retried, (unsigned long long)st->reset_aborted,
+		(unsigned long long)st->reconnects);
 }
 
 static void ns_worker_teardown(struct ns_worker *w)
 {
-	if (w->qp && g_opts->qpair_stats)
-		print_qpair_stats(w);
+	if (w->qp) {
+		nvp_qpair_get_stats(w->qp, &w->qstats, sizeof(w->qstats));
+		if (g_opts->qpair_stats)
+			print_qpair_stats(w);
+	}
+	/* Callbacks nvp_qpair_free() runs must not submit again. */
+	w->closing = true;
 	nvp_qpair_free(w->qp);
 	w->qp = NULL;
+	for (uint32_t i = 0; w->slots && i < g_opts->depth; i++)
+		if (w->slots[i].inflight)
+			w->lost++;
 	nvp_dma_free(w->bufs);
 	w->bufs = NULL;
 	free(w->slots);
+	w->slots = NULL;
 	free(w->pending);
 	free(w->vstate);
 	free(w->written);
@@ -477,8 +710,89 @@ static void retry_pending(struct ns_worker *w)
 	for (uint32_t i = 0; i < n; i++) {
 		struct io_slot *s = w->pending[i];
 
-		if (!submit(w, s, tsc_now()))
+		/* a command perf submits again keeps the start of its latency */
+		if (!submit(w, s, s->retries ? s->submit_tsc : tsc_now()))
 			return;
+	}
+}
+
+/* The run is over: what still waits for a free request never goes out. */
+static void drop_pending(struct ns_worker *w)
+{
+	for (uint32_t i = 0; i < w->npending; i++)
+		release_unsent(w, w->pending[i]);
+	w->npending = 0;
+}
+
+/* --verify-final: post the next read of the sweep in slot @s, if any. */
+static void final_next(struct ns_worker *w, struct io_slot *s)
+{
+	while (w->final_next < w->nwritten) {
+		uint64_t unit = w->written[w->final_next++];
+		uint8_t st = w->vstate[unit];
+
+		/* contents unknown (a failed write), or still claimed */
+		if (!(st & VS_GEN_MASK) || (st & VS_INFLIGHT))
+			continue;
+		s->final = true;
+		s->is_read = true;
+		s->readback = false;
+		s->retries = 0;
+		s->unit = w->region_start + unit;
+		s->gen = st & VS_GEN_MASK;
+		w->final_busy++;
+		if (!submit(w, s, tsc_now()))
+			w->final_busy--;
+		return;
+	}
+}
+
+/*
+ * --verify-final: after the drain, read back every unit this thread wrote
+ * whose contents it knows, and check it. Not part of the figures.
+ */
+static void final_sweep(struct worker *thr)
+{
+	uint64_t deadline = tsc_now() + tsc_from_sec(120, g_tsc_hz);
+	unsigned int busy;
+
+	for (unsigned int n = 0; n < thr->nnws; n++) {
+		struct ns_worker *w = &thr->nws[n];
+
+		if (w->failed || ctrl_state(w->t->cc) != CTRL_LIVE)
+			continue;
+		for (uint32_t i = 0; i < g_opts->depth && !w->failed; i++)
+			if (!w->slots[i].inflight)
+				final_next(w, &w->slots[i]);
+	}
+	do {
+		busy = 0;
+		for (unsigned int n = 0; n < thr->nnws; n++) {
+			struct ns_worker *w = &thr->nws[n];
+			int rc;
+
+			if (!w->final_busy)
+				continue;
+			rc = nvp_qpair_poll(w->qp, 0);
+			if (rc < 0) {
+				if (!lost_ctrl(w->t->cc, rc))
+					note_error(w, "polling failed during the final read-back: "
+						   "%s (%s)", strerror(-rc), nvp_last_error());
+				w->failed = true;
+				continue;
+			}
+			if (w->npending)
+				retry_pending(w);
+			busy += w->final_busy != 0;
+		}
+	} while (busy && tsc_now() < deadline);
+	for (unsigned int n = 0; n < thr->nnws; n++) {
+		struct ns_worker *w = &thr->nws[n];
+
+		if (w->final_busy && !w->failed)
+			note_error(w, "the final read-back did not finish in 120 s (%u reads "
+				   "outstanding); the device stopped answering", w->final_busy);
+		drop_pending(w);
 	}
 }
 
@@ -503,9 +817,12 @@ static void worker_run(struct worker *thr)
 			int rc = nvp_qpair_poll(w->qp, 0);
 
 			if (rc < 0) {
-				note_error(w, "polling failed: %s (%s)", strerror(-rc),
-					   nvp_last_error());
-				w->stats.errors++;
+				/* A lost controller ends the whole run (ctrl_gone). */
+				if (!lost_ctrl(w->t->cc, rc)) {
+					note_error(w, "polling failed: %s (%s)", strerror(-rc),
+						   nvp_last_error());
+					w->stats.errors++;
+				}
 				w->failed = true;
 			}
 			if (w->npending && !w->failed)
@@ -515,17 +832,22 @@ static void worker_run(struct worker *thr)
 		}
 	}
 
-	/* drain: completions now only release their slots */
+	/* drain: completions now only release their slots (or retry) */
 	deadline = tsc_now() + tsc_from_sec(40, g_tsc_hz);
 	do {
 		busy = 0;
 		for (unsigned int n = 0; n < thr->nnws; n++) {
 			struct ns_worker *w = &thr->nws[n];
+			int rc;
 
 			if (!nvp_qpair_outstanding(w->qp))
 				continue;
-			if (nvp_qpair_poll(w->qp, 0) < 0)
+			/* what waits in w->pending stays out (drop_pending()) */
+			rc = nvp_qpair_poll(w->qp, 0);
+			if (rc < 0) {
+				lost_ctrl(w->t->cc, rc);
 				continue;
+			}
 			busy += nvp_qpair_outstanding(w->qp) != 0;
 		}
 	} while (busy && tsc_now() < deadline);
@@ -533,6 +855,11 @@ static void worker_run(struct worker *thr)
 		if (nvp_qpair_outstanding(thr->nws[n].qp))
 			note_error(&thr->nws[n], "%u commands never completed",
 				   nvp_qpair_outstanding(thr->nws[n].qp));
+
+	for (unsigned int n = 0; n < thr->nnws; n++)
+		drop_pending(&thr->nws[n]);
+	if (o->verify_final && !g_interrupted)
+		final_sweep(thr);
 }
 
 static void *worker_main(void *arg)
@@ -561,6 +888,8 @@ static void *worker_main(void *arg)
 		worker_run(thr);
 	for (unsigned int n = 0; n < thr->nnws; n++)
 		ns_worker_teardown(&thr->nws[n]);
+	/* the main thread runs the admin poller until every worker got here */
+	__atomic_add_fetch(&g_workers_done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -620,10 +949,20 @@ static unsigned int g_nctrls;
 
 static void detach_all(void)
 {
-	for (unsigned int i = 0; i < g_nctrls; i++)
-		if (g_ctrls[i].ctrl)
-			nvp_ctrl_detach(g_ctrls[i].ctrl);
-	g_nctrls = 0;
+	for (unsigned int i = 0; i < g_nctrls; i++) {
+		struct ctrl_ctx *cc = &g_ctrls[i];
+		int rc;
+
+		if (!cc->ctrl)
+			continue;
+		rc = nvp_ctrl_detach(cc->ctrl);
+		if (rc)
+			fprintf(stderr, "%s: detaching %s failed: %s (%s); run nvpoll-setup "
+				"status to see which driver has it\n", prog, cc->addr,
+				strerror(-rc), nvp_last_error());
+		cc->ctrl = NULL;
+		cc->detached_tsc = tsc_now();
+	}
 }
 
 static void fail_setup(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
@@ -656,6 +995,8 @@ static void attach_all(const struct perf_opts *o)
 				fail_setup(2, "-a %s is given twice", o->addrs[i]);
 		nvp_ctrl_opts_init(&co, sizeof(co));
 		co.no_shadow_doorbells = o->no_shadow_doorbell;
+		if (o->io_retries >= 0)
+			co.io_retries = (uint32_t)o->io_retries;
 		if (co.num_io_queues < o->ncpus)
 			co.num_io_queues = o->ncpus;
 		rc = nvp_ctrl_attach(o->addrs[i], &co, &cc->ctrl);
@@ -669,9 +1010,14 @@ static void attach_all(const struct perf_opts *o)
 		g_nctrls = i + 1;
 		cc->addr = o->addrs[i];
 		cc->info = nvp_ctrl_get_info(cc->ctrl);
+		pthread_mutex_init(&cc->lock, NULL);
+		cc->polling = true;
+		nvp_ctrl_set_event_cb(cc->ctrl, on_event, cc);
+		snprintf(cc->model, sizeof(cc->model), "%s", cc->info->model);
+		snprintf(cc->serial, sizeof(cc->serial), "%s", cc->info->serial);
 		cc->desc.addr = cc->addr;
-		cc->desc.model = cc->info->model;
-		cc->desc.serial = cc->info->serial;
+		cc->desc.model = cc->model;
+		cc->desc.serial = cc->serial;
 		cc->desc.driver = driver_name(cc->info->driver);
 		cc->desc.shadow_doorbells = cc->info->shadow_doorbells;
 		cc->desc.max_queue_entries = cc->info->max_queue_entries;
@@ -803,21 +1149,131 @@ static void nap_ms(unsigned int ms)
 	nanosleep(&ts, NULL);
 }
 
-static void wait_for_run(struct worker *workers, unsigned int nworkers,
-			 uint64_t start, bool progress)
+/* The admin poller: completions, health checks, events, for every controller. */
+static void admin_poll_all(void)
 {
+	for (unsigned int i = 0; i < g_nctrls; i++) {
+		struct ctrl_ctx *cc = &g_ctrls[i];
+		int rc;
+
+		if (!cc->polling || !cc->ctrl)
+			continue;
+		rc = nvp_ctrl_process_admin(cc->ctrl);
+		if (rc >= 0)
+			continue;
+		/* Only a failed controller makes it fail; nothing more to poll. */
+		cc->polling = false;
+		if (!lost_ctrl(cc, rc))
+			ctrl_gone(cc, rc, nvp_last_error());
+	}
+}
+
+/* --reset-every: reset each live controller while the workers keep going. */
+static void reset_all(void)
+{
+	for (unsigned int i = 0; i < g_nctrls; i++) {
+		struct ctrl_ctx *cc = &g_ctrls[i];
+		int rc;
+
+		if (ctrl_state(cc) != CTRL_LIVE)
+			continue;
+		pthread_mutex_lock(&cc->lock);
+		cc->resets_requested++;
+		pthread_mutex_unlock(&cc->lock);
+		rc = nvp_ctrl_reset(cc->ctrl);
+		/* A reset that fails leaves the controller failed (the event
+		 * says so); anything else is a refusal that ends the run too. */
+		if (rc && !lost_ctrl(cc, rc)) {
+			fprintf(stderr, "%s: nvp_ctrl_reset(%s) failed: %s (%s); stopping the "
+				"run\n", prog, cc->addr, strerror(-rc), nvp_last_error());
+			ctrl_gone(cc, -ENXIO, nvp_last_error());
+		}
+	}
+}
+
+/* --test-remove-after / --test-fail-after on emulated controllers. */
+static void test_break(bool remove)
+{
+	for (unsigned int i = 0; i < g_nctrls; i++) {
+		struct ctrl_ctx *cc = &g_ctrls[i];
+		int rc;
+
+		if (remove) {
+			rc = nvp_emu_remove(cc->ctrl);
+		} else {
+			/*
+			 * A fatal status starts a reset; every admin command
+			 * failing makes that reset fail, and the controller
+			 * with it.
+			 */
+			struct nvp_emu_fault f = {
+				.type = NVP_EMU_FAULT_STATUS,
+				.count = NVP_EMU_FOREVER,
+				.match = NVP_EMU_MATCH_QID,
+				.qid = 0,
+				.status = NVP_STATUS(NVP_SCT_GENERIC, NVP_SC_INTERNAL) |
+					  NVP_STATUS_DNR_BIT,
+			};
+
+			rc = nvp_emu_inject(cc->ctrl, &f, sizeof(f));
+			if (!rc)
+				rc = nvp_emu_fatal(cc->ctrl);
+		}
+		if (rc)
+			fprintf(stderr, "%s: warning: cannot %s %s: %s\n", prog,
+				remove ? "remove" : "break", cc->addr, nvp_last_error());
+	}
+}
+
+static bool workers_done(unsigned int nworkers)
+{
+	return __atomic_load_n(&g_workers_done, __ATOMIC_ACQUIRE) >= nworkers;
+}
+
+/*
+ * The main thread while the workers run: admin poller, resets, test
+ * hooks and the progress line. Returns once every worker has torn down
+ * (the admin poller must keep running through their drain).
+ */
+static void supervise(struct worker *workers, unsigned int nworkers, uint64_t start,
+		      bool progress)
+{
+	const struct perf_opts *o = g_opts;
 	uint64_t next = start + g_tsc_hz, last_done = 0, last_tsc = start;
+	uint64_t reset_ticks = o->reset_every > 0 ? tsc_from_sec(o->reset_every, g_tsc_hz) : 0;
+	uint64_t next_reset = start + reset_ticks;
+	uint64_t remove_at = o->test_remove_after > 0 ?
+			     start + tsc_from_sec(o->test_remove_after, g_tsc_hz) : UINT64_MAX;
+	uint64_t fail_at = o->test_fail_after > 0 ?
+			   start + tsc_from_sec(o->test_fail_after, g_tsc_hz) : UINT64_MAX;
 	bool shown = false;
 
 	for (;;) {
 		uint64_t now;
 
-		nap_ms(20);
+		nap_ms(ADMIN_POLL_MS);
+		admin_poll_all();
 		now = tsc_now();
 		if (g_interrupted && now < end_tsc())
-			__atomic_store_n(&g_end_tsc, now, __ATOMIC_RELAXED);
-		if (now >= end_tsc())
+			stop_run(now);
+		if (now >= end_tsc() || workers_done(nworkers))
 			break;
+		if (now >= remove_at) {
+			test_break(true);
+			remove_at = UINT64_MAX;
+		}
+		if (now >= fail_at) {
+			test_break(false);
+			fail_at = UINT64_MAX;
+		}
+		if (reset_ticks && now >= next_reset) {
+			reset_all();
+			/* a reset slower than the interval is followed at once */
+			next_reset += reset_ticks;
+			if (next_reset < tsc_now())
+				next_reset = tsc_now();
+			continue;
+		}
 		if (progress && now >= next) {
 			uint64_t done = total_done(workers, nworkers);
 			double iops = (double)(done - last_done) * (double)g_tsc_hz /
@@ -826,11 +1282,11 @@ static void wait_for_run(struct worker *workers, unsigned int nworkers,
 			if (now < g_measure_tsc)
 				printf("\r[warm-up %.0f/%.0f s] %12.0f IOPS\033[K",
 				       (double)(now - start) / (double)g_tsc_hz,
-				       g_opts->warmup, iops);
+				       o->warmup, iops);
 			else
 				printf("\r[%.0f/%.0f s] %12.0f IOPS\033[K",
 				       (double)(now - g_measure_tsc) / (double)g_tsc_hz,
-				       g_opts->seconds, iops);
+				       o->seconds, iops);
 			fflush(stdout);
 			shown = true;
 			last_done = done;
@@ -842,6 +1298,111 @@ static void wait_for_run(struct worker *workers, unsigned int nworkers,
 		printf("\r\033[K");
 		fflush(stdout);
 	}
+	while (!workers_done(nworkers)) {
+		nap_ms(ADMIN_POLL_MS);
+		admin_poll_all();
+	}
+}
+
+/* What happened to the commands of one controller. */
+struct ctrl_outcome {
+	uint64_t errors;	/* commands that ended with an error */
+	uint64_t dup;		/* callbacks that ran a second time */
+	uint64_t lost;		/* callbacks that never ran */
+	uint64_t last_ok_tsc;	/* the last successful completion */
+};
+
+/* The report's view of @cc, from its events and its queue pairs' counters. */
+static void describe_ctrl(struct ctrl_ctx *cc, struct worker *workers, unsigned int nworkers,
+			  struct perf_ctrl_desc *d, struct ctrl_outcome *out)
+{
+	*d = cc->desc;
+	d->queue_size = cc->queue_size;
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&cc->lock);
+	d->resets_requested = cc->resets_requested;
+	d->resets = cc->resets;
+	d->reset_failures = cc->reset_failures;
+	d->reset_us_min = cc->reset_us_min;
+	d->reset_us_max = cc->reset_us_max;
+	d->reset_us_sum = cc->reset_us_sum;
+	pthread_mutex_unlock(&cc->lock);
+	for (unsigned int i = 0; i < nworkers; i++) {
+		for (unsigned int n = 0; n < workers[i].nnws; n++) {
+			const struct ns_worker *w = &workers[i].nws[n];
+
+			if (w->t->cc != cc)
+				continue;
+			d->driver_retried += w->qstats.retried;
+			d->reset_aborted += w->qstats.reset_aborted;
+			d->reconnects += w->qstats.reconnects;
+			d->retries += w->stats.retries;
+			d->errors += w->stats.errors;
+			out->dup += w->dup_completions;
+			out->lost += w->lost;
+			if (w->last_ok_tsc > out->last_ok_tsc)
+				out->last_ok_tsc = w->last_ok_tsc;
+		}
+	}
+	out->errors = d->errors;
+	switch (ctrl_state(cc)) {
+	case CTRL_REMOVED:
+		d->state = "removed";
+		break;
+	case CTRL_FAILED:
+		d->state = "failed";
+		break;
+	default:
+		d->state = "live";
+		break;
+	}
+	d->state_reason = cc->gone_reason;
+}
+
+static double ms_between(uint64_t from, uint64_t to)
+{
+	return to > from ? (double)(to - from) * 1e3 / (double)g_tsc_hz : 0;
+}
+
+/*
+ * The closing message for a controller that was removed or failed for
+ * good: what happened, how fast perf reacted, and whether every command
+ * it had accepted completed exactly once.
+ */
+static void report_lost_ctrl(struct ctrl_ctx *cc, const struct ctrl_outcome *out)
+{
+	bool removed = ctrl_state(cc) == CTRL_REMOVED;
+	char timing[128] = "";
+	char when[96];
+
+	fprintf(stderr, "%s: controller %s %s during the run; %" PRIu64 " commands ended with "
+		"an error\n", prog, cc->addr, removed ? "was removed" : "failed for good",
+		out->errors);
+	fprintf(stderr, "%s:   why: %s\n", prog, cc->gone_reason);
+	/* CLOCK_MONOTONIC lines up with the kernel log's timestamps. */
+	snprintf(when, sizeof(when), "noticed at %.3f s (CLOCK_MONOTONIC, as in dmesg)",
+		 cc->gone_mono);
+	if (out->last_ok_tsc)
+		snprintf(timing, sizeof(timing), ", %.1f ms after its last successful completion",
+			 ms_between(out->last_ok_tsc, cc->gone_tsc));
+	fprintf(stderr, "%s:   %s%s; workers stopped, queue pairs freed and controller "
+		"detached %.1f ms after that\n", prog, when, timing,
+		ms_between(cc->gone_tsc, cc->detached_tsc));
+	if (out->dup || out->lost)
+		fprintf(stderr, "%s:   %" PRIu64 " commands completed twice and %" PRIu64 " never "
+			"completed: a driver bug; please report it with this output\n", prog,
+			out->dup, out->lost);
+	else
+		fprintf(stderr, "%s:   every command the driver had accepted completed exactly "
+			"once\n", prog);
+	if (removed)
+		fprintf(stderr, "%s: if the removal was not intended, check the slot and the "
+			"kernel log (dmesg); once the device is back (nvpoll-setup status lists "
+			"it), run again\n", prog);
+	else
+		fprintf(stderr, "%s: check the kernel log (dmesg) and the controller's health "
+			"(nvpoll-identify prints its SMART log); a power cycle or a PCI reset "
+			"may bring it back\n", prog);
 }
 
 int main(int argc, char **argv)
@@ -853,6 +1414,8 @@ int main(int argc, char **argv)
 	struct perf_job *jobs;
 	struct worker *workers;
 	struct perf_report report;
+	struct perf_ctrl_desc *descs;
+	struct ctrl_outcome *outcomes;
 	const char *first_error = "";
 	bool failed = false, progress;
 	uint64_t start;
@@ -932,11 +1495,13 @@ int main(int argc, char **argv)
 
 	progress = opts.progress > 0 || (opts.progress < 0 && !opts.json && isatty(1));
 	if (!failed)
-		wait_for_run(workers, opts.ncpus, start, progress);
+		supervise(workers, opts.ncpus, start, progress);
 	for (unsigned int i = 0; i < opts.ncpus; i++)
 		pthread_join(workers[i].tid, NULL);
 	if (failed)
 		fail_setup(1, "setup failed; nothing was measured");
+	/* Every qpair is freed: a removed device is let go of at once. */
+	detach_all();
 
 	for (unsigned int i = 0; i < opts.ncpus; i++) {
 		for (unsigned int t = 0; t < ntargets; t++) {
@@ -956,28 +1521,27 @@ int main(int argc, char **argv)
 	report.njobs = njobs;
 	report.nctrls = g_nctrls;
 	report.first_error = first_error;
-	{
-		struct perf_ctrl_desc *descs = calloc(g_nctrls, sizeof(*descs));
-
-		for (unsigned int i = 0; descs && i < g_nctrls; i++) {
-			descs[i] = g_ctrls[i].desc;
-			descs[i].queue_size = g_ctrls[i].queue_size;
-		}
-		report.ctrls = descs;
-		if (!descs)
-			report.nctrls = 0;
-		if (opts.json)
-			perf_report_json(stdout, &report);
-		else
-			perf_report_text(stdout, &report);
-		fflush(stdout);
-		free(descs);
-	}
+	descs = calloc(g_nctrls, sizeof(*descs));
+	outcomes = calloc(g_nctrls, sizeof(*outcomes));
+	for (unsigned int i = 0; descs && outcomes && i < g_nctrls; i++)
+		describe_ctrl(&g_ctrls[i], workers, opts.ncpus, &descs[i], &outcomes[i]);
+	report.ctrls = descs;
+	if (!descs || !outcomes)
+		report.nctrls = 0;
+	if (opts.json)
+		perf_report_json(stdout, &report);
+	else
+		perf_report_text(stdout, &report);
+	fflush(stdout);
 	exit_code = perf_report_failed(&report) ? 1 : 0;
 	if (g_interrupted)
 		fprintf(stderr, "%s: interrupted; figures cover %.3f s\n", prog, report.seconds);
+	for (unsigned int i = 0; i < report.nctrls; i++)
+		if (ctrl_state(&g_ctrls[i]) != CTRL_LIVE)
+			report_lost_ctrl(&g_ctrls[i], &outcomes[i]);
 
-	detach_all();
+	free(descs);
+	free(outcomes);
 	for (unsigned int i = 0; i < opts.ncpus; i++)
 		free(workers[i].nws);
 	free(workers);

@@ -26,6 +26,9 @@ void perf_stats_merge(struct perf_stats *dst, const struct perf_stats *src)
 	dst->mismatches += src->mismatches;
 	dst->checks += src->checks;
 	dst->check_ticks += src->check_ticks;
+	dst->retries += src->retries;
+	dst->final_checks += src->final_checks;
+	dst->final_mismatches += src->final_mismatches;
 	dst->lat_sum += src->lat_sum;
 	if (src->lat_min < dst->lat_min)
 		dst->lat_min = src->lat_min;
@@ -34,14 +37,28 @@ void perf_stats_merge(struct perf_stats *dst, const struct perf_stats *src)
 	hist_merge(&dst->hist, &src->hist);
 }
 
+static bool ctrl_lost(const struct perf_ctrl_desc *c)
+{
+	return c->state && strcmp(c->state, "live") != 0;
+}
+
 bool perf_report_failed(const struct perf_report *r)
 {
 	if (r->first_error && *r->first_error)
 		return true;
+	for (unsigned int i = 0; i < r->nctrls; i++)
+		if (ctrl_lost(&r->ctrls[i]))
+			return true;
 	for (unsigned int i = 0; i < r->njobs; i++)
 		if (r->jobs[i].stats.errors || r->jobs[i].stats.mismatches)
 			return true;
 	return false;
+}
+
+bool perf_ctrl_has_recovery(const struct perf_report *r, const struct perf_ctrl_desc *c)
+{
+	return r->opts->reset_every > 0 || c->resets || c->reset_failures ||
+	       c->driver_retried || c->reset_aborted || c->retries || ctrl_lost(c);
 }
 
 /* Derived figures of one row. */
@@ -192,6 +209,30 @@ void perf_report_text(FILE *out, const struct perf_report *r)
 	if (total.writes && total.reads)
 		fprintf(out, "\nreads %" PRIu64 ", writes %" PRIu64 "\n", total.reads,
 			total.writes);
+	for (unsigned int i = 0; i < r->nctrls; i++) {
+		const struct perf_ctrl_desc *c = &r->ctrls[i];
+
+		if (!perf_ctrl_has_recovery(r, c))
+			continue;
+		fprintf(out, "\nrecovery (-a %s): %" PRIu64 " resets", c->addr, c->resets);
+		if (c->resets_requested)
+			fprintf(out, " (%" PRIu64 " by --reset-every)", c->resets_requested);
+		if (c->resets)
+			fprintf(out, ", each %.3f / %.3f / %.3f ms (min / avg / max)",
+				(double)c->reset_us_min / 1e3,
+				(double)c->reset_us_sum / 1e3 / (double)c->resets,
+				(double)c->reset_us_max / 1e3);
+		if (c->reset_failures)
+			fprintf(out, ", %" PRIu64 " failed", c->reset_failures);
+		fprintf(out, "\n  commands posted again by the driver %" PRIu64 ", ended by a "
+			"reset with a retryable status %" PRIu64 ", submitted again by perf %"
+			PRIu64 ", failed %" PRIu64 "; queue pairs reconnected %" PRIu64 " times\n",
+			c->driver_retried, c->reset_aborted, c->retries, c->errors,
+			c->reconnects);
+		if (ctrl_lost(c))
+			fprintf(out, "  controller %s: %s\n", c->state,
+				c->state_reason ? c->state_reason : "");
+	}
 	if (o->verify) {
 		fprintf(out, "\nverify: %" PRIu64 " mismatches", total.mismatches);
 		if (total.checks)
@@ -199,6 +240,9 @@ void perf_report_text(FILE *out, const struct perf_report *r)
 				total.checks, (double)total.check_ticks * 1e6 /
 				(double)r->tsc_hz / (double)total.checks);
 		fprintf(out, "\n");
+		if (o->verify_final)
+			fprintf(out, "verify, final read-back: %" PRIu64 " units checked, %" PRIu64
+				" mismatches\n", total.final_checks, total.final_mismatches);
 	}
 	if (total.errors)
 		fprintf(out, "\nI/O errors: %" PRIu64 "\n", total.errors);
@@ -234,6 +278,11 @@ static void json_stats(FILE *out, const struct perf_report *r,
 	fprintf(out, "%s\"ios\": %" PRIu64 ", \"reads\": %" PRIu64 ", \"writes\": %" PRIu64
 		", \"errors\": %" PRIu64 ", \"verify_mismatches\": %" PRIu64 ",\n",
 		indent, w.ios, s->reads, s->writes, s->errors, s->mismatches);
+	fprintf(out, "%s\"retries\": %" PRIu64 ",\n", indent, s->retries);
+	if (r->opts->verify_final)
+		fprintf(out, "%s\"verify_final_checks\": %" PRIu64 ", "
+			"\"verify_final_mismatches\": %" PRIu64 ",\n", indent, s->final_checks,
+			s->final_mismatches);
 	if (s->checks)
 		fprintf(out, "%s\"verify_checks\": %" PRIu64 ", \"verify_us_per_check\": %.3f,\n",
 			indent, s->checks, (double)s->check_ticks * 1e6 / (double)r->tsc_hz /
@@ -272,9 +321,10 @@ void perf_report_json(FILE *out, const struct perf_report *r)
 		fprintf(out, "%s%d", i ? ", " : "", o->cpus[i]);
 	fprintf(out, "], \"seed\": %" PRIu64 ", \"zipf_theta\": %.6g, \"verify\": %s, "
 		"\"io_queue_size\": %u, \"max_completions\": %u, "
-		"\"shadow_doorbell\": %s},\n",
+		"\"shadow_doorbell\": %s, \"reset_every\": %.6g, \"verify_final\": %s},\n",
 		o->seed, o->zipf_theta, o->verify ? "true" : "false", o->io_queue_size,
-		o->max_completions, o->no_shadow_doorbell ? "false" : "true");
+		o->max_completions, o->no_shadow_doorbell ? "false" : "true", o->reset_every,
+		o->verify_final ? "true" : "false");
 	fprintf(out, "  \"tsc_hz\": %" PRIu64 ", \"measured_seconds\": %.6f,\n",
 		r->tsc_hz, r->seconds);
 	fprintf(out, "  \"controllers\": [");
@@ -290,9 +340,23 @@ void perf_report_json(FILE *out, const struct perf_report *r)
 		fprintf(out, ", \"driver\": ");
 		json_str(out, c->driver);
 		fprintf(out, ", \"shadow_doorbells\": %s, \"max_queue_entries\": %u, "
-			"\"queue_size\": %u, \"io_queues\": %u, \"numa_node\": %d}",
+			"\"queue_size\": %u, \"io_queues\": %u, \"numa_node\": %d,\n",
 			c->shadow_doorbells ? "true" : "false", c->max_queue_entries,
 			c->queue_size, c->num_io_queues, c->numa_node);
+		fprintf(out, "     \"state\": ");
+		json_str(out, c->state ? c->state : "live");
+		fprintf(out, ", \"state_reason\": ");
+		json_str(out, c->state_reason ? c->state_reason : "");
+		fprintf(out, ",\n     \"recovery\": {\"resets\": %" PRIu64 ", \"resets_requested\": %"
+			PRIu64 ", \"reset_failures\": %" PRIu64 ", \"reset_ms\": {\"min\": %.3f, "
+			"\"avg\": %.3f, \"max\": %.3f}, \"driver_retried\": %" PRIu64
+			", \"reset_aborted\": %" PRIu64 ", \"reconnects\": %" PRIu64
+			", \"perf_retried\": %" PRIu64 ", \"failed_commands\": %" PRIu64 "}}",
+			c->resets, c->resets_requested, c->reset_failures,
+			c->resets ? (double)c->reset_us_min / 1e3 : 0.0,
+			c->resets ? (double)c->reset_us_sum / 1e3 / (double)c->resets : 0.0,
+			(double)c->reset_us_max / 1e3, c->driver_retried, c->reset_aborted,
+			c->reconnects, c->retries, c->errors);
 	}
 	fprintf(out, "\n  ],\n  \"jobs\": [");
 	for (unsigned int i = 0; i < r->njobs; i++) {

@@ -18,6 +18,9 @@ struct perf_stats {
 	uint64_t mismatches;
 	uint64_t checks;	/* --verify: blocks of reads compared */
 	uint64_t check_ticks;	/* --verify: CPU time spent comparing */
+	uint64_t retries;	/* retryable completions perf submitted again */
+	uint64_t final_checks;	/* --verify-final: units read back and compared */
+	uint64_t final_mismatches; /* of those, wrong (also in @mismatches) */
 	uint64_t lat_sum;
 	uint64_t lat_min;
 	uint64_t lat_max;
@@ -41,6 +44,18 @@ struct perf_ctrl_desc {
 	uint32_t queue_size;		/* I/O queue entries this run uses */
 	uint32_t num_io_queues;
 	int numa_node;
+	/* Recovery during the run (events, controller and qpair counters). */
+	uint64_t resets_requested;	/* nvp_ctrl_reset() calls of --reset-every */
+	uint64_t resets;		/* completed resets, by perf or the library */
+	uint64_t reset_failures;	/* resets that left the controller failed */
+	uint64_t reset_us_min, reset_us_max, reset_us_sum; /* over @resets */
+	uint64_t driver_retried;	/* nvp_qpair_stats.retried, all qpairs */
+	uint64_t reset_aborted;		/* nvp_qpair_stats.reset_aborted */
+	uint64_t reconnects;		/* nvp_qpair_stats.reconnects */
+	uint64_t retries;		/* perf's own resubmissions */
+	uint64_t errors;		/* commands that ended with an error */
+	const char *state;		/* "live", "removed" or "failed" */
+	const char *state_reason;	/* why, for removed and failed */
 };
 
 struct perf_report {
@@ -57,7 +72,10 @@ struct perf_report {
 void perf_stats_init(struct perf_stats *s);
 void perf_stats_merge(struct perf_stats *dst, const struct perf_stats *src);
 
-/* The run failed: I/O errors or verify mismatches. */
+/* Whether the report has a recovery section: resets, retries or a lost controller. */
+bool perf_ctrl_has_recovery(const struct perf_report *r, const struct perf_ctrl_desc *c);
+
+/* The run failed: I/O errors, verify mismatches, or a controller lost. */
 bool perf_report_failed(const struct perf_report *r);
 
 void perf_report_text(FILE *out, const struct perf_report *r);

@@ -65,9 +65,17 @@ bind_to() {
 }
 
 # namespaces_of ADDR: block device names of the controller's namespaces.
+# A controller in a multi-controller NVM subsystem lists its path devices
+# (nvme2c2n1, hidden: no /dev node); I/O goes through the subsystem's head
+# device, nvme2n1, which is what is printed for them.
 namespaces_of() {
   for n in /sys/bus/pci/devices/"$1"/nvme/nvme*/nvme*n*; do
-    [ -e "$n/size" ] && echo "${n##*/}"
+    [ -e "$n/size" ] || continue
+    n=${n##*/}
+    case $n in
+      nvme*c*n*) echo "$n" | sed 's/c[0-9]*n/n/' ;;
+      *) echo "$n" ;;
+    esac
   done
   return 0
 }

@@ -7,11 +7,13 @@
 . /guest/lib.sh
 
 NVP_ADDRS=$(nvme_addrs | tr '\n' ' ')
-# shellcheck disable=SC2086  # split the address list into $1, $2
+# shellcheck disable=SC2086  # split the address list into $1, $2, $3
 set -- $NVP_ADDRS
 ADDR0=${1:-}
 ADDR1=${2:-}
-export NVP_ADDRS ADDR0 ADDR1
+# NVPOLL2, behind a PCIe root port (bus 01): hot-pluggable, in an NVM subsystem.
+ADDR2=${3:-}
+export NVP_ADDRS ADDR0 ADDR1 ADDR2
 echo "suite: mode=$NVP_MODE controllers: $NVP_ADDRS"
 
 # Driver the library is expected to use in this boot.
@@ -67,6 +69,17 @@ step_selftest_hw() {
   [ "$nq" -le 2 ] || { fail "${c1}: $nq I/O queues, max_ioqpairs=2 allows 2"; return; }
   info "$ADDR0 ($c0): NVPOLL0, ${c0}n1 4096-byte LBAs, ${c0}n2 512-byte LBAs, max transfer $(cat /sys/block/"${c0}"n1/queue/max_hw_sectors_kb) KiB"
   info "$ADDR1 ($c1): NVPOLL1, ${c1}n1 512-byte LBAs, max transfer 32 KiB, $nq I/O queues"
+  # NVPOLL2: behind a root port (so device_del can unplug it), in the NVM
+  # subsystem nvpoll-subsys, only nsid 1 attached (nsid 2 is detached).
+  [ -n "$ADDR2" ] || { fail "expected a third controller behind a root port"; return; }
+  c2=$(basename /sys/bus/pci/devices/"$ADDR2"/nvme/nvme*)
+  port=$(basename "$(dirname "$(readlink -f /sys/bus/pci/devices/"$ADDR2")")")
+  expect "$ADDR2 serial" "$(tr -d ' ' </sys/class/nvme/"$c2"/serial)" NVPOLL2 || return
+  expect "$ADDR2 upstream port class" "$(cat /sys/bus/pci/devices/"$port"/class 2>/dev/null)" 0x060400 || return
+  expect "$ADDR2 subsystem NQN" "$(cat /sys/class/nvme/"$c2"/subsysnqn)" nqn.2019-08.org.qemu:nvpoll-subsys || return
+  expect "$ADDR2 namespaces the kernel sees" "$(namespaces_of "$ADDR2" | tr '\n' ' ')" "${c2}n1 " || return
+  expect "${c2}n1 LBA size" "$(cat /sys/block/"${c2}"n1/queue/logical_block_size)" 512 || return
+  info "$ADDR2 ($c2): NVPOLL2 behind root port $port, subsystem nvpoll-subsys, ${c2}n1 512-byte LBAs (nsid 2 detached)"
 }
 
 step_hello_world() {
@@ -88,6 +101,18 @@ step_itest() {
     *) fail "nvpoll-itest: $summary"; return ;;
   esac
   check_nvme_back
+}
+
+# Namespace Attachment on NVPOLL2: itest's ns_attach attaches its detached
+# namespace, waits for NVP_EVENT_NS_ADDED, does verified I/O, detaches it and
+# checks the old handle refuses I/O. It must run, not skip.
+step_ns_attach() {
+  have nvpoll-itest || { skip "nvpoll-itest not built"; return; }
+  [ -n "$ADDR2" ] || { fail "no third controller (NVPOLL2)"; return; }
+  run nvpoll-itest --only ns_attach -a "$ADDR2" 2>&1 | tee /tmp/ns_attach.log ||
+    { fail "nvpoll-itest --only ns_attach exited $?"; return; }
+  grep -q '^PASS ns_attach' /tmp/ns_attach.log || { fail "ns_attach did not pass"; return; }
+  check_nvme_back "$ADDR2"
 }
 
 # json_str KEY FILE: the first "KEY": "value" of nvpoll's line-per-member JSON.
@@ -172,12 +197,125 @@ step_perf() {
     { fail "nvpoll-perf exited $?"; return; }
   # --verify against QEMU's device: both namespaces (4096- and 512-byte
   # blocks), reads and writes; exit 1 would mean a mismatch or I/O error
-  run nvpoll-perf -a "$ADDR0" -q 8 -o 8192 -w randrw -M 70 -t 2 --verify >/tmp/verify.out 2>&1 ||
-    { cat /tmp/verify.out; fail "nvpoll-perf --verify exited $?"; return; }
+  st=0
+  run nvpoll-perf -a "$ADDR0" -q 8 -o 8192 -w randrw -M 70 -t 2 --verify >/tmp/verify.out 2>&1 || st=$?
+  [ "$st" = 0 ] || { cat /tmp/verify.out; fail "nvpoll-perf --verify exited $st"; return; }
   grep -q "verify: 0 mismatches; [1-9]" /tmp/verify.out ||
     { cat /tmp/verify.out; fail "nvpoll-perf --verify compared no reads"; return; }
   info "$(grep '^verify:' /tmp/verify.out)"
   check_nvme_back
+}
+
+# Controller resets under verified load: nvpoll-perf resets the first
+# controller every second while a thread does reads and writes on both its
+# namespaces (4096- and 512-byte blocks); nothing may mismatch or fail, and
+# afterwards every block written during the run reads back as last written.
+step_perf_reset() {
+  have nvpoll-perf || { skip "nvpoll-perf not built"; return; }
+  st=0
+  run nvpoll-perf -a "$ADDR0" -q 8 -o 8192 -w randrw -M 70 -t 4 --verify --verify-final \
+    --reset-every 1 >/tmp/reset.out 2>&1 || st=$?
+  [ "$st" = 0 ] || { cat /tmp/reset.out; fail "nvpoll-perf --reset-every exited $st"; return; }
+  rec=$(grep '^recovery (-a' /tmp/reset.out)
+  echo "$rec" | grep -Eq ': [1-9][0-9]* resets \([1-9][0-9]* by --reset-every\)' ||
+    { cat /tmp/reset.out; fail "no reset happened"; return; }
+  grep -q 'submitted again by perf [0-9]*, failed 0;' /tmp/reset.out ||
+    { cat /tmp/reset.out; fail "commands failed across the resets"; return; }
+  grep -q '^verify: 0 mismatches; [1-9]' /tmp/reset.out ||
+    { cat /tmp/reset.out; fail "mismatches, or no read compared"; return; }
+  grep -q '^verify, final read-back: [1-9][0-9]* units checked, 0 mismatches' /tmp/reset.out ||
+    { cat /tmp/reset.out; fail "the final read-back found mismatches or checked nothing"; return; }
+  info "$rec"
+  info "$(grep -A1 '^recovery (-a' /tmp/reset.out | tail -n1)"
+  info "$(grep '^verify' /tmp/reset.out | tr '\n' ' ')"
+  check_nvme_back "$ADDR0"
+}
+
+# dmesg_time LINE: the seconds of a "[  12.345678] ..." kernel log line.
+dmesg_time() { echo "$1" | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p'; }
+
+# Surprise removal under I/O, in every mode. nvpoll-perf runs verified I/O on
+# NVPOLL2; once it runs, the guest asks the host (console line
+# "NVP-HOTPLUG: device_del nvme2") to unplug it through QMP (rig.sh). perf
+# must notice, stop, free, detach, say so and exit 1, with every command
+# completed once, and the kernel must let the device go cleanly: no
+# "blocked until released", no warning, a single device request. Runs last:
+# the controller is gone afterwards.
+step_hot_remove() {
+  have nvpoll-perf || { skip "nvpoll-perf not built"; return; }
+  [ -n "$ADDR2" ] || { fail "no third controller (NVPOLL2 behind the root port)"; return; }
+  check_nvme_back "$ADDR0" "$ADDR1" || return
+  nlog=$(dmesg | wc -l)
+  echo "    \$ nvpoll-perf -a $ADDR2 -q 8 -o 4096 -w randrw -M 50 --verify -t 60 --progress &" >&2
+  timeout "$NVP_STEP_TIMEOUT" nvpoll-perf -a "$ADDR2" -q 8 -o 4096 -w randrw -M 50 --verify \
+    -t 60 --progress >/tmp/hot.out 2>&1 &
+  pid=$!
+  i=0
+  while ! tr '\r' '\n' </tmp/hot.out | grep -Eq ' [1-9][0-9]* IOPS'; do
+    if ! kill -0 "$pid" 2>/dev/null || [ $i -ge 300 ]; then
+      kill "$pid" 2>/dev/null
+      tr '\r' '\n' </tmp/hot.out
+      fail "nvpoll-perf did not get I/O going on $ADDR2 within 30 s"
+      return
+    fi
+    sleep 0.1
+    i=$((i + 1))
+  done
+  mark_up=$(uptime_s)
+  echo "nvp: hot removal of $ADDR2 requested" >/dev/kmsg
+  echo "NVP-HOTPLUG: device_del nvme2 ($ADDR2)"
+  status=0
+  wait "$pid" || status=$?
+  echo "NVP-HOTPLUG: exited $status"
+  tr '\r' '\n' </tmp/hot.out | grep -v '^\[' | grep -v '^ *$' | sed 's/^/    | /'
+  [ "$status" = 1 ] || { fail "nvpoll-perf exited $status, expected 1 (the controller was removed)"; return; }
+  grep -q "^nvpoll-perf: controller $ADDR2 was removed during the run; [0-9]* commands ended with an error\$" /tmp/hot.out ||
+    { fail "no 'controller $ADDR2 was removed during the run; N commands ended with an error' line"; return; }
+  grep -q '^nvpoll-perf:   every command the driver had accepted completed exactly once' /tmp/hot.out ||
+    { fail "commands completed twice or never"; return; }
+  grep -q '^verify: 0 mismatches' /tmp/hot.out || { fail "verify mismatches"; return; }
+  # How fast. vfio: the kernel's own log says when it relayed the device
+  # request and when the device was released (perf detached): one clock.
+  # Every mode: perf's own numbers, from its last successful completion
+  # (under uio the device vanishes under running I/O, so that is when it
+  # went) to noticing, and from noticing to the controller detached. The
+  # time from the marker is shown too; it includes the console line
+  # reaching the host watcher, which can lag under TCG.
+  noticed=$(sed -n 's/.*noticed at \([0-9.]*\) s (CLOCK_MONOTONIC.*/\1/p' /tmp/hot.out)
+  after_ok=$(sed -n 's/.*), \([0-9.]*\) ms after its last successful completion.*/\1/p' /tmp/hot.out)
+  detach_ms=$(sed -n 's/.*controller detached \([0-9.]*\) ms after that.*/\1/p' /tmp/hot.out)
+  dmesg | tail -n +"$((nlog + 1))" >/tmp/hot.dmesg
+  sed 's/^/    dmesg: /' /tmp/hot.dmesg
+  if [ -z "$noticed" ] || [ -z "$after_ok" ] || [ -z "$detach_ms" ]; then
+    fail "cannot read perf's timings"; return
+  fi
+  info "perf noticed the removal $(awk "BEGIN { printf \"%.3f\", $noticed - $mark_up }") s after the guest asked for it (console lag, host watcher, QMP and pciehp included)"
+  info "perf noticed it $after_ok ms after its last successful completion; stopped, freed and detached $detach_ms ms later"
+  awk "BEGIN { exit !($after_ok < 1000 && $detach_ms < 1000) }" ||
+    { fail "too slow: noticed $after_ok ms after the last completion, detached $detach_ms ms after that"; return; }
+  if [ "$NVP_MODE" != uio ]; then
+    req_k=$(dmesg_time "$(grep "$ADDR2: Relaying device request to user" /tmp/hot.dmesg | head -n1)")
+    rel_k=$(dmesg_time "$(grep "$ADDR2: Removing from iommu group" /tmp/hot.dmesg | head -n1)")
+    if [ -z "$req_k" ] || [ -z "$rel_k" ]; then
+      fail "no 'Relaying device request' and 'Removing from iommu group' lines for $ADDR2"; return
+    fi
+    held=$(awk "BEGIN { printf \"%.3f\", $rel_k - $req_k }")
+    info "kernel log: device request relayed at $req_k s, device released $held s later"
+    awk "BEGIN { exit !($held < 1.0) }" ||
+      { fail "the device was released only $held s after the kernel asked for it"; return; }
+  fi
+  if grep -q 'blocked until released by user' /tmp/hot.dmesg; then
+    fail "the kernel waited for the device to be released by the user"; return
+  fi
+  [ "$(grep -c "$ADDR2: Relaying device request to user" /tmp/hot.dmesg)" -le 1 ] ||
+    { fail "the kernel had to ask for the device more than once"; return; }
+  if grep -Eq 'WARNING:|Call Trace|BUG:|Oops' /tmp/hot.dmesg; then
+    fail "kernel warning during the removal"; return
+  fi
+  i=0
+  while [ -e "/sys/bus/pci/devices/$ADDR2" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+  [ ! -e "/sys/bus/pci/devices/$ADDR2" ] || { fail "$ADDR2 is still there 10 s after perf exited"; return; }
+  check_nvme_back "$ADDR0" "$ADDR1"
 }
 
 # The kernel driver with the same workload as step_perf, for a side-by-side
@@ -250,6 +388,7 @@ step_in_use() {
   check_nvme_back
 }
 
-STEPS="selftest_hw selftest_bind hello_world itest identify setup perf wal fio_kernel in_use"
+# hot_remove must stay last: it unplugs NVPOLL2.
+STEPS="selftest_hw selftest_bind hello_world itest ns_attach identify setup perf perf_reset wal fio_kernel in_use hot_remove"
 # shellcheck disable=SC2086  # word splitting of the step list is intended
 run_steps $STEPS
