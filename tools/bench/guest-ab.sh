@@ -1,0 +1,104 @@
+#!/bin/sh
+# A/B guest script for vm-compare.sh --guest-script: two builds of
+# nvpoll-perf in one boot, in interleaved rounds, on the null-co controller
+# (NVPBENCH0), QD1 and QD32 4 KiB randread, with fio io_uring hipri as the
+# common reference. The build under test is bin/nvpoll-perf; the baseline
+# is bin/nvpoll-perf-base in the same build dir (copy a baseline build's
+# nvpoll-perf there; it links the library statically).
+#
+#   cp /path/to/baseline/build/bin/nvpoll-perf build/bin/nvpoll-perf-base
+#   tools/bench/vm-compare.sh --build-dir build --guest-script tools/bench/guest-ab.sh
+#
+# Prints NVP-BENCH lines (vm-compare.sh keeps them in .cache/bench/results.txt):
+#   nvpoll-qd1 / nvpoll-base-qd1 / fio-hipri-qd1, and the same for qd32.
+# shellcheck shell=sh
+. /guest/lib.sh
+
+secs=10
+rounds=2
+read -r cmdline </proc/cmdline
+for w in $cmdline; do
+  case $w in
+    nvp.bench_seconds=*) secs=${w#nvp.bench_seconds=} ;;
+    nvp.bench_rounds=*) rounds=${w#nvp.bench_rounds=} ;;
+  esac
+done
+# shellcheck disable=SC2034  # read by run() in lib.sh
+NVP_STEP_TIMEOUT=$((secs * 3 + 60))
+
+addr_of() {
+  for a in $(nvme_addrs); do
+    for c in /sys/bus/pci/devices/"$a"/nvme/nvme*; do
+      [ "$(tr -d ' ' <"$c/serial" 2>/dev/null)" = "$1" ] && { echo "$a"; return 0; }
+    done
+  done
+  return 1
+}
+
+blockdev_of() {
+  for c in /sys/bus/pci/devices/"$1"/nvme/nvme*; do
+    [ -e "$c" ] && { echo "/dev/${c##*/}n1"; return 0; }
+  done
+  return 1
+}
+
+wait_blockdev() {
+  i=0
+  while [ $i -lt 100 ]; do
+    d=$(blockdev_of "$1") && [ -b "$d" ] && return 0
+    sleep 0.1
+    i=$((i + 1))
+  done
+  return 1
+}
+
+emit() { echo "NVP-BENCH $NVP_MODE $1 $2 $3 $4"; }
+
+failures=0
+bad() { echo "ab: FAIL: $*"; failures=$((failures + 1)); }
+
+fio_run() {
+  name=$1 qd=$2
+  shift 2
+  dev=$(blockdev_of "$NULL_ADDR") || { bad "$name: no block device"; return; }
+  run fio --name="$name" --filename="$dev" --ioengine=io_uring --direct=1 \
+    --rw=randread --bs=4096 --iodepth="$qd" --numjobs=1 --time_based \
+    --runtime="$secs" --ramp_time=1 --norandommap --randrepeat=0 \
+    --output-format=terse --terse-version=3 "$@" >/tmp/fio.out 2>/tmp/fio.err ||
+    { bad "$name: fio exited $?"; return; }
+  emit "$name" "$(cut -d';' -f8 /tmp/fio.out)" "$(cut -d';' -f40 /tmp/fio.out)" \
+    "$(cut -d';' -f38 /tmp/fio.out)"
+}
+
+# perf_run NAME BINARY QD: the Total row gives IOPS ($2), mean ($4), min ($5).
+perf_run() {
+  name=$1 bin=$2 qd=$3
+  run "$bin" -a "$NULL_ADDR" -o 4096 -t "$secs" -W 1 -L -q "$qd" -w randread >/tmp/perf.out 2>&1 ||
+    { cat /tmp/perf.out; bad "$name: $bin exited $?"; return; }
+  # shellcheck disable=SC2046  # split the Total row into fields
+  set -- $(grep "^Total" /tmp/perf.out)
+  emit "$name" "$2" "$4" "$5"
+}
+
+NULL_ADDR=$(addr_of NVPBENCH0) || { echo "ab: no controller with serial NVPBENCH0"; exit 1; }
+have nvpoll-perf || bad "nvpoll-perf is not in the image"
+have nvpoll-perf-base || bad "nvpoll-perf-base is not in the image (see the header)"
+rmmod nvme && modprobe nvme poll_queues=1 && wait_blockdev "$NULL_ADDR" ||
+  bad "reloading nvme with poll_queues=1"
+
+round=1
+while [ $round -le "$rounds" ]; do
+  echo "ab: round $round of $rounds"
+  # Alternate which build goes first, so neither always gets the warm start.
+  if [ $((round % 2)) = 1 ]; then a=nvpoll-perf an=nvpoll b=nvpoll-perf-base bn=nvpoll-base
+  else a=nvpoll-perf-base an=nvpoll-base b=nvpoll-perf bn=nvpoll; fi
+  perf_run "$an-qd1" "$a" 1
+  perf_run "$bn-qd1" "$b" 1
+  fio_run fio-hipri-qd1 1 --hipri
+  perf_run "$an-qd32" "$a" 32
+  perf_run "$bn-qd32" "$b" 32
+  fio_run fio-hipri-qd32 32 --hipri
+  round=$((round + 1))
+done
+echo "ab: done, $failures failures"
+[ $failures = 0 ]
