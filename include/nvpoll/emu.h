@@ -218,6 +218,9 @@ NVP_API int nvp_emu_async_event(struct nvp_ctrl *ctrl, uint8_t type, uint8_t inf
  * @fatal: CSTS.CFS is set.
  * @removed: surprise removal was simulated.
  * @shadow_doorbells: Doorbell Buffer Config is active.
+ * @deep_sleeps: idle passes on which the device thread slept its longest
+ *               interval: it has had nothing to do for about 0.25 s and
+ *               costs almost no CPU.
  */
 struct nvp_emu_stats {
 	uint64_t admin_cmds[256];
@@ -239,6 +242,7 @@ struct nvp_emu_stats {
 	bool fatal;
 	bool removed;
 	bool shadow_doorbells;
+	uint64_t deep_sleeps;
 };
 
 /**

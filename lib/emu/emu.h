@@ -236,6 +236,7 @@ struct emu_counters {
 	uint64_t aborted;
 	uint64_t errors_logged;
 	uint64_t resets;
+	uint64_t deep_sleeps;
 	uint32_t io_sqs;
 	uint32_t io_cqs;
 	uint32_t pending;

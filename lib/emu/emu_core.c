@@ -795,8 +795,10 @@ static void emu_idle(struct nvp_emu *emu, uint32_t *idle)
 	}
 	if (emu->removed)
 		ns = 1000000;
-	else if (*idle > EMU_IDLE_DEEP)
+	else if (*idle > EMU_IDLE_DEEP) {
 		ns = EMU_IDLE_DEEP_NS;
+		EMU_INC(emu, deep_sleeps, 1);
+	}
 	if (emu->pending) {
 		uint64_t now = nvp_emu_now_ns();
 

@@ -201,6 +201,7 @@ int nvp_emu_dev_get_stats(struct nvp_emu *emu, struct nvp_emu_stats *stats, size
 	s.aborted = EMU_GET(emu, aborted);
 	s.errors_logged = EMU_GET(emu, errors_logged);
 	s.resets = EMU_GET(emu, resets);
+	s.deep_sleeps = EMU_GET(emu, deep_sleeps);
 	s.io_sqs = EMU_GET(emu, io_sqs);
 	s.io_cqs = EMU_GET(emu, io_cqs);
 	s.pending = EMU_GET(emu, pending);

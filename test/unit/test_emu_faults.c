@@ -633,15 +633,28 @@ static void test_delete_sq_with_held_command(void **state)
 
 /* ---- throughput ------------------------------------------------------------ */
 
+/* User plus system CPU time of the whole process, in clock ticks. */
+static uint64_t process_cpu_ticks(void)
+{
+	unsigned long ut = 0, st = 0;
+	FILE *f = fopen("/proc/self/stat", "r");
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%*d %*s %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		ut = st = 0;
+	fclose(f);
+	return ut + st;
+}
+
 /* 4 KiB reads at queue depth 32 for ~0.5 s; prints commands per second. */
 static void test_throughput(void **state)
 {
 	struct host h;
 	struct host_q *q;
 	struct nvp_cqe cqe = { 0 };
-	uint64_t done = 0, t0, t1, idle_cpu0, idle_cpu1;
+	uint64_t done = 0, t0, t1;
 	const uint32_t depth = 32;
-	struct timespec c0, c1;
 
 	(void)state;
 	assert_int_equal(host_open(&h, "emu:qpairs=1,mqes=1024"), 0);
@@ -662,6 +675,7 @@ static void test_throughput(void **state)
 		while (host_peek(q, &cqe)) {
 			struct nvp_sqe sqe;
 
+			assert_int_equal(HOST_ST(cqe), 0);
 			host_rw_sqe(&sqe, NVP_NVM_READ, 1, (done + depth) % 4096, 1);
 			host_prp(&sqe, (uint8_t *)h.data + 4096 * (cqe.cid % depth), NULL);
 			sqe.cid = cqe.cid;
@@ -674,45 +688,31 @@ static void test_throughput(void **state)
 			host_ring_sq(&h, q);
 		}
 		t1 = host_now_ms();
-	} while (t1 - t0 < 500);
+	} while (done < 4096 && t1 - t0 < 120000);
 	print_message("emu device thread: %.0f 4 KiB reads/s at QD%u (host and device on %ld CPUs)\n",
 		      (double)done * 1000.0 / (double)(t1 - t0), depth, sysconf(_SC_NPROCESSORS_ONLN));
-	assert_true(done > 200);
+	/* Sixteen laps of the 256-entry queues, every command successful. */
+	assert_true(done >= 4096);
 
-	/* Idle: the device thread backs off to sleeping. */
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
-	(void)c0;
-	idle_cpu0 = 0;
+	/*
+	 * Idle: the device thread backs off until it sleeps its longest
+	 * interval. Asserted on the device's own counter, not on CPU time,
+	 * so a slow host (valgrind, a loaded CI machine) cannot fail it; the
+	 * CPU share is printed for whoever reads the log.
+	 */
 	{
-		FILE *f;
-		char path[64];
-		unsigned long ut = 0, st = 0;
+		uint64_t busy_deep = host_stats(&h).deep_sleeps, cpu0, cpu1;
+		uint64_t deadline = host_now_ms() + 60000;
 
-		snprintf(path, sizeof(path), "/proc/self/stat");
-		f = fopen(path, "r");
-		if (f) {
-			if (fscanf(f, "%*d %*s %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
-				   &st) == 2)
-				idle_cpu0 = ut + st;
-			fclose(f);
-		}
+		while (host_stats(&h).deep_sleeps == busy_deep && host_now_ms() < deadline)
+			host_sleep_us(10000);
+		assert_true(host_stats(&h).deep_sleeps > busy_deep);
+		cpu0 = process_cpu_ticks();
 		host_sleep_us(500000);
-		f = fopen(path, "r");
-		idle_cpu1 = idle_cpu0;
-		if (f) {
-			if (fscanf(f, "%*d %*s %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
-				   &st) == 2)
-				idle_cpu1 = ut + st;
-			fclose(f);
-		}
-		print_message("emu idle: %.0f%% of a CPU\n",
-			      (double)(idle_cpu1 - idle_cpu0) * 100.0 /
-				      (0.5 * (double)sysconf(_SC_CLK_TCK)));
-		/* Half a second idle must not burn half a CPU. */
-		assert_true(idle_cpu1 - idle_cpu0 < (uint64_t)sysconf(_SC_CLK_TCK) / 4);
+		cpu1 = process_cpu_ticks();
+		print_message("emu idle: %.0f%% of a CPU once asleep\n",
+			      (double)(cpu1 - cpu0) * 100.0 / (0.5 * (double)sysconf(_SC_CLK_TCK)));
 	}
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
-	(void)c1;
 	host_close(&h);
 }
 
