@@ -745,7 +745,9 @@ NVP_API int nvp_qpair_alloc(struct nvp_ctrl *ctrl, const struct nvp_qpair_opts *
  * nvp_qpair_free() - delete the queues on the controller and free them.
  * @qpair: the queue pair, or NULL.
  *
- * Outstanding commands complete with Host Aborted Command first.
+ * Outstanding commands complete with Host Aborted Command first, once the
+ * controller can no longer touch their buffers: if another thread is
+ * resetting the controller, this waits until the reset has stopped it.
  */
 NVP_API void nvp_qpair_free(struct nvp_qpair *qpair);
 

@@ -536,9 +536,29 @@ err_qid:
 	return rc;
 }
 
+/*
+ * A reset that has started (RESETTING) but not yet disabled the controller
+ * (the generation moves only after CSTS.RDY=0) leaves the device running
+ * this queue pair's commands: reads still write their buffers, writes still
+ * read theirs. Wait until it is past that point, as the reset lock is held
+ * for the whole reset. Not from inside the reset itself, nor with the admin
+ * lock held (the reset needs it): there the caller deletes or gives up.
+ */
+static void wait_for_running_reset(struct nvp_ctrl *ctrl, const struct nvp_qpair *qp)
+{
+	if (nvp_ctrl_resetting_here(ctrl) || nvp_admin_held(ctrl))
+		return;
+	while (qp->gen == atomic_load(&ctrl->gen) &&
+	       atomic_load(&ctrl->state) == NVP_CTRL_RESETTING) {
+		pthread_mutex_lock(&ctrl->reset_lock);
+		pthread_mutex_unlock(&ctrl->reset_lock);
+	}
+}
+
 void nvp_qpair_free(struct nvp_qpair *qp)
 {
 	struct nvp_ctrl *ctrl;
+	int state;
 
 	if (!qp)
 		return;
@@ -546,12 +566,19 @@ void nvp_qpair_free(struct nvp_qpair *qp)
 	/* From here on the callbacks below may not post: their commands could
 	 * never complete. */
 	qp->state = NVP_QP_CLOSING;
+	wait_for_running_reset(ctrl, qp);
 	/*
 	 * Delete on the device first: after that it cannot touch our memory.
-	 * If the controller was reset since the queues were created they no
-	 * longer exist; if deleting fails, a reset makes sure of it.
+	 * If the controller was reset (stopped) since the queues were created
+	 * they no longer exist; if deleting fails, a reset makes sure of it.
+	 * Freed from inside a reset that has not stopped the controller yet
+	 * (an event callback), the queues still run: delete them too (the
+	 * resetting thread's admin commands pass).
 	 */
-	if (qp->gen == atomic_load(&ctrl->gen) && atomic_load(&ctrl->state) == NVP_CTRL_LIVE &&
+	state = atomic_load(&ctrl->state);
+	if (qp->gen == atomic_load(&ctrl->gen) &&
+	    (state == NVP_CTRL_LIVE ||
+	     (state == NVP_CTRL_RESETTING && nvp_ctrl_resetting_here(ctrl))) &&
 	    nvp_admin_delete_io_queues(ctrl, qp) && qp->gen == atomic_load(&ctrl->gen)) {
 		char why[600];
 

@@ -282,6 +282,19 @@ void t_op_fault_loose(struct t_thread *th)
 	default:
 		break;
 	}
+	/*
+	 * Not over a command that carries a precise fault: it may not have
+	 * reached the device yet (the doorbell is written at the next poll),
+	 * and this fault would then hit it too and change what it must return.
+	 */
+	for (uint32_t i = 0; i < T_MAX_OPS; i++) {
+		const struct t_op *op = &th->ops[i];
+
+		if (op->used && op->carrier && op->tq->c == c && op->tq->qid == f.qid &&
+		    op->rg == rg && op->nlb &&
+		    op->lba < f.slba + f.nlb && f.slba < op->lba + op->nlb)
+			return;
+	}
 	r = t_rec_begin(th, K_FAULT, c, ns->idx, tq->qid, f.slba, f.nlb);
 	t_rec_note(r, "loose type %d x%u st 0x%x d %u opc %s", f.type, f.count, f.status,
 		   f.delay_us, f.match & NVP_EMU_MATCH_OPCODE ? "yes" : "any");

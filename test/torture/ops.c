@@ -1792,9 +1792,10 @@ static void op_complete(struct t_thread *th, struct t_op *op, const struct nvp_c
 		t_violation(th, "op #%" PRIu64 " was held %u us by an injected delay but completed "
 			    "after %" PRIu64 " us", op->seq, op->want_delay_us, el / 1000);
 
-	/* a read given up on: the device must not write its buffer any more */
-	if (err && !tq->freeing && ((st & ST_MASK) == ST_HOST_ABORTED || (st & ST_MASK) == ST_HOST_PATH ||
-				    (st & ST_MASK) == ST_ABORT_REQ) &&
+	/* a read given up on (also by nvp_qpair_free(), even during a reset):
+	 * the device must not write its buffer any more */
+	if (err && ((st & ST_MASK) == ST_HOST_ABORTED || (st & ST_MASK) == ST_HOST_PATH ||
+		    (st & ST_MASK) == ST_ABORT_REQ) &&
 	    (op->kind == K_READ || op->kind == K_READV || op->kind == K_RAW_READ))
 		watch_add(th, op, st);
 
