@@ -312,6 +312,11 @@ step_hot_remove() {
   if grep -Eq 'WARNING:|Call Trace|BUG:|Oops' /tmp/hot.dmesg; then
     fail "kernel warning during the removal"; return
   fi
+  # A DMA the IOMMU refused (the guest's VT-d logs it; QEMU's own
+  # "detected translation failure" fails the whole run in rig.sh).
+  if grep -Eiq 'DMAR:.*fault|DMAR: \[DMA' /tmp/hot.dmesg; then
+    fail "DMAR fault during the removal"; return
+  fi
   i=0
   while [ -e "/sys/bus/pci/devices/$ADDR2" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
   [ ! -e "/sys/bus/pci/devices/$ADDR2" ] || { fail "$ADDR2 is still there 10 s after perf exited"; return; }
