@@ -10,7 +10,8 @@
  *  - Options structs start with @opts_size. Initialise them with the
  *    matching *_opts_init() function, which fills in the defaults for the
  *    fields your build knows about, so old binaries keep working when new
- *    fields are appended.
+ *    fields are appended. An opts_size of 0 (a struct never initialised)
+ *    is refused with -EINVAL, for every options struct alike.
  *  - Threads: a controller may be used from any thread; its admin queue is
  *    serialised internally. A queue pair belongs to exactly one thread at a
  *    time (the one that allocated it, or the last to call
@@ -736,7 +737,8 @@ NVP_API void nvp_qpair_opts_init(const struct nvp_ctrl *ctrl,
  * I/O CQ and SQ on the controller (CQ first).
  *
  * Return: 0; -EBUSY when every queue the controller granted is in use (the
- * message says how many were granted); -EINVAL for bad options.
+ * message says how many were granted); -EINVAL for bad options, including
+ * an opts_size of 0 (not initialised with nvp_qpair_opts_init()).
  */
 NVP_API int nvp_qpair_alloc(struct nvp_ctrl *ctrl, const struct nvp_qpair_opts *opts,
 		    struct nvp_qpair **qpair);

@@ -11,6 +11,7 @@
 #include "nvme/nvme.h"
 #include "nvme/regs.h"
 #include "util/log.h"
+#include "util/opts.h"
 
 void nvp_ctrl_opts_init(struct nvp_ctrl_opts *opts, size_t opts_size)
 {
@@ -34,16 +35,13 @@ void nvp_ctrl_opts_init(struct nvp_ctrl_opts *opts, size_t opts_size)
 /* Defaults, overlaid with however much of the struct the caller knows. */
 static int merge_opts(const struct nvp_ctrl_opts *in, struct nvp_ctrl_opts *out)
 {
+	int n;
+
 	nvp_ctrl_opts_init(out, sizeof(*out));
-	if (in) {
-		if (in->opts_size == 0 || in->opts_size > 4096)
-			return nvp_error(-EINVAL, "nvp_ctrl_opts.opts_size is %zu; initialise the "
-					 "options with nvp_ctrl_opts_init(&opts, sizeof(opts))",
-					 in->opts_size);
-		memcpy(out, in, in->opts_size < sizeof(*out) ? in->opts_size : sizeof(*out));
-		out->opts_size = sizeof(*out);
-	}
-	return 0;
+	if (!in)
+		return 0;
+	n = nvp_opts_overlay(out, sizeof(*out), in, "nvp_ctrl_opts", "nvp_ctrl_opts_init");
+	return n < 0 ? n : 0;
 }
 
 volatile uint32_t *nvp_ctrl_doorbell(struct nvp_ctrl *ctrl, uint32_t idx)

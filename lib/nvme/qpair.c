@@ -15,6 +15,7 @@
 #include "nvme/request.h"
 #include "nvme/regs.h"
 #include "util/log.h"
+#include "util/opts.h"
 #include "util/tsc.h"
 
 /* Rings above 2 MiB would not be bus-contiguous in physical-address modes. */
@@ -439,22 +440,23 @@ void nvp_qpair_opts_init(const struct nvp_ctrl *ctrl, struct nvp_qpair_opts *opt
 }
 
 /* Copy what the caller's (possibly older, smaller) struct holds over defaults. */
-static void qpair_opts_merge(const struct nvp_ctrl *ctrl, const struct nvp_qpair_opts *in,
-			     struct nvp_qpair_opts *out)
+static int qpair_opts_merge(const struct nvp_ctrl *ctrl, const struct nvp_qpair_opts *in,
+			    struct nvp_qpair_opts *out)
 {
-	size_t n;
+	int n;
 
 	nvp_qpair_opts_init(ctrl, out, sizeof(*out));
-	if (!in || !in->opts_size)
-		return;
-	n = in->opts_size < sizeof(*out) ? in->opts_size : sizeof(*out);
-	memcpy(out, in, n);
-	out->opts_size = sizeof(*out);
+	if (!in)
+		return 0;
+	n = nvp_opts_overlay(out, sizeof(*out), in, "nvp_qpair_opts", "nvp_qpair_opts_init");
+	if (n < 0)
+		return n;
 	/* Defaults of fields the caller's struct lacks follow its queue size. */
-	if (n < offsetof(struct nvp_qpair_opts, num_requests) + sizeof(out->num_requests))
+	if ((size_t)n < offsetof(struct nvp_qpair_opts, num_requests) + sizeof(out->num_requests))
 		out->num_requests = out->queue_size - 1;
-	if (n < offsetof(struct nvp_qpair_opts, max_completions) + sizeof(out->max_completions))
+	if ((size_t)n < offsetof(struct nvp_qpair_opts, max_completions) + sizeof(out->max_completions))
 		out->max_completions = out->queue_size / 2;
+	return 0;
 }
 
 static int alloc_qid(struct nvp_ctrl *ctrl)
@@ -484,7 +486,8 @@ int nvp_qpair_alloc(struct nvp_ctrl *ctrl, const struct nvp_qpair_opts *user_opt
 	if ((rc = atomic_load(&ctrl->failed)) != 0)
 		return nvp_error(rc, "controller %s has %s; free its queue pairs and detach it",
 				 ctrl->info.addr, rc == -ENODEV ? "been removed" : "failed");
-	qpair_opts_merge(ctrl, user_opts, &opts);
+	if ((rc = qpair_opts_merge(ctrl, user_opts, &opts)) < 0)
+		return rc;
 	max_entries = ctrl->info.max_queue_entries;
 	if (max_entries > NVP_QUEUE_MAX_ENTRIES)
 		max_entries = NVP_QUEUE_MAX_ENTRIES;

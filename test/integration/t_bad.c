@@ -361,6 +361,36 @@ void test_bad_queue_size(void)
 	qo.num_requests = 999;	/* beyond opts_size: must be ignored */
 	CHECK_RC(nvp_qpair_alloc(d->ctrl, &qo, &qp), 0);
 	CHECK(qpair_still_works(qp, d->ns[0], LBA_SCRATCH));
+	nvp_qpair_free(qp);
+	qp = NULL;
+
+	/*
+	 * A struct never initialised (opts_size 0, or smaller than opts_size
+	 * itself, or absurd) is refused like the controller options, naming
+	 * the init function; a newer caller's larger struct is fine.
+	 */
+	{
+		static const size_t bad_sizes[] = { 0, 1, sizeof(size_t) - 1, 4097, SIZE_MAX };
+		struct nvp_ctrl_opts co;
+		struct nvp_ctrl *ctrl = NULL;
+
+		for (size_t i = 0; i < sizeof(bad_sizes) / sizeof(bad_sizes[0]); i++) {
+			qo = def;
+			qo.opts_size = bad_sizes[i];
+			CHECK_RC(nvp_qpair_alloc(d->ctrl, &qo, &qp), -EINVAL);
+			CHECKF(strstr(nvp_last_error(), "nvp_qpair_opts_init") != NULL,
+			       "opts_size %zu: '%s'", bad_sizes[i], nvp_last_error());
+			nvp_ctrl_opts_init(&co, sizeof(co));
+			co.opts_size = bad_sizes[i];
+			CHECK_RC(nvp_ctrl_attach("emu:", &co, &ctrl), -EINVAL);
+			CHECKF(strstr(nvp_last_error(), "nvp_ctrl_opts_init") != NULL,
+			       "opts_size %zu: '%s'", bad_sizes[i], nvp_last_error());
+		}
+		qo = def;
+		qo.opts_size = sizeof(qo) + 64;	/* a newer header's struct */
+		CHECK_RC(nvp_qpair_alloc(d->ctrl, &qo, &qp), 0);
+		CHECK(qpair_still_works(qp, d->ns[0], LBA_SCRATCH));
+	}
 out:
 	nvp_qpair_free(qp);
 }
