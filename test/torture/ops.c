@@ -2113,7 +2113,7 @@ static struct t_qp *qp_alloc(struct t_thread *th, struct t_ctrl *c, struct t_qp 
 		if (!t_op_enabled(OC_INVALID))
 			break;
 		bad = true;
-		switch (t_below(th, 9)) {
+		switch (t_below(th, 10)) {
 		case 0: o.queue_size = 0; break;
 		case 1: o.queue_size = 1; break;
 		case 2: o.queue_size = maxq + 1; break;
@@ -2122,10 +2122,11 @@ static struct t_qp *qp_alloc(struct t_thread *th, struct t_ctrl *c, struct t_qp 
 		case 5: o.num_requests = o.queue_size; break;
 		case 6: o.num_requests = UINT32_MAX; break;
 		case 7: o.numa_node = 4000; break;
+		case 8: o.opts_size = 0; break;	/* never initialised */
 		default: o.numa_node = -5; break;
 		}
-		snprintf(note, sizeof(note), "bad: qs %u nr %u node %d", o.queue_size,
-			 o.num_requests, o.numa_node);
+		snprintf(note, sizeof(note), "bad: size %zu qs %u nr %u node %d", o.opts_size,
+			 o.queue_size, o.num_requests, o.numa_node);
 		break;
 	default:
 		break;
