@@ -403,12 +403,15 @@ static struct emu_pending *emu_pending_take(struct nvp_emu *emu,
 			pp = &p->next;
 		}
 	}
-	/* Recompute the tail: the unlinked entry may have been it. */
-	emu->pending_tail = prev;
+	/*
+	 * Recompute the tail: the unlinked entry may have been it. Walk on from
+	 * the last entry kept before the cut, or from the head when the cut
+	 * took the head (a first_only match stops early, so prev is not
+	 * necessarily the tail, and NULL does not mean the list is empty).
+	 */
+	emu->pending_tail = prev ? prev : emu->pending;
 	while (emu->pending_tail && emu->pending_tail->next)
 		emu->pending_tail = emu->pending_tail->next;
-	if (!emu->pending)
-		emu->pending_tail = NULL;
 	return out;
 }
 

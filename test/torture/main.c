@@ -241,6 +241,15 @@ static void print_ring(const struct t_thread *th, uint32_t max)
 	}
 }
 
+/* After nvp_ctrl_detach(): its info and namespace infos are freed with it. */
+static void forget_ctrl(struct t_ctrl *c)
+{
+	c->ctrl = NULL;
+	c->info = NULL;
+	for (int n = 0; n < c->nns; n++)
+		c->ns[n].info = NULL;
+}
+
 static void report_context(struct t_thread *th)
 {
 	fprintf(stderr, "  controllers:\n");
@@ -256,8 +265,8 @@ static void report_context(struct t_thread *th)
 			atomic_load(&c->ev_done_err), atomic_load(&c->ev_removed));
 		for (int n = 0; n < c->nns; n++)
 			fprintf(stderr, "       ns%d: nsid %u, %u-byte blocks, %" PRIu64 " blocks, "
-				"max_io_blocks %u\n", n, c->ns[n].info->nsid, c->ns[n].bs,
-				c->ns[n].nblocks, c->ns[n].max_io);
+				"max_io_blocks %u\n", n, c->ns[n].info ? c->ns[n].info->nsid : 0,
+				c->ns[n].bs, c->ns[n].nblocks, c->ns[n].max_io);
 	}
 	fprintf(stderr, "  last library errors (mostly refusals the model expected):\n");
 	pthread_mutex_lock(&log_lock);
@@ -845,7 +854,7 @@ int main(int argc, char **argv)
 		if (t_now_ns() - t0 > 10000000000ull)
 			t_violation(NULL, "nvp_ctrl_detach() of a dead controller took %" PRIu64 " ms",
 				    (t_now_ns() - t0) / 1000000);
-		c->ctrl = NULL;
+		forget_ctrl(c);
 		atomic_store(&go_step, 4 * k + 3);
 	}
 	for (int i = 0; i < cfg.threads; i++)
@@ -870,7 +879,7 @@ int main(int argc, char **argv)
 		if (rc)
 			t_violation(NULL, "nvp_ctrl_detach(%s): %d (%s)", ctrls[i].addr, rc,
 				    t_errname(rc));
-		ctrls[i].ctrl = NULL;
+		forget_ctrl(&ctrls[i]);
 	}
 	summary();
 	for (int i = 0; i < cfg.threads; i++) {

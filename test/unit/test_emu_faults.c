@@ -293,6 +293,53 @@ static bool host_wait_pending(struct host *h, uint32_t n)
 	return true;
 }
 
+/*
+ * Abort of the oldest of several held commands, then more held commands:
+ * every one still held must complete (the held list must keep its tail
+ * when its head is taken out).
+ */
+static void test_fault_abort_first_of_many(void **state)
+{
+	struct host h;
+	struct nvp_emu_fault f = fault(NVP_EMU_FAULT_DELAY);
+	struct nvp_cqe cqe = { 0 };
+	struct nvp_sqe sqe;
+	uint16_t cids[4];
+	bool seen[4] = { false };
+
+	(void)state;
+	assert_int_equal(host_open(&h, "emu:"), 0);
+	assert_int_equal(host_create_qpair(&h, 1, 16), 0);
+	f.match = NVP_EMU_MATCH_IO;
+	f.count = NVP_EMU_FOREVER;
+	f.delay_us = 200000;
+	assert_int_equal(nvp_emu_dev_inject(h.emu, &f, sizeof(f)), 0);
+	for (int i = 0; i < 3; i++)
+		cids[i] = post_read(&h, 1, (uint64_t)i);
+	assert_true(host_wait_pending(&h, 3));
+	sqe = (struct nvp_sqe){ .opc = NVP_ADMIN_ABORT, .cdw10 = ((uint32_t)cids[0] << 16) | 1 };
+	assert_int_equal(host_admin(&h, &sqe, &cqe), 0);
+	assert_int_equal(cqe.dw0 & 1, 0);
+	assert_int_equal(host_stats(&h).pending, 2);
+	cids[3] = post_read(&h, 1, 3);
+	assert_true(host_wait_pending(&h, 3));
+	/* The aborted one, then the three still held, each exactly once. */
+	for (int n = 0; n < 4; n++) {
+		int k = -1;
+
+		assert_int_equal(host_wait(&h, &h.io[1], &cqe), 0);
+		for (int i = 0; i < 4; i++)
+			if (cqe.cid == cids[i])
+				k = i;
+		assert_true(k >= 0);
+		assert_false(seen[k]);
+		seen[k] = true;
+		assert_int_equal(HOST_ST(cqe), k == 0 ? GEN(NVP_SC_ABORT_REQUESTED) : 0);
+	}
+	assert_int_equal(host_stats(&h).pending, 0);
+	host_close(&h);
+}
+
 static void test_fault_delay_and_latency(void **state)
 {
 	struct host h;
@@ -723,6 +770,7 @@ int main(void)
 		cmocka_unit_test(test_file_backing),
 		cmocka_unit_test(test_fault_status),
 		cmocka_unit_test(test_fault_drop_and_abort),
+		cmocka_unit_test(test_fault_abort_first_of_many),
 		cmocka_unit_test(test_fault_delay_and_latency),
 		cmocka_unit_test(test_fault_bad_cids),
 		cmocka_unit_test(test_fault_cqe_fields),
