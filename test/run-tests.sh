@@ -55,8 +55,10 @@ if ((sanitize)); then
   # Random public-API calls from several threads, with faults, checked
   # against a model (test/torture/README.md); the seed is on the first line
   # and a failure prints the replay command.
+  # The timeout bounds a crash report that itself hangs (a signal handler
+  # meeting a lock the sanitizer holds at exit): a failure, not a stuck CI.
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    "$root/build/asan/bin/nvpoll-torture" --seconds 90 || failed+=("torture")
+    timeout -k 10 600 "$root/build/asan/bin/nvpoll-torture" --seconds 90 || failed+=("torture")
 
   step "fuzz targets (libFuzzer, ASan + UBSan)"
   # Addresses and emu: options, device data at attach, corrupted
