@@ -871,7 +871,7 @@ NVP_API void nvp_qpair_get_stats(const struct nvp_qpair *qpair,
 /* I/O commands                                                             */
 /* ------------------------------------------------------------------------ */
 
-/* I/O flags for reads and writes */
+/* I/O flags for reads and writes; any other bit is refused with -EINVAL. */
 #define NVP_IO_FUA		(1u << 0)	/* Force Unit Access */
 #define NVP_IO_LIMITED_RETRY	(1u << 1)
 
@@ -1012,9 +1012,14 @@ NVP_API int nvp_deallocate(struct nvp_qpair *qpair, struct nvp_ns *ns,
  *       @buf is given (otherwise the PRPs in @cmd are passed through), and
  *       leaves every other field as given (NSID included).
  * @buf: data buffer (DMA memory) or NULL.
- * @len: bytes in @buf (no splitting: at most the command limit).
+ * @len: bytes in @buf (no splitting: at most the command limit); 0 exactly
+ *       when @buf is NULL.
  * @cb: completion callback.
  * @arg: passed to @cb.
+ *
+ * Return: as for nvp_read(); -EINVAL for a buffer without a length or the
+ * reverse, or a fused command (FUSE bits set: its partner could not be
+ * guaranteed the next SQ slot).
  */
 NVP_API int nvp_io_raw(struct nvp_qpair *qpair, const struct nvp_sqe *cmd, void *buf,
 	       size_t len, nvp_cmd_cb cb, void *arg);

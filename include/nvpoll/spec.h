@@ -130,6 +130,7 @@ struct nvp_sqe {
 #define NVP_NSID_ALL		0xffffffffu
 
 #define NVP_SQE_PSDT_MASK	(3u << 6)	/* flags bits 7:6 */
+#define NVP_SQE_FUSE_MASK	(3u << 0)	/* flags bits 1:0 */
 #define NVP_SQE_PSDT_PRP	(0u << 6)
 #define NVP_SQE_PSDT_SGL_MPTR	(1u << 6)	/* SGL for data, MPTR is an address */
 

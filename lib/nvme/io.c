@@ -128,6 +128,16 @@ static inline int check_range(struct nvp_qpair *qp, struct nvp_ns *ns, uint64_t 
 	return 0;
 }
 
+/* Every NVP_IO_* flag this library knows; others are refused, not ignored. */
+#define NVP_IO_KNOWN_FLAGS (NVP_IO_FUA | NVP_IO_LIMITED_RETRY)
+
+static int __attribute__((noinline, cold)) bad_flags(uint32_t flags)
+{
+	return nvp_error(-EINVAL, "I/O flags 0x%x include bits this library does not know "
+			 "(0x%x); use NVP_IO_* flags only, or a newer nvpoll", flags,
+			 flags & ~NVP_IO_KNOWN_FLAGS);
+}
+
 static inline int no_request(void)
 {
 	return nvp_error_fast(-EAGAIN, "no free request object on this queue pair: call "
@@ -258,6 +268,8 @@ static inline int rw(struct nvp_qpair *qp, struct nvp_ns *ns, uint8_t opc, void 
 
 	if ((rc = check_qpair(qp, cb)) || (rc = check_range(qp, ns, lba, nlb)))
 		return rc;
+	if (__builtin_expect(flags & ~NVP_IO_KNOWN_FLAGS, 0))
+		return bad_flags(flags);
 	if (__builtin_expect(nlb > ns->max_io_blocks, 0)) {
 		struct iovec iov = { .iov_base = buf, .iov_len = (size_t)nlb << ns->lba_shift };
 
@@ -300,6 +312,8 @@ static int rwv(struct nvp_qpair *qp, struct nvp_ns *ns, uint8_t opc, const struc
 
 	if ((rc = check_qpair(qp, cb)) || (rc = check_range(qp, ns, lba, nlb)))
 		return rc;
+	if (flags & ~NVP_IO_KNOWN_FLAGS)
+		return bad_flags(flags);
 	if (!iov || iovcnt <= 0)
 		return nvp_error(-EINVAL, "iovec is empty");
 	for (int i = 0; i < iovcnt; i++) {
@@ -368,6 +382,8 @@ int nvp_write_zeroes(struct nvp_qpair *qp, struct nvp_ns *ns, uint64_t lba, uint
 
 	if ((rc = check_qpair(qp, cb)) || (rc = check_range(qp, ns, lba, nlb)))
 		return rc;
+	if (flags & ~NVP_IO_KNOWN_FLAGS)
+		return bad_flags(flags);
 	if (!ns->info.supports_write_zeroes)
 		return nvp_error(-ENOTSUP, "controller %s does not support Write Zeroes "
 				 "(ONCS bit 3); write a zeroed buffer instead", qp->ctrl->info.addr);
@@ -411,7 +427,10 @@ int nvp_deallocate(struct nvp_qpair *qp, struct nvp_ns *ns, const struct nvp_dsm
 	if (!ns->info.supports_dsm)
 		return nvp_error(-ENOTSUP, "controller %s does not support Dataset Management "
 				 "(ONCS bit 2)", qp->ctrl->info.addr);
-	if (!ranges || num_ranges == 0 || num_ranges > NVP_DSM_MAX_RANGES)
+	if (!ranges)
+		return nvp_error(-EINVAL, "deallocate: ranges is NULL; pass an array of "
+				 "num_ranges struct nvp_dsm_range");
+	if (num_ranges == 0 || num_ranges > NVP_DSM_MAX_RANGES)
 		return nvp_error(-EINVAL, "deallocate takes 1..%u ranges (got %u)",
 				 NVP_DSM_MAX_RANGES, num_ranges);
 	for (uint32_t i = 0; i < num_ranges; i++) {
@@ -447,6 +466,18 @@ int nvp_io_raw(struct nvp_qpair *qp, const struct nvp_sqe *cmd, void *buf, size_
 		return rc;
 	if (!cmd)
 		return nvp_error(-EINVAL, "nvp_io_raw: cmd must not be NULL");
+	if (!buf != !len)
+		return nvp_error(-EINVAL, "nvp_io_raw: %s; give both a buffer and its length, "
+				 "or neither (then the command's own data pointer is used)",
+				 buf ? "a buffer of length 0" : "a length without a buffer");
+	/*
+	 * A fused command waits on the controller for its partner in the next
+	 * SQ slot, which the library cannot promise here: a lone one can stall
+	 * the whole queue.
+	 */
+	if (cmd->flags & NVP_SQE_FUSE_MASK)
+		return nvp_error(-EINVAL, "nvp_io_raw: fused commands (FUSE 0x%x) are not "
+				 "supported; submit the pair unfused", cmd->flags & NVP_SQE_FUSE_MASK);
 	if (len > qp->max_xfer)
 		return nvp_error(-EINVAL, "raw I/O of %zu bytes exceeds the transfer limit of "
 				 "%u bytes; raw commands are not split", len, qp->max_xfer);

@@ -131,6 +131,8 @@ static const struct itest_case itest_cases[] = {
 	  "numa_node 4000: -EINVAL naming the nodes, not -ENOMEM" },
 	{ "trust_register_rw", test_trust_register_rw, 0,
 	  "registering read-only or unmapped memory: -EFAULT" },
+	{ "trust_flags_and_raw", test_trust_flags_and_raw, 0,
+	  "unknown I/O flags, raw buffer/length mismatch, fused raw: -EINVAL, nothing sent" },
 	{ "ns_attach", test_ns_attach, 0,
 	  "attach a detached namespace: NS_ADDED, verified I/O; detach: NS_REMOVED, -ENODEV" },
 };

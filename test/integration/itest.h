@@ -297,6 +297,7 @@ ITEST_DECL(trust_null_args);
 ITEST_DECL(trust_split_admission);
 ITEST_DECL(trust_numa_node);
 ITEST_DECL(trust_register_rw);
+ITEST_DECL(trust_flags_and_raw);
 ITEST_DECL(ns_attach);
 
 #endif /* NVP_ITEST_H */

@@ -554,3 +554,81 @@ out:
 	if (none != MAP_FAILED)
 		munmap(none, (size_t)ps);
 }
+
+/*
+ * Inputs the library used to accept and quietly reinterpret: I/O flag bits
+ * it does not know (ignored, so a newer caller's flag would silently do
+ * nothing), a raw command whose buffer and length disagree (a buffer of
+ * length 0 sent the command's own data pointer, 0, to the device), and a
+ * fused raw command (its partner can never be guaranteed the next SQ slot,
+ * and a lone first half can stall the queue). Each is -EINVAL with a
+ * message, nothing reaches the device, and the queue pair keeps working.
+ */
+void test_trust_flags_and_raw(void)
+{
+	struct itest_dev *d = itest_dev(0);
+	struct nvp_qpair *qp = NULL;
+	struct nvp_dsm_range range = { .slba = LBA_SCRATCH, .nlb = 1 };
+	struct nvp_sqe cmd;
+	struct iovec iov;
+	uint8_t *buf = NULL;
+	struct io_cpl stray;	/* for commands wrongly accepted */
+	struct nvp_ns *ns;
+	uint32_t bs;
+
+	io_cpl_init(&stray);
+	CHECK(d);
+	qp = qpair_alloc_default(d);
+	CHECK(qp);
+	ns = d->ns[0];
+	bs = nvp_ns_get_info(ns)->block_size;
+	buf = nvp_dma_alloc(bs, 0, NVP_NUMA_ANY);
+	CHECK(buf);
+	iov.iov_base = buf;
+	iov.iov_len = bs;
+	for (uint32_t bit = 2; bit < 32; bit++) {
+		uint32_t flags = NVP_IO_FUA | (1u << bit);
+
+		CHECK_RC(nvp_read(qp, ns, buf, LBA_SCRATCH, 1, flags, io_cpl_cb, &stray), -EINVAL);
+		CHECKF(strstr(nvp_last_error(), "does not know"), "message: %s", nvp_last_error());
+		CHECK_RC(nvp_write(qp, ns, buf, LBA_SCRATCH, 1, flags, io_cpl_cb, &stray), -EINVAL);
+		CHECK_RC(nvp_readv(qp, ns, &iov, 1, LBA_SCRATCH, 1, flags, io_cpl_cb, &stray),
+			 -EINVAL);
+		CHECK_RC(nvp_writev(qp, ns, &iov, 1, LBA_SCRATCH, 1, flags, io_cpl_cb, &stray),
+			 -EINVAL);
+		if (nvp_ns_get_info(ns)->supports_write_zeroes)
+			CHECK_RC(nvp_write_zeroes(qp, ns, LBA_SCRATCH, 1, flags, io_cpl_cb, &stray),
+				 -EINVAL);
+	}
+	if (nvp_ns_get_info(ns)->supports_dsm) {
+		CHECK_RC(nvp_deallocate(qp, ns, NULL, 1, io_cpl_cb, &stray), -EINVAL);
+		CHECKF(strstr(nvp_last_error(), "ranges is NULL"), "message: %s", nvp_last_error());
+		CHECK_RC(nvp_deallocate(qp, ns, &range, 0, io_cpl_cb, &stray), -EINVAL);
+	}
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opc = NVP_NVM_READ;
+	cmd.nsid = nvp_ns_get_info(ns)->nsid;
+	cmd.cdw10 = LBA_SCRATCH;
+	CHECK_RC(nvp_io_raw(qp, &cmd, buf, 0, io_cpl_cb, &stray), -EINVAL);
+	CHECKF(strstr(nvp_last_error(), "length 0"), "message: %s", nvp_last_error());
+	CHECK_RC(nvp_io_raw(qp, &cmd, NULL, bs, io_cpl_cb, &stray), -EINVAL);
+	for (uint8_t fuse = 1; fuse <= 3; fuse++) {
+		cmd.flags = fuse;
+		CHECK_RC(nvp_io_raw(qp, &cmd, buf, bs, io_cpl_cb, &stray), -EINVAL);
+		CHECKF(strstr(nvp_last_error(), "fused"), "message: %s", nvp_last_error());
+	}
+	CHECKF(nvp_qpair_outstanding(qp) == 0, "%u commands were accepted",
+	       nvp_qpair_outstanding(qp));
+	/* The known flags still work, and so does a well-formed raw read. */
+	CHECK(qpair_still_works(qp, ns, LBA_SCRATCH));
+	CHECK_RC(io_sync(qp, ns, IO_READ, buf, LBA_SCRATCH, 1, NVP_IO_FUA | NVP_IO_LIMITED_RETRY,
+			 NULL), 0);
+	cmd.flags = 0;
+	CHECK_RC(raw_sync(qp, &cmd, buf, bs, NULL), 0);
+out:
+	/* Anything wrongly accepted completes before the buffer goes. */
+	while (qp && nvp_qpair_outstanding(qp) && nvp_qpair_poll(qp, 0) >= 0)
+		;
+	nvp_qpair_free(qp);
+	nvp_dma_free(buf);
+}

@@ -498,6 +498,8 @@ static uint32_t want_raw(struct t_qp *tq, bool null_cmd, bool null_cb, void *buf
 
 	if (null_cmd || null_cb)
 		arg |= RC_EINVAL;
+	if (!buf != !len)	/* a buffer without a length, or the reverse */
+		arg |= RC_EINVAL;
 	if (len > tq->c->info->max_xfer_bytes)
 		arg |= RC_EINVAL;
 	if (arg)
@@ -1507,6 +1509,7 @@ static void submit_invalid(struct t_thread *th, struct t_qp *tq)
 	uint32_t nlb = 1, want, needed, ndsm = 1;
 	struct iovec iov[4];
 	int iovcnt = 1, fn, defect, rc = 0;
+	uint32_t ioflags = 0;
 	struct nvp_dsm_range dsm[T_MAX_DSM + 1];
 	bool null_cb = false, foreign = false, null_qp = false, null_iov = false, split, seen;
 	nvp_cmd_cb cb = io_cb;
@@ -1521,7 +1524,7 @@ static void submit_invalid(struct t_thread *th, struct t_qp *tq)
 	iov[0].iov_base = buf;
 	iov[0].iov_len = ns->bs;
 	fn = (int)t_below(th, 8);	/* which call */
-	defect = (int)t_below(th, 12);	/* what is wrong with it */
+	defect = (int)t_below(th, 13);	/* what is wrong with it */
 	switch (defect) {
 	case 0: null_qp = true; break;
 	case 1: nsp = NULL; break;
@@ -1578,6 +1581,9 @@ static void submit_invalid(struct t_thread *th, struct t_qp *tq)
 		if (nlb > rg->len)
 			nlb = (uint32_t)rg->len;
 		break;
+	case 12:	/* I/O flags the library does not know; a fused raw command */
+		ioflags = 1u << (2 + t_below(th, 30));
+		break;
 	default:	/* NULL buffer / raw NULL command */
 		iov[0].iov_base = NULL;
 		break;
@@ -1621,6 +1627,8 @@ static void submit_invalid(struct t_thread *th, struct t_qp *tq)
 		break;
 	}
 	}
+	if (defect == 12 && fn != 5 && fn != 6 && !(want & ~(RC_OK | RC_EAGAIN)))
+		want = RC_EINVAL;	/* flags (or FUSE) are checked before any resource */
 	want = null_qp ? want : adjust_fatal(th, tq, want, &seen);
 	if (want & RC_OK)
 		return;		/* not a refusal after all (e.g. a valid edge) */
@@ -1633,21 +1641,23 @@ static void submit_invalid(struct t_thread *th, struct t_qp *tq)
 	t_rec_note(r, "%s", what);
 	switch (fn) {
 	case 0:
-		rc = nvp_read(null_qp ? NULL : qp, nsp, iov[0].iov_base, lba, nlb, 0, cb, (void *)1);
+		rc = nvp_read(null_qp ? NULL : qp, nsp, iov[0].iov_base, lba, nlb, ioflags, cb,
+			      (void *)1);
 		break;
 	case 1:
-		rc = nvp_write(null_qp ? NULL : qp, nsp, iov[0].iov_base, lba, nlb, 0, cb, (void *)1);
+		rc = nvp_write(null_qp ? NULL : qp, nsp, iov[0].iov_base, lba, nlb, ioflags, cb,
+			       (void *)1);
 		break;
 	case 2:
-		rc = nvp_readv(null_qp ? NULL : qp, nsp, null_iov ? NULL : iov, iovcnt, lba, nlb, 0,
-			       cb, (void *)1);
+		rc = nvp_readv(null_qp ? NULL : qp, nsp, null_iov ? NULL : iov, iovcnt, lba, nlb,
+			       ioflags, cb, (void *)1);
 		break;
 	case 3:
-		rc = nvp_writev(null_qp ? NULL : qp, nsp, null_iov ? NULL : iov, iovcnt, lba, nlb, 0,
-				cb, (void *)1);
+		rc = nvp_writev(null_qp ? NULL : qp, nsp, null_iov ? NULL : iov, iovcnt, lba, nlb,
+				ioflags, cb, (void *)1);
 		break;
 	case 4:
-		rc = nvp_write_zeroes(null_qp ? NULL : qp, nsp, lba, nlb, 0, cb, (void *)1);
+		rc = nvp_write_zeroes(null_qp ? NULL : qp, nsp, lba, nlb, ioflags, cb, (void *)1);
 		break;
 	case 5:
 		rc = nvp_deallocate(null_qp ? NULL : qp, nsp, null_iov ? NULL : dsm, ndsm, cb,
@@ -1659,6 +1669,9 @@ static void submit_invalid(struct t_thread *th, struct t_qp *tq)
 	default: {
 		struct nvp_sqe cmd = { .opc = NVP_NVM_READ, .nsid = ns->info->nsid,
 				       .cdw10 = (uint32_t)rg->base, .cdw11 = (uint32_t)(rg->base >> 32) };
+
+		if (defect == 12)
+			cmd.flags = (uint8_t)(1 + t_below(th, 3));	/* FUSE 01b..11b */
 
 		rc = nvp_io_raw(null_qp ? NULL : qp, defect == 11 ? NULL : &cmd,
 				defect == 11 ? buf : iov[0].iov_base, iov[0].iov_len, cb, (void *)1);
