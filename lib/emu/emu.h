@@ -602,10 +602,4 @@ int nvp_emu_dev_get_stats(struct nvp_emu *emu, struct nvp_emu_stats *stats, size
 void nvp_emu_match_faults(struct nvp_emu *emu, uint16_t sqid, const struct nvp_sqe *sqe,
 			  struct emu_cmd_fault *out);
 
-/*
- * Provided by the NVMe layer (lib/nvme): the device under a controller, so
- * the public fault API can reach the emulator from a struct nvp_ctrl.
- */
-struct nvp_device *nvp_ctrl_device(struct nvp_ctrl *ctrl);
-
 #endif /* NVP_LIB_EMU_EMU_H */

@@ -1,11 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * lib/emu/emu_api.c - the public fault-injection API (nvpoll/emu.h): find
- * the emulator under a controller and forward to lib/emu/emu_fault.c.
+ * lib/api/emu.c - the public fault-injection API (nvpoll/emu.h): find the
+ * emulated device under a controller and forward to lib/emu/emu_fault.c.
+ *
+ * It lives above both layers it joins: the API takes a controller handle,
+ * which only the NVMe layer can open (nvp_ctrl_device()), and acts on the
+ * emulated device, which sits below the driver like hardware and so must
+ * not know the driver's types.
  */
 #include <errno.h>
 
 #include "emu/emu.h"
+#include "nvme/nvme.h"
 #include "util/log.h"
 
 static struct nvp_emu *emu_of(struct nvp_ctrl *ctrl)
