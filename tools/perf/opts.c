@@ -28,7 +28,6 @@ enum {
 	OPT_VERIFY_FINAL,
 	OPT_TEST_REMOVE,
 	OPT_TEST_FAIL,
-	OPT_VERSION,
 };
 
 static const struct option long_opts[] = {
@@ -58,7 +57,7 @@ static const struct option long_opts[] = {
 	{ "test-remove-after", required_argument, NULL, OPT_TEST_REMOVE },
 	{ "test-fail-after", required_argument, NULL, OPT_TEST_FAIL },
 	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -76,8 +75,10 @@ const char *perf_workload_name(enum perf_workload w)
 	return workload_names[w];
 }
 
-void perf_usage(FILE *out, const char *prog)
+void perf_usage(FILE *out)
 {
+	const char *prog = "nvpoll-perf";	/* the bare name, however it was run */
+
 	fprintf(out,
 "Usage: %s -a ADDRESS [-a ADDRESS ...] [options]\n"
 "\n"
@@ -150,8 +151,8 @@ void perf_usage(FILE *out, const char *prog)
 "                           polls (empty ones), doorbell updates and how\n"
 "                           many were MMIO writes (to stderr)\n"
 "\n"
-"  -h, --help               this text\n"
-"      --version            print the version\n"
+"  -h, --help               display this help and exit\n"
+"  -V, --version            output version information and exit\n"
 "\n"
 "Output: one row per (namespace, CPU) with IOPS, MiB/s and average, min and\n"
 "max latency in microseconds, then a Total row. Latency runs from just\n"
@@ -395,7 +396,6 @@ static void set_defaults(struct perf_opts *o)
 enum perf_parse_result perf_parse_args(int argc, char **argv, struct perf_opts *o,
 				       char *err, size_t errlen)
 {
-	const char *prog = argc > 0 ? argv[0] : "nvpoll-perf";
 	uint32_t v32;
 	uint64_t v64;
 	int c;
@@ -404,7 +404,7 @@ enum perf_parse_result perf_parse_args(int argc, char **argv, struct perf_opts *
 	err[0] = '\0';
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":a:n:q:o:w:M:t:W:c:Lh", long_opts,
+	while ((c = getopt_long(argc, argv, ":a:n:q:o:w:M:t:W:c:LhV", long_opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'a':
@@ -556,9 +556,9 @@ enum perf_parse_result perf_parse_args(int argc, char **argv, struct perf_opts *
 			}
 			break;
 		case 'h':
-			perf_usage(stdout, prog);
+			perf_usage(stdout);
 			return PERF_PARSE_EXIT;
-		case OPT_VERSION:
+		case 'V':
 			printf("nvpoll-perf %d.%d.%d\n", NVP_VERSION_MAJOR, NVP_VERSION_MINOR,
 			       NVP_VERSION_PATCH);
 			return PERF_PARSE_EXIT;
