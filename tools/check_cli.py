@@ -47,8 +47,81 @@ def check_version_help(bindir):
         check(bindir not in out, f"{tool} --help prints the path it was run by", out, err)
 
 
+def non_nvme_function():
+    """A PCI function of this machine that is not an NVMe controller, or None."""
+    root = "/sys/bus/pci/devices"
+    try:
+        names = sorted(os.listdir(root))
+    except OSError:
+        return None
+    for name in names:
+        try:
+            with open(os.path.join(root, name, "class")) as f:
+                if int(f.read(), 16) != 0x010802:
+                    return name
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def check_exit_codes(bindir):
+    perf, identify, setup = (os.path.join(bindir, t) for t in TOOLS)
+    # Which command of each tool takes an address.
+    takes = {
+        "nvpoll-perf": lambda a: [perf, "-a", a, "-t", "0.1"],
+        "nvpoll-identify": lambda a: [identify, a],
+        "nvpoll-setup bind": lambda a: [setup, "--no-modprobe", "bind", a],
+        "nvpoll-setup unbind": lambda a: [setup, "--no-modprobe", "unbind", a],
+    }
+    usage = [
+        ([perf, "--bogus"], "unknown option"),
+        ([perf, "-a", "emu:", "-q", "0"], "queue depth"),
+        ([identify, "--bogus"], "--help"),
+        ([identify], "missing ADDRESS"),
+        ([setup, "--bogus"], "--help"),
+        ([setup, "frobnicate"], "unknown command"),
+    ]
+    for argv, fragment in usage:
+        rc, out, err = run(argv)
+        check(rc == 2, f"{argv[1:]}: exit {rc}, expected 2", out, err)
+        check(fragment in err, f"{argv[1:]}: stderr lacks {fragment!r}", out, err)
+
+    # Address errors: exit 2 from every tool, with the same reason.
+    addrs = [("not-an-address", "is not a PCI address"),
+             ("0000:ff:1f.7", "no PCI function 0000:ff:1f.7")]
+    other = non_nvme_function()
+    if other:
+        addrs.append((other, "is not an NVMe controller"))
+    else:
+        print("note: no non-NVMe PCI function here; that case is skipped")
+    for addr, fragment in addrs:
+        for name, argv in takes.items():
+            rc, out, err = run(argv(addr))
+            check(rc == 2, f"{name} {addr}: exit {rc}, expected 2", out, err)
+            check(fragment in err, f"{name} {addr}: stderr lacks {fragment!r}", out, err)
+    # emu: addresses the library refuses: bad options, a namespace file
+    # that cannot be created (its directory does not exist).
+    emu_bad = [("emu:bogus=1", "unknown option"),
+               ("emu:ns=1M:4096:/nonexistent-nvpoll-dir/ns.img", "cannot open backing file")]
+    for addr, fragment in emu_bad:
+        for name in ("nvpoll-perf", "nvpoll-identify"):
+            rc, out, err = run(takes[name](addr))
+            check(rc == 2, f"{name} {addr}: exit {rc}, expected 2", out, err)
+            check(fragment in err, f"{name} {addr}: stderr lacks {fragment!r}", out, err)
+
+    # Failures during the run: exit 1.
+    rc, out, err = run([perf, "-a", "emu:", "-q", "4", "-t", "10", "--test-fail-after", "0.3"])
+    check(rc == 1, f"nvpoll-perf, controller failed during the run: exit {rc}, expected 1",
+          out, err)
+    check("failed for good" in err, "nvpoll-perf: no 'failed for good' message", out, err)
+    # And success is 0.
+    rc, out, err = run([identify, "emu:"])
+    check(rc == 0, f"nvpoll-identify emu: exit {rc}", out, err)
+
+
 CHECKS = {
     "version-help": check_version_help,
+    "exit-codes": check_exit_codes,
 }
 
 

@@ -71,12 +71,12 @@ def main():
     rc, _, err = run(tool)
     check(rc == 2 and "missing ADDRESS" in err, f"no address: exit {rc}, {err!r}")
     rc, _, err = run(tool, "emu:bogus=1")
-    check(rc == 1 and "cannot attach emu:bogus=1" in err and "valid options" in err,
+    check(rc == 2 and "cannot attach emu:bogus=1" in err and "valid options" in err,
           f"bad emu option: exit {rc}, {err!r}")
     rc, _, err = run(tool, "not-an-address")
     check(rc == 2 and "is not a PCI address" in err, f"bad address: exit {rc}, {err!r}")
     rc, _, err = run(tool, "0000:ff:1f.7")
-    check(rc == 1 and "no PCI function 0000:ff:1f.7" in err, f"absent device: exit {rc}, {err!r}")
+    check(rc == 2 and "no PCI function 0000:ff:1f.7" in err, f"absent device: exit {rc}, {err!r}")
     print("nvpoll-identify: emu checks passed")
 
 

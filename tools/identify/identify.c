@@ -14,8 +14,8 @@
 
 #include <nvpoll/nvpoll.h>
 
+#include "addr.h"
 #include "emit.h"
-#include "pci/pci.h"
 
 #define PROG "nvpoll-identify"
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -42,9 +42,11 @@ static void usage(FILE *f)
 		"mounted or in use are refused. Set NVP_LOG=debug to see every attach step,\n"
 		"NVP_DRIVER=vfio|noiommu|uio to force an access method.\n"
 		"\n"
-		"Exit status: 0 on success, 1 if the controller could not be attached or a\n"
-		"command failed (the reason is printed), 2 for bad usage (including an\n"
-		"ADDRESS that is not a PCI address).\n"
+		"Exit status: 0 on success; 1 if attaching the controller or a command\n"
+		"failed (the reason is printed); 2 for a usage or address error: a bad\n"
+		"option, or an ADDRESS that is malformed, names no PCI function or one\n"
+		"that is not an NVMe controller, or has bad emu: options or a namespace\n"
+		"file that cannot be opened or created.\n"
 		"\n"
 		"Examples:\n"
 		"  " PROG " 0000:00:04.0\n"
@@ -530,23 +532,13 @@ int main(int argc, char **argv)
 	}
 
 	/*
-	 * Check a PCI address first: attach looks for an access method before
+	 * Check the address first: attach looks for an access method before
 	 * it looks at the device, and would blame the IOMMU for a typo, an
-	 * absent function or a network card.
+	 * absent function or a network card. Those are usage errors.
 	 */
-	if (strncmp(argv[optind], "emu:", 4)) {
-		struct nvp_pci_info pci;
-		struct nvp_pci_addr pa;
-
-		if (nvp_pci_parse_addr(argv[optind], &pa, NULL)) {
-			fprintf(stderr, PROG ": %s\n", nvp_last_error());
-			return 2;
-		}
-		if (nvp_pci_probe(argv[optind], &pci)) {
-			fprintf(stderr, PROG ": cannot attach %s: %s\n", argv[optind],
-				nvp_last_error());
-			return 1;
-		}
+	if (tool_check_address(argv[optind])) {
+		fprintf(stderr, PROG ": cannot attach %s: %s\n", argv[optind], nvp_last_error());
+		return TOOL_EXIT_USAGE;
 	}
 
 	/*
@@ -565,7 +557,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": cannot attach %s: %s\n", argv[optind],
 			nvp_last_error()[0] ? nvp_last_error() : strerror(-rc));
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		return 1;
+		return tool_attach_status(argv[optind], rc);
 	}
 	emit_init(&e, stdout, json);
 	status = identify(ctrl, &e);

@@ -30,6 +30,7 @@
 #include <nvpoll/emu.h>
 #include <nvpoll/nvpoll.h>
 
+#include "addr.h"
 #include "opts.h"
 #include "pattern.h"
 #include "report.h"
@@ -179,8 +180,10 @@ static void die_usage(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	exit(2);
+	exit(TOOL_EXIT_USAGE);
 }
+
+static void fail_setup(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 
 static uint64_t end_tsc(void)
 {
@@ -924,7 +927,7 @@ static void resolve_cpus(struct perf_opts *o)
 	size_t len = 0;
 
 	if (sched_getaffinity(0, sizeof(allowed), &allowed))
-		die_usage("cannot read the CPU affinity: %s", strerror(errno));
+		fail_setup(TOOL_EXIT_FAILURE, "cannot read the CPU affinity: %s", strerror(errno));
 	for (int c = 0; c < CPU_SETSIZE && len < sizeof(list) - 8; c++)
 		if (CPU_ISSET(c, &allowed))
 			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%d",
@@ -936,7 +939,7 @@ static void resolve_cpus(struct perf_opts *o)
 				return;
 			}
 		}
-		die_usage("no CPU to run on");
+		fail_setup(TOOL_EXIT_FAILURE, "no CPU to run on");
 	}
 	for (unsigned int i = 0; i < o->ncpus; i++)
 		if (o->cpus[i] >= CPU_SETSIZE || !CPU_ISSET(o->cpus[i], &allowed))
@@ -984,7 +987,7 @@ static void attach_all(const struct perf_opts *o)
 {
 	g_ctrls = calloc(o->naddrs, sizeof(*g_ctrls));
 	if (!g_ctrls)
-		fail_setup(1, "out of memory");
+		fail_setup(TOOL_EXIT_FAILURE, "out of memory");
 	for (unsigned int i = 0; i < o->naddrs; i++) {
 		struct ctrl_ctx *cc = &g_ctrls[i];
 		struct nvp_ctrl_opts co;
@@ -992,18 +995,22 @@ static void attach_all(const struct perf_opts *o)
 
 		for (unsigned int j = 0; j < i; j++)
 			if (!strcmp(o->addrs[j], o->addrs[i]))
-				fail_setup(2, "-a %s is given twice", o->addrs[i]);
+				fail_setup(TOOL_EXIT_USAGE, "-a %s is given twice", o->addrs[i]);
 		nvp_ctrl_opts_init(&co, sizeof(co));
 		co.no_shadow_doorbells = o->no_shadow_doorbell;
 		if (o->io_retries >= 0)
 			co.io_retries = (uint32_t)o->io_retries;
 		if (co.num_io_queues < o->ncpus)
 			co.num_io_queues = o->ncpus;
+		/* A typo, an absent function or a network card is a usage error. */
+		if (tool_check_address(o->addrs[i]))
+			fail_setup(TOOL_EXIT_USAGE, "cannot attach '%s': %s", o->addrs[i],
+				   nvp_last_error());
 		rc = nvp_ctrl_attach(o->addrs[i], &co, &cc->ctrl);
 		if (rc) {
 			const char *why = nvp_last_error();
 
-			fail_setup(rc == -ENODEV || rc == -EINVAL ? 2 : 1,
+			fail_setup(tool_attach_status(o->addrs[i], rc),
 				   "cannot attach '%s': %s", o->addrs[i],
 				   why && *why ? why : strerror(-rc));
 		}
@@ -1052,11 +1059,11 @@ static struct ns_target *find_targets(const struct perf_opts *o, unsigned int *n
 		struct nvp_ns *ns;
 
 		if (o->depth > mqe - 1)
-			fail_setup(2, "-q %u is deeper than %s can queue: its I/O queues hold "
+			fail_setup(TOOL_EXIT_USAGE, "-q %u is deeper than %s can queue: its I/O queues hold "
 				   "at most %u entries, so %u commands", o->depth, cc->addr,
 				   mqe, mqe - 1);
 		if (o->io_queue_size > mqe)
-			fail_setup(2, "--io-queue-size %u is larger than %s allows (%u entries)",
+			fail_setup(TOOL_EXIT_USAGE, "--io-queue-size %u is larger than %s allows (%u entries)",
 				   o->io_queue_size, cc->addr, mqe);
 		nvp_qpair_opts_init(cc->ctrl, &qo, sizeof(qo));
 		cc->queue_size = o->io_queue_size;
@@ -1071,34 +1078,34 @@ static struct ns_target *find_targets(const struct perf_opts *o, unsigned int *n
 				char have[128];
 
 				list_nsids(cc->ctrl, have, sizeof(have));
-				fail_setup(2, "-n %u: %s has no active namespace %u (active: %s)",
+				fail_setup(TOOL_EXIT_USAGE, "-n %u: %s has no active namespace %u (active: %s)",
 					   o->nsid, cc->addr, o->nsid, have);
 			}
 		} else {
 			ns = nvp_ctrl_first_ns(cc->ctrl);
 			if (!ns)
-				fail_setup(2, "%s has no active namespace", cc->addr);
+				fail_setup(TOOL_EXIT_USAGE, "%s has no active namespace", cc->addr);
 		}
 		for (; ns; ns = o->nsid ? NULL : nvp_ctrl_next_ns(cc->ctrl, ns)) {
 			const struct nvp_ns_info *ni = nvp_ns_get_info(ns);
 			struct ns_target *t;
 
 			if (o->io_size % ni->block_size)
-				fail_setup(2, "-o %" PRIu64 " is not a multiple of the block size "
+				fail_setup(TOOL_EXIT_USAGE, "-o %" PRIu64 " is not a multiple of the block size "
 					   "of %s ns%u (%u bytes)", o->io_size, cc->addr,
 					   ni->nsid, ni->block_size);
 			if (o->io_size > ni->size_bytes)
-				fail_setup(2, "-o %" PRIu64 " is larger than %s ns%u (%" PRIu64
+				fail_setup(TOOL_EXIT_USAGE, "-o %" PRIu64 " is larger than %s ns%u (%" PRIu64
 					   " bytes)", o->io_size, cc->addr, ni->nsid,
 					   ni->size_bytes);
 			if (o->io_size / ni->block_size > UINT32_MAX)
-				fail_setup(2, "-o %" PRIu64 " is too many blocks for one command",
+				fail_setup(TOOL_EXIT_USAGE, "-o %" PRIu64 " is too many blocks for one command",
 					   o->io_size);
 			if (n == cap) {
 				cap = cap ? cap * 2 : 8;
 				targets = realloc(targets, cap * sizeof(*targets));
 				if (!targets)
-					fail_setup(1, "out of memory");
+					fail_setup(TOOL_EXIT_FAILURE, "out of memory");
 			}
 			t = &targets[n++];
 			t->cc = cc;
@@ -1111,18 +1118,18 @@ static struct ns_target *find_targets(const struct perf_opts *o, unsigned int *n
 				uint64_t per_thread = t->units / o->ncpus;
 
 				if (ni->block_size < 64 || ni->block_size % 8)
-					fail_setup(2, "--verify needs blocks of at least 64 bytes "
+					fail_setup(TOOL_EXIT_USAGE, "--verify needs blocks of at least 64 bytes "
 						   "(%s ns%u has %u)", cc->addr, ni->nsid,
 						   ni->block_size);
 				if (per_thread < 2ull * o->depth)
-					fail_setup(2, "--verify: %s ns%u has %" PRIu64 " I/Os of "
+					fail_setup(TOOL_EXIT_USAGE, "--verify: %s ns%u has %" PRIu64 " I/Os of "
 						   "%" PRIu64 " bytes, too few for %u threads at QD %u "
 						   "(each needs twice its depth)", cc->addr, ni->nsid,
 						   t->units, o->io_size, o->ncpus, o->depth);
 			}
 		}
 		if (cc->info->num_io_queues < o->ncpus * cc->nns)
-			fail_setup(2, "%s granted %u I/O queues; %u CPUs on %u namespaces "
+			fail_setup(TOOL_EXIT_USAGE, "%s granted %u I/O queues; %u CPUs on %u namespaces "
 				   "need %u (use fewer CPUs or -n)", cc->addr,
 				   cc->info->num_io_queues, o->ncpus, cc->nns, o->ncpus * cc->nns);
 	}
@@ -1437,7 +1444,7 @@ int main(int argc, char **argv)
 			"(constant_tsc, nonstop_tsc); latencies may be off\n", prog);
 	g_tsc_hz = tsc_calibrate(100);
 	if (g_tsc_hz < 1000000)
-		die_usage("cannot calibrate the TSC against CLOCK_MONOTONIC");
+		fail_setup(TOOL_EXIT_FAILURE, "cannot calibrate the TSC against CLOCK_MONOTONIC");
 
 	attach_all(&opts);
 	targets = find_targets(&opts, &ntargets);
@@ -1446,7 +1453,7 @@ int main(int argc, char **argv)
 	jobs = calloc(njobs, sizeof(*jobs));
 	workers = calloc(opts.ncpus, sizeof(*workers));
 	if (!jobs || !workers)
-		fail_setup(1, "out of memory");
+		fail_setup(TOOL_EXIT_FAILURE, "out of memory");
 	for (unsigned int i = 0; i < opts.ncpus; i++) {
 		struct worker *thr = &workers[i];
 
@@ -1455,7 +1462,7 @@ int main(int argc, char **argv)
 		thr->nnws = ntargets;
 		thr->nws = calloc(ntargets, sizeof(*thr->nws));
 		if (!thr->nws)
-			fail_setup(1, "out of memory");
+			fail_setup(TOOL_EXIT_FAILURE, "out of memory");
 		for (unsigned int t = 0; t < ntargets; t++) {
 			struct ns_worker *w = &thr->nws[t];
 
@@ -1477,7 +1484,7 @@ int main(int argc, char **argv)
 		int rc = pthread_create(&workers[i].tid, NULL, worker_main, &workers[i]);
 
 		if (rc)
-			fail_setup(1, "cannot start a thread: %s", strerror(rc));
+			fail_setup(TOOL_EXIT_FAILURE, "cannot start a thread: %s", strerror(rc));
 	}
 	pthread_barrier_wait(&g_ready);
 	for (unsigned int i = 0; i < opts.ncpus; i++) {
@@ -1499,7 +1506,7 @@ int main(int argc, char **argv)
 	for (unsigned int i = 0; i < opts.ncpus; i++)
 		pthread_join(workers[i].tid, NULL);
 	if (failed)
-		fail_setup(1, "setup failed; nothing was measured");
+		fail_setup(TOOL_EXIT_FAILURE, "setup failed; nothing was measured");
 	/* Every qpair is freed: a removed device is let go of at once. */
 	detach_all();
 
