@@ -15,6 +15,7 @@
  * reset ended it) is submitted again by perf and counted. A controller
  * that is removed or fails for good stops the whole run.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -73,6 +74,7 @@ struct ctrl_ctx {
 	struct nvp_ctrl *ctrl;
 	const struct nvp_ctrl_info *info;
 	uint32_t queue_size;
+	uint32_t max_completions;	/* per poll, for every qpair */
 	uint32_t nns;
 	struct perf_ctrl_desc desc;
 	char model[41];		/* copies: the report outlives the attach */
@@ -556,20 +558,8 @@ static void io_done(void *arg, const struct nvp_cqe *cpl)
 	} else {
 		w->last_ok_tsc = now;
 	}
-	if (ok && in_window) {
-		uint64_t lat = now - s->submit_tsc;
-
-		if (s->is_read)
-			st->reads++;
-		else
-			st->writes++;
-		st->lat_sum += lat;
-		if (lat < st->lat_min)
-			st->lat_min = lat;
-		if (lat > st->lat_max)
-			st->lat_max = lat;
-		hist_record(&st->hist, lat);
-	}
+	if (ok && in_window)
+		perf_dir_record(&st->dir[s->is_read ? PERF_READ : PERF_WRITE], now - s->submit_tsc);
 	__atomic_store_n(&w->done, w->done + 1, __ATOMIC_RELAXED);
 
 	if (g_opts->verify) {
@@ -610,8 +600,7 @@ static int ns_worker_setup(struct ns_worker *w, unsigned int nthreads)
 	nvp_qpair_opts_init(ctrl, &qo, sizeof(qo));
 	qo.queue_size = t->cc->queue_size;
 	qo.num_requests = qo.queue_size - 1;
-	if (o->max_completions)
-		qo.max_completions = o->max_completions;
+	qo.max_completions = t->cc->max_completions;
 	rc = nvp_qpair_alloc(ctrl, &qo, &w->qp);
 	if (rc) {
 		note_error(w, "cannot allocate an I/O queue pair: %s", nvp_last_error());
@@ -1066,6 +1055,7 @@ static struct ns_target *find_targets(const struct perf_opts *o, unsigned int *n
 			fail_setup(TOOL_EXIT_USAGE, "--io-queue-size %u is larger than %s allows (%u entries)",
 				   o->io_queue_size, cc->addr, mqe);
 		nvp_qpair_opts_init(cc->ctrl, &qo, sizeof(qo));
+		cc->max_completions = o->max_completions ? o->max_completions : qo.max_completions;
 		cc->queue_size = o->io_queue_size;
 		if (!cc->queue_size) {
 			cc->queue_size = qo.queue_size;
@@ -1285,16 +1275,20 @@ static void supervise(struct worker *workers, unsigned int nworkers, uint64_t st
 			uint64_t done = total_done(workers, nworkers);
 			double iops = (double)(done - last_done) * (double)g_tsc_hz /
 				      (double)(now - last_tsc);
+			double mib_s = iops * (double)o->io_size / (1024.0 * 1024.0);
+			double left = now < end_tsc() ? (double)(end_tsc() - now) /
+							(double)g_tsc_hz : 0;
 
+			/* stderr, always: stdout carries only the report (or JSON). */
 			if (now < g_measure_tsc)
-				printf("\r[warm-up %.0f/%.0f s] %12.0f IOPS\033[K",
-				       (double)(now - start) / (double)g_tsc_hz,
-				       o->warmup, iops);
+				fprintf(stderr, "\r[warm-up %.0f/%.0f s] %12.0f IOPS %10.2f MiB/s, "
+					"%.0f s left\033[K", (double)(now - start) / (double)g_tsc_hz,
+					o->warmup, iops, mib_s, left);
 			else
-				printf("\r[%.0f/%.0f s] %12.0f IOPS\033[K",
-				       (double)(now - g_measure_tsc) / (double)g_tsc_hz,
-				       o->seconds, iops);
-			fflush(stdout);
+				fprintf(stderr, "\r[%.0f/%.0f s] %12.0f IOPS %10.2f MiB/s, %.0f s "
+					"left\033[K", (double)(now - g_measure_tsc) /
+					(double)g_tsc_hz, o->seconds, iops, mib_s, left);
+			fflush(stderr);
 			shown = true;
 			last_done = done;
 			last_tsc = now;
@@ -1302,8 +1296,8 @@ static void supervise(struct worker *workers, unsigned int nworkers, uint64_t st
 		}
 	}
 	if (shown) {
-		printf("\r\033[K");
-		fflush(stdout);
+		fprintf(stderr, "\r\033[K");
+		fflush(stderr);
 	}
 	while (!workers_done(nworkers)) {
 		nap_ms(ADMIN_POLL_MS);
@@ -1325,6 +1319,7 @@ static void describe_ctrl(struct ctrl_ctx *cc, struct worker *workers, unsigned 
 {
 	*d = cc->desc;
 	d->queue_size = cc->queue_size;
+	d->max_completions = cc->max_completions;
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&cc->lock);
 	d->resets_requested = cc->resets_requested;
@@ -1412,6 +1407,73 @@ static void report_lost_ctrl(struct ctrl_ctx *cc, const struct ctrl_outcome *out
 			"may bring it back\n", prog);
 }
 
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * An emulated controller's device thread needs a CPU of its own: if every
+ * CPU it may run on also runs a worker, each command waits for a time
+ * slice and the figures measure the scheduler (they swing about 100x on
+ * a busy 2-CPU host). The device threads are the "nvp-emu" threads of this
+ * process; their CPU masks say where they may run.
+ */
+static void warn_emu_cpus(const struct perf_opts *o)
+{
+	cpu_set_t workers;
+	struct dirent *e;
+	bool any_emu = false;
+	DIR *d;
+
+	for (unsigned int i = 0; i < o->naddrs; i++)
+		any_emu |= tool_addr_is_emu(o->addrs[i]);
+	if (!any_emu)
+		return;
+	CPU_ZERO(&workers);
+	for (unsigned int i = 0; i < o->ncpus; i++)
+		if (o->cpus[i] < CPU_SETSIZE)
+			CPU_SET(o->cpus[i], &workers);
+	d = opendir("/proc/self/task");
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char path[300], comm[32] = "", list[256] = "";
+		cpu_set_t allowed, shared;
+		size_t len = 0;
+		FILE *f;
+		int tid = atoi(e->d_name);
+
+		if (tid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%d/comm", tid);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = '\0';
+		fclose(f);
+		if (strncmp(comm, "nvp-emu", 7) || sched_getaffinity(tid, sizeof(allowed), &allowed))
+			continue;
+		CPU_AND(&shared, &allowed, &workers);
+		if (!CPU_EQUAL(&shared, &allowed))
+			continue;	/* it has a CPU no worker polls on */
+		for (int c = 0; c < CPU_SETSIZE && len < sizeof(list) - 8; c++)
+			if (CPU_ISSET(c, &allowed))
+				len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%d",
+							len ? "," : "", c);
+		fprintf(stderr, "%s: warning: an emulated controller's device thread may only "
+			"run on CPU %s, where perf's workers poll: every command waits for a "
+			"time slice and the figures measure the scheduler, not the driver; give "
+			"it a CPU of its own (emu:cpu=N with N outside -c, or fewer -c CPUs)\n",
+			prog, list);
+	}
+	closedir(d);
+}
+
 int main(int argc, char **argv)
 {
 	static struct perf_opts opts;
@@ -1448,6 +1510,20 @@ int main(int argc, char **argv)
 
 	attach_all(&opts);
 	targets = find_targets(&opts, &ntargets);
+	warn_emu_cpus(&opts);
+	if (!opts.json) {
+		/* The configuration first, so a long run says at once what it does. */
+		descs = calloc(g_nctrls, sizeof(*descs));
+		if (!descs)
+			fail_setup(TOOL_EXIT_FAILURE, "out of memory");
+		for (unsigned int i = 0; i < g_nctrls; i++) {
+			descs[i] = g_ctrls[i].desc;
+			descs[i].queue_size = g_ctrls[i].queue_size;
+		}
+		perf_report_header(stdout, &opts, descs, g_nctrls);
+		fflush(stdout);
+		free(descs);
+	}
 
 	njobs = ntargets * opts.ncpus;
 	jobs = calloc(njobs, sizeof(*jobs));
@@ -1500,7 +1576,8 @@ int main(int argc, char **argv)
 	__atomic_store_n(&g_abort, failed, __ATOMIC_RELEASE);
 	pthread_barrier_wait(&g_go);
 
-	progress = opts.progress > 0 || (opts.progress < 0 && !opts.json && isatty(1));
+	/* On stderr, so JSON on stdout stays valid; by default only on a terminal. */
+	progress = opts.progress > 0 || (opts.progress < 0 && isatty(STDERR_FILENO));
 	if (!failed)
 		supervise(workers, opts.ncpus, start, progress);
 	for (unsigned int i = 0; i < opts.ncpus; i++)
@@ -1528,6 +1605,8 @@ int main(int argc, char **argv)
 	report.njobs = njobs;
 	report.nctrls = g_nctrls;
 	report.first_error = first_error;
+	report.interrupted = g_interrupted != 0;
+	report.timestamp_ms = wall_ms();
 	descs = calloc(g_nctrls, sizeof(*descs));
 	outcomes = calloc(g_nctrls, sizeof(*outcomes));
 	for (unsigned int i = 0; descs && outcomes && i < g_nctrls; i++)
@@ -1543,6 +1622,8 @@ int main(int argc, char **argv)
 	exit_code = perf_report_failed(&report) ? 1 : 0;
 	if (g_interrupted)
 		fprintf(stderr, "%s: interrupted; figures cover %.3f s\n", prog, report.seconds);
+	else if (!report.first_error[0] && perf_report_no_io(&report))
+		fprintf(stderr, "%s: %s\n", prog, perf_report_no_io(&report));
 	for (unsigned int i = 0; i < report.nctrls; i++)
 		if (ctrl_state(&g_ctrls[i]) != CTRL_LIVE)
 			report_lost_ctrl(&g_ctrls[i], &outcomes[i]);
