@@ -331,25 +331,28 @@ def check_no_io(tool):
 
 
 def check_emu_cpu(tool):
+    # The warning comes before the run and does not depend on how it goes: a
+    # starved device thread may complete nothing in 0.1 s (exit 1), so only
+    # a usage error (2) or a crash counts against it.
     allowed = sorted(os.sched_getaffinity(0))
     warning = "device thread may only run on CPU"
     cpu0 = allowed[0]
     # Pinned to the worker's CPU: shares it.
     rc, out, err = run(tool, "-a", f"emu:cpu={cpu0}", "-c", str(cpu0), "-q", "2", "-t", "0.1")
-    check(rc == 0, f"exit status {rc}", out, err)
+    check(rc in (0, 1), f"exit status {rc}", out, err)
     check(f"{warning} {cpu0}, where perf's workers poll" in err, "no warning for a device "
           "thread pinned to the worker's CPU", out, err)
     # Workers on every CPU this process may use: the device thread has none left.
     cpus = ",".join(str(c) for c in allowed)
     rc, out, err = run(tool, "-a", "emu:", "-c", cpus, "-q", "2", "-t", "0.1")
-    check(rc == 0, f"exit status {rc}", out, err)
+    check(rc in (0, 1), f"exit status {rc}", out, err)
     check(warning in err, f"no warning with workers on every CPU ({cpus})", out, err)
     if len(allowed) < 2:
         print("note: one CPU only; the cases with a free CPU are skipped")
         return
     for addr in (f"emu:cpu={allowed[1]}", "emu:"):
         rc, out, err = run(tool, "-a", addr, "-c", str(cpu0), "-q", "2", "-t", "0.1")
-        check(rc == 0, f"{addr}: exit status {rc}", out, err)
+        check(rc in (0, 1), f"{addr}: exit status {rc}", out, err)
         check(warning not in err, f"{addr} -c {cpu0}: a warning although the device "
               "thread has a CPU of its own", out, err)
 
