@@ -14,6 +14,10 @@ cmake_minimum_required(VERSION 3.18)
 # build directory's path.
 get_filename_component(tool_dir ${TOOL} DIRECTORY)
 set(ENV{PATH} "${tool_dir}:$ENV{PATH}")
+# help2man writes the page itself and cannot create its directory: in a
+# fresh build tree nothing has made it yet.
+get_filename_component(out_dir ${OUTPUT} DIRECTORY)
+file(MAKE_DIRECTORY ${out_dir})
 
 if(HELP2MAN AND EXISTS "${HELP2MAN}")
   execute_process(

@@ -11,6 +11,7 @@ pkgs=(
   libpciaccess-dev              # PCI discovery
   libnuma-dev                   # NUMA placement of DMA memory
   libhugetlbfs-dev              # hugetlbfs mounts and page sizes
+  libmount-dev                  # the tools read mount tables (nvpoll-setup)
   libcmocka-dev                 # unit tests
   python3                       # docs generator, JSON checks in tests
   valgrind                      # memory checks in the test run

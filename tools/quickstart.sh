@@ -7,6 +7,35 @@
 # Environment: NVP_PERF_ARGS (extra nvpoll-perf options), NVP_ADDR (force an
 # address, e.g. 0000:01:00.0 or emu:ns=1G:4096).
 set -euo pipefail
+
+usage() {
+  cat <<'TXT'
+Usage: tools/quickstart.sh [--help]
+
+Install what nvpoll needs (tools/install-deps.sh, Debian 12, root or sudo),
+build it in build/release, and run nvpoll-perf (4 KiB random reads, QD 32,
+10 s, latency percentiles):
+  - as root, against every NVMe controller found (one with a mounted
+    namespace is refused with a message saying so; the others still run);
+  - otherwise, or when there is none, against the built-in emulated
+    controller (emu:).
+
+Environment:
+  NVP_ADDR=ADDR        run against this address only (0000:01:00.0, emu:...)
+  NVP_PERF_ARGS="..."  extra nvpoll-perf options (see nvpoll-perf --help)
+
+Options:
+  -h, --help           display this help and exit
+TXT
+}
+
+case ${1:-} in
+  "") ;;
+  -h | --help) usage; exit 0 ;;
+  *) echo "quickstart: unknown argument '$1'" >&2
+     echo "Try 'tools/quickstart.sh --help' for more information." >&2
+     exit 2 ;;
+esac
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build/release
 

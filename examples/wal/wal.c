@@ -17,6 +17,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,10 +115,14 @@ static uint64_t get_le64(const uint8_t *p)
 }
 
 /* ------------------------------------------------------------------------ */
-/* CRC32C (Castagnoli, reflected polynomial 0x82F63B78), table-driven        */
+/* CRC32C (Castagnoli, reflected polynomial 0x82F63B78)                      */
 /* ------------------------------------------------------------------------ */
 
-static uint32_t crc32c_table[256];
+/*
+ * Portable: slicing-by-8, eight bytes per step through eight 256-entry
+ * tables (table[0] is the classic byte-at-a-time table).
+ */
+static uint32_t crc32c_table[8][256];
 static pthread_once_t crc32c_table_once = PTHREAD_ONCE_INIT;
 
 static void crc32c_build_table(void)
@@ -127,19 +132,100 @@ static void crc32c_build_table(void)
 
 		for (int k = 0; k < 8; k++)
 			c = (c & 1) ? (c >> 1) ^ 0x82f63b78u : c >> 1;
-		crc32c_table[n] = c;
+		crc32c_table[0][n] = c;
 	}
+	for (uint32_t n = 0; n < 256; n++)
+		for (int t = 1; t < 8; t++)
+			crc32c_table[t][n] = (crc32c_table[t - 1][n] >> 8) ^
+					     crc32c_table[0][crc32c_table[t - 1][n] & 0xff];
 }
 
-uint32_t wal_crc32c(uint32_t crc, const void *data, size_t len)
+uint32_t wal_crc32c_portable(uint32_t crc, const void *data, size_t len)
 {
 	const uint8_t *p = data;
 
 	pthread_once(&crc32c_table_once, crc32c_build_table);
 	crc = ~crc;
+	while (len && ((uintptr_t)p & 7)) {
+		crc = crc32c_table[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
+		len--;
+	}
+	for (; len >= 8; p += 8, len -= 8) {
+		uint64_t v = get_le64(p) ^ crc;
+
+		crc = crc32c_table[7][v & 0xff] ^ crc32c_table[6][(v >> 8) & 0xff] ^
+		      crc32c_table[5][(v >> 16) & 0xff] ^ crc32c_table[4][(v >> 24) & 0xff] ^
+		      crc32c_table[3][(v >> 32) & 0xff] ^ crc32c_table[2][(v >> 40) & 0xff] ^
+		      crc32c_table[1][(v >> 48) & 0xff] ^ crc32c_table[0][v >> 56];
+	}
 	while (len--)
-		crc = crc32c_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+		crc = crc32c_table[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
 	return ~crc;
+}
+
+#if defined(__x86_64__)
+/*
+ * SSE4.2's crc32 instruction computes exactly CRC32C, eight bytes per
+ * instruction. Compiled for SSE4.2 on its own and used only when the CPU
+ * says it has it (__builtin_cpu_supports), so the example still runs
+ * anywhere.
+ */
+__attribute__((target("sse4.2")))
+static uint32_t crc32c_sse42(uint32_t crc, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint64_t c = ~crc;
+
+	while (len && ((uintptr_t)p & 7)) {
+		c = __builtin_ia32_crc32qi((uint32_t)c, *p++);
+		len--;
+	}
+	for (; len >= 8; p += 8, len -= 8) {
+		uint64_t v;
+
+		memcpy(&v, p, sizeof(v));
+		c = __builtin_ia32_crc32di(c, v);
+	}
+	while (len--)
+		c = __builtin_ia32_crc32qi((uint32_t)c, *p++);
+	return ~(uint32_t)c;
+}
+#endif
+
+typedef uint32_t (*crc32c_fn)(uint32_t, const void *, size_t);
+
+static crc32c_fn crc32c_pick(const char **name)
+{
+#if defined(__x86_64__)
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("sse4.2")) {
+		*name = "sse4.2";
+		return crc32c_sse42;
+	}
+#endif
+	*name = "portable (slicing-by-8)";
+	return wal_crc32c_portable;
+}
+
+static crc32c_fn crc32c_impl;
+static const char *crc32c_impl_name;
+static pthread_once_t crc32c_impl_once = PTHREAD_ONCE_INIT;
+
+static void crc32c_init(void)
+{
+	crc32c_impl = crc32c_pick(&crc32c_impl_name);
+}
+
+uint32_t wal_crc32c(uint32_t crc, const void *data, size_t len)
+{
+	pthread_once(&crc32c_impl_once, crc32c_init);
+	return crc32c_impl(crc, data, len);
+}
+
+const char *wal_crc32c_impl(void)
+{
+	pthread_once(&crc32c_impl_once, crc32c_init);
+	return crc32c_impl_name;
 }
 
 uint64_t wal_record_disk_bytes(uint32_t len, uint32_t block_size)

@@ -214,7 +214,18 @@ uint64_t wal_durable_lsn(struct wal *wal);
 /** wal_record_disk_bytes() - on-disk size of a record with @len payload bytes. */
 uint64_t wal_record_disk_bytes(uint32_t len, uint32_t block_size);
 
-/** wal_crc32c() - CRC32C (Castagnoli), continuing from @crc (0 to start). */
+/**
+ * wal_crc32c() - CRC32C (Castagnoli), continuing from @crc (0 to start).
+ *
+ * With SSE4.2's crc32 instruction when the CPU has it (x86-64), else
+ * wal_crc32c_portable(); both give the same result.
+ */
 uint32_t wal_crc32c(uint32_t crc, const void *data, size_t len);
+
+/** wal_crc32c_portable() - the same, in plain C (slicing-by-8 tables). */
+uint32_t wal_crc32c_portable(uint32_t crc, const void *data, size_t len);
+
+/** wal_crc32c_impl() - which one wal_crc32c() uses: "sse4.2" or "portable (...)". */
+const char *wal_crc32c_impl(void);
 
 #endif /* NVPOLL_EXAMPLE_WAL_H */

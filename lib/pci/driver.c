@@ -68,6 +68,28 @@ static void first_holder(const char *dir, char *out, size_t len)
 	closedir(d);
 }
 
+/*
+ * Undo the kernel's escaping of a mountinfo path in place: space, tab,
+ * newline and backslash appear as \040, \011, \012 and \134 (octal).
+ * (The tools read mountinfo with libmount; the library does not depend
+ * on it for these four escapes.)
+ */
+static void unescape_mount_path(char *s)
+{
+	char *out = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*out++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 3;
+		} else {
+			*out++ = *s;
+		}
+	}
+	*out = '\0';
+}
+
 /* Mount point of block device major:minor @devno, from mountinfo; 0 if found. */
 static int find_mount(const char *devno, char *mnt, size_t len)
 {
@@ -85,6 +107,7 @@ static int find_mount(const char *devno, char *mnt, size_t len)
 		if (sscanf(line, "%*u %*u %31s %1023s %1023s", majmin, root, point) != 3)
 			continue;
 		if (!strcmp(majmin, devno)) {
+			unescape_mount_path(point);
 			snprintf(mnt, len, "%s", point);
 			found = 0;
 			break;
@@ -135,9 +158,13 @@ static int check_blockdev(const char *dir, const char *name)
 	snprintf(path, sizeof(path), "%s/dev", dir);
 	if (nvp_sysfs_read(path, devno, sizeof(devno)))
 		devno[0] = '\0';
-	if (devno[0] && find_mount(devno, mnt, sizeof(mnt)) == 0)
-		return nvp_error(-EBUSY, "/dev/%s is mounted on %s; unmount it first (umount %s)",
-				 name, mnt, mnt);
+	if (devno[0] && find_mount(devno, mnt, sizeof(mnt)) == 0) {
+		/* A path with blanks or quotes is quoted in the command. */
+		bool quote = mnt[strcspn(mnt, " \t\n'\"\\")] != '\0';
+
+		return nvp_error(-EBUSY, "/dev/%s is mounted on %s; unmount it first (umount %s%s%s)",
+				 name, mnt, quote ? "'" : "", mnt, quote ? "'" : "");
+	}
 	if (is_swap(name, devno))
 		return nvp_error(-EBUSY, "/dev/%s is in use as swap; turn it off first "
 				 "(swapoff /dev/%s)", name, name);

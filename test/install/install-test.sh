@@ -125,6 +125,42 @@ else
 	fail "the find_package consumer did not configure or build"
 fi
 
+# A shared link needs none of the static library's dependencies. Hide
+# their development files the way a machine without libpciaccess-dev,
+# libnuma-dev and libhugetlbfs-dev lacks them: no .pc files on pkg-config's
+# path, and the system library directories ignored by find_library().
+step "shared linking without the dependencies' -dev packages"
+empty=$work/empty
+mkdir -p "$empty"
+sysdirs="/usr/lib/$(gcc -print-multiarch 2>/dev/null);/usr/lib;/lib/$(gcc -print-multiarch 2>/dev/null);/lib;/usr/local/lib"
+if PKG_CONFIG_LIBDIR=$empty PKG_CONFIG_PATH= \
+   cmake -S "$src/test/install/consumer-shared" -B "$work/cmake-shared-only" \
+	 -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_COMPILER="$cc" \
+	 "-DCMAKE_IGNORE_PATH=$sysdirs" >"$work/shared-only.log" 2>&1 &&
+   cmake --build "$work/cmake-shared-only" >>"$work/shared-only.log" 2>&1; then
+	check_uses_installed_shared "$work/cmake-shared-only/consumer_shared"
+	run "$work/cmake-shared-only/consumer_shared" "$address"
+else
+	cat "$work/shared-only.log" >&2
+	fail "find_package(nvpoll) for a shared link needs the dependencies' -dev packages"
+fi
+if PKG_CONFIG_LIBDIR=$empty PKG_CONFIG_PATH= \
+   cmake -S "$src/test/install/consumer-shared" -B "$work/cmake-static-missing" \
+	 -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_COMPILER="$cc" -DNVP_ASK_STATIC=ON \
+	 "-DCMAKE_IGNORE_PATH=$sysdirs" >"$work/static-missing.log" 2>&1; then
+	fail "find_package(nvpoll COMPONENTS static) succeeded without the -dev packages"
+elif grep -q "libpciaccess-dev libnuma-dev libhugetlbfs-dev" "$work/static-missing.log"; then
+	echo "ok   COMPONENTS static without them: fails and names the packages"
+else
+	cat "$work/static-missing.log" >&2
+	fail "find_package(nvpoll COMPONENTS static) does not name the missing packages"
+fi
+if out=$(PKG_CONFIG_LIBDIR="$libdir/pkgconfig" PKG_CONFIG_PATH= pkg-config --cflags --libs nvpoll 2>&1); then
+	echo "ok   pkg-config --libs nvpoll with only nvpoll.pc: $out"
+else
+	fail "pkg-config --libs nvpoll needs other .pc files for a shared link: $out"
+fi
+
 step "pkg-config consumer"
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 pc_prefix=$(pkg-config --variable=prefix nvpoll)

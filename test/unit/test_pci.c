@@ -313,6 +313,18 @@ static void test_in_use_mounted_whole(void **state)
 	assert_non_null(strstr(nvp_last_error(), "/dev/nvme0n1 is mounted on /mnt/x"));
 }
 
+/* mountinfo escapes blanks in paths (\040); the message names the real path. */
+static void test_in_use_mounted_path_with_space(void **state)
+{
+	(void)state;
+	fake_namespaces();
+	put("40 1 259:1 / /mnt/my\\040data\\011x rw - ext4 /dev/nvme0n1p1 rw\n", "/mountinfo");
+	assert_int_equal(nvp_pci_check_not_in_use(BDF), -EBUSY);
+	assert_string_equal(nvp_last_error(),
+			    "/dev/nvme0n1p1 is mounted on /mnt/my data\tx; unmount it first "
+			    "(umount '/mnt/my data\tx')");
+}
+
 static void test_in_use_swap(void **state)
 {
 	(void)state;
@@ -701,6 +713,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_in_use_clean, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_in_use_mounted_partition, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_in_use_mounted_whole, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_in_use_mounted_path_with_space, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_in_use_swap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_in_use_holder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind_release_nvme, setup, teardown),

@@ -461,16 +461,9 @@ static void test_report(void **state)
 		jobs[j].nsid = 1;
 		jobs[j].cpu = j;
 		/* 1000 reads of 10 us at 1 GHz, plus one of 100 us */
-		for (int n = 0; n < 1000; n++) {
-			jobs[j].stats.reads++;
-			jobs[j].stats.lat_sum += 10000;
-			hist_record(&jobs[j].stats.hist, 10000);
-		}
-		jobs[j].stats.reads++;
-		jobs[j].stats.lat_sum += 100000;
-		hist_record(&jobs[j].stats.hist, 100000);
-		jobs[j].stats.lat_min = 10000;
-		jobs[j].stats.lat_max = 100000;
+		for (int n = 0; n < 1000; n++)
+			perf_dir_record(&jobs[j].stats.dir[PERF_READ], 10000);
+		perf_dir_record(&jobs[j].stats.dir[PERF_READ], 100000);
 	}
 	r.opts = &o;
 	r.tsc_hz = 1000000000ull;
@@ -482,6 +475,20 @@ static void test_report(void **state)
 	r.first_error = "";
 	assert_false(perf_report_failed(&r));
 
+	/* The header is printed on its own, before the run. */
+	{
+		FILE *f;
+		size_t len = 0;
+
+		text = NULL;
+		f = open_memstream(&text, &len);
+		perf_report_header(f, &o, &ctrl, 1);
+		fclose(f);
+		assert_non_null(strstr(text, "nvpoll-perf: randread, 4096 B, QD 32, 10 s, 2 CPUs"));
+		assert_non_null(strstr(text, "256-entry I/O queues"));
+		free(text);
+	}
+
 	text = render(&r, false);
 	/* 1001 I/Os per job in 1 s; total 2002 */
 	assert_non_null(strstr(text, "emu: ns1"));
@@ -490,9 +497,10 @@ static void test_report(void **state)
 	assert_non_null(strstr(text, "2002.00"));
 	assert_non_null(strstr(text, "p99.99"));
 	assert_non_null(strstr(text, "result: PASS"));
-	assert_non_null(strstr(text, "256-entry I/O queues"));
 	/* average (1000 * 10 + 100) / 1001 us */
 	assert_non_null(strstr(text, "10.09"));
+	/* reads only: no per-direction rows */
+	assert_null(strstr(text, "  reads"));
 	free(text);
 
 	text = render(&r, true);
@@ -500,7 +508,38 @@ static void test_report(void **state)
 	assert_non_null(strstr(text, "\"model\": \"nvpoll \\\"emu\\\"\""));
 	assert_non_null(strstr(text, "\"histogram_us\": [["));
 	assert_non_null(strstr(text, "\"result\": \"pass\""));
+	assert_non_null(strstr(text, "\"first_error\": null"));
+	assert_non_null(strstr(text, "\"interrupted\": false"));
+	/* fio's layout: per direction, latency in ns with fio's percentile keys */
+	assert_non_null(strstr(text, "\"fio version\": \"nvpoll-perf-"));
+	assert_non_null(strstr(text, "\"read\": {\"io_bytes\": 4100096, \"io_kbytes\": 4004, "
+				     "\"bw_bytes\": 4100096, \"bw\": 4004, \"iops\": 1001.000000, "
+				     "\"runtime\": 1000, \"total_ios\": 1001"));
+	assert_non_null(strstr(text, "\"lat_ns\": {\"min\": 10000, \"max\": 100000, "
+				     "\"mean\": 10089.910090"));
+	assert_non_null(strstr(text, "\"percentile\": {\"1.000000\": "));
+	assert_non_null(strstr(text, "\"99.990000\": 100000}"));
+	assert_non_null(strstr(text, "\"write\": {\"io_bytes\": 0,"));
+	assert_non_null(strstr(text, "\"io_queue_size\": 256,"));
 	free(text);
+
+	/* A mixed run: each direction on its own rows and in its own object. */
+	for (int n = 0; n < 500; n++)
+		perf_dir_record(&jobs[0].stats.dir[PERF_WRITE], 20000);
+	text = render(&r, false);
+	assert_non_null(strstr(text, "  reads"));
+	assert_non_null(strstr(text, "  writes"));
+	assert_non_null(strstr(text, "reads 2002, writes 500"));
+	free(text);
+	text = render(&r, true);
+	assert_non_null(strstr(text, "\"write\": {\"io_bytes\": 2048000, \"io_kbytes\": 2000, "
+				     "\"bw_bytes\": 2048000, \"bw\": 2000, \"iops\": 500.000000"));
+	assert_non_null(strstr(text, "\"mixed\": true"));
+	free(text);
+	perf_stats_init(&jobs[0].stats);
+	for (int n = 0; n < 1000; n++)
+		perf_dir_record(&jobs[0].stats.dir[PERF_READ], 10000);
+	perf_dir_record(&jobs[0].stats.dir[PERF_READ], 100000);
 
 	/* no resets, no retries, nothing lost: no recovery section */
 	text = render(&r, false);
@@ -544,12 +583,36 @@ static void test_report(void **state)
 	ctrl.state = "live";
 	assert_false(perf_report_failed(&r));
 
+	/* Cut short: said so, in text and JSON. */
+	r.interrupted = true;
+	text = render(&r, false);
+	assert_non_null(strstr(text, "interrupted: the figures cover the 1.000 s measured"));
+	free(text);
+	text = render(&r, true);
+	assert_non_null(strstr(text, "\"interrupted\": true"));
+	free(text);
+	r.interrupted = false;
+
 	jobs[1].stats.mismatches = 1;
 	r.first_error = "emu: ns1 CPU 1: verify mismatch";
 	assert_true(perf_report_failed(&r));
 	text = render(&r, false);
 	assert_non_null(strstr(text, "result: FAIL"));
 	assert_non_null(strstr(text, "verify mismatch"));
+	free(text);
+
+	/* No command completed at all: a failure, never a PASS. */
+	r.first_error = NULL;
+	for (int j = 0; j < 2; j++)
+		perf_stats_init(&jobs[j].stats);
+	assert_true(perf_report_failed(&r));
+	text = render(&r, false);
+	assert_non_null(strstr(text, "no command completed in the measured window"));
+	assert_non_null(strstr(text, "result: FAIL"));
+	free(text);
+	text = render(&r, true);
+	assert_non_null(strstr(text, "\"first_error\": \"no command completed"));
+	assert_non_null(strstr(text, "\"result\": \"fail\""));
 	free(text);
 }
 

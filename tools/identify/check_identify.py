@@ -44,15 +44,40 @@ def main():
     check(len(namespaces) == len(EXPECT_NS), f"{len(namespaces)} namespaces, expected 2")
     for ns, (nsid, lba_size) in zip(namespaces, EXPECT_NS):
         check(ns["nsid"] == nsid, f"namespace {ns['nsid']}, expected {nsid}")
-        in_use = [f for f in ns["lbaf"] if f["in_use"]]
+        in_use = [f for f in ns["lbafs"] if f["in_use"] == 1]
         check(len(in_use) == 1, f"nsid {nsid}: {len(in_use)} LBA formats in use")
-        size = 1 << in_use[0]["lbads"]
+        size = 1 << in_use[0]["ds"]
         check(size == lba_size, f"nsid {nsid}: LBA size {size}, expected {lba_size}")
         check(ns["nsze"] * size == 64 << 20,
               f"nsid {nsid}: NSZE {ns['nsze']} x {size} != 64 MiB")
         check(ns["lba_size"] == size and ns["size_bytes"] == 64 << 20,
               f"nsid {nsid}: derived lba_size/size_bytes disagree with NSZE/LBADS")
+    # nvme-cli's key names ("nvme id-ctrl/id-ns/smart-log -o json") where it
+    # has the same field, so scripts written for it work.
+    psd = ctrl["psds"][0]
+    for key in ("max_power", "max_power_scale", "non-operational_state", "entry_lat",
+                "exit_lat", "read_tput", "read_lat", "write_tput", "write_lat",
+                "idle_power", "idle_scale", "active_power", "active_power_work",
+                "active_scale"):
+        check(key in psd, f"psds[0] lacks nvme-cli's {key!r}: {sorted(psd)}")
+    check("psd" not in ctrl, "id_ctrl still has 'psd' beside 'psds'")
+    for ns in namespaces:
+        for f in ns["lbafs"]:
+            check(sorted(f) == ["ds", "in_use", "lbaf", "ms", "rp"],
+                  f"an LBA format has keys {sorted(f)}, not nvme-cli's lbaf/ms/ds/rp/in_use")
+        check("lbaf" not in ns, "a namespace still has 'lbaf' beside 'lbafs'")
     smart = data["smart"]
+    for key in ("critical_warning", "temperature", "avail_spare", "spare_thresh",
+                "percent_used", "endurance_grp_critical_warning_summary",
+                "data_units_read", "data_units_written", "host_read_commands",
+                "host_write_commands", "controller_busy_time", "power_cycles",
+                "power_on_hours", "unsafe_shutdowns", "media_errors",
+                "num_err_log_entries", "warning_temp_time", "critical_comp_time",
+                "thm_temp1_trans_count", "thm_temp2_trans_count",
+                "thm_temp1_total_time", "thm_temp2_total_time"):
+        check(key in smart, f"SMART lacks nvme-cli's {key!r}")
+    for old in ("host_reads", "host_writes", "ctrl_busy_time"):
+        check(old not in smart, f"SMART still has {old!r}")
     check(smart["temperature"] > 273, f"SMART temperature {smart['temperature']} K")
     check(smart["avail_spare"] == 100, f"SMART available spare {smart['avail_spare']}")
     check(smart["power_cycles"] == 1, f"SMART power cycles {smart['power_cycles']}")
@@ -63,6 +88,11 @@ def main():
                  "LBADS 9  (512 bytes)", "<- in use", "Composite Temperature",
                  "°C", "Data Units Read"):
         check(want in out, f"text output lacks {want!r}")
+    # The emulated formats carry no metadata: FLBAS must not place any.
+    check("(format 0, no metadata)" in out, "FLBAS of a format without metadata not "
+          "described as 'no metadata'")
+    check("separate buffer" not in out and "end of each LBA" not in out,
+          "text output places metadata for a format that has none")
 
     rc, out, _ = run(tool, "--version")
     check(rc == 0 and out.strip() == "nvpoll-identify 0.1.0", f"--version printed {out!r}")
@@ -71,12 +101,12 @@ def main():
     rc, _, err = run(tool)
     check(rc == 2 and "missing ADDRESS" in err, f"no address: exit {rc}, {err!r}")
     rc, _, err = run(tool, "emu:bogus=1")
-    check(rc == 1 and "cannot attach emu:bogus=1" in err and "valid options" in err,
+    check(rc == 2 and "cannot attach emu:bogus=1" in err and "valid options" in err,
           f"bad emu option: exit {rc}, {err!r}")
     rc, _, err = run(tool, "not-an-address")
     check(rc == 2 and "is not a PCI address" in err, f"bad address: exit {rc}, {err!r}")
     rc, _, err = run(tool, "0000:ff:1f.7")
-    check(rc == 1 and "no PCI function 0000:ff:1f.7" in err, f"absent device: exit {rc}, {err!r}")
+    check(rc == 2 and "no PCI function 0000:ff:1f.7" in err, f"absent device: exit {rc}, {err!r}")
     print("nvpoll-identify: emu checks passed")
 
 

@@ -14,8 +14,8 @@
 
 #include <nvpoll/nvpoll.h>
 
+#include "addr.h"
 #include "emit.h"
-#include "pci/pci.h"
 
 #define PROG "nvpoll-identify"
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -32,8 +32,11 @@ static void usage(FILE *f)
 		"or emu: with options for the built-in emulated controller (e.g. emu:ns=64M:512).\n"
 		"\n"
 		"Options:\n"
-		"  -j, --json     print JSON (the same data; keys are the spec's field names\n"
-		"                 in lower case, bit fields also as <key>_decoded lists)\n"
+		"  -j, --json     print JSON (the same data; keys are nvme-cli's where it has\n"
+		"                 the field, as in 'nvme id-ctrl -o json' (psds, lbafs/ds,\n"
+		"                 host_read_commands, controller_busy_time, ...), else the\n"
+		"                 spec's field names in lower case; bit fields also as\n"
+		"                 <key>_decoded lists)\n"
 		"  -h, --help     display this help and exit\n"
 		"  -V, --version  output version information and exit\n"
 		"\n"
@@ -42,9 +45,11 @@ static void usage(FILE *f)
 		"mounted or in use are refused. Set NVP_LOG=debug to see every attach step,\n"
 		"NVP_DRIVER=vfio|noiommu|uio to force an access method.\n"
 		"\n"
-		"Exit status: 0 on success, 1 if the controller could not be attached or a\n"
-		"command failed (the reason is printed), 2 for bad usage (including an\n"
-		"ADDRESS that is not a PCI address).\n"
+		"Exit status: 0 on success; 1 if attaching the controller or a command\n"
+		"failed (the reason is printed); 2 for a usage or address error: a bad\n"
+		"option, or an ADDRESS that is malformed, names no PCI function or one\n"
+		"that is not an NVMe controller, or has bad emu: options or a namespace\n"
+		"file that cannot be opened or created.\n"
 		"\n"
 		"Examples:\n"
 		"  " PROG " 0000:00:04.0\n"
@@ -142,7 +147,8 @@ static void emit_capacity(struct emit *e, const char *key, const char *label, co
 
 static void emit_power_states(struct emit *e, const struct nvp_id_ctrl *id)
 {
-	emit_arr_begin(e, "psd", "Power State Descriptors");
+	/* Keys as nvme-cli's "nvme id-ctrl -o json" writes them. */
+	emit_arr_begin(e, "psds", "Power State Descriptors");
 	for (unsigned int i = 0; i <= id->npss && i < ARRAY_SIZE(id->psd); i++) {
 		const struct nvp_power_state *ps = &id->psd[i];
 		/* MXPS (flags bit 0) selects 0.0001 W units instead of 0.01 W. */
@@ -152,15 +158,21 @@ static void emit_power_states(struct emit *e, const struct nvp_id_ctrl *id)
 		snprintf(title, sizeof(title), "PS%u", i);
 		emit_row_begin(e, NULL, title);
 		emit_uint(e, "ps", NULL, i);
-		emit_uint_text(e, "mp", "MP", ps->mp, "%.4g W", ps->mp * scale);
-		emit_uint(e, "mxps", "MXPS", ps->flags & 1);
-		emit_uint(e, "nops", "NOPS", (ps->flags >> 1) & 1);
-		emit_uint_text(e, "enlat", "ENLAT", ps->enlat, "%u us", ps->enlat);
-		emit_uint_text(e, "exlat", "EXLAT", ps->exlat, "%u us", ps->exlat);
-		emit_uint(e, "rrt", "RRT", ps->rrt & 0x1f);
-		emit_uint(e, "rrl", "RRL", ps->rrl & 0x1f);
-		emit_uint(e, "rwt", "RWT", ps->rwt & 0x1f);
-		emit_uint(e, "rwl", "RWL", ps->rwl & 0x1f);
+		emit_uint_text(e, "max_power", "MP", ps->mp, "%.4g W", ps->mp * scale);
+		emit_uint(e, "max_power_scale", "MXPS", ps->flags & 1);
+		emit_uint(e, "non-operational_state", "NOPS", (ps->flags >> 1) & 1);
+		emit_uint_text(e, "entry_lat", "ENLAT", ps->enlat, "%u us", ps->enlat);
+		emit_uint_text(e, "exit_lat", "EXLAT", ps->exlat, "%u us", ps->exlat);
+		emit_uint(e, "read_tput", "RRT", ps->rrt & 0x1f);
+		emit_uint(e, "read_lat", "RRL", ps->rrl & 0x1f);
+		emit_uint(e, "write_tput", "RWT", ps->rwt & 0x1f);
+		emit_uint(e, "write_lat", "RWL", ps->rwl & 0x1f);
+		/* IPS and APWS bits 7:6 are the scale: 0 not reported, 1 0.0001 W, 2 0.01 W. */
+		emit_uint(e, "idle_power", NULL, ps->idlp);
+		emit_uint(e, "idle_scale", NULL, (ps->ips >> 6) & 3);
+		emit_uint(e, "active_power", NULL, ps->actp);
+		emit_uint(e, "active_power_work", NULL, ps->apws & 7);
+		emit_uint(e, "active_scale", NULL, (ps->apws >> 6) & 3);
 		emit_row_end(e);
 	}
 	emit_arr_end(e);
@@ -288,20 +300,21 @@ static void emit_lba_formats(struct emit *e, const struct nvp_id_ns *id)
 {
 	unsigned int in_use = NVP_ID_NS_FLBAS_INDEX(id->flbas);
 
-	emit_arr_begin(e, "lbaf", "LBA Formats");
+	/* Keys as nvme-cli's "nvme id-ns -o json" writes them. */
+	emit_arr_begin(e, "lbafs", "LBA Formats");
 	for (unsigned int i = 0; i <= id->nlbaf && i < ARRAY_SIZE(id->lbaf); i++) {
 		const struct nvp_lbaf *f = &id->lbaf[i];
 		char title[16];
 
 		snprintf(title, sizeof(title), "LBAF %-2u", i);
 		emit_row_begin(e, NULL, title);
-		emit_uint(e, "index", NULL, i);
+		emit_uint(e, "lbaf", NULL, i);
 		emit_uint(e, "ms", "MS", f->ms);
-		emit_uint_text(e, "lbads", "LBADS", f->lbads, "%-2u (%u bytes)", f->lbads,
+		emit_uint_text(e, "ds", "LBADS", f->lbads, "%-2u (%u bytes)", f->lbads,
 			       f->lbads < 32 ? 1u << f->lbads : 0);
 		emit_uint_text(e, "rp", "RP", f->rp & 3, "%u (%s)", f->rp & 3, rp_name(f->rp));
 		if (e->json)
-			emit_bool(e, "in_use", "in use", i == in_use);
+			emit_uint(e, "in_use", NULL, i == in_use);	/* 0 or 1, as nvme-cli */
 		else if (i == in_use)
 			fputs("  <- in use", e->out);
 		emit_row_end(e);
@@ -331,9 +344,12 @@ static void emit_id_ns(struct emit *e, const struct nvp_ns_info *ni, const struc
 		   ARRAY_SIZE(nsfeat_bits));
 	emit_uint_text(e, "nlbaf", "NLBAF (Number of LBA Formats)", id->nlbaf, "%u (formats: %u)",
 		       id->nlbaf, id->nlbaf + 1u);
+	/* FLBAS bit 4 only says where metadata goes when the format has some. */
 	emit_uint_text(e, "flbas", "FLBAS (Formatted LBA Size)", id->flbas,
-		       "0x%02x (format %u, metadata %s)", id->flbas, fmt,
-		       (id->flbas & 0x10) ? "at the end of each LBA" : "in a separate buffer");
+		       "0x%02x (format %u, %s)", id->flbas, fmt,
+		       fmt < 64 && !id->lbaf[fmt].ms ? "no metadata" :
+		       (id->flbas & 0x10) ? "metadata at the end of each LBA" :
+		       "metadata in a separate buffer");
 	emit_hex(e, "mc", "MC (Metadata Capabilities)", id->mc, 2);
 	emit_hex(e, "dpc", "DPC (Data Protection Caps)", id->dpc, 2);
 	emit_uint_text(e, "dps", "DPS (Data Protection Settings)", id->dps, "0x%02x (%s)",
@@ -396,11 +412,14 @@ static void emit_smart(struct emit *e, const struct nvp_smart_log *s)
 	emit_uint_text(e, "spare_thresh", "Available Spare Threshold", s->spare_thresh, "%u%%",
 		       s->spare_thresh);
 	emit_uint_text(e, "percent_used", "Percentage Used", s->percent_used, "%u%%", s->percent_used);
+	emit_hex(e, "endurance_grp_critical_warning_summary", "Endurance Group Critical Warning",
+		 s->endu_grp_crit_warn, 2);
 	emit_data_units(e, "data_units_read", "Data Units Read", s->data_units_read);
 	emit_data_units(e, "data_units_written", "Data Units Written", s->data_units_written);
-	emit_counter(e, "host_reads", "Host Read Commands", s->host_reads, "");
-	emit_counter(e, "host_writes", "Host Write Commands", s->host_writes, "");
-	emit_counter(e, "ctrl_busy_time", "Controller Busy Time", s->ctrl_busy_time, " minutes");
+	emit_counter(e, "host_read_commands", "Host Read Commands", s->host_reads, "");
+	emit_counter(e, "host_write_commands", "Host Write Commands", s->host_writes, "");
+	emit_counter(e, "controller_busy_time", "Controller Busy Time", s->ctrl_busy_time,
+		     " minutes");
 	emit_counter(e, "power_cycles", "Power Cycles", s->power_cycles, "");
 	emit_counter(e, "power_on_hours", "Power On Hours", s->power_on_hours, " hours");
 	emit_counter(e, "unsafe_shutdowns", "Unsafe Shutdowns", s->unsafe_shutdowns, "");
@@ -416,10 +435,16 @@ static void emit_smart(struct emit *e, const struct nvp_smart_log *s)
 
 		if (!s->temp_sensor[i])
 			continue;	/* not implemented */
-		snprintf(key, sizeof(key), "temp_sensor%u", i + 1);
+		snprintf(key, sizeof(key), "temperature_sensor_%u", i + 1);
 		snprintf(label, sizeof(label), "Temperature Sensor %u", i + 1);
 		emit_kelvin(e, key, label, s->temp_sensor[i]);
 	}
+	emit_uint(e, "thm_temp1_trans_count", "Thermal Mgmt T1 Transitions", s->thm_temp1_trans_count);
+	emit_uint(e, "thm_temp2_trans_count", "Thermal Mgmt T2 Transitions", s->thm_temp2_trans_count);
+	emit_uint_text(e, "thm_temp1_total_time", "Thermal Mgmt T1 Total Time",
+		       s->thm_temp1_total_time, "%u s", s->thm_temp1_total_time);
+	emit_uint_text(e, "thm_temp2_total_time", "Thermal Mgmt T2 Total Time",
+		       s->thm_temp2_total_time, "%u s", s->thm_temp2_total_time);
 	emit_obj_end(e);
 }
 
@@ -530,23 +555,13 @@ int main(int argc, char **argv)
 	}
 
 	/*
-	 * Check a PCI address first: attach looks for an access method before
+	 * Check the address first: attach looks for an access method before
 	 * it looks at the device, and would blame the IOMMU for a typo, an
-	 * absent function or a network card.
+	 * absent function or a network card. Those are usage errors.
 	 */
-	if (strncmp(argv[optind], "emu:", 4)) {
-		struct nvp_pci_info pci;
-		struct nvp_pci_addr pa;
-
-		if (nvp_pci_parse_addr(argv[optind], &pa, NULL)) {
-			fprintf(stderr, PROG ": %s\n", nvp_last_error());
-			return 2;
-		}
-		if (nvp_pci_probe(argv[optind], &pci)) {
-			fprintf(stderr, PROG ": cannot attach %s: %s\n", argv[optind],
-				nvp_last_error());
-			return 1;
-		}
+	if (tool_check_address(argv[optind])) {
+		fprintf(stderr, PROG ": cannot attach %s: %s\n", argv[optind], nvp_last_error());
+		return TOOL_EXIT_USAGE;
 	}
 
 	/*
@@ -565,7 +580,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": cannot attach %s: %s\n", argv[optind],
 			nvp_last_error()[0] ? nvp_last_error() : strerror(-rc));
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		return 1;
+		return tool_attach_status(argv[optind], rc);
 	}
 	emit_init(&e, stdout, json);
 	status = identify(ctrl, &e);

@@ -11,12 +11,27 @@ Usage: check_perf.py NVPOLL_PERF CHECK
                 outstanding command ended once with an error, seen in < 1 s
   failed        --test-fail-after: the reset fails, exit 1, the failure message
   usage         the new options' usage errors exit 2 and say what to do
+  json-progress --json --progress: the progress line (IOPS, MiB/s, time left)
+                goes to stderr and stdout is one valid JSON object
+  header-first  the configuration header is on stdout while the run is still
+                going; SIGINT then ends it early, and text and JSON say it was
+                interrupted (first_error null, not "")
+  mixed         a randrw run reports reads and writes apart, in fio's JSON
+                layout (read/write/trim, latency in ns, fio's percentile
+                keys), with the queue size and completions per poll used
+  no-io         a run in which no command completes fails (exit 1)
+  emu-cpu       a warning when an emulated controller's device thread may
+                only run on CPUs where workers poll, and none when it has one
 Exits non-zero with the reason on the first mismatch.
 """
 import json
+import os
 import re
+import select
+import signal
 import subprocess
 import sys
+import time
 
 # Two namespaces with the rig's LBA sizes, as test/vm/rig.sh's first controller.
 ADDR = "emu:ns=64M:4096,ns=16M:512"
@@ -143,7 +158,211 @@ def check_usage(tool):
         check(fragment in err, f"{args}: message lacks {fragment!r}", out, err)
 
 
+FIO_PERCENTILES = ["1.000000", "5.000000", "10.000000", "20.000000", "30.000000",
+                   "40.000000", "50.000000", "60.000000", "70.000000", "80.000000",
+                   "90.000000", "95.000000", "99.000000", "99.500000", "99.900000",
+                   "99.950000", "99.990000"]
+# The keys fio 3.33 writes in a job's "read"/"write" object that nvpoll-perf
+# measures (fio's bandwidth and IOPS samples over time are left out).
+FIO_DIR_KEYS = ["io_bytes", "io_kbytes", "bw_bytes", "bw", "iops", "runtime", "total_ios",
+                "short_ios", "drop_ios", "slat_ns", "clat_ns", "lat_ns"]
+FIO_LAT_KEYS = ["min", "max", "mean", "stddev", "N"]
+PROGRESS = re.compile(r"\[(?:warm-up )?\d+/\d+ s\] +\d+ IOPS +[\d.]+ MiB/s, \d+ s left")
+
+
+def check_json_progress(tool):
+    rc, out, err = run(tool, "-a", "emu:", "-q", "4", "-t", "2.5", "--json", "--progress")
+    check(rc == 0, f"exit status {rc}", out, err)
+    try:
+        data = json.loads(out)
+    except ValueError as e:
+        check(False, f"stdout is not one JSON object ({e})", out, err)
+    check(data["result"] == "pass", "result is not pass", out, err)
+    check("\r" not in out and "\033" not in out, "progress escapes on stdout", out, err)
+    check(PROGRESS.search(err), "no progress line with IOPS, MiB/s and time left on stderr",
+          out, err)
+
+
+def read_until(proc, stream, pattern, limit=90):
+    """Lines of @stream until one matches @pattern (None at EOF or after @limit s:
+    a bound on the wait, not a measurement)."""
+    seen = ""
+    fd = stream.fileno()
+    os.set_blocking(fd, False)
+    buf = b""
+    deadline = time.monotonic() + limit
+    while True:
+        ready, _, _ = select.select([fd], [], [], max(0, deadline - time.monotonic()))
+        if not ready:
+            return None, seen
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return None, seen
+        buf += chunk
+        seen = buf.decode(errors="replace")
+        if re.search(pattern, seen, re.M):
+            return True, seen
+
+
+def interrupted_run(tool, json_mode):
+    args = [tool, "-a", "emu:", "-q", "4", "-t", "600", "--progress"]
+    if json_mode:
+        args.append("--json")
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        head = ""
+        if not json_mode:
+            ok, head = read_until(proc, proc.stdout, r"^  -a emu: is .*shadow doorbells")
+            check(ok, "no configuration header on stdout", head)
+            check(proc.poll() is None, "the header came only after the run ended", head)
+            check("Total" not in head and "result:" not in head,
+                  "results on stdout before the run ended", head)
+        # Stop once a measured second has gone by (the progress line says so).
+        ok, err = read_until(proc, proc.stderr, r"\[[1-9]\d*/600 s\]")
+        check(ok, "no progress line for the first measured second", head, err)
+        proc.send_signal(signal.SIGINT if not json_mode else signal.SIGTERM)
+        rest_out, rest_err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    out = head + rest_out.decode(errors="replace")
+    err += rest_err.decode(errors="replace")
+    check(proc.returncode == 0, f"interrupted run exited {proc.returncode}", out, err)
+    check("interrupted; figures cover" in err, "no 'interrupted' note on stderr", out, err)
+    return out, err
+
+
+def check_header_first(tool):
+    out, err = interrupted_run(tool, False)
+    check(out.startswith("nvpoll-perf: randread, 4096 B, QD 4, 600 s"),
+          "stdout does not start with the configuration header", out, err)
+    check(out.count("nvpoll-perf: randread") == 1, "the header is printed twice", out, err)
+    check(re.search(r"^Total +[\d.]+", out, re.M), "no Total row", out, err)
+    check(re.search(r"^interrupted: the figures cover the [\d.]+ s measured$", out, re.M),
+          "the text report does not say the run was interrupted", out, err)
+    check("result: PASS" in out, "no 'result: PASS'", out, err)
+    out, err = interrupted_run(tool, True)
+    data = json.loads(out)
+    check(data["interrupted"] is True, "JSON interrupted is not true", out, err)
+    check(data["first_error"] is None, f"first_error is {data['first_error']!r}, not null",
+          out, err)
+    check(data["result"] == "pass", "result is not pass", out, err)
+    check(0 < data["measured_seconds"] < 500, "measured_seconds not cut short", out, err)
+
+
+def check_fio_dir(name, d, io_size, seconds, out):
+    check(all(k in d for k in FIO_DIR_KEYS), f"{name} lacks fio keys: "
+          f"{[k for k in FIO_DIR_KEYS if k not in d]}", out)
+    n = d["total_ios"]
+    check(d["io_bytes"] == n * io_size and d["io_kbytes"] == d["io_bytes"] // 1024,
+          f"{name}: io_bytes/io_kbytes disagree with total_ios", out)
+    check(abs(d["iops"] - n / seconds) <= 1e-3 * max(1, n / seconds), f"{name}: iops", out)
+    check(abs(d["bw"] - d["bw_bytes"] / 1024) <= 1, f"{name}: bw is not KiB/s", out)
+    for lat in ("clat_ns", "lat_ns"):
+        lat_d = d[lat]
+        check(all(k in lat_d for k in FIO_LAT_KEYS), f"{name}.{lat} lacks fio keys", out)
+        check(lat_d["N"] == n, f"{name}.{lat}.N {lat_d['N']} != total_ios {n}", out)
+        if n:
+            pct = lat_d["percentile"]
+            check(list(pct) == FIO_PERCENTILES, f"{name}.{lat} percentile keys {list(pct)}",
+                  out)
+            vals = list(pct.values())
+            check(vals == sorted(vals), f"{name}.{lat} percentiles not increasing", out)
+            check(lat_d["min"] <= lat_d["mean"] <= lat_d["max"] and vals[-1] <= lat_d["max"],
+                  f"{name}.{lat}: min/mean/max/percentiles out of order", out)
+            check(lat_d["min"] > 0, f"{name}.{lat}: latency in ns is 0", out)
+
+
+def check_mixed(tool):
+    rc, out, err = run(tool, "-a", "emu:", "-q", "8", "-w", "randrw", "-M", "70", "-t", "1",
+                       "--json")
+    check(rc == 0, f"exit status {rc}", out, err)
+    data = json.loads(out)
+    check(data["fio version"].startswith("nvpoll-perf-"), "no 'fio version'", out)
+    secs = data["measured_seconds"]
+    for job in data["jobs"] + [data["total"]]:
+        name = job["jobname"]
+        for ddir in ("read", "write", "trim"):
+            check_fio_dir(f"{name}.{ddir}", job[ddir], 4096, secs, out)
+        r, w = job["read"]["total_ios"], job["write"]["total_ios"]
+        check(r > 0 and w > 0, f"{name}: reads {r}, writes {w}: not both", out)
+        check(job["trim"]["total_ios"] == 0, f"{name}: trims", out)
+        check(job["reads"] == r and job["writes"] == w and job["ios"] == r + w,
+              f"{name}: nvpoll's counts disagree with fio's", out)
+        check(job["job options"]["rw"] == "randrw" and job["job options"]["rwmixread"] == "70",
+              f"{name}: job options", out)
+    check(data["total"]["mixed"] is True, "total.mixed is not true", out)
+    ctrl = data["controllers"][0]
+    check(data["config"]["io_queue_size"] == ctrl["queue_size"] == 256,
+          f"io_queue_size {data['config']['io_queue_size']}, queue_size "
+          f"{ctrl['queue_size']}; expected the 256 used", out)
+    check(data["config"]["max_completions"] == ctrl["max_completions"] == 128,
+          f"max_completions {data['config']['max_completions']}; expected the 128 used", out)
+    rc, out, err = run(tool, "-a", "emu:", "-q", "8", "-t", "0.5", "--json",
+                       "--io-queue-size", "64", "--max-completions", "7")
+    check(rc == 0, f"exit status {rc}", out, err)
+    data = json.loads(out)
+    check(data["config"]["io_queue_size"] == 64 and data["config"]["max_completions"] == 7,
+          f"config says {data['config']['io_queue_size']}/{data['config']['max_completions']}"
+          ", asked for 64/7", out)
+    rc, out, err = run(tool, "-a", "emu:", "-q", "8", "-w", "randrw", "-M", "70", "-t", "1",
+                       "-L")
+    check(rc == 0, f"text run exited {rc}", out, err)
+    for label in ("reads", "writes"):
+        rows = re.findall(r"^  " + label + r" +[\d.]+ +[\d.]+ +[\d.]+", out, re.M)
+        # Per job and Total, in the table and in the percentiles.
+        check(len(rows) == 4, f"{len(rows)} '  {label}' rows, expected 4", out)
+
+
+def check_no_io(tool):
+    # Each command takes 3 s; the run measures 0.5 s: nothing completes in it.
+    args = ["-a", "emu:lat_us=3000000", "-q", "1", "-t", "0.5"]
+    rc, out, err = run(tool, *args)
+    check(rc == 1, f"exit status {rc}, expected 1", out, err)
+    check("result: FAIL" in out, "no 'result: FAIL'", out, err)
+    check("no command completed in the measured window" in err, "no message on stderr",
+          out, err)
+    rc, out, err = run(tool, *args, "--json")
+    check(rc == 1, f"--json: exit status {rc}, expected 1", out, err)
+    data = json.loads(out)
+    check(data["result"] == "fail", "JSON result is not fail", out)
+    check(data["first_error"].startswith("no command completed"), "JSON first_error", out)
+
+
+def check_emu_cpu(tool):
+    # The warning comes before the run and does not depend on how it goes: a
+    # starved device thread may complete nothing in 0.1 s (exit 1), so only
+    # a usage error (2) or a crash counts against it.
+    allowed = sorted(os.sched_getaffinity(0))
+    warning = "device thread may only run on CPU"
+    cpu0 = allowed[0]
+    # Pinned to the worker's CPU: shares it.
+    rc, out, err = run(tool, "-a", f"emu:cpu={cpu0}", "-c", str(cpu0), "-q", "2", "-t", "0.1")
+    check(rc in (0, 1), f"exit status {rc}", out, err)
+    check(f"{warning} {cpu0}, where perf's workers poll" in err, "no warning for a device "
+          "thread pinned to the worker's CPU", out, err)
+    # Workers on every CPU this process may use: the device thread has none left.
+    cpus = ",".join(str(c) for c in allowed)
+    rc, out, err = run(tool, "-a", "emu:", "-c", cpus, "-q", "2", "-t", "0.1")
+    check(rc in (0, 1), f"exit status {rc}", out, err)
+    check(warning in err, f"no warning with workers on every CPU ({cpus})", out, err)
+    if len(allowed) < 2:
+        print("note: one CPU only; the cases with a free CPU are skipped")
+        return
+    for addr in (f"emu:cpu={allowed[1]}", "emu:"):
+        rc, out, err = run(tool, "-a", addr, "-c", str(cpu0), "-q", "2", "-t", "0.1")
+        check(rc in (0, 1), f"{addr}: exit status {rc}", out, err)
+        check(warning not in err, f"{addr} -c {cpu0}: a warning although the device "
+              "thread has a CPU of its own", out, err)
+
+
 CHECKS = {
+    "json-progress": check_json_progress,
+    "header-first": check_header_first,
+    "mixed": check_mixed,
+    "no-io": check_no_io,
+    "emu-cpu": check_emu_cpu,
     "reset-verify": check_reset_verify,
     "reset-retry": check_reset_retry,
     "removal": check_removal,

@@ -28,7 +28,6 @@ enum {
 	OPT_VERIFY_FINAL,
 	OPT_TEST_REMOVE,
 	OPT_TEST_FAIL,
-	OPT_VERSION,
 };
 
 static const struct option long_opts[] = {
@@ -58,7 +57,7 @@ static const struct option long_opts[] = {
 	{ "test-remove-after", required_argument, NULL, OPT_TEST_REMOVE },
 	{ "test-fail-after", required_argument, NULL, OPT_TEST_FAIL },
 	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -76,8 +75,10 @@ const char *perf_workload_name(enum perf_workload w)
 	return workload_names[w];
 }
 
-void perf_usage(FILE *out, const char *prog)
+void perf_usage(FILE *out)
 {
+	const char *prog = "nvpoll-perf";	/* the bare name, however it was run */
+
 	fprintf(out,
 "Usage: %s -a ADDRESS [-a ADDRESS ...] [options]\n"
 "\n"
@@ -136,9 +137,12 @@ void perf_usage(FILE *out, const char *prog)
 "Output:\n"
 "  -L, --latency            add latency percentiles (p50 p90 p99 p99.9\n"
 "                           p99.99 max); -LL also prints the full histogram\n"
-"      --json               print everything as one JSON object instead\n"
-"      --progress           force the once-a-second progress line\n"
-"      --no-progress        never show it (default: only on a terminal)\n"
+"      --json               print everything as one JSON object instead, in\n"
+"                           fio's layout (read and write objects, latency in\n"
+"                           ns with fio's percentile keys) plus nvpoll's own\n"
+"      --progress           force the once-a-second progress line (IOPS,\n"
+"                           MiB/s, time left), always on stderr\n"
+"      --no-progress        never show it (default: when stderr is a terminal)\n"
 "\n"
 "Driver:\n"
 "      --io-queue-size N    I/O queue entries (default: the larger of the\n"
@@ -150,14 +154,22 @@ void perf_usage(FILE *out, const char *prog)
 "                           polls (empty ones), doorbell updates and how\n"
 "                           many were MMIO writes (to stderr)\n"
 "\n"
-"  -h, --help               this text\n"
-"      --version            print the version\n"
+"  -h, --help               display this help and exit\n"
+"  -V, --version            output version information and exit\n"
 "\n"
-"Output: one row per (namespace, CPU) with IOPS, MiB/s and average, min and\n"
-"max latency in microseconds, then a Total row. Latency runs from just\n"
-"before submission to the completion callback, timed with the TSC.\n"
-"Exit status: 0 success; 1 I/O errors, verify mismatches, or a controller\n"
-"that was removed or failed for good during the run; 2 bad options.\n"
+"Output: the configuration first, then, after the run, one row per\n"
+"(namespace, CPU) with IOPS, MiB/s and average, min and max latency in\n"
+"microseconds, then a Total row; in a run with both reads and writes each\n"
+"row is followed by its reads and its writes alone. Latency runs from just\n"
+"before submission to the completion callback, timed with the TSC. With\n"
+"emu: controllers, a warning says when the device thread has no CPU of its\n"
+"own (every CPU it may use runs a worker).\n"
+"Exit status: 0 success; 1 a failure during the run: I/O errors, verify\n"
+"mismatches, no command completed, a controller removed or failed for good,\n"
+"or one the address names that cannot be attached (no access method,\n"
+"permissions, in use); 2 a usage or address error: bad options, or an\n"
+"address that is malformed, names no PCI function or one that is not NVMe,\n"
+"or has bad emu: options or a namespace file that cannot be created.\n"
 "\n"
 "Examples:\n"
 "  %s -a 0000:00:04.0 -q 32 -o 4096 -w randread -t 10 -L\n"
@@ -395,7 +407,6 @@ static void set_defaults(struct perf_opts *o)
 enum perf_parse_result perf_parse_args(int argc, char **argv, struct perf_opts *o,
 				       char *err, size_t errlen)
 {
-	const char *prog = argc > 0 ? argv[0] : "nvpoll-perf";
 	uint32_t v32;
 	uint64_t v64;
 	int c;
@@ -404,7 +415,7 @@ enum perf_parse_result perf_parse_args(int argc, char **argv, struct perf_opts *
 	err[0] = '\0';
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":a:n:q:o:w:M:t:W:c:Lh", long_opts,
+	while ((c = getopt_long(argc, argv, ":a:n:q:o:w:M:t:W:c:LhV", long_opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'a':
@@ -556,9 +567,9 @@ enum perf_parse_result perf_parse_args(int argc, char **argv, struct perf_opts *
 			}
 			break;
 		case 'h':
-			perf_usage(stdout, prog);
+			perf_usage(stdout);
 			return PERF_PARSE_EXIT;
-		case OPT_VERSION:
+		case 'V':
 			printf("nvpoll-perf %d.%d.%d\n", NVP_VERSION_MAJOR, NVP_VERSION_MINOR,
 			       NVP_VERSION_PATCH);
 			return PERF_PARSE_EXIT;

@@ -63,7 +63,8 @@ enum perf_parse_result {
 enum perf_parse_result perf_parse_args(int argc, char **argv, struct perf_opts *o,
 				       char *err, size_t errlen);
 
-void perf_usage(FILE *out, const char *prog);
+/* The --help text; it names the program nvpoll-perf, however it was run. */
+void perf_usage(FILE *out);
 
 const char *perf_workload_name(enum perf_workload w);
 

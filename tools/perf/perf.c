@@ -15,6 +15,7 @@
  * reset ended it) is submitted again by perf and counted. A controller
  * that is removed or fails for good stops the whole run.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -30,6 +31,7 @@
 #include <nvpoll/emu.h>
 #include <nvpoll/nvpoll.h>
 
+#include "addr.h"
 #include "opts.h"
 #include "pattern.h"
 #include "report.h"
@@ -72,6 +74,7 @@ struct ctrl_ctx {
 	struct nvp_ctrl *ctrl;
 	const struct nvp_ctrl_info *info;
 	uint32_t queue_size;
+	uint32_t max_completions;	/* per poll, for every qpair */
 	uint32_t nns;
 	struct perf_ctrl_desc desc;
 	char model[41];		/* copies: the report outlives the attach */
@@ -179,8 +182,10 @@ static void die_usage(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	exit(2);
+	exit(TOOL_EXIT_USAGE);
 }
+
+static void fail_setup(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 
 static uint64_t end_tsc(void)
 {
@@ -553,20 +558,8 @@ static void io_done(void *arg, const struct nvp_cqe *cpl)
 	} else {
 		w->last_ok_tsc = now;
 	}
-	if (ok && in_window) {
-		uint64_t lat = now - s->submit_tsc;
-
-		if (s->is_read)
-			st->reads++;
-		else
-			st->writes++;
-		st->lat_sum += lat;
-		if (lat < st->lat_min)
-			st->lat_min = lat;
-		if (lat > st->lat_max)
-			st->lat_max = lat;
-		hist_record(&st->hist, lat);
-	}
+	if (ok && in_window)
+		perf_dir_record(&st->dir[s->is_read ? PERF_READ : PERF_WRITE], now - s->submit_tsc);
 	__atomic_store_n(&w->done, w->done + 1, __ATOMIC_RELAXED);
 
 	if (g_opts->verify) {
@@ -607,8 +600,7 @@ static int ns_worker_setup(struct ns_worker *w, unsigned int nthreads)
 	nvp_qpair_opts_init(ctrl, &qo, sizeof(qo));
 	qo.queue_size = t->cc->queue_size;
 	qo.num_requests = qo.queue_size - 1;
-	if (o->max_completions)
-		qo.max_completions = o->max_completions;
+	qo.max_completions = t->cc->max_completions;
 	rc = nvp_qpair_alloc(ctrl, &qo, &w->qp);
 	if (rc) {
 		note_error(w, "cannot allocate an I/O queue pair: %s", nvp_last_error());
@@ -924,7 +916,7 @@ static void resolve_cpus(struct perf_opts *o)
 	size_t len = 0;
 
 	if (sched_getaffinity(0, sizeof(allowed), &allowed))
-		die_usage("cannot read the CPU affinity: %s", strerror(errno));
+		fail_setup(TOOL_EXIT_FAILURE, "cannot read the CPU affinity: %s", strerror(errno));
 	for (int c = 0; c < CPU_SETSIZE && len < sizeof(list) - 8; c++)
 		if (CPU_ISSET(c, &allowed))
 			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%d",
@@ -936,7 +928,7 @@ static void resolve_cpus(struct perf_opts *o)
 				return;
 			}
 		}
-		die_usage("no CPU to run on");
+		fail_setup(TOOL_EXIT_FAILURE, "no CPU to run on");
 	}
 	for (unsigned int i = 0; i < o->ncpus; i++)
 		if (o->cpus[i] >= CPU_SETSIZE || !CPU_ISSET(o->cpus[i], &allowed))
@@ -984,7 +976,7 @@ static void attach_all(const struct perf_opts *o)
 {
 	g_ctrls = calloc(o->naddrs, sizeof(*g_ctrls));
 	if (!g_ctrls)
-		fail_setup(1, "out of memory");
+		fail_setup(TOOL_EXIT_FAILURE, "out of memory");
 	for (unsigned int i = 0; i < o->naddrs; i++) {
 		struct ctrl_ctx *cc = &g_ctrls[i];
 		struct nvp_ctrl_opts co;
@@ -992,18 +984,22 @@ static void attach_all(const struct perf_opts *o)
 
 		for (unsigned int j = 0; j < i; j++)
 			if (!strcmp(o->addrs[j], o->addrs[i]))
-				fail_setup(2, "-a %s is given twice", o->addrs[i]);
+				fail_setup(TOOL_EXIT_USAGE, "-a %s is given twice", o->addrs[i]);
 		nvp_ctrl_opts_init(&co, sizeof(co));
 		co.no_shadow_doorbells = o->no_shadow_doorbell;
 		if (o->io_retries >= 0)
 			co.io_retries = (uint32_t)o->io_retries;
 		if (co.num_io_queues < o->ncpus)
 			co.num_io_queues = o->ncpus;
+		/* A typo, an absent function or a network card is a usage error. */
+		if (tool_check_address(o->addrs[i]))
+			fail_setup(TOOL_EXIT_USAGE, "cannot attach '%s': %s", o->addrs[i],
+				   nvp_last_error());
 		rc = nvp_ctrl_attach(o->addrs[i], &co, &cc->ctrl);
 		if (rc) {
 			const char *why = nvp_last_error();
 
-			fail_setup(rc == -ENODEV || rc == -EINVAL ? 2 : 1,
+			fail_setup(tool_attach_status(o->addrs[i], rc),
 				   "cannot attach '%s': %s", o->addrs[i],
 				   why && *why ? why : strerror(-rc));
 		}
@@ -1052,13 +1048,14 @@ static struct ns_target *find_targets(const struct perf_opts *o, unsigned int *n
 		struct nvp_ns *ns;
 
 		if (o->depth > mqe - 1)
-			fail_setup(2, "-q %u is deeper than %s can queue: its I/O queues hold "
+			fail_setup(TOOL_EXIT_USAGE, "-q %u is deeper than %s can queue: its I/O queues hold "
 				   "at most %u entries, so %u commands", o->depth, cc->addr,
 				   mqe, mqe - 1);
 		if (o->io_queue_size > mqe)
-			fail_setup(2, "--io-queue-size %u is larger than %s allows (%u entries)",
+			fail_setup(TOOL_EXIT_USAGE, "--io-queue-size %u is larger than %s allows (%u entries)",
 				   o->io_queue_size, cc->addr, mqe);
 		nvp_qpair_opts_init(cc->ctrl, &qo, sizeof(qo));
+		cc->max_completions = o->max_completions ? o->max_completions : qo.max_completions;
 		cc->queue_size = o->io_queue_size;
 		if (!cc->queue_size) {
 			cc->queue_size = qo.queue_size;
@@ -1071,34 +1068,34 @@ static struct ns_target *find_targets(const struct perf_opts *o, unsigned int *n
 				char have[128];
 
 				list_nsids(cc->ctrl, have, sizeof(have));
-				fail_setup(2, "-n %u: %s has no active namespace %u (active: %s)",
+				fail_setup(TOOL_EXIT_USAGE, "-n %u: %s has no active namespace %u (active: %s)",
 					   o->nsid, cc->addr, o->nsid, have);
 			}
 		} else {
 			ns = nvp_ctrl_first_ns(cc->ctrl);
 			if (!ns)
-				fail_setup(2, "%s has no active namespace", cc->addr);
+				fail_setup(TOOL_EXIT_USAGE, "%s has no active namespace", cc->addr);
 		}
 		for (; ns; ns = o->nsid ? NULL : nvp_ctrl_next_ns(cc->ctrl, ns)) {
 			const struct nvp_ns_info *ni = nvp_ns_get_info(ns);
 			struct ns_target *t;
 
 			if (o->io_size % ni->block_size)
-				fail_setup(2, "-o %" PRIu64 " is not a multiple of the block size "
+				fail_setup(TOOL_EXIT_USAGE, "-o %" PRIu64 " is not a multiple of the block size "
 					   "of %s ns%u (%u bytes)", o->io_size, cc->addr,
 					   ni->nsid, ni->block_size);
 			if (o->io_size > ni->size_bytes)
-				fail_setup(2, "-o %" PRIu64 " is larger than %s ns%u (%" PRIu64
+				fail_setup(TOOL_EXIT_USAGE, "-o %" PRIu64 " is larger than %s ns%u (%" PRIu64
 					   " bytes)", o->io_size, cc->addr, ni->nsid,
 					   ni->size_bytes);
 			if (o->io_size / ni->block_size > UINT32_MAX)
-				fail_setup(2, "-o %" PRIu64 " is too many blocks for one command",
+				fail_setup(TOOL_EXIT_USAGE, "-o %" PRIu64 " is too many blocks for one command",
 					   o->io_size);
 			if (n == cap) {
 				cap = cap ? cap * 2 : 8;
 				targets = realloc(targets, cap * sizeof(*targets));
 				if (!targets)
-					fail_setup(1, "out of memory");
+					fail_setup(TOOL_EXIT_FAILURE, "out of memory");
 			}
 			t = &targets[n++];
 			t->cc = cc;
@@ -1111,18 +1108,18 @@ static struct ns_target *find_targets(const struct perf_opts *o, unsigned int *n
 				uint64_t per_thread = t->units / o->ncpus;
 
 				if (ni->block_size < 64 || ni->block_size % 8)
-					fail_setup(2, "--verify needs blocks of at least 64 bytes "
+					fail_setup(TOOL_EXIT_USAGE, "--verify needs blocks of at least 64 bytes "
 						   "(%s ns%u has %u)", cc->addr, ni->nsid,
 						   ni->block_size);
 				if (per_thread < 2ull * o->depth)
-					fail_setup(2, "--verify: %s ns%u has %" PRIu64 " I/Os of "
+					fail_setup(TOOL_EXIT_USAGE, "--verify: %s ns%u has %" PRIu64 " I/Os of "
 						   "%" PRIu64 " bytes, too few for %u threads at QD %u "
 						   "(each needs twice its depth)", cc->addr, ni->nsid,
 						   t->units, o->io_size, o->ncpus, o->depth);
 			}
 		}
 		if (cc->info->num_io_queues < o->ncpus * cc->nns)
-			fail_setup(2, "%s granted %u I/O queues; %u CPUs on %u namespaces "
+			fail_setup(TOOL_EXIT_USAGE, "%s granted %u I/O queues; %u CPUs on %u namespaces "
 				   "need %u (use fewer CPUs or -n)", cc->addr,
 				   cc->info->num_io_queues, o->ncpus, cc->nns, o->ncpus * cc->nns);
 	}
@@ -1278,16 +1275,20 @@ static void supervise(struct worker *workers, unsigned int nworkers, uint64_t st
 			uint64_t done = total_done(workers, nworkers);
 			double iops = (double)(done - last_done) * (double)g_tsc_hz /
 				      (double)(now - last_tsc);
+			double mib_s = iops * (double)o->io_size / (1024.0 * 1024.0);
+			double left = now < end_tsc() ? (double)(end_tsc() - now) /
+							(double)g_tsc_hz : 0;
 
+			/* stderr, always: stdout carries only the report (or JSON). */
 			if (now < g_measure_tsc)
-				printf("\r[warm-up %.0f/%.0f s] %12.0f IOPS\033[K",
-				       (double)(now - start) / (double)g_tsc_hz,
-				       o->warmup, iops);
+				fprintf(stderr, "\r[warm-up %.0f/%.0f s] %12.0f IOPS %10.2f MiB/s, "
+					"%.0f s left\033[K", (double)(now - start) / (double)g_tsc_hz,
+					o->warmup, iops, mib_s, left);
 			else
-				printf("\r[%.0f/%.0f s] %12.0f IOPS\033[K",
-				       (double)(now - g_measure_tsc) / (double)g_tsc_hz,
-				       o->seconds, iops);
-			fflush(stdout);
+				fprintf(stderr, "\r[%.0f/%.0f s] %12.0f IOPS %10.2f MiB/s, %.0f s "
+					"left\033[K", (double)(now - g_measure_tsc) /
+					(double)g_tsc_hz, o->seconds, iops, mib_s, left);
+			fflush(stderr);
 			shown = true;
 			last_done = done;
 			last_tsc = now;
@@ -1295,8 +1296,8 @@ static void supervise(struct worker *workers, unsigned int nworkers, uint64_t st
 		}
 	}
 	if (shown) {
-		printf("\r\033[K");
-		fflush(stdout);
+		fprintf(stderr, "\r\033[K");
+		fflush(stderr);
 	}
 	while (!workers_done(nworkers)) {
 		nap_ms(ADMIN_POLL_MS);
@@ -1318,6 +1319,7 @@ static void describe_ctrl(struct ctrl_ctx *cc, struct worker *workers, unsigned 
 {
 	*d = cc->desc;
 	d->queue_size = cc->queue_size;
+	d->max_completions = cc->max_completions;
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&cc->lock);
 	d->resets_requested = cc->resets_requested;
@@ -1405,6 +1407,73 @@ static void report_lost_ctrl(struct ctrl_ctx *cc, const struct ctrl_outcome *out
 			"may bring it back\n", prog);
 }
 
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * An emulated controller's device thread needs a CPU of its own: if every
+ * CPU it may run on also runs a worker, each command waits for a time
+ * slice and the figures measure the scheduler (they swing about 100x on
+ * a busy 2-CPU host). The device threads are the "nvp-emu" threads of this
+ * process; their CPU masks say where they may run.
+ */
+static void warn_emu_cpus(const struct perf_opts *o)
+{
+	cpu_set_t workers;
+	struct dirent *e;
+	bool any_emu = false;
+	DIR *d;
+
+	for (unsigned int i = 0; i < o->naddrs; i++)
+		any_emu |= tool_addr_is_emu(o->addrs[i]);
+	if (!any_emu)
+		return;
+	CPU_ZERO(&workers);
+	for (unsigned int i = 0; i < o->ncpus; i++)
+		if (o->cpus[i] < CPU_SETSIZE)
+			CPU_SET(o->cpus[i], &workers);
+	d = opendir("/proc/self/task");
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char path[300], comm[32] = "", list[256] = "";
+		cpu_set_t allowed, shared;
+		size_t len = 0;
+		FILE *f;
+		int tid = atoi(e->d_name);
+
+		if (tid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%d/comm", tid);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = '\0';
+		fclose(f);
+		if (strncmp(comm, "nvp-emu", 7) || sched_getaffinity(tid, sizeof(allowed), &allowed))
+			continue;
+		CPU_AND(&shared, &allowed, &workers);
+		if (!CPU_EQUAL(&shared, &allowed))
+			continue;	/* it has a CPU no worker polls on */
+		for (int c = 0; c < CPU_SETSIZE && len < sizeof(list) - 8; c++)
+			if (CPU_ISSET(c, &allowed))
+				len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%d",
+							len ? "," : "", c);
+		fprintf(stderr, "%s: warning: an emulated controller's device thread may only "
+			"run on CPU %s, where perf's workers poll: every command waits for a "
+			"time slice and the figures measure the scheduler, not the driver; give "
+			"it a CPU of its own (emu:cpu=N with N outside -c, or fewer -c CPUs)\n",
+			prog, list);
+	}
+	closedir(d);
+}
+
 int main(int argc, char **argv)
 {
 	static struct perf_opts opts;
@@ -1437,16 +1506,30 @@ int main(int argc, char **argv)
 			"(constant_tsc, nonstop_tsc); latencies may be off\n", prog);
 	g_tsc_hz = tsc_calibrate(100);
 	if (g_tsc_hz < 1000000)
-		die_usage("cannot calibrate the TSC against CLOCK_MONOTONIC");
+		fail_setup(TOOL_EXIT_FAILURE, "cannot calibrate the TSC against CLOCK_MONOTONIC");
 
 	attach_all(&opts);
 	targets = find_targets(&opts, &ntargets);
+	warn_emu_cpus(&opts);
+	if (!opts.json) {
+		/* The configuration first, so a long run says at once what it does. */
+		descs = calloc(g_nctrls, sizeof(*descs));
+		if (!descs)
+			fail_setup(TOOL_EXIT_FAILURE, "out of memory");
+		for (unsigned int i = 0; i < g_nctrls; i++) {
+			descs[i] = g_ctrls[i].desc;
+			descs[i].queue_size = g_ctrls[i].queue_size;
+		}
+		perf_report_header(stdout, &opts, descs, g_nctrls);
+		fflush(stdout);
+		free(descs);
+	}
 
 	njobs = ntargets * opts.ncpus;
 	jobs = calloc(njobs, sizeof(*jobs));
 	workers = calloc(opts.ncpus, sizeof(*workers));
 	if (!jobs || !workers)
-		fail_setup(1, "out of memory");
+		fail_setup(TOOL_EXIT_FAILURE, "out of memory");
 	for (unsigned int i = 0; i < opts.ncpus; i++) {
 		struct worker *thr = &workers[i];
 
@@ -1455,7 +1538,7 @@ int main(int argc, char **argv)
 		thr->nnws = ntargets;
 		thr->nws = calloc(ntargets, sizeof(*thr->nws));
 		if (!thr->nws)
-			fail_setup(1, "out of memory");
+			fail_setup(TOOL_EXIT_FAILURE, "out of memory");
 		for (unsigned int t = 0; t < ntargets; t++) {
 			struct ns_worker *w = &thr->nws[t];
 
@@ -1477,7 +1560,7 @@ int main(int argc, char **argv)
 		int rc = pthread_create(&workers[i].tid, NULL, worker_main, &workers[i]);
 
 		if (rc)
-			fail_setup(1, "cannot start a thread: %s", strerror(rc));
+			fail_setup(TOOL_EXIT_FAILURE, "cannot start a thread: %s", strerror(rc));
 	}
 	pthread_barrier_wait(&g_ready);
 	for (unsigned int i = 0; i < opts.ncpus; i++) {
@@ -1493,13 +1576,14 @@ int main(int argc, char **argv)
 	__atomic_store_n(&g_abort, failed, __ATOMIC_RELEASE);
 	pthread_barrier_wait(&g_go);
 
-	progress = opts.progress > 0 || (opts.progress < 0 && !opts.json && isatty(1));
+	/* On stderr, so JSON on stdout stays valid; by default only on a terminal. */
+	progress = opts.progress > 0 || (opts.progress < 0 && isatty(STDERR_FILENO));
 	if (!failed)
 		supervise(workers, opts.ncpus, start, progress);
 	for (unsigned int i = 0; i < opts.ncpus; i++)
 		pthread_join(workers[i].tid, NULL);
 	if (failed)
-		fail_setup(1, "setup failed; nothing was measured");
+		fail_setup(TOOL_EXIT_FAILURE, "setup failed; nothing was measured");
 	/* Every qpair is freed: a removed device is let go of at once. */
 	detach_all();
 
@@ -1521,6 +1605,8 @@ int main(int argc, char **argv)
 	report.njobs = njobs;
 	report.nctrls = g_nctrls;
 	report.first_error = first_error;
+	report.interrupted = g_interrupted != 0;
+	report.timestamp_ms = wall_ms();
 	descs = calloc(g_nctrls, sizeof(*descs));
 	outcomes = calloc(g_nctrls, sizeof(*outcomes));
 	for (unsigned int i = 0; descs && outcomes && i < g_nctrls; i++)
@@ -1536,6 +1622,8 @@ int main(int argc, char **argv)
 	exit_code = perf_report_failed(&report) ? 1 : 0;
 	if (g_interrupted)
 		fprintf(stderr, "%s: interrupted; figures cover %.3f s\n", prog, report.seconds);
+	else if (!report.first_error[0] && perf_report_no_io(&report))
+		fprintf(stderr, "%s: %s\n", prog, perf_report_no_io(&report));
 	for (unsigned int i = 0; i < report.nctrls; i++)
 		if (ctrl_state(&g_ctrls[i]) != CTRL_LIVE)
 			report_lost_ctrl(&g_ctrls[i], &outcomes[i]);

@@ -11,6 +11,7 @@
 
 #include <nvpoll/nvpoll.h>
 
+#include "addr.h"
 #include "pci/pci.h"
 #include "pci/status.h"
 #include "setup.h"
@@ -161,15 +162,33 @@ static int bind_one(const struct setup_opts *o, struct emit *e, const char *addr
 	return 0;
 }
 
-/* Refuse malformed addresses before loading any module. */
-static int check_syntax(int argc, char **argv)
+/*
+ * Every address must name an NVMe controller before any module is loaded
+ * or driver touched: a typo, an absent function or another device is a
+ * usage error (exit 2), said as such.
+ */
+static int check_addresses(const char *cmd, int argc, char **argv)
 {
 	struct nvp_pci_addr a;
 
 	for (int i = 0; i < argc; i++) {
+		if (tool_addr_is_emu(argv[i]) || !strcmp(argv[i], "emu")) {
+			fprintf(stderr, PROG ": %s: '%s' is an emulated controller; it lives inside "
+				"the program that attaches it and needs no %s: pass it to that "
+				"program directly\n", cmd, argv[i], cmd);
+			return TOOL_EXIT_USAGE;
+		}
+		/* The library's own message suggests emu:, which bind has no use for. */
 		if (nvp_pci_parse_addr(argv[i], &a, NULL)) {
+			fprintf(stderr, PROG ": '%s' is not a PCI address; use DDDD:BB:DD.F or "
+				"BB:DD.F in hex (e.g. 0000:00:04.0; " PROG " status lists the NVMe "
+				"controllers)\n", argv[i]);
+			return TOOL_EXIT_USAGE;
+		}
+		/* "no PCI function X" or "X is not an NVMe controller (...)". */
+		if (tool_check_address(argv[i])) {
 			fprintf(stderr, PROG ": %s\n", nvp_last_error());
-			return -1;
+			return TOOL_EXIT_USAGE;
 		}
 	}
 	return 0;
@@ -186,8 +205,8 @@ int cmd_bind(const struct setup_opts *o, int argc, char **argv)
 		fprintf(stderr, PROG ": bind needs at least one PCI address (see " PROG " status)\n");
 		return 2;
 	}
-	if (check_syntax(argc, argv))
-		return 2;
+	if (check_addresses("bind", argc, argv))
+		return TOOL_EXIT_USAGE;
 	sys_facts_read(&sys);
 	driver = o->driver ? o->driver : pick_user_driver(&sys);
 	if (!strcmp(driver, "vfio-pci") && !sys.iommu_on && sys.noiommu != NOIOMMU_ENABLED) {
@@ -246,8 +265,8 @@ int cmd_unbind(const struct setup_opts *o, int argc, char **argv)
 		fprintf(stderr, PROG ": unbind needs at least one PCI address (see " PROG " status)\n");
 		return 2;
 	}
-	if (check_syntax(argc, argv))
-		return 2;
+	if (check_addresses("unbind", argc, argv))
+		return TOOL_EXIT_USAGE;
 	if (ensure_loaded(o, "nvme", "nvme"))
 		return 1;
 	emit_init(&e, stdout, o->json);

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "mounts.h"
 #include "pci/pci.h"
 #include "setup.h"
 #include "util/size.h"
@@ -184,33 +185,26 @@ static uint64_t mount_page_size(const char *opts)
 	return nvp_parse_size(val, &v) ? 0 : v;
 }
 
-/*
- * Calls @fn for each hugetlbfs mount in mountinfo:
- * "36 25 0:33 / /dev/hugepages rw,relatime shared:13 - hugetlbfs hugetlbfs rw,pagesize=2M"
- */
+struct mount_cb {
+	void (*fn)(const char *path, uint64_t page_size, void *arg);
+	void *arg;
+};
+
+static void on_hugetlbfs(const char *target, const char *fs_options, void *arg)
+{
+	struct mount_cb *cb = arg;
+
+	cb->fn(target, mount_page_size(fs_options), cb->arg);
+}
+
+/* Calls @fn for each hugetlbfs mount in mountinfo, parsed by libmount. */
 static int for_each_hugetlbfs(void (*fn)(const char *path, uint64_t page_size, void *arg),
 			      void *arg)
 {
-	char line[4096];
-	int n = 0;
-	FILE *f = fopen(nvp_mountinfo_path, "re");
+	struct mount_cb cb = { .fn = fn, .arg = arg };
+	int n = setup_hugetlbfs_mounts(nvp_mountinfo_path, on_hugetlbfs, &cb);
 
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		char point[1024], fstype[64], source[256], opts[1024];
-		const char *sep = strstr(line, " - ");
-
-		if (!sep || sscanf(line, "%*u %*u %*s %*s %1023s", point) != 1)
-			continue;
-		if (sscanf(sep + 3, "%63s %255s %1023s", fstype, source, opts) != 3 ||
-		    strcmp(fstype, "hugetlbfs"))
-			continue;
-		fn(point, mount_page_size(opts), arg);
-		n++;
-	}
-	fclose(f);
-	return n;
+	return n < 0 ? 0 : n;
 }
 
 struct find_mount {

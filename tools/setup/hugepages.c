@@ -92,7 +92,7 @@ int cmd_hugepages(const struct setup_opts *o, const char *size_arg)
 		fprintf(stderr, PROG ": this machine has no %s hugepages (%s is missing)%s\n", psize, dir,
 			page_size == (1ull << 30) ? "; 1 GiB pages need CPU support (pdpe1gb) and may need hugepagesz=1G on the kernel command line" :
 						    "; try --page-size 2M");
-		return 1;
+		return 2;
 	}
 	if (o->node >= 0) {
 		snprintf(dir, sizeof(dir), "/sys/devices/system/node/node%d/hugepages/hugepages-%llukB",
@@ -100,7 +100,7 @@ int cmd_hugepages(const struct setup_opts *o, const char *size_arg)
 		if (access(dir, F_OK)) {
 			fprintf(stderr, PROG ": NUMA node %d does not exist (see /sys/devices/system/node/online, or lscpu)\n",
 				o->node);
-			return 1;
+			return 2;
 		}
 	}
 	want = (long)((size + page_size - 1) / page_size);

@@ -121,6 +121,7 @@ json_str() { sed -n "s/^ *\"$1\": \"\(.*\)\",\{0,1\}\$/\1/p" "$2" | head -n1; }
 # identify_check ADDR SERIAL "NSID:LBA_SIZE ...": nvpoll-identify --json
 # reports QEMU's model, the serial from the QEMU command line, and 64 MiB
 # namespaces (NSZE x 2^LBADS of the LBA format in use) with these LBA sizes.
+# The LBA formats use nvme-cli's keys: "lbafs", LBADS as "ds", "in_use": 0|1.
 identify_check() {
   run nvpoll-identify --json "$1" >/tmp/identify.json ||
     { fail "nvpoll-identify --json $1 exited $?"; return; }
@@ -131,7 +132,7 @@ identify_check() {
   got=$(awk -F': ' '
     /"nsid":/ { v = $2; sub(/,$/, "", v); ns = v; order[++n] = ns }
     /"nsze":/ { v = $2; sub(/,$/, "", v); nsze[ns] = v }
-    /"in_use": true/ { if (match($0, /"lbads": [0-9]+/)) lbads[ns] = substr($0, RSTART + 9, RLENGTH - 9) + 0 }
+    /"in_use": 1[,} ]/ { if (match($0, /"ds": [0-9]+/)) lbads[ns] = substr($0, RSTART + 6, RLENGTH - 6) + 0 }
     END { for (i = 1; i <= n; i++) { ns = order[i]; bs = 1
           for (k = 0; k < lbads[ns]; k++) bs *= 2
           printf "%s:%d:%.0f ", ns, bs, nsze[ns] * bs } }' /tmp/identify.json)
