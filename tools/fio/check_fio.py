@@ -63,8 +63,9 @@ class Fio:
             cmd.append("--output-format=json")
         print("$ " + " ".join(cmd))
         print(job.replace("@ENGINE@", self.engine).rstrip())
+        # cwd: fio leaves verify state files (*-verify.state) there.
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                           env=env)
+                           env=env, cwd=self.tmp)
         if expect_rc == 0:
             check(p.returncode == 0, f"fio exited {p.returncode}", p.stdout, p.stderr)
             # fio may print notes before the JSON.
@@ -292,7 +293,7 @@ verify=crc32c
     p = subprocess.run([f.fio, "--name=ds", "--thread", f"--ioengine=external:{f.engine}",
                         r"--filename=emu\:", "--rw=write", "--bs=4k", "--size=64k",
                         "--iodepth=4", "--fdatasync=4", "--debug=io"],
-                       capture_output=True, text=True, timeout=120)
+                       capture_output=True, text=True, timeout=120, cwd=f.tmp)
     check(p.returncode == 0, f"fdatasync run exited {p.returncode}", p.stdout, p.stderr)
     queued = len(re.findall(r"queue: io_u \S+ off=\S+ddir=4,", p.stdout + p.stderr))
     check(queued >= 3, f"{queued} fdatasync commands queued to the engine, expected 4",
@@ -325,13 +326,13 @@ def check_examples(f, examples):
     env = dict(os.environ, NVPOLL_FIO=f.engine)
     for path in files:
         p = subprocess.run([f.fio, "--parse-only", path], capture_output=True, text=True,
-                           env=env, timeout=60)
+                           env=env, timeout=60, cwd=f.tmp)
         check(p.returncode == 0, f"{path} does not parse", p.stdout, p.stderr)
     for name in ("verify.fio", "multi-controller.fio"):
         path = os.path.join(examples, name)
         print("$ NVPOLL_FIO=" + f.engine + " fio " + path)
-        p = subprocess.run([f.fio, path, "--output-format=json"], capture_output=True,
-                           text=True, env=env, timeout=240)
+        p = subprocess.run([f.fio, os.path.abspath(path), "--output-format=json"],
+                           capture_output=True, text=True, env=env, timeout=240, cwd=f.tmp)
         check(p.returncode == 0, f"{name} exited {p.returncode}", p.stdout, p.stderr)
         data = json.loads(p.stdout[p.stdout.index("{"):])
         for j in data["jobs"]:
@@ -347,6 +348,7 @@ def main():
         print(__doc__)
         sys.exit(2)
     fio, engine, what = sys.argv[1:4]
+    engine = os.path.abspath(engine)
     with tempfile.TemporaryDirectory(prefix="nvp-fio-") as tmp:
         f = Fio(fio, engine, tmp)
         checks = {
@@ -354,7 +356,7 @@ def main():
             "trim": check_trim, "sync": check_sync, "errors": check_errors,
         }
         if what == "examples":
-            check_examples(f, sys.argv[4])
+            check_examples(f, os.path.abspath(sys.argv[4]))
         elif what in checks:
             checks[what](f)
         else:
