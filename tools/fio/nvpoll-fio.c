@@ -905,7 +905,10 @@ static int nvp_fio_invalidate(struct thread_data *td, struct fio_file *f)
 NVP_FIO_EXPORT struct ioengine_ops ioengine = {
 	.name = "nvpoll",
 	.version = FIO_IOOPS_VERSION,
-	.flags = FIO_DISKLESSIO | FIO_NODISKUTIL | FIO_NOEXTEND | FIO_MEMALIGN | FIO_RAWIO,
+	/* FIO_NO_OFFLOAD: io_submit_mode=offload would call queue() from fio's
+	 * worker threads, which do not own the queue pairs. */
+	.flags = FIO_DISKLESSIO | FIO_NODISKUTIL | FIO_NOEXTEND | FIO_MEMALIGN | FIO_RAWIO |
+		 FIO_NO_OFFLOAD,
 	.setup = nvp_fio_setup,
 	.init = nvp_fio_init,
 	.cleanup = nvp_fio_cleanup,
