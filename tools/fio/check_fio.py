@@ -22,6 +22,11 @@ Usage: check_fio.py FIO ENGINE_SO CHECK [EXAMPLES_DIR]
   errors    the messages: no --thread, a bad address (nvpoll's own text), a
             missing --nsid, a block size the namespace cannot do, more jobs
             than the controller grants queues
+  ioerror   a device that fails I/O: a namespace whose Identify data (emu
+            raw=) claims twice the storage behind it, so reads past the
+            storage complete with LBA Out of Range; fio reports nvpoll's
+            NVMe status and stops, or counts the errors with
+            continue_on_error=io and ignore_error=ERANGE
   examples  the job files in EXAMPLES_DIR: verify.fio and
             multi-controller.fio run, every file parses
 Exits non-zero with the reason on the first mismatch.
@@ -30,6 +35,7 @@ import glob
 import json
 import os
 import re
+import struct
 import subprocess
 import sys
 import tempfile
@@ -320,6 +326,54 @@ def check_errors(f):
           out)
 
 
+def raw_identify_ns(path, nsze, lbads):
+    """An emu raw= file (docs/emu.md) whose Identify Namespace of NSID 1
+    reports nsze blocks of 2^lbads bytes in LBA format 0."""
+    page = bytearray(4096)
+    struct.pack_into("<QQQ", page, 0, nsze, nsze, 0)   # NSZE, NCAP, NUSE
+    page[25] = 0                                       # NLBAF: one format
+    page[26] = 0                                       # FLBAS: format 0
+    struct.pack_into("<I", page, 128, lbads << 16)     # LBAF0: no metadata
+    with open(path, "wb") as fh:
+        fh.write(b"NVPEMUR1")
+        fh.write(struct.pack("<BBHII", 1, 0, 0, 1, len(page)))
+        fh.write(page)
+
+
+def check_ioerror(f):
+    raw = os.path.join(f.tmp, "ns-too-big.raw")
+    # 1 MiB of storage, Identify says 2 MiB: LBAs 256..511 are out of range.
+    raw_identify_ns(raw, 512, 12)
+    job = GLOBAL + f"""
+[r]
+filename=emu\\:ns=1M\\:4096,raw={raw}
+rw=read
+bs=4k
+iodepth=4
+"""
+    out = f.run(job, expect_rc=1)
+    check(re.search(r"fio: io_u error on file emu:.*: Numerical result out of range: "
+                    r"read offset=(\d+)", out) is not None,
+          "no fio io_u error with ERANGE", out)
+    off = int(re.search(r"read offset=(\d+)", out).group(1))
+    check(off >= 1 << 20, f"the first failed read is at {off}, inside the storage", out)
+    check("fio: nvpoll: read: NVMe status LBA Out of Range (SCT 0h SC 80h, DNR)" in out,
+          "fio did not print nvpoll's NVMe status of the failed read", out)
+    check(re.search(r"err=34/.*error=read: NVMe status LBA Out of Range", out) is not None,
+          "the job's error line does not carry nvpoll's message", out)
+    # continue_on_error=io with ERANGE made non-fatal (fio's default list
+    # has only EIO and EILSEQ): the errors are counted and the job goes on.
+    data, _ = f.run(job + "continue_on_error=io\nignore_error=ERANGE\n")
+    j = data["jobs"][0]
+    # fio reports the first error as the job's error when it continued.
+    check(j["read"]["total_ios"] == 512 and j["read"]["io_bytes"] == 1 << 20,
+          f"continue_on_error=io: {j['read']['total_ios']} reads, {j['read']['io_bytes']} "
+          "bytes; expected all 512 issued and the 256 inside the storage done")
+    check(j["total_err"] == 256, f"continue_on_error=io: {j['total_err']} errors, expected 256 "
+          "(every 4 KiB read past 1 MiB)")
+    check(j["first_error"] == 34, f"first error {j['first_error']}, expected 34 (ERANGE)")
+
+
 def check_examples(f, examples):
     files = sorted(glob.glob(os.path.join(examples, "*.fio")))
     check(len(files) >= 3, f"only {len(files)} example job files in {examples}")
@@ -354,6 +408,7 @@ def main():
         checks = {
             "verify": check_verify, "numjobs": check_numjobs, "corrupt": check_corrupt,
             "trim": check_trim, "sync": check_sync, "errors": check_errors,
+            "ioerror": check_ioerror,
         }
         if what == "examples":
             check_examples(f, os.path.abspath(sys.argv[4]))

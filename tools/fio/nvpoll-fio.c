@@ -331,10 +331,6 @@ static void nvp_fio_cb(void *arg, const struct nvp_cqe *cpl)
 
 		nvp_fio_status_msg(u->msg, sizeof(u->msg), io_ddir_name(io_u->ddir), cpl->status);
 		io_u->error = err ? err : EIO;
-		/* fio's own report of the error only has strerror(): put
-		 * nvpoll's words in td->verror first (it keeps the first). */
-		if (!u->t->draining)
-			td_vmsg(u->t->td, io_u->error, u->msg, "nvpoll completion");
 	} else {
 		io_u->error = 0;
 		io_u->resid = 0;
@@ -820,7 +816,19 @@ static int nvp_fio_getevents(struct thread_data *td, unsigned int min, unsigned 
 		uint32_t outstanding = 0;
 
 		while (got < max && t->done_count) {
-			t->events[got++] = t->done[t->done_head];
+			struct io_u *io_u = t->done[t->done_head];
+
+			/* fio's own report of a failed I/O has only strerror():
+			 * put nvpoll's words into td->verror first (fio keeps
+			 * the first). Only now, as fio is about to see this
+			 * io_u: for an error fio treats as non-fatal
+			 * (continue_on_error), it clears td->error again. */
+			if (io_u->error) {
+				struct nvp_fio_iou *u = io_u->mmap_data;
+
+				td_vmsg(td, io_u->error, u->msg, "nvpoll I/O");
+			}
+			t->events[got++] = io_u;
 			t->done_head = (t->done_head + 1) % t->done_cap;
 			t->done_count--;
 		}
