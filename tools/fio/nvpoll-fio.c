@@ -220,14 +220,25 @@ static void nvp_fio_ctrl_release_all(struct thread_data *td)
 	pthread_mutex_unlock(&nvp_fio_lock);
 }
 
-/* Jobs that never got to cleanup() (fio stopped early): give the
- * controllers back to the kernel when fio unloads the engine or exits. */
-__attribute__((destructor)) static void nvp_fio_unload(void)
+/*
+ * Jobs that never got to cleanup() (fio gave up before starting them):
+ * give their controllers back to the kernel when fio exits. An atexit
+ * handler, not a destructor: at exit it runs before this object's
+ * destructors, among them the nvpoll library's own teardown of its DMA
+ * heap, which a detach still needs. (When fio unloads the engine instead,
+ * every job that held a controller has been cleaned up already.)
+ */
+static void nvp_fio_exit(void)
 {
 	pthread_mutex_lock(&nvp_fio_lock);
 	while (nvp_fio_ctrls)
 		nvp_fio_ctrl_unlink(nvp_fio_ctrls);
 	pthread_mutex_unlock(&nvp_fio_lock);
+}
+
+__attribute__((constructor)) static void nvp_fio_load(void)
+{
+	atexit(nvp_fio_exit);
 }
 
 static uint64_t nvp_fio_now_ns(void)
@@ -414,8 +425,11 @@ static int nvp_fio_setup(struct thread_data *td)
 	if (!nvp_fio_usable(td))
 		return 1;
 	for_each_file(td, f, i)
-		if (nvp_fio_size_file(td, f))
+		if (nvp_fio_size_file(td, f)) {
+			/* fio reaps this job without cleanup(): let go now. */
+			nvp_fio_ctrl_release_all(td);
 			return 1;
+		}
 	return 0;
 }
 
