@@ -109,13 +109,14 @@ unpacked=$work/$src_pkg-$up_ver
 [[ -f $unpacked/ioengines.h ]] || die "apt-get source gave no fio tree at $unpacked"
 
 # config-host.h decides which members some of fio's structures have, so it
-# must say what it said when Debian built the fio binary that loads the
-# engine. Debian's rules run a plain ./configure with the build dependencies
-# installed; what matters for the engine's view of struct thread_data,
-# struct io_u and struct fio_file is not which optional libraries are there
-# but the compiler and OS facts, which are the same here. The engine checks
-# the layout it was compiled with against the running fio at load time
-# (tools/fio/nvpoll-fio.c, layout_ok()).
+# must agree with the one Debian built the fio binary with. Debian's rules
+# run ./configure --disable-native with more optional libraries installed
+# (libaio, rdma, ...); in fio 3.33 those only add members to a union at the
+# end of struct io_u whose size the POSIX AIO member sets either way, and
+# the engine never allocates an io_u. The rest comes from the compiler and
+# the OS, the same here. When loaded, the engine checks fio's version
+# string and that fio's struct thread_data points at its ops where the
+# headers say (tools/fio/nvpoll-fio.c, nvp_fio_usable() and nvp_fio_init()).
 log "./configure"
 (cd "$unpacked" && ./configure --disable-native >"$cache/configure.log" 2>&1) ||
   { cat "$cache/configure.log" >&2; die "fio's ./configure failed"; }
