@@ -2,8 +2,9 @@
 # The whole test run, as CI runs it:
 #   1. install dependencies (apt; idempotent),
 #   2. a Debug build (debug checks on) and every CTest test: unit tests,
-#      header and install checks, and the integration suite against the
-#      built-in emulated controller,
+#      header and install checks, the integration suite against the
+#      built-in emulated controller, and Debian's fio driving the fio engine
+#      (nvpoll-fio.so) with verification against it,
 #   3. a Release build of everything (warnings are errors at -O3 too),
 #      the tests built with ASan+UBSan, the model-based torture test (90 s)
 #      under ASan+UBSan, the libFuzzer targets (20 s each), the unit tests
@@ -33,6 +34,14 @@ step "dependencies"
 step "debug build"
 cmake -S "$root" -B "$root/build/debug" -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build "$root/build/debug" -j"$jobs"
+
+# The fio engine is optional in the build (it needs the installed fio's
+# source, which install-deps.sh fetches) but not in CI: without it the fio
+# tests would not run.
+if command -v fio >/dev/null && [[ ! -f $root/build/debug/lib/nvpoll-fio.so ]]; then
+  echo "nvpoll-fio.so was not built: see the 'fio engine:' line of cmake's output" >&2
+  failed+=("fio engine not built")
+fi
 
 step "tests (debug build)"
 ctest --test-dir "$root/build/debug" --output-on-failure -j"$jobs" || failed+=("ctest debug")

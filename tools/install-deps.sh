@@ -3,6 +3,10 @@
 # Idempotent: apt is not touched when every package is already present.
 #   tools/install-deps.sh          build + unit/emu test dependencies
 #   tools/install-deps.sh --vm     also the QEMU guest rig's (test/vm)
+# Then it fetches the source of the installed fio (tools/fio/fetch-fio-src.sh:
+# apt-get source with a private deb-src list, no change to apt's
+# configuration) so the build can compile the fio engine, nvpoll-fio.so.
+# NVP_NO_FIO_SRC=1 skips that.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -18,6 +22,8 @@ pkgs=(
   binutils                      # readelf/nm for the exported-symbol test
   help2man                      # man pages from --help
   clang libclang-rt-14-dev      # libFuzzer targets (test/fuzz/run.sh)
+  fio                           # the fio engine (tools/fio) and its tests
+  dpkg-dev                      # dpkg-source, for apt-get source of fio
 )
 
 missing=()
@@ -32,6 +38,12 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   "${SUDO[@]}" apt-get update -qq
   "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [[ ${NVP_NO_FIO_SRC:-0} != 1 ]]; then
+  # Not fatal: without it the build skips nvpoll-fio.so and says so
+  # (test/run-tests.sh then reports the engine missing).
+  "$here/fio/fetch-fio-src.sh" --quiet ||
+    echo "install-deps: warning: could not fetch fio's source; nvpoll-fio.so will not be built" >&2
 fi
 if [[ ${1:-} == --vm ]]; then
   "$here/../test/vm/install-deps.sh"

@@ -6,6 +6,9 @@
 #   BUILD_DIR  the CMake build dir; every executable in BUILD_DIR/bin goes to /bin
 #              and BUILD_DIR/lib/*.so* to /lib/nvpoll (a missing dir is fine).
 #   OUT        the gzip'd newc cpio to write.
+#   --with-fio fio and its libraries into /usr/bin; also done without the
+#              option when BUILD_DIR/lib/nvpoll-fio.so exists (the fio engine,
+#              which the guest's fio_nvpoll step runs) and fio is installed.
 # Needs CACHE/kernel.env from fetch-kernel.sh (NVP_CACHE, default test/vm/.cache).
 set -euo pipefail
 
@@ -17,7 +20,7 @@ args=()
 for a in "$@"; do
   case $a in
     --with-fio) with_fio=1 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) args+=("$a") ;;
   esac
 done
@@ -121,6 +124,9 @@ for f in "$stage"/lib/nvpoll/*.so*; do
   [[ -e $f ]] && put_libs "$f"
 done
 
+if ((!with_fio)) && [[ -f $build_dir/lib/nvpoll-fio.so ]] && command -v fio >/dev/null; then
+  with_fio=1
+fi
 if ((with_fio)); then
   fio=$(command -v fio) || die "--with-fio: fio not installed"
   cp -L "$fio" "$stage/usr/bin/fio"

@@ -3,13 +3,17 @@
 # the guest test suite in each configuration. See test/vm/README.md.
 #
 # Usage: test/vm/rig.sh [--build-dir DIR] [--only CONFIG...] [--keep-logs]
-#                       [--with-fio] [--script NAME] [--shell]
+#                       [--with-fio] [--steps "A B"] [--script NAME] [--shell]
 #   --build-dir DIR  CMake build dir whose bin/ and lib/ go into the guest
 #                    (default: <repo>/build; missing is fine, programs SKIP)
 #   --only CONFIG... run only these configurations (names of configs/*.conf)
 #   --keep-logs      keep console logs, QEMU stderr and disk images in
 #                    test/vm/.cache/runs/CONFIG/
-#   --with-fio       put fio (and its ~82 MiB of libraries) into the guest
+#   --with-fio       put fio (and its ~82 MiB of libraries) into the guest;
+#                    done anyway when the build has the fio engine
+#                    (lib/nvpoll-fio.so), which the fio_nvpoll step uses
+#   --steps "A B"    run only these steps of suite.sh (in the suite's order),
+#                    e.g. --steps "selftest_hw fio_nvpoll"
 #   --script NAME    run /guest/NAME instead of suite.sh
 #   --shell          boot the first selected config with an interactive shell
 #                    on this terminal instead of running a script
@@ -31,6 +35,7 @@ only=()
 keep_logs=0
 with_fio=0
 script=suite.sh
+steps=""
 shell=0
 list=0
 while (($#)); do
@@ -42,10 +47,11 @@ while (($#)); do
       ;;
     --keep-logs) keep_logs=1; shift ;;
     --with-fio) with_fio=1; shift ;;
+    --steps) steps=$(echo "$2" | tr ' ' ','); shift 2 ;;
     --script) script=$2; shift 2 ;;
     --shell) shell=1; shift ;;
     --list) list=1; shift ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "rig: unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -171,6 +177,7 @@ run_config() {
   qmp_sock=$w/qmp.sock
   ((${#qmp_sock} < 100)) || qmp_sock=$(mktemp -u /tmp/nvp-qmp.XXXXXX)
   qargs+=(-qmp "unix:$qmp_sock,server=on,wait=off")
+  [[ -n $steps ]] && cmdline+=" nvp.steps=$steps"
   [[ -n ${NVP_VM_APPEND:-} ]] && cmdline+=" $NVP_VM_APPEND"
   # shellcheck disable=SC2206  # extra args are split on purpose
   [[ -n ${NVP_VM_QEMU_ARGS:-} ]] && qargs+=($NVP_VM_QEMU_ARGS)

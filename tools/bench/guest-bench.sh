@@ -5,7 +5,10 @@
 #   fio io_uring direct=1 on the kernel driver, QD1 and QD32, without hipri;
 #   then, after reloading nvme with poll_queues=1, in rounds: fio with hipri,
 #   nvpoll-perf 4 KiB randread (with and without shadow doorbells), QD1 and
-#   QD32, and nvpoll-perf with and without --verify on the file namespace;
+#   QD32, fio with the nvpoll engine (nvpoll-fio.so) at QD1 and QD32 when the
+#   build has it, with fio's null engine beside it (fio's own ceiling), and
+#   nvpoll-perf with and without --verify on the file
+#   namespace;
 #   last, --verify on the null device, which must fail.
 # Each measurement prints one line for the host:
 #   NVP-BENCH <mode> <name> <IOPS> <mean latency us> <min latency us>
@@ -73,6 +76,36 @@ fio_run() {
     "$(cut -d';' -f38 /tmp/fio.out)"
 }
 
+# fio_nvpoll NAME QD: the same fio workload through nvpoll-fio.so on the
+# same controller (fio's own cost over nvpoll-perf: its per-I/O accounting,
+# clock reads and engine calls).
+FIO_ENGINE=/lib/nvpoll/nvpoll-fio.so
+fio_nvpoll() {
+  name=$1 qd=$2
+  shift 2
+  run fio --name="$name" --thread --ioengine=external:$FIO_ENGINE \
+    --filename="$(echo "$NULL_ADDR" | sed 's/:/\\:/g')" \
+    --rw=randread --bs=4096 --iodepth="$qd" --numjobs=1 --time_based \
+    --runtime="$secs" --ramp_time=1 --norandommap --randrepeat=0 \
+    --output-format=terse --terse-version=3 "$@" >/tmp/fio.out 2>/tmp/fio.err ||
+    { bad "$name: fio exited $?: $(tail -n 3 /tmp/fio.err)"; return; }
+  emit "$name" "$(cut -d';' -f8 /tmp/fio.out)" "$(cut -d';' -f40 /tmp/fio.out)" \
+    "$(cut -d';' -f38 /tmp/fio.out)"
+}
+
+# fio_null NAME QD: fio's own ceiling, the same job on fio's null engine
+# (no device, no driver): what fio costs per I/O in this guest.
+fio_null() {
+  name=$1 qd=$2
+  run fio --name="$name" --thread --ioengine=null --size=1G \
+    --rw=randread --bs=4096 --iodepth="$qd" --numjobs=1 --time_based \
+    --runtime="$secs" --ramp_time=1 --norandommap --randrepeat=0 \
+    --output-format=terse --terse-version=3 >/tmp/fio.out 2>/tmp/fio.err ||
+    { bad "$name: fio exited $?: $(tail -n 3 /tmp/fio.err)"; return; }
+  emit "$name" "$(cut -d';' -f8 /tmp/fio.out)" "$(cut -d';' -f40 /tmp/fio.out)" \
+    "$(cut -d';' -f38 /tmp/fio.out)"
+}
+
 # perf_run NAME ADDR ARGS...: the Total row gives IOPS ($2), mean ($4), min ($5).
 perf_run() {
   name=$1 addr=$2
@@ -108,9 +141,17 @@ while [ $round -le "$rounds" ]; do
   fio_run fio-hipri-qd1 1 --hipri
   perf_run nvpoll-qd1 "$NULL_ADDR" -q 1 -w randread
   perf_run nvpoll-nodbbuf-qd1 "$NULL_ADDR" -q 1 -w randread --no-shadow-doorbell
+  [ -f $FIO_ENGINE ] && fio_nvpoll fio-nvpoll-qd1 1 && fio_null fio-null-qd1 1
   fio_run fio-hipri-qd32 32 --hipri
   perf_run nvpoll-qd32 "$NULL_ADDR" -q 32 -w randread
   perf_run nvpoll-nodbbuf-qd32 "$NULL_ADDR" -q 32 -w randread --no-shadow-doorbell
+  if [ -f $FIO_ENGINE ]; then
+    fio_nvpoll fio-nvpoll-qd32 32
+    # fio commits (rings the doorbell) after every I/O unless told to batch
+    fio_nvpoll fio-nvpoll-batch-qd32 32 --iodepth_batch_submit=16 \
+      --iodepth_batch_complete_max=32
+    fio_null fio-null-qd32 32
+  fi
   if [ -n "$FILE_ADDR" ]; then
     perf_run nvpoll-file-qd32 "$FILE_ADDR" -q 32 -w randread
     perf_run nvpoll-file-verify-qd32 "$FILE_ADDR" -q 32 -w randread --verify

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark on QEMU's NVMe controller: nvpoll-perf against fio
-# (io_uring, direct=1, with and without hipri) on the kernel driver, in one
+# (io_uring, direct=1, with and without hipri) on the kernel driver, and fio
+# with the nvpoll engine (when the build has lib/nvpoll-fio.so), in one
 # guest boot per IOMMU mode, on a null-co back end with 4096-byte blocks.
 #
 # Usage: tools/bench/vm-compare.sh [--build-dir DIR] [--modes "type1 noiommu"]
@@ -96,7 +97,7 @@ for mode in $modes; do
     qargs+=(-device intel-iommu,intremap=on)
     cmdline+=" intel_iommu=on"
   fi
-  log "booting $mode (about $(((secs + 4) * (2 + 8 * rounds) + 60)) s)"
+  log "booting $mode (about $(((secs + 4) * (2 + 13 * rounds) + 60)) s)"
   rc=0
   timeout -k 10 "$timeout_s" qemu-system-x86_64 "${qargs[@]}" \
     -serial "file:$console" -monitor none -append "$cmdline" \
@@ -142,9 +143,14 @@ awk -v secs="$secs" -v rounds="$rounds" '
       row(md, "nvpoll-qd1", "nvpoll-perf QD1", "")
       row(md, "fio-hipri-qd1", "fio io_uring hipri QD1", "nvpoll-qd1")
       row(md, "fio-qd1", "fio io_uring QD1 (before the rounds)", "nvpoll-qd1")
+      row(md, "fio-nvpoll-qd1", "fio + nvpoll-fio.so QD1", "nvpoll-qd1")
+      row(md, "fio-null-qd1", "fio null engine QD1 (no I/O)", "nvpoll-qd1")
       row(md, "nvpoll-qd32", "nvpoll-perf QD32", "")
       row(md, "fio-hipri-qd32", "fio io_uring hipri QD32", "nvpoll-qd32")
       row(md, "fio-qd32", "fio io_uring QD32 (before the rounds)", "nvpoll-qd32")
+      row(md, "fio-nvpoll-qd32", "fio + nvpoll-fio.so QD32", "nvpoll-qd32")
+      row(md, "fio-nvpoll-batch-qd32", "fio + nvpoll-fio.so QD32, batch 16", "nvpoll-qd32")
+      row(md, "fio-null-qd32", "fio null engine QD32 (no I/O)", "nvpoll-qd32")
       row(md, "nvpoll-nodbbuf-qd1", "nvpoll-perf QD1, no shadow doorbell", "")
       row(md, "nvpoll-nodbbuf-qd32", "nvpoll-perf QD32, no shadow doorbell", "")
       row(md, "nvpoll-file-qd32", "nvpoll-perf QD32, raw file", "")

@@ -336,6 +336,94 @@ step_fio_kernel() {
   info "fio io_uring 4k randread qd8 on ${c0}n1: $(cut -d';' -f8 /tmp/fio.out) IOPS"
 }
 
+# fio_terse FILE JOB FIELD: a field of JOB's line in fio's terse v3 output
+# (5 error, 6 KiB read, 47 KiB written).
+fio_terse() { awk -F';' -v j="$2" -v f="$3" '$3 == j { print $f; exit }' "$1"; }
+
+# fio_nvpoll_run NAME JOBFILE: run fio in /tmp (where it leaves verify state
+# files) on a job file, terse v3 to /tmp/NAME.out and messages to
+# /tmp/NAME.err; returns fio's status.
+fio_nvpoll_run() {
+  echo "    \$ fio $2  # $1" >&2
+  sed 's/^/      /' "$2" >&2
+  (cd /tmp && timeout "$NVP_STEP_TIMEOUT" fio "$2" --output-format=terse --terse-version=3 \
+    >/tmp/"$1".out 2>/tmp/"$1".err)
+}
+
+# Debian's fio with the nvpoll engine (nvpoll-fio.so) on QEMU's controllers:
+# verified random writes from several jobs on two controllers at once
+# (iodepth 64 and 1, 4096- and 512-byte blocks, 128 KiB I/Os above NVPOLL1's
+# 32 KiB MDTS), with flushes and FUA, and a trim; then data corrupted through
+# the kernel driver must fail fio's verification. Every controller is back on
+# nvme afterwards.
+step_fio_nvpoll() {
+  have fio || { skip "fio not in the image"; return; }
+  so=/lib/nvpoll/nvpoll-fio.so
+  [ -f "$so" ] || { skip "nvpoll-fio.so not built"; return; }
+  check_nvme_back "$ADDR0" "$ADDR1" || return
+  # fio's escaping of ':' in file names.
+  f0=$(echo "$ADDR0" | sed 's/:/\\:/g')
+  f1=$(echo "$ADDR1" | sed 's/:/\\:/g')
+  {
+    printf '[global]\nthread\nioengine=external:%s\nrw=randwrite\nverify=crc32c\n' "$so"
+    printf '\n[c0n1-qd64]\nfilename=%s\nnsid=1\nbs=4k\niodepth=64\nsize=8M\n' "$f0"
+    printf 'verify_backlog=64\nfsync=32\n'
+    printf '\n[c0n2-qd1-512]\nfilename=%s\nnsid=2\nbs=512\niodepth=1\nsize=512k\n' "$f0"
+    printf 'verify=pattern\nverify_pattern=0x5aa5c33c\n'
+    printf '\n[c1-128k-above-mdts]\nfilename=%s\nbs=128k\niodepth=8\nsize=8M\n' "$f1"
+    printf 'verify=md5\nfua=1\n'
+    printf '\n[c1-trim]\nstonewall\nfilename=%s\nrw=randtrim\noffset=16M\nsize=4M\n' "$f1"
+    printf 'bs=64k\niodepth=8\n'
+  } >/tmp/fio-verify.fio
+  fio_nvpoll_run verify /tmp/fio-verify.fio ||
+    { cat /tmp/verify.err /tmp/verify.out; fail "fio exited $?"; return; }
+  for j in c0n1-qd64:8192 c0n2-qd1-512:512 c1-128k-above-mdts:8192; do
+    name=${j%%:*}
+    kib=${j#*:}
+    err=$(fio_terse /tmp/verify.out "$name" 5)
+    w=$(fio_terse /tmp/verify.out "$name" 47)
+    r=$(fio_terse /tmp/verify.out "$name" 6)
+    if [ "$err" != 0 ] || [ "$w" != "$kib" ] || [ "$r" != "$kib" ]; then
+      cat /tmp/verify.out /tmp/verify.err
+      fail "$name: error '$err', wrote '$w' KiB, verified '$r' KiB; expected 0, $kib, $kib"
+      return
+    fi
+    info "$name: wrote and verified $kib KiB"
+  done
+  [ "$(fio_terse /tmp/verify.out c1-trim 5)" = 0 ] ||
+    { cat /tmp/verify.err; fail "c1-trim ended with an error"; return; }
+  check_nvme_back "$ADDR0" "$ADDR1" || return
+
+  # Corruption: write with checksums (no verify), verify_only passes; four
+  # bytes changed through the kernel's block device; verify_only must fail
+  # at that block.
+  {
+    printf '[global]\nthread\nioengine=external:%s\nfilename=%s\nnsid=1\n' "$so" "$f0"
+    printf 'rw=randwrite\nbs=8k\niodepth=16\nsize=4M\noffset=32M\nverify=crc32c\n\n[corrupt]\n'
+  } >/tmp/fio-corrupt.fio
+  { cat /tmp/fio-corrupt.fio; echo "do_verify=0"; } >/tmp/fio-write.fio
+  { cat /tmp/fio-corrupt.fio; echo "verify_only=1"; } >/tmp/fio-check.fio
+  fio_nvpoll_run write /tmp/fio-write.fio || { cat /tmp/write.err; fail "write pass exited $?"; return; }
+  fio_nvpoll_run check /tmp/fio-check.fio ||
+    { cat /tmp/check.err; fail "verify_only of intact data exited $?"; return; }
+  [ "$(fio_terse /tmp/check.out corrupt 6)" = 4096 ] ||
+    { cat /tmp/check.out; fail "verify_only read $(fio_terse /tmp/check.out corrupt 6) KiB, expected 4096"; return; }
+  check_nvme_back "$ADDR0" || return
+  dev=/dev/$(namespaces_of "$ADDR0" | grep 'n1$')
+  [ -b "$dev" ] || { fail "no block device for nsid 1 of $ADDR0 ($dev)"; return; }
+  # Inside the 4096-byte block at 33 MiB.
+  bad=$((33 << 20))
+  printf 'XXXX' | dd of="$dev" bs=1 seek=$((bad + 100)) conv=notrunc,fsync 2>/dev/null ||
+    { fail "cannot write to $dev"; return; }
+  st=0
+  fio_nvpoll_run bad /tmp/fio-check.fio || st=$?
+  [ "$st" != 0 ] || { cat /tmp/bad.out /tmp/bad.err; fail "verify_only passed over a corrupted block"; return; }
+  grep -q "crc32c: verify failed at file $ADDR0 offset $bad, length" /tmp/bad.err ||
+    { cat /tmp/bad.err; fail "no 'verify failed' at offset $bad"; return; }
+  info "corrupted block found: $(grep -m1 'verify failed' /tmp/bad.err)"
+  check_nvme_back "$ADDR0" "$ADDR1"
+}
+
 # The write-ahead log example (examples/wal) on nsid 2 (512-byte LBAs) of the
 # first controller: append from 4 threads with FUA and with Flush commits and
 # recover every record; then SIGKILL an appender mid-write and check that
@@ -395,6 +483,20 @@ step_in_use() {
 }
 
 # hot_remove must stay last: it unplugs NVPOLL2.
-STEPS="selftest_hw selftest_bind hello_world itest ns_attach identify setup perf perf_reset wal fio_kernel in_use hot_remove"
+STEPS="selftest_hw selftest_bind hello_world itest ns_attach identify setup perf perf_reset wal fio_kernel fio_nvpoll in_use hot_remove"
+# rig.sh --steps (NVP_STEPS): only those, in the order above.
+if [ -n "${NVP_STEPS:-}" ]; then
+  sel=""
+  for s in $NVP_STEPS; do
+    case " $STEPS " in
+      *" $s "*) ;;
+      *) echo "suite: no step '$s' (steps: $STEPS)"; exit 1 ;;
+    esac
+  done
+  for s in $STEPS; do
+    case " $NVP_STEPS " in *" $s "*) sel="$sel $s" ;; esac
+  done
+  STEPS=$sel
+fi
 # shellcheck disable=SC2086  # word splitting of the step list is intended
 run_steps $STEPS
