@@ -9,17 +9,15 @@
 #   cp /path/to/baseline/build/bin/nvpoll-perf build/bin/nvpoll-perf-base
 #   tools/bench/vm-compare.sh --build-dir build --guest-script tools/bench/guest-ab.sh
 #
-# Peers in the same rounds, when their binaries are in the build dir's bin/
-# too (../shared/peers; SPDK also wants OpenSSL's config, as an executable
-# file bin/openssl.cnf, since only executables are copied):
-#   cp ../shared/peers/{spdk_nvme_perf,libvfn-perf} /etc/ssl/openssl.cnf build/bin/
-#   chmod +x build/bin/openssl.cnf
+# Peers in the same rounds (guest-peers.sh): vm-compare.sh brings SPDK's and
+# libvfn's perf from ../shared/peers into the image when it finds them.
 #
 # Prints NVP-BENCH lines (vm-compare.sh keeps them in .cache/bench/results.txt):
 #   nvpoll-qd1 / nvpoll-base-qd1 / spdk-qd1 / libvfn-qd1 / fio-hipri-qd1,
 #   and the same for qd32.
 # shellcheck shell=sh
 . /guest/lib.sh
+. /guest/guest-peers.sh
 
 secs=10
 rounds=2
@@ -88,43 +86,8 @@ perf_run() {
   emit "$name" "$2" "$4" "$5"
 }
 
-# spdk_run NAME QD: "Total : IOPS MiB/s average min max" (microseconds).
-spdk_run() {
-  name=$1 qd=$2
-  bind_to "$NULL_ADDR" vfio-pci || { bad "$name: binding vfio-pci"; return; }
-  run spdk_nvme_perf -b "$NULL_ADDR" -r "trtype:PCIe traddr:$NULL_ADDR" -q "$qd" -o 4096 \
-    -w randread -t "$secs" -c 0x1 --iova-mode=pa >/tmp/spdk.out 2>&1
-  rc=$?
-  bind_to "$NULL_ADDR" nvme
-  [ $rc = 0 ] || { tail -n 20 /tmp/spdk.out; bad "$name: spdk_nvme_perf exited $rc"; return; }
-  # shellcheck disable=SC2046  # split the Total row into fields
-  set -- $(grep "^Total" /tmp/spdk.out | cut -d: -f2)
-  emit "$name" "$1" "$3" "$4"
-}
-
-# libvfn_run NAME QD: the line under "iops mbps lavg lmin lmax" (type1 only).
-libvfn_run() {
-  name=$1 qd=$2
-  bind_to "$NULL_ADDR" vfio-pci || { bad "$name: binding vfio-pci"; return; }
-  run libvfn-perf -d "$NULL_ADDR" -N 1 -p randread -q "$qd" -t "$secs" >/tmp/vfn.out 2>&1
-  rc=$?
-  bind_to "$NULL_ADDR" nvme
-  [ $rc = 0 ] || { tail -n 20 /tmp/vfn.out; bad "$name: libvfn-perf exited $rc"; return; }
-  # shellcheck disable=SC2046  # the numbers after the header line
-  set -- $(awk '/iops.*mbps.*lavg/ { getline; print; exit }' /tmp/vfn.out)
-  emit "$name" "$1" "$3" "$4"
-}
-
 NULL_ADDR=$(addr_of NVPBENCH0) || { echo "ab: no controller with serial NVPBENCH0"; exit 1; }
-peers=""
-if have spdk_nvme_perf && [ -f /bin/openssl.cnf ]; then
-  mkdir -p /var/tmp /usr/lib/ssl
-  [ -e /var/run ] || ln -s /run /var/run
-  cp /bin/openssl.cnf /usr/lib/ssl/openssl.cnf
-  peers="$peers spdk"
-fi
-have libvfn-perf && [ "$NVP_MODE" = type1 ] && peers="$peers libvfn"
-echo "ab: peers:${peers:- none}"
+peers_setup
 have nvpoll-perf || bad "nvpoll-perf is not in the image"
 have nvpoll-perf-base || bad "nvpoll-perf-base is not in the image (see the header)"
 rmmod nvme && modprobe nvme poll_queues=1 && wait_blockdev "$NULL_ADDR" ||
@@ -139,8 +102,8 @@ while [ $round -le "$rounds" ]; do
   for qd in 1 32; do
     perf_run "$an-qd$qd" "$a" $qd
     perf_run "$bn-qd$qd" "$b" $qd
-    case $peers in *spdk*) spdk_run "spdk-qd$qd" $qd ;; esac
-    case $peers in *libvfn*) libvfn_run "libvfn-qd$qd" $qd ;; esac
+    case $PEERS in *spdk*) spdk_run "spdk-qd$qd" "$NULL_ADDR" $qd ;; esac
+    case $PEERS in *libvfn*) libvfn_run "libvfn-qd$qd" "$NULL_ADDR" $qd ;; esac
     fio_run "fio-hipri-qd$qd" $qd --hipri
   done
   round=$((round + 1))

@@ -8,13 +8,15 @@
 #   QD32, fio with the nvpoll engine (nvpoll-fio.so) at QD1 and QD32 when the
 #   build has it, with fio's null engine beside it (fio's own ceiling), and
 #   nvpoll-perf with and without --verify on the file
-#   namespace;
+#   namespace, and SPDK's and libvfn's perf tools when vm-compare.sh put them
+#   in the image (guest-peers.sh; libvfn in type1 only);
 #   last, --verify on the null device, which must fail.
 # Each measurement prints one line for the host:
 #   NVP-BENCH <mode> <name> <IOPS> <mean latency us> <min latency us>
 # Kernel command line: nvp.bench_seconds=N (default 10), nvp.bench_rounds=N (2).
 # shellcheck shell=sh
 . /guest/lib.sh
+. /guest/guest-peers.sh
 
 secs=10
 rounds=2
@@ -125,6 +127,7 @@ echo "bench: mode=$NVP_MODE null=$NULL_ADDR file=${FILE_ADDR:-none} seconds=$sec
 
 have fio || bad "fio is not in the image"
 have nvpoll-perf || bad "nvpoll-perf is not in the image"
+peers_setup
 
 fio_run fio-qd1 1
 fio_run fio-qd32 32
@@ -142,6 +145,8 @@ while [ $round -le "$rounds" ]; do
   perf_run nvpoll-qd1 "$NULL_ADDR" -q 1 -w randread
   perf_run nvpoll-nodbbuf-qd1 "$NULL_ADDR" -q 1 -w randread --no-shadow-doorbell
   [ -f $FIO_ENGINE ] && fio_nvpoll fio-nvpoll-qd1 1 && fio_null fio-null-qd1 1
+  case $PEERS in *spdk*) spdk_run spdk-qd1 "$NULL_ADDR" 1 ;; esac
+  case $PEERS in *libvfn*) libvfn_run libvfn-qd1 "$NULL_ADDR" 1 ;; esac
   fio_run fio-hipri-qd32 32 --hipri
   perf_run nvpoll-qd32 "$NULL_ADDR" -q 32 -w randread
   perf_run nvpoll-nodbbuf-qd32 "$NULL_ADDR" -q 32 -w randread --no-shadow-doorbell
@@ -152,6 +157,8 @@ while [ $round -le "$rounds" ]; do
       --iodepth_batch_complete_max=32
     fio_null fio-null-qd32 32
   fi
+  case $PEERS in *spdk*) spdk_run spdk-qd32 "$NULL_ADDR" 32 ;; esac
+  case $PEERS in *libvfn*) libvfn_run libvfn-qd32 "$NULL_ADDR" 32 ;; esac
   if [ -n "$FILE_ADDR" ]; then
     perf_run nvpoll-file-qd32 "$FILE_ADDR" -q 32 -w randread
     perf_run nvpoll-file-verify-qd32 "$FILE_ADDR" -q 32 -w randread --verify

@@ -61,10 +61,23 @@ NVP_CACHE=$cache "$rig/mkinitramfs.sh" --with-fio "$build_dir" "$work/base.cpio.
 # The kernel unpacks concatenated archives in order: ours adds one file.
 extra=$(mktemp -d "${TMPDIR:-/tmp}/nvp-bench.XXXXXX")
 trap 'rm -rf "$extra"' EXIT
-mkdir -p "$extra/guest"
+mkdir -p "$extra/guest" "$extra/bin"
 cp "$guest_script" "$extra/guest/nvpoll-bench.sh"
+cp "$here/guest-peers.sh" "$extra/guest/guest-peers.sh"
 chmod 755 "$extra/guest/nvpoll-bench.sh"
-(cd "$extra" && find guest | cpio -o -H newc --quiet | gzip -1) >"$work/extra.cpio.gz"
+# SPDK's and libvfn's perf tools (static binaries) run in the same boot when
+# they are there; SPDK's env init also reads OpenSSL's config.
+peers_dir=${NVP_PEERS_DIR:-$repo/../shared/peers}
+for p in spdk_nvme_perf libvfn-perf; do
+  if [[ -x $peers_dir/$p && ! -e $build_dir/bin/$p ]]; then
+    cp "$peers_dir/$p" "$extra/bin/$p"
+    log "peer: $p from $peers_dir"
+  fi
+done
+if [[ -e $extra/bin/spdk_nvme_perf && -f /etc/ssl/openssl.cnf ]]; then
+  cp /etc/ssl/openssl.cnf "$extra/bin/openssl.cnf"
+fi
+(cd "$extra" && find guest bin | cpio -o -H newc --quiet | gzip -1) >"$work/extra.cpio.gz"
 cat "$work/base.cpio.gz" "$work/extra.cpio.gz" >"$work/initramfs.cpio.gz"
 
 results=$work/results.txt
@@ -145,12 +158,16 @@ awk -v secs="$secs" -v rounds="$rounds" '
       row(md, "fio-qd1", "fio io_uring QD1 (before the rounds)", "nvpoll-qd1")
       row(md, "fio-nvpoll-qd1", "fio + nvpoll-fio.so QD1", "nvpoll-qd1")
       row(md, "fio-null-qd1", "fio null engine QD1 (no I/O)", "nvpoll-qd1")
+      row(md, "spdk-qd1", "spdk_nvme_perf QD1", "nvpoll-qd1")
+      row(md, "libvfn-qd1", "libvfn-perf QD1", "nvpoll-qd1")
       row(md, "nvpoll-qd32", "nvpoll-perf QD32", "")
       row(md, "fio-hipri-qd32", "fio io_uring hipri QD32", "nvpoll-qd32")
       row(md, "fio-qd32", "fio io_uring QD32 (before the rounds)", "nvpoll-qd32")
       row(md, "fio-nvpoll-qd32", "fio + nvpoll-fio.so QD32", "nvpoll-qd32")
       row(md, "fio-nvpoll-batch-qd32", "fio + nvpoll-fio.so QD32, batch 16", "nvpoll-qd32")
       row(md, "fio-null-qd32", "fio null engine QD32 (no I/O)", "nvpoll-qd32")
+      row(md, "spdk-qd32", "spdk_nvme_perf QD32", "nvpoll-qd32")
+      row(md, "libvfn-qd32", "libvfn-perf QD32", "nvpoll-qd32")
       row(md, "nvpoll-nodbbuf-qd1", "nvpoll-perf QD1, no shadow doorbell", "")
       row(md, "nvpoll-nodbbuf-qd32", "nvpoll-perf QD32, no shadow doorbell", "")
       row(md, "nvpoll-file-qd32", "nvpoll-perf QD32, raw file", "")
