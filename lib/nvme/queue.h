@@ -68,11 +68,13 @@ static inline void nvp_sq_advance(struct nvp_sq *sq)
 /* Write the tail doorbell if commands were posted since the last write. */
 static inline void nvp_sq_ring(struct nvp_sq *sq)
 {
-	if (sq->tail != sq->rung_tail) {
+	uint16_t tail = sq->tail, rung = sq->rung_tail;	/* loaded once */
+
+	if (tail != rung) {
 		/* SQEs and PRP/SGL lists (DMA memory) before the new tail. */
 		nvp_dma_wmb();
-		nvp_db_write(&sq->db, sq->tail, sq->rung_tail);
-		sq->rung_tail = sq->tail;
+		nvp_db_write(&sq->db, tail, rung);
+		sq->rung_tail = tail;
 	}
 }
 
@@ -93,10 +95,12 @@ static inline volatile struct nvp_cqe *nvp_cq_peek(struct nvp_cq *cq)
 /* Write the CQ head doorbell: the consumed slots go back to the device. */
 static inline void nvp_cq_ring(struct nvp_cq *cq)
 {
+	uint16_t head = cq->head, rung = cq->rung_head;	/* loaded once */
+
 	/* The loads of the consumed CQEs before the head that frees them. */
 	nvp_dma_rmb();
-	nvp_db_write(&cq->db, cq->head, cq->rung_head);
-	cq->rung_head = cq->head;
+	nvp_db_write(&cq->db, head, rung);
+	cq->rung_head = head;
 }
 
 static inline void nvp_cq_advance(struct nvp_cq *cq)

@@ -12,7 +12,7 @@
  *                      x86-64                     arm64
  *   nvp_dma_rmb()      compiler barrier (TSO)     dmb oshld
  *   nvp_dma_wmb()      compiler barrier (TSO)     dmb oshst
- *   nvp_dma_mb()       mfence                     dmb osh
+ *   nvp_dma_mb()       lock or (full barrier)     dmb osh
  *   nvp_mmio_wmb()     compiler barrier           dmb oshst
  *   nvp_mmio_rmb()     compiler barrier           dmb oshld
  *   nvp_wmb()          sfence                     dsb st
@@ -25,7 +25,7 @@
  *   before stores after it (queue entries before a shadow doorbell).
  * - nvp_dma_mb(): all of the above, and a store before it is seen before a
  *   load after it (the shadow doorbell store, then the EventIdx load): the
- *   one reordering x86's TSO allows, hence mfence there.
+ *   one reordering x86's TSO allows, hence a locked instruction there.
  * - nvp_mmio_wmb(): stores to DMA memory are seen before a following store
  *   to BAR0 (a register write after setting up the admin queue), as
  *   Linux's writel() orders. On x86-64 an uncached (UC) MMIO store is never
@@ -60,7 +60,10 @@
 
 #define nvp_dma_rmb()	nvp_compiler_barrier()
 #define nvp_dma_wmb()	nvp_compiler_barrier()
-#define nvp_dma_mb()	__asm__ __volatile__("mfence" ::: "memory")
+/* A locked no-op, as GCC's seq_cst fence and Linux's smp_mb(): a full
+ * barrier for write-back memory (where the queues and shadow doorbells
+ * live), cheaper than mfence, which also orders WC and non-temporal stores. */
+#define nvp_dma_mb()	__asm__ __volatile__("lock; orq $0, (%%rsp)" ::: "memory", "cc")
 #define nvp_mmio_wmb()	nvp_compiler_barrier()
 #define nvp_mmio_rmb()	nvp_compiler_barrier()
 #define nvp_wmb()	__asm__ __volatile__("sfence" ::: "memory")
