@@ -43,14 +43,15 @@ static uint64_t fake_clock(void)
 	return fake_now;
 }
 
+/* The fake register file is little-endian, as a controller's is. */
 static uint32_t reg(uint32_t off)
 {
-	return dev->bar[off / 4];
+	return nvp_le32_to_cpu(dev->bar[off / 4]);
 }
 
 static void set_reg(uint32_t off, uint32_t v)
 {
-	dev->bar[off / 4] = v;
+	dev->bar[off / 4] = nvp_cpu_to_le32(v);
 }
 
 /* Called by every register poll: react to CC like a controller would. */
@@ -166,7 +167,7 @@ static void test_already_enabled(void **state)
 	assert_int_equal(d.cc_at_enable, NVP_CC_EN | (6u << 16) | (4u << 20));
 	/* The Identify command sits in the admin SQ with its CNS. */
 	assert_int_equal(ctrl->admin->sq.ring[0].opc, NVP_ADMIN_IDENTIFY);
-	assert_int_equal(ctrl->admin->sq.ring[0].cdw10, NVP_CNS_CTRL);
+	assert_int_equal(nvp_le32_to_cpu(ctrl->admin->sq.ring[0].cdw10), NVP_CNS_CTRL);
 	assert_int_equal(reg(NVP_REG_DBS), 1); /* SQ0 tail doorbell rung once */
 	free_ctrl(ctrl);
 }
@@ -305,7 +306,7 @@ static void *raise_cfs_later(void *arg)
 	uint32_t *bar = arg;
 
 	nanosleep(&nap, NULL);
-	__atomic_or_fetch(&bar[NVP_REG_CSTS / 4], NVP_CSTS_CFS, __ATOMIC_SEQ_CST);
+	__atomic_or_fetch(&bar[NVP_REG_CSTS / 4], nvp_cpu_to_le32(NVP_CSTS_CFS), __ATOMIC_SEQ_CST);
 	return NULL;
 }
 
