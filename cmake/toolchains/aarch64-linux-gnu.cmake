@@ -8,8 +8,12 @@
 #   ctest --test-dir build/arm64 -L unit      # runs each binary under qemu-aarch64
 #
 # Test binaries run through CMAKE_CROSSCOMPILING_EMULATOR: qemu-aarch64
-# (Debian's qemu-user) with QEMU_LD_PREFIX pointing at the arm64 libc, so
-# ctest works unchanged.
+# (Debian's qemu-user) with its library prefix (-L, as QEMU_LD_PREFIX) at
+# the cross libc, so ctest works unchanged. LD_LIBRARY_PATH in the guest
+# keeps libc with the loader it was built with: the -dev packages bring
+# the multiarch libc6:arm64 too, a different build that the host's
+# ld.so.cache lists, and a loader paired with another build's libc hangs
+# before main(). The libraries come from /usr/lib/aarch64-linux-gnu.
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)
 
@@ -38,5 +42,8 @@ set(ENV{PKG_CONFIG_PATH} "")
 
 find_program(NVP_QEMU_AARCH64 qemu-aarch64)
 if(NVP_QEMU_AARCH64)
-  set(CMAKE_CROSSCOMPILING_EMULATOR ${NVP_QEMU_AARCH64};-L;/usr/${NVP_CROSS_TRIPLE})
+  # NVP_TEST_QEMU_USER tells the tests that cannot work under qemu-user
+  # (hugetlbfs placement, execve of an arm64 binary) to skip, saying why.
+  set(CMAKE_CROSSCOMPILING_EMULATOR
+      ${NVP_QEMU_AARCH64};-L;/usr/${NVP_CROSS_TRIPLE};-E;LD_LIBRARY_PATH=/usr/${NVP_CROSS_TRIPLE}/lib;-E;NVP_TEST_QEMU_USER=1)
 endif()

@@ -299,13 +299,19 @@ static void test_admin_only_controller(void **state)
 	free_ctrl(ctrl);
 }
 
-/* A fatal status while an admin command is outstanding ends the wait. */
+/*
+ * A fatal status while an admin command is outstanding ends the wait. CFS
+ * rises once the Identify command has been rung (the SQ0 tail doorbell
+ * moved), not after a fixed delay: under emulation (qemu-user) bring-up
+ * can take longer than any delay would allow.
+ */
 static void *raise_cfs_later(void *arg)
 {
-	const struct timespec nap = { .tv_sec = 0, .tv_nsec = 5 * 1000 * 1000 };
+	const struct timespec nap = { .tv_sec = 0, .tv_nsec = 100 * 1000 };
 	uint32_t *bar = arg;
 
-	nanosleep(&nap, NULL);
+	for (int i = 0; i < 100000 && !__atomic_load_n(&bar[NVP_REG_DBS / 4], __ATOMIC_ACQUIRE); i++)
+		nanosleep(&nap, NULL);
 	__atomic_or_fetch(&bar[NVP_REG_CSTS / 4], nvp_cpu_to_le32(NVP_CSTS_CFS), __ATOMIC_SEQ_CST);
 	return NULL;
 }
