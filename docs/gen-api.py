@@ -330,6 +330,8 @@ def declared_names(decl):
         names.append(m.group(1) + ("()" if m.group(2) else ""))
     for m in re.finditer(r"^typedef\b.*?(\w+)\s*;", decl, re.M):
         names.append(m.group(1))
+    for m in re.finditer(r"^static inline\b[^(]*?(\w+)\(", decl, re.M):
+        names.append(m.group(1) + "()")
     return names
 
 

@@ -3,6 +3,11 @@
 # Idempotent: apt is not touched when every package is already present.
 #   tools/install-deps.sh          build + unit/emu test dependencies
 #   tools/install-deps.sh --vm     also the QEMU guest rig's (test/vm)
+#   tools/install-deps.sh --arm64  also the arm64 cross build's: Debian's
+#                                  cross compiler, the arm64 -dev packages
+#                                  (multiarch) and qemu-user to run the tests
+#                                  (cmake/toolchains/aarch64-linux-gnu.cmake)
+# Options combine.
 # Then it fetches the source of the installed fio (tools/fio/fetch-fio-src.sh:
 # apt-get source with a private deb-src list, no change to apt's
 # configuration) so the build can compile the fio engine, nvpoll-fio.so.
@@ -26,17 +31,37 @@ pkgs=(
   dpkg-dev                      # dpkg-source, for apt-get source of fio
 )
 
+vm=0 arm64=0
+for a in "$@"; do
+  case $a in
+    --vm) vm=1 ;;
+    --arm64) arm64=1 ;;
+    *) echo "usage: $0 [--vm] [--arm64]" >&2; exit 2 ;;
+  esac
+done
+
+SUDO=()
+((EUID == 0)) || SUDO=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+updated=0
+apt_update() { ((updated)) || "${SUDO[@]}" apt-get update -qq; updated=1; }
+# Installed for this machine's architecture (with arm64 added through
+# multiarch, an unqualified name can match two packages), or Architecture: all.
+installed() {
+  local q=$1
+  [[ $q == *:* ]] || q="$q:$(dpkg --print-architecture)"
+  dpkg-query -W -f='${Status}\n' "$q" 2>/dev/null | grep -qx 'install ok installed' && return 0
+  [[ $1 != *:* ]] &&
+    dpkg-query -W -f='${Architecture} ${Status}\n' "$1" 2>/dev/null | grep -qx 'all install ok installed'
+}
+
 missing=()
 for p in "${pkgs[@]}"; do
-  st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-  [[ $st == "install ok installed" ]] || missing+=("$p")
+  installed "$p" || missing+=("$p")
 done
 if ((${#missing[@]})); then
-  SUDO=()
-  ((EUID == 0)) || SUDO=(sudo)
   echo "install-deps: installing ${missing[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  "${SUDO[@]}" apt-get update -qq
+  apt_update
   "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 if [[ ${NVP_NO_FIO_SRC:-0} != 1 ]]; then
@@ -45,6 +70,32 @@ if [[ ${NVP_NO_FIO_SRC:-0} != 1 ]]; then
   "$here/fio/fetch-fio-src.sh" --quiet ||
     echo "install-deps: warning: could not fetch fio's source; nvpoll-fio.so will not be built" >&2
 fi
-if [[ ${1:-} == --vm ]]; then
+
+if ((arm64)); then
+  # The cross build (test/run-tests.sh's arm64 step): Debian's cross
+  # compiler, and the arm64 builds of the same -dev packages through
+  # multiarch; qemu-user runs the arm64 test binaries.
+  cross=(
+    gcc-aarch64-linux-gnu libc6-dev-arm64-cross  # the compiler and libc
+    qemu-user                                    # qemu-aarch64
+    libpciaccess-dev:arm64 libnuma-dev:arm64 libhugetlbfs-dev:arm64 libcmocka-dev:arm64
+  )
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    echo "install-deps: adding the arm64 architecture (dpkg multiarch)" >&2
+    "${SUDO[@]}" dpkg --add-architecture arm64
+    updated=0
+  fi
+  missing=()
+  for p in "${cross[@]}"; do
+    installed "$p" || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    echo "install-deps: installing ${missing[*]}" >&2
+    apt_update
+    "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+
+if ((vm)); then
   "$here/../test/vm/install-deps.sh"
 fi

@@ -369,6 +369,9 @@ NVP_API const struct nvp_ctrl_info *nvp_ctrl_get_info(const struct nvp_ctrl *ctr
 /**
  * nvp_ctrl_identify() - the Identify Controller data read at attach.
  * @ctrl: the controller.
+ *
+ * As the controller wrote it: multi-byte fields are little-endian (read
+ * them with nvp_le16_to_cpu() and friends, nvpoll/spec.h).
  */
 NVP_API const struct nvp_id_ctrl *nvp_ctrl_identify(const struct nvp_ctrl *ctrl);
 
@@ -600,6 +603,8 @@ NVP_API const struct nvp_ns_info *nvp_ns_get_info(const struct nvp_ns *ns);
 /**
  * nvp_ns_identify() - the Identify Namespace data read at attach.
  * @ns: the namespace.
+ *
+ * As the controller wrote it: multi-byte fields are little-endian.
  */
 NVP_API const struct nvp_id_ns *nvp_ns_identify(const struct nvp_ns *ns);
 
@@ -615,7 +620,8 @@ NVP_API const struct nvp_id_ns *nvp_ns_identify(const struct nvp_ns *ns);
  *       the last part's completion if all succeeded. Commands the driver
  *       gives up on (timeout, controller failure, qpair freed) complete with
  *       SCT Path (3h) / Host Aborted Command (71h) or Host Pathing Error
- *       (70h). @cpl is only valid during the callback.
+ *       (70h). @cpl is only valid during the callback, and in CPU byte
+ *       order (the library converted it from the queue's little-endian).
  *
  * Runs inside nvp_qpair_poll() (or nvp_ctrl_process_admin() for admin
  * commands) on the polling thread, exactly once for every command whose
@@ -633,9 +639,12 @@ typedef void (*nvp_cmd_cb)(void *arg, const struct nvp_cqe *cpl);
 /**
  * nvp_admin_cmd() - submit an admin command (passthrough).
  * @ctrl: the controller.
- * @cmd: the command; the library fills in CID, and the data pointer when
- *       @buf is given (otherwise the PRPs in @cmd are passed through).
- * @buf: data buffer (DMA memory) or NULL.
+ * @cmd: the command, in CPU byte order (the library converts it as it
+ *       copies it into the queue); the library fills in CID, and the data
+ *       pointer when @buf is given (otherwise the PRPs in @cmd are passed
+ *       through).
+ * @buf: data buffer (DMA memory) or NULL; what the controller writes there
+ *       is little-endian.
  * @len: bytes in @buf.
  * @cb: completion callback (called from nvp_ctrl_process_admin()).
  * @arg: passed to @cb.
@@ -651,10 +660,10 @@ NVP_API int nvp_admin_cmd(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd, void
 /**
  * nvp_admin_cmd_sync() - run an admin command and wait for it.
  * @ctrl: the controller.
- * @cmd: the command.
+ * @cmd: the command, in CPU byte order.
  * @buf: data buffer (DMA memory) or NULL.
  * @len: bytes in @buf.
- * @cpl: out, optional: the completion.
+ * @cpl: out, optional: the completion, in CPU byte order.
  *
  * Waits up to the admin timeout.
  *
@@ -682,7 +691,8 @@ NVP_API int nvp_ctrl_process_admin(struct nvp_ctrl *ctrl);
  * @ctrl: the controller.
  * @nsid: namespace ID, or 0xffffffff for the controller.
  * @lid: log page identifier (NVP_LOG_*).
- * @buf: destination (DMA memory).
+ * @buf: destination (DMA memory); the page is little-endian, as the
+ *       controller wrote it.
  * @len: bytes to read (a multiple of 4, at most 64 KiB and MDTS).
  *
  * Return: 0 or a negative errno, as nvp_admin_cmd_sync().
@@ -994,7 +1004,8 @@ NVP_API int nvp_write_zeroes(struct nvp_qpair *qpair, struct nvp_ns *ns, uint64_
  * nvp_deallocate() - Dataset Management deallocate (trim) of LBA ranges.
  * @qpair: queue pair of the calling thread.
  * @ns: namespace.
- * @ranges: ranges (ordinary memory; copied into DMA memory by the library).
+ * @ranges: ranges, in CPU byte order (ordinary memory; copied into DMA
+ *          memory, little-endian, by the library).
  * @num_ranges: 1..256.
  * @cb: completion callback.
  * @arg: passed to @cb.
@@ -1008,7 +1019,8 @@ NVP_API int nvp_deallocate(struct nvp_qpair *qpair, struct nvp_ns *ns,
 /**
  * nvp_io_raw() - submit any I/O command (passthrough).
  * @qpair: queue pair of the calling thread.
- * @cmd: the command; the library fills in CID, and the data pointer when
+ * @cmd: the command, in CPU byte order (converted as it is copied into
+ *       the queue); the library fills in CID, and the data pointer when
  *       @buf is given (otherwise the PRPs in @cmd are passed through), and
  *       leaves every other field as given (NSID included).
  * @buf: data buffer (DMA memory) or NULL.

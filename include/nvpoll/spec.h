@@ -7,6 +7,18 @@
  * checked with a static assertion on every size and key offset at the end of
  * this file. The library, the emulated controller and the tests share these
  * definitions, so a layout mistake cannot hide in one of them.
+ *
+ * Byte order. Multi-byte fields are little-endian on the wire; read and
+ * write them with nvp_le16_to_cpu() .. nvp_cpu_to_le64() below, which cost
+ * nothing on a little-endian CPU. Where the API hands you these structures:
+ * - a completion (struct nvp_cqe) given to a callback or by
+ *   nvp_admin_cmd_sync() is in CPU byte order (the library converted it);
+ * - a command (struct nvp_sqe) given to nvp_admin_cmd(), nvp_admin_cmd_sync()
+ *   or nvp_io_raw(), and the ranges of nvp_deallocate(), are in CPU byte
+ *   order (the library converts them as it copies them to the queue);
+ * - data the controller returns (Identify from nvp_ctrl_identify() and
+ *   nvp_ns_identify(), log pages, any admin data buffer) is as the
+ *   controller wrote it: little-endian, to be read with nvp_le*_to_cpu().
  */
 #ifndef NVPOLL_SPEC_H
 #define NVPOLL_SPEC_H
@@ -17,6 +29,43 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ------------------------------------------------------------------------ */
+/* Byte order                                                               */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * NVP_WIRE_SWAP: the wire is the other byte order from the CPU's, so every
+ * conversion swaps. A big-endian CPU gets this from its compiler; the
+ * library's own tests also build with it forced on (CMake option
+ * NVP_TEST_WIRE_SWAP) so that a little-endian machine finds a field the
+ * driver or the emulated controller forgot to convert: the two then
+ * disagree about it. Never set it yourself.
+ */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#undef NVP_WIRE_SWAP
+#define NVP_WIRE_SWAP 1
+#elif !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "nvpoll/spec.h: the compiler does not say the CPU's byte order (__BYTE_ORDER__)"
+#endif
+
+#ifdef NVP_WIRE_SWAP
+#define NVP_WIRE16(v) ((uint16_t)__builtin_bswap16((uint16_t)(v)))
+#define NVP_WIRE32(v) ((uint32_t)__builtin_bswap32((uint32_t)(v)))
+#define NVP_WIRE64(v) ((uint64_t)__builtin_bswap64((uint64_t)(v)))
+#else
+#define NVP_WIRE16(v) ((uint16_t)(v))
+#define NVP_WIRE32(v) ((uint32_t)(v))
+#define NVP_WIRE64(v) ((uint64_t)(v))
+#endif
+
+/* CPU to wire (little-endian) and back; no code on a little-endian CPU. */
+static inline uint16_t nvp_cpu_to_le16(uint16_t v) { return NVP_WIRE16(v); }
+static inline uint32_t nvp_cpu_to_le32(uint32_t v) { return NVP_WIRE32(v); }
+static inline uint64_t nvp_cpu_to_le64(uint64_t v) { return NVP_WIRE64(v); }
+static inline uint16_t nvp_le16_to_cpu(uint16_t v) { return NVP_WIRE16(v); }
+static inline uint32_t nvp_le32_to_cpu(uint32_t v) { return NVP_WIRE32(v); }
+static inline uint64_t nvp_le64_to_cpu(uint64_t v) { return NVP_WIRE64(v); }
 
 /* ------------------------------------------------------------------------ */
 /* Controller registers (BAR0)                                              */

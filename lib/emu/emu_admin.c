@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* lib/emu/emu_admin.c - the emulated controller's admin command set. */
+/*
+ * lib/emu/emu_admin.c - the emulated controller's admin command set.
+ *
+ * Commands arrive in CPU byte order (emu_core.c converts each SQE as it
+ * fetches it); the data this file builds for the host (Identify, log
+ * pages) is written little-endian, field by field, as a device would.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,10 +27,13 @@ static void emu_pad(char *dst, size_t n, const char *src)
 	memcpy(dst, src, len < n ? len : n);
 }
 
+/* A 128-bit little-endian counter whose upper half is zero. */
 static void emu_put128(uint8_t *dst, uint64_t v)
 {
+	uint64_t le = nvp_cpu_to_le64(v);
+
 	memset(dst, 0, 16);
-	memcpy(dst, &v, sizeof(v));
+	memcpy(dst, &le, sizeof(le));
 }
 
 static void emu_id_ctrl(struct nvp_emu *emu, struct nvp_id_ctrl *id)
@@ -37,45 +46,47 @@ static void emu_id_ctrl(struct nvp_emu *emu, struct nvp_id_ctrl *id)
 	emu_pad(id->fr, sizeof(id->fr), EMU_FIRMWARE);
 	id->rab = 6;
 	id->mdts = emu->opts.mdts;
-	id->cntlid = 1;
-	id->ver = 0x00010400;
-	id->oaes = 1u << 8;		/* namespace attribute notices */
+	id->cntlid = nvp_cpu_to_le16(1);
+	id->ver = nvp_cpu_to_le32(0x00010400);
+	id->oaes = nvp_cpu_to_le32(1u << 8);	/* namespace attribute notices */
 	id->cntrltype = 1;		/* I/O controller */
-	id->oacs = emu->opts.dbbuf ? NVP_OACS_DBBUF : 0;
+	id->oacs = nvp_cpu_to_le16(emu->opts.dbbuf ? NVP_OACS_DBBUF : 0);
 	id->acl = EMU_ACL;
 	id->aerl = EMU_AERL;
 	id->frmw = 1u << 1;		/* one firmware slot */
 	id->lpa = (1u << 1) | (1u << 2);	/* effects log, extended Get Log Page */
 	id->elpe = EMU_ERRLOG_ENTRIES - 1;
-	id->wctemp = 343;
-	id->cctemp = 373;
+	id->wctemp = nvp_cpu_to_le16(343);
+	id->cctemp = nvp_cpu_to_le16(373);
 	id->sqes = 0x66;
 	id->cqes = 0x44;
-	id->nn = emu->nr_ns;
-	id->oncs = NVP_ONCS_COMPARE | NVP_ONCS_DSM | NVP_ONCS_WRITE_ZEROES;
+	id->nn = nvp_cpu_to_le32(emu->nr_ns);
+	id->oncs = nvp_cpu_to_le16(NVP_ONCS_COMPARE | NVP_ONCS_DSM | NVP_ONCS_WRITE_ZEROES);
 	/* Present, and Flush with NSID FFFFFFFFh flushes all namespaces. */
 	id->vwc = emu->opts.vwc ? 0x07 : 0;
-	id->sgls = emu->opts.sgl ? (NVP_SGLS_SUPPORTED | (1u << 16)) : 0; /* + bit bucket */
+	id->sgls = nvp_cpu_to_le32(emu->opts.sgl ? (NVP_SGLS_SUPPORTED | (1u << 16)) : 0); /* + bit bucket */
 	snprintf(nqn, sizeof(nqn), "nqn.2024-01.io.nvpoll:emu:%s", emu->opts.serial);
 	memcpy(id->subnqn, nqn, strlen(nqn));
-	id->psd[0].mp = 2500;		/* 25 W */
+	id->psd[0].mp = nvp_cpu_to_le16(2500);	/* 25 W */
 }
 
 static void emu_id_ns(struct nvp_emu *emu, const struct emu_ns *ns, struct nvp_id_ns *id)
 {
+	uint32_t nsid = nvp_cpu_to_le32(ns->nsid);
+
 	memset(id, 0, sizeof(*id));
-	id->nsze = ns->nblocks;
-	id->ncap = ns->nblocks;
-	id->nuse = ns->nblocks;
+	id->nsze = nvp_cpu_to_le64(ns->nblocks);
+	id->ncap = nvp_cpu_to_le64(ns->nblocks);
+	id->nuse = nvp_cpu_to_le64(ns->nblocks);
 	id->nlbaf = 0;
 	id->flbas = 0;
 	/* Deallocated blocks read as zeroes; Write Zeroes may deallocate. */
 	id->dlfeat = 0x01 | (1u << 3);
 	id->lbaf[0].lbads = ns->lbads;
 	memcpy(id->nguid, emu->opts.serial, strnlen(emu->opts.serial, 12));
-	memcpy(id->nguid + 12, &ns->nsid, 4);
+	memcpy(id->nguid + 12, &nsid, 4);
 	id->eui64[0] = 0x02;		/* locally administered */
-	memcpy(id->eui64 + 4, &ns->nsid, 4);
+	memcpy(id->eui64 + 4, &nsid, 4);
 }
 
 static uint16_t emu_identify(struct nvp_emu *emu, const struct nvp_sqe *sqe)
@@ -105,7 +116,7 @@ static uint16_t emu_identify(struct nvp_emu *emu, const struct nvp_sqe *sqe)
 		if (sqe->nsid >= 0xfffffffeu)
 			return EMU_SC_DNR(NVP_SC_INVALID_NS);
 		for (uint32_t id = sqe->nsid + 1; id <= emu->nr_ns && n < 1024; id++)
-			list[n++] = id;
+			list[n++] = nvp_cpu_to_le32(id);
 		break;
 	}
 	case NVP_CNS_NS_DESC_LIST: {
@@ -372,13 +383,17 @@ static uint16_t emu_dbbuf_config(struct nvp_emu *emu, const struct nvp_sqe *sqe)
 		uint32_t cq_slot = (2 * q + 1) * (emu->db_stride / 4);
 
 		if (emu->sqs[q].valid && sq_slot < slots) {
-			__atomic_store_n(&db[sq_slot], emu->sqs[q].tail, __ATOMIC_RELAXED);
-			__atomic_store_n(&ei[sq_slot], emu->sqs[q].tail, __ATOMIC_RELAXED);
+			uint32_t v = nvp_cpu_to_le32(emu->sqs[q].tail);
+
+			__atomic_store_n(&db[sq_slot], v, __ATOMIC_RELAXED);
+			__atomic_store_n(&ei[sq_slot], v, __ATOMIC_RELAXED);
 			emu->sqs[q].db.last_shadow = emu->sqs[q].tail;
 		}
 		if (emu->cqs[q].valid && cq_slot < slots) {
-			__atomic_store_n(&db[cq_slot], emu->cqs[q].head, __ATOMIC_RELAXED);
-			__atomic_store_n(&ei[cq_slot], emu->cqs[q].head, __ATOMIC_RELAXED);
+			uint32_t v = nvp_cpu_to_le32(emu->cqs[q].head);
+
+			__atomic_store_n(&db[cq_slot], v, __ATOMIC_RELAXED);
+			__atomic_store_n(&ei[cq_slot], v, __ATOMIC_RELAXED);
 			emu->cqs[q].db.last_shadow = emu->cqs[q].head;
 		}
 	}
@@ -416,14 +431,15 @@ static void emu_build_log(struct nvp_emu *emu, uint8_t lid, uint8_t *buf)
 		uint64_t n = emu->error_count < EMU_ERRLOG_ENTRIES ? emu->error_count :
 								     EMU_ERRLOG_ENTRIES;
 
-		for (uint64_t i = 0; i < n; i++)	/* newest first */
+		/* Newest first; the entries are kept little-endian (emu_core.c). */
+		for (uint64_t i = 0; i < n; i++)
 			e[i] = emu->errlog[(emu->error_count - 1 - i) % EMU_ERRLOG_ENTRIES];
 		break;
 	}
 	case NVP_LOG_SMART: {
 		struct nvp_smart_log *s = (struct nvp_smart_log *)buf;
 		uint64_t secs = (nvp_emu_now_ns() - emu->start_ns) / 1000000000ull;
-		uint16_t temp = EMU_TEMP_K;
+		uint16_t temp = nvp_cpu_to_le16(EMU_TEMP_K);
 
 		memcpy(&s->temperature, &temp, sizeof(temp));
 		s->avail_spare = 100;
@@ -449,9 +465,9 @@ static void emu_build_log(struct nvp_emu *emu, uint8_t lid, uint8_t *buf)
 		static const uint8_t io[] = { 0x00, 0x01, 0x02, 0x05, 0x08, 0x09 };
 
 		for (size_t i = 0; i < sizeof(admin); i++)
-			acs[admin[i]] = 1;	/* CSUPP */
-		for (size_t i = 0; i < sizeof(io); i++)
-			iocs[io[i]] = 1 | (io[i] == 0x01 || io[i] >= 0x08 ? 2 : 0); /* LBCC */
+			acs[admin[i]] = nvp_cpu_to_le32(1);	/* CSUPP */
+		for (size_t i = 0; i < sizeof(io); i++)	/* + LBCC */
+			iocs[io[i]] = nvp_cpu_to_le32(1 | (io[i] == 0x01 || io[i] >= 0x08 ? 2 : 0));
 		break;
 	}
 	default:

@@ -4,12 +4,19 @@
  * thread: CC/CSTS handshakes, doorbells (and shadow doorbells), command
  * fetch with round-robin arbitration, held commands, completion posting.
  *
- * The host sees the register file as MMIO: it writes with a release fence
- * and a volatile 32-bit store, and reads with volatile loads. This side
- * reads registers and doorbells with acquire loads (so queue entries the
- * host wrote before ringing are visible) and publishes a completion's
- * status word, phase bit included, with a release store after the rest of
- * the entry.
+ * The host sees the register file as MMIO: it writes with a volatile
+ * 32-bit store after the DMA barrier that orders its queue entries before
+ * it, and reads with volatile loads (lib/util/barrier.h). This side is a
+ * CPU thread, so it orders with acquire/release atomics, which pair with
+ * those barriers: it reads registers and doorbells with acquire loads (so
+ * queue entries the host wrote before ringing are visible) and publishes a
+ * completion's status word, phase bit included, with a release store after
+ * the rest of the entry, as a device's posted writes arrive in order.
+ *
+ * Byte order: what the host sees is little-endian (registers, shadow
+ * doorbells, queue entries). An SQE is converted to CPU order once, as it
+ * is fetched; everything after works in CPU order; a CQE is converted
+ * field by field as it is posted.
  */
 #include <errno.h>
 #include <sched.h>
@@ -23,6 +30,7 @@
 
 #include "emu/emu.h"
 #include "util/log.h"
+#include "util/wire.h"
 
 /* Commands fetched from one SQ before moving to the next (arbitration burst). */
 #define EMU_BURST		16
@@ -51,14 +59,16 @@ uint64_t nvp_emu_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Acquire: what the host stored before this register (queues) is visible. */
 static inline uint32_t emu_reg(struct nvp_emu *emu, uint32_t off)
 {
-	return __atomic_load_n(&emu->regs[off / 4], __ATOMIC_ACQUIRE);
+	return nvp_le32_to_cpu(__atomic_load_n(&emu->regs[off / 4], __ATOMIC_ACQUIRE));
 }
 
+/* Release: the device's earlier stores are visible to a host that sees this. */
 static inline void emu_reg_set(struct nvp_emu *emu, uint32_t off, uint32_t v)
 {
-	__atomic_store_n(&emu->regs[off / 4], v, __ATOMIC_RELEASE);
+	__atomic_store_n(&emu->regs[off / 4], nvp_cpu_to_le32(v), __ATOMIC_RELEASE);
 }
 
 static inline uint64_t emu_reg64(struct nvp_emu *emu, uint32_t off)
@@ -103,12 +113,13 @@ static bool emu_db_read(struct nvp_emu *emu, uint32_t idx, struct emu_db *db, ui
 
 	/* A doorbell whose slot lies past the shadow page has no shadow. */
 	if (emu->shadow_db && idx >= 2 && slot < emu->shadow_slots) {
-		v = __atomic_load_n(&emu->shadow_db[slot], __ATOMIC_ACQUIRE);
+		/* Acquire: the entries the host wrote before this value are visible. */
+		v = nvp_le32_to_cpu(__atomic_load_n(&emu->shadow_db[slot], __ATOMIC_ACQUIRE));
 		if (v == db->last_shadow)
 			return false;
 		db->last_shadow = v;
 		/* EventIdx = what we have seen: ring again for anything newer. */
-		__atomic_store_n(&emu->eventidx[slot], v, __ATOMIC_RELEASE);
+		__atomic_store_n(&emu->eventidx[slot], nvp_cpu_to_le32(v), __ATOMIC_RELEASE);
 	} else {
 		v = emu_reg(emu, NVP_REG_DBS + idx * emu->db_stride);
 		if (v == db->last_mmio)
@@ -196,13 +207,15 @@ static void emu_cq_write(struct nvp_emu *emu, struct emu_cq *cq, const struct nv
 {
 	struct nvp_cqe *e = &cq->ring[cq->tail];
 
-	/* Payload first; the status word with the new phase publishes it. */
-	__atomic_store_n(&e->dw0, cqe->dw0, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->dw1, cqe->dw1, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->sqhd, cqe->sqhd, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->sqid, cqe->sqid, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->cid, cqe->cid, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->status, (uint16_t)((cqe->status & ~1u) | cq->phase),
+	/* Payload first, little-endian; the status word with the new phase
+	 * publishes it (release: the payload before the phase bit). */
+	__atomic_store_n(&e->dw0, nvp_cpu_to_le32(cqe->dw0), __ATOMIC_RELAXED);
+	__atomic_store_n(&e->dw1, nvp_cpu_to_le32(cqe->dw1), __ATOMIC_RELAXED);
+	__atomic_store_n(&e->sqhd, nvp_cpu_to_le16(cqe->sqhd), __ATOMIC_RELAXED);
+	__atomic_store_n(&e->sqid, nvp_cpu_to_le16(cqe->sqid), __ATOMIC_RELAXED);
+	__atomic_store_n(&e->cid, nvp_cpu_to_le16(cqe->cid), __ATOMIC_RELAXED);
+	__atomic_store_n(&e->status,
+			 nvp_cpu_to_le16((uint16_t)((cqe->status & ~1u) | cq->phase)),
 			 __ATOMIC_RELEASE);
 	if (++cq->tail == cq->size) {
 		cq->tail = 0;
@@ -257,15 +270,19 @@ void nvp_emu_log_error(struct nvp_emu *emu, uint16_t sqid, const struct nvp_sqe 
 	struct nvp_error_log *e = &emu->errlog[emu->error_count % EMU_ERRLOG_ENTRIES];
 	uint32_t nlb;
 
+	uint64_t lba;
+
+	/* Kept as the Error Information log page holds it: little-endian. */
 	memset(e, 0, sizeof(*e));
-	e->error_count = ++emu->error_count;
-	e->sqid = sqid;
-	e->cmdid = sqe->cid;
-	e->status_field = status & ~1u;
+	e->error_count = nvp_cpu_to_le64(++emu->error_count);
+	e->sqid = nvp_cpu_to_le16(sqid);
+	e->cmdid = nvp_cpu_to_le16(sqe->cid);
+	e->status_field = nvp_cpu_to_le16((uint16_t)(status & ~1u));
 	e->param_error_location = 0xffff;
-	e->nsid = sqe->nsid;
-	if (sqid == 0 || !nvp_emu_cmd_lba_range(sqe, &e->lba, &nlb))
-		e->lba = 0;
+	e->nsid = nvp_cpu_to_le32(sqe->nsid);
+	if (sqid == 0 || !nvp_emu_cmd_lba_range(sqe, &lba, &nlb))
+		lba = 0;
+	e->lba = nvp_cpu_to_le64(lba);
 	EMU_INC(emu, errors_logged, 1);
 }
 
@@ -586,7 +603,9 @@ static int emu_process_sq(struct nvp_emu *emu, struct emu_sq *sq)
 		/* Stop fetching while completions wait for CQ space. */
 		if (cq->backlog)
 			break;
-		memcpy(&sqe, &sq->ring[sq->head], sizeof(sqe));
+		/* The doorbell's acquire load made it visible; from here on the
+		 * command is in CPU byte order. */
+		nvp_sqe_from_wire(&sqe, &sq->ring[sq->head]);
 		if (++sq->head == sq->size)
 			sq->head = 0;
 		emu_dispatch(emu, sq->qid, &sqe);
@@ -963,6 +982,7 @@ int nvp_emu_open(const char *spec, struct nvp_device **devp)
 	if (raw) {
 		/* The device runs by the CAP it shows: queue limit and stride. */
 		memcpy(&cap, raw->data, 8);
+		cap = nvp_le64_to_cpu(cap);	/* raw data is as on the wire */
 		emu->opts.mqes = NVP_CAP_MQES(cap) + 1;
 	}
 	emu->db_stride = 4u << NVP_CAP_DSTRD(cap);
@@ -978,9 +998,10 @@ int nvp_emu_open(const char *spec, struct nvp_device **devp)
 		ret = nvp_error(-ENOMEM, "emu: cannot map the register file");
 		goto fail;
 	}
-	emu->regs[NVP_REG_CAP / 4] = (uint32_t)cap;
-	emu->regs[NVP_REG_CAP / 4 + 1] = (uint32_t)(cap >> 32);
-	emu->regs[NVP_REG_VS / 4] = 0x00010400;
+	/* The host sees registers little-endian; raw VS bytes already are. */
+	emu->regs[NVP_REG_CAP / 4] = nvp_cpu_to_le32((uint32_t)cap);
+	emu->regs[NVP_REG_CAP / 4 + 1] = nvp_cpu_to_le32((uint32_t)(cap >> 32));
+	emu->regs[NVP_REG_VS / 4] = nvp_cpu_to_le32(0x00010400);
 	raw = nvp_emu_raw_find(emu, EMU_RAW_REG, 0, NVP_REG_VS);
 	if (raw)
 		memcpy(&emu->regs[NVP_REG_VS / 4], raw->data, 4);

@@ -182,6 +182,7 @@ static uint16_t emu_map_prp(struct nvp_emu *emu, uint64_t prp1, uint64_t prp2, u
 			uint64_t e, chunk;
 
 			memcpy(&e, ents + i * 8, 8);
+			e = nvp_le64_to_cpu(e);	/* list entries are little-endian */
 			if (i == room - 1 && pages_left > 1)
 				break;	/* e points to the next list page */
 			if (e & (ps - 1))
@@ -199,6 +200,7 @@ static uint16_t emu_map_prp(struct nvp_emu *emu, uint64_t prp1, uint64_t prp2, u
 			return EMU_SC_DNR(NVP_SC_INVALID_PRP_OFFSET);
 		first_list = false;
 		memcpy(&list, ents + i * 8, 8);
+		list = nvp_le64_to_cpu(list);
 	}
 }
 
@@ -208,10 +210,15 @@ static uint16_t emu_map_prp(struct nvp_emu *emu, uint64_t prp1, uint64_t prp2, u
 static uint16_t emu_map_sgl(struct nvp_emu *emu, const struct nvp_sgl_desc *sqe_desc,
 			    uint64_t len, bool to_device, uint32_t *nr)
 {
+	/* The SQE's descriptor (CPU order) goes back to wire order, so that it
+	 * and the list descriptors read from host memory convert alike. */
 	struct nvp_sgl_desc d = *sqe_desc;
 	const struct nvp_sgl_desc *seg = &d;
 	uint32_t nseg = 1, total = 0;
 	bool last = true;	/* the SQE holds exactly one descriptor */
+
+	d.addr = nvp_cpu_to_le64(d.addr);
+	d.length = nvp_cpu_to_le32(d.length);
 
 	for (;;) {
 		bool chained = false;
@@ -222,6 +229,8 @@ static uint16_t emu_map_sgl(struct nvp_emu *emu, const struct nvp_sgl_desc *sqe_
 			uint16_t st;
 
 			memcpy(&cur, &seg[i], sizeof(cur));
+			cur.addr = nvp_le64_to_cpu(cur.addr);
+			cur.length = nvp_le32_to_cpu(cur.length);
 			type = cur.type >> 4;
 			sub = cur.type & 0xf;
 			if (++total > EMU_SGL_MAX_DESCS)

@@ -176,6 +176,11 @@ static uint16_t emu_dsm(struct nvp_emu *emu, struct emu_ns *ns, const struct nvp
 	st = nvp_emu_from_host(emu, sqe, r, nr * sizeof(*r));
 	if (st)
 		return st;
+	for (uint32_t i = 0; i < nr; i++) {	/* host memory: little-endian */
+		r[i].cattr = nvp_le32_to_cpu(r[i].cattr);
+		r[i].nlb = nvp_le32_to_cpu(r[i].nlb);
+		r[i].slba = nvp_le64_to_cpu(r[i].slba);
+	}
 	if (!(sqe->cdw11 & NVP_DSM_ATTR_DEALLOCATE))
 		return 0;	/* access hints only: nothing to do */
 	/* Check every range before changing anything. */

@@ -123,6 +123,10 @@ int nvp_emu_raw_load(struct nvp_emu *emu)
 			memcpy(&r.flags, buf + off + 2, 2);
 			memcpy(&r.nsid, buf + off + 4, 4);
 			memcpy(&r.len, buf + off + 8, 4);
+			/* The file is little-endian. */
+			r.flags = nvp_le16_to_cpu(r.flags);
+			r.nsid = nvp_le32_to_cpu(r.nsid);
+			r.len = nvp_le32_to_cpu(r.len);
 			if (r.len > size - off - EMU_RAW_HDR)
 				return emu_raw_bad(emu, off, "is cut short: its data runs past the end of the file");
 			r.data = buf + off + EMU_RAW_HDR;
@@ -185,8 +189,8 @@ void nvp_emu_raw_apply(struct nvp_emu *emu)
 		emu_raw_get(r, 0, &id, sizeof(id));
 		/* Clamped to what the device can run; MDTS beyond 64 bits = no limit. */
 		emu->opts.mdts = id.mdts;
-		emu->opts.dbbuf = id.oacs & NVP_OACS_DBBUF;
-		emu->opts.sgl = (id.sgls & NVP_SGLS_SUPPORT_MASK) != 0;
+		emu->opts.dbbuf = nvp_le16_to_cpu(id.oacs) & NVP_OACS_DBBUF;
+		emu->opts.sgl = (nvp_le32_to_cpu(id.sgls) & NVP_SGLS_SUPPORT_MASK) != 0;
 		emu->opts.vwc = id.vwc & NVP_VWC_PRESENT;
 	}
 	for (uint32_t i = 0; i < emu->nr_ns; i++) {
@@ -209,7 +213,7 @@ void nvp_emu_raw_apply(struct nvp_emu *emu)
 		ns->block_size = 1u << ns->lbads;
 		/* Never past the storage: the rest is LBA Out of Range. */
 		ns->nblocks = ns->bytes >> ns->lbads;
-		if (id.nsze < ns->nblocks)
-			ns->nblocks = id.nsze;
+		if (nvp_le64_to_cpu(id.nsze) < ns->nblocks)
+			ns->nblocks = nvp_le64_to_cpu(id.nsze);
 	}
 }

@@ -18,6 +18,7 @@
 #include "nvme/request.h"
 #include "util/log.h"
 #include "util/tsc.h"
+#include "util/wire.h"
 
 /* The controller whose admin lock this thread holds (admin callbacks run
  * under it), so a reset asked for from there is refused, not deadlocked. */
@@ -84,7 +85,7 @@ static int submit_locked(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd, void 
 		return nvp_error(-EAGAIN, "admin queue of %s is full; process admin "
 				 "completions and retry", ctrl->info.addr);
 	sqe = nvp_sq_slot(&qp->sq);
-	*sqe = *cmd;
+	nvp_sqe_to_wire(sqe, cmd);	/* @cmd is in CPU order */
 	/* With a buffer the data pointer is ours; without one (queue creation,
 	 * Doorbell Buffer Config) the caller's PRPs are passed through. */
 	if (buf && len) {

@@ -196,8 +196,9 @@ static int identify_ctrl(struct nvp_init *ini)
 	copy_trimmed(ctrl->info.serial, id->sn, sizeof(id->sn));
 	copy_trimmed(ctrl->info.model, id->mn, sizeof(id->mn));
 	copy_trimmed(ctrl->info.firmware, id->fr, sizeof(id->fr));
-	ctrl->info.vid = id->vid;
-	ctrl->info.oncs = id->oncs;
+	/* Identify data is as the controller wrote it: little-endian. */
+	ctrl->info.vid = nvp_le16_to_cpu(id->vid);
+	ctrl->info.oncs = nvp_le16_to_cpu(id->oncs);
 	ctrl->info.vwc = id->vwc & NVP_VWC_PRESENT;
 
 	ctrl->max_xfer = ctrl->opts.max_xfer_bytes ? ctrl->opts.max_xfer_bytes :
@@ -215,7 +216,7 @@ static int identify_ctrl(struct nvp_init *ini)
 	if (old_max_xfer && ctrl->max_xfer > old_max_xfer)
 		ctrl->max_xfer = old_max_xfer;
 	ctrl->info.max_xfer_bytes = ctrl->max_xfer;
-	ctrl->info.sgl_supported = (id->sgls & NVP_SGLS_SUPPORT_MASK) != 0 &&
+	ctrl->info.sgl_supported = (nvp_le32_to_cpu(id->sgls) & NVP_SGLS_SUPPORT_MASK) != 0 &&
 				   !ctrl->opts.no_sgl;
 	return 0;
 }
@@ -269,7 +270,7 @@ static void doorbell_buffer(struct nvp_init *ini)
 	size_t bytes = (size_t)(ctrl->num_io_queues + 1) * 2 * ctrl->db_stride;
 
 	ctrl->info.shadow_doorbells = false;
-	if (!(ctrl->id->oacs & NVP_OACS_DBBUF) || ctrl->opts.no_shadow_doorbells)
+	if (!(nvp_le16_to_cpu(ctrl->id->oacs) & NVP_OACS_DBBUF) || ctrl->opts.no_shadow_doorbells)
 		return;
 	if (bytes < ctrl->page_size)
 		bytes = ctrl->page_size;

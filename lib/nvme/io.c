@@ -18,6 +18,7 @@
 #include "nvme/request.h"
 #include "util/log.h"
 #include "util/tsc.h"
+#include "util/wire.h"
 
 #define NVP_DSM_MAX_RANGES 256u
 
@@ -152,16 +153,19 @@ static inline uint32_t rw_cdw12(uint32_t nlb, uint32_t flags)
 	       ((flags & NVP_IO_LIMITED_RETRY) ? NVP_RW_LR : 0);
 }
 
-/* @nlb is 1..NVP_MAX_NLB: every caller splits larger ranges first. */
+/*
+ * @nlb is 1..NVP_MAX_NLB: every caller splits larger ranges first. @sqe is
+ * the ring slot: every field goes in little-endian.
+ */
 static inline void build_rw(struct nvp_sqe *sqe, uint8_t opc, uint32_t nsid, uint64_t lba,
 			    uint32_t nlb, uint32_t flags)
 {
 	*sqe = (struct nvp_sqe){
 		.opc = opc,
-		.nsid = nsid,
-		.cdw10 = (uint32_t)lba,
-		.cdw11 = (uint32_t)(lba >> 32),
-		.cdw12 = rw_cdw12(nlb, flags),
+		.nsid = nvp_cpu_to_le32(nsid),
+		.cdw10 = nvp_cpu_to_le32((uint32_t)lba),
+		.cdw11 = nvp_cpu_to_le32((uint32_t)(lba >> 32)),
+		.cdw12 = nvp_cpu_to_le32(rw_cdw12(nlb, flags)),
 	};
 }
 
@@ -368,7 +372,7 @@ int nvp_flush(struct nvp_qpair *qp, struct nvp_ns *ns, nvp_cmd_cb cb, void *arg)
 	if (!req)
 		return no_request();
 	sqe = nvp_sq_slot(&qp->sq);
-	*sqe = (struct nvp_sqe){ .opc = NVP_NVM_FLUSH, .nsid = ns->nsid };
+	*sqe = (struct nvp_sqe){ .opc = NVP_NVM_FLUSH, .nsid = nvp_cpu_to_le32(ns->nsid) };
 	nvp_req_post(qp, req, sqe, cb, arg);
 	return 0;
 }
@@ -441,16 +445,23 @@ int nvp_deallocate(struct nvp_qpair *qp, struct nvp_ns *ns, const struct nvp_dsm
 	req = nvp_req_get(qp);
 	if (!req)
 		return no_request();
-	/* The range list must be DMA memory: use the request's list page. */
-	memcpy(req->list.va, ranges, num_ranges * sizeof(*ranges));
+	/* The range list must be DMA memory: the request's list page, on the
+	 * wire (the caller's ranges are in CPU order). */
+	for (uint32_t i = 0; i < num_ranges; i++) {
+		struct nvp_dsm_range *r = (struct nvp_dsm_range *)req->list.va + i;
+
+		r->cattr = nvp_cpu_to_le32(ranges[i].cattr);
+		r->nlb = nvp_cpu_to_le32(ranges[i].nlb);
+		r->slba = nvp_cpu_to_le64(ranges[i].slba);
+	}
 	sqe = nvp_sq_slot(&qp->sq);
 	*sqe = (struct nvp_sqe){
 		.opc = NVP_NVM_DSM,
-		.nsid = ns->nsid,
-		.cdw10 = num_ranges - 1,
-		.cdw11 = NVP_DSM_ATTR_DEALLOCATE,
+		.nsid = nvp_cpu_to_le32(ns->nsid),
+		.cdw10 = nvp_cpu_to_le32(num_ranges - 1),
+		.cdw11 = nvp_cpu_to_le32(NVP_DSM_ATTR_DEALLOCATE),
 	};
-	sqe->dptr.prp.prp1 = req->list.iova;
+	sqe->dptr.prp.prp1 = nvp_cpu_to_le64(req->list.iova);
 	nvp_req_post(qp, req, sqe, cb, arg);
 	return 0;
 }
@@ -485,7 +496,7 @@ int nvp_io_raw(struct nvp_qpair *qp, const struct nvp_sqe *cmd, void *buf, size_
 	if (!req)
 		return no_request();
 	sqe = nvp_sq_slot(&qp->sq);
-	*sqe = *cmd;
+	nvp_sqe_to_wire(sqe, cmd);	/* the caller's command is in CPU order */
 	if (buf && len) {
 		/* The data pointer is ours: PRP unless nvp_req_map_buf() picks SGL. */
 		sqe->flags &= (uint8_t)~NVP_SQE_PSDT_MASK;

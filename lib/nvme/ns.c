@@ -19,12 +19,17 @@
 #include "nvme/nvme.h"
 #include "util/log.h"
 
-/* Fill the derived fields of @ns from @id (its Identify Namespace data). */
+/*
+ * Fill the derived fields of @ns from @id (its Identify Namespace data, as
+ * the controller wrote it: little-endian).
+ */
 static void ns_apply(struct nvp_ctrl *ctrl, struct nvp_ns *ns, const struct nvp_id_ns *id)
 {
 	uint8_t fmt = NVP_ID_NS_FLBAS_INDEX(id->flbas);
 	struct nvp_ns_info *info = &ns->info;
 	uint8_t unusable = NVP_NS_USABLE;
+	uint64_t nsze = nvp_le64_to_cpu(id->nsze);
+	uint16_t ms;
 	uint32_t lbads;
 
 	/* Device data: an out-of-range format index or size falls back to 512 B. */
@@ -46,7 +51,8 @@ static void ns_apply(struct nvp_ctrl *ctrl, struct nvp_ns *ns, const struct nvp_
 	ns->max_io_blocks = ctrl->max_xfer >> lbads;
 	if (ns->max_io_blocks > NVP_MAX_NLB)
 		ns->max_io_blocks = NVP_MAX_NLB;
-	if (id->lbaf[fmt].ms) {
+	ms = nvp_le16_to_cpu(id->lbaf[fmt].ms);
+	if (ms) {
 		unusable = NVP_NS_HAS_METADATA;
 	} else if (ns->max_io_blocks == 0) {
 		/* A hostile or tiny MDTS: not one block fits a command. */
@@ -56,15 +62,15 @@ static void ns_apply(struct nvp_ctrl *ctrl, struct nvp_ns *ns, const struct nvp_
 			 "smaller blocks or raise max_xfer_bytes", ctrl->info.addr, ns->nsid,
 			 1u << lbads, ctrl->max_xfer);
 	}
-	atomic_store_explicit(&ns->num_blocks, id->nsze, memory_order_relaxed);
+	atomic_store_explicit(&ns->num_blocks, nsze, memory_order_relaxed);
 	atomic_store_explicit(&ns->unusable, unusable, memory_order_release);
 
 	info->nsid = ns->nsid;
 	info->block_size = 1u << lbads;
-	info->md_size = id->lbaf[fmt].ms;
-	info->num_blocks = id->nsze;
-	info->capacity_blocks = id->ncap;
-	info->size_bytes = id->nsze << lbads;
+	info->md_size = ms;
+	info->num_blocks = nsze;
+	info->capacity_blocks = nvp_le64_to_cpu(id->ncap);
+	info->size_bytes = nsze << lbads;
 	info->max_io_blocks = ns->max_io_blocks;
 	info->supports_write_zeroes = ctrl->info.oncs & NVP_ONCS_WRITE_ZEROES;
 	info->supports_dsm = ctrl->info.oncs & NVP_ONCS_DSM;
@@ -180,9 +186,10 @@ static void ns_update(struct nvp_ctrl *ctrl, struct nvp_ns *ns, const struct nvp
 	ns_apply(ctrl, ns, ns->id);
 	if (!was_active) {
 		ns_event(ctrl, NVP_EVENT_NS_ADDED, ns->nsid, "active again", notify);
-	} else if (old_blocks != id->nsze) {
+	} else if (old_blocks != nvp_le64_to_cpu(id->nsze)) {
 		snprintf(why, sizeof(why), "resized from %llu to %llu blocks",
-			 (unsigned long long)old_blocks, (unsigned long long)id->nsze);
+			 (unsigned long long)old_blocks,
+			 (unsigned long long)nvp_le64_to_cpu(id->nsze));
 		ns_event(ctrl, NVP_EVENT_NS_CHANGED, ns->nsid, why, notify);
 	}
 }
@@ -191,7 +198,7 @@ static void ns_update(struct nvp_ctrl *ctrl, struct nvp_ns *ns, const struct nvp
 static int ns_active_list(struct nvp_ctrl *ctrl, uint32_t *page, uint32_t **list,
 			  uint32_t *count)
 {
-	uint32_t nn = ctrl->id->nn, cap = 0, n = 0;
+	uint32_t nn = nvp_le32_to_cpu(ctrl->id->nn), cap = 0, n = 0;
 	uint32_t *ids = NULL;
 	int rc;
 
@@ -209,10 +216,12 @@ static int ns_active_list(struct nvp_ctrl *ctrl, uint32_t *page, uint32_t **list
 			return rc;
 		}
 		for (i = 0; i < 1024 && page[i]; i++) {
+			uint32_t nsid = nvp_le32_to_cpu(page[i]);
+
 			/* Device data: IDs must rise and stay within NN. */
-			if (page[i] <= after || page[i] > nn) {
+			if (nsid <= after || nsid > nn) {
 				nvp_warn("%s: ignoring bad NSID %u in the active namespace list",
-					 ctrl->info.addr, page[i]);
+					 ctrl->info.addr, nsid);
 				continue;
 			}
 			if (n == cap) {
@@ -226,8 +235,8 @@ static int ns_active_list(struct nvp_ctrl *ctrl, uint32_t *page, uint32_t **list
 				}
 				ids = grown;
 			}
-			ids[n++] = page[i];
-			after = page[i];
+			ids[n++] = nsid;
+			after = nsid;
 		}
 		/* A full page asks for the next one, unless it brought nothing
 		 * new (a device repeating itself would loop us forever). */
@@ -269,7 +278,7 @@ int nvp_ns_scan(struct nvp_ctrl *ctrl, bool notify)
 				 ctrl->info.addr, nsid, nvp_last_error());
 			continue;
 		}
-		if (id->nsze == 0) /* listed but not really active */
+		if (nvp_le64_to_cpu(id->nsze) == 0) /* listed but not really active */
 			continue;
 		/* Namespaces the list skipped over are gone. */
 		pthread_mutex_lock(&ctrl->ns_lock);

@@ -8,7 +8,6 @@
  * memory is touched, so a rejected payload leaves the command as it was.
  * Only the failure paths log (nvp_error()), once, where the cause is known.
  */
-#include <endian.h>
 #include <errno.h>
 #include <stdbool.h>
 
@@ -167,7 +166,7 @@ int nvp_payload_prp(struct nvp_sqe *sqe, const struct nvp_dma_seg *segs,
 	}
 
 	set_psdt(sqe, NVP_SQE_PSDT_PRP);
-	sqe->dptr.prp.prp1 = htole64(segs[0].iova);
+	sqe->dptr.prp.prp1 = nvp_cpu_to_le64(segs[0].iova);
 	if (entries == 0) {
 		sqe->dptr.prp.prp2 = 0;
 		return 0;
@@ -180,11 +179,11 @@ int nvp_payload_prp(struct nvp_sqe *sqe, const struct nvp_dma_seg *segs,
 		uint64_t second = nsegs == 1 ?
 			(segs[0].iova & ~page_mask) + page_size : segs[1].iova;
 
-		sqe->dptr.prp.prp2 = htole64(second);
+		sqe->dptr.prp.prp2 = nvp_cpu_to_le64(second);
 		return 0;
 	}
 
-	sqe->dptr.prp.prp2 = htole64(list->iova);
+	sqe->dptr.prp.prp2 = nvp_cpu_to_le64(list->iova);
 	slot = list->va;
 	idx = 0;
 	left = entries;
@@ -201,12 +200,12 @@ int nvp_payload_prp(struct nvp_sqe *sqe, const struct nvp_dma_seg *segs,
 		for (; n; n--, addr += page_size) {
 			/* Chain only if more than this slot's worth is left. */
 			if (idx == per_page - 1 && left > 1) {
-				slot[idx] = htole64(next_list_page);
+				slot[idx] = nvp_cpu_to_le64(next_list_page);
 				slot = (uint64_t *)((char *)slot + page_size);
 				next_list_page += page_size;
 				idx = 0;
 			}
-			slot[idx++] = htole64(addr);
+			slot[idx++] = nvp_cpu_to_le64(addr);
 			left--;
 		}
 	}
@@ -216,8 +215,8 @@ int nvp_payload_prp(struct nvp_sqe *sqe, const struct nvp_dma_seg *segs,
 static void sgl_set(struct nvp_sgl_desc *d, uint64_t addr, uint32_t len,
 		    uint8_t type)
 {
-	d->addr = htole64(addr);
-	d->length = htole32(len);
+	d->addr = nvp_cpu_to_le64(addr);
+	d->length = nvp_cpu_to_le32(len);
 	d->rsvd[0] = 0;
 	d->rsvd[1] = 0;
 	d->rsvd[2] = 0;

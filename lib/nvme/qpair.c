@@ -17,6 +17,7 @@
 #include "util/log.h"
 #include "util/opts.h"
 #include "util/tsc.h"
+#include "util/wire.h"
 
 /* Rings above 2 MiB would not be bus-contiguous in physical-address modes. */
 #define NVP_QUEUE_MAX_ENTRIES 32768u
@@ -53,7 +54,7 @@ static void init_doorbell(struct nvp_ctrl *ctrl, struct nvp_doorbell *db, uint32
 
 		db->shadow = &ctrl->dbbuf_shadow[slot];
 		db->eventidx = &ctrl->dbbuf_eventidx[slot];
-		*db->shadow = value;
+		*db->shadow = nvp_cpu_to_le32(value);
 		/*
 		 * A queue ID used before keeps its old tail and event index in
 		 * the shadow pages, and the controller does not clear them when
@@ -63,7 +64,7 @@ static void init_doorbell(struct nvp_ctrl *ctrl, struct nvp_doorbell *db, uint32
 		 * always writes the register too.)
 		 */
 		if (!is_admin)
-			*db->eventidx = value;
+			*db->eventidx = nvp_cpu_to_le32(value);
 	}
 }
 
@@ -310,7 +311,7 @@ int nvp_qpair_process(struct nvp_qpair *qp, uint32_t max)
 		struct nvp_req *req;
 		uint32_t idx;
 
-		memcpy(&cpl, (const void *)cqe, sizeof(cpl));
+		nvp_cqe_from_wire(&cpl, (const struct nvp_cqe *)cqe);
 		nvp_cq_advance(cq);
 		__builtin_prefetch(&cq->ring[cq->head]);
 		n++;
@@ -331,8 +332,7 @@ int nvp_qpair_process(struct nvp_qpair *qp, uint32_t max)
 	qp->completed += n;
 	qp->cq_unreported += n;
 	if (qp->cq_unreported > qp->cq_db_slack) {
-		nvp_db_write(&cq->db, cq->head, cq->rung_head);
-		cq->rung_head = cq->head;
+		nvp_cq_ring(cq);
 		qp->cq_unreported = 0;
 	}
 	/* One SQ doorbell per poll, covering commands posted by callbacks too. */

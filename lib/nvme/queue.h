@@ -7,11 +7,11 @@
 #ifndef NVP_LIB_NVME_QUEUE_H
 #define NVP_LIB_NVME_QUEUE_H
 
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "nvme/nvme.h"
+#include "util/barrier.h"
 
 /* ---- Doorbells ---------------------------------------------------------- */
 
@@ -26,23 +26,26 @@ static inline bool nvp_db_need_event(uint16_t event_idx, uint16_t new_val,
 	return (uint16_t)(new_val - event_idx - 1) < (uint16_t)(new_val - old_val);
 }
 
+/*
+ * Tell the device a new SQ tail or CQ head. The caller has already ordered
+ * its ring accesses before this: nvp_dma_wmb() after filling SQEs (SQ
+ * tail), nvp_dma_rmb() after reading CQEs (CQ head), which order them
+ * before the shadow store and the register store alike (lib/util/barrier.h).
+ */
 static inline void nvp_db_write(struct nvp_doorbell *db, uint16_t new_val,
 				uint16_t old_val)
 {
 	db->writes++;
 	if (db->shadow) {
-		/* Queue entries must be visible before the shadow value. */
-		atomic_thread_fence(memory_order_release);
-		*db->shadow = new_val;
-		/* The shadow store must be visible before we read eventidx. */
-		atomic_thread_fence(memory_order_seq_cst);
+		*db->shadow = nvp_cpu_to_le32(new_val);
+		/* The shadow store (DMA memory) before the EventIdx load. */
+		nvp_dma_mb();
 		if (!db->always_mmio &&
-		    !nvp_db_need_event((uint16_t)*db->eventidx, new_val, old_val))
+		    !nvp_db_need_event((uint16_t)nvp_le32_to_cpu(*db->eventidx), new_val,
+				       old_val))
 			return;
 	}
-	/* Queue entries (DMA memory) must be visible before the doorbell. */
-	atomic_thread_fence(memory_order_release);
-	*db->mmio = new_val;
+	*db->mmio = nvp_cpu_to_le32(new_val);
 	db->mmio_writes++;
 }
 
@@ -65,9 +68,13 @@ static inline void nvp_sq_advance(struct nvp_sq *sq)
 /* Write the tail doorbell if commands were posted since the last write. */
 static inline void nvp_sq_ring(struct nvp_sq *sq)
 {
-	if (sq->tail != sq->rung_tail) {
-		nvp_db_write(&sq->db, sq->tail, sq->rung_tail);
-		sq->rung_tail = sq->tail;
+	uint16_t tail = sq->tail, rung = sq->rung_tail;	/* loaded once */
+
+	if (tail != rung) {
+		/* SQEs and PRP/SGL lists (DMA memory) before the new tail. */
+		nvp_dma_wmb();
+		nvp_db_write(&sq->db, tail, rung);
+		sq->rung_tail = tail;
 	}
 }
 
@@ -78,11 +85,22 @@ static inline volatile struct nvp_cqe *nvp_cq_peek(struct nvp_cq *cq)
 {
 	volatile struct nvp_cqe *cqe = &cq->ring[cq->head];
 
-	if ((cqe->status & 1) != cq->phase)
+	if ((nvp_le16_to_cpu(cqe->status) & 1) != cq->phase)
 		return NULL;
-	/* Read the rest of the entry only after seeing its phase bit. */
-	atomic_thread_fence(memory_order_acquire);
+	/* The phase bit's load before the loads of the rest of the entry. */
+	nvp_dma_rmb();
 	return cqe;
+}
+
+/* Write the CQ head doorbell: the consumed slots go back to the device. */
+static inline void nvp_cq_ring(struct nvp_cq *cq)
+{
+	uint16_t head = cq->head, rung = cq->rung_head;	/* loaded once */
+
+	/* The loads of the consumed CQEs before the head that frees them. */
+	nvp_dma_rmb();
+	nvp_db_write(&cq->db, head, rung);
+	cq->rung_head = head;
 }
 
 static inline void nvp_cq_advance(struct nvp_cq *cq)

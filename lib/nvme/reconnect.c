@@ -86,7 +86,7 @@ static int older_first(const void *a, const void *b)
 static bool can_repost(const struct nvp_qpair *qp, const struct nvp_req *req)
 {
 	return !req->no_retry && req->retries < qp->max_retries &&
-	       qp->sq.ring[req->slot].cid == req->cid;
+	       nvp_le16_to_cpu(qp->sq.ring[req->slot].cid) == req->cid;
 }
 
 /* First sight of a reset: keep or end what was in flight, reset the rings. */

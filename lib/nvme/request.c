@@ -26,7 +26,8 @@ int nvp_req_map_segs(struct nvp_qpair *qp, struct nvp_req *req, struct nvp_sqe *
 {
 	const struct nvp_ctrl *ctrl = qp->ctrl;
 	bool sgl_ok = allow_sgl && qp->sgl_supported &&
-		      ((ctrl->id->sgls & NVP_SGLS_SUPPORT_MASK) == NVP_SGLS_SUPPORTED ||
+		      ((nvp_le32_to_cpu(ctrl->id->sgls) & NVP_SGLS_SUPPORT_MASK) ==
+		       NVP_SGLS_SUPPORTED ||
 		       segs_dword_aligned(segs, nsegs));
 	int rc = -EINVAL;
 

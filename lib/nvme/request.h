@@ -73,7 +73,8 @@ static inline int nvp_req_admit(struct nvp_qpair *qp, uint64_t n)
 /*
  * Post @req with the SQE built in place at the SQ tail: the one posting
  * primitive of I/O and admin queues. The device sees it at the next
- * doorbell write (nvp_sq_ring()).
+ * doorbell write (nvp_sq_ring()). The SQE is in the ring, so on the wire:
+ * little-endian (only @sqe->opc, a byte, is read here).
  */
 static inline void nvp_req_post(struct nvp_qpair *qp, struct nvp_req *req,
 				struct nvp_sqe *sqe, nvp_cmd_cb cb, void *arg)
@@ -84,7 +85,7 @@ static inline void nvp_req_post(struct nvp_qpair *qp, struct nvp_req *req,
 	req->posted_scan = qp->timeout_scans;
 	req->state = NVP_REQ_INFLIGHT;
 	req->slot = qp->sq.tail;
-	sqe->cid = req->cid;
+	sqe->cid = nvp_cpu_to_le16(req->cid);
 	nvp_sq_advance(&qp->sq);
 	qp->submitted++;
 }
@@ -113,7 +114,7 @@ int nvp_req_map_segs(struct nvp_qpair *qp, struct nvp_req *req, struct nvp_sqe *
 int nvp_req_map_slow(struct nvp_qpair *qp, struct nvp_req *req, struct nvp_sqe *sqe,
 		     const struct iovec *iov, int iovcnt, bool allow_sgl);
 
-/* Map one buffer of @len bytes (> 0) into @sqe's data pointer. */
+/* Map one buffer of @len bytes (> 0) into @sqe's data pointer (wire order). */
 static inline int nvp_req_map_buf(struct nvp_qpair *qp, struct nvp_req *req,
 				  struct nvp_sqe *sqe, const void *buf, uint32_t len,
 				  bool allow_sgl)
@@ -126,8 +127,8 @@ static inline int nvp_req_map_buf(struct nvp_qpair *qp, struct nvp_req *req,
 		uint32_t first = qp->page_size - (uint32_t)(iova & (qp->page_size - 1));
 
 		if (len <= first + qp->page_size) {
-			sqe->dptr.prp.prp1 = iova;
-			sqe->dptr.prp.prp2 = len <= first ? 0 : iova + first;
+			sqe->dptr.prp.prp1 = nvp_cpu_to_le64(iova);
+			sqe->dptr.prp.prp2 = nvp_cpu_to_le64(len <= first ? 0 : iova + first);
 			return 0;
 		}
 	}

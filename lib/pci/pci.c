@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <nvpoll/spec.h>
+
 #include "pci/pci.h"
 #include "util/log.h"
 
@@ -285,11 +287,13 @@ int nvp_pci_set_master(const char *bdf, bool on)
 		rc = nvp_error(-EIO, "cannot read the PCI command register of %s", bdf);
 		goto out;
 	}
-	/* Config space is little endian, like the hosts we build for. */
+	/* Config space is little-endian. */
+	cmd = nvp_le16_to_cpu(cmd);
 	if (on)
 		cmd |= NVP_PCI_COMMAND_MASTER | NVP_PCI_COMMAND_MEMORY;
 	else
 		cmd &= (uint16_t)~NVP_PCI_COMMAND_MASTER;
+	cmd = nvp_cpu_to_le16(cmd);
 	if (pwrite(fd, &cmd, sizeof(cmd), NVP_PCI_COMMAND) != sizeof(cmd))
 		rc = nvp_error(-EIO, "cannot write the PCI command register of %s", bdf);
 out:

@@ -37,7 +37,8 @@ struct uio_dev {
 
 static uint32_t rd32(struct nvp_device *dev, size_t off)
 {
-	return *(volatile uint32_t *)((volatile char *)dev->bar0 + off);
+	/* Registers are little-endian. */
+	return nvp_le32_to_cpu(*(volatile uint32_t *)((volatile char *)dev->bar0 + off));
 }
 
 static void uio_teardown(struct uio_dev *ud, bool gone)

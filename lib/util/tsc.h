@@ -19,6 +19,16 @@ static inline uint64_t nvp_ticks(void)
 {
 	return __rdtsc();
 }
+#elif defined(__aarch64__)
+/* nvp_ticks() - the current tick: arm64's generic timer (virtual count),
+ * constant rate, readable at EL0 as Linux's vDSO does. */
+static inline uint64_t nvp_ticks(void)
+{
+	uint64_t v;
+
+	__asm__ __volatile__("mrs %0, cntvct_el0" : "=r"(v));
+	return v;
+}
 #else
 static inline uint64_t nvp_ticks(void)
 {

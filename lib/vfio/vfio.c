@@ -480,10 +480,13 @@ static int set_bus_master(struct vfio_dev *vd, bool on)
 
 	if (cfg_rw(vd, false, &cmd, sizeof(cmd), NVP_PCI_COMMAND))
 		return -EIO;
+	/* Config space is little-endian. */
+	cmd = nvp_le16_to_cpu(cmd);
 	if (on)
 		cmd |= NVP_PCI_COMMAND_MASTER | NVP_PCI_COMMAND_MEMORY;
 	else
 		cmd &= (uint16_t)~NVP_PCI_COMMAND_MASTER;
+	cmd = nvp_cpu_to_le16(cmd);
 	return cfg_rw(vd, true, &cmd, sizeof(cmd), NVP_PCI_COMMAND);
 }
 
@@ -575,7 +578,8 @@ out:
 
 static uint32_t rd32(struct nvp_device *dev, size_t off)
 {
-	return *(volatile uint32_t *)((volatile char *)dev->bar0 + off);
+	/* Registers are little-endian. */
+	return nvp_le32_to_cpu(*(volatile uint32_t *)((volatile char *)dev->bar0 + off));
 }
 
 static void vfio_close(struct nvp_device *dev);

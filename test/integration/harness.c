@@ -288,7 +288,7 @@ bool itest_byte_sgl(const struct itest_dev *d)
 
 	if (!d->info->sgl_supported || d->opts.no_sgl)
 		return false;
-	return (id->sgls & NVP_SGLS_SUPPORT_MASK) == NVP_SGLS_SUPPORTED;
+	return (nvp_le32_to_cpu(id->sgls) & NVP_SGLS_SUPPORT_MASK) == NVP_SGLS_SUPPORTED;
 }
 
 static int dev_attach(struct itest_dev *d, const struct nvp_ctrl_opts *opts)

@@ -104,7 +104,9 @@ void test_attach_identify_detach(void)
 		       info->driver == NVP_DRIVER_UIO, "driver %d", info->driver);
 		CHECK(info->vid != 0 && info->vid != 0xffff);
 	}
-	CHECKF(info->vid == id->vid, "info vid %#x, identify %#x", info->vid, id->vid);
+	/* Identify data is little-endian; the info fields are in CPU order. */
+	CHECKF(info->vid == nvp_le16_to_cpu(id->vid), "info vid %#x, identify %#x", info->vid,
+	       nvp_le16_to_cpu(id->vid));
 	trimmed(sn, id->sn, sizeof(id->sn));
 	trimmed(mn, id->mn, sizeof(id->mn));
 	CHECKF(strcmp(info->serial, sn) == 0, "serial '%s', identify '%s'", info->serial, sn);
@@ -126,10 +128,11 @@ void test_attach_identify_detach(void)
 	       NVP_CAP_MQES(info->cap) + 1);
 	CHECKF(info->num_io_queues >= 1 && info->num_io_queues <= opts.num_io_queues,
 	       "granted %u I/O queues (asked %u)", info->num_io_queues, opts.num_io_queues);
-	CHECKF(info->oncs == id->oncs, "oncs %#x, identify %#x", info->oncs, id->oncs);
+	CHECKF(info->oncs == nvp_le16_to_cpu(id->oncs), "oncs %#x, identify %#x", info->oncs,
+	       nvp_le16_to_cpu(id->oncs));
 	CHECK(info->vwc == !!(id->vwc & NVP_VWC_PRESENT));
-	CHECKF(info->sgl_supported == ((id->sgls & NVP_SGLS_SUPPORT_MASK) != 0),
-	       "sgl_supported %d, SGLS %#x", info->sgl_supported, id->sgls);
+	CHECKF(info->sgl_supported == ((nvp_le32_to_cpu(id->sgls) & NVP_SGLS_SUPPORT_MASK) != 0),
+	       "sgl_supported %d, SGLS %#x", info->sgl_supported, nvp_le32_to_cpu(id->sgls));
 	CHECK(!nvp_ctrl_is_failed(ctrl));
 
 	for (ns = nvp_ctrl_first_ns(ctrl); ns; ns = nvp_ctrl_next_ns(ctrl, ns)) {
@@ -145,17 +148,19 @@ void test_attach_identify_detach(void)
 		       ni->nsid);
 		CHECKF(ni->block_size == (1u << lbads) && ni->block_size >= 512,
 		       "nsid %u block size %u, LBADS %u", ni->nsid, ni->block_size, lbads);
-		CHECKF(ni->num_blocks == in->nsze && ni->num_blocks > 0,
+		CHECKF(ni->num_blocks == nvp_le64_to_cpu(in->nsze) && ni->num_blocks > 0,
 		       "nsid %u num_blocks %llu, NSZE %llu", ni->nsid,
-		       (unsigned long long)ni->num_blocks, (unsigned long long)in->nsze);
-		CHECK(ni->capacity_blocks == in->ncap && ni->capacity_blocks <= ni->num_blocks);
+		       (unsigned long long)ni->num_blocks,
+		       (unsigned long long)nvp_le64_to_cpu(in->nsze));
+		CHECK(ni->capacity_blocks == nvp_le64_to_cpu(in->ncap) &&
+		      ni->capacity_blocks <= ni->num_blocks);
 		CHECK(ni->size_bytes == ni->num_blocks * ni->block_size);
 		CHECKF(ni->max_io_blocks == info->max_xfer_bytes / ni->block_size,
 		       "nsid %u max_io_blocks %u, max_xfer %u / %u", ni->nsid, ni->max_io_blocks,
 		       info->max_xfer_bytes, ni->block_size);
-		CHECK(ni->supports_write_zeroes == !!(id->oncs & NVP_ONCS_WRITE_ZEROES));
-		CHECK(ni->supports_dsm == !!(id->oncs & NVP_ONCS_DSM));
-		CHECK(ni->supports_compare == !!(id->oncs & NVP_ONCS_COMPARE));
+		CHECK(ni->supports_write_zeroes == !!(info->oncs & NVP_ONCS_WRITE_ZEROES));
+		CHECK(ni->supports_dsm == !!(info->oncs & NVP_ONCS_DSM));
+		CHECK(ni->supports_compare == !!(info->oncs & NVP_ONCS_COMPARE));
 		CHECK(ni->deallocated_reads_zeroes == ((in->dlfeat & 0x7) == 1));
 		itest_notef("ns%u %llux%u", ni->nsid, (unsigned long long)ni->num_blocks,
 			    ni->block_size);
@@ -293,7 +298,7 @@ static uint64_t u128_lo(const uint8_t *p)
 	uint64_t v;
 
 	memcpy(&v, p, sizeof(v));
-	return v;
+	return nvp_le64_to_cpu(v);
 }
 
 static uint16_t smart_temp(const struct nvp_smart_log *s)
@@ -301,7 +306,7 @@ static uint16_t smart_temp(const struct nvp_smart_log *s)
 	uint16_t t;
 
 	memcpy(&t, (const uint8_t *)s + offsetof(struct nvp_smart_log, temperature), 2);
-	return t;
+	return nvp_le16_to_cpu(t);
 }
 
 void test_admin_smart_log(void)

@@ -93,10 +93,10 @@ static uint32_t find_detached(struct itest_dev *d, uint32_t *page)
 	if (rc)
 		return 0;
 	for (int i = 0; i < 1024 && page[i]; i++) {
-		struct nvp_ns *ns = nvp_ctrl_get_ns(d->ctrl, page[i]);
+		uint32_t nsid = nvp_le32_to_cpu(page[i]);	/* device data */
 
-		if (!ns)
-			return page[i];
+		if (!nvp_ctrl_get_ns(d->ctrl, nsid))
+			return nsid;
 	}
 	return 0;
 }
@@ -107,9 +107,10 @@ static int ns_attachment(struct itest_dev *d, uint32_t nsid, uint32_t sel, uint1
 {
 	struct nvp_sqe cmd = { .opc = NVP_ADMIN_NS_ATTACH, .nsid = nsid, .cdw10 = sel };
 
-	/* Controller list: a count, then controller IDs. */
+	/* Controller list: a count, then controller IDs (little-endian, as
+	 * CNTLID already is in the Identify data). */
 	memset(list, 0, 4096);
-	list[0] = 1;
+	list[0] = nvp_cpu_to_le16(1);
 	list[1] = nvp_ctrl_identify(d->ctrl)->cntlid;
 	return nvp_admin_cmd_sync(d->ctrl, &cmd, list, 4096, cpl);
 }
@@ -132,7 +133,7 @@ void test_ns_attach(void)
 	int rc;
 
 	CHECK(d);
-	if (!(nvp_ctrl_identify(d->ctrl)->oacs & NVP_OACS_NS_MGMT)) {
+	if (!(nvp_le16_to_cpu(nvp_ctrl_identify(d->ctrl)->oacs) & NVP_OACS_NS_MGMT)) {
 		itest_skipf("%s does not support Namespace Management/Attachment (OACS bit 3)",
 			    d->addr);
 		return;

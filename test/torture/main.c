@@ -643,7 +643,8 @@ static void attach(struct t_ctrl *c, const struct t_spec *sp, int idx)
 	if (nvp_ctrl_set_event_cb(c->ctrl, event_cb, c))
 		t_fatal_setup("nvp_ctrl_set_event_cb: %s", nvp_last_error());
 	c->byte_sgl = c->info->sgl_supported &&
-		      (nvp_ctrl_identify(c->ctrl)->sgls & NVP_SGLS_SUPPORT_MASK) == NVP_SGLS_SUPPORTED;
+		      (nvp_le32_to_cpu(nvp_ctrl_identify(c->ctrl)->sgls) & NVP_SGLS_SUPPORT_MASK) ==
+			      NVP_SGLS_SUPPORTED;
 	c->timeout_ms = sp->opts.io_timeout_ms;
 	for (struct nvp_ns *n = nvp_ctrl_first_ns(c->ctrl); n && c->nns < T_MAX_NS;
 	     n = nvp_ctrl_next_ns(c->ctrl, n)) {

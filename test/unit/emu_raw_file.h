@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <nvpoll/spec.h>
+
 #define RAW_IDENTIFY	1
 #define RAW_LOG		2
 #define RAW_REG		3
@@ -48,17 +50,19 @@ static inline int raw_init(struct raw_file *f)
 	return raw_put(f, "NVPEMUR1", 8);
 }
 
-/* One record; little-endian host assumed (x86-64, arm64). */
+/* One record; the header little-endian, @data as the device would send it. */
 static inline int raw_add(struct raw_file *f, uint8_t type, uint8_t id, uint16_t flags,
 			  uint32_t nsid, const void *data, uint32_t len)
 {
+	uint16_t le_flags = nvp_cpu_to_le16(flags);
+	uint32_t le_nsid = nvp_cpu_to_le32(nsid), le_len = nvp_cpu_to_le32(len);
 	uint8_t hdr[12];
 
 	hdr[0] = type;
 	hdr[1] = id;
-	memcpy(hdr + 2, &flags, 2);
-	memcpy(hdr + 4, &nsid, 4);
-	memcpy(hdr + 8, &len, 4);
+	memcpy(hdr + 2, &le_flags, 2);
+	memcpy(hdr + 4, &le_nsid, 4);
+	memcpy(hdr + 8, &le_len, 4);
 	return raw_put(f, hdr, sizeof(hdr)) || raw_put(f, data, len) ? -1 : 0;
 }
 

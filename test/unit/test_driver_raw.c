@@ -37,14 +37,14 @@ static void base_ctrl(struct nvp_id_ctrl *idc)
 	memset(idc->sn, ' ', sizeof(idc->sn));
 	memset(idc->mn, ' ', sizeof(idc->mn));
 	memset(idc->fr, ' ', sizeof(idc->fr));
-	idc->nn = 1;
+	idc->nn = nvp_cpu_to_le32(1);	/* device data: little-endian */
 	idc->mdts = 5;
 }
 
 static void base_ns(struct nvp_id_ns *idn, uint64_t blocks)
 {
 	memset(idn, 0, sizeof(*idn));
-	idn->nsze = idn->ncap = blocks;
+	idn->nsze = idn->ncap = nvp_cpu_to_le64(blocks);
 	idn->lbaf[0].lbads = 12;
 }
 
@@ -124,10 +124,10 @@ static void test_repeating_namespace_list(void **state)
 
 	(void)state;
 	base_ctrl(&idc);
-	idc.nn = 5000;
+	idc.nn = nvp_cpu_to_le32(5000);
 	base_ns(&idn, 16);
 	for (uint32_t i = 0; i < 1024; i++)
-		list[i] = i + 1;
+		list[i] = nvp_cpu_to_le32(i + 1);
 	assert_int_equal(raw_init(&f), 0);
 	assert_int_equal(raw_add(&f, RAW_IDENTIFY, NVP_CNS_CTRL, 0, 0, &idc, sizeof(idc)), 0);
 	assert_int_equal(raw_add(&f, RAW_IDENTIFY, NVP_CNS_NS, RAW_ANY_NSID, 0, &idn, sizeof(idn)),
@@ -147,7 +147,7 @@ static void test_repeating_namespace_list(void **state)
  * hold every queue's entries, or commands stall and memory is overwritten. */
 static void test_shadow_doorbells_wide_stride(void **state)
 {
-	uint64_t cap = make_cap(0, 9);
+	uint64_t cap = nvp_cpu_to_le64(make_cap(0, 9));
 	struct nvp_id_ctrl idc;
 	struct raw_file f;
 	struct nvp_ctrl *ctrl;
@@ -156,7 +156,7 @@ static void test_shadow_doorbells_wide_stride(void **state)
 
 	(void)state;
 	base_ctrl(&idc);
-	idc.oacs = NVP_OACS_DBBUF;
+	idc.oacs = nvp_cpu_to_le16(NVP_OACS_DBBUF);
 	assert_int_equal(raw_init(&f), 0);
 	assert_int_equal(raw_add(&f, RAW_REG, 0, 0, NVP_REG_CAP, &cap, 8), 0);
 	assert_int_equal(raw_add(&f, RAW_IDENTIFY, NVP_CNS_CTRL, 0, 0, &idc, sizeof(idc)), 0);
@@ -178,7 +178,7 @@ static void test_shadow_doorbells_wide_stride(void **state)
 /* F4: a smallest memory page of 4 MiB (CAP.MPSMIN 10): refused, clearly. */
 static void test_memory_page_too_large(void **state)
 {
-	uint64_t cap = make_cap(10, 0);
+	uint64_t cap = nvp_cpu_to_le64(make_cap(10, 0));
 	struct nvp_id_ctrl idc;
 	struct raw_file f;
 	struct nvp_ctrl *ctrl = NULL;
@@ -196,7 +196,7 @@ static void test_memory_page_too_large(void **state)
  * the others work (Linux does the same). */
 static void test_namespace_identify_refused(void **state)
 {
-	uint32_t list[3] = { 1, 2, 0 };
+	uint32_t list[3] = { nvp_cpu_to_le32(1), nvp_cpu_to_le32(2), 0 };
 	struct nvp_id_ctrl idc;
 	struct nvp_id_ns idn;
 	struct raw_file f;
@@ -206,7 +206,7 @@ static void test_namespace_identify_refused(void **state)
 
 	(void)state;
 	base_ctrl(&idc);
-	idc.nn = 2;
+	idc.nn = nvp_cpu_to_le32(2);
 	base_ns(&idn, 16);
 	assert_int_equal(raw_init(&f), 0);
 	assert_int_equal(raw_add(&f, RAW_IDENTIFY, NVP_CNS_CTRL, 0, 0, &idc, sizeof(idc)), 0);

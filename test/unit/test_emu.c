@@ -267,32 +267,33 @@ static void test_identify(void **state)
 	assert_int_equal(id->mdts, 5);
 	assert_int_equal(id->sqes, 0x66);
 	assert_int_equal(id->cqes, 0x44);
-	assert_int_equal(id->nn, 2);
-	assert_true(id->oacs & NVP_OACS_DBBUF);
-	assert_int_equal(id->oncs & (NVP_ONCS_DSM | NVP_ONCS_WRITE_ZEROES | NVP_ONCS_COMPARE),
+	/* Identify data is little-endian. */
+	assert_int_equal(nvp_le32_to_cpu(id->nn), 2);
+	assert_true(nvp_le16_to_cpu(id->oacs) & NVP_OACS_DBBUF);
+	assert_int_equal(nvp_le16_to_cpu(id->oncs) & (NVP_ONCS_DSM | NVP_ONCS_WRITE_ZEROES | NVP_ONCS_COMPARE),
 			 NVP_ONCS_DSM | NVP_ONCS_WRITE_ZEROES | NVP_ONCS_COMPARE);
-	assert_int_equal(id->sgls & NVP_SGLS_SUPPORT_MASK, NVP_SGLS_SUPPORTED);
+	assert_int_equal(nvp_le32_to_cpu(id->sgls) & NVP_SGLS_SUPPORT_MASK, NVP_SGLS_SUPPORTED);
 	assert_true(id->vwc & NVP_VWC_PRESENT);
-	assert_int_equal(id->ver, 0x00010400);
+	assert_int_equal(nvp_le32_to_cpu(id->ver), 0x00010400);
 	assert_int_equal(id->aerl, 3);
 	assert_int_equal(id->acl, 3);
 
 	ns = h.data;
 	assert_int_equal(host_identify(&h, NVP_CNS_NS, 2, ns), 0);
-	assert_int_equal(ns->nsze, (8u << 20) / 512);
+	assert_int_equal(nvp_le64_to_cpu(ns->nsze), (8u << 20) / 512);
 	assert_int_equal(ns->lbaf[NVP_ID_NS_FLBAS_INDEX(ns->flbas)].lbads, 9);
 	assert_int_equal(ns->dlfeat & 7, 1);
 	assert_int_equal(host_identify(&h, NVP_CNS_NS, 1, ns), 0);
-	assert_int_equal(ns->nsze, (64u << 20) / 4096);
+	assert_int_equal(nvp_le64_to_cpu(ns->nsze), (64u << 20) / 4096);
 	assert_int_equal(ns->lbaf[0].lbads, 12);
 
 	list = h.data;
 	assert_int_equal(host_identify(&h, NVP_CNS_ACTIVE_NS_LIST, 0, list), 0);
-	assert_int_equal(list[0], 1);
-	assert_int_equal(list[1], 2);
+	assert_int_equal(nvp_le32_to_cpu(list[0]), 1);
+	assert_int_equal(nvp_le32_to_cpu(list[1]), 2);
 	assert_int_equal(list[2], 0);
 	assert_int_equal(host_identify(&h, NVP_CNS_ACTIVE_NS_LIST, 1, list), 0);
-	assert_int_equal(list[0], 2);
+	assert_int_equal(nvp_le32_to_cpu(list[0]), 2);
 	assert_int_equal(list[1], 0);
 
 	assert_int_equal(host_identify(&h, NVP_CNS_NS, 3, ns), GEN(NVP_SC_INVALID_NS) | DNR);
@@ -478,7 +479,7 @@ static void test_prp_lists(void **state)
 	l1 = (uint64_t *)lists;
 	for (uint32_t i = 1; i < pages; i++) {
 		memcpy(rbuf + (pages - i) * 4096 + 65536, wbuf + i * 4096, 4096);
-		l1[i - 1] = host_iova(rbuf + (pages - i) * 4096 + 65536);
+		l1[i - 1] = nvp_cpu_to_le64(host_iova(rbuf + (pages - i) * 4096 + 65536));
 	}
 	memcpy(rbuf + 65536, wbuf, 4096);
 	host_rw_sqe(&sqe, NVP_NVM_WRITE, 1, 0, pages);
@@ -490,7 +491,7 @@ static void test_prp_lists(void **state)
 	sqe.dptr.prp.prp1 = host_iova(rbuf);
 	sqe.dptr.prp.prp2 = host_iova(l1);
 	for (uint32_t i = 1; i < pages; i++)
-		l1[i - 1] = host_iova(rbuf + i * 4096);
+		l1[i - 1] = nvp_cpu_to_le64(host_iova(rbuf + i * 4096));
 	assert_int_equal(host_cmd(&h, &h.io[1], &sqe, NULL), 0);
 	assert_memory_equal(wbuf, rbuf, pages * 4096);
 
@@ -499,12 +500,13 @@ static void test_prp_lists(void **state)
 	memset(rbuf, 0, pages * 4096);
 	l2 = (uint64_t *)(lists + 4096 - 16);
 	l3 = (uint64_t *)(lists + 8192 - 16);
-	l2[0] = host_iova(rbuf + 4096);
-	l2[1] = host_iova(l3);
-	l3[0] = host_iova(rbuf + 2 * 4096);
-	l3[1] = host_iova(lists + 8192);
+	/* List entries are little-endian, as the device reads them. */
+	l2[0] = nvp_cpu_to_le64(host_iova(rbuf + 4096));
+	l2[1] = nvp_cpu_to_le64(host_iova(l3));
+	l3[0] = nvp_cpu_to_le64(host_iova(rbuf + 2 * 4096));
+	l3[1] = nvp_cpu_to_le64(host_iova(lists + 8192));
 	for (uint32_t i = 3; i < pages; i++)
-		((uint64_t *)(lists + 8192))[i - 3] = host_iova(rbuf + i * 4096);
+		((uint64_t *)(lists + 8192))[i - 3] = nvp_cpu_to_le64(host_iova(rbuf + i * 4096));
 	host_rw_sqe(&sqe, NVP_NVM_READ, 1, 0, pages);
 	sqe.dptr.prp.prp1 = host_iova(rbuf);
 	sqe.dptr.prp.prp2 = host_iova(l2);
@@ -512,7 +514,7 @@ static void test_prp_lists(void **state)
 	assert_memory_equal(wbuf, rbuf, pages * 4096);
 
 	/* A list that chains to itself fails instead of hanging. */
-	l2[1] = host_iova(l2);
+	l2[1] = nvp_cpu_to_le64(host_iova(l2));
 	assert_int_equal(host_cmd(&h, &h.io[1], &sqe, NULL), GEN(NVP_SC_INVALID_PRP_OFFSET) | DNR);
 	/* A list entry in unmapped memory: Data Transfer Error. */
 	l2[0] = 0x2000;
@@ -558,12 +560,12 @@ static uint64_t chain_build(uint8_t *lists, uint32_t list_off, uint8_t *pool, ui
 	for (uint64_t k = 0; k < n; k++) {
 		if (room == 1 && n - k > 1) {
 			page++;
-			*slot = host_iova(lists + (size_t)page * 4096);
+			*slot = nvp_cpu_to_le64(host_iova(lists + (size_t)page * 4096));
 			chain_of[page - 1] = slot;
 			slot = (uint64_t *)(lists + (size_t)page * 4096);
 			room = 512;
 		}
-		*slot++ = host_iova(pool + (size_t)chain_pool_page(k) * 4096);
+		*slot++ = nvp_cpu_to_le64(host_iova(pool + (size_t)chain_pool_page(k) * 4096));
 		room--;
 	}
 	assert_true(page >= 4 || shape == CHAIN_OK);
@@ -571,16 +573,16 @@ static uint64_t chain_build(uint8_t *lists, uint32_t list_off, uint8_t *pool, ui
 	case CHAIN_OK:
 		break;
 	case CHAIN_SELF_LOOP:
-		*chain_of[2] = host_iova(lists + 2 * 4096);
+		*chain_of[2] = nvp_cpu_to_le64(host_iova(lists + 2 * 4096));
 		break;
 	case CHAIN_BACK_TO_FIRST:
-		*chain_of[page - 1] = host_iova(lists + list_off);
+		*chain_of[page - 1] = nvp_cpu_to_le64(host_iova(lists + list_off));
 		break;
 	case CHAIN_LATE_LOOP:
-		*chain_of[4] = host_iova(lists + 2 * 4096);
+		*chain_of[4] = nvp_cpu_to_le64(host_iova(lists + 2 * 4096));
 		break;
 	case CHAIN_UNALIGNED:
-		*chain_of[1] += 4;
+		*chain_of[1] = nvp_cpu_to_le64(nvp_le64_to_cpu(*chain_of[1]) + 4);
 		break;
 	case CHAIN_EMPTY_PAGE: {
 		/* Page 1 chains to the last slot of a spare page, which
@@ -588,7 +590,7 @@ static uint64_t chain_build(uint8_t *lists, uint32_t list_off, uint8_t *pool, ui
 		uint64_t *spare = (uint64_t *)(lists + (size_t)(page + 1) * 4096 + 4088);
 
 		*spare = *chain_of[1];
-		*chain_of[1] = host_iova(spare);
+		*chain_of[1] = nvp_cpu_to_le64(host_iova(spare));
 		break;
 	}
 	}
@@ -699,12 +701,22 @@ static void test_prp_chains(void **state)
 	host_close(&h);
 }
 
+/* A descriptor in an SGL segment in host memory: little-endian. */
 static void sgl_desc(struct nvp_sgl_desc *d, uint8_t type, const void *va, uint32_t len)
 {
 	memset(d, 0, sizeof(*d));
-	d->addr = va ? host_iova(va) : 0;
-	d->length = len;
+	d->addr = nvp_cpu_to_le64(va ? host_iova(va) : 0);
+	d->length = nvp_cpu_to_le32(len);
 	d->type = NVP_SGL_DESC_TYPE(type, 0);
+}
+
+/* The SQE's own descriptor: in CPU order, like the rest of the command
+ * until host_post() puts it in the ring. */
+static void sgl_sqe(struct nvp_sqe *sqe, uint8_t type, const void *va, uint32_t len)
+{
+	sgl_desc(&sqe->dptr.sgl1, type, va, len);
+	sqe->dptr.sgl1.addr = nvp_le64_to_cpu(sqe->dptr.sgl1.addr);
+	sqe->dptr.sgl1.length = nvp_le32_to_cpu(sqe->dptr.sgl1.length);
 }
 
 static void test_sgl(void **state)
@@ -727,7 +739,7 @@ static void test_sgl(void **state)
 	memcpy(rbuf + 3, wbuf, 1024);
 	host_rw_sqe(&sqe, NVP_NVM_WRITE, 1, 0, 2);
 	sqe.flags = NVP_SQE_PSDT_SGL_MPTR;
-	sgl_desc(&sqe.dptr.sgl1, NVP_SGL_TYPE_DATA_BLOCK, rbuf + 3, 1024);
+	sgl_sqe(&sqe, NVP_SGL_TYPE_DATA_BLOCK, rbuf + 3, 1024);
 	assert_int_equal(host_cmd(&h, &h.io[1], &sqe, NULL), 0);
 
 	/* Segment (2 blocks + chain) -> last segment (2 blocks), 4 x 512 B
@@ -736,7 +748,7 @@ static void test_sgl(void **state)
 	sqe.flags = NVP_SQE_PSDT_SGL_MPTR;
 	for (int i = 0; i < 4; i++)
 		memcpy(rbuf + 100000 * (i + 1) + 7, wbuf + 1024 + 512 * i, 512);
-	sgl_desc(&sqe.dptr.sgl1, NVP_SGL_TYPE_SEGMENT, seg1, 3 * 16);
+	sgl_sqe(&sqe, NVP_SGL_TYPE_SEGMENT, seg1, 3 * 16);
 	sgl_desc(&seg1[0], NVP_SGL_TYPE_DATA_BLOCK, rbuf + 100000 + 7, 512);
 	sgl_desc(&seg1[1], NVP_SGL_TYPE_DATA_BLOCK, rbuf + 200000 + 7, 512);
 	sgl_desc(&seg1[2], NVP_SGL_TYPE_LAST_SEGMENT, seg2, 2 * 16);
@@ -751,7 +763,7 @@ static void test_sgl(void **state)
 	memset(rbuf, 0, 4096);
 	host_rw_sqe(&sqe, NVP_NVM_READ, 1, 0, 2);
 	sqe.flags = NVP_SQE_PSDT_SGL_MPTR;
-	sgl_desc(&sqe.dptr.sgl1, NVP_SGL_TYPE_LAST_SEGMENT, seg1, 2 * 16);
+	sgl_sqe(&sqe, NVP_SGL_TYPE_LAST_SEGMENT, seg1, 2 * 16);
 	sgl_desc(&seg1[0], NVP_SGL_TYPE_BIT_BUCKET, NULL, 512);
 	sgl_desc(&seg1[1], NVP_SGL_TYPE_DATA_BLOCK, rbuf, 512);
 	assert_int_equal(host_cmd(&h, &h.io[1], &sqe, NULL), 0);
@@ -761,19 +773,19 @@ static void test_sgl(void **state)
 	 * segment, a bad descriptor type. */
 	host_rw_sqe(&sqe, NVP_NVM_READ, 1, 0, 2);
 	sqe.flags = NVP_SQE_PSDT_SGL_MPTR;
-	sgl_desc(&sqe.dptr.sgl1, NVP_SGL_TYPE_DATA_BLOCK, rbuf, 512);
+	sgl_sqe(&sqe, NVP_SGL_TYPE_DATA_BLOCK, rbuf, 512);
 	assert_int_equal(host_cmd(&h, &h.io[1], &sqe, NULL), GEN(NVP_SC_DATA_SGL_LEN_INVALID) | DNR);
 	host_rw_sqe(&sqe, NVP_NVM_WRITE, 1, 0, 2);
 	sqe.flags = NVP_SQE_PSDT_SGL_MPTR;
-	sgl_desc(&sqe.dptr.sgl1, NVP_SGL_TYPE_LAST_SEGMENT, seg1, 2 * 16);
+	sgl_sqe(&sqe, NVP_SGL_TYPE_LAST_SEGMENT, seg1, 2 * 16);
 	assert_int_equal(host_cmd(&h, &h.io[1], &sqe, NULL), GEN(NVP_SC_SGL_DESC_TYPE_INVALID) | DNR);
 	sgl_desc(&seg1[0], NVP_SGL_TYPE_DATA_BLOCK, rbuf, 512);
 	sgl_desc(&seg1[1], NVP_SGL_TYPE_SEGMENT, seg2, 16);
 	assert_int_equal(host_cmd(&h, &h.io[1], &sqe, NULL), GEN(NVP_SC_INVALID_SGL_SEG_DESC) | DNR);
-	sgl_desc(&sqe.dptr.sgl1, 0x9, rbuf, 1024);
+	sgl_sqe(&sqe, 0x9, rbuf, 1024);
 	assert_int_equal(host_cmd(&h, &h.io[1], &sqe, NULL), GEN(NVP_SC_SGL_DESC_TYPE_INVALID) | DNR);
 	/* A segment that points at itself is cut off, not followed forever. */
-	sgl_desc(&sqe.dptr.sgl1, NVP_SGL_TYPE_SEGMENT, seg1, 16);
+	sgl_sqe(&sqe, NVP_SGL_TYPE_SEGMENT, seg1, 16);
 	sgl_desc(&seg1[0], NVP_SGL_TYPE_SEGMENT, seg1, 16);
 	assert_int_equal(host_cmd(&h, &h.io[1], &sqe, NULL), GEN(NVP_SC_INVALID_NUM_SGL_DESC) | DNR);
 	host_close(&h);
@@ -783,7 +795,7 @@ static void test_sgl(void **state)
 	assert_int_equal(host_create_qpair(&h, 1, 16), 0);
 	host_rw_sqe(&sqe, NVP_NVM_READ, 1, 0, 1);
 	sqe.flags = NVP_SQE_PSDT_SGL_MPTR;
-	sgl_desc(&sqe.dptr.sgl1, NVP_SGL_TYPE_DATA_BLOCK, h.data, 4096);
+	sgl_sqe(&sqe, NVP_SGL_TYPE_DATA_BLOCK, h.data, 4096);
 	assert_int_equal(host_cmd(&h, &h.io[1], &sqe, NULL), GEN(NVP_SC_INVALID_FIELD) | DNR);
 	host_close(&h);
 }
@@ -812,8 +824,9 @@ static void test_zeroes_dsm_compare_flush(void **state)
 	assert_memory_equal(buf + 4096, zero, 4096);
 	/* DSM deallocate two ranges: blocks 10..11 and 20. */
 	r = (struct nvp_dsm_range *)((uint8_t *)h.data + 512 * 1024);
-	r[0] = (struct nvp_dsm_range){ .nlb = 2, .slba = 10 };
-	r[1] = (struct nvp_dsm_range){ .nlb = 1, .slba = 20 };
+	/* Ranges in host memory are little-endian. */
+	r[0] = (struct nvp_dsm_range){ .nlb = nvp_cpu_to_le32(2), .slba = nvp_cpu_to_le64(10) };
+	r[1] = (struct nvp_dsm_range){ .nlb = nvp_cpu_to_le32(1), .slba = nvp_cpu_to_le64(20) };
 	sqe = (struct nvp_sqe){ .opc = NVP_NVM_DSM, .nsid = 1, .cdw10 = 1,
 				.cdw11 = NVP_DSM_ATTR_DEALLOCATE };
 	host_prp(&sqe, r, NULL);
@@ -824,7 +837,7 @@ static void test_zeroes_dsm_compare_flush(void **state)
 	assert_memory_equal(buf, zero, 4096);
 	assert_int_equal(buf[4096], 0xa5);
 	/* A range past the end fails the whole command. */
-	r[1].slba = 1u << 30;
+	r[1].slba = nvp_cpu_to_le64(1u << 30);
 	assert_int_equal(host_cmd(&h, &h.io[1], &sqe, NULL), GEN(NVP_SC_LBA_OUT_OF_RANGE) | DNR);
 	/* Compare: equal, then different. */
 	memset(buf, 0xa5, 4096);
@@ -891,10 +904,11 @@ static void test_io_errors(void **state)
 					.cdw10 = NVP_LOG_ERROR | ((4096 / 4 - 1) << 16) };
 		host_prp(&sqe, log, NULL);
 		assert_int_equal(host_admin(&h, &sqe, NULL), 0);
-		assert_true(log[0].error_count >= 10);
-		assert_int_equal(log[0].error_count, log[1].error_count + 1);
-		assert_int_equal(log[0].sqid, 1);
-		assert_int_equal(log[0].status_field, GEN(NVP_SC_DATA_XFER_ERROR));
+		assert_true(nvp_le64_to_cpu(log[0].error_count) >= 10);	/* little-endian */
+		assert_int_equal(nvp_le64_to_cpu(log[0].error_count),
+				 nvp_le64_to_cpu(log[1].error_count) + 1);
+		assert_int_equal(nvp_le16_to_cpu(log[0].sqid), 1);
+		assert_int_equal(nvp_le16_to_cpu(log[0].status_field), GEN(NVP_SC_DATA_XFER_ERROR));
 	}
 	host_close(&h);
 }
@@ -917,12 +931,12 @@ static void test_log_pages(void **state)
 				.cdw10 = NVP_LOG_SMART | ((512 / 4 - 1) << 16) };
 	host_prp(&sqe, smart, NULL);
 	assert_int_equal(host_admin(&h, &sqe, NULL), 0);
-	memcpy(&v, smart->host_writes, 8);
-	assert_int_equal(v, 3);
+	memcpy(&v, smart->host_writes, 8);	/* little-endian counters */
+	assert_int_equal(nvp_le64_to_cpu(v), 3);
 	memcpy(&v, smart->host_reads, 8);
-	assert_int_equal(v, 1);
+	assert_int_equal(nvp_le64_to_cpu(v), 1);
 	memcpy(&v, smart->data_units_written, 8);
-	assert_int_equal(v, 1);	/* 24 KiB = 48 units of 512 B, rounded up to 1 */
+	assert_int_equal(nvp_le64_to_cpu(v), 1);	/* 24 KiB = 48 units of 512 B, rounded up to 1 */
 	assert_int_equal(smart->avail_spare, 100);
 	/* Unknown log page; offset past the end. */
 	sqe.cdw10 = 0x77 | (127u << 16);
@@ -966,7 +980,8 @@ static void test_cq_full(void **state)
 	host_sleep_us(20000);
 	/* Exactly 3 entries are valid; the 4th slot was never written. */
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(__atomic_load_n(&q->cq[i].status, __ATOMIC_ACQUIRE) & 1, 1);
+		assert_int_equal(nvp_le16_to_cpu(__atomic_load_n(&q->cq[i].status,
+								 __ATOMIC_ACQUIRE)) & 1, 1);
 	assert_int_equal(__atomic_load_n(&q->cq[3].status, __ATOMIC_ACQUIRE), 0);
 	assert_true(host_stats(&h).cq_full_waits >= 1);
 	/* Consume with a 4-entry view of the CQ, ringing the head each time. */
@@ -1022,7 +1037,7 @@ static void test_shadow_doorbells(void **state)
 		fill(buf, 4096, (uint32_t)i);
 		assert_int_equal(host_rw(&h, 1, NVP_NVM_WRITE, 1, (uint64_t)i, 1, buf, 4096), 0);
 		/* The device publishes how far it has seen as the event index. */
-		assert_int_equal(ei[2], h.io[1].sq_tail);
+		assert_int_equal(nvp_le32_to_cpu(ei[2]), h.io[1].sq_tail);
 	}
 	assert_int_equal(host_rw(&h, 1, NVP_NVM_READ, 1, 19, 1, buf + 8192, 4096), 0);
 	assert_memory_equal(buf, buf + 8192, 4096);

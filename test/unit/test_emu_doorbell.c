@@ -39,7 +39,9 @@ struct rig {
 /* Doorbell @idx: 2*qid for an SQ tail, 2*qid+1 for a CQ head. */
 static void reg_write(struct rig *r, uint32_t idx, uint32_t v)
 {
-	__atomic_store_n(&r->emu->regs[(NVP_REG_DBS + 4 * idx) / 4], v, __ATOMIC_RELEASE);
+	/* Registers, shadow doorbells and event indexes are little-endian. */
+	__atomic_store_n(&r->emu->regs[(NVP_REG_DBS + 4 * idx) / 4], nvp_cpu_to_le32(v),
+			 __ATOMIC_RELEASE);
 }
 
 static void rig_open(struct rig *r, bool shadow)
@@ -82,8 +84,8 @@ static void sq_at(struct rig *r, struct emu_sq *sq, uint16_t qid, uint32_t size,
 	sq->head = sq->tail = pos;
 	sq->db.last_mmio = sq->db.last_shadow = pos;
 	reg_write(r, 2 * qid, pos);
-	r->shadow[2 * qid] = pos;
-	r->ei[2 * qid] = pos;
+	r->shadow[2 * qid] = nvp_cpu_to_le32(pos);
+	r->ei[2 * qid] = nvp_cpu_to_le32(pos);
 }
 
 static uint64_t bad_doorbells(struct rig *r)
@@ -114,8 +116,8 @@ static void trap_host_rings(void)
 	uint32_t idx = 2 * trap_qid, old = 3;
 
 	for (uint32_t v = 5; v <= 7; v += 2) {
-		__atomic_store_n(&r->shadow[idx], v, __ATOMIC_RELEASE);
-		if (need_event((uint16_t)r->ei[idx], (uint16_t)v, (uint16_t)old))
+		__atomic_store_n(&r->shadow[idx], nvp_cpu_to_le32(v), __ATOMIC_RELEASE);
+		if (need_event((uint16_t)nvp_le32_to_cpu(r->ei[idx]), (uint16_t)v, (uint16_t)old))
 			reg_write(r, idx, v);
 		old = v;
 	}
@@ -171,7 +173,7 @@ static void test_shadow_race_as_seen_by_device(void **state)
 	(void)state;
 	rig_open(&r, true);
 	sq_at(&r, &sq, 1, 32, 3);
-	r.shadow[2] = 7;
+	r.shadow[2] = nvp_cpu_to_le32(7);
 	nvp_emu_sq_doorbell(r.emu, &sq);
 	assert_int_equal(sq.tail, 7);
 	reg_write(&r, 2, 5);
@@ -206,10 +208,10 @@ static void test_shadow_race_never_moves_tail_back(void **state)
 	nvp_emu_sq_doorbell(r.emu, &sq);
 	trap_disarm(&r);
 	assert_int_equal(trap_hits, 1);	/* the host's writes did land mid-read */
-	assert_int_equal(r.shadow[2], 7);
+	assert_int_equal(nvp_le32_to_cpu(r.shadow[2]), 7);
 	assert_int_equal(sq.tail, 7);
 	/* The device publishes what it saw, so the host rings again after 7. */
-	assert_int_equal(r.ei[2], 7);
+	assert_int_equal(nvp_le32_to_cpu(r.ei[2]), 7);
 	/* The next passes see nothing new: the tail stays at 7. */
 	for (int i = 0; i < 3; i++) {
 		nvp_emu_sq_doorbell(r.emu, &sq);
@@ -235,7 +237,7 @@ static void test_shadow_is_authoritative_for_io_queues(void **state)
 	(void)state;
 	rig_open(&r, true);
 	sq_at(&r, &sq, 2, 16, 0);
-	r.shadow[4] = 6;
+	r.shadow[4] = nvp_cpu_to_le32(6);
 	reg_write(&r, 4, 3);	/* an older ring, arriving late */
 	nvp_emu_sq_doorbell(r.emu, &sq);
 	assert_int_equal(sq.tail, 6);
@@ -244,10 +246,10 @@ static void test_shadow_is_authoritative_for_io_queues(void **state)
 	reg_write(&r, 4, 9);	/* a register ahead of the shadow: ignored too */
 	nvp_emu_sq_doorbell(r.emu, &sq);
 	assert_int_equal(sq.tail, 6);
-	r.shadow[4] = 9;
+	r.shadow[4] = nvp_cpu_to_le32(9);
 	nvp_emu_sq_doorbell(r.emu, &sq);
 	assert_int_equal(sq.tail, 9);
-	assert_int_equal(r.ei[4], 9);
+	assert_int_equal(nvp_le32_to_cpu(r.ei[4]), 9);
 
 	/* The CQ head likewise. */
 	memset(&cq, 0, sizeof(cq));
@@ -255,11 +257,11 @@ static void test_shadow_is_authoritative_for_io_queues(void **state)
 	cq.qid = 2;
 	cq.size = 16;
 	cq.tail = 10;
-	r.shadow[5] = 4;
+	r.shadow[5] = nvp_cpu_to_le32(4);
 	reg_write(&r, 5, 8);
 	nvp_emu_cq_doorbell(r.emu, &cq);
 	assert_int_equal(cq.head, 4);
-	assert_int_equal(r.ei[5], 4);
+	assert_int_equal(nvp_le32_to_cpu(r.ei[5]), 4);
 	assert_int_equal(bad_doorbells(&r), 0);
 	rig_close(&r);
 }
@@ -280,16 +282,16 @@ static void test_admin_queue_uses_register(void **state)
 	assert_int_equal(sq.tail, 4);
 	sq.head = 4;
 	/* nvpoll: the shadow is written first; the device waits for the register. */
-	r.shadow[0] = 6;
+	r.shadow[0] = nvp_cpu_to_le32(6);
 	nvp_emu_sq_doorbell(r.emu, &sq);
 	assert_int_equal(sq.tail, 4);
 	reg_write(&r, 0, 6);
 	nvp_emu_sq_doorbell(r.emu, &sq);
 	assert_int_equal(sq.tail, 6);
 	/* nvpoll rings twice while the device is between passes. */
-	r.shadow[0] = 7;
+	r.shadow[0] = nvp_cpu_to_le32(7);
 	reg_write(&r, 0, 7);
-	r.shadow[0] = 9;
+	r.shadow[0] = nvp_cpu_to_le32(9);
 	nvp_emu_sq_doorbell(r.emu, &sq);
 	reg_write(&r, 0, 9);
 	nvp_emu_sq_doorbell(r.emu, &sq);
@@ -331,7 +333,7 @@ static void test_sq_tail_never_shrinks(void **state)
 			sq_at(&r, &sq, 1, 32, rows[i].tail);
 			sq.head = rows[i].head;
 			if (shadow)
-				r.shadow[2] = rows[i].write;
+				r.shadow[2] = nvp_cpu_to_le32(rows[i].write);
 			else
 				reg_write(&r, 2, rows[i].write);
 			nvp_emu_sq_doorbell(r.emu, &sq);
@@ -386,10 +388,10 @@ static void test_cq_head_never_passes_tail(void **state)
 			cq.size = 16;
 			cq.head = cq.db.last_mmio = cq.db.last_shadow = rows[i].head;
 			cq.tail = rows[i].tail;
-			r.shadow[3] = rows[i].head;
+			r.shadow[3] = nvp_cpu_to_le32(rows[i].head);
 			reg_write(&r, 3, rows[i].head);
 			if (shadow)
-				r.shadow[3] = rows[i].write;
+				r.shadow[3] = nvp_cpu_to_le32(rows[i].write);
 			else
 				reg_write(&r, 3, rows[i].write);
 			nvp_emu_cq_doorbell(r.emu, &cq);

@@ -24,6 +24,7 @@
 #include "dev/device.h"
 #include "emu/emu.h"
 #include "mem/mem.h"
+#include "util/wire.h"
 
 /*
  * How long the test host waits for the device. NVP_TEST_TIME_SCALE
@@ -73,12 +74,15 @@ struct host {
  */
 static inline uint32_t host_rd(struct host *h, uint32_t off)
 {
-	return __atomic_load_n((volatile uint32_t *)(h->bar + off), __ATOMIC_ACQUIRE);
+	/* Registers are little-endian. */
+	return nvp_le32_to_cpu(__atomic_load_n((volatile uint32_t *)(h->bar + off),
+					       __ATOMIC_ACQUIRE));
 }
 
 static inline void host_wr(struct host *h, uint32_t off, uint32_t v)
 {
-	__atomic_store_n((volatile uint32_t *)(h->bar + off), v, __ATOMIC_RELEASE);
+	__atomic_store_n((volatile uint32_t *)(h->bar + off), nvp_cpu_to_le32(v),
+			 __ATOMIC_RELEASE);
 }
 
 static inline uint64_t host_now_ms(void)
@@ -215,12 +219,13 @@ static inline void host_close(struct host *h)
 	memset(h, 0, sizeof(*h));
 }
 
-/* Copy @sqe into @q (CID assigned unless @keep_cid) without ringing. */
+/* Copy @sqe (CPU order) into @q, little-endian (CID assigned unless
+ * @keep_cid), without ringing. */
 static inline uint16_t host_post(struct host_q *q, struct nvp_sqe *sqe, bool keep_cid)
 {
 	if (!keep_cid)
 		sqe->cid = q->next_cid++;
-	q->sq[q->sq_tail] = *sqe;
+	nvp_sqe_to_wire(&q->sq[q->sq_tail], sqe);
 	q->sq_tail = (q->sq_tail + 1) % q->size;
 	return sqe->cid;
 }
@@ -228,7 +233,7 @@ static inline uint16_t host_post(struct host_q *q, struct nvp_sqe *sqe, bool kee
 static inline void host_ring_sq(struct host *h, struct host_q *q)
 {
 	if (q->sq_shadow) {
-		__atomic_store_n(q->sq_shadow, q->sq_tail, __ATOMIC_RELEASE);
+		__atomic_store_n(q->sq_shadow, nvp_cpu_to_le32(q->sq_tail), __ATOMIC_RELEASE);
 		if (q->shadow_only)
 			return;
 	}
@@ -238,7 +243,7 @@ static inline void host_ring_sq(struct host *h, struct host_q *q)
 static inline void host_ring_cq(struct host *h, struct host_q *q)
 {
 	if (q->cq_shadow) {
-		__atomic_store_n(q->cq_shadow, q->cq_head, __ATOMIC_RELEASE);
+		__atomic_store_n(q->cq_shadow, nvp_cpu_to_le32(q->cq_head), __ATOMIC_RELEASE);
 		if (q->shadow_only)
 			return;
 	}
@@ -250,15 +255,16 @@ static inline bool host_peek(struct host_q *q, struct nvp_cqe *out)
 {
 	volatile struct nvp_cqe *e = &q->cq[q->cq_head];
 
-	uint16_t status = __atomic_load_n(&e->status, __ATOMIC_ACQUIRE);
+	uint16_t status = nvp_le16_to_cpu(__atomic_load_n(&e->status, __ATOMIC_ACQUIRE));
 
 	if ((status & 1) != q->phase)
 		return false;
-	out->dw0 = __atomic_load_n(&e->dw0, __ATOMIC_RELAXED);
-	out->dw1 = __atomic_load_n(&e->dw1, __ATOMIC_RELAXED);
-	out->sqhd = __atomic_load_n(&e->sqhd, __ATOMIC_RELAXED);
-	out->sqid = __atomic_load_n(&e->sqid, __ATOMIC_RELAXED);
-	out->cid = __atomic_load_n(&e->cid, __ATOMIC_RELAXED);
+	/* Little-endian in the ring; handed out in CPU order. */
+	out->dw0 = nvp_le32_to_cpu(__atomic_load_n(&e->dw0, __ATOMIC_RELAXED));
+	out->dw1 = nvp_le32_to_cpu(__atomic_load_n(&e->dw1, __ATOMIC_RELAXED));
+	out->sqhd = nvp_le16_to_cpu(__atomic_load_n(&e->sqhd, __ATOMIC_RELAXED));
+	out->sqid = nvp_le16_to_cpu(__atomic_load_n(&e->sqid, __ATOMIC_RELAXED));
+	out->cid = nvp_le16_to_cpu(__atomic_load_n(&e->cid, __ATOMIC_RELAXED));
 	out->status = status;
 	if (++q->cq_head == q->size) {
 		q->cq_head = 0;

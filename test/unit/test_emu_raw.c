@@ -72,7 +72,7 @@ static void test_raw_identify(void **state)
 	struct raw_file f;
 	struct nvp_id_ctrl idc;
 	struct nvp_id_ns idn;
-	uint32_t list[3] = { 1, 0, 0 };
+	uint32_t list[3] = { nvp_cpu_to_le32(1), 0, 0 };	/* device data: little-endian */
 	struct nvp_ctrl *ctrl;
 	const struct nvp_ctrl_info *info;
 	const struct nvp_ns_info *ni;
@@ -87,10 +87,10 @@ static void test_raw_identify(void **state)
 	pad(idc.mn, sizeof(idc.mn), "raw model");
 	pad(idc.fr, sizeof(idc.fr), "9.9");
 	idc.mdts = 2;		/* 16 KiB */
-	idc.nn = 1;
-	idc.oncs = NVP_ONCS_WRITE_ZEROES;
+	idc.nn = nvp_cpu_to_le32(1);
+	idc.oncs = nvp_cpu_to_le16(NVP_ONCS_WRITE_ZEROES);
 	memset(&idn, 0, sizeof(idn));
-	idn.nsze = idn.ncap = 100;	/* of a 1 MiB store */
+	idn.nsze = idn.ncap = nvp_cpu_to_le64(100);	/* of a 1 MiB store */
 	idn.nlbaf = 1;
 	idn.flbas = 1;
 	idn.lbaf[0].lbads = 12;
@@ -177,6 +177,7 @@ static void test_raw_mdts_units(void **state)
 		memset(&idc, 0, sizeof(idc));
 		idc.mdts = rows[i].mdts;
 		assert_int_equal(raw_init(&f), 0);
+		cap = nvp_cpu_to_le64(cap);	/* as the register shows it */
 		assert_int_equal(raw_add(&f, RAW_REG, 0, 0, NVP_REG_CAP, &cap, 8), 0);
 		assert_int_equal(raw_add(&f, RAW_IDENTIFY, NVP_CNS_CTRL, 0, 0, &idc, sizeof(idc)), 0);
 		assert_int_equal(raw_write(&f, path), 0);
@@ -189,7 +190,7 @@ static void test_raw_mdts_units(void **state)
 		/* A PRP list over the 2 MiB data buffer, in the device's pages. */
 		list = host_dma(4096);
 		for (uint32_t k = 0; k < 512; k++)
-			list[k] = host_iova((uint8_t *)h.data + (size_t)(k + 1) * ps);
+			list[k] = nvp_cpu_to_le64(host_iova((uint8_t *)h.data + (size_t)(k + 1) * ps));
 		for (int bad = 0; bad < 2; bad++) {
 			uint32_t bytes = bad ? rows[i].bad_bytes : rows[i].ok_bytes;
 			struct nvp_sqe sqe;
@@ -198,7 +199,7 @@ static void test_raw_mdts_units(void **state)
 				continue;
 			host_rw_sqe(&sqe, NVP_NVM_READ, 1, 0, bytes / 4096);
 			sqe.dptr.prp.prp1 = host_iova(h.data);
-			sqe.dptr.prp.prp2 = bytes > 2 * ps ? host_iova(list) : list[0];
+			sqe.dptr.prp.prp2 = bytes > 2 * ps ? host_iova(list) : nvp_le64_to_cpu(list[0]);
 			print_message("MPSMIN %u MDTS %u: %u bytes\n", rows[i].mpsmin, rows[i].mdts, bytes);
 			assert_int_equal(host_cmd(&h, &h.io[1], &sqe, NULL),
 					 bad ? (NVP_STATUS(NVP_SCT_GENERIC, NVP_SC_INVALID_FIELD) |
@@ -223,7 +224,7 @@ static void test_raw_unusable_format(void **state)
 
 	(void)state;
 	memset(&idn, 0, sizeof(idn));
-	idn.nsze = idn.ncap = 1000;
+	idn.nsze = idn.ncap = nvp_cpu_to_le64(1000);
 	idn.lbaf[0].lbads = 20;
 	assert_int_equal(raw_init(&f), 0);
 	assert_int_equal(raw_add(&f, RAW_IDENTIFY, NVP_CNS_NS, RAW_ANY_NSID, 0, &idn, sizeof(idn)),
@@ -292,13 +293,14 @@ static void test_raw_registers(void **state)
 				       ((uint64_t)dstrd[i] << 32) |
 				       (1ull << 37) |		/* CSS: NVM */
 				       (4ull << 52);		/* MPSMAX 64 KiB */
-			uint32_t vs = 0x00020000;
+			uint32_t vs = 0x00020000, vs_le = nvp_cpu_to_le32(vs);
+			uint64_t cap_le = nvp_cpu_to_le64(cap);
 			uint8_t *buf;
 
 			print_message("DSTRD %u, dbbuf %d\n", dstrd[i], dbbuf);
 			assert_int_equal(raw_init(&f), 0);
-			assert_int_equal(raw_add(&f, RAW_REG, 0, 0, NVP_REG_CAP, &cap, 8), 0);
-			assert_int_equal(raw_add(&f, RAW_REG, 0, 0, NVP_REG_VS, &vs, 4), 0);
+			assert_int_equal(raw_add(&f, RAW_REG, 0, 0, NVP_REG_CAP, &cap_le, 8), 0);
+			assert_int_equal(raw_add(&f, RAW_REG, 0, 0, NVP_REG_VS, &vs_le, 4), 0);
 			assert_int_equal(attach_raw(&f, dbbuf ? "ns=1M,qpairs=4" : "ns=1M,qpairs=4,dbbuf=0",
 						    &ctrl),
 					 0);

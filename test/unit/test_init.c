@@ -43,14 +43,15 @@ static uint64_t fake_clock(void)
 	return fake_now;
 }
 
+/* The fake register file is little-endian, as a controller's is. */
 static uint32_t reg(uint32_t off)
 {
-	return dev->bar[off / 4];
+	return nvp_le32_to_cpu(dev->bar[off / 4]);
 }
 
 static void set_reg(uint32_t off, uint32_t v)
 {
-	dev->bar[off / 4] = v;
+	dev->bar[off / 4] = nvp_cpu_to_le32(v);
 }
 
 /* Called by every register poll: react to CC like a controller would. */
@@ -166,7 +167,7 @@ static void test_already_enabled(void **state)
 	assert_int_equal(d.cc_at_enable, NVP_CC_EN | (6u << 16) | (4u << 20));
 	/* The Identify command sits in the admin SQ with its CNS. */
 	assert_int_equal(ctrl->admin->sq.ring[0].opc, NVP_ADMIN_IDENTIFY);
-	assert_int_equal(ctrl->admin->sq.ring[0].cdw10, NVP_CNS_CTRL);
+	assert_int_equal(nvp_le32_to_cpu(ctrl->admin->sq.ring[0].cdw10), NVP_CNS_CTRL);
 	assert_int_equal(reg(NVP_REG_DBS), 1); /* SQ0 tail doorbell rung once */
 	free_ctrl(ctrl);
 }
@@ -298,14 +299,20 @@ static void test_admin_only_controller(void **state)
 	free_ctrl(ctrl);
 }
 
-/* A fatal status while an admin command is outstanding ends the wait. */
+/*
+ * A fatal status while an admin command is outstanding ends the wait. CFS
+ * rises once the Identify command has been rung (the SQ0 tail doorbell
+ * moved), not after a fixed delay: under emulation (qemu-user) bring-up
+ * can take longer than any delay would allow.
+ */
 static void *raise_cfs_later(void *arg)
 {
-	const struct timespec nap = { .tv_sec = 0, .tv_nsec = 5 * 1000 * 1000 };
+	const struct timespec nap = { .tv_sec = 0, .tv_nsec = 100 * 1000 };
 	uint32_t *bar = arg;
 
-	nanosleep(&nap, NULL);
-	__atomic_or_fetch(&bar[NVP_REG_CSTS / 4], NVP_CSTS_CFS, __ATOMIC_SEQ_CST);
+	for (int i = 0; i < 100000 && !__atomic_load_n(&bar[NVP_REG_DBS / 4], __ATOMIC_ACQUIRE); i++)
+		nanosleep(&nap, NULL);
+	__atomic_or_fetch(&bar[NVP_REG_CSTS / 4], nvp_cpu_to_le32(NVP_CSTS_CFS), __ATOMIC_SEQ_CST);
 	return NULL;
 }
 

@@ -115,7 +115,7 @@ static uint64_t list_entry(const struct fake_list *fl, size_t page, size_t idx)
 	uint64_t v;
 
 	memcpy(&v, fl->mem + page * fl->page_size + idx * 8, 8);
-	return v;
+	return nvp_le64_to_cpu(v);	/* list entries are little-endian */
 }
 
 /* ------------------------------------------------------------------------ */
@@ -206,7 +206,7 @@ static size_t replay_prp(const struct nvp_sqe *sqe, uint64_t total,
 			 struct nvp_dma_seg *chunks, size_t max,
 			 unsigned int *list_pages)
 {
-	uint64_t prp1 = sqe->dptr.prp.prp1, prp2 = sqe->dptr.prp.prp2;
+	uint64_t prp1 = nvp_le64_to_cpu(sqe->dptr.prp.prp1), prp2 = nvp_le64_to_cpu(sqe->dptr.prp.prp2);
 	uint64_t first = page_size - prp1 % page_size;
 	uint64_t left;
 	size_t n = 0;
@@ -240,14 +240,14 @@ static size_t replay_prp(const struct nvp_sqe *sqe, uint64_t total,
 			uint64_t e, take;
 
 			if (i == per_page - 1 && left > page_size) {
-				e = ents[i];
+				e = nvp_le64_to_cpu(ents[i]);
 				CHECK(e % page_size == 0, "chain pointer 0x%llx not page aligned", (unsigned long long)e);
 				ents = list_translate(fl, e, page_size);
 				(*list_pages)++;
 				i = 0;
 				continue;
 			}
-			e = ents[i++];
+			e = nvp_le64_to_cpu(ents[i++]);
 			CHECK(e % page_size == 0, "PRP entry 0x%llx has an offset", (unsigned long long)e);
 			take = left < page_size ? left : page_size;
 			add_chunk(chunks, &n, max, e, take);
@@ -280,7 +280,7 @@ static size_t replay_sgl(const struct nvp_sqe *sqe, const struct fake_list *fl,
 	CHECK((sqe->flags >> 6) == 1, "PSDT is %u, want SGL (1)", sqe->flags >> 6);
 	check_desc_clean(d);
 	if (sgl_kind(d) == NVP_SGL_TYPE_DATA_BLOCK) {
-		add_chunk(chunks, &n, max, d->addr, d->length);
+		add_chunk(chunks, &n, max, nvp_le64_to_cpu(d->addr), nvp_le32_to_cpu(d->length));
 		return n;
 	}
 	for (;;) {
@@ -291,16 +291,16 @@ static size_t replay_sgl(const struct nvp_sqe *sqe, const struct fake_list *fl,
 
 		CHECK(kind == NVP_SGL_TYPE_SEGMENT || kind == NVP_SGL_TYPE_LAST_SEGMENT,
 		      "descriptor type %u where a segment pointer belongs", kind);
-		CHECK(d->length && d->length % 16 == 0, "segment length %u", d->length);
-		count = d->length / 16;
-		seg = list_translate(fl, d->addr, d->length);
+		CHECK(nvp_le32_to_cpu(d->length) && nvp_le32_to_cpu(d->length) % 16 == 0, "segment length %u", nvp_le32_to_cpu(d->length));
+		count = nvp_le32_to_cpu(d->length) / 16;
+		seg = list_translate(fl, nvp_le64_to_cpu(d->addr), nvp_le32_to_cpu(d->length));
 		(*list_pages)++;
 		for (uint32_t j = 0; j < count; j++) {
 			uint8_t t = sgl_kind(&seg[j]);
 
 			check_desc_clean(&seg[j]);
 			if (t == NVP_SGL_TYPE_DATA_BLOCK) {
-				add_chunk(chunks, &n, max, seg[j].addr, seg[j].length);
+				add_chunk(chunks, &n, max, nvp_le64_to_cpu(seg[j].addr), nvp_le32_to_cpu(seg[j].length));
 				continue;
 			}
 			CHECK(kind == NVP_SGL_TYPE_SEGMENT,
@@ -376,20 +376,20 @@ static void check_prp_build(const struct nvp_dma_seg *segs, unsigned int nsegs,
 	CHECK(rc == 0, "nvp_payload_prp returned %d", rc);
 	check_sqe_rest(&sqe, NVP_SQE_PSDT_PRP);
 
-	CHECK(sqe.dptr.prp.prp1 == pages[0], "PRP1 0x%llx, want 0x%llx",
-	      (unsigned long long)sqe.dptr.prp.prp1, (unsigned long long)pages[0]);
+	CHECK(nvp_le64_to_cpu(sqe.dptr.prp.prp1) == pages[0], "PRP1 0x%llx, want 0x%llx",
+	      (unsigned long long)nvp_le64_to_cpu(sqe.dptr.prp.prp1), (unsigned long long)pages[0]);
 	if (entries == 0) {
-		CHECK(sqe.dptr.prp.prp2 == 0, "PRP2 0x%llx, want 0", (unsigned long long)sqe.dptr.prp.prp2);
+		CHECK(nvp_le64_to_cpu(sqe.dptr.prp.prp2) == 0, "PRP2 0x%llx, want 0", (unsigned long long)nvp_le64_to_cpu(sqe.dptr.prp.prp2));
 		CHECK(list_pages == 0, "table expects a list without entries");
 	} else if (entries == 1) {
-		CHECK(sqe.dptr.prp.prp2 == pages[1], "PRP2 0x%llx, want 0x%llx",
-		      (unsigned long long)sqe.dptr.prp.prp2, (unsigned long long)pages[1]);
+		CHECK(nvp_le64_to_cpu(sqe.dptr.prp.prp2) == pages[1], "PRP2 0x%llx, want 0x%llx",
+		      (unsigned long long)nvp_le64_to_cpu(sqe.dptr.prp.prp2), (unsigned long long)pages[1]);
 		CHECK(list_pages == 0, "table expects a list for one entry");
 	} else {
 		size_t last_count;
 
-		CHECK(sqe.dptr.prp.prp2 == LIST_IOVA, "PRP2 0x%llx, want list 0x%llx",
-		      (unsigned long long)sqe.dptr.prp.prp2, (unsigned long long)LIST_IOVA);
+		CHECK(nvp_le64_to_cpu(sqe.dptr.prp.prp2) == LIST_IOVA, "PRP2 0x%llx, want list 0x%llx",
+		      (unsigned long long)nvp_le64_to_cpu(sqe.dptr.prp.prp2), (unsigned long long)LIST_IOVA);
 		CHECK(list_pages >= 1, "table expects no list for %llu entries",
 		      (unsigned long long)entries);
 		/* Full pages: per_page - 1 entries then the chain pointer. */
@@ -647,8 +647,8 @@ static void test_prp_list_alignment(void **state)
 		struct nvp_sqe sqe = { 0 };
 
 		CHECK(nvp_payload_prp(&sqe, &two, 1, K4, NULL) == 0 &&
-		      sqe.dptr.prp.prp2 == DATA_A + K4, "PRP2 0x%llx",
-		      (unsigned long long)sqe.dptr.prp.prp2);
+		      nvp_le64_to_cpu(sqe.dptr.prp.prp2) == DATA_A + K4, "PRP2 0x%llx",
+		      (unsigned long long)nvp_le64_to_cpu(sqe.dptr.prp.prp2));
 	}
 	cur_case = "layout rejection is quiet, misuse is reported";
 	{
@@ -856,20 +856,20 @@ static void check_sgl_build(const struct nvp_dma_seg *segs, unsigned int nsegs,
 	check_sqe_rest(&sqe, NVP_SQE_PSDT_SGL_MPTR);
 	CHECK(sgl_kind(&sqe.dptr.sgl1) == sgl1_type, "SGL1 type %u, want %u",
 	      sgl_kind(&sqe.dptr.sgl1), sgl1_type);
-	CHECK(sqe.dptr.sgl1.length == sgl1_len, "SGL1 length %u, want %u",
-	      sqe.dptr.sgl1.length, sgl1_len);
+	CHECK(nvp_le32_to_cpu(sqe.dptr.sgl1.length) == sgl1_len, "SGL1 length %u, want %u",
+	      nvp_le32_to_cpu(sqe.dptr.sgl1.length), sgl1_len);
 	check_desc_clean(&sqe.dptr.sgl1);
 
 	if (sgl1_type == NVP_SGL_TYPE_DATA_BLOCK) {
 		CHECK(nsegs == 1, "data block in the SQE for %u segments", nsegs);
-		CHECK(sqe.dptr.sgl1.addr == segs[0].iova, "SGL1 address 0x%llx",
-		      (unsigned long long)sqe.dptr.sgl1.addr);
+		CHECK(nvp_le64_to_cpu(sqe.dptr.sgl1.addr) == segs[0].iova, "SGL1 address 0x%llx",
+		      (unsigned long long)nvp_le64_to_cpu(sqe.dptr.sgl1.addr));
 	} else {
 		const struct nvp_sgl_desc *d = (const void *)fl->mem;
 		size_t last_count;
 
-		CHECK(sqe.dptr.sgl1.addr == LIST_IOVA, "SGL1 address 0x%llx",
-		      (unsigned long long)sqe.dptr.sgl1.addr);
+		CHECK(nvp_le64_to_cpu(sqe.dptr.sgl1.addr) == LIST_IOVA, "SGL1 address 0x%llx",
+		      (unsigned long long)nvp_le64_to_cpu(sqe.dptr.sgl1.addr));
 		k = 0;
 		for (unsigned int pg = 0; pg + 1 < list_pages; pg++) {
 			const struct nvp_sgl_desc *page = d + pg * per_page;
@@ -879,18 +879,18 @@ static void check_sgl_build(const struct nvp_dma_seg *segs, unsigned int nsegs,
 
 			for (uint64_t j = 0; j + 1 < per_page; j++, k++)
 				CHECK(sgl_kind(&page[j]) == NVP_SGL_TYPE_DATA_BLOCK &&
-				      page[j].addr == segs[k].iova &&
-				      page[j].length == segs[k].len,
+				      nvp_le64_to_cpu(page[j].addr) == segs[k].iova &&
+				      nvp_le32_to_cpu(page[j].length) == segs[k].len,
 				      "page %u descriptor %llu is not segment %zu", pg,
 				      (unsigned long long)j, k);
 			next_count = next_is_last ? nsegs - k : per_page;
-			CHECK(chain->addr == LIST_IOVA + (uint64_t)(pg + 1) * page_size,
-			      "page %u chain address 0x%llx", pg, (unsigned long long)chain->addr);
+			CHECK(nvp_le64_to_cpu(chain->addr) == LIST_IOVA + (uint64_t)(pg + 1) * page_size,
+			      "page %u chain address 0x%llx", pg, (unsigned long long)nvp_le64_to_cpu(chain->addr));
 			CHECK(sgl_kind(chain) == (next_is_last ? NVP_SGL_TYPE_LAST_SEGMENT :
 								  NVP_SGL_TYPE_SEGMENT),
 			      "page %u chain type %u", pg, sgl_kind(chain));
-			CHECK(chain->length == next_count * 16, "page %u chain length %u, want %llu",
-			      pg, chain->length, (unsigned long long)(next_count * 16));
+			CHECK(nvp_le32_to_cpu(chain->length) == next_count * 16, "page %u chain length %u, want %llu",
+			      pg, nvp_le32_to_cpu(chain->length), (unsigned long long)(next_count * 16));
 		}
 		last_count = nsegs - k;
 		CHECK(last_count >= 2 && last_count <= per_page,
@@ -898,8 +898,8 @@ static void check_sgl_build(const struct nvp_dma_seg *segs, unsigned int nsegs,
 		for (size_t j = 0; j < last_count; j++, k++) {
 			const struct nvp_sgl_desc *e = d + (list_pages - 1) * per_page + j;
 
-			CHECK(sgl_kind(e) == NVP_SGL_TYPE_DATA_BLOCK && e->addr == segs[k].iova &&
-			      e->length == segs[k].len,
+			CHECK(sgl_kind(e) == NVP_SGL_TYPE_DATA_BLOCK && nvp_le64_to_cpu(e->addr) == segs[k].iova &&
+			      nvp_le32_to_cpu(e->length) == segs[k].len,
 			      "last page descriptor %zu is not segment %zu", j, k);
 		}
 		CHECK(untouched(fl->mem + (size_t)(list_pages - 1) * page_size + last_count * 16,

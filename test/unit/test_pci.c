@@ -248,24 +248,34 @@ static void test_numa_and_driver(void **state)
 	assert_int_equal(nvp_pci_current_driver("0000:09:00.0", drv, sizeof(drv)), -ENODEV);
 }
 
+/* The PCI command register in a config space image (little-endian). */
+static uint16_t cfg_cmd(const char *cfg)
+{
+	uint16_t v;
+
+	memcpy(&v, cfg + 4, 2);
+	return nvp_le16_to_cpu(v);
+}
+
 static void test_set_master(void **state)
 {
 	char cfg[64] = { 0 }, p[512];
+	uint16_t cmd = nvp_cpu_to_le16(0x02); /* memory space on, bus master off */
 	int fd;
 
 	(void)state;
 	fake_device(BDF, "vfio-pci");
-	cfg[4] = 0x02; /* memory space on, bus master off */
+	memcpy(cfg + 4, &cmd, 2);
 	snprintf(p, sizeof(p), "%s/bus/pci/devices/%s/config", root, BDF);
 	fd = open(p, O_CREAT | O_RDWR | O_TRUNC, 0644);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, cfg, sizeof(cfg)), sizeof(cfg));
 	assert_int_equal(nvp_pci_set_master(BDF, true), 0);
 	assert_int_equal(pread(fd, cfg + 4, 2, 4), 2);
-	assert_int_equal(cfg[4], 0x06);
+	assert_int_equal(cfg_cmd(cfg), 0x06);
 	assert_int_equal(nvp_pci_set_master(BDF, false), 0);
 	assert_int_equal(pread(fd, cfg + 4, 2, 4), 2);
-	assert_int_equal(cfg[4], 0x02);
+	assert_int_equal(cfg_cmd(cfg), 0x02);
 	close(fd);
 }
 

@@ -16,10 +16,19 @@ pkgs=(
   fio               # optional guest benchmark (--with-fio)
 )
 
+# Installed for this machine's architecture (with arm64 added through
+# multiarch, an unqualified name can match two packages), or Architecture: all.
+installed() {
+  local q=$1
+  [[ $q == *:* ]] || q="$q:$(dpkg --print-architecture)"
+  dpkg-query -W -f='${Status}\n' "$q" 2>/dev/null | grep -qx 'install ok installed' && return 0
+  [[ $1 != *:* ]] &&
+    dpkg-query -W -f='${Architecture} ${Status}\n' "$1" 2>/dev/null | grep -qx 'all install ok installed'
+}
+
 missing=()
 for p in "${pkgs[@]}"; do
-  st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-  [[ $st == "install ok installed" ]] || missing+=("$p")
+  installed "$p" || missing+=("$p")
 done
 
 if ((${#missing[@]} == 0)); then

@@ -36,6 +36,18 @@ struct acc {
 	struct hist h;		/* per-I/O cost of each sample */
 };
 
+/* The spin-wait hint, and the barrier a doorbell store needs after a
+ * command's stores on a write-combining mapping (the floor row). */
+#if defined(__x86_64__)
+#define cpu_relax()	__builtin_ia32_pause()
+#define DB_FENCE	"sfence"
+#elif defined(__aarch64__)
+#define cpu_relax()	__asm__ volatile("yield")
+#define DB_FENCE	"dsb st"
+#else
+#error "nvpoll-overhead supports x86-64 and arm64"
+#endif
+
 static double g_timer_ticks;	/* cost of one back-to-back TSC read */
 
 /* Histogram samples are in 1/ACC_SCALE ticks: floor ops cost under a tick. */
@@ -166,7 +178,7 @@ static int run_driver(struct run *r, uint32_t batch, uint64_t ios, struct result
 		 */
 		if (g_settle_ticks)
 			for (uint64_t until = tsc_now() + g_settle_ticks; tsc_now() < until;)
-				__builtin_ia32_pause();
+				cpu_relax();
 		while (r->done < batch) {
 			t0 = tsc_now();
 			rc = nvp_qpair_poll(r->qp, 0);
@@ -243,7 +255,7 @@ static void floor_doorbell(struct acc *a, uint64_t n, bool fence)
 
 		for (int i = 0; i < FLOOR_GROUP; i++) {
 			if (fence)
-				__asm__ volatile("sfence" ::: "memory");
+				__asm__ volatile(DB_FENCE ::: "memory");
 			*db = ++tail % RING;
 		}
 		acc_add(a, tsc_now() - t0, FLOOR_GROUP, 1);
@@ -486,7 +498,7 @@ int main(int argc, char **argv)
 	printf("floor (brackets of %d, %" PRIu64 " ops each)\n", FLOOR_GROUP, floor_n);
 	row_acc("store one 64-byte command into a ring", &f_sqe);
 	row_acc("one 32-bit doorbell store", &f_db);
-	row_acc("one 32-bit doorbell store after sfence", &f_dbf);
+	row_acc("one 32-bit doorbell store after " DB_FENCE, &f_dbf);
 	row_acc("load one 16-byte completion (phase check)", &f_cqe);
 	row("floor at QD1 (command + doorbell + completion)", floor1);
 	row("floor in batches (doorbell shared)", floorb);

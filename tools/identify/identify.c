@@ -65,6 +65,86 @@ static long double u128_value(const uint8_t le[16])
 	return v;
 }
 
+/*
+ * The controller's data is little-endian: each structure is converted to
+ * CPU order once, here, and printed from the copy. Byte arrays (strings,
+ * 128-bit counters read byte by byte, IDs) need no conversion.
+ */
+#define LE16(f) ((f) = nvp_le16_to_cpu(f))
+#define LE32(f) ((f) = nvp_le32_to_cpu(f))
+#define LE64(f) ((f) = nvp_le64_to_cpu(f))
+
+/* A 128-bit counter stays a byte array, low byte first (emit_u128() and
+ * u128_value() read it so); its two 64-bit halves go through the same
+ * conversion as every other field. */
+static void u128_fix(uint8_t v[16])
+{
+	uint64_t half[2];
+
+	memcpy(half, v, 16);
+	for (int h = 0; h < 2; h++) {
+		uint64_t x = nvp_le64_to_cpu(half[h]);
+
+		for (int i = 0; i < 8; i++)
+			v[8 * h + i] = (uint8_t)(x >> (8 * i));
+	}
+}
+
+static void id_ctrl_to_cpu(struct nvp_id_ctrl *id)
+{
+	LE16(id->vid); LE16(id->ssvid); LE16(id->cntlid); LE32(id->ver); LE32(id->rtd3r);
+	LE32(id->rtd3e); LE32(id->oaes); LE32(id->ctratt); LE16(id->rrls); LE16(id->crdt1);
+	LE16(id->crdt2); LE16(id->crdt3); LE16(id->oacs); LE16(id->wctemp); LE16(id->cctemp);
+	LE16(id->mtfa); LE32(id->hmpre); LE32(id->hmmin); LE32(id->rpmbs); LE16(id->edstt);
+	LE16(id->kas); LE16(id->hctma); LE16(id->mntmt); LE16(id->mxtmt); LE32(id->sanicap);
+	LE32(id->hmminds); LE16(id->hmmaxd); LE16(id->nsetidmax); LE16(id->endgidmax);
+	LE32(id->anagrpmax); LE32(id->nanagrpid); LE32(id->pels); LE16(id->domainid);
+	LE16(id->maxcmd); LE32(id->nn); LE16(id->oncs); LE16(id->fuses); LE16(id->awun);
+	LE16(id->awupf); LE16(id->acwu); LE16(id->ocfs); LE32(id->sgls); LE32(id->mnan);
+	LE32(id->maxcna);
+	u128_fix(id->tnvmcap);
+	u128_fix(id->unvmcap);
+	for (unsigned int i = 0; i < ARRAY_SIZE(id->psd); i++) {
+		LE16(id->psd[i].mp); LE32(id->psd[i].enlat); LE32(id->psd[i].exlat);
+		LE16(id->psd[i].idlp); LE16(id->psd[i].actp);
+	}
+}
+
+static void id_ns_to_cpu(struct nvp_id_ns *id)
+{
+	LE64(id->nsze); LE64(id->ncap); LE64(id->nuse); LE16(id->nawun); LE16(id->nawupf);
+	LE16(id->nacwu); LE16(id->nabsn); LE16(id->nabo); LE16(id->nabspf); LE16(id->noiob);
+	LE16(id->npwg); LE16(id->npwa); LE16(id->npdg); LE16(id->npda); LE16(id->nows);
+	LE16(id->mssrl); LE32(id->mcl); LE32(id->anagrpid); LE16(id->nvmsetid); LE16(id->endgid);
+	for (unsigned int i = 0; i < ARRAY_SIZE(id->lbaf); i++)
+		LE16(id->lbaf[i].ms);
+	u128_fix(id->nvmcap);
+}
+
+/* SMART's temperature is unaligned (the structure is packed): by value. */
+static void smart_to_cpu(struct nvp_smart_log *s)
+{
+	s->temperature = nvp_le16_to_cpu(s->temperature);
+	s->warning_temp_time = nvp_le32_to_cpu(s->warning_temp_time);
+	s->critical_comp_time = nvp_le32_to_cpu(s->critical_comp_time);
+	for (unsigned int i = 0; i < ARRAY_SIZE(s->temp_sensor); i++)
+		s->temp_sensor[i] = nvp_le16_to_cpu(s->temp_sensor[i]);
+	s->thm_temp1_trans_count = nvp_le32_to_cpu(s->thm_temp1_trans_count);
+	s->thm_temp2_trans_count = nvp_le32_to_cpu(s->thm_temp2_trans_count);
+	s->thm_temp1_total_time = nvp_le32_to_cpu(s->thm_temp1_total_time);
+	s->thm_temp2_total_time = nvp_le32_to_cpu(s->thm_temp2_total_time);
+	u128_fix(s->data_units_read);
+	u128_fix(s->data_units_written);
+	u128_fix(s->host_reads);
+	u128_fix(s->host_writes);
+	u128_fix(s->ctrl_busy_time);
+	u128_fix(s->power_cycles);
+	u128_fix(s->power_on_hours);
+	u128_fix(s->unsafe_shutdowns);
+	u128_fix(s->media_errors);
+	u128_fix(s->num_err_log_entries);
+}
+
 /* Temperatures are in Kelvin on the wire; 0 means not reported. */
 static void emit_kelvin(struct emit *e, const char *key, const char *label, unsigned int k)
 {
@@ -488,12 +568,18 @@ static int identify(struct nvp_ctrl *ctrl, struct emit *e)
 	struct nvp_smart_log *smart;
 	int rc = 0;
 
+	struct nvp_id_ctrl idc = *nvp_ctrl_identify(ctrl);
+	struct nvp_id_ns idn;
+
 	emit_attachment(e, info);
-	emit_id_ctrl(e, info, nvp_ctrl_identify(ctrl));
+	id_ctrl_to_cpu(&idc);
+	emit_id_ctrl(e, info, &idc);
 
 	emit_arr_begin(e, "namespaces", NULL);
 	for (struct nvp_ns *ns = nvp_ctrl_first_ns(ctrl); ns; ns = nvp_ctrl_next_ns(ctrl, ns)) {
-		emit_id_ns(e, nvp_ns_get_info(ns), nvp_ns_identify(ns));
+		idn = *nvp_ns_identify(ns);
+		id_ns_to_cpu(&idn);
+		emit_id_ns(e, nvp_ns_get_info(ns), &idn);
 	}
 	emit_arr_end(e);
 
@@ -510,6 +596,7 @@ static int identify(struct nvp_ctrl *ctrl, struct emit *e)
 			nvp_last_error()[0] ? nvp_last_error() : strerror(-rc));
 		emit_null(e, "smart", "SMART", "not read");
 	} else {
+		smart_to_cpu(smart);
 		emit_smart(e, smart);
 	}
 	nvp_dma_free(smart);

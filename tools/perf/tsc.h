@@ -5,12 +5,27 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#if defined(__x86_64__)
 #include <x86intrin.h>
 
 static inline uint64_t tsc_now(void)
 {
 	return __rdtsc();
 }
+#elif defined(__aarch64__)
+/* arm64: the generic timer's virtual count (constant rate, EL0-readable);
+ * the isb keeps it from being read before earlier instructions finish. */
+static inline uint64_t tsc_now(void)
+{
+	uint64_t v;
+
+	__asm__ __volatile__("isb; mrs %0, cntvct_el0" : "=r"(v) :: "memory");
+	return v;
+}
+#else
+#error "nvpoll-perf's timer (tools/perf/tsc.h) supports x86-64 and arm64"
+#endif
 
 /*
  * Measure the TSC rate over about @ms milliseconds of CLOCK_MONOTONIC.
