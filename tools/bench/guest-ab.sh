@@ -9,7 +9,7 @@
 #   cp /path/to/baseline/build/bin/nvpoll-perf build/bin/nvpoll-perf-base
 #   tools/bench/vm-compare.sh --build-dir build --guest-script tools/bench/guest-ab.sh
 #
-# Peers in the same rounds (guest-peers.sh): vm-compare.sh brings SPDK's and
+# Peers in the same rounds (guest-common.sh): vm-compare.sh brings SPDK's and
 # libvfn's perf from ../shared/peers into the image when it finds them.
 #
 # Prints NVP-BENCH lines (vm-compare.sh keeps them in .cache/bench/results.txt):
@@ -17,47 +17,9 @@
 #   and the same for qd32.
 # shellcheck shell=sh
 . /guest/lib.sh
-. /guest/guest-peers.sh
+. /guest/guest-common.sh
 
-secs=10
-rounds=2
-read -r cmdline </proc/cmdline
-for w in $cmdline; do
-  case $w in
-    nvp.bench_seconds=*) secs=${w#nvp.bench_seconds=} ;;
-    nvp.bench_rounds=*) rounds=${w#nvp.bench_rounds=} ;;
-  esac
-done
-# shellcheck disable=SC2034  # read by run() in lib.sh
-NVP_STEP_TIMEOUT=$((secs * 3 + 60))
-
-addr_of() {
-  for a in $(nvme_addrs); do
-    for c in /sys/bus/pci/devices/"$a"/nvme/nvme*; do
-      [ "$(tr -d ' ' <"$c/serial" 2>/dev/null)" = "$1" ] && { echo "$a"; return 0; }
-    done
-  done
-  return 1
-}
-
-blockdev_of() {
-  for c in /sys/bus/pci/devices/"$1"/nvme/nvme*; do
-    [ -e "$c" ] && { echo "/dev/${c##*/}n1"; return 0; }
-  done
-  return 1
-}
-
-wait_blockdev() {
-  i=0
-  while [ $i -lt 100 ]; do
-    d=$(blockdev_of "$1") && [ -b "$d" ] && return 0
-    sleep 0.1
-    i=$((i + 1))
-  done
-  return 1
-}
-
-emit() { echo "NVP-BENCH $NVP_MODE $1 $2 $3 $4"; }
+bench_args 10 2
 
 failures=0
 bad() { echo "ab: FAIL: $*"; failures=$((failures + 1)); }

@@ -9,56 +9,16 @@
 #   build has it, with fio's null engine beside it (fio's own ceiling), and
 #   nvpoll-perf with and without --verify on the file
 #   namespace, and SPDK's and libvfn's perf tools when vm-compare.sh put them
-#   in the image (guest-peers.sh; libvfn in type1 only);
+#   in the image (guest-common.sh; libvfn in type1 only);
 #   last, --verify on the null device, which must fail.
 # Each measurement prints one line for the host:
 #   NVP-BENCH <mode> <name> <IOPS> <mean latency us> <min latency us>
 # Kernel command line: nvp.bench_seconds=N (default 10), nvp.bench_rounds=N (2).
 # shellcheck shell=sh
 . /guest/lib.sh
-. /guest/guest-peers.sh
+. /guest/guest-common.sh
 
-secs=10
-rounds=2
-read -r cmdline </proc/cmdline
-for w in $cmdline; do
-  case $w in
-    nvp.bench_seconds=*) secs=${w#nvp.bench_seconds=} ;;
-    nvp.bench_rounds=*) rounds=${w#nvp.bench_rounds=} ;;
-  esac
-done
-# shellcheck disable=SC2034  # read by run() in lib.sh
-NVP_STEP_TIMEOUT=$((secs * 3 + 60))
-
-# addr_of SERIAL: the PCI address of the controller with this serial.
-addr_of() {
-  for a in $(nvme_addrs); do
-    for c in /sys/bus/pci/devices/"$a"/nvme/nvme*; do
-      [ "$(tr -d ' ' <"$c/serial" 2>/dev/null)" = "$1" ] && { echo "$a"; return 0; }
-    done
-  done
-  return 1
-}
-
-# blockdev_of ADDR: /dev/nvmeXn1 of a controller on the kernel driver.
-blockdev_of() {
-  for c in /sys/bus/pci/devices/"$1"/nvme/nvme*; do
-    [ -e "$c" ] && { echo "/dev/${c##*/}n1"; return 0; }
-  done
-  return 1
-}
-
-wait_blockdev() {
-  i=0
-  while [ $i -lt 100 ]; do
-    d=$(blockdev_of "$1") && [ -b "$d" ] && return 0
-    sleep 0.1
-    i=$((i + 1))
-  done
-  return 1
-}
-
-emit() { echo "NVP-BENCH $NVP_MODE $1 $2 $3 $4"; }
+bench_args 10 2
 
 failures=0
 bad() { echo "bench: FAIL: $*"; failures=$((failures + 1)); }

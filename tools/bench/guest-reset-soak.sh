@@ -16,25 +16,9 @@
 # NVP-RESULT line at all).
 # shellcheck shell=sh
 . /guest/lib.sh
+. /guest/guest-common.sh
 
-secs=60
-read -r cmdline </proc/cmdline
-for w in $cmdline; do
-  case $w in
-    nvp.bench_seconds=*) secs=${w#nvp.bench_seconds=} ;;
-  esac
-done
-# shellcheck disable=SC2034  # read by run() in lib.sh
-NVP_STEP_TIMEOUT=$((secs * 3 + 120))
-
-addr_of() {
-  for a in $(nvme_addrs); do
-    for c in /sys/bus/pci/devices/"$a"/nvme/nvme*; do
-      [ "$(tr -d ' ' <"$c/serial" 2>/dev/null)" = "$1" ] && { echo "$a"; return 0; }
-    done
-  done
-  return 1
-}
+bench_args 60 1
 
 failures=0
 bad() { echo "soak: FAIL: $*"; failures=$((failures + 1)); }

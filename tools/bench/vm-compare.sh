@@ -63,7 +63,7 @@ extra=$(mktemp -d "${TMPDIR:-/tmp}/nvp-bench.XXXXXX")
 trap 'rm -rf "$extra"' EXIT
 mkdir -p "$extra/guest" "$extra/bin"
 cp "$guest_script" "$extra/guest/nvpoll-bench.sh"
-cp "$here/guest-peers.sh" "$extra/guest/guest-peers.sh"
+cp "$here/guest-common.sh" "$extra/guest/guest-common.sh"
 chmod 755 "$extra/guest/nvpoll-bench.sh"
 # SPDK's and libvfn's perf tools (static binaries) run in the same boot when
 # they are there; SPDK's env init also reads OpenSSL's config.

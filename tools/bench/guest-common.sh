@@ -1,16 +1,68 @@
 #!/bin/sh
-# Peer perf tools in the guest, for vm-compare.sh's guest scripts (sourced,
-# busybox ash): SPDK's spdk_nvme_perf and libvfn's perf, from ../shared/peers
-# (vm-compare.sh copies them into the image's /bin when it finds them). Each
-# runner binds the controller to vfio-pci for the run and gives it back to
-# nvme, and prints one NVP-BENCH row through the caller's emit(); failures go
-# through the caller's bad().
+# What vm-compare.sh's guest scripts share (sourced after /guest/lib.sh,
+# busybox ash; vm-compare.sh puts it in the image as /guest/guest-common.sh):
+#
+#   bench_args SECS ROUNDS   $secs and $rounds from nvp.bench_seconds= and
+#                            nvp.bench_rounds= on the kernel command line
+#                            (defaults as given), and lib.sh's step timeout
+#   addr_of SERIAL           the PCI address of the controller with it
+#   blockdev_of ADDR         /dev/nvmeXn1 of a controller on the nvme driver
+#   wait_blockdev ADDR       wait up to 10 s for that block device
+#   emit NAME IOPS MEAN MIN  one "NVP-BENCH <mode> ..." row for the host
+#
+# and the peer perf tools, SPDK's spdk_nvme_perf and libvfn's perf, from
+# ../shared/peers (vm-compare.sh copies them into the image's /bin when it
+# finds them). Each runner binds the controller to vfio-pci for the run and
+# gives it back to nvme, prints one row through emit, and reports failures
+# through the caller's bad():
 #
 #   peers_setup              sets $PEERS: "spdk", "libvfn" (type1 only), both
 #                            or none, and prepares SPDK's files
 #   spdk_run NAME ADDR QD    Total row: IOPS, mean and min latency (us)
 #   libvfn_run NAME ADDR QD  the line under "iops mbps lavg lmin lmax"
 # shellcheck shell=sh
+
+bench_args() {
+  secs=$1
+  rounds=$2
+  read -r cmdline </proc/cmdline
+  for w in $cmdline; do
+    case $w in
+      nvp.bench_seconds=*) secs=${w#nvp.bench_seconds=} ;;
+      nvp.bench_rounds=*) rounds=${w#nvp.bench_rounds=} ;;
+    esac
+  done
+  # shellcheck disable=SC2034  # read by run() in lib.sh
+  NVP_STEP_TIMEOUT=$((secs * 3 + 120))
+}
+
+addr_of() {
+  for a in $(nvme_addrs); do
+    for c in /sys/bus/pci/devices/"$a"/nvme/nvme*; do
+      [ "$(tr -d ' ' <"$c/serial" 2>/dev/null)" = "$1" ] && { echo "$a"; return 0; }
+    done
+  done
+  return 1
+}
+
+blockdev_of() {
+  for c in /sys/bus/pci/devices/"$1"/nvme/nvme*; do
+    [ -e "$c" ] && { echo "/dev/${c##*/}n1"; return 0; }
+  done
+  return 1
+}
+
+wait_blockdev() {
+  i=0
+  while [ $i -lt 100 ]; do
+    d=$(blockdev_of "$1") && [ -b "$d" ] && return 0
+    sleep 0.1
+    i=$((i + 1))
+  done
+  return 1
+}
+
+emit() { echo "NVP-BENCH $NVP_MODE $1 $2 $3 $4"; }
 
 peers_setup() {
   PEERS=""
