@@ -119,9 +119,10 @@ if ((arm64)); then
   # lib/util/barrier.h's barriers.
   arm_t0=$SECONDS
   arm="$root/build/arm64"
-  cmake -S "$root" -B "$arm" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNVP_DEBUG=ON \
-    -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchains/aarch64-linux-gnu.cmake" >/dev/null
-  if cmake --build "$arm" -j"$jobs"; then
+  # A failed configure or build fails this step, not the whole run.
+  if cmake -S "$root" -B "$arm" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNVP_DEBUG=ON \
+       -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchains/aarch64-linux-gnu.cmake" >/dev/null &&
+     cmake --build "$arm" -j"$jobs"; then
     ctest --test-dir "$arm" --output-on-failure -j"$jobs" -L unit || failed+=("arm64 unit tests")
     ctest --test-dir "$arm" --output-on-failure -R '^itest/emu-quick$' || failed+=("arm64 itest")
   else
@@ -134,8 +135,8 @@ if ((arm64)); then
   # CPU: a field the driver, the emulated controller or a test forgot to
   # convert then reads differently on the two sides, and a test fails.
   swap_t0=$SECONDS
-  cmake -S "$root" -B "$root/build/wire-swap" -DCMAKE_BUILD_TYPE=Debug -DNVP_TEST_WIRE_SWAP=ON >/dev/null
-  if cmake --build "$root/build/wire-swap" -j"$jobs"; then
+  if cmake -S "$root" -B "$root/build/wire-swap" -DCMAKE_BUILD_TYPE=Debug -DNVP_TEST_WIRE_SWAP=ON >/dev/null &&
+     cmake --build "$root/build/wire-swap" -j"$jobs"; then
     # Unit tests, the emu integration suite and nvpoll-identify's checks
     # (it prints every Identify and SMART field); the timing-bound tool
     # tests add no byte-order coverage beyond these.

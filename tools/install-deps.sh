@@ -79,6 +79,7 @@ if ((arm64)); then
     gcc-aarch64-linux-gnu libc6-dev-arm64-cross  # the compiler and libc
     qemu-user                                    # qemu-aarch64
     libpciaccess-dev:arm64 libnuma-dev:arm64 libhugetlbfs-dev:arm64 libcmocka-dev:arm64
+    libmount-dev:arm64                           # nvpoll-setup
   )
   if ! dpkg --print-foreign-architectures | grep -qx arm64; then
     echo "install-deps: adding the arm64 architecture (dpkg multiarch)" >&2
