@@ -40,30 +40,9 @@ for a in "$@"; do
   esac
 done
 
-SUDO=()
-((EUID == 0)) || SUDO=(sudo)
-export DEBIAN_FRONTEND=noninteractive
-updated=0
-apt_update() { ((updated)) || "${SUDO[@]}" apt-get update -qq; updated=1; }
-# Installed for this machine's architecture (with arm64 added through
-# multiarch, an unqualified name can match two packages), or Architecture: all.
-installed() {
-  local q=$1
-  [[ $q == *:* ]] || q="$q:$(dpkg --print-architecture)"
-  dpkg-query -W -f='${Status}\n' "$q" 2>/dev/null | grep -qx 'install ok installed' && return 0
-  [[ $1 != *:* ]] &&
-    dpkg-query -W -f='${Architecture} ${Status}\n' "$1" 2>/dev/null | grep -qx 'all install ok installed'
-}
-
-missing=()
-for p in "${pkgs[@]}"; do
-  installed "$p" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "install-deps: installing ${missing[*]}" >&2
-  apt_update
-  "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# shellcheck source=tools/apt-packages.sh
+. "$here/apt-packages.sh"
+apt_install_missing "${pkgs[@]}"
 if [[ ${NVP_NO_FIO_SRC:-0} != 1 ]]; then
   # Not fatal: without it the build skips nvpoll-fio.so and says so
   # (test/run-tests.sh then reports the engine missing).
@@ -83,18 +62,10 @@ if ((arm64)); then
   )
   if ! dpkg --print-foreign-architectures | grep -qx arm64; then
     echo "install-deps: adding the arm64 architecture (dpkg multiarch)" >&2
-    "${SUDO[@]}" dpkg --add-architecture arm64
-    updated=0
+    "${NVP_APT_SUDO[@]}" dpkg --add-architecture arm64
+    apt_lists_stale
   fi
-  missing=()
-  for p in "${cross[@]}"; do
-    installed "$p" || missing+=("$p")
-  done
-  if ((${#missing[@]})); then
-    echo "install-deps: installing ${missing[*]}" >&2
-    apt_update
-    "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  fi
+  apt_install_missing "${cross[@]}"
 fi
 
 if ((vm)); then

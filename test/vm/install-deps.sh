@@ -16,29 +16,7 @@ pkgs=(
   fio               # optional guest benchmark (--with-fio)
 )
 
-# Installed for this machine's architecture (with arm64 added through
-# multiarch, an unqualified name can match two packages), or Architecture: all.
-installed() {
-  local q=$1
-  [[ $q == *:* ]] || q="$q:$(dpkg --print-architecture)"
-  dpkg-query -W -f='${Status}\n' "$q" 2>/dev/null | grep -qx 'install ok installed' && return 0
-  [[ $1 != *:* ]] &&
-    dpkg-query -W -f='${Architecture} ${Status}\n' "$1" 2>/dev/null | grep -qx 'all install ok installed'
-}
-
-missing=()
-for p in "${pkgs[@]}"; do
-  installed "$p" || missing+=("$p")
-done
-
-if ((${#missing[@]} == 0)); then
-  exit 0
-fi
-
-SUDO=()
-if ((EUID != 0)); then SUDO=(sudo); fi
-
-echo "install-deps: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-"${SUDO[@]}" apt-get update -qq
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tools/apt-packages.sh
+. "$here/../../tools/apt-packages.sh"
+apt_install_missing "${pkgs[@]}"
