@@ -246,6 +246,12 @@ step_hot_remove() {
   have nvpoll-perf || { skip "nvpoll-perf not built"; return; }
   [ -n "$ADDR2" ] || { fail "no third controller (NVPOLL2 behind the root port)"; return; }
   check_nvme_back "$ADDR0" "$ADDR1" || return
+  # The hotplug slot of NVPOLL2's root port (sysfs names it by bus:device).
+  slot=""
+  for hp_slot in /sys/bus/pci/slots/*; do
+    [ "$(cat "$hp_slot/address" 2>/dev/null)" = "${ADDR2%.*}" ] && slot=$hp_slot
+  done
+  [ -n "$slot" ] || { fail "no hotplug slot for $ADDR2 in /sys/bus/pci/slots (is pciehp loaded?)"; return; }
   nlog=$(dmesg | wc -l)
   echo "    \$ nvpoll-perf -a $ADDR2 -q 8 -o 4096 -w randrw -M 50 --verify -t 60 --progress &" >&2
   timeout "$NVP_STEP_TIMEOUT" nvpoll-perf -a "$ADDR2" -q 8 -o 4096 -w randrw -M 50 --verify \
@@ -321,6 +327,16 @@ step_hot_remove() {
   i=0
   while [ -e "/sys/bus/pci/devices/$ADDR2" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
   [ ! -e "/sys/bus/pci/devices/$ADDR2" ] || { fail "$ADDR2 is still there 10 s after perf exited"; return; }
+  # The unplug ends when pciehp powers the slot off (after removing the
+  # function): only then does QEMU emit DEVICE_DELETED, which the host
+  # waits for. Powering the guest off before that fails the run on the host.
+  if [ -n "$slot" ]; then
+    i=0
+    while [ "$(cat "$slot/power" 2>/dev/null)" != 0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    [ "$(cat "$slot/power" 2>/dev/null)" = 0 ] ||
+      { fail "slot $(basename "$slot") still powered 10 s after $ADDR2 left sysfs"; return; }
+    info "slot $(basename "$slot") powered off $(awk "BEGIN { printf \"%.1f\", $(uptime_s) - $mark_up }") s after the removal was requested"
+  fi
   check_nvme_back "$ADDR0" "$ADDR1"
 }
 
