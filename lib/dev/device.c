@@ -205,14 +205,29 @@ int nvp_device_open(const char *addr, enum nvp_driver driver, bool keep_driver,
 	return rc;
 }
 
-/* CSTS: the NVMe register every access method's close path looks at. */
-#define REG_CSTS 0x1c
-
-bool nvp_device_reads_all_ones(const struct nvp_device *dev)
+/* A 32-bit register, CPU byte order (registers are little-endian). */
+static uint32_t reg32(const struct nvp_device *dev, size_t off)
 {
-	return dev->bar0 &&
-	       *(volatile const uint32_t *)((volatile const char *)dev->bar0 + REG_CSTS) ==
-		       0xffffffffu;
+	return nvp_le32_to_cpu(*(volatile const uint32_t *)((volatile const char *)dev->bar0 + off));
+}
+
+bool nvp_device_gone(const struct nvp_device *dev, bool removed)
+{
+	if (removed)
+		return true;
+	/* All-ones reads the same in either byte order. */
+	if (dev->bar0 && reg32(dev, NVP_REG_CSTS) == 0xffffffffu) {
+		nvp_warn("%s: registers read all-ones; the device is gone", dev->addr);
+		return true;
+	}
+	return false;
+}
+
+const char *nvp_device_regs_str(const struct nvp_device *dev, char *buf, size_t len)
+{
+	snprintf(buf, len, "VS 0x%08x CC 0x%08x CSTS 0x%08x", reg32(dev, NVP_REG_VS),
+		 reg32(dev, NVP_REG_CC), reg32(dev, NVP_REG_CSTS));
+	return buf;
 }
 
 bool nvp_device_removal_requested(struct nvp_device *dev)

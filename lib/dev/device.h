@@ -83,11 +83,26 @@ int nvp_device_open(const char *addr, enum nvp_driver driver, bool keep_driver,
 void nvp_device_close(struct nvp_device *dev);
 
 /**
- * nvp_device_reads_all_ones() - whether the device's registers read
- * all-ones (CSTS), what a removed or dead PCIe function returns.
- * @dev: the device (BAR0 mapped).
+ * nvp_device_gone() - the close paths' one test for a device that has gone
+ * away: the access method saw it removed (@removed: VFIO's device request,
+ * uio's function gone from sysfs), or its registers read all-ones (CSTS),
+ * what a removed or dead PCIe function returns. The latter is logged as a
+ * warning. A gone device is not touched again: no bus-master clearing, no
+ * waiting for its original driver (nvp_pci_release()'s @gone).
+ * @dev: the device; BAR0 may be unmapped (NULL), then only @removed counts.
+ * @removed: what the access method already knows.
  */
-bool nvp_device_reads_all_ones(const struct nvp_device *dev);
+bool nvp_device_gone(const struct nvp_device *dev, bool removed);
+
+/**
+ * nvp_device_regs_str() - "VS 0x... CC 0x... CSTS 0x...", for the open
+ * paths' debug line (before the NVMe layer, which has its own accessors).
+ * @dev: the device, BAR0 mapped.
+ * @buf: out. @len: its size (48 bytes suffice).
+ *
+ * Return: @buf.
+ */
+const char *nvp_device_regs_str(const struct nvp_device *dev, char *buf, size_t len);
 
 /**
  * nvp_bar_guard_add() - survive hot removal of a BAR mapped from sysfs: a

@@ -18,10 +18,6 @@
 #include "pci/pci.h"
 #include "util/log.h"
 
-#define REG_VS 0x08
-#define REG_CC 0x14
-#define REG_CSTS 0x1c	/* for the debug line only */
-
 struct uio_dev {
 	struct nvp_device dev;
 	struct nvp_pci_binding bind;
@@ -34,12 +30,6 @@ struct uio_dev {
 	void *bar;
 	size_t bar_len;
 };
-
-static uint32_t rd32(struct nvp_device *dev, size_t off)
-{
-	/* Registers are little-endian. */
-	return nvp_le32_to_cpu(*(volatile uint32_t *)((volatile char *)dev->bar0 + off));
-}
 
 static void uio_teardown(struct uio_dev *ud, bool gone)
 {
@@ -58,15 +48,8 @@ static void uio_teardown(struct uio_dev *ud, bool gone)
 static void uio_close(struct nvp_device *dev)
 {
 	struct uio_dev *ud = (struct uio_dev *)dev;
-	bool gone = false;
 
-	if (ud->removed) {
-		gone = true;
-	} else if (nvp_device_reads_all_ones(dev)) {
-		nvp_warn("%s: registers read all-ones; the device is gone", dev->addr);
-		gone = true;
-	}
-	uio_teardown(ud, gone);
+	uio_teardown(ud, nvp_device_gone(dev, ud->removed));
 }
 
 /*
@@ -129,6 +112,7 @@ out:
 int nvp_uio_open(const char *bdf, bool keep_driver, struct nvp_device **out)
 {
 	struct nvp_pci_info info;
+	char regs[64];
 	struct uio_dev *ud;
 	int rc;
 
@@ -163,9 +147,8 @@ int nvp_uio_open(const char *bdf, bool keep_driver, struct nvp_device **out)
 	if (rc)
 		goto err;
 	ud->master_on = true;
-	nvp_debug("%s: uio open: BAR0 %zu bytes, VS 0x%08x CC 0x%08x CSTS 0x%08x", info.bdf,
-		  ud->bar_len, rd32(&ud->dev, REG_VS), rd32(&ud->dev, REG_CC),
-		  rd32(&ud->dev, REG_CSTS));
+	nvp_debug("%s: uio open: BAR0 %zu bytes, %s", info.bdf, ud->bar_len,
+		  nvp_device_regs_str(&ud->dev, regs, sizeof(regs)));
 	*out = &ud->dev;
 	return 0;
 err:

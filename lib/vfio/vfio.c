@@ -25,11 +25,6 @@
 #include "util/log.h"
 #include "vfio/vfio.h"
 
-/* NVMe registers the open path looks at (before the NVMe layer runs). */
-#define REG_CAP 0x00
-#define REG_VS 0x08
-#define REG_CC 0x14
-#define REG_CSTS 0x1c
 /* Registers and the admin queue doorbells: what a driver cannot do without. */
 #define BAR0_MIN_MAPPED 0x1008
 
@@ -576,12 +571,6 @@ out:
 	return rc;
 }
 
-static uint32_t rd32(struct nvp_device *dev, size_t off)
-{
-	/* Registers are little-endian. */
-	return nvp_le32_to_cpu(*(volatile uint32_t *)((volatile char *)dev->bar0 + off));
-}
-
 static void vfio_close(struct nvp_device *dev);
 static bool vfio_removal_requested(struct nvp_device *dev);
 
@@ -672,18 +661,11 @@ static void vfio_teardown(struct vfio_dev *vd, bool gone)
 static void vfio_close(struct nvp_device *dev)
 {
 	struct vfio_dev *vd = (struct vfio_dev *)dev;
-	bool gone = false;
 
-	/* All-ones from CSTS: the function is gone (surprise removal). After a
-	 * removal request it is about to be: give it up, do not rebind it. */
+	/* After a removal request the function is about to be gone: give it
+	 * up, do not rebind it. */
 	vfio_removal_requested(dev);
-	if (vd->removal_seen) {
-		gone = true;
-	} else if (nvp_device_reads_all_ones(dev)) {
-		nvp_warn("%s: registers read all-ones; the device is gone", dev->addr);
-		gone = true;
-	}
-	vfio_teardown(vd, gone);
+	vfio_teardown(vd, nvp_device_gone(dev, vd->removal_seen));
 }
 
 static int check_noiommu_enabled(void)
@@ -702,7 +684,7 @@ int nvp_vfio_open(const char *bdf, bool noiommu, bool keep_driver, struct nvp_de
 	struct vfio_region_info cfg = { .argsz = sizeof(cfg), .index = VFIO_PCI_CONFIG_REGION_INDEX };
 	struct nvp_pci_info info;
 	struct vfio_dev *vd;
-	char node[512];
+	char node[512], regs[64];
 	uint64_t t0 = now_ms();
 	int rc, group;
 
@@ -797,10 +779,9 @@ int nvp_vfio_open(const char *bdf, bool noiommu, bool keep_driver, struct nvp_de
 			       info.bdf);
 		goto err;
 	}
-	nvp_debug("%s: vfio %s open (group %d) in %llu ms: VS 0x%08x CC 0x%08x CSTS 0x%08x",
-		  info.bdf, noiommu ? "no-IOMMU" : "type1", group,
-		  (unsigned long long)(now_ms() - t0), rd32(&vd->dev, REG_VS),
-		  rd32(&vd->dev, REG_CC), rd32(&vd->dev, REG_CSTS));
+	nvp_debug("%s: vfio %s open (group %d) in %llu ms: %s", info.bdf,
+		  noiommu ? "no-IOMMU" : "type1", group, (unsigned long long)(now_ms() - t0),
+		  nvp_device_regs_str(&vd->dev, regs, sizeof(regs)));
 	*out = &vd->dev;
 	return 0;
 err:
