@@ -66,8 +66,9 @@ struct nvp_device {
 /**
  * nvp_device_open() - open a controller by address.
  * @addr: PCI address ("0000:00:04.0", "00:04.0") or "emu:..." spec.
- * @driver: NVP_DRIVER_AUTO or a forced method (NVP_DRIVER env var applied
- *          by the caller).
+ * @driver: NVP_DRIVER_AUTO or a forced method; AUTO is resolved by
+ *          nvp_access_pick() (nvpoll_sysfs/drivers.h: NVP_DRIVER, then what
+ *          the host offers).
  * @keep_driver: on close, leave the device on vfio-pci/uio.
  * @dev: out: the device.
  *
@@ -121,29 +122,6 @@ void nvp_bar_guard_remove(volatile void *bar);
  * @dev: the device, or NULL.
  */
 bool nvp_device_removal_requested(struct nvp_device *dev);
-
-/**
- * nvp_device_pick_driver() - resolve the access method for an address.
- * @addr: PCI address or "emu:..." spec.
- * @requested: what the caller asked for; NVP_DRIVER_AUTO to detect.
- * @out: out: the method to use (never NVP_DRIVER_AUTO).
- *
- * For AUTO, in order: the NVP_DRIVER environment variable
- * (vfio|noiommu|uio|emu); "emu:" addresses; VFIO type1 if
- * <sysfs>/kernel/iommu_groups has entries; no-IOMMU if vfio's
- * enable_unsafe_noiommu_mode is Y; uio if uio_pci_generic is loaded.
- *
- * Return: 0, or -EINVAL (bad NVP_DRIVER), -ENODEV (no method available; the
- * message lists the three ways to make one available).
- */
-int nvp_device_pick_driver(const char *addr, enum nvp_driver requested,
-			   enum nvp_driver *out);
-
-/**
- * nvp_device_driver_name() - short name of an access method ("vfio", "uio", ...).
- * @driver: the method.
- */
-const char *nvp_device_driver_name(enum nvp_driver driver);
 
 /* Per-method openers, called by nvp_device_open(). */
 int nvp_vfio_open(const char *bdf, bool noiommu, bool keep_driver,

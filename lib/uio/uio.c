@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <nvpoll_sysfs/drivers.h>
+
 #include "dev/device.h"
 #include "mem/mem.h"
 #include "pci/pci.h"
@@ -63,7 +65,7 @@ static bool uio_removal_requested(struct nvp_device *dev)
 	char path[512];
 
 	if (!ud->removed) {
-		nvp_pci_path(path, sizeof(path), "/bus/pci/devices/%s", dev->addr);
+		nvp_sysfs_path(path, sizeof(path), "/bus/pci/devices/%s", dev->addr);
 		if (access(path, F_OK) && errno == ENOENT) {
 			nvp_warn("%s: the PCI function is gone from sysfs (hot removal)", dev->addr);
 			ud->removed = true;
@@ -83,7 +85,7 @@ static int map_resource0(struct uio_dev *ud)
 	struct stat st;
 	int fd, rc = 0;
 
-	nvp_pci_path(path, sizeof(path), "/bus/pci/devices/%s/resource0", ud->dev.addr);
+	nvp_sysfs_path(path, sizeof(path), "/bus/pci/devices/%s/resource0", ud->dev.addr);
 	fd = open(path, O_RDWR | O_SYNC | O_CLOEXEC);
 	if (fd < 0)
 		return nvp_error(-errno, "cannot open %s (%s); uio needs root", path, strerror(errno));
@@ -111,6 +113,7 @@ out:
 
 int nvp_uio_open(const char *bdf, bool keep_driver, struct nvp_device **out)
 {
+	const struct nvp_access_method *method;
 	struct nvp_pci_info info;
 	char regs[64];
 	struct uio_dev *ud;
@@ -131,7 +134,8 @@ int nvp_uio_open(const char *bdf, bool keep_driver, struct nvp_device **out)
 	ud->dev.vendor_id = info.vendor_id;
 	ud->dev.device_id = info.device_id;
 
-	rc = nvp_pci_bind(info.bdf, "uio_pci_generic", "modprobe uio_pci_generic", &ud->bind);
+	method = nvp_access_method(NVP_DRIVER_UIO);
+	rc = nvp_pci_bind(info.bdf, method->kernel_driver, method->load_hint, &ud->bind);
 	if (rc)
 		goto err;
 	rc = map_resource0(ud);

@@ -13,7 +13,7 @@
 
 #include "addr.h"
 #include "pci/pci.h"
-#include "pci/status.h"
+#include <nvpoll_sysfs/drivers.h>
 #include "setup.h"
 #include "vfio/vfio.h"
 
@@ -51,7 +51,7 @@ static int ensure_loaded(const struct setup_opts *o, const char *driver, const c
 {
 	char path[512];
 
-	nvp_pci_path(path, sizeof(path), "/bus/pci/drivers/%s", driver);
+	nvp_sysfs_path(path, sizeof(path), "/bus/pci/drivers/%s", driver);
 	if (access(path, F_OK) == 0)
 		return 0;
 	if (o->no_modprobe) {
@@ -75,7 +75,7 @@ static void user_node(const char *bdf, const char *driver, char *node, size_t le
 	int group;
 
 	node[0] = '\0';
-	if (!strcmp(driver, "vfio-pci") && nvp_vfio_group_of(bdf, &group) == 0) {
+	if (!strcmp(driver, "vfio-pci") && nvp_pci_iommu_group(bdf, &group) == 0) {
 		snprintf(path, sizeof(path), "%s/vfio/%d", nvp_devfs_root, group);
 		if (access(path, F_OK))
 			snprintf(path, sizeof(path), "%s/vfio/noiommu-%d", nvp_devfs_root, group);
@@ -83,7 +83,7 @@ static void user_node(const char *bdf, const char *driver, char *node, size_t le
 			node[0] = '\0'; /* too long to show: leave it out of the report */
 	} else if (!strcmp(driver, "uio_pci_generic")) {
 		for (int i = 0; i < 64; i++) {
-			nvp_pci_path(path, sizeof(path), "/bus/pci/devices/%s/uio/uio%d", bdf, i);
+			nvp_sysfs_path(path, sizeof(path), "/bus/pci/devices/%s/uio/uio%d", bdf, i);
 			if (access(path, F_OK) == 0) {
 				snprintf(node, len, "%s/uio%d", nvp_devfs_root, i);
 				return;
@@ -98,7 +98,7 @@ static void warn_group(const char *bdf)
 	struct nvp_pci_group_peer peers[32];
 	int group, n;
 
-	if (nvp_vfio_group_of(bdf, &group))
+	if (nvp_pci_iommu_group(bdf, &group))
 		return;
 	n = nvp_pci_group_peers(group, bdf, peers, ARRAY_SIZE(peers));
 	for (int i = 0; i < n && i < (int)ARRAY_SIZE(peers); i++)

@@ -32,7 +32,7 @@ static bool exists(const char *fmt, const char *arg)
 {
 	char path[512];
 
-	if (nvp_pci_path(path, sizeof(path), fmt, arg))
+	if (nvp_sysfs_path(path, sizeof(path), fmt, arg))
 		return false;
 	return access(path, F_OK) == 0;
 }
@@ -78,16 +78,16 @@ void sys_facts_read(struct sys_facts *f)
 	char path[512], val[8];
 
 	memset(f, 0, sizeof(*f));
-	nvp_pci_path(path, sizeof(path), "/kernel/iommu_groups");
+	nvp_sysfs_path(path, sizeof(path), "/kernel/iommu_groups");
 	f->iommu_groups = count_entries(path);
 	/*
 	 * As the library decides: a real IOMMU registers in /sys/class/iommu;
 	 * groups alone may be vfio-noiommu ones made by an earlier bind.
 	 */
-	nvp_pci_path(path, sizeof(path), "/class/iommu");
+	nvp_sysfs_path(path, sizeof(path), "/class/iommu");
 	f->iommu_units = count_entries(path);
 	f->iommu_on = f->iommu_units > 0;
-	nvp_pci_path(path, sizeof(path), "/module/vfio/parameters/enable_unsafe_noiommu_mode");
+	nvp_sysfs_path(path, sizeof(path), "/module/vfio/parameters/enable_unsafe_noiommu_mode");
 	if (nvp_sysfs_read(path, val, sizeof(val)) == 0)
 		f->noiommu = val[0] == 'Y' ? NOIOMMU_ENABLED : NOIOMMU_AVAILABLE;
 	else if (exists("/module/%s", "vfio"))

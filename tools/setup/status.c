@@ -17,7 +17,7 @@
 
 #include "dev/device.h"
 #include "pci/pci.h"
-#include "pci/status.h"
+#include <nvpoll_sysfs/drivers.h>
 #include "setup.h"
 #include "vfio/vfio.h"
 
@@ -123,7 +123,7 @@ static void find_user_node(struct ctrl_facts *c)
 			snprintf(c->node, sizeof(c->node), "%s", path);
 	} else if (!strcmp(c->driver, "uio_pci_generic")) {
 		for (int i = 0; i < 64; i++) {
-			nvp_pci_path(path, sizeof(path), "/bus/pci/devices/%s/uio/uio%d", c->bdf, i);
+			nvp_sysfs_path(path, sizeof(path), "/bus/pci/devices/%s/uio/uio%d", c->bdf, i);
 			if (access(path, F_OK) == 0) {
 				snprintf(c->node, sizeof(c->node), "%s/uio%d", nvp_devfs_root, i);
 				break;
@@ -136,7 +136,7 @@ static void gather(struct ctrl_facts *c)
 {
 	c->numa_node = nvp_pci_numa_node(c->bdf);
 	nvp_pci_current_driver(c->bdf, c->driver, sizeof(c->driver));
-	if (nvp_vfio_group_of(c->bdf, &c->group))
+	if (nvp_pci_iommu_group(c->bdf, &c->group))
 		c->group = -1;
 	c->npeers = 0;
 	if (c->group >= 0) {
@@ -325,9 +325,9 @@ static void emit_platform(struct emit *e, const struct sys_facts *sys, struct ad
 	emit_bool(e, "nvme_loaded", "nvme loaded", sys->nvme_loaded);
 	emit_str(e, "bind_driver", "nvpoll-setup bind uses", pick_user_driver(sys));
 	/* What the library itself will choose right now (NVP_DRIVER applies). */
-	rc = nvp_device_pick_driver(NULL, NVP_DRIVER_AUTO, &method);
+	rc = nvp_access_pick(NULL, NVP_DRIVER_AUTO, &method);
 	if (rc == 0) {
-		emit_str(e, "access_method", "nvpoll attach uses", nvp_device_driver_name(method));
+		emit_str(e, "access_method", "nvpoll attach uses", nvp_driver_name(method));
 	} else {
 		emit_null(e, "access_method", "nvpoll attach uses", "nothing yet (see advice)");
 		advise(adv, "no way to reach a controller from userspace yet: with an IOMMU (boot with intel_iommu=on or amd_iommu=on) run " PROG " bind ADDR (loads vfio-pci); without one, " PROG " bind ADDR uses uio_pci_generic, or enable no-IOMMU: modprobe vfio enable_unsafe_noiommu_mode=1 && modprobe vfio-pci");
