@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <nvpoll_sysfs/drivers.h>
 #include <nvpoll_sysfs/pci.h>
 #include <nvpoll_sysfs/sysfs.h>
 
@@ -36,8 +37,8 @@ int nvp_pci_iommu_group(const char *bdf, int *group)
 bool nvp_pci_driver_ok_in_group(const char *drv)
 {
 	/* The same list the kernel's vfio_dev_driver_allowed() accepts. */
-	return !drv[0] || !strcmp(drv, "vfio-pci") || !strcmp(drv, "pci-stub") ||
-	       !strcmp(drv, "pcieport");
+	return !drv[0] || !strcmp(drv, nvp_access_method(NVP_DRIVER_VFIO)->kernel_driver) ||
+	       !strcmp(drv, "pci-stub") || !strcmp(drv, "pcieport");
 }
 
 static int cmp_peer(const void *a, const void *b)

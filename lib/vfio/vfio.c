@@ -257,7 +257,9 @@ static int container_open_locked(bool noiommu)
 		int err = errno;
 
 		if (err == ENOENT)
-			return nvp_error(-ENOENT, "%s does not exist; run: modprobe vfio-pci", path);
+			return nvp_error(-ENOENT, "%s does not exist; run: %s", path,
+					 nvp_access_method(noiommu ? NVP_DRIVER_VFIO_NOIOMMU :
+								     NVP_DRIVER_VFIO)->load_hint);
 		return nvp_error(-err, "cannot open %s (%s); run as root", path, strerror(err));
 	}
 	if (ioctl(fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION) {
@@ -274,7 +276,8 @@ static int container_open_locked(bool noiommu)
 		close(fd);
 		if (noiommu)
 			return nvp_error(-ENOTSUP,
-					 "VFIO has no no-IOMMU support; run: modprobe vfio enable_unsafe_noiommu_mode=1 && modprobe vfio-pci (the kernel needs CONFIG_VFIO_NOIOMMU)");
+					 "VFIO has no no-IOMMU support; run: %s (the kernel needs CONFIG_VFIO_NOIOMMU)",
+					 nvp_access_method(NVP_DRIVER_VFIO_NOIOMMU)->load_hint);
 		return nvp_error(-ENOTSUP,
 				 "VFIO has no type1 IOMMU driver; run: modprobe vfio_iommu_type1, and boot with intel_iommu=on or amd_iommu=on");
 	}
