@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* nvpoll_sysfs/size.h - sizes as people write them ("64M", "1GiB", "4096"). */
+/*
+ * nvpoll_sysfs/size.h - sizes as people write them ("64M", "1GiB", "4096"):
+ * emu: options, hugepage sizes, the tools' options. Part of nvpoll_sysfs
+ * (see sysfs.h).
+ */
 #ifndef NVPOLL_SYSFS_SIZE_H
 #define NVPOLL_SYSFS_SIZE_H
 
