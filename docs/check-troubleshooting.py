@@ -27,7 +27,8 @@ DOC = os.path.join(ROOT, "docs", "troubleshooting.md")
 
 # Calls whose format string is an error message, and the index of the
 # argument that holds it.
-LIB_CALLS = {"nvp_error": 1, "nvp_error_fast": 1, "nvp_ctrl_fail": 2, "fail": 2}
+LIB_CALLS = {"nvp_error": 1, "nvp_error_fast": 1, "nvp_ctrl_fail": 2, "fail": 2,
+             "sysfs_error": 1}  # lib/sysfs (nvpoll_sysfs) reports through sysfs_error()
 TOOL_CALLS = {"fprintf": 1}
 
 

@@ -229,6 +229,16 @@ enum nvp_driver {
 };
 
 /**
+ * nvp_driver_name() - the name of an access method, as NVP_DRIVER takes it
+ * and the tools print it.
+ * @driver: the method.
+ *
+ * Return: "auto", "vfio", "noiommu", "uio" or "emu"; "unknown" for a value
+ * outside enum nvp_driver. A static string.
+ */
+NVP_API const char *nvp_driver_name(enum nvp_driver driver);
+
+/**
  * struct nvp_ctrl_opts - controller attach options.
  * @opts_size: sizeof(struct nvp_ctrl_opts) as the caller knows it.
  * @driver: see enum nvp_driver; NVP_DRIVER_AUTO by default. The environment
@@ -302,6 +312,23 @@ NVP_API void nvp_ctrl_opts_init(struct nvp_ctrl_opts *opts, size_t opts_size);
  */
 NVP_API int nvp_ctrl_attach(const char *addr, const struct nvp_ctrl_opts *opts,
 		    struct nvp_ctrl **ctrl);
+
+/**
+ * nvp_check_address() - check that @addr names a controller, touching no
+ * driver and no device.
+ * @addr: as for nvp_ctrl_attach().
+ *
+ * A PCI address must be well formed, the function must exist (found with
+ * libpciaccess) and be an NVMe controller; an "emu:" address's options must
+ * parse (namespace files are not opened). What nvp_ctrl_attach() checks
+ * before it changes anything, for programs that want to refuse a bad
+ * address before they start (a usage error, not a failure).
+ *
+ * Return: 0; -EINVAL (malformed address or emu: options); -ENODEV (no such
+ * PCI function, or not an NVMe controller: the message gives its class
+ * and driver); another negative errno if the PCI bus cannot be read.
+ */
+NVP_API int nvp_check_address(const char *addr);
 
 /**
  * nvp_ctrl_detach() - shut the controller down and give it back.

@@ -66,8 +66,9 @@ struct nvp_device {
 /**
  * nvp_device_open() - open a controller by address.
  * @addr: PCI address ("0000:00:04.0", "00:04.0") or "emu:..." spec.
- * @driver: NVP_DRIVER_AUTO or a forced method (NVP_DRIVER env var applied
- *          by the caller).
+ * @driver: NVP_DRIVER_AUTO or a forced method; AUTO is resolved by
+ *          nvp_access_pick() (nvpoll_sysfs/drivers.h: NVP_DRIVER, then what
+ *          the host offers).
  * @keep_driver: on close, leave the device on vfio-pci/uio.
  * @dev: out: the device.
  *
@@ -83,11 +84,26 @@ int nvp_device_open(const char *addr, enum nvp_driver driver, bool keep_driver,
 void nvp_device_close(struct nvp_device *dev);
 
 /**
- * nvp_device_reads_all_ones() - whether the device's registers read
- * all-ones (CSTS), what a removed or dead PCIe function returns.
- * @dev: the device (BAR0 mapped).
+ * nvp_device_gone() - the close paths' one test for a device that has gone
+ * away: the access method saw it removed (@removed: VFIO's device request,
+ * uio's function gone from sysfs), or its registers read all-ones (CSTS),
+ * what a removed or dead PCIe function returns. The latter is logged as a
+ * warning. A gone device is not touched again: no bus-master clearing, no
+ * waiting for its original driver (nvp_pci_release()'s @gone).
+ * @dev: the device; BAR0 may be unmapped (NULL), then only @removed counts.
+ * @removed: what the access method already knows.
  */
-bool nvp_device_reads_all_ones(const struct nvp_device *dev);
+bool nvp_device_gone(const struct nvp_device *dev, bool removed);
+
+/**
+ * nvp_device_regs_str() - "VS 0x... CC 0x... CSTS 0x...", for the open
+ * paths' debug line (before the NVMe layer, which has its own accessors).
+ * @dev: the device, BAR0 mapped.
+ * @buf: out. @len: its size (48 bytes suffice).
+ *
+ * Return: @buf.
+ */
+const char *nvp_device_regs_str(const struct nvp_device *dev, char *buf, size_t len);
 
 /**
  * nvp_bar_guard_add() - survive hot removal of a BAR mapped from sysfs: a
@@ -106,29 +122,6 @@ void nvp_bar_guard_remove(volatile void *bar);
  * @dev: the device, or NULL.
  */
 bool nvp_device_removal_requested(struct nvp_device *dev);
-
-/**
- * nvp_device_pick_driver() - resolve the access method for an address.
- * @addr: PCI address or "emu:..." spec.
- * @requested: what the caller asked for; NVP_DRIVER_AUTO to detect.
- * @out: out: the method to use (never NVP_DRIVER_AUTO).
- *
- * For AUTO, in order: the NVP_DRIVER environment variable
- * (vfio|noiommu|uio|emu); "emu:" addresses; VFIO type1 if
- * <sysfs>/kernel/iommu_groups has entries; no-IOMMU if vfio's
- * enable_unsafe_noiommu_mode is Y; uio if uio_pci_generic is loaded.
- *
- * Return: 0, or -EINVAL (bad NVP_DRIVER), -ENODEV (no method available; the
- * message lists the three ways to make one available).
- */
-int nvp_device_pick_driver(const char *addr, enum nvp_driver requested,
-			   enum nvp_driver *out);
-
-/**
- * nvp_device_driver_name() - short name of an access method ("vfio", "uio", ...).
- * @driver: the method.
- */
-const char *nvp_device_driver_name(enum nvp_driver driver);
 
 /* Per-method openers, called by nvp_device_open(). */
 int nvp_vfio_open(const char *bdf, bool noiommu, bool keep_driver,

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* lib/pci/pci.c - PCI address parsing, discovery (libpciaccess), sysfs helpers. */
-#include <ctype.h>
+/*
+ * lib/pci/pci.c - discovery (libpciaccess), the NVMe class check, bus
+ * mastering; and the library's end of nvpoll_sysfs's messages.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <pciaccess.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +17,18 @@
 #include "pci/pci.h"
 #include "util/log.h"
 
-const char *nvp_sysfs_root = "/sys";
-const char *nvp_devfs_root = "/dev";
-const char *nvp_mountinfo_path = "/proc/self/mountinfo";
-const char *nvp_swaps_path = "/proc/swaps";
-unsigned int nvp_pci_wait_ms = 5000;
+/*
+ * nvpoll_sysfs reports through this function (nvpoll_sysfs/sysfs.h): into
+ * the library's log, so an explaining message also becomes
+ * nvp_last_error().
+ */
+void nvp_sysfs_report(enum nvp_log_level level, const char *msg)
+{
+	if (level == NVP_LOG_ERR)
+		nvp_error(0, "%s", msg);
+	else
+		nvp_log(level, "%s", msg);
+}
 
 /* pci_system_init() scans every device; do it once, shared by all opens. */
 static pthread_mutex_t pciaccess_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -48,158 +56,6 @@ static void pciaccess_put(void)
 	if (pciaccess_users && --pciaccess_users == 0)
 		pci_system_cleanup();
 	pthread_mutex_unlock(&pciaccess_lock);
-}
-
-/* Parse exactly @digits hex digits (fewer allowed only if @exact is false). */
-static const char *parse_hex(const char *s, unsigned int max_digits, bool exact,
-			     uint32_t *val)
-{
-	unsigned int n = 0;
-
-	*val = 0;
-	while (n < max_digits && isxdigit((unsigned char)s[n])) {
-		char c = (char)tolower((unsigned char)s[n]);
-
-		*val = *val * 16 + (uint32_t)(c <= '9' ? c - '0' : c - 'a' + 10);
-		n++;
-	}
-	if (n == 0 || (exact && n != max_digits))
-		return NULL;
-	return s + n;
-}
-
-int nvp_pci_parse_addr(const char *str, struct nvp_pci_addr *addr, char *canon)
-{
-	uint32_t dom = 0, bus, dev, func;
-	const char *p = str;
-
-	if (!str || !*str)
-		goto bad;
-	/* With a domain there are two colons. */
-	if (strchr(str, ':') != strrchr(str, ':')) {
-		p = parse_hex(p, 4, true, &dom);
-		if (!p || *p++ != ':')
-			goto bad;
-	}
-	p = parse_hex(p, 2, true, &bus);
-	if (!p || *p++ != ':')
-		goto bad;
-	p = parse_hex(p, 2, true, &dev);
-	if (!p || *p++ != '.')
-		goto bad;
-	p = parse_hex(p, 1, true, &func);
-	if (!p || *p != '\0' || dev > 0x1f || func > 7)
-		goto bad;
-
-	addr->domain = dom;
-	addr->bus = (uint8_t)bus;
-	addr->dev = (uint8_t)dev;
-	addr->func = (uint8_t)func;
-	if (canon)
-		snprintf(canon, NVP_PCI_ADDR_STRLEN, "%04x:%02x:%02x.%x",
-			 dom, bus, dev, func);
-	return 0;
-bad:
-	return nvp_error(-EINVAL,
-			 "'%s' is not a PCI address; use DDDD:BB:DD.F or BB:DD.F in hex (e.g. 0000:00:04.0, see lspci -D), or emu: for the emulator",
-			 str ? str : "(null)");
-}
-
-int nvp_pci_path(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	int n, m;
-
-	n = snprintf(buf, len, "%s", nvp_sysfs_root);
-	if (n < 0 || (size_t)n >= len)
-		return -ENAMETOOLONG;
-	va_start(ap, fmt);
-	m = vsnprintf(buf + n, len - (size_t)n, fmt, ap);
-	va_end(ap);
-	if (m < 0 || (size_t)m >= len - (size_t)n)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
-int nvp_sysfs_write(const char *path, const char *val)
-{
-	size_t len = strlen(val);
-	ssize_t w;
-	int fd;
-
-	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	w = write(fd, val, len);
-	if (w < 0) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	close(fd);
-	return (size_t)w == len ? 0 : -EIO;
-}
-
-int nvp_sysfs_read(const char *path, char *buf, size_t len)
-{
-	ssize_t r;
-	int fd;
-
-	if (len == 0)
-		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	r = read(fd, buf, len - 1);
-	if (r < 0) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	close(fd);
-	buf[r] = '\0';
-	while (r > 0 && (buf[r - 1] == '\n' || buf[r - 1] == ' '))
-		buf[--r] = '\0';
-	return 0;
-}
-
-int nvp_pci_current_driver(const char *bdf, char *buf, size_t len)
-{
-	char path[512], link[512];
-	ssize_t n;
-	const char *base;
-
-	buf[0] = '\0';
-	if (nvp_pci_path(path, sizeof(path), "/bus/pci/devices/%s", bdf))
-		return -ENAMETOOLONG;
-	if (access(path, F_OK))
-		return -ENODEV;
-	if (nvp_pci_path(path, sizeof(path), "/bus/pci/devices/%s/driver", bdf))
-		return -ENAMETOOLONG;
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return 0; /* not bound */
-	link[n] = '\0';
-	base = strrchr(link, '/');
-	snprintf(buf, len, "%s", base ? base + 1 : link);
-	return 0;
-}
-
-int nvp_pci_numa_node(const char *bdf)
-{
-	char path[512], val[32];
-	char *end;
-	long node;
-
-	if (nvp_pci_path(path, sizeof(path), "/bus/pci/devices/%s/numa_node", bdf) ||
-	    nvp_sysfs_read(path, val, sizeof(val)))
-		return -1;
-	node = strtol(val, &end, 10);
-	if (end == val || node < 0 || node > 4096)
-		return -1;
-	return (int)node;
 }
 
 /* Names for the classes someone is most likely to type by mistake. */
@@ -278,7 +134,7 @@ int nvp_pci_set_master(const char *bdf, bool on)
 	uint16_t cmd;
 	int fd, rc = 0;
 
-	if (nvp_pci_path(path, sizeof(path), "/bus/pci/devices/%s/config", bdf))
+	if (nvp_sysfs_path(path, sizeof(path), "/bus/pci/devices/%s/config", bdf))
 		return -ENAMETOOLONG;
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)

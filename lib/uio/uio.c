@@ -13,14 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <nvpoll_sysfs/drivers.h>
+
 #include "dev/device.h"
 #include "mem/mem.h"
 #include "pci/pci.h"
 #include "util/log.h"
-
-#define REG_VS 0x08
-#define REG_CC 0x14
-#define REG_CSTS 0x1c	/* for the debug line only */
 
 struct uio_dev {
 	struct nvp_device dev;
@@ -34,12 +32,6 @@ struct uio_dev {
 	void *bar;
 	size_t bar_len;
 };
-
-static uint32_t rd32(struct nvp_device *dev, size_t off)
-{
-	/* Registers are little-endian. */
-	return nvp_le32_to_cpu(*(volatile uint32_t *)((volatile char *)dev->bar0 + off));
-}
 
 static void uio_teardown(struct uio_dev *ud, bool gone)
 {
@@ -58,15 +50,8 @@ static void uio_teardown(struct uio_dev *ud, bool gone)
 static void uio_close(struct nvp_device *dev)
 {
 	struct uio_dev *ud = (struct uio_dev *)dev;
-	bool gone = false;
 
-	if (ud->removed) {
-		gone = true;
-	} else if (nvp_device_reads_all_ones(dev)) {
-		nvp_warn("%s: registers read all-ones; the device is gone", dev->addr);
-		gone = true;
-	}
-	uio_teardown(ud, gone);
+	uio_teardown(ud, nvp_device_gone(dev, ud->removed));
 }
 
 /*
@@ -80,7 +65,7 @@ static bool uio_removal_requested(struct nvp_device *dev)
 	char path[512];
 
 	if (!ud->removed) {
-		nvp_pci_path(path, sizeof(path), "/bus/pci/devices/%s", dev->addr);
+		nvp_sysfs_path(path, sizeof(path), "/bus/pci/devices/%s", dev->addr);
 		if (access(path, F_OK) && errno == ENOENT) {
 			nvp_warn("%s: the PCI function is gone from sysfs (hot removal)", dev->addr);
 			ud->removed = true;
@@ -100,7 +85,7 @@ static int map_resource0(struct uio_dev *ud)
 	struct stat st;
 	int fd, rc = 0;
 
-	nvp_pci_path(path, sizeof(path), "/bus/pci/devices/%s/resource0", ud->dev.addr);
+	nvp_sysfs_path(path, sizeof(path), "/bus/pci/devices/%s/resource0", ud->dev.addr);
 	fd = open(path, O_RDWR | O_SYNC | O_CLOEXEC);
 	if (fd < 0)
 		return nvp_error(-errno, "cannot open %s (%s); uio needs root", path, strerror(errno));
@@ -128,7 +113,9 @@ out:
 
 int nvp_uio_open(const char *bdf, bool keep_driver, struct nvp_device **out)
 {
+	const struct nvp_access_method *method;
 	struct nvp_pci_info info;
+	char regs[64];
 	struct uio_dev *ud;
 	int rc;
 
@@ -147,7 +134,8 @@ int nvp_uio_open(const char *bdf, bool keep_driver, struct nvp_device **out)
 	ud->dev.vendor_id = info.vendor_id;
 	ud->dev.device_id = info.device_id;
 
-	rc = nvp_pci_bind(info.bdf, "uio_pci_generic", "modprobe uio_pci_generic", &ud->bind);
+	method = nvp_access_method(NVP_DRIVER_UIO);
+	rc = nvp_pci_bind(info.bdf, method->kernel_driver, method->load_hint, &ud->bind);
 	if (rc)
 		goto err;
 	rc = map_resource0(ud);
@@ -163,9 +151,8 @@ int nvp_uio_open(const char *bdf, bool keep_driver, struct nvp_device **out)
 	if (rc)
 		goto err;
 	ud->master_on = true;
-	nvp_debug("%s: uio open: BAR0 %zu bytes, VS 0x%08x CC 0x%08x CSTS 0x%08x", info.bdf,
-		  ud->bar_len, rd32(&ud->dev, REG_VS), rd32(&ud->dev, REG_CC),
-		  rd32(&ud->dev, REG_CSTS));
+	nvp_debug("%s: uio open: BAR0 %zu bytes, %s", info.bdf, ud->bar_len,
+		  nvp_device_regs_str(&ud->dev, regs, sizeof(regs)));
 	*out = &ud->dev;
 	return 0;
 err:

@@ -1,22 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* lib/util/size.h - sizes as people write them ("64M", "1GiB", "4096"). */
+/*
+ * lib/util/size.h - size parsing lives in nvpoll_sysfs, shared with the
+ * tools (nvpoll_sysfs/size.h); this name stays for the library's own
+ * sources that include it.
+ */
 #ifndef NVP_LIB_UTIL_SIZE_H
 #define NVP_LIB_UTIL_SIZE_H
 
-#include <stdint.h>
-
-/**
- * nvp_parse_size() - parse a decimal byte count with an optional binary
- * suffix: K, M, G or T (also KB/KiB...), case-insensitive.
- * @s: the text.
- * @out: out: bytes.
- *
- * The text must start with a digit: no white space, no sign. The number is
- * decimal ("010" is ten).
- *
- * Return: 0, or -EINVAL for anything else (sign, space, junk, a value that
- * does not fit 64 bits after the suffix).
- */
-int nvp_parse_size(const char *s, uint64_t *out);
+#include <nvpoll_sysfs/size.h>
 
 #endif /* NVP_LIB_UTIL_SIZE_H */

@@ -4,7 +4,6 @@
  * (so every controller shares one IOVA space), a group per IOMMU group,
  * BAR0 mmapped from the device fd.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/vfio.h>
@@ -19,17 +18,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <nvpoll_sysfs/drivers.h>
+
 #include "dev/device.h"
 #include "mem/mem.h"
 #include "pci/pci.h"
 #include "util/log.h"
 #include "vfio/vfio.h"
 
-/* NVMe registers the open path looks at (before the NVMe layer runs). */
-#define REG_CAP 0x00
-#define REG_VS 0x08
-#define REG_CC 0x14
-#define REG_CSTS 0x1c
 /* Registers and the admin queue doorbells: what a driver cannot do without. */
 #define BAR0_MIN_MAPPED 0x1008
 
@@ -79,66 +75,29 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-int nvp_vfio_group_of(const char *bdf, int *group)
-{
-	char path[512], link[512];
-	const char *base;
-	char *end;
-	ssize_t n;
-	long v;
-
-	if (nvp_pci_path(path, sizeof(path), "/bus/pci/devices/%s/iommu_group", bdf))
-		return -ENAMETOOLONG;
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return -ENOENT;
-	link[n] = '\0';
-	base = strrchr(link, '/');
-	base = base ? base + 1 : link;
-	v = strtol(base, &end, 10);
-	if (end == base || *end || v < 0)
-		return -ENOENT;
-	*group = (int)v;
-	return 0;
-}
-
-/* Drivers the kernel accepts next to vfio-pci in a viable group. */
-static bool driver_ok_in_group(const char *drv)
-{
-	return !drv[0] || !strcmp(drv, "vfio-pci") || !strcmp(drv, "pci-stub") ||
-	       !strcmp(drv, "pcieport");
-}
-
 int nvp_vfio_group_not_viable(int group, const char *bdf)
 {
-	char path[512], list[1024] = "";
+	struct nvp_pci_group_peer peers[64];
+	char list[1024] = "";
 	size_t used = 0;
-	struct dirent *e;
-	DIR *d;
+	int n;
 
-	nvp_pci_path(path, sizeof(path), "/kernel/iommu_groups/%d/devices", group);
-	d = opendir(path);
-	while (d && (e = readdir(d))) {
-		char drv[64];
-		int n;
+	n = nvp_pci_group_peers(group, bdf, peers, sizeof(peers) / sizeof(peers[0]));
+	for (int i = 0; i < n && i < (int)(sizeof(peers) / sizeof(peers[0])); i++) {
+		int w;
 
-		if (e->d_name[0] == '.' || !strcmp(e->d_name, bdf))
+		if (peers[i].ok)
 			continue;
-		if (nvp_pci_current_driver(e->d_name, drv, sizeof(drv)) == 0 &&
-		    driver_ok_in_group(drv))
-			continue;
-		n = snprintf(list + used, sizeof(list) - used, "%s%s (driver %s)",
-			     used ? ", " : "", e->d_name, drv[0] ? drv : "none");
-		if (n < 0 || (size_t)n >= sizeof(list) - used)
+		w = snprintf(list + used, sizeof(list) - used, "%s%s (driver %s)", used ? ", " : "",
+			     peers[i].bdf, peers[i].driver[0] ? peers[i].driver : "none");
+		if (w < 0 || (size_t)w >= sizeof(list) - used)
 			break;
-		used += (size_t)n;
+		used += (size_t)w;
 	}
-	if (d)
-		closedir(d);
 	if (!used)
 		return nvp_error(-EPERM,
-				 "IOMMU group %d of %s is not viable, though every other device in %s looks unbound; retry, and see dmesg",
-				 group, bdf, path);
+				 "IOMMU group %d of %s is not viable, though every other device in %s/kernel/iommu_groups/%d/devices looks unbound; retry, and see dmesg",
+				 group, bdf, nvp_sysfs_root, group);
 	return nvp_error(-EPERM,
 			 "IOMMU group %d of %s is not viable: it also holds %s; bind them all to vfio-pci or unbind them (a group is handed out whole)",
 			 group, bdf, list);
@@ -298,7 +257,9 @@ static int container_open_locked(bool noiommu)
 		int err = errno;
 
 		if (err == ENOENT)
-			return nvp_error(-ENOENT, "%s does not exist; run: modprobe vfio-pci", path);
+			return nvp_error(-ENOENT, "%s does not exist; run: %s", path,
+					 nvp_access_method(noiommu ? NVP_DRIVER_VFIO_NOIOMMU :
+								     NVP_DRIVER_VFIO)->load_hint);
 		return nvp_error(-err, "cannot open %s (%s); run as root", path, strerror(err));
 	}
 	if (ioctl(fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION) {
@@ -315,7 +276,8 @@ static int container_open_locked(bool noiommu)
 		close(fd);
 		if (noiommu)
 			return nvp_error(-ENOTSUP,
-					 "VFIO has no no-IOMMU support; run: modprobe vfio enable_unsafe_noiommu_mode=1 && modprobe vfio-pci (the kernel needs CONFIG_VFIO_NOIOMMU)");
+					 "VFIO has no no-IOMMU support; run: %s (the kernel needs CONFIG_VFIO_NOIOMMU)",
+					 nvp_access_method(NVP_DRIVER_VFIO_NOIOMMU)->load_hint);
 		return nvp_error(-ENOTSUP,
 				 "VFIO has no type1 IOMMU driver; run: modprobe vfio_iommu_type1, and boot with intel_iommu=on or amd_iommu=on");
 	}
@@ -576,12 +538,6 @@ out:
 	return rc;
 }
 
-static uint32_t rd32(struct nvp_device *dev, size_t off)
-{
-	/* Registers are little-endian. */
-	return nvp_le32_to_cpu(*(volatile uint32_t *)((volatile char *)dev->bar0 + off));
-}
-
 static void vfio_close(struct nvp_device *dev);
 static bool vfio_removal_requested(struct nvp_device *dev);
 
@@ -672,37 +628,29 @@ static void vfio_teardown(struct vfio_dev *vd, bool gone)
 static void vfio_close(struct nvp_device *dev)
 {
 	struct vfio_dev *vd = (struct vfio_dev *)dev;
-	bool gone = false;
 
-	/* All-ones from CSTS: the function is gone (surprise removal). After a
-	 * removal request it is about to be: give it up, do not rebind it. */
+	/* After a removal request the function is about to be gone: give it
+	 * up, do not rebind it. */
 	vfio_removal_requested(dev);
-	if (vd->removal_seen) {
-		gone = true;
-	} else if (nvp_device_reads_all_ones(dev)) {
-		nvp_warn("%s: registers read all-ones; the device is gone", dev->addr);
-		gone = true;
-	}
-	vfio_teardown(vd, gone);
+	vfio_teardown(vd, nvp_device_gone(dev, vd->removal_seen));
 }
 
 static int check_noiommu_enabled(void)
 {
-	char path[512], val[8];
-
-	nvp_pci_path(path, sizeof(path), "/module/vfio/parameters/enable_unsafe_noiommu_mode");
-	if (nvp_sysfs_read(path, val, sizeof(val)) || val[0] != 'Y')
+	if (nvp_host_noiommu_mode() != 1)
 		return nvp_error(-ENOENT,
-				 "VFIO no-IOMMU mode is not enabled; run: modprobe vfio enable_unsafe_noiommu_mode=1 && modprobe vfio-pci (or echo Y > /sys/module/vfio/parameters/enable_unsafe_noiommu_mode)");
+				 "VFIO no-IOMMU mode is not enabled; run: %s (or echo Y > /sys/module/vfio/parameters/enable_unsafe_noiommu_mode)",
+				 nvp_access_method(NVP_DRIVER_VFIO_NOIOMMU)->load_hint);
 	return 0;
 }
 
 int nvp_vfio_open(const char *bdf, bool noiommu, bool keep_driver, struct nvp_device **out)
 {
 	struct vfio_region_info cfg = { .argsz = sizeof(cfg), .index = VFIO_PCI_CONFIG_REGION_INDEX };
+	const struct nvp_access_method *method;
 	struct nvp_pci_info info;
 	struct vfio_dev *vd;
-	char node[512];
+	char node[512], regs[64];
 	uint64_t t0 = now_ms();
 	int rc, group;
 
@@ -714,7 +662,7 @@ int nvp_vfio_open(const char *bdf, bool noiommu, bool keep_driver, struct nvp_de
 		rc = check_noiommu_enabled();
 		if (rc)
 			return rc;
-	} else if (nvp_vfio_group_of(info.bdf, &group)) {
+	} else if (nvp_pci_iommu_group(info.bdf, &group)) {
 		return nvp_error(-ENODEV,
 				 "%s has no IOMMU group: the IOMMU is off; boot with intel_iommu=on (or amd_iommu=on), or use no-IOMMU mode (NVP_DRIVER=noiommu) or uio (NVP_DRIVER=uio)",
 				 info.bdf);
@@ -734,14 +682,12 @@ int nvp_vfio_open(const char *bdf, bool noiommu, bool keep_driver, struct nvp_de
 	vd->dev.vendor_id = info.vendor_id;
 	vd->dev.device_id = info.device_id;
 
-	rc = nvp_pci_bind(info.bdf, "vfio-pci",
-			  noiommu ? "modprobe vfio enable_unsafe_noiommu_mode=1 && modprobe vfio-pci" :
-				    "modprobe vfio-pci",
-			  &vd->bind);
+	method = nvp_access_method(vd->dev.driver);
+	rc = nvp_pci_bind(info.bdf, method->kernel_driver, method->load_hint, &vd->bind);
 	if (rc)
 		goto err;
 	/* In no-IOMMU mode the group only exists once vfio-pci has bound. */
-	if (nvp_vfio_group_of(info.bdf, &group)) {
+	if (nvp_pci_iommu_group(info.bdf, &group)) {
 		rc = nvp_error(-ENODEV, "%s is on vfio-pci but has no IOMMU group; see dmesg", info.bdf);
 		goto err;
 	}
@@ -797,10 +743,9 @@ int nvp_vfio_open(const char *bdf, bool noiommu, bool keep_driver, struct nvp_de
 			       info.bdf);
 		goto err;
 	}
-	nvp_debug("%s: vfio %s open (group %d) in %llu ms: VS 0x%08x CC 0x%08x CSTS 0x%08x",
-		  info.bdf, noiommu ? "no-IOMMU" : "type1", group,
-		  (unsigned long long)(now_ms() - t0), rd32(&vd->dev, REG_VS),
-		  rd32(&vd->dev, REG_CC), rd32(&vd->dev, REG_CSTS));
+	nvp_debug("%s: vfio %s open (group %d) in %llu ms: %s", info.bdf,
+		  noiommu ? "no-IOMMU" : "type1", group, (unsigned long long)(now_ms() - t0),
+		  nvp_device_regs_str(&vd->dev, regs, sizeof(regs)));
 	*out = &vd->dev;
 	return 0;
 err:

@@ -11,18 +11,8 @@
 #include <stdint.h>
 
 /**
- * nvp_vfio_group_of() - the IOMMU group number of a function.
- * @bdf: canonical address.
- * @group: out: the number from the iommu_group symlink.
- *
- * Return: 0, or -ENOENT if the function has no IOMMU group (no IOMMU, and
- * for no-IOMMU mode not yet bound to vfio-pci). No message.
- */
-int nvp_vfio_group_of(const char *bdf, int *group);
-
-/**
  * nvp_vfio_group_not_viable() - explain a group VFIO will not hand out.
- * @group: the group number.
+ * @group: the group number (nvp_pci_iommu_group()).
  * @bdf: the function the caller wanted.
  *
  * Lists the other functions in the group that sit on a driver VFIO does

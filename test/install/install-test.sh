@@ -110,6 +110,19 @@ run() {
 	fi
 }
 
+# The tools link libnvpoll.so (tools/CMakeLists.txt): installed, they must
+# find the library installed with them, from this prefix, without help.
+step "installed tools load the installed libnvpoll.so"
+for tool in "$prefix"/bin/*; do
+	[ -e "$tool" ] || continue
+	if readelf -d "$tool" | grep -q 'NEEDED.*libnvpoll'; then
+		check_uses_installed_shared "$tool"
+		run "$tool" --version
+	else
+		echo "ok   $(basename "$tool") does not use libnvpoll.so"
+	fi
+done
+
 step "find_package(nvpoll) consumer"
 if cmake -S "$src/test/install/consumer" -B "$work/cmake-consumer" \
 	 -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_COMPILER="$cc" \

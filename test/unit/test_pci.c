@@ -2,7 +2,8 @@
 /*
  * test_pci.c - device-access logic against a fake sysfs tree: address
  * parsing, the NVMe class check, in-use detection, driver binding (a thread
- * plays the kernel), access-method detection, VFIO error messages.
+ * plays the kernel), namespace devices and IOMMU groups, the access-method
+ * table and detection, nvp_check_address(), VFIO error messages.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +20,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include <nvpoll_sysfs/drivers.h>
 
 #include "dev/device.h"
 #include "pci/pci.h"
@@ -584,6 +587,190 @@ static void test_release_gone_device(void **state)
 	assert_false(b.changed);
 }
 
+/* ---- namespace devices and IOMMU groups (nvpoll_sysfs) ---------------------------- */
+
+static int count_ns(const char *name, const char *dir, void *arg)
+{
+	(void)dir;
+	/* Never a partition or a per-path node. */
+	assert_null(strchr(name + 5, 'p'));
+	assert_null(strchr(name + 5, 'c'));
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int stop_at_first(const char *name, const char *dir, void *arg)
+{
+	(void)name;
+	(void)dir;
+	(*(int *)arg)++;
+	return 42;
+}
+
+static void test_namespaces(void **state)
+{
+	struct nvp_pci_ns_dev ns[4];
+	int n = 0;
+
+	(void)state;
+	fake_namespaces();
+	put("2048\n", "/bus/pci/devices/%s/nvme/nvme0/nvme0n1/size", BDF);
+	mkdirs("/bus/pci/devices/%s/nvme/nvme0/nvme0n10", BDF);
+	put("8\n", "/bus/pci/devices/%s/nvme/nvme0/nvme0n10/size", BDF);
+	mkdirs("/bus/pci/devices/%s/nvme/nvme0/nvme0n2", BDF);
+
+	/* One walk for the in-use check and the listing. */
+	assert_int_equal(nvp_pci_for_each_ns(BDF, count_ns, &n), 0);
+	assert_int_equal(n, 3);
+	n = 0;
+	assert_int_equal(nvp_pci_for_each_ns(BDF, stop_at_first, &n), 42);
+	assert_int_equal(n, 1);
+
+	/* Sorted as people count (n2 before n10). */
+	assert_int_equal(nvp_pci_namespaces(BDF, ns, 4), 3);
+	assert_string_equal(ns[0].name, "nvme0n1");
+	assert_int_equal(ns[0].size_bytes, 2048 * 512);
+	assert_string_equal(ns[1].name, "nvme0n2");
+	assert_int_equal(ns[1].size_bytes, 0); /* no size attribute */
+	assert_string_equal(ns[2].name, "nvme0n10");
+	assert_int_equal(ns[2].size_bytes, 8 * 512);
+	/* More than fit are still counted. */
+	assert_int_equal(nvp_pci_namespaces(BDF, ns, 1), 3);
+
+	/* Not on nvme: no namespaces, nothing in use. */
+	fake_device("0000:00:05.0", "vfio-pci");
+	assert_int_equal(nvp_pci_namespaces("0000:00:05.0", ns, 2), 0);
+	assert_int_equal(nvp_pci_check_not_in_use("0000:00:05.0"), 0);
+}
+
+static void test_group_peers(void **state)
+{
+	struct nvp_pci_group_peer peers[4];
+
+	(void)state;
+	fake_device(BDF, "vfio-pci");
+	fake_device("0000:00:04.3", "e1000e");
+	fake_device("0000:00:04.1", "pcieport");
+	fake_device("0000:00:04.2", "");
+	mkdirs("/kernel/iommu_groups/5/devices/%s", BDF);
+	mkdirs("/kernel/iommu_groups/5/devices/0000:00:04.3");
+	mkdirs("/kernel/iommu_groups/5/devices/0000:00:04.1");
+	mkdirs("/kernel/iommu_groups/5/devices/0000:00:04.2");
+	assert_int_equal(nvp_pci_group_peers(6, BDF, peers, 2), -ENOENT);
+	/* The asking function is left out; sorted by address. */
+	assert_int_equal(nvp_pci_group_peers(5, BDF, peers, 4), 3);
+	assert_string_equal(peers[0].bdf, "0000:00:04.1");
+	assert_string_equal(peers[0].driver, "pcieport");
+	assert_true(peers[0].ok);
+	assert_string_equal(peers[1].bdf, "0000:00:04.2");
+	assert_string_equal(peers[1].driver, "");
+	assert_true(peers[1].ok);
+	assert_string_equal(peers[2].bdf, "0000:00:04.3");
+	assert_string_equal(peers[2].driver, "e1000e");
+	assert_false(peers[2].ok);
+	/* More than fit are still counted. */
+	assert_int_equal(nvp_pci_group_peers(5, BDF, peers, 1), 3);
+	assert_false(nvp_pci_driver_ok_in_group("e1000e"));
+	assert_false(nvp_pci_driver_ok_in_group("nvme"));
+	assert_true(nvp_pci_driver_ok_in_group("vfio-pci"));
+	assert_true(nvp_pci_driver_ok_in_group("pci-stub"));
+}
+
+/* ---- the access-method table ---------------------------------------------------- */
+
+static void test_access_methods(void **state)
+{
+	static const enum nvp_driver all[] = {
+		NVP_DRIVER_AUTO, NVP_DRIVER_VFIO, NVP_DRIVER_VFIO_NOIOMMU, NVP_DRIVER_UIO,
+		NVP_DRIVER_EMU,
+	};
+	const struct nvp_access_method *m;
+
+	(void)state;
+	/* One spelling each, and it round-trips through the name lookup. */
+	assert_string_equal(nvp_driver_name(NVP_DRIVER_AUTO), "auto");
+	assert_string_equal(nvp_driver_name(NVP_DRIVER_VFIO), "vfio");
+	assert_string_equal(nvp_driver_name(NVP_DRIVER_VFIO_NOIOMMU), "noiommu");
+	assert_string_equal(nvp_driver_name(NVP_DRIVER_UIO), "uio");
+	assert_string_equal(nvp_driver_name(NVP_DRIVER_EMU), "emu");
+	assert_string_equal(nvp_driver_name((enum nvp_driver)99), "unknown");
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		m = nvp_access_method_by_name(nvp_driver_name(all[i]));
+		assert_non_null(m);
+		assert_int_equal(m->driver, all[i]);
+		/* Methods that bind a kernel driver say how to load it. */
+		assert_true(!m->kernel_driver == !m->load_hint);
+	}
+	assert_ptr_equal(nvp_access_method_by_name("NOIOMMU"),
+			 nvp_access_method(NVP_DRIVER_VFIO_NOIOMMU));
+	assert_null(nvp_access_method_by_name("vfio-pci"));
+	assert_null(nvp_access_method_by_name(NULL));
+	assert_null(nvp_access_method((enum nvp_driver)99));
+
+	/* Kernel drivers: vfio-pci is type1's (its hint needs no no-IOMMU mode). */
+	m = nvp_access_method_by_kernel_driver("vfio-pci");
+	assert_non_null(m);
+	assert_int_equal(m->driver, NVP_DRIVER_VFIO);
+	assert_string_equal(m->load_hint, "modprobe vfio-pci");
+	assert_int_equal(nvp_access_method_by_kernel_driver("uio_pci_generic")->driver,
+			 NVP_DRIVER_UIO);
+	assert_string_equal(nvp_access_method(NVP_DRIVER_VFIO_NOIOMMU)->kernel_driver, "vfio-pci");
+	assert_non_null(strstr(nvp_access_method(NVP_DRIVER_VFIO_NOIOMMU)->load_hint,
+			       "enable_unsafe_noiommu_mode=1"));
+	assert_true(nvp_is_user_kernel_driver("vfio-pci"));
+	assert_true(nvp_is_user_kernel_driver("uio_pci_generic"));
+	assert_false(nvp_is_user_kernel_driver("nvme"));
+	assert_false(nvp_is_user_kernel_driver(""));
+
+	/* The NVP_DRIVER message lists exactly the table's names. */
+	setenv("NVP_DRIVER", "vfio-noiommu", 1);
+	{
+		enum nvp_driver d;
+
+		assert_int_equal(nvp_access_pick(BDF, NVP_DRIVER_AUTO, &d), -EINVAL);
+		assert_string_equal(nvp_last_error(),
+				    "NVP_DRIVER='vfio-noiommu' is not one of vfio, noiommu, uio, emu, auto");
+	}
+	unsetenv("NVP_DRIVER");
+}
+
+static void test_host_facts(void **state)
+{
+	(void)state;
+	assert_int_equal(nvp_host_iommu_units(), 0);
+	assert_int_equal(nvp_host_noiommu_mode(), -ENOENT);
+	assert_false(nvp_kernel_driver_loaded("vfio-pci"));
+	assert_int_equal(nvp_access_detect(), NVP_DRIVER_AUTO);
+	mkdirs("/bus/pci/drivers/vfio-pci");
+	assert_true(nvp_kernel_driver_loaded("vfio-pci"));
+	mkdirs("/module/vfio/parameters");
+	put("N\n", "/module/vfio/parameters/enable_unsafe_noiommu_mode");
+	assert_int_equal(nvp_host_noiommu_mode(), 0);
+	assert_int_equal(nvp_access_detect(), NVP_DRIVER_AUTO);
+	put("Y\n", "/module/vfio/parameters/enable_unsafe_noiommu_mode");
+	assert_int_equal(nvp_host_noiommu_mode(), 1);
+	assert_int_equal(nvp_access_detect(), NVP_DRIVER_VFIO_NOIOMMU);
+	mkdirs("/class/iommu/dmar0");
+	mkdirs("/class/iommu/dmar1");
+	assert_int_equal(nvp_host_iommu_units(), 2);
+	assert_int_equal(nvp_access_detect(), NVP_DRIVER_VFIO);
+}
+
+/* ---- nvp_check_address() ---------------------------------------------------------- */
+
+static void test_check_address(void **state)
+{
+	(void)state;
+	assert_int_equal(nvp_check_address("emu:ns=16M:512"), 0);
+	assert_int_equal(nvp_check_address("emu:"), 0);
+	assert_int_equal(nvp_check_address("emu:ns=16M:500"), -EINVAL);
+	assert_non_null(strstr(nvp_last_error(), "valid options"));
+	assert_int_equal(nvp_check_address("04.0"), -EINVAL);
+	assert_non_null(strstr(nvp_last_error(), "'04.0' is not a PCI address"));
+	assert_int_equal(nvp_check_address(""), -EINVAL);
+	assert_int_equal(nvp_check_address(NULL), -EINVAL);
+}
+
 /* ---- access-method detection ---------------------------------------------------- */
 
 static void test_pick_driver(void **state)
@@ -592,50 +779,50 @@ static void test_pick_driver(void **state)
 
 	(void)state;
 	/* Explicit requests pass through. */
-	assert_int_equal(nvp_device_pick_driver(BDF, NVP_DRIVER_UIO, &d), 0);
+	assert_int_equal(nvp_access_pick(BDF, NVP_DRIVER_UIO, &d), 0);
 	assert_int_equal(d, NVP_DRIVER_UIO);
 	/* Nothing available: one message with the three remedies. */
-	assert_int_equal(nvp_device_pick_driver(BDF, NVP_DRIVER_AUTO, &d), -ENODEV);
+	assert_int_equal(nvp_access_pick(BDF, NVP_DRIVER_AUTO, &d), -ENODEV);
 	assert_non_null(strstr(nvp_last_error(), "intel_iommu=on"));
 	assert_non_null(strstr(nvp_last_error(), "enable_unsafe_noiommu_mode=1"));
 	assert_non_null(strstr(nvp_last_error(), "modprobe uio_pci_generic"));
 	/* emu: addresses need nothing from the kernel. */
-	assert_int_equal(nvp_device_pick_driver("emu:ns=1", NVP_DRIVER_AUTO, &d), 0);
+	assert_int_equal(nvp_access_pick("emu:ns=1", NVP_DRIVER_AUTO, &d), 0);
 	assert_int_equal(d, NVP_DRIVER_EMU);
 
 	mkdirs("/bus/pci/drivers/uio_pci_generic");
-	assert_int_equal(nvp_device_pick_driver(BDF, NVP_DRIVER_AUTO, &d), 0);
+	assert_int_equal(nvp_access_pick(BDF, NVP_DRIVER_AUTO, &d), 0);
 	assert_int_equal(d, NVP_DRIVER_UIO);
 	mkdirs("/module/vfio/parameters");
 	put("N\n", "/module/vfio/parameters/enable_unsafe_noiommu_mode");
-	assert_int_equal(nvp_device_pick_driver(BDF, NVP_DRIVER_AUTO, &d), 0);
+	assert_int_equal(nvp_access_pick(BDF, NVP_DRIVER_AUTO, &d), 0);
 	assert_int_equal(d, NVP_DRIVER_UIO);
 	put("Y\n", "/module/vfio/parameters/enable_unsafe_noiommu_mode");
-	assert_int_equal(nvp_device_pick_driver(BDF, NVP_DRIVER_AUTO, &d), 0);
+	assert_int_equal(nvp_access_pick(BDF, NVP_DRIVER_AUTO, &d), 0);
 	assert_int_equal(d, NVP_DRIVER_VFIO_NOIOMMU);
 	mkdirs("/kernel/iommu_groups"); /* empty: no IOMMU */
 	mkdirs("/class/iommu");
-	assert_int_equal(nvp_device_pick_driver(BDF, NVP_DRIVER_AUTO, &d), 0);
+	assert_int_equal(nvp_access_pick(BDF, NVP_DRIVER_AUTO, &d), 0);
 	assert_int_equal(d, NVP_DRIVER_VFIO_NOIOMMU);
 	/* A no-IOMMU group (from a device already on vfio-pci) is no IOMMU. */
 	mkdirs("/kernel/iommu_groups/0");
 	put("vfio-noiommu\n", "/kernel/iommu_groups/0/name");
-	assert_int_equal(nvp_device_pick_driver(BDF, NVP_DRIVER_AUTO, &d), 0);
+	assert_int_equal(nvp_access_pick(BDF, NVP_DRIVER_AUTO, &d), 0);
 	assert_int_equal(d, NVP_DRIVER_VFIO_NOIOMMU);
 	mkdirs("/class/iommu/dmar0");
 	mkdirs("/kernel/iommu_groups/3");
-	assert_int_equal(nvp_device_pick_driver(BDF, NVP_DRIVER_AUTO, &d), 0);
+	assert_int_equal(nvp_access_pick(BDF, NVP_DRIVER_AUTO, &d), 0);
 	assert_int_equal(d, NVP_DRIVER_VFIO);
 
 	/* The environment overrides detection. */
 	setenv("NVP_DRIVER", "uio", 1);
-	assert_int_equal(nvp_device_pick_driver(BDF, NVP_DRIVER_AUTO, &d), 0);
+	assert_int_equal(nvp_access_pick(BDF, NVP_DRIVER_AUTO, &d), 0);
 	assert_int_equal(d, NVP_DRIVER_UIO);
 	setenv("NVP_DRIVER", "NoIOMMU", 1);
-	assert_int_equal(nvp_device_pick_driver(BDF, NVP_DRIVER_AUTO, &d), 0);
+	assert_int_equal(nvp_access_pick(BDF, NVP_DRIVER_AUTO, &d), 0);
 	assert_int_equal(d, NVP_DRIVER_VFIO_NOIOMMU);
 	setenv("NVP_DRIVER", "dpdk", 1);
-	assert_int_equal(nvp_device_pick_driver(BDF, NVP_DRIVER_AUTO, &d), -EINVAL);
+	assert_int_equal(nvp_access_pick(BDF, NVP_DRIVER_AUTO, &d), -EINVAL);
 	assert_non_null(strstr(nvp_last_error(), "NVP_DRIVER='dpdk'"));
 	unsetenv("NVP_DRIVER");
 }
@@ -660,11 +847,11 @@ static void test_group_of(void **state)
 
 	(void)state;
 	fake_device(BDF, "nvme");
-	assert_int_equal(nvp_vfio_group_of(BDF, &g), -ENOENT);
+	assert_int_equal(nvp_pci_iommu_group(BDF, &g), -ENOENT);
 	mkdirs("/kernel/iommu_groups/12/devices");
 	snprintf(link, sizeof(link), "%s/bus/pci/devices/%s/iommu_group", root, BDF);
 	assert_int_equal(symlink("../../../kernel/iommu_groups/12", link), 0);
-	assert_int_equal(nvp_vfio_group_of(BDF, &g), 0);
+	assert_int_equal(nvp_pci_iommu_group(BDF, &g), 0);
 	assert_int_equal(g, 12);
 }
 
@@ -734,6 +921,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_release_keep, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind_timeout_rolls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_gone_device, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_namespaces, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group_peers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_access_methods, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_facts, setup, teardown),
+		cmocka_unit_test(test_check_address),
 		cmocka_unit_test_setup_teardown(test_pick_driver, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_rejects_bad_address, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_of, setup, teardown),

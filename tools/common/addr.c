@@ -6,8 +6,6 @@
 #include <nvpoll/nvpoll.h>
 
 #include "addr.h"
-#include "emu/emu.h"
-#include "pci/pci.h"
 
 bool tool_addr_is_emu(const char *addr)
 {
@@ -16,16 +14,8 @@ bool tool_addr_is_emu(const char *addr)
 
 int tool_check_address(const char *addr)
 {
-	if (tool_addr_is_emu(addr)) {
-		static struct emu_opts opts;	/* large: namespace paths */
-
-		return nvp_emu_parse_opts(addr, &opts) ? TOOL_EXIT_USAGE : 0;
-	} else {
-		struct nvp_pci_info info;
-
-		/* Parses, finds the function and checks its class. */
-		return nvp_pci_probe(addr ? addr : "", &info) ? TOOL_EXIT_USAGE : 0;
-	}
+	/* Parses, finds the PCI function and checks its class; or parses emu: options. */
+	return nvp_check_address(addr ? addr : "") ? TOOL_EXIT_USAGE : 0;
 }
 
 int tool_attach_status(const char *addr, int rc)

@@ -27,9 +27,10 @@
 bool tool_addr_is_emu(const char *addr);
 
 /*
- * Check that @addr names a controller: a PCI address must parse, exist and
- * be an NVMe controller; an emu: address must parse. Returns 0, or
- * TOOL_EXIT_USAGE with nvp_last_error() saying why. Touches no driver.
+ * Check that @addr names a controller (nvp_check_address()): a PCI address
+ * must parse, exist and be an NVMe controller; an emu: address must parse.
+ * Returns 0, or TOOL_EXIT_USAGE with nvp_last_error() saying why. Touches
+ * no driver.
  */
 int tool_check_address(const char *addr);
 

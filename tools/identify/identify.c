@@ -530,22 +530,11 @@ static void emit_smart(struct emit *e, const struct nvp_smart_log *s)
 
 /* -------------------------------------------------------------------- */
 
-static const char *driver_name(enum nvp_driver d)
-{
-	switch (d) {
-	case NVP_DRIVER_VFIO: return "vfio";
-	case NVP_DRIVER_VFIO_NOIOMMU: return "noiommu";
-	case NVP_DRIVER_UIO: return "uio";
-	case NVP_DRIVER_EMU: return "emu";
-	default: return "auto";
-	}
-}
-
 static void emit_attachment(struct emit *e, const struct nvp_ctrl_info *info)
 {
 	emit_obj_begin(e, "attachment", "Controller");
 	emit_str(e, "address", "Address", info->addr);
-	emit_str(e, "access", "Access method", driver_name(info->driver));
+	emit_str(e, "access", "Access method", nvp_driver_name(info->driver));
 	if (info->numa_node >= 0)
 		emit_int(e, "numa_node", "NUMA node", info->numa_node);
 	else

@@ -887,22 +887,6 @@ static void *worker_main(void *arg)
 
 /* ---- set-up ---------------------------------------------------------------- */
 
-static const char *driver_name(enum nvp_driver d)
-{
-	switch (d) {
-	case NVP_DRIVER_VFIO:
-		return "vfio";
-	case NVP_DRIVER_VFIO_NOIOMMU:
-		return "vfio-noiommu";
-	case NVP_DRIVER_UIO:
-		return "uio";
-	case NVP_DRIVER_EMU:
-		return "emu";
-	default:
-		return "auto";
-	}
-}
-
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -1014,7 +998,7 @@ static void attach_all(const struct perf_opts *o)
 		cc->desc.addr = cc->addr;
 		cc->desc.model = cc->model;
 		cc->desc.serial = cc->serial;
-		cc->desc.driver = driver_name(cc->info->driver);
+		cc->desc.driver = nvp_driver_name(cc->info->driver);
 		cc->desc.shadow_doorbells = cc->info->shadow_doorbells;
 		cc->desc.max_queue_entries = cc->info->max_queue_entries;
 		cc->desc.num_io_queues = cc->info->num_io_queues;

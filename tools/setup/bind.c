@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * tools/setup/bind.c - nvpoll-setup bind / unbind: hand controllers to a
- * userspace driver and back to nvme, with the library's own sysfs helpers
- * (the same in-use checks and bounded waits nvp_ctrl_attach() uses).
+ * userspace driver and back to nvme with nvpoll_sysfs, the code
+ * nvp_ctrl_attach() uses (the same in-use checks and bounded waits).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,12 +10,12 @@
 #include <unistd.h>
 
 #include <nvpoll/nvpoll.h>
+#include <nvpoll_sysfs/drivers.h>
+#include <nvpoll_sysfs/pci.h>
+#include <nvpoll_sysfs/sysfs.h>
 
 #include "addr.h"
-#include "pci/pci.h"
-#include "pci/status.h"
 #include "setup.h"
-#include "vfio/vfio.h"
 
 static void emit_result(struct emit *e, const char *bdf, const char *from, const char *to,
 			const char *node, const char *error)
@@ -37,22 +37,18 @@ static void emit_result(struct emit *e, const char *bdf, const char *from, const
 /* Canonical address of an NVMe function, or -1 after printing why not. */
 static int check_nvme(const char *addr, char *bdf)
 {
-	struct nvp_pci_info info;
+	struct nvp_pci_addr a;
 
-	if (nvp_pci_probe(addr, &info)) {
+	if (nvp_check_address(addr)) {
 		fprintf(stderr, PROG ": %s\n", nvp_last_error());
 		return -1;
 	}
-	snprintf(bdf, NVP_PCI_ADDR_STRLEN, "%s", info.bdf);
-	return 0;
+	return nvp_pci_parse_addr(addr, &a, bdf);	/* it parsed above */
 }
 
 static int ensure_loaded(const struct setup_opts *o, const char *driver, const char *module)
 {
-	char path[512];
-
-	nvp_pci_path(path, sizeof(path), "/bus/pci/drivers/%s", driver);
-	if (access(path, F_OK) == 0)
+	if (nvp_kernel_driver_loaded(driver))
 		return 0;
 	if (o->no_modprobe) {
 		fprintf(stderr, PROG ": %s is not loaded: run %s\n", driver, load_hint(driver));
@@ -60,7 +56,7 @@ static int ensure_loaded(const struct setup_opts *o, const char *driver, const c
 	}
 	if (run_modprobe(module))
 		return -1;
-	if (access(path, F_OK)) {
+	if (!nvp_kernel_driver_loaded(driver)) {
 		fprintf(stderr, PROG ": modprobe %s succeeded but %s did not register; see dmesg\n",
 			module, driver);
 		return -1;
@@ -75,15 +71,15 @@ static void user_node(const char *bdf, const char *driver, char *node, size_t le
 	int group;
 
 	node[0] = '\0';
-	if (!strcmp(driver, "vfio-pci") && nvp_vfio_group_of(bdf, &group) == 0) {
+	if (kernel_driver_method(driver) == NVP_DRIVER_VFIO && nvp_pci_iommu_group(bdf, &group) == 0) {
 		snprintf(path, sizeof(path), "%s/vfio/%d", nvp_devfs_root, group);
 		if (access(path, F_OK))
 			snprintf(path, sizeof(path), "%s/vfio/noiommu-%d", nvp_devfs_root, group);
 		if (snprintf(node, len, "%s", path) >= (int)len)
 			node[0] = '\0'; /* too long to show: leave it out of the report */
-	} else if (!strcmp(driver, "uio_pci_generic")) {
+	} else if (kernel_driver_method(driver) == NVP_DRIVER_UIO) {
 		for (int i = 0; i < 64; i++) {
-			nvp_pci_path(path, sizeof(path), "/bus/pci/devices/%s/uio/uio%d", bdf, i);
+			nvp_sysfs_path(path, sizeof(path), "/bus/pci/devices/%s/uio/uio%d", bdf, i);
 			if (access(path, F_OK) == 0) {
 				snprintf(node, len, "%s/uio%d", nvp_devfs_root, i);
 				return;
@@ -98,7 +94,7 @@ static void warn_group(const char *bdf)
 	struct nvp_pci_group_peer peers[32];
 	int group, n;
 
-	if (nvp_vfio_group_of(bdf, &group))
+	if (nvp_pci_iommu_group(bdf, &group))
 		return;
 	n = nvp_pci_group_peers(group, bdf, peers, ARRAY_SIZE(peers));
 	for (int i = 0; i < n && i < (int)ARRAY_SIZE(peers); i++)
@@ -133,7 +129,7 @@ static int bind_one(const struct setup_opts *o, struct emit *e, const char *addr
 	if (o->force && !strcmp(from, "nvme")) {
 		if (nvp_pci_check_not_in_use(bdf))
 			fprintf(stderr, PROG ": --force: taking %s anyway: %s\n", bdf,
-				nvp_last_error());
+				sysfs_last_error());
 		rc = nvp_pci_unbind(bdf);
 		if (rc) {
 			fprintf(stderr, PROG ": cannot unbind %s from nvme (%s)%s\n", bdf,
@@ -144,7 +140,7 @@ static int bind_one(const struct setup_opts *o, struct emit *e, const char *addr
 	}
 	rc = nvp_pci_bind(bdf, driver, load_hint(driver), &b);
 	if (rc) {
-		const char *why = nvp_last_error();
+		const char *why = sysfs_last_error();
 
 		if (rc == -EBUSY)
 			fprintf(stderr, PROG ": %s (or take it anyway: " PROG " bind --force %s)\n",
@@ -157,7 +153,7 @@ static int bind_one(const struct setup_opts *o, struct emit *e, const char *addr
 	/* Not released: the binding is the point. driver_override keeps it on a rescan. */
 	user_node(bdf, driver, node, sizeof(node));
 	emit_result(e, bdf, from, driver, node, NULL);
-	if (!strcmp(driver, "vfio-pci"))
+	if (kernel_driver_method(driver) == NVP_DRIVER_VFIO)
 		warn_group(bdf);
 	return 0;
 }
@@ -208,9 +204,12 @@ int cmd_bind(const struct setup_opts *o, int argc, char **argv)
 	if (check_addresses("bind", argc, argv))
 		return TOOL_EXIT_USAGE;
 	sys_facts_read(&sys);
-	driver = o->driver ? o->driver : pick_user_driver(&sys);
-	if (!strcmp(driver, "vfio-pci") && !sys.iommu_on && sys.noiommu != NOIOMMU_ENABLED) {
-		fprintf(stderr, PROG ": vfio-pci needs an IOMMU (boot with intel_iommu=on or amd_iommu=on) or no-IOMMU mode (modprobe vfio enable_unsafe_noiommu_mode=1); without either, use --driver uio_pci_generic\n");
+	driver = o->driver ? o->driver : pick_user_driver();
+	if (kernel_driver_method(driver) == NVP_DRIVER_VFIO && !sys.iommu_on &&
+	    sys.noiommu != NOIOMMU_ENABLED) {
+		fprintf(stderr, PROG ": %s needs an IOMMU (boot with intel_iommu=on or amd_iommu=on) or no-IOMMU mode (%s); without either, use --driver %s\n",
+			driver, nvp_access_method(NVP_DRIVER_VFIO_NOIOMMU)->load_hint,
+			nvp_access_method(NVP_DRIVER_UIO)->kernel_driver);
 		return 1;
 	}
 	if (ensure_loaded(o, driver, driver))

@@ -12,10 +12,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <nvpoll_sysfs/drivers.h>
+#include <nvpoll_sysfs/size.h>
+#include <nvpoll_sysfs/sysfs.h>
+
 #include "mounts.h"
-#include "pci/pci.h"
 #include "setup.h"
-#include "util/size.h"
 
 long read_long(const char *path, long def)
 {
@@ -32,23 +34,9 @@ static bool exists(const char *fmt, const char *arg)
 {
 	char path[512];
 
-	if (nvp_pci_path(path, sizeof(path), fmt, arg))
+	if (nvp_sysfs_path(path, sizeof(path), fmt, arg))
 		return false;
 	return access(path, F_OK) == 0;
-}
-
-static int count_entries(const char *path)
-{
-	struct dirent *e;
-	int n = 0;
-	DIR *d = opendir(path);
-
-	if (!d)
-		return 0;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
 }
 
 /* CONFIG_VFIO_NOIOMMU from /boot/config-<release>, when vfio is not loaded. */
@@ -75,28 +63,34 @@ static enum noiommu_state noiommu_from_kconfig(void)
 
 void sys_facts_read(struct sys_facts *f)
 {
-	char path[512], val[8];
+	char path[512];
 
 	memset(f, 0, sizeof(*f));
-	nvp_pci_path(path, sizeof(path), "/kernel/iommu_groups");
-	f->iommu_groups = count_entries(path);
+	nvp_sysfs_path(path, sizeof(path), "/kernel/iommu_groups");
+	f->iommu_groups = nvp_sysfs_count_entries(path);
 	/*
 	 * As the library decides: a real IOMMU registers in /sys/class/iommu;
 	 * groups alone may be vfio-noiommu ones made by an earlier bind.
 	 */
-	nvp_pci_path(path, sizeof(path), "/class/iommu");
-	f->iommu_units = count_entries(path);
+	f->iommu_units = nvp_host_iommu_units();
 	f->iommu_on = f->iommu_units > 0;
-	nvp_pci_path(path, sizeof(path), "/module/vfio/parameters/enable_unsafe_noiommu_mode");
-	if (nvp_sysfs_read(path, val, sizeof(val)) == 0)
-		f->noiommu = val[0] == 'Y' ? NOIOMMU_ENABLED : NOIOMMU_AVAILABLE;
-	else if (exists("/module/%s", "vfio"))
-		f->noiommu = NOIOMMU_UNSUPPORTED;	/* loaded, but no such parameter */
-	else
-		f->noiommu = noiommu_from_kconfig();
-	f->vfio_pci_loaded = exists("/bus/pci/drivers/%s", "vfio-pci");
-	f->uio_loaded = exists("/bus/pci/drivers/%s", "uio_pci_generic");
-	f->nvme_loaded = exists("/bus/pci/drivers/%s", "nvme");
+	switch (nvp_host_noiommu_mode()) {
+	case 1:
+		f->noiommu = NOIOMMU_ENABLED;
+		break;
+	case 0:
+		f->noiommu = NOIOMMU_AVAILABLE;
+		break;
+	default:
+		if (exists("/module/%s", "vfio"))
+			f->noiommu = NOIOMMU_UNSUPPORTED;	/* loaded, but no such parameter */
+		else
+			f->noiommu = noiommu_from_kconfig();
+		break;
+	}
+	f->vfio_pci_loaded = nvp_kernel_driver_loaded(nvp_access_method(NVP_DRIVER_VFIO)->kernel_driver);
+	f->uio_loaded = nvp_kernel_driver_loaded(nvp_access_method(NVP_DRIVER_UIO)->kernel_driver);
+	f->nvme_loaded = nvp_kernel_driver_loaded("nvme");
 }
 
 const char *noiommu_state_name(enum noiommu_state s)
@@ -109,20 +103,31 @@ const char *noiommu_state_name(enum noiommu_state s)
 	}
 }
 
-const char *pick_user_driver(const struct sys_facts *f)
+const char *pick_user_driver(void)
 {
-	/* vfio-pci whenever it can work: type1, or no-IOMMU someone enabled. */
-	if (f->iommu_on || f->noiommu == NOIOMMU_ENABLED)
-		return "vfio-pci";
-	return "uio_pci_generic";
+	/*
+	 * vfio-pci whenever it can work (type1, or no-IOMMU someone enabled),
+	 * as attach picks (nvp_access_detect()); with nothing available yet,
+	 * uio_pci_generic, which bind loads.
+	 */
+	enum nvp_driver m = nvp_access_detect();
+
+	return nvp_access_method(m == NVP_DRIVER_AUTO ? NVP_DRIVER_UIO : m)->kernel_driver;
+}
+
+enum nvp_driver kernel_driver_method(const char *kdrv)
+{
+	const struct nvp_access_method *m = nvp_access_method_by_kernel_driver(kdrv);
+
+	return m ? m->driver : NVP_DRIVER_AUTO;
 }
 
 const char *load_hint(const char *driver)
 {
-	if (!strcmp(driver, "vfio-pci"))
-		return "modprobe vfio-pci";
-	if (!strcmp(driver, "uio_pci_generic"))
-		return "modprobe uio_pci_generic";
+	const struct nvp_access_method *m = nvp_access_method_by_kernel_driver(driver);
+
+	if (m)
+		return m->load_hint;
 	if (!strcmp(driver, "nvme"))
 		return "modprobe nvme";
 	return "modprobe <driver>";

@@ -11,9 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "pci/pci.h"
+#include <nvpoll_sysfs/size.h>
+#include <nvpoll_sysfs/sysfs.h>
+
 #include "setup.h"
-#include "util/size.h"
 
 static int write_long(const char *path, long v)
 {

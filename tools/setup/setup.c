@@ -9,9 +9,11 @@
 #include <string.h>
 
 #include <nvpoll/nvpoll.h>
+#include <nvpoll_sysfs/drivers.h>
+#include <nvpoll_sysfs/size.h>
+#include <nvpoll_sysfs/sysfs.h>
 
 #include "setup.h"
-#include "util/size.h"
 
 static void usage(FILE *f)
 {
@@ -78,13 +80,54 @@ static void usage(FILE *f)
 		"  " PROG " status --json | python3 -m json.tool\n");
 }
 
-/* Library warnings (e.g. a slow hand-back) go to stderr; errors we print ourselves. */
+/* Messages above this level are dropped (-v raises it). */
+static enum nvp_log_level log_level = NVP_LOG_WARN;
+static char sysfs_error[512];
+
+/* Warnings (e.g. a slow hand-back) go to stderr; errors we print ourselves. */
+static void print_message(enum nvp_log_level level, const char *msg)
+{
+	if (level == NVP_LOG_ERR || level > log_level)
+		return;
+	fprintf(stderr, PROG ": %s%s\n", level == NVP_LOG_WARN ? "warning: " : "", msg);
+}
+
+/* libnvpoll's messages (nvp_last_error() keeps its errors). */
 static void log_sink(enum nvp_log_level level, const char *msg, void *arg)
 {
 	(void)arg;
+	print_message(level, msg);
+}
+
+/*
+ * nvpoll_sysfs's messages (nvpoll_sysfs/sysfs.h): this program links its
+ * own copy of that library, which reports here rather than to libnvpoll's
+ * log. An error is kept for sysfs_last_error().
+ */
+void nvp_sysfs_report(enum nvp_log_level level, const char *msg)
+{
 	if (level == NVP_LOG_ERR)
-		return;
-	fprintf(stderr, PROG ": %s%s\n", level == NVP_LOG_WARN ? "warning: " : "", msg);
+		snprintf(sysfs_error, sizeof(sysfs_error), "%s", msg);
+	print_message(level, msg);
+}
+
+const char *sysfs_last_error(void)
+{
+	return sysfs_error;
+}
+
+/* The --driver argument: a kernel driver an access method binds. */
+static const char *parse_driver(const char *arg)
+{
+	const struct nvp_access_method *m = nvp_access_method_by_kernel_driver(arg);
+
+	if (!m) {
+		fprintf(stderr, PROG ": --driver must be %s or %s, not '%s'\n",
+			nvp_access_method(NVP_DRIVER_VFIO)->kernel_driver,
+			nvp_access_method(NVP_DRIVER_UIO)->kernel_driver, arg);
+		return NULL;
+	}
+	return m->kernel_driver;
 }
 
 int main(int argc, char **argv)
@@ -103,7 +146,6 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct setup_opts o = { .node = -1 };
-	enum nvp_log_level level = NVP_LOG_WARN;
 	const char *cmd;
 	char *end;
 	int opt;
@@ -117,12 +159,9 @@ int main(int argc, char **argv)
 			o.force = true;
 			break;
 		case 'd':
-			if (strcmp(optarg, "vfio-pci") && strcmp(optarg, "uio_pci_generic")) {
-				fprintf(stderr, PROG ": --driver must be vfio-pci or uio_pci_generic, not '%s'\n",
-					optarg);
+			o.driver = parse_driver(optarg);
+			if (!o.driver)
 				return 2;
-			}
-			o.driver = optarg;
 			break;
 		case 'M':
 			o.no_modprobe = true;
@@ -146,7 +185,7 @@ int main(int argc, char **argv)
 			o.exact = true;
 			break;
 		case 'v':
-			level = level == NVP_LOG_WARN ? NVP_LOG_INFO : NVP_LOG_DEBUG;
+			log_level = log_level == NVP_LOG_WARN ? NVP_LOG_INFO : NVP_LOG_DEBUG;
 			break;
 		case 'h':
 			usage(stdout);
@@ -160,7 +199,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	nvp_set_log(log_sink, NULL, level);
+	nvp_set_log(log_sink, NULL, log_level);
 	if (optind >= argc) {
 		fprintf(stderr, PROG ": missing command (status, bind, unbind or hugepages)\n"
 			"Try '" PROG " --help' for more information.\n");

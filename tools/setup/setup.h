@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <nvpoll/nvpoll.h>
+
 #include "emit.h"
 
 #define PROG "nvpoll-setup"
@@ -43,10 +45,20 @@ struct setup_opts {
 
 void sys_facts_read(struct sys_facts *f);
 const char *noiommu_state_name(enum noiommu_state s);
-/* The userspace driver bind uses by default on this machine. */
-const char *pick_user_driver(const struct sys_facts *f);
-/* The command that loads @driver (for messages). */
+/* The kernel driver bind uses by default on this machine. */
+const char *pick_user_driver(void);
+/*
+ * The access method that binds kernel driver @kdrv (NVP_DRIVER_VFIO for
+ * vfio-pci, NVP_DRIVER_UIO), NVP_DRIVER_AUTO for any other driver.
+ */
+enum nvp_driver kernel_driver_method(const char *kdrv);
+/* The command that loads kernel driver @driver (for messages). */
 const char *load_hint(const char *driver);
+/*
+ * The message of the last nvpoll_sysfs failure (binding, the in-use check;
+ * setup.c's nvp_sysfs_report()); libnvpoll's are in nvp_last_error().
+ */
+const char *sysfs_last_error(void);
 /* Load a module with modprobe; 0 or -1 after printing why not. */
 int run_modprobe(const char *module);
 

@@ -14,12 +14,11 @@
 #include <unistd.h>
 
 #include <nvpoll/nvpoll.h>
+#include <nvpoll_sysfs/drivers.h>
+#include <nvpoll_sysfs/pci.h>
+#include <nvpoll_sysfs/sysfs.h>
 
-#include "dev/device.h"
-#include "pci/pci.h"
-#include "pci/status.h"
 #include "setup.h"
-#include "vfio/vfio.h"
 
 #define MAX_CTRLS 256
 #define MAX_PEERS 32
@@ -115,15 +114,15 @@ static void find_user_node(struct ctrl_facts *c)
 	char path[512];
 
 	c->node[0] = '\0';
-	if (!strcmp(c->driver, "vfio-pci") && c->group >= 0) {
+	if (kernel_driver_method(c->driver) == NVP_DRIVER_VFIO && c->group >= 0) {
 		snprintf(path, sizeof(path), "%s/vfio/%d", nvp_devfs_root, c->group);
 		if (access(path, F_OK))
 			snprintf(path, sizeof(path), "%s/vfio/noiommu-%d", nvp_devfs_root, c->group);
 		if (access(path, F_OK) == 0)
 			snprintf(c->node, sizeof(c->node), "%s", path);
-	} else if (!strcmp(c->driver, "uio_pci_generic")) {
+	} else if (kernel_driver_method(c->driver) == NVP_DRIVER_UIO) {
 		for (int i = 0; i < 64; i++) {
-			nvp_pci_path(path, sizeof(path), "/bus/pci/devices/%s/uio/uio%d", c->bdf, i);
+			nvp_sysfs_path(path, sizeof(path), "/bus/pci/devices/%s/uio/uio%d", c->bdf, i);
 			if (access(path, F_OK) == 0) {
 				snprintf(c->node, sizeof(c->node), "%s/uio%d", nvp_devfs_root, i);
 				break;
@@ -136,7 +135,7 @@ static void gather(struct ctrl_facts *c)
 {
 	c->numa_node = nvp_pci_numa_node(c->bdf);
 	nvp_pci_current_driver(c->bdf, c->driver, sizeof(c->driver));
-	if (nvp_vfio_group_of(c->bdf, &c->group))
+	if (nvp_pci_iommu_group(c->bdf, &c->group))
 		c->group = -1;
 	c->npeers = 0;
 	if (c->group >= 0) {
@@ -151,7 +150,7 @@ static void gather(struct ctrl_facts *c)
 		c->nns = MAX_NS;
 	c->in_use[0] = '\0';
 	if (!strcmp(c->driver, "nvme") && nvp_pci_check_not_in_use(c->bdf))
-		snprintf(c->in_use, sizeof(c->in_use), "%s", nvp_last_error());
+		snprintf(c->in_use, sizeof(c->in_use), "%s", sysfs_last_error());
 	find_user_node(c);
 }
 
@@ -306,7 +305,11 @@ static const char *noiommu_text(enum noiommu_state s)
 
 static void emit_platform(struct emit *e, const struct sys_facts *sys, struct advice *adv)
 {
+	const struct nvp_access_method *vfio = nvp_access_method(NVP_DRIVER_VFIO);
+	const struct nvp_access_method *noiommu = nvp_access_method(NVP_DRIVER_VFIO_NOIOMMU);
+	const struct nvp_access_method *uio = nvp_access_method(NVP_DRIVER_UIO);
 	enum nvp_driver method;
+	char label[64];
 	int rc;
 
 	emit_obj_begin(e, "platform", "IOMMU and drivers");
@@ -320,21 +323,25 @@ static void emit_platform(struct emit *e, const struct sys_facts *sys, struct ad
 			       "off (nothing in /sys/class/iommu; boot with intel_iommu=on or amd_iommu=on)");
 	emit_str_text(e, "noiommu", "no-IOMMU mode", noiommu_state_name(sys->noiommu), "%s",
 		      noiommu_text(sys->noiommu));
-	emit_bool(e, "vfio_pci_loaded", "vfio-pci loaded", sys->vfio_pci_loaded);
-	emit_bool(e, "uio_pci_generic_loaded", "uio_pci_generic loaded", sys->uio_loaded);
+	snprintf(label, sizeof(label), "%s loaded", vfio->kernel_driver);
+	emit_bool(e, "vfio_pci_loaded", label, sys->vfio_pci_loaded);
+	snprintf(label, sizeof(label), "%s loaded", uio->kernel_driver);
+	emit_bool(e, "uio_pci_generic_loaded", label, sys->uio_loaded);
 	emit_bool(e, "nvme_loaded", "nvme loaded", sys->nvme_loaded);
-	emit_str(e, "bind_driver", "nvpoll-setup bind uses", pick_user_driver(sys));
+	emit_str(e, "bind_driver", "nvpoll-setup bind uses", pick_user_driver());
 	/* What the library itself will choose right now (NVP_DRIVER applies). */
-	rc = nvp_device_pick_driver(NULL, NVP_DRIVER_AUTO, &method);
+	rc = nvp_access_pick(NULL, NVP_DRIVER_AUTO, &method);
 	if (rc == 0) {
-		emit_str(e, "access_method", "nvpoll attach uses", nvp_device_driver_name(method));
+		emit_str(e, "access_method", "nvpoll attach uses", nvp_driver_name(method));
 	} else {
 		emit_null(e, "access_method", "nvpoll attach uses", "nothing yet (see advice)");
-		advise(adv, "no way to reach a controller from userspace yet: with an IOMMU (boot with intel_iommu=on or amd_iommu=on) run " PROG " bind ADDR (loads vfio-pci); without one, " PROG " bind ADDR uses uio_pci_generic, or enable no-IOMMU: modprobe vfio enable_unsafe_noiommu_mode=1 && modprobe vfio-pci");
+		advise(adv, "no way to reach a controller from userspace yet: with an IOMMU (boot with intel_iommu=on or amd_iommu=on) run " PROG " bind ADDR (loads %s); without one, " PROG " bind ADDR uses %s, or enable no-IOMMU: %s",
+		       vfio->kernel_driver, uio->kernel_driver, noiommu->load_hint);
 	}
 	emit_obj_end(e);
 	if (sys->iommu_on && !sys->vfio_pci_loaded)
-		advise(adv, "vfio-pci is not loaded: run modprobe vfio-pci (" PROG " bind does it for you)");
+		advise(adv, "%s is not loaded: run %s (" PROG " bind does it for you)",
+		       vfio->kernel_driver, vfio->load_hint);
 	if (!sys->iommu_on && sys->noiommu == NOIOMMU_AVAILABLE)
 		advise(adv, "no IOMMU: no-IOMMU mode is available but off (unsafe: the device can DMA anywhere); to use it: echo Y > /sys/module/vfio/parameters/enable_unsafe_noiommu_mode");
 }

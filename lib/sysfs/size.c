@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* lib/util/size.c - parsing sizes for emu: options and the tools. */
+/* lib/sysfs/size.c - parsing sizes for emu: options, hugepage sizes and the tools. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/size.h"
+#include <nvpoll_sysfs/size.h>
 
 int nvp_parse_size(const char *s, uint64_t *out)
 {
