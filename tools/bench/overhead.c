@@ -14,7 +14,7 @@
  * read (perf_event_open): once in TSC cycles, once in user-space
  * instructions retired. Instruction counts do not move with the load of a
  * shared machine, so they are the figure to compare between builds; where
- * there is no counter (most VMs), tools/bench/overhead-instructions.sh
+ * there is no counter (most VMs), tools/bench/overhead-instructions.py
  * counts them under valgrind with -m.
  */
 #include <errno.h>
@@ -380,7 +380,7 @@ static void usage(FILE *out)
 "              races the device)\n"
 "  -m MODE     all (default: the table), or run only one part and print its\n"
 "              counts, for counting instructions under valgrind\n"
-"              (tools/bench/overhead-instructions.sh): qd1, batch, or idle\n"
+"              (tools/bench/overhead-instructions.py): qd1, batch, or idle\n"
 "              (empty polls only)\n"
 "  -h          this text\n");
 }
@@ -705,7 +705,7 @@ int main(int argc, char **argv)
 	if (g_pass[METER_INSTRUCTIONS].done)
 		printf("instr: user-space instructions retired, from a second pass.\n\n");
 	else
-		printf("instr: not counted here (%s);\ntools/bench/overhead-instructions.sh "
+		printf("instr: not counted here (%s);\ntools/bench/overhead-instructions.py "
 		       "counts them under valgrind.\n\n", ins_why);
 	print_table(batch, floor_n);
 out:
