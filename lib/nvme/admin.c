@@ -13,6 +13,7 @@
 
 #include "dev/device.h"
 #include "nvme/nvme.h"
+#include "nvme/payload.h"
 #include "nvme/queue.h"
 #include "nvme/regs.h"
 #include "nvme/request.h"
@@ -90,7 +91,7 @@ static int submit_locked(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd, void 
 	 * Doorbell Buffer Config) the caller's PRPs are passed through. */
 	if (buf && len) {
 		sqe->flags &= (uint8_t)~NVP_SQE_PSDT_MASK; /* admin commands use PRPs on PCIe */
-		rc = nvp_req_map_buf(qp, req, sqe, buf, (uint32_t)len, false);
+		rc = nvp_payload_map(qp, req, sqe, buf, (uint32_t)len, false);
 		if (rc) {
 			nvp_req_put(qp, req);
 			return rc;

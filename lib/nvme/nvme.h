@@ -15,12 +15,12 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <nvpoll/nvpoll.h>
 
 #include "dev/device.h"
-#include "nvme/payload.h"
 
 /* Statuses of the completions the driver makes up itself (SCT Path). */
 #define NVP_STATUS_HOST_ABORTED NVP_STATUS(NVP_SCT_PATH, NVP_SC_HOST_ABORTED_CMD)
@@ -54,6 +54,19 @@ enum nvp_abort_state {
 	NVP_ABORT_DONE,		/* controller says it aborted the command */
 	NVP_ABORT_NOT_DONE,	/* controller did not abort it (it may still run) */
 	NVP_ABORT_FAILED,	/* Abort itself failed */
+};
+
+/**
+ * struct nvp_payload_list - per-request memory for PRP lists or SGL segments
+ * (filled by the builders in payload.h).
+ * @va: virtual address (page aligned, contiguous in bus space).
+ * @iova: its bus address.
+ * @bytes: size; a multiple of the controller page size.
+ */
+struct nvp_payload_list {
+	void *va;
+	uint64_t iova;
+	size_t bytes;
 };
 
 /**
