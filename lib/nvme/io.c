@@ -28,7 +28,6 @@
 #include "nvme/request.h"
 #include "util/log.h"
 #include "util/tsc.h"
-#include "util/wire.h"
 
 #define NVP_DSM_MAX_RANGES 256u
 
@@ -479,7 +478,6 @@ int nvp_deallocate(struct nvp_qpair *qp, struct nvp_ns *ns, const struct nvp_dsm
 int nvp_io_raw(struct nvp_qpair *qp, const struct nvp_sqe *cmd, void *buf, size_t len,
 	       nvp_cmd_cb cb, void *arg)
 {
-	struct nvp_sqe *sqe;
 	struct nvp_req *req;
 	int rc;
 
@@ -505,18 +503,9 @@ int nvp_io_raw(struct nvp_qpair *qp, const struct nvp_sqe *cmd, void *buf, size_
 	req = nvp_req_get(qp);
 	if (!req)
 		return no_request();
-	sqe = nvp_sq_slot(&qp->sq);
-	nvp_sqe_to_wire(sqe, cmd);	/* the caller's command is in CPU order */
-	if (buf && len) {
-		/* The data pointer is ours: PRP unless nvp_payload_map() picks SGL. */
-		sqe->flags &= (uint8_t)~NVP_SQE_PSDT_MASK;
-		rc = nvp_payload_map(qp, req, sqe, buf, (uint32_t)len, true);
-		if (rc) {
-			nvp_req_put(qp, req);
-			return rc;
-		}
-	}
-	nvp_req_post(qp, req, sqe, cb, arg);
+	rc = nvp_req_post_cmd(qp, req, cmd, buf, len, true, cb, arg);
+	if (rc)
+		return rc;
 	/* Not known to be idempotent: a reset ends it rather than re-posting. */
 	req->no_retry = true;
 	return 0;

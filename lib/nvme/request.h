@@ -11,7 +11,8 @@
  *     (queue.h), and describes its data buffer (payload.h); if either
  *     fails, nvp_req_put() gives the request back;
  *  3. nvp_req_post() fills in the CID and the request's bookkeeping and
- *     advances the tail. The device learns of it at the next doorbell
+ *     advances the tail (nvp_req_post_cmd() does 2 and 3 for a command the
+ *     caller built whole: admin commands, nvp_io_raw()). The device learns of it at the next doorbell
  *     write, nvp_sq_ring() (queue.h), from nvp_qpair_poll()/flush(); the
  *     completion comes back in nvp_qpair_process() (qpair.c).
  */
@@ -77,6 +78,21 @@ static inline int nvp_req_admit(struct nvp_qpair *qp, uint64_t n)
 }
 
 /*
+ * Put @req, whose SQE is at the SQ tail, into the ring: the slot it went
+ * into (after a reset it may be posted again from there), the timeout scan
+ * it was posted at, the tail. The second half of nvp_req_post(), and all of
+ * a reset's re-post (reconnect.c), which keeps the request's callback, CID
+ * and state.
+ */
+static inline void nvp_req_enqueue(struct nvp_qpair *qp, struct nvp_req *req)
+{
+	req->posted_scan = qp->timeout_scans;
+	req->slot = qp->sq.tail;
+	nvp_sq_advance(&qp->sq);
+	qp->submitted++;
+}
+
+/*
  * Post @req with the SQE built in place at the SQ tail: the one posting
  * primitive of I/O and admin queues. The device sees it at the next
  * doorbell write (nvp_sq_ring()). The SQE is in the ring, so on the wire:
@@ -88,12 +104,26 @@ static inline void nvp_req_post(struct nvp_qpair *qp, struct nvp_req *req,
 	req->cb = cb;
 	req->arg = arg;
 	req->opc = sqe->opc;
-	req->posted_scan = qp->timeout_scans;
 	req->state = NVP_REQ_INFLIGHT;
-	req->slot = qp->sq.tail;
 	sqe->cid = nvp_cpu_to_le16(req->cid);
-	nvp_sq_advance(&qp->sq);
-	qp->submitted++;
+	nvp_req_enqueue(qp, req);
 }
+
+/**
+ * nvp_req_post_cmd() - post a whole command the caller built: admin
+ * commands and nvp_io_raw().
+ * @qp: queue pair. @req: a request taken with nvp_req_get().
+ * @cmd: the command, in CPU order; copied into the SQ tail slot (its CID is
+ *       replaced).
+ * @buf/@len: its data: with a buffer the data pointer is built for it
+ *            (payload.h: PRPs, or an SGL if @allow_sgl and they cannot);
+ *            without one (@buf NULL or @len 0) @cmd's own goes out as is.
+ * @allow_sgl: false for admin commands. @cb/@arg: completion.
+ *
+ * Return: 0 (posted), or the mapping's errno: @req is then back in the
+ * pool and the ring as it was.
+ */
+int nvp_req_post_cmd(struct nvp_qpair *qp, struct nvp_req *req, const struct nvp_sqe *cmd,
+		     void *buf, size_t len, bool allow_sgl, nvp_cmd_cb cb, void *arg);
 
 #endif /* NVP_LIB_NVME_REQUEST_H */
