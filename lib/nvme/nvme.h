@@ -22,7 +22,26 @@
 
 #include "dev/device.h"
 
-/* Statuses of the completions the driver makes up itself (SCT Path). */
+/*
+ * The completions the library makes up for commands it ends itself, with
+ * no answer from the controller: SCT 3h (Path Related), codes the spec
+ * reserves for the host. They reach the command's callback like any other
+ * completion, DNR clear, and only once the controller can no longer run
+ * the command (stopped, its queue deleted, or gone).
+ *
+ * NVP_STATUS_HOST_ABORTED (71h, Host Aborted Command; -ECANCELED): the
+ * library gave up on the command:
+ *  - a controller reset ended it (NVP_STATUS_RESET_ABORTED): every admin
+ *    command (reset.c), and an I/O command not posted again: retries used
+ *    up, raw passthrough, or its SQE overwritten in the ring
+ *    (reconnect.c). A command that timed out and was not ended by its
+ *    Abort ends in such a reset;
+ *  - nvp_qpair_free() ended what its queue pair still held (qpair.c);
+ *  - nvp_ctrl_detach() ended the admin commands still outstanding, such as
+ *    the Asynchronous Event Request (ctrl.c).
+ * NVP_STATUS_HOST_PATH_ERROR (70h, Host Pathing Error; -ENXIO): the
+ * controller failed or was removed (admin.c, reconnect.c).
+ */
 #define NVP_STATUS_HOST_ABORTED NVP_STATUS(NVP_SCT_PATH, NVP_SC_HOST_ABORTED_CMD)
 #define NVP_STATUS_HOST_PATH_ERROR NVP_STATUS(NVP_SCT_PATH, NVP_SC_HOST_PATH_ERROR)
 /* Ended by a controller reset; DNR clear: the application may retry it. */
