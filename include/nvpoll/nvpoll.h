@@ -119,8 +119,8 @@ NVP_API const char *nvp_status_str(uint16_t status);
  *    Partition Write Prohibited.
  *  - -ECANCELED: aborted on request: Command Abort Requested, SQ Deletion,
  *    Failed Fused Command, Preempt and Abort, and Host Aborted Command
- *    (SCT 3h/71h, which the library posts for commands it gives up on, e.g.
- *    after a timeout; the sync wrappers' own wait timeout is -ETIMEDOUT).
+ *    (SCT 3h/71h: the library ended the command itself, in a reset, in
+ *    nvp_qpair_free() or detach; a sync wrapper's wait timeout is -ETIMEDOUT).
  *  - -ENXIO: path lost: Host Pathing Error (SCT 3h/70h, posted by the
  *    library when the controller failed or is gone), Controller Pathing
  *    Error, ANA Persistent Loss / Inaccessible.
@@ -644,11 +644,11 @@ NVP_API const struct nvp_id_ns *nvp_ns_identify(const struct nvp_ns *ns);
  * @arg: the pointer given at submission.
  * @cpl: the completion. Check it with NVP_CPL_IS_ERROR() and decode it with
  *       nvp_status_str(). For a split I/O this is the first failing part, or
- *       the last part's completion if all succeeded. Commands the driver
- *       gives up on (timeout, controller failure, qpair freed) complete with
- *       SCT Path (3h) / Host Aborted Command (71h) or Host Pathing Error
- *       (70h). @cpl is only valid during the callback, and in CPU byte
- *       order (the library converted it from the queue's little-endian).
+ *       the last part's completion if all succeeded. Commands the library
+ *       ends itself get SCT 3h, DNR clear: Host Aborted Command (71h) from
+ *       a reset, nvp_qpair_free() or detach, Host Pathing Error (70h) if
+ *       the controller failed. @cpl is only valid during the callback, and
+ *       in CPU byte order (the library converted it from little-endian).
  *
  * Runs inside nvp_qpair_poll() (or nvp_ctrl_process_admin() for admin
  * commands) on the polling thread, exactly once for every command whose

@@ -13,12 +13,12 @@
 
 #include "dev/device.h"
 #include "nvme/nvme.h"
+#include "nvme/payload.h"
 #include "nvme/queue.h"
 #include "nvme/regs.h"
 #include "nvme/request.h"
 #include "util/log.h"
 #include "util/tsc.h"
-#include "util/wire.h"
 
 /* The controller whose admin lock this thread holds (admin callbacks run
  * under it), so a reset asked for from there is refused, not deadlocked. */
@@ -64,7 +64,6 @@ static int submit_locked(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd, void 
 			 size_t len, nvp_cmd_cb cb, void *arg, struct nvp_req **out)
 {
 	struct nvp_qpair *qp = ctrl->admin;
-	struct nvp_sqe *sqe;
 	struct nvp_req *req;
 	int rc;
 
@@ -84,19 +83,11 @@ static int submit_locked(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd, void 
 	if (!req)
 		return nvp_error(-EAGAIN, "admin queue of %s is full; process admin "
 				 "completions and retry", ctrl->info.addr);
-	sqe = nvp_sq_slot(&qp->sq);
-	nvp_sqe_to_wire(sqe, cmd);	/* @cmd is in CPU order */
-	/* With a buffer the data pointer is ours; without one (queue creation,
-	 * Doorbell Buffer Config) the caller's PRPs are passed through. */
-	if (buf && len) {
-		sqe->flags &= (uint8_t)~NVP_SQE_PSDT_MASK; /* admin commands use PRPs on PCIe */
-		rc = nvp_req_map_buf(qp, req, sqe, buf, (uint32_t)len, false);
-		if (rc) {
-			nvp_req_put(qp, req);
-			return rc;
-		}
-	}
-	nvp_req_post(qp, req, sqe, cb, arg);
+	/* Without a buffer (queue creation, Doorbell Buffer Config) the
+	 * caller's PRPs are passed through; admin commands use PRPs on PCIe. */
+	rc = nvp_req_post_cmd(qp, req, cmd, buf, len, false, cb, arg);
+	if (rc)
+		return rc;
 	req->posted_ms = (uint32_t)nvp_monotonic_ms();
 	/* Admin commands are rare: ring at once rather than batching. */
 	nvp_sq_ring(&qp->sq);

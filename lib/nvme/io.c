@@ -1,24 +1,33 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * lib/nvme/io.c - the I/O commands: argument checks, command encoding,
- * payload mapping, and transparent splitting of I/O larger than the
- * controller's transfer limit.
+ * and transparent splitting of I/O larger than the controller's transfer
+ * limit.
  *
- * The path of one read: nvp_read() -> rw() checks the namespace and range,
- * takes a request from the qpair's pool (request.h), builds the SQE in
- * place in the SQ slot, maps the buffer (PRP1/PRP2 inline, or payload.c for
- * lists), and advances the tail (queue.h). The doorbell is written by the
- * next nvp_qpair_poll() or nvp_qpair_flush(), once per batch.
+ * The path of one read, one file per step:
+ *   io.c       nvp_read() -> rw(): check_qpair(), check_range(), the flags;
+ *              a range above ns->max_io_blocks goes to rw_split()
+ *   request.h  nvp_req_get(): take a request from the queue pair's pool
+ *   queue.h    nvp_sq_slot(): the SQE is built in place in the SQ ring
+ *   io.c       build_rw(): opcode, NSID, LBA, block count, FUA/LR
+ *   payload.h  nvp_payload_map(): PRP1/PRP2 inline for one buffer within
+ *              two pages, else payload.c (PRP list or SGL)
+ *   request.h  nvp_req_post(): CID and bookkeeping; nvp_sq_advance()
+ *              (queue.h) moves the tail
+ *   queue.h    nvp_sq_ring(): the doorbell, written by the next
+ *              nvp_qpair_poll() or nvp_qpair_flush(), once per batch
+ *   qpair.c    nvp_qpair_process(): the completion, then the callback
+ * docs/architecture.md ("The path of one read") has the whole route.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "nvme/nvme.h"
+#include "nvme/payload.h"
 #include "nvme/queue.h"
 #include "nvme/request.h"
 #include "util/log.h"
 #include "util/tsc.h"
-#include "util/wire.h"
 
 #define NVP_DSM_MAX_RANGES 256u
 
@@ -242,7 +251,7 @@ static int __attribute__((noinline)) rw_split(struct nvp_qpair *qp, struct nvp_n
 					   (uint64_t)n << ns->lba_shift, part_segs,
 					   NVP_PAYLOAD_MAX_SEGS);
 		rc = nparts < 0 ? nparts :
-		     nvp_req_map_segs(qp, req, sqe, part_segs, (unsigned int)nparts, true);
+		     nvp_payload_map_segs(qp, req, sqe, part_segs, (unsigned int)nparts, true);
 		if (rc) {
 			nvp_req_put(qp, req);
 			goto undo;
@@ -285,7 +294,7 @@ static inline int rw(struct nvp_qpair *qp, struct nvp_ns *ns, uint8_t opc, void 
 	sqe = nvp_sq_slot(&qp->sq);
 	build_rw(sqe, opc, ns->nsid, lba, nlb, flags);
 	/* nlb <= max_io_blocks = max_xfer >> lba_shift: the length fits 32 bits. */
-	rc = nvp_req_map_buf(qp, req, sqe, buf, nlb << ns->lba_shift, true);
+	rc = nvp_payload_map(qp, req, sqe, buf, nlb << ns->lba_shift, true);
 	if (__builtin_expect(rc != 0, 0)) {
 		nvp_req_put(qp, req);
 		return rc;
@@ -337,7 +346,7 @@ static int rwv(struct nvp_qpair *qp, struct nvp_ns *ns, uint8_t opc, const struc
 		return no_request();
 	sqe = nvp_sq_slot(&qp->sq);
 	build_rw(sqe, opc, ns->nsid, lba, nlb, flags);
-	rc = nvp_req_map_slow(qp, req, sqe, iov, iovcnt, true);
+	rc = nvp_payload_map_iov(qp, req, sqe, iov, iovcnt, true);
 	if (rc) {
 		nvp_req_put(qp, req);
 		return rc;
@@ -469,7 +478,6 @@ int nvp_deallocate(struct nvp_qpair *qp, struct nvp_ns *ns, const struct nvp_dsm
 int nvp_io_raw(struct nvp_qpair *qp, const struct nvp_sqe *cmd, void *buf, size_t len,
 	       nvp_cmd_cb cb, void *arg)
 {
-	struct nvp_sqe *sqe;
 	struct nvp_req *req;
 	int rc;
 
@@ -495,18 +503,9 @@ int nvp_io_raw(struct nvp_qpair *qp, const struct nvp_sqe *cmd, void *buf, size_
 	req = nvp_req_get(qp);
 	if (!req)
 		return no_request();
-	sqe = nvp_sq_slot(&qp->sq);
-	nvp_sqe_to_wire(sqe, cmd);	/* the caller's command is in CPU order */
-	if (buf && len) {
-		/* The data pointer is ours: PRP unless nvp_req_map_buf() picks SGL. */
-		sqe->flags &= (uint8_t)~NVP_SQE_PSDT_MASK;
-		rc = nvp_req_map_buf(qp, req, sqe, buf, (uint32_t)len, true);
-		if (rc) {
-			nvp_req_put(qp, req);
-			return rc;
-		}
-	}
-	nvp_req_post(qp, req, sqe, cb, arg);
+	rc = nvp_req_post_cmd(qp, req, cmd, buf, len, true, cb, arg);
+	if (rc)
+		return rc;
 	/* Not known to be idempotent: a reset ends it rather than re-posting. */
 	req->no_retry = true;
 	return 0;

@@ -15,14 +15,33 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <nvpoll/nvpoll.h>
 
 #include "dev/device.h"
-#include "nvme/payload.h"
 
-/* Statuses of the completions the driver makes up itself (SCT Path). */
+/*
+ * The completions the library makes up for commands it ends itself, with
+ * no answer from the controller: SCT 3h (Path Related), codes the spec
+ * reserves for the host. They reach the command's callback like any other
+ * completion, DNR clear, and only once the controller can no longer run
+ * the command (stopped, its queue deleted, or gone).
+ *
+ * NVP_STATUS_HOST_ABORTED (71h, Host Aborted Command; -ECANCELED): the
+ * library gave up on the command:
+ *  - a controller reset ended it (NVP_STATUS_RESET_ABORTED): every admin
+ *    command (reset.c), and an I/O command not posted again: retries used
+ *    up, raw passthrough, or its SQE overwritten in the ring
+ *    (reconnect.c). A command that timed out and was not ended by its
+ *    Abort ends in such a reset;
+ *  - nvp_qpair_free() ended what its queue pair still held (qpair.c);
+ *  - nvp_ctrl_detach() ended the admin commands still outstanding, such as
+ *    the Asynchronous Event Request (ctrl.c).
+ * NVP_STATUS_HOST_PATH_ERROR (70h, Host Pathing Error; -ENXIO): the
+ * controller failed or was removed (admin.c, reconnect.c).
+ */
 #define NVP_STATUS_HOST_ABORTED NVP_STATUS(NVP_SCT_PATH, NVP_SC_HOST_ABORTED_CMD)
 #define NVP_STATUS_HOST_PATH_ERROR NVP_STATUS(NVP_SCT_PATH, NVP_SC_HOST_PATH_ERROR)
 /* Ended by a controller reset; DNR clear: the application may retry it. */
@@ -54,6 +73,19 @@ enum nvp_abort_state {
 	NVP_ABORT_DONE,		/* controller says it aborted the command */
 	NVP_ABORT_NOT_DONE,	/* controller did not abort it (it may still run) */
 	NVP_ABORT_FAILED,	/* Abort itself failed */
+};
+
+/**
+ * struct nvp_payload_list - per-request memory for PRP lists or SGL segments
+ * (filled by the builders in payload.h).
+ * @va: virtual address (page aligned, contiguous in bus space).
+ * @iova: its bus address.
+ * @bytes: size; a multiple of the controller page size.
+ */
+struct nvp_payload_list {
+	void *va;
+	uint64_t iova;
+	size_t bytes;
 };
 
 /**

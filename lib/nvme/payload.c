@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * lib/nvme/payload.c - PRP and SGL construction, iovec translation and
- * slicing of payloads.
+ * lib/nvme/payload.c - describing a data buffer to the controller, out of
+ * line: PRP and SGL construction, the choice between them, iovec
+ * translation and slicing of payloads. The inline fast path for one
+ * buffer within two pages is nvp_payload_map() in payload.h; see there for
+ * how the pieces fit.
  *
  * Everything here runs on the I/O submission path: no allocation, no locks,
  * no syscalls. Inputs are validated completely before the SQE or the list
@@ -95,9 +98,9 @@ static void set_psdt(struct nvp_sqe *sqe, uint8_t psdt)
  * Checks every PRP rule and counts the entries after PRP1 (the page
  * addresses that go into PRP2 or the list).
  *
- * A layout PRPs cannot describe is not necessarily a failure: the request
- * layer falls back to an SGL when it gets -EINVAL, and reports the error
- * itself when it cannot. So the layout rejections only log at debug level
+ * A layout PRPs cannot describe is not necessarily a failure:
+ * nvp_payload_prp_or_sgl() falls back to an SGL when it gets -EINVAL, and
+ * reports the error itself when it cannot. So the layout rejections only log at debug level
  * (filtered cheaply, no formatting) and leave nvp_last_error() alone.
  */
 static int prp_validate(const struct nvp_dma_seg *segs, unsigned int nsegs,
@@ -398,4 +401,68 @@ int nvp_payload_slice(const struct nvp_dma_seg *segs, unsigned int nsegs,
 				 (unsigned long long)want,
 				 (unsigned long long)len);
 	return (int)n;
+}
+
+/* ---- The policy: PRP or SGL ---------------------------------------------- */
+
+/* Every address and length a multiple of 4 (SGLS 10b's requirement). */
+static bool segs_dword_aligned(const struct nvp_dma_seg *segs, unsigned int nsegs)
+{
+	for (unsigned int i = 0; i < nsegs; i++)
+		if ((segs[i].iova | segs[i].len) & DWORD_MASK)
+			return false;
+	return true;
+}
+
+int nvp_payload_prp_or_sgl(struct nvp_sqe *sqe, const struct nvp_dma_seg *segs,
+			   unsigned int nsegs, uint32_t page_size, enum nvp_payload_sgl sgl,
+			   const struct nvp_payload_list *list)
+{
+	int rc;
+
+	/* PRPs first: every controller takes them; SGLs where PRPs cannot. */
+	rc = nvp_payload_prp(sqe, segs, nsegs, page_size, list);
+	if (rc != -EINVAL)
+		return rc;
+	if (sgl == NVP_PAYLOAD_SGL_BYTE ||
+	    (sgl == NVP_PAYLOAD_SGL_DWORD && segs_dword_aligned(segs, nsegs)))
+		return nvp_payload_sgl(sqe, segs, nsegs, page_size, list);
+	return nvp_error(rc, "the buffer layout cannot be described with PRPs (every "
+			 "element but the first must start on a %u-byte page boundary, every "
+			 "element but the last must end on one, and addresses must be 4-byte "
+			 "aligned)%s", page_size, sgl == NVP_PAYLOAD_PRP_ONLY ?
+			 ", and this command cannot use an SGL (admin commands never do; I/O "
+			 "commands only when the controller supports SGLs and no_sgl is not "
+			 "set)" : ", nor with this controller's SGLs, which need every "
+			 "address and length to be a multiple of 4");
+}
+
+/* ---- A queue pair's command ---------------------------------------------- */
+
+/* What the queue pair's controller allows this command (SGLS bits 1:0). */
+static enum nvp_payload_sgl qpair_sgl(const struct nvp_qpair *qp, bool allow_sgl)
+{
+	if (!allow_sgl || !qp->sgl_supported)
+		return NVP_PAYLOAD_PRP_ONLY;
+	if ((nvp_le32_to_cpu(qp->ctrl->id->sgls) & NVP_SGLS_SUPPORT_MASK) == NVP_SGLS_SUPPORTED)
+		return NVP_PAYLOAD_SGL_BYTE;
+	return NVP_PAYLOAD_SGL_DWORD;
+}
+
+int nvp_payload_map_segs(struct nvp_qpair *qp, struct nvp_req *req, struct nvp_sqe *sqe,
+			 const struct nvp_dma_seg *segs, unsigned int nsegs, bool allow_sgl)
+{
+	return nvp_payload_prp_or_sgl(sqe, segs, nsegs, qp->page_size,
+				      qpair_sgl(qp, allow_sgl), &req->list);
+}
+
+int nvp_payload_map_iov(struct nvp_qpair *qp, struct nvp_req *req, struct nvp_sqe *sqe,
+			const struct iovec *iov, int iovcnt, bool allow_sgl)
+{
+	struct nvp_dma_seg segs[NVP_PAYLOAD_MAX_SEGS];
+	int nsegs = nvp_payload_segments(iov, iovcnt, segs, NVP_PAYLOAD_MAX_SEGS);
+
+	if (nsegs < 0)
+		return nsegs;
+	return nvp_payload_map_segs(qp, req, sqe, segs, (unsigned int)nsegs, allow_sgl);
 }

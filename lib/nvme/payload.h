@@ -1,23 +1,43 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * lib/nvme/payload.h - describing a data buffer to the controller: PRP
- * entries and lists, or SGL descriptors.
+ * lib/nvme/payload.h - describing a command's data buffer to the
+ * controller: PRP entries and lists or SGL descriptors, which of the two,
+ * and the inline fast path for the common case.
  *
- * Translation and description are separate steps. The caller first turns a
- * buffer or iovec into bus-contiguous segments (nvp_payload_segments(), one
- * nvp_mem_lookup() per segment); the builders then fill the SQE's data
- * pointer and, when needed, the request's list memory. The builders are pure
- * functions of their inputs, which is what lets the unit tests check them
- * against exhaustive tables.
+ * From the caller's side, three levels:
+ *
+ *  - nvp_payload_map() (static inline, below): one buffer. If it is
+ *    bus-contiguous, dword aligned and spans at most two controller pages,
+ *    PRP1/PRP2 are written right there: no list, no call. Anything else
+ *    goes to nvp_payload_map_iov().
+ *  - nvp_payload_map_iov() and nvp_payload_map_segs() (payload.c): the
+ *    general path for a queue pair's command. An iovec is translated into
+ *    bus-contiguous segments (nvp_payload_segments(), one nvp_mem_lookup()
+ *    per segment); the segments are described by nvp_payload_prp_or_sgl()
+ *    with the queue pair's SGL support and the request's list memory.
+ *  - the builders (payload.c), functions of their arguments alone, which
+ *    is what lets the unit tests (test/unit/test_payload.c) check them
+ *    against tables and a controller's replay: nvp_payload_prp_or_sgl()
+ *    (the policy: PRPs whenever their rules allow, since every controller
+ *    takes them; an SGL when they cannot and the command may use one),
+ *    nvp_payload_prp(), nvp_payload_sgl(), nvp_payload_slice() and
+ *    nvp_payload_list_bytes(). nvp_payload_segments() reads only the
+ *    published memory map.
+ *
+ * Nothing here allocates, locks or makes a syscall.
  */
 #ifndef NVP_LIB_NVME_PAYLOAD_H
 #define NVP_LIB_NVME_PAYLOAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
 #include <nvpoll/spec.h>
+
+#include "mem/mem.h"
+#include "nvme/nvme.h"
 
 /** struct nvp_dma_seg - a run of bytes contiguous in bus-address space. */
 struct nvp_dma_seg {
@@ -64,18 +84,6 @@ int nvp_payload_segments(const struct iovec *iov, int iovcnt,
 int nvp_payload_slice(const struct nvp_dma_seg *segs, unsigned int nsegs,
 		      uint64_t off, uint64_t len, struct nvp_dma_seg *out,
 		      unsigned int max_out);
-
-/**
- * struct nvp_payload_list - per-request memory for PRP lists or SGL segments.
- * @va: virtual address (page aligned, contiguous in bus space).
- * @iova: its bus address.
- * @bytes: size; a multiple of @page_size.
- */
-struct nvp_payload_list {
-	void *va;
-	uint64_t iova;
-	size_t bytes;
-};
 
 /**
  * nvp_payload_prp() - build PRP1/PRP2 (and PRP lists) for segments.
@@ -151,5 +159,113 @@ int nvp_payload_sgl(struct nvp_sqe *sqe, const struct nvp_dma_seg *segs,
  */
 size_t nvp_payload_list_bytes(uint32_t max_xfer, uint32_t page_size,
 			      unsigned int max_segs);
+
+/* ---- The policy: PRP or SGL ---------------------------------------------- */
+
+/**
+ * enum nvp_payload_sgl - whether a command may be described with an SGL.
+ * @NVP_PAYLOAD_PRP_ONLY: no: an admin command (PCIe admin commands take
+ *                        PRPs only), or a controller without SGL support or
+ *                        attached with no_sgl.
+ * @NVP_PAYLOAD_SGL_DWORD: yes, if every address and length is a multiple of
+ *                         4 (SGLS 10b: dword alignment and granularity).
+ * @NVP_PAYLOAD_SGL_BYTE: yes, any alignment (SGLS 01b).
+ */
+enum nvp_payload_sgl {
+	NVP_PAYLOAD_PRP_ONLY = 0,
+	NVP_PAYLOAD_SGL_DWORD,
+	NVP_PAYLOAD_SGL_BYTE,
+};
+
+/**
+ * nvp_payload_prp_or_sgl() - describe segments with PRPs, else with an SGL.
+ * @sqe: command whose DPTR and PSDT are filled.
+ * @segs: segments of the payload, in order.
+ * @nsegs: number of segments (>= 1).
+ * @page_size: controller memory page size.
+ * @sgl: whether and how an SGL may be used.
+ * @list: the request's list memory.
+ *
+ * PRPs whenever their rules allow (every controller takes them, and the
+ * common shapes need no list), so an SGL is built only for a layout PRPs
+ * cannot describe (an element but the first starting inside a page, one
+ * but the last ending inside one, or an address not dword aligned), and
+ * only if @sgl allows one for these segments. On error @sqe and @list are
+ * untouched.
+ *
+ * Return: 0; -EINVAL if neither can describe the layout (the message says
+ * why), or as nvp_payload_prp()/nvp_payload_sgl(); -E2BIG if @list is too
+ * small.
+ */
+int nvp_payload_prp_or_sgl(struct nvp_sqe *sqe, const struct nvp_dma_seg *segs,
+			   unsigned int nsegs, uint32_t page_size, enum nvp_payload_sgl sgl,
+			   const struct nvp_payload_list *list);
+
+/* ---- A queue pair's command: the general path (payload.c) ---------------- */
+
+/**
+ * nvp_payload_map_segs() - describe translated segments for a command.
+ * @qp: queue pair (page size, SGL support). @req: request (its list
+ * memory is used). @sqe: command. @segs/@nsegs: the payload.
+ * @allow_sgl: false for admin commands.
+ *
+ * Return: as nvp_payload_prp_or_sgl().
+ */
+int nvp_payload_map_segs(struct nvp_qpair *qp, struct nvp_req *req, struct nvp_sqe *sqe,
+			 const struct nvp_dma_seg *segs, unsigned int nsegs, bool allow_sgl);
+
+/**
+ * nvp_payload_map_iov() - describe any payload: segments, then PRP or SGL.
+ * @qp: queue pair. @req: request (its list memory is used).
+ * @sqe: command to fill. @iov/@iovcnt: payload. @allow_sgl: false for
+ * admin commands, which must use PRPs on PCIe.
+ *
+ * Return: 0, -EFAULT (not DMA memory), -EINVAL (shape neither PRP nor the
+ * controller's SGL support can describe), -E2BIG (too fragmented).
+ */
+int nvp_payload_map_iov(struct nvp_qpair *qp, struct nvp_req *req, struct nvp_sqe *sqe,
+			const struct iovec *iov, int iovcnt, bool allow_sgl);
+
+/* ---- The fast path (inline) ---------------------------------------------- */
+
+/**
+ * nvp_payload_map() - describe one buffer of @len bytes (> 0) in @sqe.
+ * @qp: queue pair. @req: request (its list memory, if a list is needed).
+ * @sqe: command, its PSDT already PRP (0): build_rw() zeroes the SQE, and
+ *       callers that copy a whole command in clear it.
+ * @buf: the buffer (DMA memory). @len: its length.
+ * @allow_sgl: false for admin commands.
+ *
+ * The common case, one bus-contiguous, dword-aligned buffer within two
+ * controller pages, is PRP1 (the buffer) and PRP2 (0, or the second page):
+ * written here, without a call. Everything else goes to
+ * nvp_payload_map_iov(), which the compiler keeps out of the caller's
+ * straight line.
+ *
+ * Return: as nvp_payload_map_iov().
+ */
+static inline int nvp_payload_map(struct nvp_qpair *qp, struct nvp_req *req,
+				  struct nvp_sqe *sqe, const void *buf, uint32_t len,
+				  bool allow_sgl)
+{
+	uint64_t iova;
+	size_t contig;
+
+	if (__builtin_expect(nvp_mem_lookup(buf, &iova, &contig) == 0, 1) &&
+	    __builtin_expect(contig >= len && !(iova & 3), 1)) {
+		uint32_t first = qp->page_size - (uint32_t)(iova & (qp->page_size - 1));
+
+		if (len <= first + qp->page_size) {
+			sqe->dptr.prp.prp1 = nvp_cpu_to_le64(iova);
+			sqe->dptr.prp.prp2 = nvp_cpu_to_le64(len <= first ? 0 : iova + first);
+			return 0;
+		}
+	}
+	{
+		struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+		return nvp_payload_map_iov(qp, req, sqe, &iov, 1, allow_sgl);
+	}
+}
 
 #endif /* NVP_LIB_NVME_PAYLOAD_H */

@@ -11,6 +11,7 @@
 
 #include "mem/mem.h"
 #include "nvme/nvme.h"
+#include "nvme/payload.h"
 #include "nvme/queue.h"
 #include "nvme/request.h"
 #include "nvme/regs.h"

@@ -117,14 +117,11 @@ static void disconnect(struct nvp_qpair *qp)
 	for (uint32_t k = 0; k < nkeep; k++) {
 		struct nvp_req *req = &qp->reqs[sc->keep[k].idx];
 
-		req->slot = qp->sq.tail;
-		qp->sq.ring[qp->sq.tail] = sc->saved[k];
-		nvp_sq_advance(&qp->sq);
+		*nvp_sq_slot(&qp->sq) = sc->saved[k];
+		nvp_req_enqueue(qp, req);
 		req->retries++;
-		req->posted_scan = qp->timeout_scans;
 		atomic_store_explicit(&req->abort, NVP_ABORT_NONE, memory_order_relaxed);
 		qp->retried++;
-		qp->submitted++;
 	}
 	/* Callbacks below may submit: into the ring, rung once reconnected. */
 	qp->state = NVP_QP_DISCONNECTED;

@@ -1,11 +1,20 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * lib/nvme/request.h - the hot path: request objects and describing a
- * request's data buffer to the controller. Static inline, like queue.h.
+ * lib/nvme/request.h - the hot path: request objects. The queue pair's
+ * pool, admission, and posting a command into the SQ ring. Static inline,
+ * like queue.h.
  *
- * The common case, one buffer that is bus-contiguous and spans at most two
- * pages, is handled here without leaving the inline path: PRP1 and PRP2
- * need no list. Everything else goes through lib/nvme/payload.c.
+ * One command, as every submitter (io.c, admin.c) runs it:
+ *  1. nvp_req_get() takes a request (for a command split into parts,
+ *     nvp_req_admit() first checks that all of them can be had);
+ *  2. the caller builds the SQE in place at the tail, nvp_sq_slot()
+ *     (queue.h), and describes its data buffer (payload.h); if either
+ *     fails, nvp_req_put() gives the request back;
+ *  3. nvp_req_post() fills in the CID and the request's bookkeeping and
+ *     advances the tail (nvp_req_post_cmd() does 2 and 3 for a command the
+ *     caller built whole: admin commands, nvp_io_raw()). The device learns of it at the next doorbell
+ *     write, nvp_sq_ring() (queue.h), from nvp_qpair_poll()/flush(); the
+ *     completion comes back in nvp_qpair_process() (qpair.c).
  */
 #ifndef NVP_LIB_NVME_REQUEST_H
 #define NVP_LIB_NVME_REQUEST_H
@@ -13,9 +22,7 @@
 #include <errno.h>
 #include <stdint.h>
 
-#include "mem/mem.h"
 #include "nvme/nvme.h"
-#include "nvme/payload.h"
 #include "nvme/queue.h"
 
 /* ---- Request pool ------------------------------------------------------- */
@@ -71,6 +78,21 @@ static inline int nvp_req_admit(struct nvp_qpair *qp, uint64_t n)
 }
 
 /*
+ * Put @req, whose SQE is at the SQ tail, into the ring: the slot it went
+ * into (after a reset it may be posted again from there), the timeout scan
+ * it was posted at, the tail. The second half of nvp_req_post(), and all of
+ * a reset's re-post (reconnect.c), which keeps the request's callback, CID
+ * and state.
+ */
+static inline void nvp_req_enqueue(struct nvp_qpair *qp, struct nvp_req *req)
+{
+	req->posted_scan = qp->timeout_scans;
+	req->slot = qp->sq.tail;
+	nvp_sq_advance(&qp->sq);
+	qp->submitted++;
+}
+
+/*
  * Post @req with the SQE built in place at the SQ tail: the one posting
  * primitive of I/O and admin queues. The device sees it at the next
  * doorbell write (nvp_sq_ring()). The SQE is in the ring, so on the wire:
@@ -82,61 +104,26 @@ static inline void nvp_req_post(struct nvp_qpair *qp, struct nvp_req *req,
 	req->cb = cb;
 	req->arg = arg;
 	req->opc = sqe->opc;
-	req->posted_scan = qp->timeout_scans;
 	req->state = NVP_REQ_INFLIGHT;
-	req->slot = qp->sq.tail;
 	sqe->cid = nvp_cpu_to_le16(req->cid);
-	nvp_sq_advance(&qp->sq);
-	qp->submitted++;
+	nvp_req_enqueue(qp, req);
 }
 
-/* ---- Payload mapping ---------------------------------------------------- */
-
 /**
- * nvp_req_map_segs() - describe translated segments with PRP or SGL.
- * @qp: queue pair. @req: request (its list memory is used). @sqe: command.
- * @segs/@nsegs: the payload. @allow_sgl: false for admin commands.
+ * nvp_req_post_cmd() - post a whole command the caller built: admin
+ * commands and nvp_io_raw().
+ * @qp: queue pair. @req: a request taken with nvp_req_get().
+ * @cmd: the command, in CPU order; copied into the SQ tail slot (its CID is
+ *       replaced).
+ * @buf/@len: its data: with a buffer the data pointer is built for it
+ *            (payload.h: PRPs, or an SGL if @allow_sgl and they cannot);
+ *            without one (@buf NULL or @len 0) @cmd's own goes out as is.
+ * @allow_sgl: false for admin commands. @cb/@arg: completion.
  *
- * Return: 0, -EINVAL (no usable description), -E2BIG (list too small).
+ * Return: 0 (posted), or the mapping's errno: @req is then back in the
+ * pool and the ring as it was.
  */
-int nvp_req_map_segs(struct nvp_qpair *qp, struct nvp_req *req, struct nvp_sqe *sqe,
-		     const struct nvp_dma_seg *segs, unsigned int nsegs, bool allow_sgl);
-
-/**
- * nvp_req_map_slow() - describe any payload: segments, then PRP or SGL.
- * @qp: queue pair. @req: request (its list memory is used).
- * @sqe: command to fill. @iov/@iovcnt: payload. @allow_sgl: false for
- * admin commands, which must use PRPs on PCIe.
- *
- * Return: 0, -EFAULT (not DMA memory), -EINVAL (shape neither PRP nor the
- * controller's SGL support can describe), -E2BIG (too fragmented).
- */
-int nvp_req_map_slow(struct nvp_qpair *qp, struct nvp_req *req, struct nvp_sqe *sqe,
-		     const struct iovec *iov, int iovcnt, bool allow_sgl);
-
-/* Map one buffer of @len bytes (> 0) into @sqe's data pointer (wire order). */
-static inline int nvp_req_map_buf(struct nvp_qpair *qp, struct nvp_req *req,
-				  struct nvp_sqe *sqe, const void *buf, uint32_t len,
-				  bool allow_sgl)
-{
-	uint64_t iova;
-	size_t contig;
-
-	if (__builtin_expect(nvp_mem_lookup(buf, &iova, &contig) == 0, 1) &&
-	    __builtin_expect(contig >= len && !(iova & 3), 1)) {
-		uint32_t first = qp->page_size - (uint32_t)(iova & (qp->page_size - 1));
-
-		if (len <= first + qp->page_size) {
-			sqe->dptr.prp.prp1 = nvp_cpu_to_le64(iova);
-			sqe->dptr.prp.prp2 = nvp_cpu_to_le64(len <= first ? 0 : iova + first);
-			return 0;
-		}
-	}
-	{
-		struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-
-		return nvp_req_map_slow(qp, req, sqe, &iov, 1, allow_sgl);
-	}
-}
+int nvp_req_post_cmd(struct nvp_qpair *qp, struct nvp_req *req, const struct nvp_sqe *cmd,
+		     void *buf, size_t len, bool allow_sgl, nvp_cmd_cb cb, void *arg);
 
 #endif /* NVP_LIB_NVME_REQUEST_H */

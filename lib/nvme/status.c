@@ -143,7 +143,9 @@ static const struct status_info path_status[256] = {
 	[NVP_SC_CONTROLLER_PATH_ERROR] = { "Controller Pathing Error", ENXIO },
 	/* Synthesised by the library when the controller fails or is gone. */
 	[NVP_SC_HOST_PATH_ERROR] = { "Host Pathing Error", ENXIO },
-	/* Synthesised on timeout, qpair free or controller reset. */
+	/* Synthesised for a command the library ends itself: in a reset that
+	 * does not post it again (how a timed-out command whose Abort did not
+	 * end it finishes), in nvp_qpair_free() or detach (nvme.h). */
 	[NVP_SC_HOST_ABORTED_CMD] = { "Host Aborted Command", ECANCELED },
 };
 

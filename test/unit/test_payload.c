@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * test/unit/test_payload.c - PRP/SGL construction, iovec translation and
- * slicing.
+ * test/unit/test_payload.c - PRP/SGL construction, the choice between
+ * them, the inline fast path, iovec translation and slicing.
  *
  * Two independent oracles check every build:
  *  - expectation tables: each row carries hand-computed entry and list-page
@@ -1260,6 +1260,270 @@ static void test_segments_no_map(void **state)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Replay and compare, whichever description was chosen                      */
+/* ------------------------------------------------------------------------ */
+
+/* Read @sqe like a controller; the bytes it describes must be @segs'. */
+static void check_describes(const struct nvp_sqe *sqe, const struct nvp_dma_seg *segs,
+			    unsigned int nsegs, uint32_t page_size,
+			    const struct fake_list *fl)
+{
+	static struct nvp_dma_seg chunks[MAX_ENTRIES + 1];
+	static struct nvp_dma_seg input[NVP_PAYLOAD_MAX_SEGS];
+	unsigned int list_pages;
+	size_t n, ninput;
+
+	if ((sqe->flags >> 6) == 0)
+		n = replay_prp(sqe, total_len(segs, nsegs), page_size, fl, chunks,
+			       MAX_ENTRIES + 1, &list_pages);
+	else
+		n = replay_sgl(sqe, fl, chunks, MAX_ENTRIES + 1, &list_pages);
+	memcpy(input, segs, nsegs * sizeof(*segs));
+	ninput = merge_chunks(input, nsegs);
+	n = merge_chunks(chunks, n);
+	CHECK(n == ninput, "replay gives %zu runs, the payload has %zu", n, ninput);
+	for (size_t i = 0; i < n && i < ninput; i++)
+		CHECK(chunks[i].iova == input[i].iova && chunks[i].len == input[i].len,
+		      "run %zu: replay (0x%llx, %llu), payload (0x%llx, %llu)", i,
+		      (unsigned long long)chunks[i].iova, (unsigned long long)chunks[i].len,
+		      (unsigned long long)input[i].iova, (unsigned long long)input[i].len);
+}
+
+/* ------------------------------------------------------------------------ */
+/* nvp_payload_prp_or_sgl(): the policy                                      */
+/* ------------------------------------------------------------------------ */
+
+#define PRP_ONLY	NVP_PAYLOAD_PRP_ONLY
+#define SGL_DWORD	NVP_PAYLOAD_SGL_DWORD
+#define SGL_BYTE	NVP_PAYLOAD_SGL_BYTE
+#define PSDT_PRP	NVP_SQE_PSDT_PRP
+#define PSDT_SGL	NVP_SQE_PSDT_SGL_MPTR
+
+struct policy_case {
+	const char *name;
+	uint32_t mps;
+	unsigned int nsegs;
+	struct nvp_dma_seg segs[4];
+	enum nvp_payload_sgl sgl;
+	int list;		/* LIST_DEFAULT or LIST_NONE */
+	int rc;
+	uint8_t psdt;		/* which description, when rc is 0 */
+	const char *why;	/* for -EINVAL: a phrase the message must hold */
+};
+
+static const struct policy_case policy_cases[] = {
+	/* PRPs whenever they can: every controller takes them */
+	{ "one page, PRP only", K4, 1, { S(DATA_A, K4) }, PRP_ONLY, 0, 0, PSDT_PRP, NULL },
+	{ "one page, byte SGLs too", K4, 1, { S(DATA_A, K4) }, SGL_BYTE, 0, 0, PSDT_PRP, NULL },
+	{ "one page at 4, dword SGLs too", K4, 1, { S(DATA_A + 4, K4) }, SGL_DWORD, 0, 0,
+	  PSDT_PRP, NULL },
+	{ "three pages: a PRP list, not an SGL", K4, 1, { S(DATA_A, 3 * K4) }, SGL_BYTE, 0, 0,
+	  PSDT_PRP, NULL },
+	{ "iovec PRPs can describe, byte SGLs too", K4, 3,
+	  { S(DATA_A + 3584, 512), S(DATA_B, K8), S(DATA_C, 7) }, SGL_BYTE, 0, 0, PSDT_PRP, NULL },
+	{ "last element of odd length, PRP only", K4, 2, { S(DATA_A, K4), S(DATA_B, 513) },
+	  PRP_ONLY, 0, 0, PSDT_PRP, NULL },
+
+	/* an SGL where PRPs cannot and the command may use one */
+	{ "odd address, byte SGLs", K4, 1, { S(DATA_A + 1, 512) }, SGL_BYTE, 0, 0, PSDT_SGL, NULL },
+	{ "2-byte aligned address, byte SGLs", K4, 1, { S(DATA_A + 2, K8) }, SGL_BYTE, 0, 0,
+	  PSDT_SGL, NULL },
+	{ "first element ends mid-page, dword SGLs", K4, 2, { S(DATA_A, 512), S(DATA_B, K4) },
+	  SGL_DWORD, 0, 0, PSDT_SGL, NULL },
+	{ "middle element starts mid-page, dword SGLs", K4, 3,
+	  { S(DATA_A, K4), S(DATA_B + 512, K4), S(DATA_C, K4) }, SGL_DWORD, 0, 0, PSDT_SGL, NULL },
+	{ "odd length mid-payload, byte SGLs", K4, 2, { S(DATA_A, 513), S(DATA_B, K4) },
+	  SGL_BYTE, 0, 0, PSDT_SGL, NULL },
+	{ "8K mps: 4K-aligned second element, dword SGLs", K8, 2,
+	  { S(DATA_A, K8), S(DATA_B + K4, K4) }, SGL_DWORD, 0, 0, PSDT_SGL, NULL },
+
+	/* neither */
+	{ "odd address, PRP only", K4, 1, { S(DATA_A + 1, 512) }, PRP_ONLY, 0, -EINVAL, 0,
+	  "cannot use an SGL" },
+	{ "odd address, dword SGLs", K4, 1, { S(DATA_A + 1, 512) }, SGL_DWORD, 0, -EINVAL, 0,
+	  "multiple of 4" },
+	{ "first element ends mid-page, PRP only", K4, 2, { S(DATA_A, 512), S(DATA_B, K4) },
+	  PRP_ONLY, 0, -EINVAL, 0, "cannot use an SGL" },
+	{ "odd length mid-payload, dword SGLs", K4, 2, { S(DATA_A, 513), S(DATA_B, K4) },
+	  SGL_DWORD, 0, -EINVAL, 0, "multiple of 4" },
+	{ "8K mps: 4K-aligned second element, PRP only", K8, 2,
+	  { S(DATA_A, K8), S(DATA_B + K4, K4) }, PRP_ONLY, 0, -EINVAL, 0, "8192-byte page" },
+	{ "empty element, byte SGLs", K4, 2, { S(DATA_A, K4), S(DATA_B, 0) }, SGL_BYTE, 0,
+	  -EINVAL, 0, NULL },
+	{ "an SGL that needs list memory there is not", K4, 3,
+	  { S(DATA_A, 512), S(DATA_B, 512), S(DATA_C, 512) }, SGL_BYTE, LIST_NONE, -E2BIG, 0,
+	  NULL },
+};
+
+static void test_policy_table(void **state)
+{
+	(void)state;
+	for (size_t r = 0; r < sizeof(policy_cases) / sizeof(policy_cases[0]); r++) {
+		const struct policy_case *c = &policy_cases[r];
+		struct nvp_sqe sqe, ref;
+		struct fake_list fl;
+		int rc;
+
+		cur_case = c->name;
+		fake_list_init(&fl, c->mps, c->list == LIST_NONE ? 0 : LIST_MAX_PAGES);
+		sqe_fill(&sqe);
+		sqe_fill(&ref);
+		rc = nvp_payload_prp_or_sgl(&sqe, c->segs, c->nsegs, c->mps, c->sgl,
+					    c->list == LIST_NONE ? NULL : &fl.list);
+		CHECK(rc == c->rc, "returned %d, want %d", rc, c->rc);
+		if (rc == 0 && c->rc == 0) {
+			check_sqe_rest(&sqe, c->psdt);
+			check_describes(&sqe, c->segs, c->nsegs, c->mps, &fl);
+		} else if (rc == c->rc) {
+			CHECK(memcmp(&sqe, &ref, sizeof(sqe)) == 0, "a refused payload changed the SQE");
+			CHECK(untouched(fl.mem, fl.alloc_pages * fl.page_size),
+			      "a refused payload wrote list memory");
+			if (c->why)
+				CHECK(strstr(nvp_last_error(), c->why),
+				      "message lacks \"%s\": %s", c->why, nvp_last_error());
+		}
+		fake_list_fini(&fl);
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* nvp_payload_map(): the inline fast path and the general path              */
+/* ------------------------------------------------------------------------ */
+
+/* What nvp_payload_map() reads of a queue pair, its controller and request. */
+static struct nvp_id_ctrl fake_id;
+static struct nvp_ctrl fake_ctrl;
+static struct nvp_qpair fake_qp;
+static struct nvp_req fake_req;
+
+/* As init.c and qpair.c set them: SGLS bits 1:0 and no_sgl. */
+static void fake_qpair_init(uint32_t page_size, uint32_t sgls, bool no_sgl,
+			    const struct fake_list *fl)
+{
+	memset(&fake_id, 0, sizeof(fake_id));
+	memset(&fake_ctrl, 0, sizeof(fake_ctrl));
+	memset(&fake_qp, 0, sizeof(fake_qp));
+	memset(&fake_req, 0, sizeof(fake_req));
+	fake_id.sgls = nvp_cpu_to_le32(sgls);
+	fake_ctrl.id = &fake_id;
+	fake_qp.ctrl = &fake_ctrl;
+	fake_qp.page_size = page_size;
+	fake_qp.sgl_supported = (sgls & NVP_SGLS_SUPPORT_MASK) != 0 && !no_sgl;
+	fake_req.list = fl->list;
+}
+
+/* Every address and length a multiple of 4 (what SGLS 10b asks). */
+static bool segs_all_dword(const struct nvp_dma_seg *segs, int n)
+{
+	for (int i = 0; i < n; i++)
+		if ((segs[i].iova | segs[i].len) % 4)
+			return false;
+	return true;
+}
+
+/* PRP rules, checked here without the library. */
+static bool prp_can(const struct nvp_dma_seg *segs, int n, uint32_t p)
+{
+	if (segs[0].iova % 4)
+		return false;
+	for (int i = 0; i < n; i++) {
+		if (i > 0 && segs[i].iova % p)
+			return false;
+		if (i + 1 < n && (segs[i].iova + segs[i].len) % p)
+			return false;
+	}
+	return true;
+}
+
+struct map_ctrl {
+	const char *name;
+	uint32_t sgls;
+	bool no_sgl;
+	bool allow_sgl;		/* false: an admin command */
+	enum nvp_payload_sgl want;
+};
+
+static const struct map_ctrl map_ctrls[] = {
+	{ "no SGLs", 0, false, true, PRP_ONLY },
+	{ "byte SGLs", NVP_SGLS_SUPPORTED, false, true, SGL_BYTE },
+	{ "byte SGLs, admin command", NVP_SGLS_SUPPORTED, false, false, PRP_ONLY },
+	{ "byte SGLs, no_sgl", NVP_SGLS_SUPPORTED, true, true, PRP_ONLY },
+	{ "dword SGLs", NVP_SGLS_DWORD_ALIGNED, false, true, SGL_DWORD },
+};
+
+/*
+ * Buffers in the fake map (VIRT-style heap A; heap B's 8 KiB "hugepages",
+ * two of them bus-adjacent), around every page and hugepage boundary, for
+ * each kind of controller: whatever path nvp_payload_map() takes, the
+ * command must describe exactly the buffer's bus segments, with PRPs when
+ * they can, and the fast path's shape (one run, dword aligned, two pages
+ * at most) must never touch the list.
+ */
+static void test_map_buffers(void **state)
+{
+	static const size_t offs[] = { 0, 1, 2, 4, 512, 3584, 4092, 4096, 4100, 8188,
+				       8192, 12284, 16380 };
+	static const size_t lens[] = { 1, 4, 512, 3584, 4092, 4096, 4100, 8188, 8192,
+				       8196, 12288, 16384 };
+	char name[128];
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(map_ctrls) / sizeof(map_ctrls[0]); k++) {
+		const struct map_ctrl *mc = &map_ctrls[k];
+
+		for (int h = 0; h < 2; h++) {
+			uint8_t *heap = h ? heap_b : heap_a;
+			size_t heap_len = h ? HEAP_B_LEN : HEAP_A_LEN;
+
+			for (size_t o = 0; o < sizeof(offs) / sizeof(offs[0]); o++) {
+				for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+					struct iovec iov = { heap + offs[o], lens[l] };
+					struct nvp_dma_seg segs[8];
+					struct nvp_sqe sqe, ref;
+					struct fake_list fl;
+					bool prp, sgl, fast;
+					int n, rc;
+
+					if (offs[o] + lens[l] > heap_len)
+						continue;
+					snprintf(name, sizeof(name), "%s: heap %c + %zu, %zu bytes",
+						 mc->name, h ? 'B' : 'A', offs[o], lens[l]);
+					cur_case = name;
+					n = nvp_payload_segments(&iov, 1, segs, 8);
+					CHECK(n > 0, "segments: %d", n);
+					prp = prp_can(segs, n, K4);
+					sgl = mc->want == SGL_BYTE ||
+					      (mc->want == SGL_DWORD && segs_all_dword(segs, n));
+					fast = n == 1 && segs[0].iova % 4 == 0 &&
+					       segs[0].iova % K4 + segs[0].len <= 2 * K4;
+
+					fake_list_init(&fl, K4, LIST_MAX_PAGES);
+					fake_qpair_init(K4, mc->sgls, mc->no_sgl, &fl);
+					sqe_fill(&sqe);
+					sqe.flags &= (uint8_t)~NVP_SQE_PSDT_MASK; /* the caller's part */
+					ref = sqe;
+					rc = nvp_payload_map(&fake_qp, &fake_req, &sqe, iov.iov_base,
+							     (uint32_t)iov.iov_len, mc->allow_sgl);
+					if (!prp && !sgl) {
+						CHECK(rc == -EINVAL, "returned %d, want -EINVAL", rc);
+						CHECK(memcmp(&sqe, &ref, sizeof(sqe)) == 0,
+						      "a refused buffer changed the SQE");
+					} else {
+						CHECK(rc == 0, "returned %d: %s", rc, nvp_last_error());
+						check_sqe_rest(&sqe, prp ? PSDT_PRP : PSDT_SGL);
+						check_describes(&sqe, segs, (unsigned int)n, K4, &fl);
+					}
+					if (fast)
+						CHECK(untouched(fl.mem, fl.alloc_pages * fl.page_size),
+						      "one buffer within two pages wrote list memory");
+					fake_list_fini(&fl);
+				}
+			}
+		}
+	}
+}
+
+/* ------------------------------------------------------------------------ */
 /* nvp_payload_slice()                                                        */
 /* ------------------------------------------------------------------------ */
 
@@ -1424,6 +1688,8 @@ int main(void)
 		cmocka_unit_test(test_list_bytes_suffices),
 		cmocka_unit_test_setup_teardown(test_segments_table, map_setup, map_teardown),
 		cmocka_unit_test_setup_teardown(test_segments_no_map, map_setup, map_teardown),
+		cmocka_unit_test(test_policy_table),
+		cmocka_unit_test_setup_teardown(test_map_buffers, map_setup, map_teardown),
 		cmocka_unit_test(test_slice),
 		cmocka_unit_test(test_slice_edges),
 	};
