@@ -92,6 +92,17 @@ static inline volatile struct nvp_cqe *nvp_cq_peek(struct nvp_cq *cq)
 	return cqe;
 }
 
+/*
+ * Whether the device has written the entry at the head: the phase check
+ * alone, no barrier (nothing else of the entry is read). The idle poll.
+ */
+static inline bool nvp_cq_ready(const struct nvp_cq *cq)
+{
+	const volatile struct nvp_cqe *cqe = &cq->ring[cq->head];
+
+	return (nvp_le16_to_cpu(cqe->status) & 1) == cq->phase;
+}
+
 /* Write the CQ head doorbell: the consumed slots go back to the device. */
 static inline void nvp_cq_ring(struct nvp_cq *cq)
 {
