@@ -257,58 +257,19 @@ static int set_num_queues(struct nvp_init *ini)
 	return 0;
 }
 
-/* Shadow doorbells save an MMIO write (a VM exit under emulation) per ring. */
+/* Shadow doorbells save an MMIO write (a VM exit under emulation) per ring
+ * (dbbuf.c); a controller that refuses them still works with MMIO ones. */
 static void doorbell_buffer(struct nvp_init *ini)
 {
 	struct nvp_ctrl *ctrl = ini->ctrl;
-	struct nvp_sqe cmd = { .opc = NVP_ADMIN_DOORBELL_BUF_CFG };
-	uint64_t shadow_iova, ei_iova;
-	size_t contig, contig_ei;
-	uint32_t *shadow = ctrl->dbbuf_shadow, *ei = ctrl->dbbuf_eventidx;
-	/* Entries sit CAP.DSTRD apart like the doorbells: a tail and a head
-	 * per queue, admin included (Linux's nvme_dbbuf_size()). */
-	size_t bytes = (size_t)(ctrl->num_io_queues + 1) * 2 * ctrl->db_stride;
+	struct nvp_sqe cmd;
+	struct nvp_cqe cpl = { .status = NVP_STATUS_HOST_ABORTED };
 
-	ctrl->info.shadow_doorbells = false;
-	if (!(nvp_le16_to_cpu(ctrl->id->oacs) & NVP_OACS_DBBUF) || ctrl->opts.no_shadow_doorbells)
+	if (!nvp_dbbuf_prepare(ctrl, &cmd))
 		return;
-	if (bytes < ctrl->page_size)
-		bytes = ctrl->page_size;
-	/* Bus-contiguous only within a hugepage (a huge CAP.DSTRD would need more). */
-	if (bytes > (2u << 20)) {
-		nvp_warn("%s: shadow doorbells would need %zu bytes (CAP.DSTRD %u, %u queues); "
-			 "using MMIO doorbells only", ctrl->info.addr, bytes,
-			 (unsigned)NVP_CAP_DSTRD(ctrl->cap), ctrl->num_io_queues);
-		return;
-	}
-	/* A reset configures the same buffers again (sized at attach, and
-	 * the queue count never grows). */
-	if (!shadow) {
-		shadow = nvp_dma_alloc(bytes, ctrl->page_size, ctrl->info.numa_node);
-		ei = nvp_dma_alloc(bytes, ctrl->page_size, ctrl->info.numa_node);
-	}
-	if (!shadow || !ei || nvp_mem_lookup(shadow, &shadow_iova, &contig) ||
-	    nvp_mem_lookup(ei, &ei_iova, &contig_ei) || contig < bytes || contig_ei < bytes)
-		goto off;
-	cmd.dptr.prp.prp1 = shadow_iova;
-	cmd.dptr.prp.prp2 = ei_iova;
-	if (nvp_admin_sync_timeout(ctrl, &cmd, NULL, 0, NULL, ctrl->opts.admin_timeout_ms)) {
-		nvp_warn("%s: Doorbell Buffer Config failed (%s); using MMIO doorbells only",
-			 ctrl->info.addr, nvp_last_error());
-		goto off;
-	}
-	ctrl->dbbuf_shadow = shadow;
-	ctrl->dbbuf_eventidx = ei;
-	ctrl->info.shadow_doorbells = true;
-	nvp_qpair_init_doorbells(ctrl->admin);
-	return;
-off:
-	/* Queue pairs pick MMIO-only doorbells when they (re)connect. */
-	if (shadow != ctrl->dbbuf_shadow)
-		nvp_dma_free(shadow);
-	if (ei != ctrl->dbbuf_eventidx)
-		nvp_dma_free(ei);
-	nvp_qpair_init_doorbells(ctrl->admin);
+	/* No answer leaves @cpl an error: MMIO only. */
+	nvp_admin_sync_timeout(ctrl, &cmd, NULL, 0, &cpl, ctrl->opts.admin_timeout_ms);
+	nvp_dbbuf_configured(ctrl, &cpl);
 }
 
 static int identify_namespaces(struct nvp_init *ini)

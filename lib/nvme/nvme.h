@@ -20,6 +20,7 @@
 #include <nvpoll/nvpoll.h>
 
 #include "dev/device.h"
+#include "nvme/dbbuf.h"
 #include "nvme/payload.h"
 
 /* Statuses of the completions the driver makes up itself (SCT Path). */
@@ -121,26 +122,6 @@ enum nvp_qpair_state {
 				 * queues exist again (next polls) */
 	NVP_QP_FAILED,		/* the controller failed: refuse new commands */
 	NVP_QP_CLOSING,		/* nvp_qpair_free() runs: refuse new commands */
-};
-
-/**
- * struct nvp_doorbell - one doorbell, with its optional shadow.
- * @mmio: the register in BAR0.
- * @shadow: Doorbell Buffer Config shadow entry, or NULL.
- * @eventidx: the controller's event index for this doorbell, or NULL.
- * @always_mmio: write the register even when a shadow is in use (the
- *               admin queue: Linux never shadows it and some controllers
- *               only watch the register for queue 0).
- * @writes: updates of this doorbell.
- * @mmio_writes: of those, the ones written to the register.
- */
-struct nvp_doorbell {
-	volatile uint32_t *mmio;
-	volatile uint32_t *shadow;
-	volatile uint32_t *eventidx;
-	bool always_mmio;
-	uint64_t writes;
-	uint64_t mmio_writes;
 };
 
 /**
@@ -369,8 +350,7 @@ struct nvp_aer {
  * @next_health_ms: when nvp_ctrl_process_admin() next reads CSTS.
  * @event_cb/@event_arg: nvp_ctrl_set_event_cb().
  * @aer: the Asynchronous Event Request state (aer.c).
- * @dbbuf_shadow: Doorbell Buffer Config shadow page, or NULL.
- * @dbbuf_eventidx: Doorbell Buffer Config event index page, or NULL.
+ * @dbbuf: shadow doorbell pages (dbbuf.c).
  * @quirks: NVP_QUIRK_* bits for this device.
  * @aborts: Abort commands in flight (admin lock).
  */
@@ -405,8 +385,7 @@ struct nvp_ctrl {
 	nvp_event_cb event_cb;
 	void *event_arg;
 	struct nvp_aer aer;
-	uint32_t *dbbuf_shadow;
-	uint32_t *dbbuf_eventidx;
+	struct nvp_dbbuf dbbuf;
 	uint32_t quirks;
 	struct nvp_abort *aborts;
 };
