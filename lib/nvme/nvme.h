@@ -675,6 +675,62 @@ int nvp_ctrl_shutdown(struct nvp_ctrl *ctrl);
  */
 int nvp_ns_scan(struct nvp_ctrl *ctrl, bool notify);
 
+/**
+ * struct nvp_ns_scan - a namespace scan taken in steps, so that the caller
+ * submits the Identify commands (init.c does, asynchronously; nvp_ns_scan()
+ * waits for each).
+ * @ids: active NSIDs from the list pages. @count: entries. @cap: capacity.
+ * @after: the NSID the next active list page starts after.
+ * @next: index in ctrl->ns of the first namespace the list has not passed.
+ * @notify: report changes as events.
+ */
+struct nvp_ns_scan {
+	uint32_t *ids;
+	uint32_t count;
+	uint32_t cap;
+	uint32_t after;
+	uint32_t next;
+	bool notify;
+};
+
+/**
+ * nvp_ns_scan_begin() - start a scan.
+ * @ctrl: controller (Identify Controller data read). @scan: the scan.
+ * @notify: report changes as events (not at attach).
+ *
+ * Return: whether an active namespace list page is needed (NN is not 0):
+ * Identify CNS 02h with NSID @scan->after.
+ */
+bool nvp_ns_scan_begin(struct nvp_ctrl *ctrl, struct nvp_ns_scan *scan, bool notify);
+
+/**
+ * nvp_ns_scan_list() - take one active namespace list page.
+ * @ctrl: controller. @scan: the scan. @page: the page (1024 NSIDs).
+ *
+ * Return: 1 if another page is needed (after @scan->after), 0 if the list
+ * is whole, or -ENOMEM.
+ */
+int nvp_ns_scan_list(struct nvp_ctrl *ctrl, struct nvp_ns_scan *scan, const uint32_t *page);
+
+/**
+ * nvp_ns_scan_found() - apply one listed namespace's Identify data: those
+ * the list skipped are marked removed, this one added or updated.
+ * @ctrl: controller. @scan: the scan. @nsid: the namespace.
+ * @id: its Identify Namespace data (copied).
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int nvp_ns_scan_found(struct nvp_ctrl *ctrl, struct nvp_ns_scan *scan, uint32_t nsid,
+		      const struct nvp_id_ns *id);
+
+/**
+ * nvp_ns_scan_end() - finish a scan and free what it holds.
+ * @ctrl: controller. @scan: the scan.
+ * @complete: every listed namespace was applied: those after the last one
+ *            are marked removed. False (the scan failed): nothing more is.
+ */
+void nvp_ns_scan_end(struct nvp_ctrl *ctrl, struct nvp_ns_scan *scan, bool complete);
+
 /** nvp_ns_free_all() - free every namespace (detach). */
 void nvp_ns_free_all(struct nvp_ctrl *ctrl);
 
