@@ -71,6 +71,7 @@ void nvp_ctrl_free(struct nvp_ctrl *ctrl)
 {
 	nvp_ns_free_all(ctrl);
 	nvp_dma_free(ctrl->id);
+	nvp_dma_free(ctrl->ns_page);
 	nvp_dbbuf_free(ctrl);
 	nvp_qpair_teardown(ctrl->admin);
 	free(ctrl->qid_used);

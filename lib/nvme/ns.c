@@ -291,9 +291,7 @@ void nvp_ns_scan_end(struct nvp_ctrl *ctrl, struct nvp_ns_scan *scan, bool compl
 	scan->count = scan->cap = 0;
 }
 
-/* Whether a failed Identify Namespace ends the scan (the controller or the
- * reset is in trouble) rather than leaving that one namespace out. */
-static bool ns_identify_fatal(int rc)
+bool nvp_ns_identify_fatal(int rc)
 {
 	return rc == -ETIMEDOUT || rc == -ENXIO || rc == -ENODEV || rc == -EIO || rc == -EAGAIN;
 }
@@ -324,7 +322,7 @@ int nvp_ns_scan(struct nvp_ctrl *ctrl, bool notify)
 
 		memset(id, 0, sizeof(*id));
 		rc = nvp_admin_identify(ctrl, NVP_CNS_NS, nsid, id);
-		if (ns_identify_fatal(rc)) {
+		if (nvp_ns_identify_fatal(rc)) {
 			rc = nvp_error(rc, "NSID %u: %s", nsid, nvp_last_error());
 			goto out;
 		}

@@ -325,6 +325,9 @@ struct nvp_aer {
  * @opts: attach options (completed with defaults).
  * @info: what nvp_ctrl_get_info() reports.
  * @id: Identify Controller data (DMA memory).
+ * @ns_page: DMA page for init's namespace Identify commands. Like @id and
+ *           the shadow doorbell pages, freed only with the controller: a
+ *           command that timed out may still write it until it is disabled.
  * @ns: every namespace seen since attach, sorted by NSID; each is its own
  *       allocation, so handles stay valid until detach (a removed one is
  *       kept, marked NVP_NS_REMOVED). Under @ns_lock.
@@ -365,6 +368,7 @@ struct nvp_ctrl {
 	struct nvp_ctrl_opts opts;
 	struct nvp_ctrl_info info;
 	struct nvp_id_ctrl *id;
+	void *ns_page;
 	struct nvp_ns **ns;
 	uint32_t num_ns;
 	uint32_t ns_cap;
@@ -555,8 +559,15 @@ void nvp_admin_forget_aborts(struct nvp_ctrl *ctrl, struct nvp_qpair *qp);
 
 /* ---- aer.c -------------------------------------------------------------- */
 
-/** nvp_aer_start() - enable event reporting and post an AER (end of init). */
-void nvp_aer_start(struct nvp_ctrl *ctrl);
+/**
+ * nvp_aer_config_cmd() - the Set Features Asynchronous Event Configuration
+ * command init sends: every event type the controller can report.
+ * @ctrl: controller (Identify Controller data read). @cmd: out (CPU order).
+ */
+void nvp_aer_config_cmd(const struct nvp_ctrl *ctrl, struct nvp_sqe *cmd);
+
+/** nvp_aer_enable() - take events from now on and post an AER (end of init). */
+void nvp_aer_enable(struct nvp_ctrl *ctrl);
 
 /**
  * nvp_aer_process() - handle the events received (log pages, namespace
@@ -730,6 +741,14 @@ int nvp_ns_scan_found(struct nvp_ctrl *ctrl, struct nvp_ns_scan *scan, uint32_t 
  *            are marked removed. False (the scan failed): nothing more is.
  */
 void nvp_ns_scan_end(struct nvp_ctrl *ctrl, struct nvp_ns_scan *scan, bool complete);
+
+/**
+ * nvp_ns_identify_fatal() - whether Identify Namespace failing with @err
+ * ends the scan (the controller failed, vanished, timed out or is being
+ * reset), rather than leaving that one namespace out.
+ * @err: negative errno (of the wait, or nvp_status_to_errno()).
+ */
+bool nvp_ns_identify_fatal(int err);
 
 /** nvp_ns_free_all() - free every namespace (detach). */
 void nvp_ns_free_all(struct nvp_ctrl *ctrl);
