@@ -17,6 +17,9 @@
 
 #include <cmocka.h>
 
+#include <nvpoll/emu.h>
+#include <nvpoll/nvpoll.h>
+
 #include "mem/mem.h"
 #include "nvme/init.h"
 #include "nvme/nvme.h"
@@ -398,6 +401,14 @@ static int drive(struct nvp_init *ini, void (*hook)(struct nvp_init *), unsigned
 	if (calls)
 		*calls = n;
 	return rc;
+}
+
+static unsigned int time_scale(void)
+{
+	const char *s = getenv("NVP_TEST_TIME_SCALE");
+	unsigned int v = s ? (unsigned int)strtoul(s, NULL, 10) : 1;
+
+	return v ? v : 1;
 }
 
 static int setup(void **state)
@@ -978,6 +989,60 @@ static void test_needed_command_refused(void **state)
 	free_ctrl(ctrl);
 }
 
+/*
+ * The same against the emulated controller, through a reset: the device
+ * drops (executes, never answers) the reset's init command of each state.
+ * The reset fails naming the state, and the dropped command's admin slot
+ * is back (the reset had ended every other admin command).
+ */
+static void test_reset_admin_never_answers_emu(void **state)
+{
+	static const struct {
+		enum nvp_init_state state;
+		uint8_t opcode;
+		uint32_t nsid;
+		uint32_t match;
+	} cases[] = {
+		{ NVP_INIT_IDENTIFY_CTRL, NVP_ADMIN_IDENTIFY, 0, 0 },
+		{ NVP_INIT_SET_NUM_QUEUES, NVP_ADMIN_SET_FEATURES, 0, 0 },
+		{ NVP_INIT_DOORBELL_BUFFER, NVP_ADMIN_DOORBELL_BUF_CFG, 0, 0 },
+		{ NVP_INIT_IDENTIFY_NS, NVP_ADMIN_IDENTIFY, 1, NVP_EMU_MATCH_NSID },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct nvp_emu_fault f = {
+			.type = NVP_EMU_FAULT_DROP,
+			.count = 1,
+			.match = NVP_EMU_MATCH_OPCODE | NVP_EMU_MATCH_QID | cases[i].match,
+			.opcode = cases[i].opcode,
+			.qid = 0,
+			.nsid = cases[i].nsid,
+		};
+		struct nvp_ctrl_opts o;
+		struct nvp_ctrl *ctrl;
+		char msg[512];
+		int rc;
+
+		nvp_ctrl_opts_init(&o, sizeof(o));
+		/* Long enough for the attach's own commands under valgrind
+		 * (run-tests.sh scales waits by NVP_TEST_TIME_SCALE). */
+		o.admin_timeout_ms = 500 * time_scale();
+		assert_int_equal(nvp_ctrl_attach("emu:ns=16M:512", &o, &ctrl), 0);
+		assert_true(nvp_ctrl_get_info(ctrl)->shadow_doorbells);
+		assert_int_equal(nvp_emu_inject(ctrl, &f, sizeof(f)), 0);
+		rc = nvp_ctrl_reset(ctrl);
+		snprintf(msg, sizeof(msg), "%s", nvp_last_error());
+		print_message("%s: %d: %s\n", nvp_init_state_name(cases[i].state), rc, msg);
+		assert_true(rc < 0);
+		assert_true(nvp_ctrl_is_failed(ctrl));
+		assert_non_null(strstr(msg, nvp_init_state_name(cases[i].state)));
+		assert_non_null(strstr(msg, "admin timeout"));
+		assert_int_equal(ctrl->admin->outstanding, 0);
+		assert_int_equal(nvp_ctrl_detach(ctrl), 0);
+	}
+}
+
 static void test_state_names(void **state)
 {
 	(void)state;
@@ -1012,6 +1077,7 @@ int main(void)
 		cmocka_unit_test(test_cfs_in_register_waits),
 		cmocka_unit_test(test_refusals_are_not_fatal),
 		cmocka_unit_test(test_needed_command_refused),
+		cmocka_unit_test(test_reset_admin_never_answers_emu),
 		cmocka_unit_test(test_state_names),
 	};
 
