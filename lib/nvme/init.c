@@ -329,15 +329,19 @@ static int cmd_poll(struct nvp_init *ini)
 {
 	struct nvp_ctrl *ctrl = ini->ctrl;
 	uint64_t now;
+	bool done;
 	uint32_t v;
 	int rc;
 
 	if ((rc = atomic_load(&ctrl->failed)) != 0)
 		return fail(ini, rc, "the controller failed meanwhile");
+	/* During a reset the application's admin poller may reap it instead:
+	 * the callback runs under the admin lock, so look under it too. */
 	nvp_admin_lock(ctrl);
 	nvp_qpair_process(ctrl->admin, ctrl->admin->sq.entries);
+	done = ini->cmd_done;
 	nvp_admin_unlock(ctrl);
-	if (ini->cmd_done) {
+	if (done) {
 		ini->cmd_busy = false;
 		return 0;
 	}
