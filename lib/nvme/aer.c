@@ -61,16 +61,18 @@ static void aer_post(struct nvp_ctrl *ctrl)
 	}
 }
 
-void nvp_aer_start(struct nvp_ctrl *ctrl)
+void nvp_aer_config_cmd(const struct nvp_ctrl *ctrl, struct nvp_sqe *cmd)
 {
-	struct nvp_sqe aec = { .opc = NVP_ADMIN_SET_FEATURES, .cdw10 = NVP_FEAT_ASYNC_EVENT };
-
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->opc = NVP_ADMIN_SET_FEATURES;
+	cmd->cdw10 = NVP_FEAT_ASYNC_EVENT;
 	/* Ask for what the controller can tell (Linux's nvme_enable_aen()). */
-	aec.cdw11 = AEC_SMART_WARNINGS |
-		    (nvp_le32_to_cpu(ctrl->id->oaes) & (OAES_NS_ATTR | OAES_FW_ACTIVATION));
-	if (nvp_admin_sync_timeout(ctrl, &aec, NULL, 0, NULL, ctrl->opts.admin_timeout_ms))
-		nvp_debug("%s: Set Features Asynchronous Event Configuration failed (%s); "
-			  "posting the request anyway", ctrl->info.addr, nvp_last_error());
+	cmd->cdw11 = AEC_SMART_WARNINGS |
+		     (nvp_le32_to_cpu(ctrl->id->oaes) & (OAES_NS_ATTR | OAES_FW_ACTIVATION));
+}
+
+void nvp_aer_enable(struct nvp_ctrl *ctrl)
+{
 	nvp_admin_lock(ctrl);
 	ctrl->aer.supported = true;
 	nvp_admin_unlock(ctrl);

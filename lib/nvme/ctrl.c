@@ -71,8 +71,8 @@ void nvp_ctrl_free(struct nvp_ctrl *ctrl)
 {
 	nvp_ns_free_all(ctrl);
 	nvp_dma_free(ctrl->id);
-	nvp_dma_free(ctrl->dbbuf_shadow);
-	nvp_dma_free(ctrl->dbbuf_eventidx);
+	nvp_dma_free(ctrl->ns_page);
+	nvp_dbbuf_free(ctrl);
 	nvp_qpair_teardown(ctrl->admin);
 	free(ctrl->qid_used);
 	nvp_device_close(ctrl->dev);

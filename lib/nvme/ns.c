@@ -194,81 +194,135 @@ static void ns_update(struct nvp_ctrl *ctrl, struct nvp_ns *ns, const struct nvp
 	}
 }
 
-/* The active namespace list (CNS 02h), 1024 IDs per page, into @list. */
-static int ns_active_list(struct nvp_ctrl *ctrl, uint32_t *page, uint32_t **list,
-			  uint32_t *count)
+bool nvp_ns_scan_begin(struct nvp_ctrl *ctrl, struct nvp_ns_scan *scan, bool notify)
 {
-	uint32_t nn = nvp_le32_to_cpu(ctrl->id->nn), cap = 0, n = 0;
-	uint32_t *ids = NULL;
+	memset(scan, 0, sizeof(*scan));
+	scan->notify = notify;
+	return nvp_le32_to_cpu(ctrl->id->nn) != 0;
+}
+
+int nvp_ns_scan_list(struct nvp_ctrl *ctrl, struct nvp_ns_scan *scan, const uint32_t *page)
+{
+	uint32_t nn = nvp_le32_to_cpu(ctrl->id->nn), before = scan->after, i;
+
+	for (i = 0; i < 1024 && page[i]; i++) {
+		uint32_t nsid = nvp_le32_to_cpu(page[i]);
+
+		/* Device data: IDs must rise and stay within NN. */
+		if (nsid <= scan->after || nsid > nn) {
+			nvp_warn("%s: ignoring bad NSID %u in the active namespace list",
+				 ctrl->info.addr, nsid);
+			continue;
+		}
+		if (scan->count == scan->cap) {
+			uint32_t cap = scan->cap ? scan->cap * 2 : 16;
+			uint32_t *grown = realloc(scan->ids, cap * sizeof(*grown));
+
+			if (!grown)
+				return nvp_error(-ENOMEM, "out of memory");
+			scan->ids = grown;
+			scan->cap = cap;
+		}
+		scan->ids[scan->count++] = nsid;
+		scan->after = nsid;
+	}
+	/* A full page asks for the next one, unless it brought nothing new
+	 * (a device repeating itself would loop us forever). */
+	return !(i < 1024 || scan->after == before || scan->after == nn);
+}
+
+int nvp_ns_scan_found(struct nvp_ctrl *ctrl, struct nvp_ns_scan *scan, uint32_t nsid,
+		      const struct nvp_id_ns *id)
+{
+	struct nvp_ns *ns;
 	int rc;
 
-	*list = NULL;
-	*count = 0;
-	if (nn == 0)
+	if (nvp_le64_to_cpu(id->nsze) == 0) /* listed but not really active */
 		return 0;
-	for (uint32_t after = 0;;) {
-		uint32_t i, before = after;
+	/* Namespaces the list skipped over are gone. */
+	pthread_mutex_lock(&ctrl->ns_lock);
+	while (scan->next < ctrl->num_ns && ctrl->ns[scan->next]->nsid < nsid) {
+		struct nvp_ns *gone = ctrl->ns[scan->next++];
 
-		memset(page, 0, 4096);
-		rc = nvp_admin_identify(ctrl, NVP_CNS_ACTIVE_NS_LIST, after, page);
-		if (rc) {
-			free(ids);
-			return rc;
-		}
-		for (i = 0; i < 1024 && page[i]; i++) {
-			uint32_t nsid = nvp_le32_to_cpu(page[i]);
-
-			/* Device data: IDs must rise and stay within NN. */
-			if (nsid <= after || nsid > nn) {
-				nvp_warn("%s: ignoring bad NSID %u in the active namespace list",
-					 ctrl->info.addr, nsid);
-				continue;
-			}
-			if (n == cap) {
-				uint32_t *grown;
-
-				cap = cap ? cap * 2 : 16;
-				grown = realloc(ids, cap * sizeof(*grown));
-				if (!grown) {
-					free(ids);
-					return nvp_error(-ENOMEM, "out of memory");
-				}
-				ids = grown;
-			}
-			ids[n++] = nsid;
-			after = nsid;
-		}
-		/* A full page asks for the next one, unless it brought nothing
-		 * new (a device repeating itself would loop us forever). */
-		if (i < 1024 || after == before || after == nn)
-			break;
+		pthread_mutex_unlock(&ctrl->ns_lock);
+		if (gone->info.active)
+			ns_mark_removed(ctrl, gone, scan->notify);
+		pthread_mutex_lock(&ctrl->ns_lock);
 	}
-	*list = ids;
-	*count = n;
+	ns = ns_find_locked(ctrl, nsid);
+	pthread_mutex_unlock(&ctrl->ns_lock);
+	if (ns) {
+		ns_update(ctrl, ns, id, scan->notify);
+	} else {
+		rc = ns_insert(ctrl, nsid, id, &ns);
+		if (rc)
+			return rc;
+		if (scan->notify)
+			ns_event(ctrl, NVP_EVENT_NS_ADDED, nsid, "now active", true);
+	}
+	pthread_mutex_lock(&ctrl->ns_lock);
+	scan->next = ns_lower_bound(ctrl, nsid) + 1;
+	pthread_mutex_unlock(&ctrl->ns_lock);
 	return 0;
+}
+
+void nvp_ns_scan_end(struct nvp_ctrl *ctrl, struct nvp_ns_scan *scan, bool complete)
+{
+	/* Those after the last one listed are gone too, if the list was whole. */
+	while (complete) {
+		struct nvp_ns *gone = NULL;
+
+		pthread_mutex_lock(&ctrl->ns_lock);
+		if (scan->next < ctrl->num_ns)
+			gone = ctrl->ns[scan->next++];
+		pthread_mutex_unlock(&ctrl->ns_lock);
+		if (!gone)
+			break;
+		if (gone->info.active)
+			ns_mark_removed(ctrl, gone, scan->notify);
+	}
+	pthread_mutex_lock(&ctrl->ns_lock);
+	ctrl->info.num_ns = 0;
+	for (uint32_t i = 0; i < ctrl->num_ns; i++)
+		ctrl->info.num_ns += ctrl->ns[i]->info.active;
+	pthread_mutex_unlock(&ctrl->ns_lock);
+	free(scan->ids);
+	scan->ids = NULL;
+	scan->count = scan->cap = 0;
+}
+
+bool nvp_ns_identify_fatal(int rc)
+{
+	return rc == -ETIMEDOUT || rc == -ENXIO || rc == -ENODEV || rc == -EIO || rc == -EAGAIN;
 }
 
 int nvp_ns_scan(struct nvp_ctrl *ctrl, bool notify)
 {
-	struct nvp_id_ns *id = NULL;
-	uint32_t *page, *list = NULL, count = 0, next = 0;
-	int rc;
+	struct nvp_ns_scan scan;
+	uint32_t *page;
+	int rc = 0, more;
 
 	page = nvp_dma_alloc(4096, 4096, ctrl->info.numa_node);
 	if (!page)
 		return nvp_error(-ENOMEM, "%s", nvp_last_error());
-	rc = ns_active_list(ctrl, page, &list, &count);
-	if (rc)
-		goto out;
-	id = (struct nvp_id_ns *)page;	/* the list is copied out: reuse the page */
-	for (uint32_t i = 0; i < count; i++) {
-		uint32_t nsid = list[i];
-		struct nvp_ns *ns;
+	for (more = nvp_ns_scan_begin(ctrl, &scan, notify); more > 0;) {
+		memset(page, 0, 4096);
+		rc = nvp_admin_identify(ctrl, NVP_CNS_ACTIVE_NS_LIST, scan.after, page);
+		if (rc)
+			goto out;
+		more = nvp_ns_scan_list(ctrl, &scan, page);
+		if (more < 0) {
+			rc = more;
+			goto out;
+		}
+	}
+	for (uint32_t i = 0; i < scan.count; i++) {
+		uint32_t nsid = scan.ids[i];
+		struct nvp_id_ns *id = (struct nvp_id_ns *)page; /* the list is copied out */
 
 		memset(id, 0, sizeof(*id));
 		rc = nvp_admin_identify(ctrl, NVP_CNS_NS, nsid, id);
-		if (rc == -ETIMEDOUT || rc == -ENXIO || rc == -ENODEV || rc == -EIO ||
-		    rc == -EAGAIN) {
+		if (nvp_ns_identify_fatal(rc)) {
 			rc = nvp_error(rc, "NSID %u: %s", nsid, nvp_last_error());
 			goto out;
 		}
@@ -276,56 +330,15 @@ int nvp_ns_scan(struct nvp_ctrl *ctrl, bool notify)
 			/* The controller refused this one (as Linux does: skip it). */
 			nvp_warn("%s: Identify Namespace %u failed (%s); leaving it out",
 				 ctrl->info.addr, nsid, nvp_last_error());
+			rc = 0;
 			continue;
 		}
-		if (nvp_le64_to_cpu(id->nsze) == 0) /* listed but not really active */
-			continue;
-		/* Namespaces the list skipped over are gone. */
-		pthread_mutex_lock(&ctrl->ns_lock);
-		while (next < ctrl->num_ns && ctrl->ns[next]->nsid < nsid) {
-			struct nvp_ns *gone = ctrl->ns[next++];
-
-			pthread_mutex_unlock(&ctrl->ns_lock);
-			if (gone->info.active)
-				ns_mark_removed(ctrl, gone, notify);
-			pthread_mutex_lock(&ctrl->ns_lock);
-		}
-		ns = ns_find_locked(ctrl, nsid);
-		pthread_mutex_unlock(&ctrl->ns_lock);
-		if (ns) {
-			ns_update(ctrl, ns, id, notify);
-		} else {
-			rc = ns_insert(ctrl, nsid, id, &ns);
-			if (rc)
-				goto out;
-			if (notify)
-				ns_event(ctrl, NVP_EVENT_NS_ADDED, nsid, "now active", true);
-		}
-		pthread_mutex_lock(&ctrl->ns_lock);
-		next = ns_lower_bound(ctrl, nsid) + 1;
-		pthread_mutex_unlock(&ctrl->ns_lock);
+		rc = nvp_ns_scan_found(ctrl, &scan, nsid, id);
+		if (rc)
+			goto out;
 	}
-	/* And those after the last one listed. */
-	for (;;) {
-		struct nvp_ns *gone = NULL;
-
-		pthread_mutex_lock(&ctrl->ns_lock);
-		if (next < ctrl->num_ns)
-			gone = ctrl->ns[next++];
-		pthread_mutex_unlock(&ctrl->ns_lock);
-		if (!gone)
-			break;
-		if (gone->info.active)
-			ns_mark_removed(ctrl, gone, notify);
-	}
-	rc = 0;
 out:
-	pthread_mutex_lock(&ctrl->ns_lock);
-	ctrl->info.num_ns = 0;
-	for (uint32_t i = 0; i < ctrl->num_ns; i++)
-		ctrl->info.num_ns += ctrl->ns[i]->info.active;
-	pthread_mutex_unlock(&ctrl->ns_lock);
-	free(list);
+	nvp_ns_scan_end(ctrl, &scan, rc == 0);
 	nvp_dma_free(page);
 	return rc;
 }

@@ -21,6 +21,7 @@
 #include <nvpoll/nvpoll.h>
 
 #include "dev/device.h"
+#include "nvme/dbbuf.h"
 
 /*
  * The completions the library makes up for commands it ends itself, with
@@ -153,26 +154,6 @@ enum nvp_qpair_state {
 				 * queues exist again (next polls) */
 	NVP_QP_FAILED,		/* the controller failed: refuse new commands */
 	NVP_QP_CLOSING,		/* nvp_qpair_free() runs: refuse new commands */
-};
-
-/**
- * struct nvp_doorbell - one doorbell, with its optional shadow.
- * @mmio: the register in BAR0.
- * @shadow: Doorbell Buffer Config shadow entry, or NULL.
- * @eventidx: the controller's event index for this doorbell, or NULL.
- * @always_mmio: write the register even when a shadow is in use (the
- *               admin queue: Linux never shadows it and some controllers
- *               only watch the register for queue 0).
- * @writes: updates of this doorbell.
- * @mmio_writes: of those, the ones written to the register.
- */
-struct nvp_doorbell {
-	volatile uint32_t *mmio;
-	volatile uint32_t *shadow;
-	volatile uint32_t *eventidx;
-	bool always_mmio;
-	uint64_t writes;
-	uint64_t mmio_writes;
 };
 
 /**
@@ -376,6 +357,9 @@ struct nvp_aer {
  * @opts: attach options (completed with defaults).
  * @info: what nvp_ctrl_get_info() reports.
  * @id: Identify Controller data (DMA memory).
+ * @ns_page: DMA page for init's namespace Identify commands. Like @id and
+ *           the shadow doorbell pages, freed only with the controller: a
+ *           command that timed out may still write it until it is disabled.
  * @ns: every namespace seen since attach, sorted by NSID; each is its own
  *       allocation, so handles stay valid until detach (a removed one is
  *       kept, marked NVP_NS_REMOVED). Under @ns_lock.
@@ -401,8 +385,7 @@ struct nvp_aer {
  * @next_health_ms: when nvp_ctrl_process_admin() next reads CSTS.
  * @event_cb/@event_arg: nvp_ctrl_set_event_cb().
  * @aer: the Asynchronous Event Request state (aer.c).
- * @dbbuf_shadow: Doorbell Buffer Config shadow page, or NULL.
- * @dbbuf_eventidx: Doorbell Buffer Config event index page, or NULL.
+ * @dbbuf: shadow doorbell pages (dbbuf.c).
  * @quirks: NVP_QUIRK_* bits for this device.
  * @aborts: Abort commands in flight (admin lock).
  */
@@ -417,6 +400,7 @@ struct nvp_ctrl {
 	struct nvp_ctrl_opts opts;
 	struct nvp_ctrl_info info;
 	struct nvp_id_ctrl *id;
+	void *ns_page;
 	struct nvp_ns **ns;
 	uint32_t num_ns;
 	uint32_t ns_cap;
@@ -437,8 +421,7 @@ struct nvp_ctrl {
 	nvp_event_cb event_cb;
 	void *event_arg;
 	struct nvp_aer aer;
-	uint32_t *dbbuf_shadow;
-	uint32_t *dbbuf_eventidx;
+	struct nvp_dbbuf dbbuf;
 	uint32_t quirks;
 	struct nvp_abort *aborts;
 };
@@ -608,8 +591,15 @@ void nvp_admin_forget_aborts(struct nvp_ctrl *ctrl, struct nvp_qpair *qp);
 
 /* ---- aer.c -------------------------------------------------------------- */
 
-/** nvp_aer_start() - enable event reporting and post an AER (end of init). */
-void nvp_aer_start(struct nvp_ctrl *ctrl);
+/**
+ * nvp_aer_config_cmd() - the Set Features Asynchronous Event Configuration
+ * command init sends: every event type the controller can report.
+ * @ctrl: controller (Identify Controller data read). @cmd: out (CPU order).
+ */
+void nvp_aer_config_cmd(const struct nvp_ctrl *ctrl, struct nvp_sqe *cmd);
+
+/** nvp_aer_enable() - take events from now on and post an AER (end of init). */
+void nvp_aer_enable(struct nvp_ctrl *ctrl);
 
 /**
  * nvp_aer_process() - handle the events received (log pages, namespace
@@ -727,6 +717,70 @@ int nvp_ctrl_shutdown(struct nvp_ctrl *ctrl);
  * Return: 0 or a negative errno.
  */
 int nvp_ns_scan(struct nvp_ctrl *ctrl, bool notify);
+
+/**
+ * struct nvp_ns_scan - a namespace scan taken in steps, so that the caller
+ * submits the Identify commands (init.c does, asynchronously; nvp_ns_scan()
+ * waits for each).
+ * @ids: active NSIDs from the list pages. @count: entries. @cap: capacity.
+ * @after: the NSID the next active list page starts after.
+ * @next: index in ctrl->ns of the first namespace the list has not passed.
+ * @notify: report changes as events.
+ */
+struct nvp_ns_scan {
+	uint32_t *ids;
+	uint32_t count;
+	uint32_t cap;
+	uint32_t after;
+	uint32_t next;
+	bool notify;
+};
+
+/**
+ * nvp_ns_scan_begin() - start a scan.
+ * @ctrl: controller (Identify Controller data read). @scan: the scan.
+ * @notify: report changes as events (not at attach).
+ *
+ * Return: whether an active namespace list page is needed (NN is not 0):
+ * Identify CNS 02h with NSID @scan->after.
+ */
+bool nvp_ns_scan_begin(struct nvp_ctrl *ctrl, struct nvp_ns_scan *scan, bool notify);
+
+/**
+ * nvp_ns_scan_list() - take one active namespace list page.
+ * @ctrl: controller. @scan: the scan. @page: the page (1024 NSIDs).
+ *
+ * Return: 1 if another page is needed (after @scan->after), 0 if the list
+ * is whole, or -ENOMEM.
+ */
+int nvp_ns_scan_list(struct nvp_ctrl *ctrl, struct nvp_ns_scan *scan, const uint32_t *page);
+
+/**
+ * nvp_ns_scan_found() - apply one listed namespace's Identify data: those
+ * the list skipped are marked removed, this one added or updated.
+ * @ctrl: controller. @scan: the scan. @nsid: the namespace.
+ * @id: its Identify Namespace data (copied).
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int nvp_ns_scan_found(struct nvp_ctrl *ctrl, struct nvp_ns_scan *scan, uint32_t nsid,
+		      const struct nvp_id_ns *id);
+
+/**
+ * nvp_ns_scan_end() - finish a scan and free what it holds.
+ * @ctrl: controller. @scan: the scan.
+ * @complete: every listed namespace was applied: those after the last one
+ *            are marked removed. False (the scan failed): nothing more is.
+ */
+void nvp_ns_scan_end(struct nvp_ctrl *ctrl, struct nvp_ns_scan *scan, bool complete);
+
+/**
+ * nvp_ns_identify_fatal() - whether Identify Namespace failing with @err
+ * ends the scan (the controller failed, vanished, timed out or is being
+ * reset), rather than leaving that one namespace out.
+ * @err: negative errno (of the wait, or nvp_status_to_errno()).
+ */
+bool nvp_ns_identify_fatal(int err);
 
 /** nvp_ns_free_all() - free every namespace (detach). */
 void nvp_ns_free_all(struct nvp_ctrl *ctrl);

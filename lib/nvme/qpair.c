@@ -43,32 +43,6 @@ static uint32_t round_up_pow2(uint32_t v)
 	return p;
 }
 
-static void init_doorbell(struct nvp_ctrl *ctrl, struct nvp_doorbell *db, uint32_t idx,
-			  bool is_admin, uint16_t value)
-{
-	db->mmio = nvp_ctrl_doorbell(ctrl, idx);
-	db->always_mmio = is_admin;
-	db->shadow = NULL;
-	db->eventidx = NULL;
-	if (ctrl->info.shadow_doorbells) {
-		uint32_t slot = idx * (ctrl->db_stride / 4);
-
-		db->shadow = &ctrl->dbbuf_shadow[slot];
-		db->eventidx = &ctrl->dbbuf_eventidx[slot];
-		*db->shadow = nvp_cpu_to_le32(value);
-		/*
-		 * A queue ID used before keeps its old tail and event index in
-		 * the shadow pages, and the controller does not clear them when
-		 * the queue is created again: a stale event index would make
-		 * nvp_db_need_event() skip the first MMIO write, and the new
-		 * queue's first command would never be seen. (The admin queue
-		 * always writes the register too.)
-		 */
-		if (!is_admin)
-			*db->eventidx = nvp_cpu_to_le32(value);
-	}
-}
-
 /*
  * Seeded with what the controller was last told, not with the ring's
  * current tail: after a reset, re-posted commands wait beyond rung_tail,
@@ -77,8 +51,9 @@ static void init_doorbell(struct nvp_ctrl *ctrl, struct nvp_doorbell *db, uint32
  */
 void nvp_qpair_init_doorbells(struct nvp_qpair *qp)
 {
-	init_doorbell(qp->ctrl, &qp->sq.db, 2u * qp->sq.qid, qp->is_admin, qp->sq.rung_tail);
-	init_doorbell(qp->ctrl, &qp->cq.db, 2u * qp->sq.qid + 1, qp->is_admin, qp->cq.rung_head);
+	nvp_dbbuf_attach(qp->ctrl, &qp->sq.db, 2u * qp->sq.qid, qp->is_admin, qp->sq.rung_tail);
+	nvp_dbbuf_attach(qp->ctrl, &qp->cq.db, 2u * qp->sq.qid + 1, qp->is_admin,
+			 qp->cq.rung_head);
 }
 
 static int setup_request_lists(struct nvp_qpair *qp, int numa_node)

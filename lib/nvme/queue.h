@@ -2,7 +2,9 @@
 /*
  * lib/nvme/queue.h - the hot path: ring arithmetic and doorbells.
  * Everything is static inline so nvp_read() -> doorbell -> callback
- * compiles into straight-line code with no calls into other files.
+ * compiles into straight-line code with no calls into other files. The
+ * doorbell write itself (register, or shadow and event index) is
+ * nvp_db_write() in dbbuf.h.
  */
 #ifndef NVP_LIB_NVME_QUEUE_H
 #define NVP_LIB_NVME_QUEUE_H
@@ -10,44 +12,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "nvme/dbbuf.h"
 #include "nvme/nvme.h"
 #include "util/barrier.h"
-
-/* ---- Doorbells ---------------------------------------------------------- */
-
-/*
- * With Doorbell Buffer Config the controller reads the shadow value and only
- * needs an MMIO write when the new value passes the event index it
- * published (NVMe 1.3 §5.8; the same test as virtio's vring_need_event).
- */
-static inline bool nvp_db_need_event(uint16_t event_idx, uint16_t new_val,
-				     uint16_t old_val)
-{
-	return (uint16_t)(new_val - event_idx - 1) < (uint16_t)(new_val - old_val);
-}
-
-/*
- * Tell the device a new SQ tail or CQ head. The caller has already ordered
- * its ring accesses before this: nvp_dma_wmb() after filling SQEs (SQ
- * tail), nvp_dma_rmb() after reading CQEs (CQ head), which order them
- * before the shadow store and the register store alike (lib/util/barrier.h).
- */
-static inline void nvp_db_write(struct nvp_doorbell *db, uint16_t new_val,
-				uint16_t old_val)
-{
-	db->writes++;
-	if (db->shadow) {
-		*db->shadow = nvp_cpu_to_le32(new_val);
-		/* The shadow store (DMA memory) before the EventIdx load. */
-		nvp_dma_mb();
-		if (!db->always_mmio &&
-		    !nvp_db_need_event((uint16_t)nvp_le32_to_cpu(*db->eventidx), new_val,
-				       old_val))
-			return;
-	}
-	*db->mmio = nvp_cpu_to_le32(new_val);
-	db->mmio_writes++;
-}
 
 /* ---- Submission queue --------------------------------------------------- */
 

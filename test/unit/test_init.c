@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Unit tests for the controller init sequence (lib/nvme/init.c), driven
- * against a fake register file. The test plays the device in the init
- * sequence's poll hook and advances a fake clock, so timeouts are checked
- * without waiting for them.
+ * Unit tests for the controller init state machine (lib/nvme/init.c),
+ * driven against a fake register file. The test plays the device, its
+ * registers and, when asked, its admin queue, in the init's poll hook (or
+ * between nvp_init_process() calls) and advances a fake clock, so every
+ * timeout is checked without waiting for it.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -16,25 +17,79 @@
 
 #include <cmocka.h>
 
+#include <nvpoll/emu.h>
+#include <nvpoll/nvpoll.h>
+
 #include "mem/mem.h"
 #include "nvme/init.h"
 #include "nvme/nvme.h"
 #include "nvme/regs.h"
 
 #define BAR_SIZE 0x4000
+#define POLL_MS 10		/* fake time per device step */
+#define CAP_TO 3		/* 1500 ms for the register waits */
+#define READY_MS (CAP_TO * 500)
+#define ADMIN_MS 70		/* the admin states' timeout, unlike CAP.TO */
 
-/* How the fake device behaves when the host changes CC. */
+/* What the fake admin queue tells apart. */
+enum kind {
+	K_ID_CTRL,
+	K_NUM_Q,
+	K_DBBUF,
+	K_ID_LIST,
+	K_ID_NS,
+	K_AEC,
+	K_AER,
+	K_OTHER,
+	K_NUM,
+};
+
+struct pending {
+	struct nvp_sqe sqe;	/* as fetched (wire order) */
+	unsigned int due;	/* answered at this device step */
+};
+
+/* How the fake device behaves. */
 struct fake_dev {
 	uint32_t *bar;
+	/* registers */
 	bool follow_en;		/* RDY follows CC.EN */
 	bool stuck_ready;	/* RDY stays 1 after EN=0 */
+	bool never_ready;	/* RDY never rises */
 	bool set_cfs_on_enable;	/* CFS appears once EN=1 */
 	bool vanish_on_enable;	/* registers read all-ones once EN=1 */
+	unsigned int ready_delay; /* device steps before RDY follows EN */
 	unsigned int polls;
 	uint32_t cc_at_enable;	/* CC as the host wrote it */
+	/* admin queue */
+	bool admin;		/* answer admin commands */
+	unsigned int answer_delay; /* device steps before an answer */
+	unsigned int never_from[K_NUM];	/* the n-th (1-based) and later: no answer */
+	uint16_t status[K_NUM];	/* answer with this status instead */
+	bool cfs_on[K_NUM];	/* CFS when it is fetched */
+	bool vanish_on[K_NUM];	/* all-ones when it is fetched */
+	uint32_t num_active;	/* NSIDs 1..num_active are listed */
+	uint32_t num_real;	/* of those, 1..num_real have a size */
+	uint32_t refuse_nsid;	/* Identify Namespace of this one fails */
+	uint32_t grant;		/* I/O queues granted */
+	bool dbbuf;		/* OACS offers Doorbell Buffer Config */
+	unsigned int seen[K_NUM];
+	uint64_t fetched_ms;	/* when the last command was fetched */
+	uint64_t dbbuf_prp1, dbbuf_prp2;
+	/* device state */
+	bool en;
+	unsigned int en_age;
+	uint16_t sq_head, cq_tail, phase;
+	struct pending pend[64];
+	unsigned int npend;
+	/* the run being driven, to note when its states are entered */
+	struct nvp_init *ini;
+	enum nvp_init_state seen_state;
+	uint64_t entered_ms;
 };
 
 static uint64_t fake_now;
+static uint64_t step_start_ms;	/* the clock when the device step began */
 static struct fake_dev *dev;
 static struct nvp_dma_domain test_domain = { .name = "unit-test" };
 
@@ -54,15 +109,182 @@ static void set_reg(uint32_t off, uint32_t v)
 	dev->bar[off / 4] = nvp_cpu_to_le32(v);
 }
 
-/* Called by every register poll: react to CC like a controller would. */
+static uint64_t reg64(uint32_t off)
+{
+	return reg(off) | ((uint64_t)reg(off + 4) << 32);
+}
+
+static void *bus_va(uint64_t iova, size_t len)
+{
+	size_t contig = 0;
+	void *va = nvp_mem_iova_to_va(iova, len, &contig);
+
+	assert_non_null(va);
+	assert_true(contig >= len);
+	return va;
+}
+
+static enum kind classify(const struct nvp_sqe *sqe)
+{
+	uint32_t cdw10 = nvp_le32_to_cpu(sqe->cdw10);
+
+	switch (sqe->opc) {
+	case NVP_ADMIN_IDENTIFY:
+		return (cdw10 & 0xff) == NVP_CNS_CTRL ? K_ID_CTRL :
+		       (cdw10 & 0xff) == NVP_CNS_ACTIVE_NS_LIST ? K_ID_LIST :
+		       (cdw10 & 0xff) == NVP_CNS_NS ? K_ID_NS : K_OTHER;
+	case NVP_ADMIN_SET_FEATURES:
+		return (cdw10 & 0xff) == NVP_FEAT_NUM_QUEUES ? K_NUM_Q :
+		       (cdw10 & 0xff) == NVP_FEAT_ASYNC_EVENT ? K_AEC : K_OTHER;
+	case NVP_ADMIN_DOORBELL_BUF_CFG:
+		return K_DBBUF;
+	case NVP_ADMIN_ASYNC_EVENT:
+		return K_AER;
+	default:
+		return K_OTHER;
+	}
+}
+
+/* Execute one admin command and post its completion. */
+static void answer(const struct nvp_sqe *sqe, uint32_t entries)
+{
+	struct nvp_cqe *cq = bus_va(reg64(NVP_REG_ACQ), entries * sizeof(*cq));
+	enum kind k = classify(sqe);
+	uint16_t status = dev->status[k];
+	uint32_t nsid = nvp_le32_to_cpu(sqe->nsid), dw0 = 0;
+	uint64_t prp1 = nvp_le64_to_cpu(sqe->dptr.prp.prp1);
+	struct nvp_cqe *cqe = &cq[dev->cq_tail];
+
+	if (k == K_ID_NS && nsid == dev->refuse_nsid)
+		status = NVP_STATUS(NVP_SCT_GENERIC, NVP_SC_INVALID_NS);
+	if (!status) {
+		switch (k) {
+		case K_ID_CTRL: {
+			struct nvp_id_ctrl *id = bus_va(prp1, sizeof(*id));
+
+			memset(id, 0, sizeof(*id));
+			memcpy(id->sn, "FAKESN0001          ", sizeof(id->sn));
+			memcpy(id->mn, "fake controller", 15);
+			id->mdts = 5;
+			id->nn = nvp_cpu_to_le32(dev->num_active + 5);
+			id->oacs = nvp_cpu_to_le16(dev->dbbuf ? NVP_OACS_DBBUF : 0);
+			break;
+		}
+		case K_NUM_Q:
+			dw0 = ((dev->grant - 1) << 16) | (dev->grant - 1);
+			break;
+		case K_DBBUF:
+			dev->dbbuf_prp1 = prp1;
+			dev->dbbuf_prp2 = nvp_le64_to_cpu(sqe->dptr.prp.prp2);
+			break;
+		case K_ID_LIST: {
+			uint32_t *list = bus_va(prp1, 4096), n = 0;
+
+			memset(list, 0, 4096);
+			for (uint32_t id = nsid + 1; id <= dev->num_active && n < 1024; id++)
+				list[n++] = nvp_cpu_to_le32(id);
+			break;
+		}
+		case K_ID_NS: {
+			struct nvp_id_ns *id = bus_va(prp1, sizeof(*id));
+
+			memset(id, 0, sizeof(*id));
+			if (nsid <= dev->num_real) {
+				id->nsze = nvp_cpu_to_le64(1000 + nsid);
+				id->ncap = id->nsze;
+				id->lbaf[0].lbads = 9;
+			}
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	cqe->dw0 = nvp_cpu_to_le32(dw0);
+	cqe->dw1 = 0;
+	cqe->sqhd = nvp_cpu_to_le16(dev->sq_head);
+	cqe->sqid = 0;
+	cqe->cid = sqe->cid;	/* both wire order */
+	cqe->status = nvp_cpu_to_le16((uint16_t)(status | dev->phase));
+	if (++dev->cq_tail == entries) {
+		dev->cq_tail = 0;
+		dev->phase ^= 1;
+	}
+}
+
+/* Fetch what the SQ0 tail doorbell offers; answer what is due. */
+static void admin_step(void)
+{
+	uint32_t entries = (reg(NVP_REG_AQA) & 0xfff) + 1;
+	struct nvp_sqe *sq = bus_va(reg64(NVP_REG_ASQ), entries * sizeof(*sq));
+	uint32_t tail = reg(NVP_REG_DBS);
+	unsigned int i;
+
+	while (dev->sq_head != tail) {
+		struct nvp_sqe sqe = sq[dev->sq_head];
+		enum kind k = classify(&sqe);
+
+		dev->sq_head = (uint16_t)((dev->sq_head + 1) % entries);
+		dev->seen[k]++;
+		dev->fetched_ms = step_start_ms;	/* it was submitted then */
+		if (dev->vanish_on[k]) {
+			memset(dev->bar, 0xff, BAR_SIZE);
+			return;
+		}
+		if (dev->cfs_on[k]) {
+			set_reg(NVP_REG_CSTS, reg(NVP_REG_CSTS) | NVP_CSTS_CFS);
+			continue;
+		}
+		/* An AER is answered only when there is news: never here. */
+		if (k == K_AER || (dev->never_from[k] && dev->seen[k] >= dev->never_from[k]))
+			continue;
+		assert_true(dev->npend < 64);
+		dev->pend[dev->npend].sqe = sqe;
+		dev->pend[dev->npend++].due = dev->polls + dev->answer_delay;
+	}
+	for (i = 0; i < dev->npend;) {
+		if (dev->pend[i].due > dev->polls) {
+			i++;
+			continue;
+		}
+		answer(&dev->pend[i].sqe, entries);
+		memmove(&dev->pend[i], &dev->pend[i + 1], (dev->npend - i - 1) * sizeof(dev->pend[0]));
+		dev->npend--;
+	}
+}
+
+/* One device step, between polls: react to CC like a controller would. */
 static void device_step(void *arg)
 {
 	uint32_t cc = reg(NVP_REG_CC), csts = reg(NVP_REG_CSTS);
+	bool en = (cc & NVP_CC_EN) != 0;
 
 	(void)arg;
-	fake_now += 10;
+	step_start_ms = fake_now;
+	/* The clock has not moved since the state the run is in was entered. */
+	if (dev->ini && dev->ini->state != dev->seen_state) {
+		dev->seen_state = dev->ini->state;
+		dev->entered_ms = fake_now;
+	}
+	if (cc == NVP_REG_GONE)
+		return;
+	fake_now += POLL_MS;
 	dev->polls++;
-	if (cc & NVP_CC_EN) {
+	if (en != dev->en) {
+		dev->en = en;
+		dev->en_age = 0;
+		if (!en) {
+			/* A disabled controller forgets its admin queue, and its
+			 * doorbells read 0 again. */
+			set_reg(NVP_REG_DBS, 0);
+			set_reg(NVP_REG_DBS + 4, 0);
+			dev->sq_head = dev->cq_tail = 0;
+			dev->phase = 1;
+			dev->npend = 0;
+		}
+	}
+	dev->en_age++;
+	if (en) {
 		dev->cc_at_enable = cc;
 		if (dev->vanish_on_enable) {
 			memset(dev->bar, 0xff, BAR_SIZE);
@@ -70,12 +292,15 @@ static void device_step(void *arg)
 		}
 		if (dev->set_cfs_on_enable)
 			csts |= NVP_CSTS_CFS;
-		else if (dev->follow_en)
+		else if (dev->follow_en && !dev->never_ready && dev->en_age > dev->ready_delay)
 			csts |= NVP_CSTS_RDY;
-	} else if (dev->follow_en && !dev->stuck_ready) {
+	} else if (dev->follow_en && !dev->stuck_ready && dev->en_age > dev->ready_delay) {
 		csts &= ~(NVP_CSTS_RDY | NVP_CSTS_CFS);
 	}
 	set_reg(NVP_REG_CSTS, csts);
+	if (dev->admin && en && (csts & NVP_CSTS_RDY) && !(csts & NVP_CSTS_CFS) &&
+	    reg64(NVP_REG_ASQ))
+		admin_step();
 }
 
 /* CAP: MQES, TO (500 ms units), CSS, MPSMIN. */
@@ -93,17 +318,35 @@ static struct nvp_ctrl *new_ctrl(struct fake_dev *d, uint64_t cap)
 	d->bar = aligned_alloc(4096, BAR_SIZE);
 	assert_non_null(d->bar);
 	memset(d->bar, 0, BAR_SIZE);
+	d->phase = 1;
+	d->seen_state = NVP_INIT_NUM_STATES;
 	dev = d;
 	set_reg(NVP_REG_CAP, (uint32_t)cap);
 	set_reg(NVP_REG_CAP + 4, (uint32_t)(cap >> 32));
 	set_reg(NVP_REG_VS, 0x00010400);
 	ctrl->bar = d->bar;
 	nvp_ctrl_opts_init(&ctrl->opts, sizeof(ctrl->opts));
-	/* Nobody answers admin commands here: don't wait long for them. */
+	/* Nobody answers admin commands unless asked: don't wait long. */
 	ctrl->opts.admin_timeout_ms = 50;
 	snprintf(ctrl->info.addr, sizeof(ctrl->info.addr), "fake");
 	ctrl->info.numa_node = NVP_NUMA_ANY;
 	fake_now = 1000;
+	return ctrl;
+}
+
+/* A device that answers everything: 3 namespaces, 8 queues, shadow doorbells. */
+static struct nvp_ctrl *new_answering_ctrl(struct fake_dev *d)
+{
+	struct nvp_ctrl *ctrl;
+
+	d->follow_en = true;
+	d->admin = true;
+	d->num_active = d->num_active ? d->num_active : 3;
+	d->num_real = d->num_real ? d->num_real : 3;
+	d->grant = 8;
+	d->dbbuf = true;
+	ctrl = new_ctrl(d, make_cap(1023, CAP_TO, NVP_CAP_CSS_NVM, 0));
+	ctrl->opts.admin_timeout_ms = ADMIN_MS;
 	return ctrl;
 }
 
@@ -113,16 +356,59 @@ static void free_ctrl(struct nvp_ctrl *ctrl)
 	nvp_ctrl_free(ctrl);
 }
 
-static int run(struct nvp_ctrl *ctrl, struct nvp_init *ini)
+static void init_run_struct(struct nvp_ctrl *ctrl, struct nvp_init *ini, bool reinit)
 {
-	int rc;
-
 	memset(ini, 0, sizeof(*ini));
 	ini->ctrl = ctrl;
 	ini->now_ms = fake_clock;
 	ini->on_poll = device_step;
-	rc = nvp_init_run(ini);
+	ini->reinit = reinit;
+	dev->ini = ini;
+	dev->seen_state = NVP_INIT_NUM_STATES;
+}
+
+static int run(struct nvp_ctrl *ctrl, struct nvp_init *ini)
+{
+	init_run_struct(ctrl, ini, false);
+	return nvp_init_run(ini);
+}
+
+/*
+ * Drive the run with nvp_init_process() as a caller stepping it would:
+ * the device moves only when a call made no progress. Each call enters at
+ * most one new state; @hook runs before every call. Returns the result
+ * and the number of calls in @calls.
+ */
+static int drive(struct nvp_init *ini, void (*hook)(struct nvp_init *), unsigned int *calls)
+{
+	unsigned int n = 0;
+	int rc;
+
+	for (;;) {
+		enum nvp_init_state before = ini->state;
+
+		if (hook)
+			hook(ini);
+		rc = nvp_init_process(ini);
+		n++;
+		assert_true(n < 100000);
+		assert_true(ini->state >= before && ini->state <= before + 1);
+		if (rc != -EAGAIN)
+			break;
+		if (ini->state == before)
+			device_step(NULL);
+	}
+	if (calls)
+		*calls = n;
 	return rc;
+}
+
+static unsigned int time_scale(void)
+{
+	const char *s = getenv("NVP_TEST_TIME_SCALE");
+	unsigned int v = s ? (unsigned int)strtoul(s, NULL, 10) : 1;
+
+	return v ? v : 1;
 }
 
 static int setup(void **state)
@@ -299,43 +585,462 @@ static void test_admin_only_controller(void **state)
 	free_ctrl(ctrl);
 }
 
-/*
- * A fatal status while an admin command is outstanding ends the wait. CFS
- * rises once the Identify command has been rung (the SQ0 tail doorbell
- * moved), not after a fixed delay: under emulation (qemu-user) bring-up
- * can take longer than any delay would allow.
- */
-static void *raise_cfs_later(void *arg)
-{
-	const struct timespec nap = { .tv_sec = 0, .tv_nsec = 100 * 1000 };
-	uint32_t *bar = arg;
-
-	for (int i = 0; i < 100000 && !__atomic_load_n(&bar[NVP_REG_DBS / 4], __ATOMIC_ACQUIRE); i++)
-		nanosleep(&nap, NULL);
-	__atomic_or_fetch(&bar[NVP_REG_CSTS / 4], nvp_cpu_to_le32(NVP_CSTS_CFS), __ATOMIC_SEQ_CST);
-	return NULL;
-}
-
+/* CSTS.CFS with an admin command outstanding ends the wait at once. */
 static void test_fatal_status_during_identify(void **state)
 {
-	struct fake_dev d = { .follow_en = true };
-	struct nvp_ctrl *ctrl = new_ctrl(&d, make_cap(63, 2, NVP_CAP_CSS_NVM, 0));
+	struct fake_dev d = { .cfs_on[K_ID_CTRL] = true };
+	struct nvp_ctrl *ctrl = new_answering_ctrl(&d);
 	struct nvp_init ini;
-	pthread_t t;
-	int rc;
 
 	(void)state;
 	ctrl->opts.admin_timeout_ms = 10000; /* CFS must end it long before this */
-	assert_int_equal(pthread_create(&t, NULL, raise_cfs_later, d.bar), 0);
-	rc = run(ctrl, &ini);
-	pthread_join(t, NULL);
+	assert_int_equal(run(ctrl, &ini), -EIO);
 	/* Bring-up has nothing to reset: the step fails, naming the cause. */
-	assert_int_equal(rc, -EIO);
 	assert_int_equal(ini.state, NVP_INIT_IDENTIFY_CTRL);
 	assert_non_null(strstr(nvp_last_error(), "Identify Controller"));
 	assert_non_null(strstr(nvp_last_error(), "CSTS.CFS"));
 	assert_int_equal(atomic_load(&ctrl->resets_started), 0);
+	assert_true(d.polls < 10);
 	free_ctrl(ctrl);
+}
+
+/* The whole sequence against a device that answers. */
+static void test_full_bring_up(void **state)
+{
+	struct fake_dev d = { 0 };
+	struct nvp_ctrl *ctrl = new_answering_ctrl(&d);
+	struct nvp_init ini;
+	uint64_t iova;
+	size_t contig;
+
+	(void)state;
+	assert_int_equal(run(ctrl, &ini), 0);
+	assert_int_equal(ini.state, NVP_INIT_DONE);
+	assert_string_equal(ctrl->info.serial, "FAKESN0001");
+	assert_string_equal(ctrl->info.model, "fake controller");
+	assert_int_equal(ctrl->num_io_queues, 8);	/* 64 asked, 8 granted */
+	assert_int_equal(ctrl->max_xfer, 4096u << 5);	/* MDTS 5 */
+	assert_int_equal(ctrl->info.num_ns, 3);
+	assert_non_null(nvp_ctrl_get_ns(ctrl, 3));
+	/* Shadow doorbells: the pages went to the device, the admin queue uses them. */
+	assert_true(ctrl->info.shadow_doorbells);
+	assert_int_equal(nvp_mem_lookup(ctrl->dbbuf.shadow, &iova, &contig), 0);
+	assert_int_equal(d.dbbuf_prp1, iova);
+	assert_int_equal(nvp_mem_lookup(ctrl->dbbuf.eventidx, &iova, &contig), 0);
+	assert_int_equal(d.dbbuf_prp2, iova);
+	assert_non_null(ctrl->admin->sq.db.shadow);
+	assert_true(ctrl->admin->sq.db.always_mmio);
+	/* One AER stays outstanding, by design; nothing else does. */
+	device_step(NULL);
+	assert_int_equal(d.seen[K_AER], 1);
+	assert_int_equal(d.seen[K_AEC], 1);
+	assert_int_equal(ctrl->admin->outstanding, 1);
+	/* Done is done. */
+	assert_int_equal(nvp_init_process(&ini), 0);
+	assert_int_equal(ctrl->admin->outstanding, 1);
+	free_ctrl(ctrl);
+}
+
+/* What a reset does to the admin queue before it runs the sequence again. */
+static void reset_admin_queue(struct nvp_ctrl *ctrl)
+{
+	set_reg(NVP_REG_CC, reg(NVP_REG_CC) & ~NVP_CC_EN);
+	for (int i = 0; i < 100 && (reg(NVP_REG_CSTS) & NVP_CSTS_RDY); i++)
+		device_step(NULL);
+	assert_int_equal(reg(NVP_REG_CSTS) & NVP_CSTS_RDY, 0);
+	nvp_admin_lock(ctrl);
+	nvp_qpair_fail_all(ctrl->admin, NVP_STATUS_RESET_ABORTED);
+	nvp_qpair_reset_rings(ctrl->admin);
+	ctrl->aer.posted = false;
+	nvp_admin_unlock(ctrl);
+}
+
+/* A second run (a reset) keeps the namespace handles and the pages. */
+static void test_reinit_keeps_handles(void **state)
+{
+	struct fake_dev d = { 0 };
+	struct nvp_ctrl *ctrl = new_answering_ctrl(&d);
+	struct nvp_init ini;
+	struct nvp_ns *ns1;
+	uint32_t *shadow;
+	void *id;
+
+	(void)state;
+	assert_int_equal(run(ctrl, &ini), 0);
+	ns1 = nvp_ctrl_get_ns(ctrl, 1);
+	shadow = ctrl->dbbuf.shadow;
+	id = ctrl->id;
+	reset_admin_queue(ctrl);
+	d.num_active = d.num_real = 2;	/* NSID 3 went away meanwhile */
+	init_run_struct(ctrl, &ini, true);
+	assert_int_equal(nvp_init_run(&ini), 0);
+	assert_ptr_equal(nvp_ctrl_get_ns(ctrl, 1), ns1);
+	assert_null(nvp_ctrl_get_ns(ctrl, 3));
+	assert_int_equal(ctrl->info.num_ns, 2);
+	assert_ptr_equal(ctrl->dbbuf.shadow, shadow);
+	assert_ptr_equal(ctrl->id, id);
+	assert_true(ctrl->info.shadow_doorbells);
+	assert_int_equal(d.seen[K_DBBUF], 2);
+	assert_int_equal(ctrl->admin->outstanding, 1);
+	free_ctrl(ctrl);
+}
+
+/*
+ * Re-entrancy: against a slow device every call returns -EAGAIN without
+ * blocking, enters at most one new state (drive() checks), and a call the
+ * device gave nothing new to resumes from the same state, which is then
+ * still the same.
+ */
+static unsigned int same_state_calls;
+
+static void call_twice(struct nvp_init *ini)
+{
+	enum nvp_init_state s = ini->state;
+	uint64_t deadline = ini->state_deadline_ms;
+
+	/* Only where the device owes us something (RDY, or the answer to
+	 * the command in flight), so a call cannot make progress of its own. */
+	if ((ini->state == NVP_INIT_WAIT_READY && !(reg(NVP_REG_CSTS) & NVP_CSTS_RDY)) ||
+	    (ini->cmd_busy && dev->npend)) {
+		assert_int_equal(nvp_init_process(ini), -EAGAIN);
+		assert_int_equal(ini->state, s);
+		assert_int_equal(ini->state_deadline_ms, deadline);
+		same_state_calls++;
+	}
+}
+
+static void test_reentrant_slow_device(void **state)
+{
+	struct fake_dev d = { .ready_delay = 4, .answer_delay = 3 };
+	struct nvp_ctrl *ctrl = new_answering_ctrl(&d);
+	struct nvp_init ini;
+	unsigned int calls = 0;
+
+	(void)state;
+	set_reg(NVP_REG_CC, NVP_CC_EN);	/* enabling: every state is visited */
+	init_run_struct(ctrl, &ini, false);
+	same_state_calls = 0;
+	assert_int_equal(drive(&ini, call_twice, &calls), 0);
+	assert_int_equal(ini.state, NVP_INIT_DONE);
+	assert_true(calls > 2 * NVP_INIT_DONE);
+	assert_true(same_state_calls > 10);
+	assert_int_equal(ctrl->info.num_ns, 3);
+	assert_int_equal(ctrl->admin->outstanding, 1);
+	free_ctrl(ctrl);
+}
+
+/* A failed run stays failed: later calls return its error, touch nothing. */
+static void test_failure_is_sticky(void **state)
+{
+	struct fake_dev d = { .never_from[K_NUM_Q] = 1 };
+	struct nvp_ctrl *ctrl = new_answering_ctrl(&d);
+	struct nvp_init ini;
+	unsigned int seen;
+
+	(void)state;
+	assert_int_equal(run(ctrl, &ini), -ETIMEDOUT);
+	seen = d.seen[K_NUM_Q];
+	set_reg(NVP_REG_CSTS, 0);
+	assert_int_equal(nvp_init_process(&ini), -ETIMEDOUT);
+	assert_int_equal(nvp_init_process(&ini), -ETIMEDOUT);
+	device_step(NULL);
+	assert_int_equal(d.seen[K_NUM_Q], seen);
+	assert_int_equal(ini.state, NVP_INIT_SET_NUM_QUEUES);
+	free_ctrl(ctrl);
+}
+
+/* ---- table: every waiting state times out on its own deadline ------------- */
+
+struct timeout_case {
+	enum nvp_init_state state;
+	const char *what;	/* in the message besides the state's name */
+	bool enabling;		/* CC.EN=1, CSTS.RDY=0 at entry */
+	bool stuck_ready;
+	bool never_ready;
+	enum kind never;	/* K_NUM: none */
+	unsigned int nth;	/* the nth command of that kind is not answered */
+};
+
+static const struct timeout_case timeout_cases[] = {
+	{ NVP_INIT_WAIT_READY_BEFORE_DISABLE, "CAP.TO=3", .enabling = true, .never_ready = true,
+	  .never = K_NUM },
+	{ NVP_INIT_WAIT_NOT_READY, "CAP.TO=3", .enabling = true, .stuck_ready = true,
+	  .never = K_NUM },
+	{ NVP_INIT_WAIT_READY, "CAP.TO=3", .never_ready = true, .never = K_NUM },
+	{ NVP_INIT_IDENTIFY_CTRL, "admin timeout", .never = K_ID_CTRL, .nth = 1 },
+	{ NVP_INIT_SET_NUM_QUEUES, "admin timeout", .never = K_NUM_Q, .nth = 1 },
+	{ NVP_INIT_DOORBELL_BUFFER, "admin timeout", .never = K_DBBUF, .nth = 1 },
+	{ NVP_INIT_IDENTIFY_NS, "admin timeout", .never = K_ID_LIST, .nth = 1 },
+	/* The third namespace: the state is older than the admin timeout by
+	 * then, each command has a timeout of its own. */
+	{ NVP_INIT_IDENTIFY_NS, "admin timeout", .never = K_ID_NS, .nth = 3 },
+	{ NVP_INIT_ASYNC_EVENTS, "admin timeout", .never = K_AEC, .nth = 1 },
+};
+
+static void run_timeout_case(const struct timeout_case *c, bool reinit)
+{
+	/* Every step of a slow device takes 40-50 ms: several admin states
+	 * together outlast one admin timeout, and the disable wait the
+	 * enable wait's. */
+	struct fake_dev d = { .ready_delay = 4, .answer_delay = 4,
+			      .stuck_ready = c->stuck_ready };
+	struct nvp_ctrl *ctrl = new_answering_ctrl(&d);
+	uint32_t timeout = c->state <= NVP_INIT_WAIT_READY ? READY_MS : ADMIN_MS;
+	struct nvp_init ini;
+	uint64_t start, elapsed;
+	char msg[512];
+	int rc;
+
+	if (reinit) {
+		/* A reset's run: the first one went through. */
+		assert_int_equal(run(ctrl, &ini), 0);
+		reset_admin_queue(ctrl);
+	} else if (c->enabling) {
+		set_reg(NVP_REG_CC, NVP_CC_EN);
+	}
+	d.never_ready = c->never_ready;
+	if (c->never != K_NUM) {
+		d.seen[c->never] = 0;
+		d.never_from[c->never] = c->nth;
+	}
+	init_run_struct(ctrl, &ini, reinit);
+	start = fake_now;
+	rc = nvp_init_run(&ini);
+	snprintf(msg, sizeof(msg), "%s", nvp_last_error());
+	print_message("%s%s: %d after %llu ms: %s\n", reinit ? "reinit: " : "",
+		      nvp_init_state_name(c->state), rc, (unsigned long long)(fake_now - start), msg);
+	assert_int_equal(rc, -ETIMEDOUT);
+	assert_int_equal(ini.state, c->state);
+	assert_non_null(strstr(msg, nvp_init_state_name(c->state)));
+	assert_non_null(strstr(msg, c->what));
+	assert_non_null(strstr(msg, "CSTS=0x"));
+	/* Its own deadline: from entering the state (register waits), from
+	 * submitting the command (admin states), within one device step. */
+	elapsed = fake_now - (c->never == K_NUM ? d.entered_ms : d.fetched_ms);
+	assert_true(elapsed >= timeout);
+	assert_true(elapsed <= timeout + POLL_MS);
+	if (c->never != K_NUM)
+		assert_int_equal(d.seen[c->never], c->nth);
+	/* By then the state is older than one admin timeout: the deadline
+	 * restarted with each command. */
+	if (c->nth > 1)
+		assert_true(fake_now - d.entered_ms > 2 * timeout);
+	/* The timed-out command's admin slot is back: nothing is outstanding. */
+	if (ctrl->admin)
+		assert_int_equal(ctrl->admin->outstanding, 0);
+	free_ctrl(ctrl);
+}
+
+static void test_timeout_each_state(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(timeout_cases) / sizeof(timeout_cases[0]); i++)
+		run_timeout_case(&timeout_cases[i], false);
+}
+
+/* The same during a reset's run: the admin queue pair and pages exist.
+ * (The reset disabled the controller already: the waits before the
+ * enable find it disabled.) */
+static void test_timeout_each_state_reinit(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(timeout_cases) / sizeof(timeout_cases[0]); i++)
+		if (!timeout_cases[i].enabling)
+			run_timeout_case(&timeout_cases[i], true);
+}
+
+/* ---- table: the device vanishes (all-ones) in each register state --------- */
+
+static enum nvp_init_state vanish_state;
+
+static void vanish_in_state(struct nvp_init *ini)
+{
+	if (ini->state == vanish_state)
+		memset(dev->bar, 0xff, BAR_SIZE);
+}
+
+static void test_gone_in_each_register_state(void **state)
+{
+	(void)state;
+	for (int s = NVP_INIT_READ_CAP; s <= NVP_INIT_WAIT_READY; s++) {
+		struct fake_dev d = { .ready_delay = 2 };
+		struct nvp_ctrl *ctrl = new_answering_ctrl(&d);
+		struct nvp_init ini;
+		unsigned int calls;
+
+		set_reg(NVP_REG_CC, NVP_CC_EN);	/* enabling: every state is visited */
+		init_run_struct(ctrl, &ini, false);
+		vanish_state = (enum nvp_init_state)s;
+		assert_int_equal(drive(&ini, vanish_in_state, &calls), -ENODEV);
+		print_message("%s: %s\n", nvp_init_state_name(s), nvp_last_error());
+		assert_int_equal(ini.state, s);
+		assert_non_null(strstr(nvp_last_error(), nvp_init_state_name(s)));
+		assert_non_null(strstr(nvp_last_error(), "all-ones"));
+		free_ctrl(ctrl);
+	}
+}
+
+/* ---- table: CFS, and the device vanishing, in each admin state ------------- */
+
+static const struct {
+	enum nvp_init_state state;
+	enum kind kind;
+} admin_cases[] = {
+	{ NVP_INIT_IDENTIFY_CTRL, K_ID_CTRL },
+	{ NVP_INIT_SET_NUM_QUEUES, K_NUM_Q },
+	{ NVP_INIT_DOORBELL_BUFFER, K_DBBUF },
+	{ NVP_INIT_IDENTIFY_NS, K_ID_LIST },
+	{ NVP_INIT_IDENTIFY_NS, K_ID_NS },
+	{ NVP_INIT_ASYNC_EVENTS, K_AEC },
+};
+
+static void test_fatal_in_each_admin_state(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(admin_cases) / sizeof(admin_cases[0]); i++) {
+		for (int vanish = 0; vanish < 2; vanish++) {
+			struct fake_dev d = { .answer_delay = 2 };
+			struct nvp_ctrl *ctrl;
+			struct nvp_init ini;
+			int rc;
+
+			if (vanish)
+				d.vanish_on[admin_cases[i].kind] = true;
+			else
+				d.cfs_on[admin_cases[i].kind] = true;
+			ctrl = new_answering_ctrl(&d);
+			ctrl->opts.admin_timeout_ms = 10000; /* seen long before this */
+			rc = run(ctrl, &ini);
+			print_message("%s: %s\n", vanish ? "all-ones" : "CFS", nvp_last_error());
+			assert_int_equal(rc, vanish ? -ENODEV : -EIO);
+			assert_int_equal(ini.state, admin_cases[i].state);
+			assert_non_null(strstr(nvp_last_error(),
+					       nvp_init_state_name(admin_cases[i].state)));
+			assert_non_null(strstr(nvp_last_error(), vanish ? "all-ones" : "CSTS.CFS"));
+			assert_true(d.polls < 50);
+			assert_int_equal(ctrl->admin->outstanding, 0);
+			free_ctrl(ctrl);
+		}
+	}
+}
+
+/* CFS in the register waits: fatal waiting for RDY=1, cleared by the disable. */
+static void test_cfs_in_register_waits(void **state)
+{
+	struct fake_dev d = { .ready_delay = 2 };
+	struct nvp_ctrl *ctrl = new_answering_ctrl(&d);
+	struct nvp_init ini;
+
+	(void)state;
+	set_reg(NVP_REG_CC, NVP_CC_EN);
+	set_reg(NVP_REG_CSTS, NVP_CSTS_CFS);	/* while enabling */
+	assert_int_equal(run(ctrl, &ini), -EIO);
+	assert_int_equal(ini.state, NVP_INIT_WAIT_READY_BEFORE_DISABLE);
+	assert_non_null(strstr(nvp_last_error(), "CSTS.CFS"));
+	free_ctrl(ctrl);
+
+	/* Enabled and fatal: the disable clears CFS, the rest goes through. */
+	memset(&d, 0, sizeof(d));
+	ctrl = new_answering_ctrl(&d);
+	set_reg(NVP_REG_CC, NVP_CC_EN);
+	set_reg(NVP_REG_CSTS, NVP_CSTS_RDY | NVP_CSTS_CFS);
+	assert_int_equal(run(ctrl, &ini), 0);
+	free_ctrl(ctrl);
+}
+
+/* Refusals that leave a working controller: shadow doorbells, a namespace. */
+static void test_refusals_are_not_fatal(void **state)
+{
+	struct fake_dev d = { .num_active = 1030, .num_real = 3, .refuse_nsid = 2,
+			      .status[K_DBBUF] = NVP_STATUS(NVP_SCT_GENERIC, NVP_SC_INVALID_OPCODE),
+			      .status[K_AEC] = NVP_STATUS(NVP_SCT_GENERIC, NVP_SC_INVALID_FIELD) };
+	struct nvp_ctrl *ctrl = new_answering_ctrl(&d);
+	struct nvp_init ini;
+
+	(void)state;
+	assert_int_equal(run(ctrl, &ini), 0);
+	assert_false(ctrl->info.shadow_doorbells);
+	assert_null(ctrl->admin->sq.db.shadow);
+	/* Two list pages (1024 + 6 IDs), then each NSID; 2 was refused. */
+	assert_int_equal(d.seen[K_ID_LIST], 2);
+	assert_int_equal(d.seen[K_ID_NS], 1030);
+	assert_int_equal(ctrl->info.num_ns, 2);
+	assert_non_null(nvp_ctrl_get_ns(ctrl, 1));
+	assert_null(nvp_ctrl_get_ns(ctrl, 2));
+	assert_non_null(nvp_ctrl_get_ns(ctrl, 3));
+	device_step(NULL);
+	assert_int_equal(d.seen[K_AER], 1);
+	free_ctrl(ctrl);
+}
+
+/* A refused command the sequence needs fails its state with the status. */
+static void test_needed_command_refused(void **state)
+{
+	struct fake_dev d = { .status[K_NUM_Q] = NVP_STATUS(NVP_SCT_GENERIC,
+							    NVP_SC_INVALID_FIELD) };
+	struct nvp_ctrl *ctrl = new_answering_ctrl(&d);
+	struct nvp_init ini;
+
+	(void)state;
+	assert_int_equal(run(ctrl, &ini), -EINVAL);
+	assert_int_equal(ini.state, NVP_INIT_SET_NUM_QUEUES);
+	assert_non_null(strstr(nvp_last_error(), "Invalid Field"));
+	assert_int_equal(ctrl->admin->outstanding, 0);
+	free_ctrl(ctrl);
+}
+
+/*
+ * The same against the emulated controller, through a reset: the device
+ * drops (executes, never answers) the reset's init command of each state.
+ * The reset fails naming the state, and the dropped command's admin slot
+ * is back (the reset had ended every other admin command).
+ */
+static void test_reset_admin_never_answers_emu(void **state)
+{
+	static const struct {
+		enum nvp_init_state state;
+		uint8_t opcode;
+		uint32_t nsid;
+		uint32_t match;
+	} cases[] = {
+		{ NVP_INIT_IDENTIFY_CTRL, NVP_ADMIN_IDENTIFY, 0, 0 },
+		{ NVP_INIT_SET_NUM_QUEUES, NVP_ADMIN_SET_FEATURES, 0, 0 },
+		{ NVP_INIT_DOORBELL_BUFFER, NVP_ADMIN_DOORBELL_BUF_CFG, 0, 0 },
+		{ NVP_INIT_IDENTIFY_NS, NVP_ADMIN_IDENTIFY, 1, NVP_EMU_MATCH_NSID },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct nvp_emu_fault f = {
+			.type = NVP_EMU_FAULT_DROP,
+			.count = 1,
+			.match = NVP_EMU_MATCH_OPCODE | NVP_EMU_MATCH_QID | cases[i].match,
+			.opcode = cases[i].opcode,
+			.qid = 0,
+			.nsid = cases[i].nsid,
+		};
+		struct nvp_ctrl_opts o;
+		struct nvp_ctrl *ctrl;
+		char msg[512];
+		int rc;
+
+		nvp_ctrl_opts_init(&o, sizeof(o));
+		/* Long enough for the attach's own commands under valgrind
+		 * (run-tests.sh scales waits by NVP_TEST_TIME_SCALE). */
+		o.admin_timeout_ms = 500 * time_scale();
+		assert_int_equal(nvp_ctrl_attach("emu:ns=16M:512", &o, &ctrl), 0);
+		assert_true(nvp_ctrl_get_info(ctrl)->shadow_doorbells);
+		assert_int_equal(nvp_emu_inject(ctrl, &f, sizeof(f)), 0);
+		rc = nvp_ctrl_reset(ctrl);
+		snprintf(msg, sizeof(msg), "%s", nvp_last_error());
+		print_message("%s: %d: %s\n", nvp_init_state_name(cases[i].state), rc, msg);
+		assert_true(rc < 0);
+		assert_true(nvp_ctrl_is_failed(ctrl));
+		assert_non_null(strstr(msg, nvp_init_state_name(cases[i].state)));
+		assert_non_null(strstr(msg, "admin timeout"));
+		assert_int_equal(ctrl->admin->outstanding, 0);
+		assert_int_equal(nvp_ctrl_detach(ctrl), 0);
+	}
 }
 
 static void test_state_names(void **state)
@@ -361,6 +1066,18 @@ int main(void)
 		cmocka_unit_test(test_cc_follows_cap),
 		cmocka_unit_test(test_admin_only_controller),
 		cmocka_unit_test(test_fatal_status_during_identify),
+		cmocka_unit_test(test_full_bring_up),
+		cmocka_unit_test(test_reinit_keeps_handles),
+		cmocka_unit_test(test_reentrant_slow_device),
+		cmocka_unit_test(test_failure_is_sticky),
+		cmocka_unit_test(test_timeout_each_state),
+		cmocka_unit_test(test_timeout_each_state_reinit),
+		cmocka_unit_test(test_gone_in_each_register_state),
+		cmocka_unit_test(test_fatal_in_each_admin_state),
+		cmocka_unit_test(test_cfs_in_register_waits),
+		cmocka_unit_test(test_refusals_are_not_fatal),
+		cmocka_unit_test(test_needed_command_refused),
+		cmocka_unit_test(test_reset_admin_never_answers_emu),
 		cmocka_unit_test(test_state_names),
 	};
 
