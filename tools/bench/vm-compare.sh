@@ -126,34 +126,56 @@ for mode in $modes; do
 done
 ((keep_logs)) || rm -f "$work"/console-*.log "$work"/qemu-*.stderr "$work/verify.img"
 
-# Table: per mode, the mean over rounds of each row, nvpoll's ratio at the
-# same queue depth over each fio row, and the spread of the rounds.
+# Table: per mode, the median over rounds of each row (a round the host
+# stalled moves a mean, not a median), nvpoll's ratio at the same queue
+# depth over each other row (of the medians, and the lowest and highest of
+# the per-round ratios: round i of a row against round i of nvpoll), and
+# the spread of the rounds.
 awk -v secs="$secs" -v rounds="$rounds" '
   {
     k = $2 " " $3
     if (!(k in n)) { if (!($2 in seen)) { seen[$2] = 1; order[m++] = $2 } }
-    n[k]++; iops[k] += $4; lat[k] += $5
+    n[k]++; iops[k, n[k]] = $4; lat[k, n[k]] = $5
     if (!(k in mn) || $6 < mn[k]) mn[k] = $6
-    if (!(k in lo) || $4 < lo[k]) lo[k] = $4
-    if (!(k in hi) || $4 > hi[k]) hi[k] = $4
   }
-  function row(mode, name, label, ref,   k, r, spread) {
+  # median of a[k, 1..cnt]
+  function median(a, k, cnt,   i, j, t, v) {
+    for (i = 1; i <= cnt; i++) v[i] = a[k, i] + 0
+    for (i = 2; i <= cnt; i++)
+      for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+    return cnt % 2 ? v[(cnt + 1) / 2] : (v[cnt / 2] + v[cnt / 2 + 1]) / 2
+  }
+  function row(mode, name, label, ref,   k, rk, r, pr, spread, i, x, lo, hi, cnt, lo_i, hi_i) {
     k = mode " " name
     if (!(k in n)) return
-    r = ""
-    if (ref != "" && ((mode " " ref) in n))
-      r = sprintf("%.1fx", (iops[mode " " ref] / n[mode " " ref]) / (iops[k] / n[k]))
-    spread = n[k] > 1 ? sprintf("%.0f-%.0f", lo[k], hi[k]) : ""
-    printf "| %-8s | %-38s | %10.0f | %9.2f | %8.2f | %-8s | %-15s |\n", mode, label,
-      iops[k] / n[k], lat[k] / n[k], mn[k], r, spread
+    r = ""; pr = ""
+    rk = mode " " ref
+    if (ref != "" && (rk in n)) {
+      r = sprintf("%.2fx", median(iops, rk, n[rk]) / median(iops, k, n[k]))
+      cnt = n[k] < n[rk] ? n[k] : n[rk]
+      for (i = 1; i <= cnt && n[k] > 1; i++) {
+        x = iops[rk, i] / iops[k, i]
+        if (i == 1 || x < lo) lo = x
+        if (i == 1 || x > hi) hi = x
+      }
+      if (n[k] > 1) pr = sprintf("%.2f-%.2fx", lo, hi)
+    }
+    for (i = 1; i <= n[k]; i++) {
+      if (i == 1 || iops[k, i] < lo_i) lo_i = iops[k, i]
+      if (i == 1 || iops[k, i] > hi_i) hi_i = iops[k, i]
+    }
+    spread = n[k] > 1 ? sprintf("%.0f-%.0f", lo_i, hi_i) : ""
+    printf "| %-8s | %-38s | %10.0f | %9.2f | %8.2f | %-8s | %-13s | %-15s |\n", mode, label,
+      median(iops, k, n[k]), median(lat, k, n[k]), mn[k], r, pr, spread
   }
   END {
-    printf "4 KiB randread, 4096-byte LBAs, %s s per run, mean of %s interleaved rounds\n\n", secs, rounds
-    printf "| %-8s | %-38s | %10s | %9s | %8s | %-8s | %-15s |\n", "mode", "run", "IOPS", "mean us", "min us", "nvpoll/x", "IOPS per round"
-    printf "|----------|----------------------------------------|------------|-----------|----------|----------|-----------------|\n"
+    printf "4 KiB randread, 4096-byte LBAs, %s s per run, median of %s interleaved rounds\n\n", secs, rounds
+    printf "| %-8s | %-38s | %10s | %9s | %8s | %-8s | %-13s | %-15s |\n", "mode", "run", "IOPS", "mean us", "min us", "nvpoll/x", "per round", "IOPS per round"
+    printf "|----------|----------------------------------------|------------|-----------|----------|----------|---------------|-----------------|\n"
     for (i = 0; i < m; i++) {
       md = order[i]
       row(md, "nvpoll-qd1", "nvpoll-perf QD1", "")
+      row(md, "nvpoll-base-qd1", "nvpoll-perf QD1, baseline build (A/B)", "nvpoll-qd1")
       row(md, "fio-hipri-qd1", "fio io_uring hipri QD1", "nvpoll-qd1")
       row(md, "fio-qd1", "fio io_uring QD1 (before the rounds)", "nvpoll-qd1")
       row(md, "fio-nvpoll-qd1", "fio + nvpoll-fio.so QD1", "nvpoll-qd1")
@@ -161,6 +183,7 @@ awk -v secs="$secs" -v rounds="$rounds" '
       row(md, "spdk-qd1", "spdk_nvme_perf QD1", "nvpoll-qd1")
       row(md, "libvfn-qd1", "libvfn-perf QD1", "nvpoll-qd1")
       row(md, "nvpoll-qd32", "nvpoll-perf QD32", "")
+      row(md, "nvpoll-base-qd32", "nvpoll-perf QD32, baseline build (A/B)", "nvpoll-qd32")
       row(md, "fio-hipri-qd32", "fio io_uring hipri QD32", "nvpoll-qd32")
       row(md, "fio-qd32", "fio io_uring QD32 (before the rounds)", "nvpoll-qd32")
       row(md, "fio-nvpoll-qd32", "fio + nvpoll-fio.so QD32", "nvpoll-qd32")
