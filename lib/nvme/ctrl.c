@@ -67,11 +67,27 @@ struct nvp_ctrl *nvp_ctrl_new(void)
 	return ctrl;
 }
 
+void nvp_ctrl_park_dma(struct nvp_ctrl *ctrl, void *buf)
+{
+	void **p = realloc(ctrl->parked, (ctrl->num_parked + 1) * sizeof(*p));
+
+	if (!p) {
+		nvp_warn("%s: out of memory keeping a DMA buffer the device may still "
+			 "write; it is leaked rather than reused", ctrl->info.addr);
+		return;
+	}
+	p[ctrl->num_parked++] = buf;
+	ctrl->parked = p;
+}
+
 void nvp_ctrl_free(struct nvp_ctrl *ctrl)
 {
 	nvp_ns_free_all(ctrl);
 	nvp_dma_free(ctrl->id);
 	nvp_dma_free(ctrl->ns_page);
+	for (uint32_t i = 0; i < ctrl->num_parked; i++)
+		nvp_dma_free(ctrl->parked[i]);
+	free(ctrl->parked);
 	nvp_dbbuf_free(ctrl);
 	nvp_qpair_teardown(ctrl->admin);
 	free(ctrl->qid_used);

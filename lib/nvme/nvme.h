@@ -360,6 +360,10 @@ struct nvp_aer {
  * @ns_page: DMA page for init's namespace Identify commands. Like @id and
  *           the shadow doorbell pages, freed only with the controller: a
  *           command that timed out may still write it until it is disabled.
+ * @parked: DMA buffers of commands that ended without an answer (a rescan's
+ *          timed-out Identify) while no reset disabled the controller: the
+ *          device may still write them, so they are freed only with the
+ *          controller, never reused. @num_parked of them.
  * @ns: every namespace seen since attach, sorted by NSID; each is its own
  *       allocation, so handles stay valid until detach (a removed one is
  *       kept, marked NVP_NS_REMOVED). Under @ns_lock.
@@ -401,6 +405,8 @@ struct nvp_ctrl {
 	struct nvp_ctrl_info info;
 	struct nvp_id_ctrl *id;
 	void *ns_page;
+	void **parked;
+	uint32_t num_parked;
 	struct nvp_ns **ns;
 	uint32_t num_ns;
 	uint32_t ns_cap;
@@ -644,6 +650,18 @@ int nvp_ctrl_rescan_ns(struct nvp_ctrl *ctrl);
 
 /** nvp_ctrl_new() - a zeroed controller with its locks initialised. */
 struct nvp_ctrl *nvp_ctrl_new(void);
+
+/**
+ * nvp_ctrl_park_dma() - keep DMA memory a command may still write.
+ * @ctrl: controller. @buf: from nvp_dma_alloc().
+ *
+ * For a buffer whose command ended without an answer while the controller
+ * stays enabled: freeing it would let the device write into whatever the
+ * allocator hands out next. Freed by nvp_ctrl_free(), after the device
+ * was disabled. Out of memory: the buffer is leaked (and logged), never
+ * freed.
+ */
+void nvp_ctrl_park_dma(struct nvp_ctrl *ctrl, void *buf);
 
 /** nvp_ctrl_free() - free a controller and what it owns (device closed). */
 void nvp_ctrl_free(struct nvp_ctrl *ctrl);

@@ -113,6 +113,8 @@ static const struct itest_case itest_cases[] = {
 	  "qpairs allocated during resets: real transfer limit, one callback each" },
 	{ "recovery_free_during_reset", test_recovery_free_during_reset, T_EMU_ONLY,
 	  "qpair freed while another thread resets: no DMA after the callbacks" },
+	{ "recovery_rescan_late_identify", test_recovery_rescan_late_identify, T_EMU_ONLY,
+	  "a rescan's Identify answered after its timeout: no DMA into reused memory" },
 	{ "trust_nlb_limit", test_trust_nlb_limit, T_EMU_ONLY,
 	  "MDTS 0 + 256 MiB max_xfer: 100,000 blocks go as 65536 + 34464, verified" },
 	{ "trust_block_above_mdts", test_trust_block_above_mdts, T_EMU_ONLY,

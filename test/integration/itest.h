@@ -288,6 +288,7 @@ ITEST_DECL(recovery_no_late_dma);
 ITEST_DECL(recovery_admin_poller_race);
 ITEST_DECL(recovery_alloc_during_resets);
 ITEST_DECL(recovery_free_during_reset);
+ITEST_DECL(recovery_rescan_late_identify);
 ITEST_DECL(trust_nlb_limit);
 ITEST_DECL(trust_block_above_mdts);
 ITEST_DECL(trust_huge_nlb);

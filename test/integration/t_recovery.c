@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <nvpoll/emu.h>
@@ -937,4 +938,75 @@ out:
 	if (ctrl)
 		CHECK_RC(nvp_ctrl_detach(ctrl), 0);
 	nvp_dma_free(buf);
+}
+
+/*
+ * A namespace rescan is no reset: when one of its Identify commands times
+ * out, the controller stays enabled and may still answer. The page it was
+ * given must not go back to the allocator, or the late answer lands in
+ * the next buffer the application gets. A Namespace Attribute Changed
+ * event makes the admin poller rescan; the device holds the rescan's
+ * first Identify for three admin timeouts. Buffers allocated right after
+ * the failed rescan (the allocator's first candidates for a freed page)
+ * must keep their pattern through the late answer. No admin polling
+ * meanwhile: the poller would abort the held command and hide a late DMA.
+ */
+#define LATE_ID_BUFS 16
+
+void test_recovery_rescan_late_identify(void)
+{
+	const uint32_t ms = admin_ms();
+	struct nvp_ctrl *ctrl = own_emu("emu:ns=16M:4096", 0, ms, 0);
+	struct nvp_emu_stats st;
+	struct nvp_emu_fault f;
+	uint8_t *buf[LATE_ID_BUFS] = { 0 };
+	uint64_t ids, end;
+	int hit = 0;
+
+	CHECK(ctrl);
+	CHECK_RC(nvp_emu_get_stats(ctrl, &st, sizeof(st)), 0);
+	ids = st.admin_cmds[NVP_ADMIN_IDENTIFY];
+	memset(&f, 0, sizeof(f));
+	f.type = NVP_EMU_FAULT_DELAY;
+	f.count = 1;
+	f.match = NVP_EMU_MATCH_QID | NVP_EMU_MATCH_OPCODE;
+	f.qid = 0;
+	f.opcode = NVP_ADMIN_IDENTIFY;
+	f.delay_us = 3 * ms * 1000;
+	CHECK_RC(nvp_emu_inject(ctrl, &f, sizeof(f)), 0);
+	CHECK_RC(nvp_emu_async_event(ctrl, NVP_AER_TYPE_NOTICE, 0x00, NVP_LOG_CHANGED_NS), 0);
+	/* Poll until the rescan has run (it returns after its Identify timed out). */
+	end = now_ms() + itest_cfg.wait_ms;
+	do {
+		CHECK(nvp_ctrl_process_admin(ctrl) >= 0);
+		CHECK_RC(nvp_emu_get_stats(ctrl, &st, sizeof(st)), 0);
+	} while (st.admin_cmds[NVP_ADMIN_IDENTIFY] == ids && now_ms() < end);
+	CHECKF(st.admin_cmds[NVP_ADMIN_IDENTIFY] > ids, "no rescan within %u ms of the event",
+	       itest_cfg.wait_ms);
+	for (int i = 0; i < LATE_ID_BUFS; i++) {
+		buf[i] = nvp_dma_alloc(4096, 4096, NVP_NUMA_ANY);
+		CHECK(buf[i]);
+		memset(buf[i], 0x5a, 4096);
+	}
+	/* The held Identify runs at three admin timeouts. */
+	for (end = now_ms() + 4 * ms; now_ms() < end;)
+		usleep(1000);
+	for (int i = 0; i < LATE_ID_BUFS; i++)
+		for (int k = 0; k < 4096; k++)
+			if (buf[i][k] != 0x5a) {
+				hit++;
+				break;
+			}
+	CHECKF(hit == 0, "%d buffers allocated after the failed rescan were written by its "
+	       "late Identify", hit);
+	/* The controller is still usable. */
+	for (end = now_ms() + 2 * ms; now_ms() < end;)
+		nvp_ctrl_process_admin(ctrl);
+	CHECK(!nvp_ctrl_is_failed(ctrl));
+	CHECK(nvp_ctrl_first_ns(ctrl) != NULL);
+out:
+	for (int i = 0; i < LATE_ID_BUFS; i++)
+		nvp_dma_free(buf[i]);
+	if (ctrl)
+		CHECK_RC(nvp_ctrl_detach(ctrl), 0);
 }
