@@ -89,7 +89,8 @@ static size_t log_bytes(uint8_t lid)
 	}
 }
 
-static void handle_event(struct nvp_ctrl *ctrl, uint32_t dw0, void *page)
+/* Returns the log page read's result: a timed-out read may still write @page. */
+static int handle_event(struct nvp_ctrl *ctrl, uint32_t dw0, void *page)
 {
 	struct nvp_event ev = { .size = sizeof(ev), .type = NVP_EVENT_ASYNC };
 	char why[160];
@@ -109,13 +110,14 @@ static void handle_event(struct nvp_ctrl *ctrl, uint32_t dw0, void *page)
 		if (nvp_ctrl_rescan_ns(ctrl))
 			nvp_warn("%s: namespace rescan after a Namespace Attribute Changed "
 				 "event failed: %s", ctrl->info.addr, nvp_last_error());
-		return;
+		return rc;
 	}
 	snprintf(why, sizeof(why), "asynchronous event: type %u, information 0x%02x, log "
 		 "page 0x%02x", ev.aer_type, ev.aer_info, ev.log_page);
 	ev.reason = why;
 	nvp_warn("%s: %s", ctrl->info.addr, why);
 	nvp_ctrl_emit_event(ctrl, &ev);
+	return rc;
 }
 
 void nvp_aer_process(struct nvp_ctrl *ctrl)
@@ -129,10 +131,20 @@ void nvp_aer_process(struct nvp_ctrl *ctrl)
 	ctrl->aer.pending = 0;
 	nvp_admin_unlock(ctrl);
 	if (n) {
+		bool in_flight = false;
+
 		page = nvp_dma_alloc(4096, 4096, ctrl->info.numa_node);
-		for (uint32_t i = 0; i < n && page; i++)
-			handle_event(ctrl, dw0[i], page);
-		nvp_dma_free(page);
+		for (uint32_t i = 0; i < n && page; i++) {
+			int rc = handle_event(ctrl, dw0[i], page);
+
+			/* Unanswered: the device may still write it (see ns.c). */
+			if (rc == -ETIMEDOUT)
+				in_flight = true;
+		}
+		if (in_flight)
+			nvp_ctrl_park_dma(ctrl, page);
+		else
+			nvp_dma_free(page);
 	}
 	if (atomic_load(&ctrl->state) == NVP_CTRL_LIVE)
 		aer_post(ctrl);
