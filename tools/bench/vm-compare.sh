@@ -110,6 +110,9 @@ for mode in $modes; do
     qargs+=(-device intel-iommu,intremap=on)
     cmdline+=" intel_iommu=on"
   fi
+  # extra QEMU arguments, as in the rig (e.g. -trace to count doorbell writes)
+  # shellcheck disable=SC2206  # split on purpose
+  [[ -n ${NVP_VM_QEMU_ARGS:-} ]] && qargs+=($NVP_VM_QEMU_ARGS)
   log "booting $mode (about $(((secs + 4) * (2 + 13 * rounds) + 60)) s)"
   rc=0
   timeout -k 10 "$timeout_s" qemu-system-x86_64 "${qargs[@]}" \
