@@ -24,20 +24,6 @@ bench_args 10 2
 failures=0
 bad() { echo "ab: FAIL: $*"; failures=$((failures + 1)); }
 
-fio_run() {
-  name=$1 qd=$2
-  shift 2
-  wait_blockdev "$NULL_ADDR" || { bad "$name: no block device"; return; }
-  dev=$(blockdev_of "$NULL_ADDR")
-  run fio --name="$name" --filename="$dev" --ioengine=io_uring --direct=1 \
-    --rw=randread --bs=4096 --iodepth="$qd" --numjobs=1 --time_based \
-    --runtime="$secs" --ramp_time=1 --norandommap --randrepeat=0 \
-    --output-format=terse --terse-version=3 "$@" >/tmp/fio.out 2>/tmp/fio.err ||
-    { bad "$name: fio exited $?"; return; }
-  emit "$name" "$(cut -d';' -f8 /tmp/fio.out)" "$(cut -d';' -f40 /tmp/fio.out)" \
-    "$(cut -d';' -f38 /tmp/fio.out)"
-}
-
 # perf_run NAME BINARY QD: the Total row gives IOPS ($2), mean ($4), min ($5).
 perf_run() {
   name=$1 bin=$2 qd=$3
@@ -66,7 +52,7 @@ while [ $round -le "$rounds" ]; do
     perf_run "$bn-qd$qd" "$b" $qd
     case $PEERS in *spdk*) spdk_run "spdk-qd$qd" "$NULL_ADDR" $qd ;; esac
     case $PEERS in *libvfn*) libvfn_run "libvfn-qd$qd" "$NULL_ADDR" $qd ;; esac
-    fio_run "fio-hipri-qd$qd" $qd --hipri
+    fio_kernel "fio-hipri-qd$qd" $qd --hipri
   done
   round=$((round + 1))
 done

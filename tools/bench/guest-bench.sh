@@ -23,49 +23,21 @@ bench_args 10 2
 failures=0
 bad() { echo "bench: FAIL: $*"; failures=$((failures + 1)); }
 
-# fio_run NAME QD [extra fio options]: terse v3 field 8 is read IOPS, 40 and
-# 38 are mean and minimum total latency in microseconds.
-fio_run() {
-  name=$1 qd=$2
-  shift 2
-  dev=$(blockdev_of "$NULL_ADDR") || { bad "$name: $NULL_ADDR has no block device"; return; }
-  run fio --name="$name" --filename="$dev" --ioengine=io_uring --direct=1 \
-    --rw=randread --bs=4096 --iodepth="$qd" --numjobs=1 --time_based \
-    --runtime="$secs" --ramp_time=1 --norandommap --randrepeat=0 \
-    --output-format=terse --terse-version=3 "$@" >/tmp/fio.out 2>/tmp/fio.err ||
-    { bad "$name: fio exited $?: $(tail -n 3 /tmp/fio.err)"; return; }
-  emit "$name" "$(cut -d';' -f8 /tmp/fio.out)" "$(cut -d';' -f40 /tmp/fio.out)" \
-    "$(cut -d';' -f38 /tmp/fio.out)"
-}
-
 # fio_nvpoll NAME QD: the same fio workload through nvpoll-fio.so on the
 # same controller (fio's own cost over nvpoll-perf: its per-I/O accounting,
 # clock reads and engine calls).
 FIO_ENGINE=/lib/nvpoll/nvpoll-fio.so
 fio_nvpoll() {
-  name=$1 qd=$2
+  fn_name=$1 fn_qd=$2
   shift 2
-  run fio --name="$name" --thread --ioengine=external:$FIO_ENGINE \
-    --filename="$(echo "$NULL_ADDR" | sed 's/:/\\:/g')" \
-    --rw=randread --bs=4096 --iodepth="$qd" --numjobs=1 --time_based \
-    --runtime="$secs" --ramp_time=1 --norandommap --randrepeat=0 \
-    --output-format=terse --terse-version=3 "$@" >/tmp/fio.out 2>/tmp/fio.err ||
-    { bad "$name: fio exited $?: $(tail -n 3 /tmp/fio.err)"; return; }
-  emit "$name" "$(cut -d';' -f8 /tmp/fio.out)" "$(cut -d';' -f40 /tmp/fio.out)" \
-    "$(cut -d';' -f38 /tmp/fio.out)"
+  fio_randread "$fn_name" "$fn_qd" --thread --ioengine=external:$FIO_ENGINE \
+    --filename="$(echo "$NULL_ADDR" | sed 's/:/\\:/g')" "$@"
 }
 
 # fio_null NAME QD: fio's own ceiling, the same job on fio's null engine
 # (no device, no driver): what fio costs per I/O in this guest.
 fio_null() {
-  name=$1 qd=$2
-  run fio --name="$name" --thread --ioengine=null --size=1G \
-    --rw=randread --bs=4096 --iodepth="$qd" --numjobs=1 --time_based \
-    --runtime="$secs" --ramp_time=1 --norandommap --randrepeat=0 \
-    --output-format=terse --terse-version=3 >/tmp/fio.out 2>/tmp/fio.err ||
-    { bad "$name: fio exited $?: $(tail -n 3 /tmp/fio.err)"; return; }
-  emit "$name" "$(cut -d';' -f8 /tmp/fio.out)" "$(cut -d';' -f40 /tmp/fio.out)" \
-    "$(cut -d';' -f38 /tmp/fio.out)"
+  fio_randread "$@" --thread --ioengine=null --size=1G
 }
 
 # perf_run NAME ADDR ARGS...: the Total row gives IOPS ($2), mean ($4), min ($5).
@@ -89,8 +61,8 @@ have fio || bad "fio is not in the image"
 have nvpoll-perf || bad "nvpoll-perf is not in the image"
 peers_setup
 
-fio_run fio-qd1 1
-fio_run fio-qd32 32
+fio_kernel fio-qd1 1
+fio_kernel fio-qd32 32
 # hipri needs polled queues, which the nvme driver only makes at load time;
 # nvpoll gives the controller back to this driver after each run
 rmmod nvme && modprobe nvme poll_queues=1 && wait_blockdev "$NULL_ADDR" ||
@@ -101,13 +73,13 @@ rmmod nvme && modprobe nvme poll_queues=1 && wait_blockdev "$NULL_ADDR" ||
 round=1
 while [ $round -le "$rounds" ]; do
   echo "bench: round $round of $rounds"
-  fio_run fio-hipri-qd1 1 --hipri
+  fio_kernel fio-hipri-qd1 1 --hipri
   perf_run nvpoll-qd1 "$NULL_ADDR" -q 1 -w randread
   perf_run nvpoll-nodbbuf-qd1 "$NULL_ADDR" -q 1 -w randread --no-shadow-doorbell
   [ -f $FIO_ENGINE ] && fio_nvpoll fio-nvpoll-qd1 1 && fio_null fio-null-qd1 1
   case $PEERS in *spdk*) spdk_run spdk-qd1 "$NULL_ADDR" 1 ;; esac
   case $PEERS in *libvfn*) libvfn_run libvfn-qd1 "$NULL_ADDR" 1 ;; esac
-  fio_run fio-hipri-qd32 32 --hipri
+  fio_kernel fio-hipri-qd32 32 --hipri
   perf_run nvpoll-qd32 "$NULL_ADDR" -q 32 -w randread
   perf_run nvpoll-nodbbuf-qd32 "$NULL_ADDR" -q 32 -w randread --no-shadow-doorbell
   if [ -f $FIO_ENGINE ]; then

@@ -9,6 +9,10 @@
 #   blockdev_of ADDR         /dev/nvmeXn1 of a controller on the nvme driver
 #   wait_blockdev ADDR       wait up to 10 s for that block device
 #   emit NAME IOPS MEAN MIN  one "NVP-BENCH <mode> ..." row for the host
+#   fio_randread NAME QD OPTS  fio 4 KiB randread at QD on the target OPTS
+#                            name, one row through emit (failures: bad())
+#   fio_kernel NAME QD OPTS  the same through the nvme driver (io_uring,
+#                            O_DIRECT) on the null controller ($NULL_ADDR)
 #
 # and the peer perf tools, SPDK's spdk_nvme_perf and libvfn's perf, from
 # ../shared/peers (vm-compare.sh copies them into the image's /bin when it
@@ -63,6 +67,32 @@ wait_blockdev() {
 }
 
 emit() { echo "NVP-BENCH $NVP_MODE $1 $2 $3 $4"; }
+
+# fio_randread NAME QD [fio options]: fio's 4 KiB randread at QD for $secs
+# after 1 s of ramp-up, on the target the options name (--filename,
+# --ioengine, then that engine's options); emits IOPS (terse v3 field 8) and mean and minimum total
+# latency in us (fields 40 and 38). On failure calls the script's bad().
+fio_randread() {
+  name=$1 qd=$2
+  shift 2
+  run fio --name="$name" --rw=randread --bs=4096 --iodepth="$qd" --numjobs=1 \
+    --time_based --runtime="$secs" --ramp_time=1 --norandommap --randrepeat=0 \
+    --output-format=terse --terse-version=3 "$@" >/tmp/fio.out 2>/tmp/fio.err ||
+    { bad "$name: fio exited $?: $(tail -n 3 /tmp/fio.err)"; return; }
+  emit "$name" "$(cut -d';' -f8 /tmp/fio.out)" "$(cut -d';' -f40 /tmp/fio.out)" \
+    "$(cut -d';' -f38 /tmp/fio.out)"
+}
+
+# fio_kernel NAME QD [fio options]: the same through the kernel driver,
+# io_uring with O_DIRECT on the null controller's block device.
+fio_kernel() {
+  fk_name=$1 fk_qd=$2
+  shift 2
+  wait_blockdev "$NULL_ADDR" || { bad "$fk_name: $NULL_ADDR has no block device"; return; }
+  # the engine before OPTS: fio takes an engine's options (--hipri) only after it
+  fio_randread "$fk_name" "$fk_qd" --filename="$(blockdev_of "$NULL_ADDR")" \
+    --ioengine=io_uring --direct=1 "$@"
+}
 
 peers_setup() {
   PEERS=""
