@@ -340,12 +340,12 @@ int nvp_ns_scan(struct nvp_ctrl *ctrl, bool notify)
 out:
 	nvp_ns_scan_end(ctrl, &scan, rc == 0);
 	/*
-	 * An Identify that timed out is still the device's to answer: a
-	 * rescan is no reset, the controller stays enabled, and a late answer
-	 * would land in whatever the allocator hands out next (an
-	 * application's buffer). Keep the page until the controller goes.
+	 * An Identify that timed out (or met CFS) is still the device's to
+	 * answer: a rescan is no reset, the controller stays enabled, and a
+	 * late answer would land in whatever the allocator hands out next
+	 * (an application's buffer). Keep the page until the controller goes.
 	 */
-	if (nvp_ns_identify_fatal(rc))
+	if (rc == -ETIMEDOUT || rc == -EIO)
 		nvp_ctrl_park_dma(ctrl, page);
 	else
 		nvp_dma_free(page);

@@ -71,7 +71,6 @@ enum meter { METER_TSC, METER_INSTRUCTIONS, NUM_METERS };
 static enum meter g_meter;
 static int g_ins_fd = -1;		/* perf_event instructions counter */
 static double g_stamp_cost[NUM_METERS];	/* one back-to-back stamp, median */
-#define g_timer_ticks (g_stamp_cost[g_meter])
 
 /* User-space instructions retired so far; the kernel's share of read() is
  * excluded by the counter (exclude_kernel), libc's wrapper is calibrated. */
@@ -116,7 +115,7 @@ static void open_instruction_counter(char *why, size_t len)
 /* @raw ticks of one bracket covering @ios I/Os and @reads extra TSC reads */
 static void acc_add(struct acc *a, uint64_t raw, uint64_t ios, double reads)
 {
-	double v = (double)raw - g_timer_ticks * reads;
+	double v = (double)raw - g_stamp_cost[g_meter] * reads;
 
 	if (v < 0)
 		v = 0;
@@ -185,7 +184,7 @@ static double callback_cost(void)
 
 	for (uint64_t i = 0; i < n; i++)
 		fn(&r, &cqe);
-	return ((double)(stamp() - t0) - g_timer_ticks) / (double)n;
+	return ((double)(stamp() - t0) - g_stamp_cost[g_meter]) / (double)n;
 }
 
 /* Median of back-to-back stamps: a mean would include preemptions. */
@@ -201,7 +200,7 @@ static void measure_timer(void)
 		hist_record(&h, stamp() - t0);
 	}
 	i = hist_index(hist_percentile(&h, 0.5));
-	g_timer_ticks = ((double)hist_bucket_low(i) + (double)hist_bucket_high(i)) / 2;
+	g_stamp_cost[g_meter] = ((double)hist_bucket_low(i) + (double)hist_bucket_high(i)) / 2;
 }
 
 /* @batch commands per round; returns 0 or a negative errno. */
