@@ -374,6 +374,8 @@ static void test_fault_delay_and_latency(void **state)
 	assert_int_equal(host_open(&h, "emu:lat_us=500000"), 0);
 	assert_int_equal(host_create_qpair(&h, 1, 16), 0);
 	post_read(&h, 1, 0);
+	/* The device has fetched the read (else the race below is with the fetch) */
+	assert_true(host_wait_pending(&h, 1));
 	assert_int_equal(host_identify(&h, NVP_CNS_CTRL, 0, h.data), 0);
 	assert_int_equal(host_stats(&h).pending, 1); /* Identify overtook the read */
 	assert_int_equal(host_wait(&h, &h.io[1], &cqe), 0);
