@@ -913,6 +913,48 @@ NVP_API void nvp_qpair_get_stats(const struct nvp_qpair *qpair,
 #define NVP_IO_LIMITED_RETRY	(1u << 1)
 
 /*
+ * End-to-end protection per command (struct nvp_io_opts.pi). PRACT and the
+ * three PRCHK checks of the command's PRINFO field.
+ */
+#define NVP_PI_PRACT		(1u << 0)	/* the controller inserts (write) or strips (read) PI */
+#define NVP_PI_CHECK_GUARD	(1u << 1)	/* check the guard (CRC16 or CRC64) */
+#define NVP_PI_CHECK_APPTAG	(1u << 2)	/* check the application tag under @apptag_mask */
+#define NVP_PI_CHECK_REFTAG	(1u << 3)	/* check the reference tag */
+
+/**
+ * struct nvp_io_opts - per-command options of the *_ext I/O calls.
+ * @opts_size: sizeof(struct nvp_io_opts) as the caller knows it; set by
+ *             nvp_io_opts_init().
+ * @flags: NVP_IO_* flags.
+ * @md: the metadata buffer (DMA memory, @nlb * md_size bytes) for a
+ *      namespace whose metadata travels separately; NULL when it has none
+ *      or its metadata is interleaved with the data (extended LBAs).
+ * @pi: NVP_PI_* bits (0: no checks, PI passes through as the buffers hold it).
+ * @apptag: expected application tag (checked under @apptag_mask).
+ * @apptag_mask: which bits of @apptag are checked.
+ * @reftag: initial reference tag (types 1 and 2; 32 bits with the 16-bit
+ *          guard, 48 bits with the 64-bit guard).
+ *
+ * Zero-initialised apart from @opts_size, the options mean "as nvp_read()".
+ */
+struct nvp_io_opts {
+	size_t opts_size;
+	uint32_t flags;
+	uint32_t pi;
+	void *md;
+	uint16_t apptag;
+	uint16_t apptag_mask;
+	uint64_t reftag;
+};
+
+/**
+ * nvp_io_opts_init() - zero @opts and set its size.
+ * @opts: the options.
+ * @opts_size: sizeof(*opts) as compiled into the caller.
+ */
+NVP_API void nvp_io_opts_init(struct nvp_io_opts *opts, size_t opts_size);
+
+/*
  * Submission return values shared by every I/O call below:
  *   0        posted; @cb runs exactly once from nvp_qpair_poll().
  *   -EAGAIN  no free request object (or SQ slot): poll and retry. This is

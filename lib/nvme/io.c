@@ -510,3 +510,11 @@ int nvp_io_raw(struct nvp_qpair *qp, const struct nvp_sqe *cmd, void *buf, size_
 	req->no_retry = true;
 	return 0;
 }
+
+void nvp_io_opts_init(struct nvp_io_opts *opts, size_t opts_size)
+{
+	if (!opts || opts_size < sizeof(size_t))
+		return;
+	memset(opts, 0, opts_size);
+	opts->opts_size = opts_size;
+}
