@@ -101,10 +101,15 @@ NVP_CACHE=$cache "$here/mkinitramfs.sh" "${fio_arg[@]}" "$build_dir" "$initrd"
 #   0000:01:00.0 serial NVPOLL2: behind PCIe root port rp1 (hot-pluggable), in NVM
 #                subsystem nvpsubsys: nsid 1 (512) attached, nsid 2 (4096) allocated
 #                but detached (Namespace Attachment test); removed last (device_del)
+#   0000:02:00.0 serial NVPOLL3: behind root port rp2, a 16 MiB Controller Memory
+#                Buffer, and the formats of the I/O command set: nsid 1 4096+8
+#                PI type 1 (separate metadata), nsid 2 512+8 PI type 3
+#                (extended LBAs), nsid 3 4096+16 PI type 2 with the 64-bit guard
+#                (separate, PI last), nsid 4 zoned (4 MiB zones of 3 MiB capacity)
 # Namespaces are real 64 MiB raw files so data written can be read back.
 device_args() {
   local w=$1 img
-  for img in c0n1 c0n2 c1n1 c2n1 c2n2; do
+  for img in c0n1 c0n2 c1n1 c2n1 c2n2 c3n1 c3n2 c3n3 c3n4; do
     rm -f "$w/$img.img"
     truncate -s 64M "$w/$img.img"
   done
@@ -114,6 +119,10 @@ device_args() {
     -drive "file=$w/c1n1.img,if=none,id=c1n1,format=raw"
     -drive "file=$w/c2n1.img,if=none,id=c2n1,format=raw"
     -drive "file=$w/c2n2.img,if=none,id=c2n2,format=raw"
+    -drive "file=$w/c3n1.img,if=none,id=c3n1,format=raw"
+    -drive "file=$w/c3n2.img,if=none,id=c3n2,format=raw"
+    -drive "file=$w/c3n3.img,if=none,id=c3n3,format=raw"
+    -drive "file=$w/c3n4.img,if=none,id=c3n4,format=raw"
     -device nvme,id=nvme0,serial=NVPOLL0,bus=pcie.0,addr=0x4
     -device nvme-ns,bus=nvme0,drive=c0n1,nsid=1,logical_block_size=4096,physical_block_size=4096
     -device nvme-ns,bus=nvme0,drive=c0n2,nsid=2,logical_block_size=512,physical_block_size=512
@@ -124,6 +133,12 @@ device_args() {
     -device nvme,id=nvme2,serial=NVPOLL2,subsys=nvpsubsys,bus=rp1
     -device nvme-ns,bus=nvme2,drive=c2n1,nsid=1
     -device nvme-ns,bus=nvme2,drive=c2n2,nsid=2,logical_block_size=4096,physical_block_size=4096,detached=true
+    -device pcie-root-port,id=rp2,chassis=2,slot=2,bus=pcie.0,addr=0x7
+    -device nvme,id=nvme3,serial=NVPOLL3,cmb_size_mb=16,bus=rp2
+    -device nvme-ns,bus=nvme3,drive=c3n1,nsid=1,logical_block_size=4096,physical_block_size=4096,ms=8,mset=0,pi=1
+    -device nvme-ns,bus=nvme3,drive=c3n2,nsid=2,logical_block_size=512,physical_block_size=512,ms=8,mset=1,pi=3
+    -device nvme-ns,bus=nvme3,drive=c3n3,nsid=3,logical_block_size=4096,physical_block_size=4096,ms=16,mset=0,pi=2,pil=1,pif=2
+    -device nvme-ns,bus=nvme3,drive=c3n4,nsid=4,logical_block_size=4096,physical_block_size=4096,zoned=true,zoned.zone_size=4M,zoned.zone_capacity=3M,zoned.max_open=6,zoned.max_active=8
   )
 }
 

@@ -13,7 +13,9 @@ ADDR0=${1:-}
 ADDR1=${2:-}
 # NVPOLL2, behind a PCIe root port (bus 01): hot-pluggable, in an NVM subsystem.
 ADDR2=${3:-}
-export NVP_ADDRS ADDR0 ADDR1 ADDR2
+# NVPOLL3, behind root port rp2 (bus 02): CMB, metadata/PI and zoned namespaces.
+ADDR3=${4:-}
+export NVP_ADDRS ADDR0 ADDR1 ADDR2 ADDR3
 echo "suite: mode=$NVP_MODE controllers: $NVP_ADDRS"
 
 # Driver the library is expected to use in this boot.
@@ -80,6 +82,13 @@ step_selftest_hw() {
   expect "$ADDR2 namespaces the kernel sees" "$(namespaces_of "$ADDR2" | tr '\n' ' ')" "${c2}n1 " || return
   expect "${c2}n1 LBA size" "$(cat /sys/block/"${c2}"n1/queue/logical_block_size)" 512 || return
   info "$ADDR2 ($c2): NVPOLL2 behind root port $port, subsystem nvpoll-subsys, ${c2}n1 512-byte LBAs (nsid 2 detached)"
+  # NVPOLL3: the I/O command set's formats (metadata/PI, zoned) and a CMB.
+  [ -n "$ADDR3" ] || { fail "expected a fourth controller (NVPOLL3) behind root port rp2"; return; }
+  c3=$(basename /sys/bus/pci/devices/"$ADDR3"/nvme/nvme*)
+  expect "$ADDR3 serial" "$(tr -d ' ' </sys/class/nvme/"$c3"/serial)" NVPOLL3 || return
+  expect "$ADDR3 namespaces the kernel sees" "$(namespaces_of "$ADDR3" | tr '\n' ' ')" "${c3}n1 ${c3}n2 ${c3}n3 ${c3}n4 " || return
+  expect "${c3}n4 zoned model" "$(cat /sys/block/"${c3}"n4/queue/zoned)" host-managed || return
+  info "$ADDR3 ($c3): NVPOLL3, namespaces: $(for n in 1 2 3 4; do printf '%sn%s %s-byte LBAs (%s); ' "$c3" "$n" "$(cat /sys/block/"${c3}"n$n/queue/logical_block_size)" "$(cat /sys/block/"${c3}"n$n/integrity/format 2>/dev/null || echo none)"; done)CMB: $(cat /sys/bus/pci/devices/"$ADDR3"/resource | sed -n 3p)"
 }
 
 step_hello_world() {
