@@ -93,8 +93,10 @@ put_module() {
     put_module "$dep"
   done
 }
+# nvmet, nvmet-tcp, null_blk, nvme-tcp: the kernel's NVMe/TCP target and
+# initiator, for the tcp_target step (the peer of issue 14's TCP transport).
 for m in nvme nvme-core vfio vfio_iommu_type1 vfio-pci vfio-pci-core irqbypass \
-         vfio_virqfd uio uio_pci_generic; do
+         vfio_virqfd uio uio_pci_generic nvmet nvmet-tcp null_blk nvme-tcp nvme-fabrics; do
   put_module "$m"
 done
 cp "$moddir"/modules.{order,builtin,builtin.modinfo} "$dst_moddir/" 2>/dev/null || true

@@ -124,3 +124,60 @@ run_steps() {
   echo "suite: $nvp_passed passed, $nvp_failed failed, $nvp_skipped skipped"
   [ "$nvp_failed" = 0 ]
 }
+
+# --- the kernel's NVMe/TCP target (nvmet-tcp) on 127.0.0.1 -------------------
+# The peer that nvpoll's TCP transport (issue 14) is tested against: a real
+# target nvpoll did not write. Subsystem NVP_TCP_NQN exports a null_blk
+# namespace (nsid 1, memory-backed so data reads back) and a 64 MiB file on
+# tmpfs (nsid 2, buffered: tmpfs has no O_DIRECT), on port 1 = 127.0.0.1:4420.
+NVP_TCP_NQN=nqn.2026-12.io.nvpoll:tcp-target
+NVP_TCP_CFS=/sys/kernel/config/nvmet
+
+# cfs_put VALUE FILE: write one configfs attribute, or say which failed.
+cfs_put() {
+  echo "$1" >"$2" 2>/dev/null || { fail "cannot write '$1' to $2"; return; }
+}
+
+# tcp_target_up: configure it (idempotent: a second call finds it up).
+tcp_target_up() {
+  [ -d "$NVP_TCP_CFS/subsystems/$NVP_TCP_NQN" ] && return 0
+  ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up || { fail "cannot bring up lo"; return; }
+  modprobe null_blk nr_devices=1 gb=1 bs=4096 memory_backed=1 || { fail "modprobe null_blk"; return; }
+  # nvmet pulls in configfs (a module here), which creates /sys/kernel/config.
+  modprobe nvmet-tcp || { fail "modprobe nvmet-tcp"; return; }
+  grep -q " /sys/kernel/config configfs " /proc/mounts || mount -t configfs configfs /sys/kernel/config ||
+    { fail "cannot mount configfs"; return; }
+  tcp_sub=$NVP_TCP_CFS/subsystems/$NVP_TCP_NQN
+  tcp_port=$NVP_TCP_CFS/ports/1
+  truncate -s 64M /tmp/tcp-ns2.img
+  mkdir "$tcp_sub" "$tcp_sub/namespaces/1" "$tcp_sub/namespaces/2" "$tcp_port" || { fail "cannot create the nvmet configfs entries"; return; }
+  cfs_put 1 "$tcp_sub/attr_allow_any_host" || return
+  cfs_put /dev/nullb0 "$tcp_sub/namespaces/1/device_path" || return
+  cfs_put 1 "$tcp_sub/namespaces/1/enable" || return
+  cfs_put /tmp/tcp-ns2.img "$tcp_sub/namespaces/2/device_path" || return
+  cfs_put 1 "$tcp_sub/namespaces/2/buffered_io" || return
+  cfs_put 1 "$tcp_sub/namespaces/2/enable" || return
+  cfs_put tcp "$tcp_port/addr_trtype" || return
+  cfs_put ipv4 "$tcp_port/addr_adrfam" || return
+  cfs_put 127.0.0.1 "$tcp_port/addr_traddr" || return
+  cfs_put 4420 "$tcp_port/addr_trsvcid" || return
+  ln -s "$tcp_sub" "$tcp_port/subsystems/$NVP_TCP_NQN" || { fail "cannot link $NVP_TCP_NQN to port 1"; return; }
+}
+
+# tcp_port_down / tcp_port_up: take the port away under a running initiator
+# and give it back (the failure a TCP transport must survive).
+tcp_port_down() { rm "$NVP_TCP_CFS/ports/1/subsystems/$NVP_TCP_NQN"; }
+tcp_port_up() { ln -s "$NVP_TCP_CFS/subsystems/$NVP_TCP_NQN" "$NVP_TCP_CFS/ports/1/subsystems/$NVP_TCP_NQN"; }
+
+# tcp_kernel_connect: the kernel's nvme-tcp initiator to the target; prints
+# the new controller's name (nvmeN).
+tcp_kernel_connect() {
+  modprobe nvme-tcp || { fail "modprobe nvme-tcp"; return; }
+  tcp_opts="transport=tcp,traddr=127.0.0.1,trsvcid=4420,nqn=$NVP_TCP_NQN"
+  tcp_out=$(printf '%s' "$tcp_opts" 2>&1 >/dev/nvme-fabrics) || true
+  for tcp_c in /sys/class/nvme/nvme*; do
+    [ "$(cat "$tcp_c/subsysnqn" 2>/dev/null)" = "$NVP_TCP_NQN" ] && [ "$(cat "$tcp_c/transport" 2>/dev/null)" = tcp ] &&
+      { basename "$tcp_c"; return 0; }
+  done
+  fail "the kernel initiator did not connect to $NVP_TCP_NQN ($tcp_out)"
+}

@@ -88,7 +88,7 @@ step_selftest_hw() {
   expect "$ADDR3 serial" "$(tr -d ' ' </sys/class/nvme/"$c3"/serial)" NVPOLL3 || return
   expect "$ADDR3 namespaces the kernel sees" "$(namespaces_of "$ADDR3" | tr '\n' ' ')" "${c3}n1 ${c3}n2 ${c3}n3 ${c3}n4 " || return
   expect "${c3}n4 zoned model" "$(cat /sys/block/"${c3}"n4/queue/zoned)" host-managed || return
-  info "$ADDR3 ($c3): NVPOLL3, namespaces: $(for n in 1 2 3 4; do printf '%sn%s %s-byte LBAs (%s); ' "$c3" "$n" "$(cat /sys/block/"${c3}"n$n/queue/logical_block_size)" "$(cat /sys/block/"${c3}"n$n/integrity/format 2>/dev/null || echo none)"; done)CMB: $(cat /sys/bus/pci/devices/"$ADDR3"/resource | sed -n 3p)"
+  info "$ADDR3 ($c3): NVPOLL3, namespaces: $(for n in 1 2 3 4; do printf '%sn%s %s-byte LBAs (%s); ' "$c3" "$n" "$(cat /sys/block/"${c3}"n$n/queue/logical_block_size)" "$(cat /sys/block/"${c3}"n$n/integrity/format 2>/dev/null || echo none)"; done)CMB: $(sed -n 3p /sys/bus/pci/devices/"$ADDR3"/resource)"
 }
 
 step_hello_world() {
@@ -507,8 +507,40 @@ step_in_use() {
   check_nvme_back
 }
 
+# The kernel's NVMe/TCP target on 127.0.0.1:4420 (lib.sh tcp_target_up) and
+# its own initiator: the environment, and the reference, for the TCP
+# transport of issue 14. Writes a pattern through the kernel initiator to
+# both namespaces, reads it back, takes the port away and back (the
+# initiator must reconnect), then disconnects.
+step_tcp_target() {
+  # Nothing here depends on how the PCI controllers are bound: one boot is enough.
+  [ "$NVP_MODE" = uio ] || { skip "runs in the uio boot only (it does not use the PCI controllers)"; return; }
+  tcp_target_up || return
+  c=$(tcp_kernel_connect) || return
+  i=0
+  while [ ! -b "/dev/${c}n2" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+  for n in 1 2; do
+    dev=/dev/${c}n$n
+    [ -b "$dev" ] || { fail "$dev did not appear"; return; }
+    head -c 1048576 /dev/urandom >/tmp/tcp-pat
+    dd if=/tmp/tcp-pat of="$dev" bs=65536 seek=3 conv=fsync 2>/dev/null || { fail "write to $dev"; return; }
+    echo 3 >/proc/sys/vm/drop_caches
+    dd if="$dev" of=/tmp/tcp-back bs=65536 skip=3 count=16 2>/dev/null || { fail "read from $dev"; return; }
+    cmp -s /tmp/tcp-pat /tmp/tcp-back || { fail "$dev: data read back differs from what was written"; return; }
+  done
+  info "kernel nvme-tcp initiator $c: 1 MiB written and read back on ${c}n1 (memory-backed null_blk) and ${c}n2"
+  tcp_port_down
+  sleep 1
+  tcp_port_up
+  i=0
+  while [ "$(cat /sys/class/nvme/"$c"/state 2>/dev/null)" != live ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+  [ "$(cat /sys/class/nvme/"$c"/state)" = live ] || { fail "$c is $(cat /sys/class/nvme/"$c"/state) 15 s after the port came back"; return; }
+  info "$c reconnected after the port went away for 1 s"
+  echo 1 >/sys/class/nvme/"$c"/delete_controller
+}
+
 # hot_remove must stay last: it unplugs NVPOLL2.
-STEPS="selftest_hw selftest_bind hello_world itest ns_attach identify setup perf perf_reset wal fio_kernel fio_nvpoll in_use hot_remove"
+STEPS="selftest_hw selftest_bind hello_world itest ns_attach identify setup perf perf_reset wal fio_kernel fio_nvpoll in_use tcp_target hot_remove"
 # rig.sh --steps (NVP_STEPS): only those, in the order above.
 if [ -n "${NVP_STEPS:-}" ]; then
   sel=""
