@@ -27,7 +27,7 @@ import sys
 import tempfile
 
 # Folders of lib/ (each a layer or a piece of one).
-LIB_DIRS = {"api", "dev", "emu", "mem", "nvme", "pci", "sysfs", "uio", "util", "vfio"}
+LIB_DIRS = {"api", "dev", "emu", "mem", "nvme", "pci", "sysfs", "tcp", "uio", "util", "vfio"}
 PUBLIC = "nvpoll"          # include/nvpoll/*.h
 SYSFS_API = "nvpoll_sysfs"  # lib/sysfs/include/nvpoll_sysfs/*.h
 
@@ -51,6 +51,8 @@ ALLOWED = [
     ("lib/emu", {PUBLIC, "util", "mem", "dev", "emu"}),
     # The NVMe layer drives any device through lib/dev alone.
     ("lib/nvme", {PUBLIC, "util", "mem", "dev", "nvme"}),
+    # NVMe/TCP: sockets and PDUs; no device, no DMA memory.
+    ("lib/tcp", {PUBLIC, "util", "tcp"}),
     # Public entry points that join layers.
     ("lib/api", {PUBLIC} | LIB_DIRS),
     # Tools: the public API; nvpoll-setup also nvpoll_sysfs.

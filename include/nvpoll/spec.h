@@ -715,4 +715,7 @@ NVP_STATIC_ASSERT(offsetof(struct nvp_error_log, cs) == 32, "error log CS at 32"
 }
 #endif
 
+/* NVMe over Fabrics and the NVMe/TCP PDUs. */
+#include <nvpoll/spec_fabrics.h>
+
 #endif /* NVPOLL_SPEC_H */
