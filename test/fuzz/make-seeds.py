@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Write the seed corpora of fuzz_attach and fuzz_cqe (test/fuzz/corpus/).
+"""Write the seed corpora of fuzz_attach, fuzz_cqe and fuzz_tcp_pdu (test/fuzz/corpus/).
 
   test/fuzz/make-seeds.py     rewrite the generated seeds (seed-*)
 
@@ -95,6 +95,68 @@ def cqe_seeds():
     }
 
 
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
+TCP_CID = 0x1234
+
+
+def pdu(ptype, flags, hlen, body, data=b"", hdgst=False, ddgst=False, pdo=None):
+    """One controller-to-host PDU: common header + body, digests, data."""
+    if hdgst:
+        flags |= 1
+    if ddgst and data:
+        flags |= 2
+    end = hlen + (4 if hdgst else 0)
+    if data and pdo is None:
+        pdo = end
+    plen = (pdo + len(data) + (4 if ddgst else 0)) if data else end
+    hdr = struct.pack("<BBBBI", ptype, flags, hlen, pdo or 0, plen) + body
+    out = hdr + (struct.pack("<I", crc32c(hdr)) if hdgst else b"")
+    if data:
+        out += bytes(pdo - end) + data + (struct.pack("<I", crc32c(data)) if ddgst else b"")
+    return out
+
+
+def capsule_resp(cid=TCP_CID, status=0, hdgst=False):
+    return pdu(5, 0, 24, struct.pack("<IIHHHH", 0, 0, 0, 1, cid, status), hdgst=hdgst)
+
+
+def c2h(off, data, last=True, success=False, cid=TCP_CID, **kw):
+    flags = (4 if last else 0) | (8 if success else 0)
+    return pdu(7, flags, 24, struct.pack("<HHIII", cid, 0, off, len(data), 0), data, **kw)
+
+
+def r2t(off, length, ttag=1, cid=TCP_CID, hdgst=False):
+    return pdu(9, 0, 24, struct.pack("<HHIII", cid, ttag, off, length, 0), hdgst=hdgst)
+
+
+def tcp_seeds():
+    """fuzz_tcp_pdu: mode byte (fuzz_tcp_pdu.c), then the target's stream."""
+    read4k, write4k = 3 << 3, 4 | 3 << 3
+    data = bytes(range(256)) * 16
+    return {
+        "no-data": bytes([0]) + capsule_resp(),
+        "read-c2h-resp": bytes([read4k]) + c2h(0, data) + capsule_resp(),
+        "read-two-c2h": bytes([read4k]) + c2h(0, data[:1024], last=False) + c2h(1024, data[1024:]) + capsule_resp(),
+        "read-success": bytes([read4k]) + c2h(0, data, success=True),
+        "read-digests": bytes([read4k | 3]) + c2h(0, data, hdgst=True, ddgst=True) + capsule_resp(hdgst=True),
+        "read-padded": bytes([read4k]) + c2h(0, data, pdo=32) + capsule_resp(),
+        "write-r2t": bytes([write4k]) + r2t(0, 4096) + capsule_resp(),
+        "write-two-r2t": bytes([write4k | 1]) + r2t(0, 2048, hdgst=True) + r2t(2048, 2048, 2, hdgst=True) + capsule_resp(hdgst=True),
+        "write-incapsule": bytes([write4k | 64]) + capsule_resp(),
+        "error-status": bytes([read4k]) + capsule_resp(status=0x4004 << 1),
+        "term-req": bytes([0]) + struct.pack("<BBBBIHI10s", 3, 0, 24, 24, 24 + 8, 1, 5, bytes(10)) + bytes(8),
+        "wrong-cid": bytes([0]) + capsule_resp(cid=7),
+    }
+
+
 def write(target, seeds):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -109,3 +171,4 @@ def write(target, seeds):
 if __name__ == "__main__":
     write("fuzz_attach", attach_seeds())
     write("fuzz_cqe", cqe_seeds())
+    write("fuzz_tcp_pdu", tcp_seeds())

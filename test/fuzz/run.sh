@@ -46,7 +46,7 @@ while (($#)); do
   esac
 done
 [[ $secs =~ ^[0-9]+$ ]] && ((secs > 0)) || { echo "run.sh: -t needs a number of seconds > 0" >&2; exit 2; }
-((${#targets[@]})) || targets=(fuzz_addr fuzz_attach fuzz_cqe)
+((${#targets[@]})) || targets=(fuzz_addr fuzz_attach fuzz_cqe fuzz_tcp_pdu)
 
 if ((do_build)); then
   command -v clang >/dev/null || { echo "run.sh: clang not found; run tools/install-deps.sh (or apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }

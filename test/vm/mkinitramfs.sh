@@ -94,9 +94,11 @@ put_module() {
   done
 }
 # nvmet, nvmet-tcp, null_blk, nvme-tcp: the kernel's NVMe/TCP target and
-# initiator, for the tcp_target step (the peer of issue 14's TCP transport).
+# initiator, for the tcp_target step (the peer of issue 14's TCP transport);
+# crc32c for their digests (nvmet-tcp allocates it when a host asks for them).
 for m in nvme nvme-core vfio vfio_iommu_type1 vfio-pci vfio-pci-core irqbypass \
-         vfio_virqfd uio uio_pci_generic nvmet nvmet-tcp null_blk nvme-tcp nvme-fabrics; do
+         vfio_virqfd uio uio_pci_generic nvmet nvmet-tcp null_blk nvme-tcp nvme-fabrics \
+         crc32c_generic crc32c-intel; do
   put_module "$m"
 done
 cp "$moddir"/modules.{order,builtin,builtin.modinfo} "$dst_moddir/" 2>/dev/null || true

@@ -145,6 +145,9 @@ tcp_target_up() {
   modprobe null_blk nr_devices=1 gb=1 bs=4096 memory_backed=1 || { fail "modprobe null_blk"; return; }
   # nvmet pulls in configfs (a module here), which creates /sys/kernel/config.
   modprobe nvmet-tcp || { fail "modprobe nvmet-tcp"; return; }
+  # The digests' CRC32C: loaded up front, as the target needs it the moment
+  # a host asks for digests (without it nvmet-tcp drops the connection).
+  modprobe crc32c-intel 2>/dev/null || modprobe crc32c_generic || { fail "modprobe crc32c"; return; }
   grep -q " /sys/kernel/config configfs " /proc/mounts || mount -t configfs configfs /sys/kernel/config ||
     { fail "cannot mount configfs"; return; }
   tcp_sub=$NVP_TCP_CFS/subsystems/$NVP_TCP_NQN

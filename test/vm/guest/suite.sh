@@ -529,6 +529,17 @@ step_tcp_target() {
     cmp -s /tmp/tcp-pat /tmp/tcp-back || { fail "$dev: data read back differs from what was written"; return; }
   done
   info "kernel nvme-tcp initiator $c: 1 MiB written and read back on ${c}n1 (memory-backed null_blk) and ${c}n2"
+  # lib/tcp on its own against the same target: plain, with header and data
+  # digests, and addressed in SPDK's transport ID spelling with R2Ts answered
+  # in 8 KiB H2CData PDUs.
+  if have nvpoll-tcp-probe; then
+    run nvpoll-tcp-probe "tcp://127.0.0.1:4420/$NVP_TCP_NQN" || { fail "nvpoll-tcp-probe (no digests)"; return; }
+    run nvpoll-tcp-probe --digests "tcp://127.0.0.1/$NVP_TCP_NQN" || { fail "nvpoll-tcp-probe --digests"; return; }
+    run nvpoll-tcp-probe --h2c-max 8192 "trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:4420 subnqn:$NVP_TCP_NQN" ||
+      { fail "nvpoll-tcp-probe (SPDK transport ID)"; return; }
+  else
+    info "nvpoll-tcp-probe not built: lib/tcp not checked"
+  fi
   tcp_port_down
   sleep 1
   tcp_port_up
