@@ -12,11 +12,13 @@
  * CC.EN, CSTS.RDY), reads Identify Controller and every active namespace,
  * connects an I/O queue, and on every namespace writes patterns of one
  * block up to the transfer limit (in-capsule data, R2T and H2CData in
- * several PDUs), reads each back and compares. Exit status 0 only if
+ * several PDUs), reads each back and compares; then the polled queue
+ * (lib/tcp/queue.c) with 16 commands in flight. Exit status 0 only if
  * everything matched. The VM rig runs it against nvmet-tcp (step
  * tcp_target), with and without digests.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,10 +29,12 @@
 #include "tcp/addr.h"
 #include "tcp/conn.h"
 #include "tcp/fabrics.h"
+#include "tcp/queue.h"
 #include "util/crc32c.h"
 
 #define TIMEOUT_MS 10000
 #define QUEUE_SIZE 32
+#define QD 16		/* commands in flight in the queued phase */
 
 static int fail(const char *what, int rc)
 {
@@ -78,6 +82,103 @@ static void fill(uint8_t *buf, size_t len, uint32_t nsid, uint64_t lba, uint32_t
 		x ^= x << 17;
 		memcpy(buf + i, &x, len - i < 8 ? len - i : 8);
 	}
+}
+
+struct queued {
+	int completions;
+	int errors;
+};
+
+static void on_cqe(void *ctx, const struct nvp_cqe *cqe)
+{
+	struct queued *qd = ctx;
+
+	qd->completions++;
+	if (nvp_le16_to_cpu(cqe->status) >> 1) {
+		qd->errors++;
+		fprintf(stderr, "nvpoll-tcp-probe: queued command %u failed: status 0x%x\n",
+			nvp_le16_to_cpu(cqe->cid), nvp_le16_to_cpu(cqe->status) >> 1);
+	}
+}
+
+/* Send and receive until @want completions arrived (10 s at most). */
+static int drive(struct nvp_tcp_queue *q, struct queued *qd, int want)
+{
+	for (int64_t spins = 0; qd->completions < want; spins++) {
+		struct pollfd pfd = { .fd = q->c->fd, .events = POLLIN };
+		int rc = nvp_tcp_queue_send(q);
+
+		if (rc || (rc = nvp_tcp_queue_recv(q, on_cqe, qd, 0)) < 0)
+			return fail("queued I/O", rc);
+		if (qd->completions < want && poll(&pfd, 1, 10) == 0 && spins > 1000)
+			return fail("queued I/O: no progress", -ETIMEDOUT);
+	}
+	return qd->errors ? 1 : 0;
+}
+
+/*
+ * The polled queue (lib/tcp/queue.c) against the target: QD writes of
+ * assorted sizes in flight at once, each from two scattered pieces, then
+ * QD reads of the same into two pieces, compared.
+ */
+static int queued_phase(struct nvp_tcp_conn *io, uint32_t nsid, uint32_t bs, uint64_t lba0,
+			uint32_t max_blocks, uint32_t *mismatches)
+{
+	static uint8_t w[QD][1 << 17], r[QD][1 << 17];
+	struct nvp_tcp_queue q;
+	struct queued qd = { 0 };
+	uint32_t nlb[QD];
+	uint64_t lba = lba0;
+	int rc;
+
+	if (max_blocks > (1u << 17) / bs)
+		max_blocks = (1u << 17) / bs;
+	rc = nvp_tcp_queue_init(&q, io, 64);
+	if (rc)
+		return fail("queue", rc);
+	for (int dir = 0; dir < 2; dir++) {
+		lba = lba0;
+		for (int i = 0; i < QD; i++) {
+			struct nvp_sqe cmd = { .opc = dir ? NVP_NVM_READ : NVP_NVM_WRITE };
+			uint8_t *buf = dir ? r[i] : w[i];
+			uint32_t len;
+			struct iovec iov[2];
+
+			if (!dir) {
+				nlb[i] = 1 + (uint32_t)(i * 7) % max_blocks;
+				fill(w[i], (size_t)nlb[i] * bs, nsid, lba, 7);
+			} else {
+				memset(r[i], 0x5a, sizeof(r[i]));
+			}
+			len = nlb[i] * bs;
+			iov[0] = (struct iovec){ .iov_base = buf, .iov_len = len / 2 };
+			iov[1] = (struct iovec){ .iov_base = buf + len / 2, .iov_len = len - len / 2 };
+			cmd.cid = nvp_cpu_to_le16((uint16_t)(i + dir * QD));
+			cmd.nsid = nvp_cpu_to_le32(nsid);
+			cmd.cdw10 = nvp_cpu_to_le32((uint32_t)lba);
+			cmd.cdw11 = nvp_cpu_to_le32((uint32_t)(lba >> 32));
+			cmd.cdw12 = nvp_cpu_to_le32(nlb[i] - 1);
+			rc = nvp_tcp_queue_post(&q, &cmd, iov, 2, !dir);
+			if (rc)
+				return fail("queued post", rc);
+			lba += nlb[i];
+		}
+		rc = drive(&q, &qd, (dir + 1) * QD);
+		if (rc)
+			return rc;
+	}
+	for (int i = 0; i < QD; i++)
+		if (memcmp(w[i], r[i], (size_t)nlb[i] * bs)) {
+			(*mismatches)++;
+			fprintf(stderr, "nvpoll-tcp-probe: nsid %u queued command %d (%u blocks): "
+				"data read back differs\n", nsid, i, nlb[i]);
+		}
+	printf("nsid %u: %d queued writes and reads, %d in flight: %llu sendmsg calls, C2H "
+	       "bytes %llu read directly, %llu through the staging buffer\n", nsid, QD, QD,
+	       (unsigned long long)q.sendmsgs, (unsigned long long)q.c2h_direct,
+	       (unsigned long long)q.c2h_copied);
+	nvp_tcp_queue_fini(&q);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -248,6 +349,8 @@ int main(int argc, char **argv)
 		}
 		printf("nsid %u: %llu blocks of %u bytes; writes of 1..%u blocks read back\n", nsid,
 		       (unsigned long long)nsze, bs, blocks[4]);
+		if (queued_phase(&io, nsid, bs, lba, blocks[4], &mismatches))
+			return 1;
 	}
 
 	/* Orderly: shut the controller down, then close both connections. */
