@@ -1240,7 +1240,9 @@ struct nvp_copy_range {
  * copy_max_range_blocks (MSSRL), all of them at most copy_max_blocks (MCL),
  * checked before anything is posted (-EINVAL, -ERANGE).
  *
- * Return: as for nvp_read(); -ENOTSUP without Copy (ONCS bit 8).
+ * Return: as for nvp_read(); -ENOTSUP without Copy (ONCS bit 8). More
+ * than 128 ranges may take two request objects (-EAGAIN until two are
+ * free).
  */
 NVP_API int nvp_copy(struct nvp_qpair *qpair, struct nvp_ns *ns,
 		     const struct nvp_copy_range *ranges, uint32_t num_ranges, uint64_t sdlba,

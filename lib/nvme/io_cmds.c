@@ -271,15 +271,6 @@ static int bad_copy_ranges(struct nvp_qpair *qp, struct nvp_ns *ns,
 		return nvp_error(-EINVAL, "copy takes 1..%u source ranges on namespace %u (MSRC "
 				 "%u, 0's based) but got %u; submit several copies",
 				 ni->copy_max_ranges, ns->nsid, ni->copy_max_ranges - 1, n);
-	/* The entries go in a request's list memory, within two pages. */
-	if ((uint64_t)n * sizeof(struct nvp_copy_range_fmt0) > qp->reqs[0].list.bytes ||
-	    (uint64_t)n * sizeof(struct nvp_copy_range_fmt0) > 2ull * qp->page_size)
-		return nvp_error(-EINVAL, "copy of %u source ranges: this queue pair holds at "
-				 "most %zu per command (its list memory follows the transfer "
-				 "limit); submit several copies", n,
-				 (size_t)(qp->reqs[0].list.bytes < 2ull * qp->page_size ?
-					  qp->reqs[0].list.bytes : 2ull * qp->page_size) /
-					 sizeof(struct nvp_copy_range_fmt0));
 	for (uint32_t i = 0; i < n; i++) {
 		rc = check_range(qp, ns, ranges[i].slba, ranges[i].nlb);
 		if (rc)
@@ -305,9 +296,9 @@ int nvp_copy(struct nvp_qpair *qp, struct nvp_ns *ns, const struct nvp_copy_rang
 	     uint32_t num_ranges, uint64_t sdlba, const struct nvp_io_opts *opts, nvp_cmd_cb cb,
 	     void *arg)
 {
+	uint32_t bytes = num_ranges * (uint32_t)sizeof(struct nvp_copy_range_fmt0);
+	struct nvp_req *req, *holder = NULL;
 	struct nvp_sqe *sqe;
-	struct nvp_req *req;
-	uint32_t bytes;
 	int rc;
 
 	if ((rc = check_qpair(qp, cb)) || (rc = check_range(qp, ns, 0, 1)))
@@ -317,12 +308,23 @@ int nvp_copy(struct nvp_qpair *qp, struct nvp_ns *ns, const struct nvp_copy_rang
 	rc = bad_copy_ranges(qp, ns, ranges, num_ranges, sdlba);
 	if (rc)
 		return rc;
-	req = nvp_req_get(qp);
-	if (!req)
-		return no_request();
-	/* The entries must be DMA memory: the request's list memory (checked
-	 * above to hold them, and within two controller pages). */
-	nvp_copy_ranges_encode(req->list.va, ranges, num_ranges);
+	/*
+	 * The entries must be DMA memory: the request's list memory, at least
+	 * a page. 256 entries (8 KiB) may need a second page: then the list
+	 * memory of a second request, a parent that is never posted and holds
+	 * the callback, as a split command's does; PRP2 points at it.
+	 */
+	if (bytes <= qp->reqs[0].list.bytes) {
+		req = nvp_req_get(qp);
+		if (!req)
+			return no_request();
+	} else {
+		rc = nvp_req_admit(qp, 2);
+		if (rc)
+			return rc;
+		holder = start_parent(qp, NVP_NVM_COPY, 1, cb, arg);
+		req = nvp_req_get(qp);
+	}
 	sqe = nvp_sq_slot(&qp->sq);
 	*sqe = (struct nvp_sqe){
 		.opc = NVP_NVM_COPY,
@@ -332,18 +334,31 @@ int nvp_copy(struct nvp_qpair *qp, struct nvp_ns *ns, const struct nvp_copy_rang
 		/* NR, 0's based; descriptor format 0 */
 		.cdw12 = nvp_cpu_to_le32(num_ranges - 1),
 	};
-	/* The list memory is bus-contiguous and page aligned: PRP1, and PRP2
-	 * for a second page. */
-	bytes = num_ranges * (uint32_t)sizeof(struct nvp_copy_range_fmt0);
-	sqe->dptr.prp.prp1 = nvp_cpu_to_le64(req->list.iova);
-	if (bytes > qp->page_size)
-		sqe->dptr.prp.prp2 = nvp_cpu_to_le64(req->list.iova + qp->page_size);
+	if (!holder) {
+		nvp_copy_ranges_encode(req->list.va, ranges, num_ranges);
+		sqe->dptr.prp.prp1 = nvp_cpu_to_le64(req->list.iova);
+		/* Bus-contiguous and page aligned: PRP2 is the next page. */
+		if (bytes > qp->page_size)
+			sqe->dptr.prp.prp2 = nvp_cpu_to_le64(req->list.iova + qp->page_size);
+	} else {
+		uint32_t first = qp->page_size / (uint32_t)sizeof(struct nvp_copy_range_fmt0);
+
+		nvp_copy_ranges_encode(req->list.va, ranges, first);
+		nvp_copy_ranges_encode(holder->list.va, ranges + first, num_ranges - first);
+		sqe->dptr.prp.prp1 = nvp_cpu_to_le64(req->list.iova);
+		sqe->dptr.prp.prp2 = nvp_cpu_to_le64(holder->list.iova);
+	}
 	rc = nvp_io_apply_opts(qp, ns, req, sqe, opts, sdlba, 0);
 	if (rc) {
 		nvp_req_put(qp, req);
+		if (holder)
+			nvp_req_put(qp, holder);
 		return rc;
 	}
-	nvp_req_post(qp, req, sqe, cb, arg);
+	if (holder)
+		post_part(qp, holder, req, sqe);
+	else
+		nvp_req_post(qp, req, sqe, cb, arg);
 	return 0;
 }
 
