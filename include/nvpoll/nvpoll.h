@@ -579,7 +579,8 @@ NVP_API int nvp_ctrl_get_stats(const struct nvp_ctrl *ctrl, struct nvp_ctrl_stat
  *          deleted) keeps its handle with @active false; its I/O fails
  *          with -ENODEV.
  * @supports_verify: Verify is supported (ONCS bit 7).
- * @supports_copy: Copy is supported (ONCS bit 8).
+ * @supports_copy: Copy is supported (ONCS bit 8), with descriptor format 0
+ *                 (OCFS bit 0, when the controller fills OCFS in).
  * @copy_max_ranges: source ranges one Copy may take (MSRC + 1: Identify
  *                   Namespace holds it 0's based); 0 without Copy.
  * @copy_max_range_blocks: blocks one source range may hold (MSSRL); 0

@@ -701,6 +701,7 @@ NVP_STATIC_ASSERT(offsetof(struct nvp_copy_range_fmt0, nlb) == 16, "copy range N
 NVP_STATIC_ASSERT(offsetof(struct nvp_copy_range_fmt0, eilbrt) == 24, "copy range EILBRT at 24");
 NVP_STATIC_ASSERT(offsetof(struct nvp_id_ctrl, fuses) == 522, "id_ctrl FUSES at 522");
 NVP_STATIC_ASSERT(offsetof(struct nvp_id_ctrl, acwu) == 532, "id_ctrl ACWU at 532");
+NVP_STATIC_ASSERT(offsetof(struct nvp_id_ctrl, ocfs) == 534, "id_ctrl OCFS at 534");
 NVP_STATIC_ASSERT(offsetof(struct nvp_id_ns, nacwu) == 38, "id_ns NACWU at 38");
 NVP_STATIC_ASSERT(offsetof(struct nvp_id_ns, mssrl) == 74, "id_ns MSSRL at 74");
 NVP_STATIC_ASSERT(offsetof(struct nvp_id_ns, mcl) == 76, "id_ns MCL at 76");

@@ -66,6 +66,7 @@ static void emu_id_ctrl(struct nvp_emu *emu, struct nvp_id_ctrl *id)
 	/* Fused Compare and Write (emu_cmds.c), atomic up to ACWU + 1 blocks. */
 	id->fuses = nvp_cpu_to_le16(NVP_FUSES_COMPARE_WRITE);
 	id->acwu = nvp_cpu_to_le16(emu->opts.acwu);
+	id->ocfs = nvp_cpu_to_le16(1);	/* Copy descriptor format 0 */
 	/* Present, and Flush with NSID FFFFFFFFh flushes all namespaces. */
 	id->vwc = emu->opts.vwc ? 0x07 : 0;
 	id->sgls = nvp_cpu_to_le32(emu->opts.sgl ? (NVP_SGLS_SUPPORTED | (1u << 16)) : 0); /* + bit bucket */

@@ -33,7 +33,10 @@ static void ns_cmds_info(const struct nvp_ctrl *ctrl, const struct nvp_id_ns *id
 	uint16_t oncs = ctrl->info.oncs, acwu;
 
 	info->supports_verify = oncs & NVP_ONCS_VERIFY;
-	info->supports_copy = oncs & NVP_ONCS_COPY;
+	/* The library builds format 0 entries: a controller that lists its
+	 * copy formats (OCFS, NVMe 2.0) must list that one. */
+	info->supports_copy = (oncs & NVP_ONCS_COPY) &&
+			      (!ctrl->id->ocfs || (nvp_le16_to_cpu(ctrl->id->ocfs) & 1));
 	info->copy_max_ranges = info->supports_copy ? id->msrc + 1u : 0;
 	info->copy_max_range_blocks = info->supports_copy ? nvp_le16_to_cpu(id->mssrl) : 0;
 	info->copy_max_blocks = info->supports_copy ? nvp_le32_to_cpu(id->mcl) : 0;

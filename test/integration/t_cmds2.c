@@ -23,6 +23,7 @@
 #define LBA_DSM		2700
 #define LBA_LIM_SRC	3000	/* cmd_copy_limits: up to 512 blocks */
 #define LBA_LIM_DST	3600
+#define LBA_BAD		3950	/* cmd_cmds_bad_args (not 0: a zoned namespace takes that) */
 
 #define MEDIA(sc)	NVP_STATUS(NVP_SCT_MEDIA, sc)
 #define STATUS_NO_DNR(s) ((uint16_t)((s) & ~NVP_STATUS_DNR_BIT))
@@ -942,8 +943,8 @@ static bool bad_args_on(struct nsctx *c)
 		nvp_io_opts_init(&o, sizeof(o));
 		o.opts_size = sizeof(size_t);
 		o.flags = 1u << 7;
-		CHECK_RC(io_sync(qp, ns, IO_WRITE, b, 0, 1, 0, NULL), 0);
-		CHECK_RC(CMD_SYNC(qp, NULL, "compare", nvp_compare(qp, ns, b, 0, 1, &o,
+		CHECK_RC(io_sync(qp, ns, IO_WRITE, b, LBA_BAD, 1, 0, NULL), 0);
+		CHECK_RC(CMD_SYNC(qp, NULL, "compare", nvp_compare(qp, ns, b, LBA_BAD, 1, &o,
 								   io_cpl_cb, c_)), 0);
 	}
 	if (c->ni->supports_verify) {
@@ -985,13 +986,13 @@ static bool bad_args_on(struct nsctx *c)
 		CHECK_RC(nvp_qpair_alloc(c->d->ctrl, &qo, &small), 0);
 		held = io_cpl_new();
 		CHECK(held);
-		CHECK_RC(nvp_write(small, ns, b, 0, 1, 0, io_cpl_cb, held), 0);
+		CHECK_RC(nvp_write(small, ns, b, LBA_BAD, 1, 0, io_cpl_cb, held), 0);
 		CHECK_RC(nvp_compare_and_write(small, ns, b, b, 0, 1, NULL, io_cpl_cb, held),
 			 -EAGAIN);
 		CHECK_RC(poll_until(small, &held->calls, 1), 0);
 		CHECK_RC(CMD_SYNC(small, NULL, "compare and write",
-				  nvp_compare_and_write(small, ns, b, b, 0, 1, NULL, io_cpl_cb, c_)),
-			 0);
+				  nvp_compare_and_write(small, ns, b, b, LBA_BAD, 1, NULL, io_cpl_cb,
+							c_)), 0);
 		CHECK(atomic_load(&held->calls) == 1);
 	}
 	nvp_qpair_get_stats(qp, &s1, sizeof(s1));
@@ -1007,5 +1008,5 @@ out:
 
 void test_cmd_cmds_bad_args(void)
 {
-	for_each_ns("bad arguments", bad_args_on, 0);
+	for_each_ns("bad arguments", bad_args_on, LBA_BAD);
 }
