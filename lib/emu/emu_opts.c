@@ -14,7 +14,7 @@
 #define EMU_VALID_OPTS                                                              \
 	"valid options: ns=SIZE[:BLOCK[:PATH]] (up to 16), file=PATH, mdts=0..15, "  \
 	"qpairs=1..511, mqes=2..65536, lat_us=N, serial=TEXT, sgl|dbbuf|vwc=0|1, "   \
-	"cpu=N, msrc|mssrl|mcl|acwu=N, raw=PATH (tests); e.g. emu:ns=1G:4096,qpairs=8"
+	"cpu=N, msrc|mssrl|mcl|acwu=N, raw=PATH (tests); e.g. emu:ns=1G:4096,ns=64M:512,qpairs=8"
 
 /* User text quoted in a message: clipped, so the advice after it is never cut. */
 struct emu_clip {
