@@ -183,19 +183,33 @@ uint16_t nvp_emu_cmds(struct nvp_emu *emu, struct emu_ns *ns, const struct nvp_s
 
 /* ---- fused Compare and Write ------------------------------------------------ */
 
-/* The status a fault armed for @sqe sets, else 0 (fused pairs take status
- * faults only: neither delay nor drop, which would split the pair). */
+/*
+ * The faults armed for one half: a status (the half is not run), or a
+ * dropped completion (it runs, its CQE is lost). Delays do not apply: they
+ * would split the pair.
+ */
 static bool emu_fused_fault(struct nvp_emu *emu, uint16_t sqid, const struct nvp_sqe *sqe,
-			    uint16_t *st)
+			    uint16_t *st, bool *drop)
 {
 	struct emu_cmd_fault f = { 0 };
 
 	if (!atomic_load_explicit(&emu->faults_armed, memory_order_relaxed))
 		return false;
 	nvp_emu_match_faults(emu, sqid, sqe, &f);
+	*drop |= f.drop;
 	if (f.status_set)
 		*st = f.status;
 	return f.status_set;
+}
+
+static void emu_fused_post(struct nvp_emu *emu, uint16_t sqid, uint16_t cid, uint16_t st,
+			   bool drop)
+{
+	if (drop) {
+		EMU_INC(emu, cqes_dropped, 1);
+		return;
+	}
+	nvp_emu_post(emu, sqid, cid, st, 0);
 }
 
 int nvp_emu_fused(struct nvp_emu *emu, struct emu_sq *sq, const struct nvp_sqe *sqe)
@@ -204,6 +218,7 @@ int nvp_emu_fused(struct nvp_emu *emu, struct emu_sq *sq, const struct nvp_sqe *
 	uint16_t sqid = sq->qid, st1 = 0, st2 = 0;
 	struct nvp_sqe w;
 	uint32_t acwu_blocks = emu->opts.acwu + 1u;
+	bool drop1 = false, drop2 = false;
 
 	EMU_INC(emu, io_cmds[sqe->opc], 1);
 	if (fuse != NVP_SQE_FUSE_FIRST) {
@@ -238,15 +253,15 @@ int nvp_emu_fused(struct nvp_emu *emu, struct emu_sq *sq, const struct nvp_sqe *
 		st1 = EMU_SC_DNR(NVP_SC_INVALID_FIELD);
 	} else if ((sqe->cdw12 & 0xffff) + 1u > acwu_blocks) {
 		st1 = EMU_SC_DNR(NVP_SC_ATOMIC_WU_EXCEEDED);
-	} else if (!emu_fused_fault(emu, sqid, sqe, &st1)) {
+	} else if (!emu_fused_fault(emu, sqid, sqe, &st1, &drop1)) {
 		st1 = nvp_emu_nvm(emu, sqe);
 	}
 	/* A failed compare (or a bad pair) aborts the write, unrun. */
 	if (st1)
 		st2 = EMU_SC(NVP_SC_ABORT_FUSE_FAIL);
-	else if (!emu_fused_fault(emu, sqid, &w, &st2))
+	else if (!emu_fused_fault(emu, sqid, &w, &st2, &drop2))
 		st2 = nvp_emu_nvm(emu, &w);
-	nvp_emu_post(emu, sqid, sqe->cid, st1, 0);
-	nvp_emu_post(emu, sqid, w.cid, st2, 0);
+	emu_fused_post(emu, sqid, sqe->cid, st1, drop1);
+	emu_fused_post(emu, sqid, w.cid, st2, drop2);
 	return 2;
 }

@@ -144,7 +144,7 @@ static const struct itest_case itest_cases[] = {
 	{ "cmd_compare_write_wrap", test_cmd_compare_write_wrap, 0,
 	  "fused pairs at every SQ position, slot entries-1 and 0 included" },
 	{ "cmd_compare_write_reset", test_cmd_compare_write_reset, 0,
-	  "a reset re-posts a fused pair as a pair, or ends it with one callback (own emu)" },
+	  "reset: a fused pair re-posted as a pair, or ended once; a lone half never re-posted (own emu)" },
 	{ "cmd_verify", test_cmd_verify, 0,
 	  "verify written blocks; an uncorrectable block fails it; split" },
 	{ "cmd_copy", test_cmd_copy, 0, "copy of several ranges, destination read back" },

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nvpoll/emu.h>
+
 #include "itest.h"
 
 /* LBA windows of their own (t_cmds.c uses 1000..1399). */
@@ -446,11 +448,81 @@ out:
 		nvp_ctrl_detach(ctrl);
 }
 
+/*
+ * The compare completed but the write's completion was lost: the timeout
+ * ends in a reset, which must not post the write again without its
+ * partner (a lone second half is a Missing Fused Command, or worse, a
+ * write no compare guards). It ends, and the pair reports it, once.
+ */
+static void caw_half_lost(void)
+{
+	const uint32_t timeout_ms = itest_cfg.fault_timeout_ms ? itest_cfg.fault_timeout_ms : 400;
+	struct nvp_emu_fault fault;
+	struct nvp_ctrl_opts co;
+	struct nvp_ctrl *ctrl = NULL;
+	struct nvp_qpair *qp = NULL;
+	struct nvp_qpair_stats st;
+	struct nvp_ns *ns;
+	uint8_t *a = NULL, *b = NULL;
+	struct io_cpl *cpl = NULL;
+	uint32_t bs;
+	int rc;
+
+	nvp_ctrl_opts_init(&co, sizeof(co));
+	co.io_timeout_ms = timeout_ms;
+	rc = nvp_ctrl_attach("emu:ns=16M:4096", &co, &ctrl);
+	CHECKF(rc == 0, "attach emu: %d %s", rc, nvp_last_error());
+	ns = nvp_ctrl_first_ns(ctrl);
+	CHECK(ns);
+	bs = nvp_ns_get_info(ns)->block_size;
+	CHECK_RC(nvp_qpair_alloc(ctrl, NULL, &qp), 0);
+	a = dma(bs);
+	b = dma(bs);
+	cpl = io_cpl_new();
+	CHECK(a && b && cpl);
+	pattern_fill(a, 300, 1, bs, 9);
+	pattern_fill(b, 300, 1, bs, 10);
+	CHECK_RC(io_sync(qp, ns, IO_WRITE, a, 300, 1, 0, NULL), 0);
+	memset(&fault, 0, sizeof(fault));
+	fault.type = NVP_EMU_FAULT_DROP;
+	fault.match = NVP_EMU_MATCH_IO | NVP_EMU_MATCH_OPCODE;
+	fault.opcode = NVP_NVM_WRITE;
+	CHECK_RC(nvp_emu_inject(ctrl, &fault, sizeof(fault)), 0);
+	CHECK_RC(nvp_compare_and_write(qp, ns, a, b, 300, 1, NULL, io_cpl_cb, cpl), 0);
+	/* Timeout, Abort (finds nothing), a second timeout, reset: a few. */
+	rc = poll_until(qp, &cpl->calls, 1);
+	CHECKF(rc == 0, "the pair never completed: %d (%s)", rc, itest_errname(rc));
+	for (int i = 0; i < 16; i++)
+		nvp_qpair_poll(qp, 0);
+	CHECKF(atomic_load(&cpl->calls) == 1, "pair callback ran %d times",
+	       atomic_load(&cpl->calls));
+	CHECKF(NVP_STATUS_SCT(cpl->status) == NVP_SCT_PATH &&
+	       NVP_STATUS_SC(cpl->status) == NVP_SC_HOST_ABORTED_CMD &&
+	       cpl->dw1 == NVP_FUSED_HALF_WRITE,
+	       "pair with a lost write completion: %s, half %u", nvp_status_str(cpl->status),
+	       cpl->dw1);
+	nvp_qpair_get_stats(qp, &st, sizeof(st));
+	CHECKF(st.retried == 0 && st.reset_aborted == 1, "retried %llu, ended %llu: the "
+	       "second half went out alone", (unsigned long long)st.retried,
+	       (unsigned long long)st.reset_aborted);
+	CHECK_RC(nvp_emu_clear_faults(ctrl), 0);
+	CHECK(qpair_still_works(qp, ns, 400));
+out:
+	free(cpl);
+	nvp_qpair_free(qp);
+	nvp_dma_free(a);
+	nvp_dma_free(b);
+	if (ctrl)
+		nvp_ctrl_detach(ctrl);
+}
+
 void test_cmd_compare_write_reset(void)
 {
 	caw_across_reset(3);
 	if (!itest_failed())
 		caw_across_reset(0);
+	if (!itest_failed())
+		caw_half_lost();
 }
 
 /* ---- Verify and Write Uncorrectable ---------------------------------------- */
