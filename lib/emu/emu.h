@@ -72,6 +72,7 @@ struct emu_opts {
 	uint16_t mssrl;		/* Copy: blocks per source range */
 	uint32_t mcl;		/* Copy: blocks in all */
 	uint16_t acwu;		/* compare-and-write unit, 0's based */
+	bool cmds;		/* Verify, Copy, Write Uncorrectable, fused pairs */
 };
 
 /**

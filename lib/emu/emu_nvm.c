@@ -229,10 +229,14 @@ uint16_t nvp_emu_nvm(struct nvp_emu *emu, const struct nvp_sqe *sqe)
 	case NVP_NVM_COMPARE:
 	case NVP_NVM_WRITE_ZEROES:
 	case NVP_NVM_DSM:
+		break;
 	case NVP_NVM_VERIFY:
 	case NVP_NVM_COPY:
 	case NVP_NVM_WRITE_UNCORRECTABLE:
-		break;
+		if (emu->opts.cmds)
+			break;
+		/* Not advertised (cmds=0): as an unknown opcode. */
+		return EMU_SC_DNR(NVP_SC_INVALID_OPCODE);
 	default:
 		return EMU_SC_DNR(NVP_SC_INVALID_OPCODE);
 	}

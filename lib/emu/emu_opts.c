@@ -13,7 +13,7 @@
 /* Short enough that any message ending in it fits nvp_error()'s 512 bytes. */
 #define EMU_VALID_OPTS                                                              \
 	"valid options: ns=SIZE[:BLOCK[:PATH]] (up to 16), file=PATH, mdts=0..15, "  \
-	"qpairs=1..511, mqes=2..65536, lat_us=N, serial=TEXT, sgl|dbbuf|vwc=0|1, "   \
+	"qpairs=1..511, mqes=2..65536, lat_us=N, serial=TEXT, sgl|dbbuf|vwc|cmds=0|1, "\
 	"cpu=N, msrc|mssrl|mcl|acwu=N, raw=PATH (tests); e.g. emu:ns=1G:4096,ns=64M:512,qpairs=8"
 
 /* User text quoted in a message: clipped, so the advice after it is never cut. */
@@ -49,6 +49,7 @@ static void emu_opts_defaults(struct emu_opts *o)
 	o->mssrl = 128;
 	o->mcl = 128;
 	o->acwu = 63;
+	o->cmds = true;
 }
 
 /*
@@ -155,7 +156,7 @@ static int emu_parse_ns(const char *spec, struct emu_ns_opts *ns)
 /* Options that may be given once; ns= repeats, file= once per namespace. */
 static const char *const emu_once[] = {
 	"mdts", "qpairs", "mqes", "lat_us", "cpu", "serial", "sgl", "dbbuf", "vwc", "raw",
-	"msrc", "mssrl", "mcl", "acwu",
+	"msrc", "mssrl", "mcl", "acwu", "cmds",
 };
 
 int nvp_emu_parse_opts(const char *spec, struct emu_opts *o)
@@ -305,9 +306,11 @@ int nvp_emu_parse_opts(const char *spec, struct emu_opts *o)
 				break;
 			}
 			strcpy(o->serial, val);
-		} else if (!strcmp(tok, "sgl") || !strcmp(tok, "dbbuf") || !strcmp(tok, "vwc")) {
+		} else if (!strcmp(tok, "sgl") || !strcmp(tok, "dbbuf") || !strcmp(tok, "vwc") ||
+			   !strcmp(tok, "cmds")) {
 			bool *b = !strcmp(tok, "sgl") ? &o->sgl :
-				  !strcmp(tok, "dbbuf") ? &o->dbbuf : &o->vwc;
+				  !strcmp(tok, "dbbuf") ? &o->dbbuf :
+				  !strcmp(tok, "vwc") ? &o->vwc : &o->cmds;
 
 			if (emu_parse_bool(val, b)) {
 				ret = nvp_error(-EINVAL, "emu: bad %s=%s (0 or 1); " EMU_VALID_OPTS, tok,

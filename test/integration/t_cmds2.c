@@ -94,11 +94,17 @@ static bool ns_suits(struct nvp_qpair *qp, struct nvp_ns *ns, uint64_t lba, char
  * when it could not test (the command is not supported), having noted why.
  * Skips the test when nothing was tested.
  */
+/* Why the last namespace was not tested: the skip reason. */
+static char skip_why[200];
+
 static void for_each_ns(const char *what, bool (*fn)(struct nsctx *), uint64_t lba)
 {
 	struct nvp_qpair *qp = NULL;
-	char why[200] = "no namespaces";
+	char *why = skip_why;
+	const size_t whylen = sizeof(skip_why);
 	int tested = 0;
+
+	snprintf(skip_why, sizeof(skip_why), "no namespaces");
 
 	for (int j = 0; j < itest_cfg.num_addrs && !itest_failed(); j++) {
 		struct itest_dev *d = itest_dev(j);
@@ -111,7 +117,7 @@ static void for_each_ns(const char *what, bool (*fn)(struct nsctx *), uint64_t l
 					   .ni = nvp_ns_get_info(d->ns[i]) };
 
 			c.bs = c.ni->block_size;
-			if (!ns_suits(qp, c.ns, lba, why, sizeof(why))) {
+			if (!ns_suits(qp, c.ns, lba, why, whylen)) {
 				itest_notef("%s", why);
 				continue;
 			}
@@ -134,7 +140,9 @@ static bool unsupported(struct nsctx *c, int rc, const char *what, const char *b
 	       what, rc, itest_errname(rc));
 	CHECKF(strstr(nvp_last_error(), bit), "the -ENOTSUP message does not name %s: %s", bit,
 	       nvp_last_error());
-	itest_notef("ctrl %s ns%u: no %s (%s)", c->d->addr, c->ni->nsid, what, bit);
+	snprintf(skip_why, sizeof(skip_why), "ctrl %s ns%u: no %s (%s)", c->d->addr,
+		 c->ni->nsid, what, bit);
+	itest_notef("%s", skip_why);
 out:
 	return false;
 }
