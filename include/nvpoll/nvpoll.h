@@ -578,6 +578,22 @@ NVP_API int nvp_ctrl_get_stats(const struct nvp_ctrl *ctrl, struct nvp_ctrl_stat
  * @active: the namespace is active. A namespace that went away (detached,
  *          deleted) keeps its handle with @active false; its I/O fails
  *          with -ENODEV.
+ * @supports_verify: Verify is supported (ONCS bit 7).
+ * @supports_copy: Copy is supported (ONCS bit 8), with descriptor format 0
+ *                 (OCFS bit 0, when the controller fills OCFS in).
+ * @copy_max_ranges: source ranges one Copy may take (MSRC + 1: Identify
+ *                   Namespace holds it 0's based); 0 without Copy.
+ * @copy_max_range_blocks: blocks one source range may hold (MSSRL); 0
+ *                         without Copy.
+ * @copy_max_blocks: blocks one Copy may move in all (MCL); 0 without Copy.
+ * @supports_write_uncorrectable: Write Uncorrectable is supported (ONCS
+ *                                bit 1).
+ * @supports_fused_compare_write: fused Compare and Write is supported
+ *                                (FUSES bit 0) along with Compare.
+ * @compare_write_max_blocks: blocks one fused Compare and Write may cover:
+ *                            the atomic compare and write unit (NACWU if
+ *                            the namespace has its own, else ACWU; both
+ *                            0's based), at most @max_io_blocks.
  */
 struct nvp_ns_info {
 	uint32_t nsid;
@@ -593,6 +609,14 @@ struct nvp_ns_info {
 	bool supports_flush;
 	bool deallocated_reads_zeroes;
 	bool active;
+	bool supports_verify;
+	bool supports_copy;
+	uint32_t copy_max_ranges;
+	uint32_t copy_max_range_blocks;
+	uint32_t copy_max_blocks;
+	bool supports_write_uncorrectable;
+	bool supports_fused_compare_write;
+	uint32_t compare_write_max_blocks;
 };
 
 /**
@@ -1104,6 +1128,169 @@ NVP_API int nvp_deallocate(struct nvp_qpair *qpair, struct nvp_ns *ns,
  */
 NVP_API int nvp_io_raw(struct nvp_qpair *qpair, const struct nvp_sqe *cmd, void *buf,
 	       size_t len, nvp_cmd_cb cb, void *arg);
+
+/* ------------------------------------------------------------------------ */
+/* Compare, Verify, Copy, Write Uncorrectable, Dataset Management            */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * @opts of the calls below (NULL = defaults, see struct nvp_io_opts): only
+ * @flags is used here, NVP_IO_FUA and NVP_IO_LIMITED_RETRY where the
+ * command has them; @pi or @md set gives -ENOTSUP. Their return values are
+ * those of nvp_read(), and -ENOTSUP when the controller lacks the command
+ * (the message names the capability bit).
+ */
+
+/**
+ * nvp_compare() - compare blocks on the media with a buffer.
+ * @qpair: queue pair of the calling thread.
+ * @ns: namespace.
+ * @buf: the expected data, DMA memory, @nlb * block size bytes.
+ * @lba: first block.
+ * @nlb: number of blocks; more than one command takes is split, and a
+ *       miscompare in any part fails the whole.
+ * @opts: per-command options, or NULL.
+ * @cb: completion callback: Compare Failure (SCT 2h, SC 85h) when the data
+ *      differ.
+ * @arg: passed to @cb.
+ *
+ * Return: as for nvp_read(); -ENOTSUP without Compare (ONCS bit 0).
+ */
+NVP_API int nvp_compare(struct nvp_qpair *qpair, struct nvp_ns *ns, const void *buf,
+			uint64_t lba, uint32_t nlb, const struct nvp_io_opts *opts,
+			nvp_cmd_cb cb, void *arg);
+
+/* struct nvp_cqe.dw1 of a fused Compare and Write's one completion: which
+ * half the status is from. */
+#define NVP_FUSED_HALF_COMPARE	1u
+#define NVP_FUSED_HALF_WRITE	2u
+
+/**
+ * nvp_compare_and_write() - fused Compare and Write: write @write_buf only
+ * if the blocks hold @cmp_buf, atomically.
+ * @qpair: queue pair of the calling thread.
+ * @ns: namespace.
+ * @cmp_buf: the expected data, DMA memory, @nlb blocks.
+ * @write_buf: the data written if they match, DMA memory, @nlb blocks.
+ * @lba: first block.
+ * @nlb: number of blocks: 1..compare_write_max_blocks (struct
+ *       nvp_ns_info); never split, since the pair must be one operation.
+ * @opts: per-command options (both halves), or NULL.
+ * @cb: completion callback, called once for the pair. Its completion is
+ *      that of the half that failed, @cpl->dw1 saying which
+ *      (NVP_FUSED_HALF_*): a miscompare is the compare's Compare Failure
+ *      (SCT 2h, SC 85h), and then nothing was written.
+ * @arg: passed to @cb.
+ *
+ * The two commands go into adjacent SQ slots behind one doorbell write. A
+ * controller reset posts the pair again as a pair, or ends both halves
+ * (Host Aborted Command), never one alone.
+ *
+ * Return: as for nvp_read(); -ENOTSUP without fused Compare and Write
+ * (FUSES bit 0) or Compare (ONCS bit 0); -EINVAL when @nlb exceeds the
+ * limit; -EAGAIN unless three request objects are free (one per half and
+ * one for the pair).
+ */
+NVP_API int nvp_compare_and_write(struct nvp_qpair *qpair, struct nvp_ns *ns,
+				  const void *cmp_buf, const void *write_buf, uint64_t lba,
+				  uint32_t nlb, const struct nvp_io_opts *opts, nvp_cmd_cb cb,
+				  void *arg);
+
+/**
+ * nvp_verify() - have the controller read and check blocks, moving no data.
+ * @qpair: queue pair of the calling thread.
+ * @ns: namespace.
+ * @lba: first block.
+ * @nlb: number of blocks; split at the namespace's max_io_blocks (the
+ *       transfer limit, which also keeps each part within a controller's
+ *       Verify Size Limit when that equals MDTS, as QEMU's default does).
+ * @opts: per-command options, or NULL.
+ * @cb: completion callback: Unrecovered Read Error (SCT 2h, SC 81h) for an
+ *      unreadable block.
+ * @arg: passed to @cb.
+ *
+ * Return: as for nvp_read(); -ENOTSUP without Verify (ONCS bit 7).
+ */
+NVP_API int nvp_verify(struct nvp_qpair *qpair, struct nvp_ns *ns, uint64_t lba,
+		       uint32_t nlb, const struct nvp_io_opts *opts, nvp_cmd_cb cb, void *arg);
+
+/**
+ * struct nvp_copy_range - one source range of nvp_copy().
+ * @slba: first block.
+ * @nlb: number of blocks (not 0's based), 1..copy_max_range_blocks.
+ */
+struct nvp_copy_range {
+	uint64_t slba;
+	uint32_t nlb;
+};
+
+/**
+ * nvp_copy() - copy several source ranges, in order, to one destination.
+ * @qpair: queue pair of the calling thread.
+ * @ns: namespace (source and destination).
+ * @ranges: the source ranges, in CPU byte order (ordinary memory; the
+ *          library writes them as format 0 Source Range Entries into DMA
+ *          memory).
+ * @num_ranges: 1..copy_max_ranges (MSRC + 1, at most 256).
+ * @sdlba: first destination block; the ranges land one after another.
+ * @opts: per-command options (FUA, LR), or NULL.
+ * @cb: completion callback.
+ * @arg: passed to @cb.
+ *
+ * Never split. Every range must lie in the namespace and hold at most
+ * copy_max_range_blocks (MSSRL), all of them at most copy_max_blocks (MCL),
+ * checked before anything is posted (-EINVAL, -ERANGE).
+ *
+ * Return: as for nvp_read(); -ENOTSUP without Copy (ONCS bit 8). More
+ * than 128 ranges may take two request objects (-EAGAIN until two are
+ * free).
+ */
+NVP_API int nvp_copy(struct nvp_qpair *qpair, struct nvp_ns *ns,
+		     const struct nvp_copy_range *ranges, uint32_t num_ranges, uint64_t sdlba,
+		     const struct nvp_io_opts *opts, nvp_cmd_cb cb, void *arg);
+
+/**
+ * nvp_write_uncorrectable() - mark blocks invalid: reads of them fail with
+ * Unrecovered Read Error until they are written again.
+ * @qpair: queue pair of the calling thread.
+ * @ns: namespace.
+ * @lba: first block.
+ * @nlb: number of blocks (split at 65536 per command: no data moves).
+ * @opts: per-command options, or NULL; the command has no flags (any
+ *        gives -EINVAL).
+ * @cb: completion callback.
+ * @arg: passed to @cb.
+ *
+ * Return: as for nvp_read(); -ENOTSUP without Write Uncorrectable (ONCS
+ * bit 1).
+ */
+NVP_API int nvp_write_uncorrectable(struct nvp_qpair *qpair, struct nvp_ns *ns, uint64_t lba,
+				    uint32_t nlb, const struct nvp_io_opts *opts,
+				    nvp_cmd_cb cb, void *arg);
+
+/**
+ * nvp_dsm() - Dataset Management: attributes of LBA ranges.
+ * @qpair: queue pair of the calling thread.
+ * @ns: namespace.
+ * @ranges: ranges, in CPU byte order, each with its context attributes in
+ *          @cattr (ordinary memory; copied into DMA memory, little-endian).
+ *          A range of 0 blocks is allowed and names no block.
+ * @num_ranges: 1..256 (NVP_DSM_MAX_RANGES).
+ * @attributes: NVP_DSM_ATTR_IDR (integral dataset for read),
+ *              NVP_DSM_ATTR_IDW (for write), NVP_DSM_ATTR_DEALLOCATE; any
+ *              other bit gives -EINVAL. Without DEALLOCATE the command is a
+ *              hint and changes no data.
+ * @cb: completion callback.
+ * @arg: passed to @cb.
+ *
+ * nvp_deallocate() is nvp_dsm() with NVP_DSM_ATTR_DEALLOCATE.
+ *
+ * Return: as for nvp_read(); -ENOTSUP without Dataset Management (ONCS
+ * bit 2).
+ */
+NVP_API int nvp_dsm(struct nvp_qpair *qpair, struct nvp_ns *ns,
+		    const struct nvp_dsm_range *ranges, uint32_t num_ranges, uint32_t attributes,
+		    nvp_cmd_cb cb, void *arg);
 
 #ifdef __cplusplus
 }

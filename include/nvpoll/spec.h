@@ -182,6 +182,8 @@ struct nvp_sqe {
 #define NVP_SQE_FUSE_MASK	(3u << 0)	/* flags bits 1:0 */
 #define NVP_SQE_PSDT_PRP	(0u << 6)
 #define NVP_SQE_PSDT_SGL_MPTR	(1u << 6)	/* SGL for data, MPTR is an address */
+#define NVP_SQE_FUSE_FIRST	(1u << 0)	/* FUSE 01b: first of a fused pair */
+#define NVP_SQE_FUSE_SECOND	(2u << 0)	/* FUSE 10b: second of a fused pair */
 
 /* Completion queue entry (16 bytes) */
 struct nvp_cqe {
@@ -277,6 +279,7 @@ enum nvp_sc_cmd_specific {
 	NVP_SC_CONFLICTING_ATTRIBUTES = 0x80,
 	NVP_SC_INVALID_PROTECTION_INFO = 0x81,
 	NVP_SC_ATTEMPTED_WRITE_TO_RO_RANGE = 0x82,
+	NVP_SC_CMD_SIZE_LIMIT = 0x83,	/* Copy: MSRC, MSSRL or MCL exceeded */
 };
 
 /* Media and data integrity errors (SCT 2) */
@@ -338,7 +341,28 @@ enum nvp_nvm_opc {
 #define NVP_RW_LR		(1u << 31)
 #define NVP_WZ_DEAC		(1u << 25)	/* write zeroes: deallocate */
 /* DSM CDW11 attributes */
+#define NVP_DSM_ATTR_IDR	(1u << 0)	/* integral dataset for read */
+#define NVP_DSM_ATTR_IDW	(1u << 1)	/* integral dataset for write */
 #define NVP_DSM_ATTR_DEALLOCATE	(1u << 2)
+/* DSM: at most 256 ranges (CDW10 NR is 8 bits, 0's based). */
+#define NVP_DSM_MAX_RANGES	256u
+
+/* Copy CDW12: NR (0's based) in bits 7:0, descriptor format in 11:8. */
+#define NVP_COPY_DESC_FMT_SHIFT	8
+#define NVP_COPY_DESC_FMT_MASK	(0xfu << 8)
+/* Copy: at most 256 source ranges (NR is 8 bits, 0's based). */
+#define NVP_COPY_MAX_RANGES	256u
+
+/* Copy Source Range Entry, descriptor format 0 (32 bytes) */
+struct nvp_copy_range_fmt0 {
+	uint8_t rsvd0[8];
+	uint64_t slba;
+	uint16_t nlb;		/* 0's based */
+	uint8_t rsvd18[6];
+	uint32_t eilbrt;	/* expected initial logical block reference tag */
+	uint16_t elbat;		/* expected logical block application tag */
+	uint16_t elbatm;	/* its mask */
+};
 
 /* Dataset management range (16 bytes) */
 struct nvp_dsm_range {
@@ -531,6 +555,9 @@ struct nvp_id_ctrl {
 #define NVP_ONCS_VERIFY		(1u << 7)
 #define NVP_ONCS_COPY		(1u << 8)
 
+/* FUSES bits */
+#define NVP_FUSES_COMPARE_WRITE	(1u << 0)	/* fused Compare and Write */
+
 /* SGLS bits 1:0: 01b = supported, no alignment; 10b = dword aligned */
 #define NVP_SGLS_SUPPORT_MASK	0x3u
 #define NVP_SGLS_SUPPORTED	0x1u
@@ -668,6 +695,17 @@ NVP_STATIC_ASSERT(offsetof(struct nvp_cqe, sqhd) == 8, "CQE SQHD at 8");
 NVP_STATIC_ASSERT(offsetof(struct nvp_cqe, cid) == 12, "CQE CID at 12");
 NVP_STATIC_ASSERT(offsetof(struct nvp_cqe, status) == 14, "CQE status at 14");
 NVP_STATIC_ASSERT(sizeof(struct nvp_dsm_range) == 16, "DSM range is 16 bytes");
+NVP_STATIC_ASSERT(sizeof(struct nvp_copy_range_fmt0) == 32, "copy range (format 0) is 32 bytes");
+NVP_STATIC_ASSERT(offsetof(struct nvp_copy_range_fmt0, slba) == 8, "copy range SLBA at 8");
+NVP_STATIC_ASSERT(offsetof(struct nvp_copy_range_fmt0, nlb) == 16, "copy range NLB at 16");
+NVP_STATIC_ASSERT(offsetof(struct nvp_copy_range_fmt0, eilbrt) == 24, "copy range EILBRT at 24");
+NVP_STATIC_ASSERT(offsetof(struct nvp_id_ctrl, fuses) == 522, "id_ctrl FUSES at 522");
+NVP_STATIC_ASSERT(offsetof(struct nvp_id_ctrl, acwu) == 532, "id_ctrl ACWU at 532");
+NVP_STATIC_ASSERT(offsetof(struct nvp_id_ctrl, ocfs) == 534, "id_ctrl OCFS at 534");
+NVP_STATIC_ASSERT(offsetof(struct nvp_id_ns, nacwu) == 38, "id_ns NACWU at 38");
+NVP_STATIC_ASSERT(offsetof(struct nvp_id_ns, mssrl) == 74, "id_ns MSSRL at 74");
+NVP_STATIC_ASSERT(offsetof(struct nvp_id_ns, mcl) == 76, "id_ns MCL at 76");
+NVP_STATIC_ASSERT(offsetof(struct nvp_id_ns, msrc) == 80, "id_ns MSRC at 80");
 NVP_STATIC_ASSERT(sizeof(struct nvp_power_state) == 32, "power state is 32 bytes");
 NVP_STATIC_ASSERT(sizeof(struct nvp_id_ctrl) == 4096, "Identify Controller is 4 KiB");
 NVP_STATIC_ASSERT(offsetof(struct nvp_id_ctrl, sn) == 4, "id_ctrl SN at 4");

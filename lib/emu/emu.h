@@ -68,6 +68,11 @@ struct emu_opts {
 	bool vwc;
 	int cpu;
 	char raw[PATH_MAX];
+	uint8_t msrc;		/* Copy: source ranges, 0's based */
+	uint16_t mssrl;		/* Copy: blocks per source range */
+	uint32_t mcl;		/* Copy: blocks in all */
+	uint16_t acwu;		/* compare-and-write unit, 0's based */
+	bool cmds;		/* Verify, Copy, Write Uncorrectable, fused pairs */
 };
 
 /**
@@ -88,6 +93,16 @@ struct emu_ns {
 	uint64_t bytes;
 	int fd;			/* backing file, or -1 for RAM */
 	uint8_t *data;		/* the whole namespace, mmapped */
+	/* Blocks made uncorrectable (Write Uncorrectable), as sorted,
+	 * disjoint extents; a write of them repairs them (emu_cmds.c). */
+	struct emu_extent *uncor;
+	uint32_t nr_uncor;
+	uint32_t cap_uncor;
+};
+
+struct emu_extent {
+	uint64_t slba;
+	uint64_t nlb;
 };
 
 /*
@@ -510,6 +525,44 @@ uint16_t nvp_emu_to_host(struct nvp_emu *emu, const struct nvp_sqe *sqe, const v
  */
 uint16_t nvp_emu_from_host(struct nvp_emu *emu, const struct nvp_sqe *sqe, void *dst,
 			   size_t len);
+
+/* ---- lib/emu/emu_cmds.c: Compare, fused pairs, Verify, Copy, Write
+ * Uncorrectable ---- */
+
+/**
+ * nvp_emu_uncor_hit() - whether any of [@slba, @slba + @nlb) is uncorrectable.
+ * @ns: the namespace. @slba/@nlb: the blocks (already in range).
+ */
+bool nvp_emu_uncor_hit(const struct emu_ns *ns, uint64_t slba, uint64_t nlb);
+
+/**
+ * nvp_emu_uncor_clear() - blocks written (or deallocated): readable again.
+ * @ns: the namespace. @slba/@nlb: the blocks.
+ *
+ * Return: 0, or a CQE status if the extent list could not be grown.
+ */
+uint16_t nvp_emu_uncor_clear(struct emu_ns *ns, uint64_t slba, uint64_t nlb);
+
+/** nvp_emu_uncor_free() - drop a namespace's extent list. @ns: the namespace. */
+void nvp_emu_uncor_free(struct emu_ns *ns);
+
+/**
+ * nvp_emu_cmds() - Verify, Copy and Write Uncorrectable on namespace @ns.
+ * @emu: the controller. @ns: the namespace. @sqe: the command.
+ *
+ * Return: the CQE status.
+ */
+uint16_t nvp_emu_cmds(struct nvp_emu *emu, struct emu_ns *ns, const struct nvp_sqe *sqe);
+
+/**
+ * nvp_emu_fused() - a fetched command with FUSE bits set: fetch its partner
+ * from @sq (a first half), run the pair atomically, complete both.
+ * @emu: the controller. @sq: the I/O submission queue, head past @sqe.
+ * @sqe: the command, CPU order.
+ *
+ * Return: commands fetched (1 or 2).
+ */
+int nvp_emu_fused(struct nvp_emu *emu, struct emu_sq *sq, const struct nvp_sqe *sqe);
 
 /* ---- lib/emu/emu_admin.c ---- */
 

@@ -62,6 +62,14 @@ static void emu_id_ctrl(struct nvp_emu *emu, struct nvp_id_ctrl *id)
 	id->cqes = 0x44;
 	id->nn = nvp_cpu_to_le32(emu->nr_ns);
 	id->oncs = nvp_cpu_to_le16(NVP_ONCS_COMPARE | NVP_ONCS_DSM | NVP_ONCS_WRITE_ZEROES);
+	if (emu->opts.cmds) {
+		id->oncs |= nvp_cpu_to_le16(NVP_ONCS_WRITE_UNCOR | NVP_ONCS_VERIFY |
+					    NVP_ONCS_COPY);
+		/* Fused Compare and Write (emu_cmds.c), atomic up to ACWU + 1 blocks. */
+		id->fuses = nvp_cpu_to_le16(NVP_FUSES_COMPARE_WRITE);
+		id->acwu = nvp_cpu_to_le16(emu->opts.acwu);
+		id->ocfs = nvp_cpu_to_le16(1);	/* Copy descriptor format 0 */
+	}
 	/* Present, and Flush with NSID FFFFFFFFh flushes all namespaces. */
 	id->vwc = emu->opts.vwc ? 0x07 : 0;
 	id->sgls = nvp_cpu_to_le32(emu->opts.sgl ? (NVP_SGLS_SUPPORTED | (1u << 16)) : 0); /* + bit bucket */
@@ -83,6 +91,10 @@ static void emu_id_ns(struct nvp_emu *emu, const struct emu_ns *ns, struct nvp_i
 	/* Deallocated blocks read as zeroes; Write Zeroes may deallocate. */
 	id->dlfeat = 0x01 | (1u << 3);
 	id->lbaf[0].lbads = ns->lbads;
+	/* Copy limits (emu options msrc, mssrl, mcl). */
+	id->mssrl = nvp_cpu_to_le16(emu->opts.mssrl);
+	id->mcl = nvp_cpu_to_le32(emu->opts.mcl);
+	id->msrc = emu->opts.msrc;
 	memcpy(id->nguid, emu->opts.serial, strnlen(emu->opts.serial, 12));
 	memcpy(id->nguid + 12, &nsid, 4);
 	id->eui64[0] = 0x02;		/* locally administered */

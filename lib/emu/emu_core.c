@@ -608,6 +608,12 @@ static int emu_process_sq(struct nvp_emu *emu, struct emu_sq *sq)
 		nvp_sqe_from_wire(&sqe, &sq->ring[sq->head]);
 		if (++sq->head == sq->size)
 			sq->head = 0;
+		if (__builtin_expect((sqe.flags & NVP_SQE_FUSE_MASK) && sq->qid, 0) &&
+		    emu->opts.cmds) {
+			/* Fused: its partner is fetched and run with it (emu_cmds.c). */
+			n += nvp_emu_fused(emu, sq, &sqe);
+			continue;
+		}
 		emu_dispatch(emu, sq->qid, &sqe);
 		n++;
 		if (!sq->valid || !emu->ready)

@@ -71,6 +71,7 @@ void nvp_emu_ns_close(struct emu_ns *ns)
 		close(ns->fd);
 		ns->fd = -1;
 	}
+	nvp_emu_uncor_free(ns);
 }
 
 bool nvp_emu_cmd_lba_range(const struct nvp_sqe *sqe, uint64_t *slba, uint32_t *nlb)
@@ -124,6 +125,10 @@ static uint16_t emu_rw(struct nvp_emu *emu, struct emu_ns *ns, const struct nvp_
 		return EMU_SC_DNR(NVP_SC_LBA_OUT_OF_RANGE);
 	if (emu->max_xfer && bytes > emu->max_xfer)
 		return EMU_SC_DNR(NVP_SC_INVALID_FIELD);
+	/* Blocks made uncorrectable fail reads and compares (emu_cmds.c). */
+	if (ns->nr_uncor && sqe->opc != NVP_NVM_WRITE &&
+	    nvp_emu_uncor_hit(ns, slba, nlb))
+		return NVP_STATUS(NVP_SCT_MEDIA, NVP_SC_UNRECOVERED_READ_ERROR) | NVP_STATUS_DNR_BIT;
 	if (nvp_emu_map_data(emu, sqe, bytes, to_device, &nr, &st))
 		return st;
 	media = ns->data + (slba << ns->lbads);
@@ -141,6 +146,9 @@ static uint16_t emu_rw(struct nvp_emu *emu, struct emu_ns *ns, const struct nvp_
 		media += g->len;
 	}
 	if (sqe->opc == NVP_NVM_WRITE) {
+		/* Written blocks are readable again. */
+		if (ns->nr_uncor && (st = nvp_emu_uncor_clear(ns, slba, nlb)))
+			return st;
 		emu->bytes_written += bytes;
 		emu->host_writes++;
 		/* FUA: a file-backed namespace writes through to the file. */
@@ -164,7 +172,7 @@ static uint16_t emu_write_zeroes(struct emu_ns *ns, const struct nvp_sqe *sqe)
 	if (slba >= ns->nblocks || nlb > ns->nblocks - slba)
 		return EMU_SC_DNR(NVP_SC_LBA_OUT_OF_RANGE);
 	emu_ns_zero(ns, slba << ns->lbads, (uint64_t)nlb << ns->lbads);
-	return 0;
+	return ns->nr_uncor ? nvp_emu_uncor_clear(ns, slba, nlb) : 0;
 }
 
 static uint16_t emu_dsm(struct nvp_emu *emu, struct emu_ns *ns, const struct nvp_sqe *sqe)
@@ -187,9 +195,13 @@ static uint16_t emu_dsm(struct nvp_emu *emu, struct emu_ns *ns, const struct nvp
 	for (uint32_t i = 0; i < nr; i++)
 		if (r[i].nlb && (r[i].slba >= ns->nblocks || r[i].nlb > ns->nblocks - r[i].slba))
 			return EMU_SC_DNR(NVP_SC_LBA_OUT_OF_RANGE);
-	for (uint32_t i = 0; i < nr; i++)
-		if (r[i].nlb)
-			emu_ns_zero(ns, r[i].slba << ns->lbads, (uint64_t)r[i].nlb << ns->lbads);
+	for (uint32_t i = 0; i < nr; i++) {
+		if (!r[i].nlb)
+			continue;
+		emu_ns_zero(ns, r[i].slba << ns->lbads, (uint64_t)r[i].nlb << ns->lbads);
+		if (ns->nr_uncor && (st = nvp_emu_uncor_clear(ns, r[i].slba, r[i].nlb)))
+			return st;
+	}
 	return 0;
 }
 
@@ -218,6 +230,13 @@ uint16_t nvp_emu_nvm(struct nvp_emu *emu, const struct nvp_sqe *sqe)
 	case NVP_NVM_WRITE_ZEROES:
 	case NVP_NVM_DSM:
 		break;
+	case NVP_NVM_VERIFY:
+	case NVP_NVM_COPY:
+	case NVP_NVM_WRITE_UNCORRECTABLE:
+		if (emu->opts.cmds)
+			break;
+		/* Not advertised (cmds=0): as an unknown opcode. */
+		return EMU_SC_DNR(NVP_SC_INVALID_OPCODE);
 	default:
 		return EMU_SC_DNR(NVP_SC_INVALID_OPCODE);
 	}
@@ -238,6 +257,10 @@ uint16_t nvp_emu_nvm(struct nvp_emu *emu, const struct nvp_sqe *sqe)
 		return emu_rw(emu, ns, sqe);
 	case NVP_NVM_WRITE_ZEROES:
 		return emu_write_zeroes(ns, sqe);
+	case NVP_NVM_VERIFY:
+	case NVP_NVM_COPY:
+	case NVP_NVM_WRITE_UNCORRECTABLE:
+		return nvp_emu_cmds(emu, ns, sqe);
 	default:
 		return emu_dsm(emu, ns, sqe);
 	}

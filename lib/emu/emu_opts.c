@@ -13,8 +13,8 @@
 /* Short enough that any message ending in it fits nvp_error()'s 512 bytes. */
 #define EMU_VALID_OPTS                                                              \
 	"valid options: ns=SIZE[:BLOCK[:PATH]] (up to 16), file=PATH, mdts=0..15, "  \
-	"qpairs=1..511, mqes=2..65536, lat_us=N, serial=TEXT, sgl|dbbuf|vwc=0|1, "   \
-	"cpu=N, raw=PATH (tests); e.g. emu:ns=1G:4096,ns=64M:512,qpairs=8"
+	"qpairs=1..511, mqes=2..65536, lat_us=N, serial=TEXT, sgl|dbbuf|vwc|cmds=0|1, "\
+	"cpu=N, msrc|mssrl|mcl|acwu=N, raw=PATH (tests); e.g. emu:ns=1G:4096,ns=64M:512,qpairs=8"
 
 /* User text quoted in a message: clipped, so the advice after it is never cut. */
 struct emu_clip {
@@ -43,6 +43,13 @@ static void emu_opts_defaults(struct emu_opts *o)
 	o->dbbuf = true;
 	o->vwc = true;
 	o->cpu = -1;
+	/* Copy limits and the compare-and-write unit: QEMU 7.2's defaults for
+	 * Copy (MSRC 127, MSSRL 128, MCL 128); ACWU 63 (64 blocks). */
+	o->msrc = 127;
+	o->mssrl = 128;
+	o->mcl = 128;
+	o->acwu = 63;
+	o->cmds = true;
 }
 
 /*
@@ -149,6 +156,7 @@ static int emu_parse_ns(const char *spec, struct emu_ns_opts *ns)
 /* Options that may be given once; ns= repeats, file= once per namespace. */
 static const char *const emu_once[] = {
 	"mdts", "qpairs", "mqes", "lat_us", "cpu", "serial", "sgl", "dbbuf", "vwc", "raw",
+	"msrc", "mssrl", "mcl", "acwu", "cmds",
 };
 
 int nvp_emu_parse_opts(const char *spec, struct emu_opts *o)
@@ -251,6 +259,27 @@ int nvp_emu_parse_opts(const char *spec, struct emu_opts *o)
 				break;
 			}
 			o->lat_us = (uint32_t)v;
+		} else if (!strcmp(tok, "msrc") || !strcmp(tok, "mssrl") || !strcmp(tok, "mcl") ||
+			   !strcmp(tok, "acwu")) {
+			/* Identify's own widths; MSRC and ACWU are 0's based. */
+			bool zb = !strcmp(tok, "msrc") || !strcmp(tok, "acwu");
+			uint64_t max = !strcmp(tok, "msrc") ? 255 : !strcmp(tok, "mcl") ? UINT32_MAX :
+				       65535;
+
+			if (emu_parse_uint(val, zb ? 0 : 1, max, &v)) {
+				ret = nvp_error(-EINVAL, "emu: bad %s=%s (%s..%llu%s); " EMU_VALID_OPTS,
+						tok, emu_clip(val, &c1), zb ? "0" : "1",
+						(unsigned long long)max, zb ? ", 0's based" : "");
+				break;
+			}
+			if (!strcmp(tok, "msrc"))
+				o->msrc = (uint8_t)v;
+			else if (!strcmp(tok, "mssrl"))
+				o->mssrl = (uint16_t)v;
+			else if (!strcmp(tok, "mcl"))
+				o->mcl = (uint32_t)v;
+			else
+				o->acwu = (uint16_t)v;
 		} else if (!strcmp(tok, "cpu")) {
 			if (emu_parse_uint(val, 0, CPU_SETSIZE - 1, &v)) {
 				ret = nvp_error(-EINVAL, "emu: bad cpu=%s (a CPU number, 0..%d); " EMU_VALID_OPTS,
@@ -277,9 +306,11 @@ int nvp_emu_parse_opts(const char *spec, struct emu_opts *o)
 				break;
 			}
 			strcpy(o->serial, val);
-		} else if (!strcmp(tok, "sgl") || !strcmp(tok, "dbbuf") || !strcmp(tok, "vwc")) {
+		} else if (!strcmp(tok, "sgl") || !strcmp(tok, "dbbuf") || !strcmp(tok, "vwc") ||
+			   !strcmp(tok, "cmds")) {
 			bool *b = !strcmp(tok, "sgl") ? &o->sgl :
-				  !strcmp(tok, "dbbuf") ? &o->dbbuf : &o->vwc;
+				  !strcmp(tok, "dbbuf") ? &o->dbbuf :
+				  !strcmp(tok, "vwc") ? &o->vwc : &o->cmds;
 
 			if (emu_parse_bool(val, b)) {
 				ret = nvp_error(-EINVAL, "emu: bad %s=%s (0 or 1); " EMU_VALID_OPTS, tok,

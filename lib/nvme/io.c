@@ -26,133 +26,9 @@
 #include "nvme/payload.h"
 #include "nvme/queue.h"
 #include "nvme/request.h"
+#include "nvme/io_check.h"
 #include "util/log.h"
 #include "util/tsc.h"
-
-#define NVP_DSM_MAX_RANGES 256u
-
-/* ---- argument checks (the error branches are out of line) --------------- */
-
-static int __attribute__((noinline, cold)) bad_qpair(struct nvp_qpair *qp)
-{
-	if (!qp)
-		return nvp_error(-EINVAL, "queue pair is NULL");
-#ifdef NVP_DEBUG
-	if (!pthread_equal(qp->owner, pthread_self()))
-		return nvp_error(-EXDEV, "queue pair %u used from a thread that does not own "
-				 "it; use one qpair per thread, or hand it over with "
-				 "nvp_qpair_set_owner()", qp->sq.qid);
-#endif
-	if (qp->state == NVP_QP_CLOSING)
-		return nvp_error(-ENXIO, "queue pair %u is being freed (nvp_qpair_free() is "
-				 "running its callbacks); submit on another queue pair",
-				 qp->sq.qid);
-	if (qp->state == NVP_QP_FAILED) {
-		int failed = atomic_load(&qp->ctrl->failed);
-
-		return nvp_error(failed ? failed : -ENXIO, "controller %s has %s; detach and "
-				 "attach it again", qp->ctrl->info.addr,
-				 failed == -ENODEV ? "been removed" : "failed");
-	}
-	return nvp_error(-EINVAL, "completion callback is NULL: every command reports its "
-			 "result through one; pass a function");
-}
-
-/*
- * The submission-side checks read only the queue pair: the controller's
- * failure reaches it at its next poll (which completes whatever was
- * accepted meanwhile), so no shared cache line is touched per command.
- */
-static inline int check_qpair(struct nvp_qpair *qp, nvp_cmd_cb cb)
-{
-	if (__builtin_expect(!qp, 0))
-		return bad_qpair(qp);
-#ifdef NVP_DEBUG
-	if (__builtin_expect(!pthread_equal(qp->owner, pthread_self()), 0))
-		return bad_qpair(qp);
-#endif
-	/* Connected or reconnecting (commands wait in the ring) both accept. */
-	if (__builtin_expect(qp->state >= NVP_QP_FAILED || !cb, 0))
-		return bad_qpair(qp);
-	return 0;
-}
-
-static int __attribute__((noinline, cold)) unusable_ns(struct nvp_ns *ns)
-{
-	uint8_t why = atomic_load(&ns->unusable);
-
-	if (why == NVP_NS_REMOVED)
-		return nvp_error(-ENODEV, "namespace %u of %s is no longer active (detached or "
-				 "deleted); its handle stays valid but takes no I/O",
-				 ns->nsid, ns->ctrl->info.addr);
-	if (why == NVP_NS_FORMAT_CHANGED)
-		return nvp_error(-ESTALE, "namespace %u of %s was reformatted while attached; "
-				 "detach and attach the controller again to use it", ns->nsid,
-				 ns->ctrl->info.addr);
-	if (why == NVP_NS_HAS_METADATA)
-		return nvp_error(-ENOTSUP, "namespace %u is formatted with %u bytes of metadata "
-				 "per block, which nvpoll does not transfer; reformat it without "
-				 "metadata", ns->nsid, ns->info.md_size);
-	return nvp_error(-ENOTSUP, "namespace %u has %u-byte blocks but controller %s moves "
-			 "at most %u bytes per command (MDTS and max_xfer_bytes), less than "
-			 "one block; reformat it with smaller blocks or raise max_xfer_bytes",
-			 ns->nsid, ns->info.block_size, ns->ctrl->info.addr,
-			 ns->ctrl->max_xfer);
-}
-
-static int __attribute__((noinline, cold)) bad_range(struct nvp_qpair *qp, struct nvp_ns *ns,
-						      uint64_t lba, uint32_t nlb)
-{
-	if (!ns)
-		return nvp_error(-EINVAL, "namespace is NULL (nvp_ctrl_get_ns() returns NULL "
-				 "for an inactive NSID)");
-	if (ns->ctrl != qp->ctrl)
-		return nvp_error(-EINVAL, "namespace %u belongs to controller %s, not to the "
-				 "queue pair's controller %s", ns->nsid, ns->ctrl->info.addr,
-				 qp->ctrl->info.addr);
-	if (atomic_load(&ns->unusable))
-		return unusable_ns(ns);
-	if (nlb == 0)
-		return nvp_error(-EINVAL, "zero-length I/O (nlb = 0) on namespace %u", ns->nsid);
-	return nvp_error(-ERANGE, "LBAs %llu..%llu are past the end of namespace %u "
-			 "(%llu blocks)", (unsigned long long)lba,
-			 (unsigned long long)lba + nlb - 1, ns->nsid,
-			 (unsigned long long)atomic_load(&ns->num_blocks));
-}
-
-/*
- * Written so that no sum can wrap: lba + nlb is never computed. Relaxed
- * loads: a rescan may resize or retire the namespace meanwhile.
- */
-static inline int check_range(struct nvp_qpair *qp, struct nvp_ns *ns, uint64_t lba,
-			      uint32_t nlb)
-{
-	uint64_t blocks;
-
-	if (__builtin_expect(!ns || ns->ctrl != qp->ctrl, 0))
-		return bad_range(qp, ns, lba, nlb);
-	blocks = atomic_load_explicit(&ns->num_blocks, memory_order_relaxed);
-	if (__builtin_expect(atomic_load_explicit(&ns->unusable, memory_order_relaxed) ||
-			     nlb == 0 || lba >= blocks || nlb > blocks - lba, 0))
-		return bad_range(qp, ns, lba, nlb);
-	return 0;
-}
-
-/* Every NVP_IO_* flag this library knows; others are refused, not ignored. */
-#define NVP_IO_KNOWN_FLAGS (NVP_IO_FUA | NVP_IO_LIMITED_RETRY)
-
-static int __attribute__((noinline, cold)) bad_flags(uint32_t flags)
-{
-	return nvp_error(-EINVAL, "I/O flags 0x%x include bits this library does not know "
-			 "(0x%x); use NVP_IO_* flags only, or a newer nvpoll", flags,
-			 flags & ~NVP_IO_KNOWN_FLAGS);
-}
-
-static inline int no_request(void)
-{
-	return nvp_error_fast(-EAGAIN, "no free request object on this queue pair: call "
-			      "nvp_qpair_poll() to complete some, then retry");
-}
 
 /* ---- command encoding --------------------------------------------------- */
 
@@ -176,41 +52,6 @@ static inline void build_rw(struct nvp_sqe *sqe, uint8_t opc, uint32_t nsid, uin
 		.cdw11 = nvp_cpu_to_le32((uint32_t)(lba >> 32)),
 		.cdw12 = nvp_cpu_to_le32(rw_cdw12(nlb, flags)),
 	};
-}
-
-/* ---- split commands ----------------------------------------------------- */
-
-/*
- * A range larger than one command: a parent request that is never posted,
- * and one part per @step blocks. The part count is 64-bit and checked
- * against the pool before anything is taken (nvp_req_admit()).
- */
-static inline uint64_t split_parts(uint32_t nlb, uint32_t step)
-{
-	return ((uint64_t)nlb + step - 1) / step;
-}
-
-/* The whole of a split command; the caller admitted parts + 1 requests. */
-static struct nvp_req *start_parent(struct nvp_qpair *qp, uint8_t opc, uint32_t parts,
-				    nvp_cmd_cb cb, void *arg)
-{
-	struct nvp_req *parent = nvp_req_get(qp);
-
-	parent->state = NVP_REQ_PARENT;
-	parent->cb = cb;
-	parent->arg = arg;
-	parent->opc = opc;
-	parent->parts_left = parts;
-	memset(&parent->cpl, 0, sizeof(parent->cpl));
-	return parent;
-}
-
-/* Post one part of @parent (the part's completion goes to the parent). */
-static inline void post_part(struct nvp_qpair *qp, struct nvp_req *parent, struct nvp_req *req,
-			     struct nvp_sqe *sqe)
-{
-	nvp_req_post(qp, req, sqe, parent->cb, parent->arg);
-	req->parent = parent;
 }
 
 /*
@@ -431,48 +272,8 @@ int nvp_write_zeroes(struct nvp_qpair *qp, struct nvp_ns *ns, uint64_t lba, uint
 int nvp_deallocate(struct nvp_qpair *qp, struct nvp_ns *ns, const struct nvp_dsm_range *ranges,
 		   uint32_t num_ranges, nvp_cmd_cb cb, void *arg)
 {
-	struct nvp_sqe *sqe;
-	struct nvp_req *req;
-	int rc;
-
-	if ((rc = check_qpair(qp, cb)) || (rc = check_range(qp, ns, 0, 1)))
-		return rc;
-	if (!ns->info.supports_dsm)
-		return nvp_error(-ENOTSUP, "controller %s does not support Dataset Management "
-				 "(ONCS bit 2)", qp->ctrl->info.addr);
-	if (!ranges)
-		return nvp_error(-EINVAL, "deallocate: ranges is NULL; pass an array of "
-				 "num_ranges struct nvp_dsm_range");
-	if (num_ranges == 0 || num_ranges > NVP_DSM_MAX_RANGES)
-		return nvp_error(-EINVAL, "deallocate takes 1..%u ranges (got %u)",
-				 NVP_DSM_MAX_RANGES, num_ranges);
-	for (uint32_t i = 0; i < num_ranges; i++) {
-		rc = check_range(qp, ns, ranges[i].slba, ranges[i].nlb);
-		if (rc)
-			return rc;
-	}
-	req = nvp_req_get(qp);
-	if (!req)
-		return no_request();
-	/* The range list must be DMA memory: the request's list page, on the
-	 * wire (the caller's ranges are in CPU order). */
-	for (uint32_t i = 0; i < num_ranges; i++) {
-		struct nvp_dsm_range *r = (struct nvp_dsm_range *)req->list.va + i;
-
-		r->cattr = nvp_cpu_to_le32(ranges[i].cattr);
-		r->nlb = nvp_cpu_to_le32(ranges[i].nlb);
-		r->slba = nvp_cpu_to_le64(ranges[i].slba);
-	}
-	sqe = nvp_sq_slot(&qp->sq);
-	*sqe = (struct nvp_sqe){
-		.opc = NVP_NVM_DSM,
-		.nsid = nvp_cpu_to_le32(ns->nsid),
-		.cdw10 = nvp_cpu_to_le32(num_ranges - 1),
-		.cdw11 = nvp_cpu_to_le32(NVP_DSM_ATTR_DEALLOCATE),
-	};
-	sqe->dptr.prp.prp1 = nvp_cpu_to_le64(req->list.iova);
-	nvp_req_post(qp, req, sqe, cb, arg);
-	return 0;
+	/* Dataset Management with the deallocate attribute: io_cmds.c. */
+	return nvp_dsm(qp, ns, ranges, num_ranges, NVP_DSM_ATTR_DEALLOCATE, cb, arg);
 }
 
 int nvp_io_raw(struct nvp_qpair *qp, const struct nvp_sqe *cmd, void *buf, size_t len,

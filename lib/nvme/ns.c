@@ -23,6 +23,34 @@
  * Fill the derived fields of @ns from @id (its Identify Namespace data, as
  * the controller wrote it: little-endian).
  */
+/*
+ * What io_cmds.c needs to know: Verify, Copy and its limits, Write
+ * Uncorrectable, and fused Compare and Write with its atomic unit.
+ */
+static void ns_cmds_info(const struct nvp_ctrl *ctrl, const struct nvp_id_ns *id,
+			 const struct nvp_ns *ns, struct nvp_ns_info *info)
+{
+	uint16_t oncs = ctrl->info.oncs, acwu;
+
+	info->supports_verify = oncs & NVP_ONCS_VERIFY;
+	/* The library builds format 0 entries: a controller that lists its
+	 * copy formats (OCFS, NVMe 2.0) must list that one. */
+	info->supports_copy = (oncs & NVP_ONCS_COPY) &&
+			      (!ctrl->id->ocfs || (nvp_le16_to_cpu(ctrl->id->ocfs) & 1));
+	info->copy_max_ranges = info->supports_copy ? id->msrc + 1u : 0;
+	info->copy_max_range_blocks = info->supports_copy ? nvp_le16_to_cpu(id->mssrl) : 0;
+	info->copy_max_blocks = info->supports_copy ? nvp_le32_to_cpu(id->mcl) : 0;
+	info->supports_write_uncorrectable = oncs & NVP_ONCS_WRITE_UNCOR;
+	info->supports_fused_compare_write =
+		(oncs & NVP_ONCS_COMPARE) &&
+		(nvp_le16_to_cpu(ctrl->id->fuses) & NVP_FUSES_COMPARE_WRITE);
+	/* NSFEAT bit 1: the namespace's own atomic units (NACWU) apply. */
+	acwu = (id->nsfeat & 2) && id->nacwu ? nvp_le16_to_cpu(id->nacwu) :
+					       nvp_le16_to_cpu(ctrl->id->acwu);
+	info->compare_write_max_blocks = !info->supports_fused_compare_write ? 0 :
+		acwu + 1u < ns->max_io_blocks ? acwu + 1u : ns->max_io_blocks;
+}
+
 static void ns_apply(struct nvp_ctrl *ctrl, struct nvp_ns *ns, const struct nvp_id_ns *id)
 {
 	uint8_t fmt = NVP_ID_NS_FLBAS_INDEX(id->flbas);
@@ -79,6 +107,7 @@ static void ns_apply(struct nvp_ctrl *ctrl, struct nvp_ns *ns, const struct nvp_
 	/* DLFEAT bits 2:0 = 001b: deallocated blocks read as all zeroes. */
 	info->deallocated_reads_zeroes = (id->dlfeat & 0x7) == 1;
 	info->active = true;
+	ns_cmds_info(ctrl, id, ns, info);
 }
 
 /* Binary search in the sorted pointer array; ns_lock held. */

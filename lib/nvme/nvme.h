@@ -112,6 +112,10 @@ struct nvp_payload_list {
  *         possibly on another thread, hence atomic.
  * @epoch: bumped on every reuse, so a late Abort result for an earlier
  *         command cannot land on this one.
+ * @fused: for one half of a fused Compare and Write (a part of its
+ *         parent): NVP_SQE_FUSE_FIRST or _SECOND, else 0. Set and cleared
+ *         only by the fused path (io_cmds.c, nvp_fused_note()), so the hot
+ *         path never touches it.
  * @parts_left: for a parent: parts not yet completed.
  * @cpl: for a parent: the completion it will report.
  * @list: PRP list / SGL memory reserved for this command.
@@ -134,6 +138,7 @@ struct nvp_req {
 	uint8_t retries;
 	bool no_retry;
 	_Atomic uint8_t abort;
+	uint8_t fused;
 	uint32_t parts_left;
 	struct nvp_payload_list list;
 	struct nvp_cqe cpl;

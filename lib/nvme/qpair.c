@@ -210,7 +210,9 @@ static void __attribute__((noinline)) complete_part(struct nvp_qpair *qp, struct
 	nvp_cmd_cb cb;
 	void *arg;
 
-	if (!NVP_CPL_IS_ERROR(&parent->cpl))
+	if (__builtin_expect(req->fused != 0, 0))
+		nvp_fused_note(parent, req, cpl);	/* a fused pair: request.h */
+	else if (!NVP_CPL_IS_ERROR(&parent->cpl))
 		parent->cpl = *cpl;
 	nvp_req_put(qp, req);
 	if (--parent->parts_left)

@@ -89,6 +89,25 @@ static bool can_repost(const struct nvp_qpair *qp, const struct nvp_req *req)
 	       nvp_le16_to_cpu(qp->sq.ring[req->slot].cid) == req->cid;
 }
 
+/*
+ * A half of a fused Compare and Write goes out again only with its partner:
+ * both still in flight and both re-postable. Their slots are adjacent, so
+ * the oldest-first order below keeps them adjacent (and the first first).
+ * Otherwise both are ended: one half alone would wait on the controller
+ * for a partner that never comes, or run unguarded.
+ */
+static bool fused_partner_ok(const struct nvp_qpair *qp, const struct nvp_req *req)
+{
+	for (uint32_t i = 0; i < qp->num_reqs; i++) {
+		const struct nvp_req *o = &qp->reqs[i];
+
+		if (o != req && o->state == NVP_REQ_INFLIGHT && o->parent == req->parent &&
+		    o->fused && o->fused != req->fused)
+			return can_repost(qp, o);
+	}
+	return false;
+}
+
 /* First sight of a reset: keep or end what was in flight, reset the rings. */
 static void disconnect(struct nvp_qpair *qp)
 {
@@ -102,7 +121,7 @@ static void disconnect(struct nvp_qpair *qp)
 
 		if (req->state != NVP_REQ_INFLIGHT)
 			continue;
-		if (can_repost(qp, req)) {
+		if (can_repost(qp, req) && (!req->fused || fused_partner_ok(qp, req))) {
 			sc->keep[nkeep].age = (uint32_t)((old_tail + qp->sq.entries - req->slot - 1) %
 							 qp->sq.entries);
 			sc->keep[nkeep++].idx = i;

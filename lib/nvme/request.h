@@ -126,4 +126,30 @@ static inline void nvp_req_post(struct nvp_qpair *qp, struct nvp_req *req,
 int nvp_req_post_cmd(struct nvp_qpair *qp, struct nvp_req *req, const struct nvp_sqe *cmd,
 		     void *buf, size_t len, bool allow_sgl, nvp_cmd_cb cb, void *arg);
 
+/*
+ * One half of a fused Compare and Write completed: keep, for the pair's one
+ * callback, the status that explains the outcome. The cause (any error but
+ * "Aborted due to Failed Fused Command", which only says the partner
+ * failed) wins over that consequence, and either over success. DW1, which
+ * Compare and Write leave reserved, says which half it came from.
+ */
+static inline void nvp_fused_note(struct nvp_req *parent, struct nvp_req *req,
+				  const struct nvp_cqe *cpl)
+{
+	bool err = NVP_CPL_IS_ERROR(cpl);
+	bool consequence = NVP_STATUS_SCT(cpl->status) == NVP_SCT_GENERIC &&
+			   NVP_STATUS_SC(cpl->status) == NVP_SC_ABORT_FUSE_FAIL;
+	bool have_err = NVP_CPL_IS_ERROR(&parent->cpl);
+	bool have_consequence = have_err &&
+				NVP_STATUS_SCT(parent->cpl.status) == NVP_SCT_GENERIC &&
+				NVP_STATUS_SC(parent->cpl.status) == NVP_SC_ABORT_FUSE_FAIL;
+
+	if (!have_err || (err && !consequence && have_consequence)) {
+		parent->cpl = *cpl;
+		parent->cpl.dw1 = req->fused == NVP_SQE_FUSE_FIRST ? NVP_FUSED_HALF_COMPARE :
+								      NVP_FUSED_HALF_WRITE;
+	}
+	req->fused = 0;
+}
+
 #endif /* NVP_LIB_NVME_REQUEST_H */

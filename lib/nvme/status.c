@@ -120,6 +120,8 @@ static const struct status_info cmd_specific_status[256] = {
 	[NVP_SC_CONFLICTING_ATTRIBUTES] = { "Conflicting Attributes", EINVAL },
 	[NVP_SC_INVALID_PROTECTION_INFO] = { "Invalid Protection Information", EINVAL },
 	[NVP_SC_ATTEMPTED_WRITE_TO_RO_RANGE] = { "Attempted Write to Read Only Range", EROFS },
+	/* Copy beyond MSRC, MSSRL or MCL */
+	[NVP_SC_CMD_SIZE_LIMIT] = { "Command Size Limit Exceeded", EINVAL },
 };
 
 static const struct status_info media_status[256] = {

@@ -170,6 +170,7 @@ struct io_cpl {
 	atomic_int calls;
 	uint16_t status;	/* phase bit cleared */
 	uint32_t dw0;
+	uint32_t dw1;		/* fused pairs: which half (NVP_FUSED_HALF_*) */
 };
 
 void io_cpl_init(struct io_cpl *c);
@@ -204,6 +205,21 @@ int iov_sync(struct nvp_qpair *qp, struct nvp_ns *ns, bool write,
 	     struct io_cpl *cpl);
 int raw_sync(struct nvp_qpair *qp, const struct nvp_sqe *cmd, void *buf, size_t len,
 	     struct io_cpl *cpl);
+
+/*
+ * Any other command, synchronously, with io_sync()'s checks: @c from
+ * io_cpl_new() is the callback argument of the submission whose result is
+ * @rc; io_cpl_finish() waits, frees @c and returns as io_sync() does.
+ */
+struct io_cpl *io_cpl_new(void);
+int io_cpl_finish(struct nvp_qpair *qp, int rc, struct io_cpl *c, struct io_cpl *out,
+		  const char *what);
+/* CALL is a submission that takes io_cpl_cb, c_ as its last arguments. */
+#define CMD_SYNC(qp, out, what, CALL)                                          \
+	({                                                                     \
+		struct io_cpl *c_ = io_cpl_new();                              \
+		c_ ? io_cpl_finish((qp), (CALL), c_, (out), (what)) : -ENOMEM; \
+	})
 
 /*
  * Write a fresh pattern to @nlb blocks at @lba and read it back through
@@ -300,5 +316,15 @@ ITEST_DECL(trust_numa_node);
 ITEST_DECL(trust_register_rw);
 ITEST_DECL(trust_flags_and_raw);
 ITEST_DECL(ns_attach);
+ITEST_DECL(cmd_compare);
+ITEST_DECL(cmd_compare_write);
+ITEST_DECL(cmd_compare_write_wrap);
+ITEST_DECL(cmd_compare_write_reset);
+ITEST_DECL(cmd_verify);
+ITEST_DECL(cmd_copy);
+ITEST_DECL(cmd_copy_limits);
+ITEST_DECL(cmd_write_uncorrectable);
+ITEST_DECL(cmd_dsm_attributes);
+ITEST_DECL(cmd_cmds_bad_args);
 
 #endif /* NVP_ITEST_H */

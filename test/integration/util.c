@@ -158,6 +158,7 @@ void io_cpl_init(struct io_cpl *c)
 	atomic_init(&c->calls, 0);
 	c->status = 0;
 	c->dw0 = 0;
+	c->dw1 = 0;
 }
 
 void io_cpl_cb(void *arg, const struct nvp_cqe *cpl)
@@ -166,6 +167,7 @@ void io_cpl_cb(void *arg, const struct nvp_cqe *cpl)
 
 	c->status = cpl->status & (uint16_t)~1u;
 	c->dw0 = cpl->dw0;
+	c->dw1 = cpl->dw1;
 	atomic_fetch_add(&c->calls, 1);
 }
 
@@ -256,6 +258,7 @@ done:
 		atomic_store(&out->calls, atomic_load(&c->calls));
 		out->status = c->status;
 		out->dw0 = c->dw0;
+		out->dw1 = c->dw1;
 	}
 	free(c);
 	return rc;
@@ -402,4 +405,16 @@ struct nvp_qpair *qpair_alloc_default(struct itest_dev *d)
 		return NULL;
 	}
 	return qp;
+}
+
+/* For commands without an io_sync() op (t_cmds2.c): the same checks. */
+struct io_cpl *io_cpl_new(void)
+{
+	return cpl_new();
+}
+
+int io_cpl_finish(struct nvp_qpair *qp, int rc, struct io_cpl *c, struct io_cpl *out,
+		  const char *what)
+{
+	return finish(qp, rc, c, out, what);
 }

@@ -882,8 +882,14 @@ static void test_io_errors(void **state)
 			 GEN(NVP_SC_INVALID_NS) | DNR);
 	sqe = (struct nvp_sqe){ .opc = 0x7f, .nsid = 1 };
 	assert_int_equal(host_cmd(&h, &h.io[1], &sqe, NULL), GEN(NVP_SC_INVALID_OPCODE) | DNR);
+	/* A first fused half with no second behind the same doorbell. */
 	host_rw_sqe(&sqe, NVP_NVM_READ, 1, 0, 1);
 	sqe.flags = 1;
+	assert_int_equal(host_cmd(&h, &h.io[1], &sqe, NULL), GEN(NVP_SC_ABORT_FUSE_MISSING));
+	/* A second half alone; FUSE 11b (reserved). */
+	sqe.flags = 2;
+	assert_int_equal(host_cmd(&h, &h.io[1], &sqe, NULL), GEN(NVP_SC_ABORT_FUSE_MISSING));
+	sqe.flags = 3;
 	assert_int_equal(host_cmd(&h, &h.io[1], &sqe, NULL), GEN(NVP_SC_INVALID_FIELD) | DNR);
 	host_rw_sqe(&sqe, NVP_NVM_READ, 1, 0, 1);
 	sqe.flags = 3u << 6;

@@ -110,6 +110,7 @@ static const struct status_case cases[] = {
 	{ 1, 0x80, "Conflicting Attributes", -EINVAL },
 	{ 1, 0x81, "Invalid Protection Information", -EINVAL },
 	{ 1, 0x82, "Attempted Write to Read Only Range", -EROFS },
+	{ 1, 0x83, "Command Size Limit Exceeded", -EINVAL },
 
 	/* Media and data integrity (SCT 2) */
 	{ 2, 0x80, "Write Fault", -EIO },
