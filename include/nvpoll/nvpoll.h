@@ -578,6 +578,10 @@ NVP_API int nvp_ctrl_get_stats(const struct nvp_ctrl *ctrl, struct nvp_ctrl_stat
  * @active: the namespace is active. A namespace that went away (detached,
  *          deleted) keeps its handle with @active false; its I/O fails
  *          with -ENODEV.
+ * @csi: its I/O command set (NVP_CSI_NVM, NVP_CSI_ZNS), from the Namespace
+ *       Identification Descriptors (NVP_CSI_NVM when the controller does
+ *       not offer command sets).
+ * @zoned: it is a zoned namespace: see nvpoll/zns.h, nvp_ns_zns_info().
  */
 struct nvp_ns_info {
 	uint32_t nsid;
@@ -593,6 +597,8 @@ struct nvp_ns_info {
 	bool supports_flush;
 	bool deallocated_reads_zeroes;
 	bool active;
+	uint8_t csi;
+	bool zoned;
 };
 
 /**
@@ -1108,5 +1114,8 @@ NVP_API int nvp_io_raw(struct nvp_qpair *qpair, const struct nvp_sqe *cmd, void 
 #ifdef __cplusplus
 }
 #endif
+
+/* Zoned namespaces: last, as it uses what is declared above. */
+#include <nvpoll/zns.h>
 
 #endif /* NVPOLL_NVPOLL_H */

@@ -89,6 +89,11 @@ static int __attribute__((noinline, cold)) unusable_ns(struct nvp_ns *ns)
 		return nvp_error(-ESTALE, "namespace %u of %s was reformatted while attached; "
 				 "detach and attach the controller again to use it", ns->nsid,
 				 ns->ctrl->info.addr);
+	if (why == NVP_NS_CSI_UNUSABLE)
+		return nvp_error(-ENOTSUP, "namespace %u of %s uses an I/O command set (CSI %u) "
+				 "nvpoll cannot run, or its ZNS Identify data could not be "
+				 "read (see the warning at attach); use another namespace",
+				 ns->nsid, ns->ctrl->info.addr, ns->info.csi);
 	if (why == NVP_NS_HAS_METADATA)
 		return nvp_error(-ENOTSUP, "namespace %u is formatted with %u bytes of metadata "
 				 "per block, which nvpoll does not transfer; reformat it without "
@@ -312,6 +317,11 @@ int nvp_read(struct nvp_qpair *qp, struct nvp_ns *ns, void *buf, uint64_t lba, u
 int nvp_write(struct nvp_qpair *qp, struct nvp_ns *ns, const void *buf, uint64_t lba,
 	      uint32_t nlb, uint32_t flags, nvp_cmd_cb cb, void *arg)
 {
+	int rc;
+
+	/* Zoned: one command within one zone (zns.c); others never look. */
+	if (__builtin_expect(ns && ns->zoned, 0) && (rc = nvp_zns_check_write(ns, lba, nlb)))
+		return rc;
 	return rw(qp, ns, NVP_NVM_WRITE, (void *)buf, lba, nlb, flags, cb, arg);
 }
 
@@ -364,6 +374,10 @@ int nvp_readv(struct nvp_qpair *qp, struct nvp_ns *ns, const struct iovec *iov, 
 int nvp_writev(struct nvp_qpair *qp, struct nvp_ns *ns, const struct iovec *iov, int iovcnt,
 	       uint64_t lba, uint32_t nlb, uint32_t flags, nvp_cmd_cb cb, void *arg)
 {
+	int rc;
+
+	if (ns && ns->zoned && (rc = nvp_zns_check_write(ns, lba, nlb)))
+		return rc;
 	return rwv(qp, ns, NVP_NVM_WRITE, iov, iovcnt, lba, nlb, flags, cb, arg);
 }
 
@@ -509,6 +523,14 @@ int nvp_io_raw(struct nvp_qpair *qp, const struct nvp_sqe *cmd, void *buf, size_
 	/* Not known to be idempotent: a reset ends it rather than re-posting. */
 	req->no_retry = true;
 	return 0;
+}
+
+int nvp_io_check(struct nvp_qpair *qp, nvp_cmd_cb cb, struct nvp_ns *ns, uint64_t lba,
+		 uint32_t nlb)
+{
+	int rc = check_qpair(qp, cb);
+
+	return rc ? rc : check_range(qp, ns, lba, nlb);
 }
 
 void nvp_io_opts_init(struct nvp_io_opts *opts, size_t opts_size)
