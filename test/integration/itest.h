@@ -300,5 +300,13 @@ ITEST_DECL(trust_numa_node);
 ITEST_DECL(trust_register_rw);
 ITEST_DECL(trust_flags_and_raw);
 ITEST_DECL(ns_attach);
+ITEST_DECL(zns_report);
+ITEST_DECL(zns_fill_zone);
+ITEST_DECL(zns_write_errors);
+ITEST_DECL(zns_transitions);
+ITEST_DECL(zns_limits);
+ITEST_DECL(zns_append_threads);
+ITEST_DECL(zns_append_limits);
+ITEST_DECL(zns_fault_zone);
 
 #endif /* NVP_ITEST_H */
