@@ -73,8 +73,8 @@ NVP_API const struct nvp_zns_info *nvp_ns_zns_info(const struct nvp_ns *ns);
 /**
  * struct nvp_zone - one zone, in CPU byte order.
  * @zslba: its first LBA.
- * @wp: its write pointer (an LBA; meaningless when full, read only or
- *      offline).
+ * @wp: its write pointer (an LBA); devices report all-ones (UINT64_MAX)
+ *      for a full, read-only or offline zone, which has none.
  * @capacity: writable blocks from @zslba.
  * @type: NVP_ZONE_TYPE_SEQ_WRITE.
  * @state: enum nvp_zone_state.

@@ -359,7 +359,11 @@ static uint16_t zone_recv(struct nvp_emu *emu, struct emu_ns *ns, const struct n
 			d[nr].zs = (uint8_t)(zn->state << 4);
 			d[nr].zcap = nvp_cpu_to_le64(z->zone_cap);
 			d[nr].zslba = nvp_cpu_to_le64(zn->zslba);
-			d[nr].wp = nvp_cpu_to_le64(zn->state == NVP_ZS_OFFLINE ? ~0ull : zn->wp);
+			/* A full, read-only or offline zone has no valid write
+			 * pointer: all-ones, as QEMU reports it. */
+			d[nr].wp = nvp_cpu_to_le64(zn->state == NVP_ZS_FULL ||
+						   zn->state == NVP_ZS_READ_ONLY ||
+						   zn->state == NVP_ZS_OFFLINE ? ~0ull : zn->wp);
 		} else if (partial) {
 			break;
 		}

@@ -320,7 +320,8 @@ int nvp_write(struct nvp_qpair *qp, struct nvp_ns *ns, const void *buf, uint64_t
 	int rc;
 
 	/* Zoned: one command within one zone (zns.c); others never look. */
-	if (__builtin_expect(ns && ns->zoned, 0) && (rc = nvp_zns_check_write(ns, lba, nlb)))
+	if (__builtin_expect(ns && ns->zoned, 0) &&
+	    (rc = nvp_zns_check_write(ns, lba, nlb, ns->max_io_blocks)))
 		return rc;
 	return rw(qp, ns, NVP_NVM_WRITE, (void *)buf, lba, nlb, flags, cb, arg);
 }
@@ -376,7 +377,7 @@ int nvp_writev(struct nvp_qpair *qp, struct nvp_ns *ns, const struct iovec *iov,
 {
 	int rc;
 
-	if (ns && ns->zoned && (rc = nvp_zns_check_write(ns, lba, nlb)))
+	if (ns && ns->zoned && (rc = nvp_zns_check_write(ns, lba, nlb, ns->max_io_blocks)))
 		return rc;
 	return rwv(qp, ns, NVP_NVM_WRITE, iov, iovcnt, lba, nlb, flags, cb, arg);
 }
@@ -411,6 +412,9 @@ int nvp_write_zeroes(struct nvp_qpair *qp, struct nvp_ns *ns, uint64_t lba, uint
 		return rc;
 	if (flags & ~NVP_IO_KNOWN_FLAGS)
 		return bad_flags(flags);
+	/* Zoned: no split either (zns.c). */
+	if (ns->zoned && (rc = nvp_zns_check_write(ns, lba, nlb, NVP_MAX_NLB)))
+		return rc;
 	if (!ns->info.supports_write_zeroes)
 		return nvp_error(-ENOTSUP, "controller %s does not support Write Zeroes "
 				 "(ONCS bit 3); write a zeroed buffer instead", qp->ctrl->info.addr);

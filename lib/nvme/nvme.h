@@ -312,11 +312,10 @@ struct nvp_ns {
 	uint32_t max_io_blocks;
 	_Atomic uint8_t unusable;
 	uint8_t lbaf;
+	bool zoned;		/* zns.c: beside the fields nvp_write() reads anyway */
 	struct nvp_ns_info info;
 	struct nvp_id_ns *id;
-	/* Zoned namespaces (zns.c): checked by nvp_write() only when set. */
-	bool zoned;
-	struct nvp_zns_info zns;
+	struct nvp_zns_info zns;	/* zoned namespaces (zns.c) */
 };
 
 /* Controller generations move in steps of 2, so an odd queue pair value
@@ -844,12 +843,13 @@ void nvp_zns_set_csi(struct nvp_ctrl *ctrl, uint32_t nsid, uint8_t csi,
 		     const struct nvp_zns_id_ns *zid);
 
 /**
- * nvp_zns_check_write() - nvp_write()'s extra checks on a zoned namespace
- * (out of line: no cost for others): within one zone, one command.
+ * nvp_zns_check_write() - the extra checks of writes on a zoned namespace
+ * (called only for those: no cost for others): within one zone, and in one
+ * command of at most @max blocks (split parts may run in any order).
  *
  * Return: 0, or -EINVAL/-E2BIG with a message.
  */
-int nvp_zns_check_write(struct nvp_ns *ns, uint64_t lba, uint32_t nlb);
+int nvp_zns_check_write(struct nvp_ns *ns, uint64_t lba, uint32_t nlb, uint32_t max);
 
 /**
  * nvp_io_check() - the submission checks of every I/O call, for calls

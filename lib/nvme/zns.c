@@ -131,7 +131,7 @@ void nvp_zns_set_csi(struct nvp_ctrl *ctrl, uint32_t nsid, uint8_t csi,
 
 /* ---- checks -------------------------------------------------------------- */
 
-int nvp_zns_check_write(struct nvp_ns *ns, uint64_t lba, uint32_t nlb)
+int nvp_zns_check_write(struct nvp_ns *ns, uint64_t lba, uint32_t nlb, uint32_t max)
 {
 	uint64_t zsze = ns->zns.zone_size, end_of_zone;
 
@@ -145,12 +145,12 @@ int nvp_zns_check_write(struct nvp_ns *ns, uint64_t lba, uint32_t nlb)
 				 (unsigned long long)lba, (unsigned long long)lba + nlb - 1,
 				 ns->nsid, (unsigned long long)(lba / zsze),
 				 (unsigned long long)end_of_zone);
-	if (nlb > ns->max_io_blocks)
+	if (nlb > max)
 		return nvp_error(-E2BIG, "write of %u blocks on zoned namespace %u is more than one "
 				 "command moves (%u blocks), and the parts of a split write may "
 				 "reach the zone out of order; write at most %u blocks at a time, "
 				 "each after the last completed, or use nvp_zone_append()", nlb,
-				 ns->nsid, ns->max_io_blocks, ns->max_io_blocks);
+				 ns->nsid, max, max);
 	return 0;
 }
 

@@ -333,9 +333,11 @@ static void test_state_machine(void **state)
 				assert_int_equal(act(qp, ns, zs, NVP_ZONE_OFFLINE), 0);
 			z = zone(qp, ns, zs, buf + 2048);
 			assert_int_equal(z.state, st);
+			/* No write pointer where writes cannot go. */
+			assert_int_equal(z.wp == UINT64_MAX, st == NVP_ZS_FULL || bad);
 
 			rc = actions[a] == ACT_WRITE ? write1(qp, ns, buf,
-								 z.state == NVP_ZS_OFFLINE ? zs : z.wp) :
+								 z.wp == UINT64_MAX ? zs : z.wp) :
 			     act(qp, ns, zs, actions[a]);
 			z = zone(qp, ns, zs, buf + 2048);
 			if (rc != want[s][a].err || z.state != want[s][a].after)
