@@ -270,6 +270,10 @@ void test_zns_write_errors(void)
 		CHECK_RC(io_sync(qp, ns, IO_WRITE, w, zs, big, 0, NULL), -E2BIG);
 		CHECK(itest_log_contains("nvp_zone_append"));
 	}
+	/* Write Zeroes: across a zone refused too (when the controller has it). */
+	if (nvp_ns_get_info(ns)->supports_write_zeroes)
+		CHECK_RC(io_sync(qp, ns, IO_WRITE_ZEROES, NULL, zs + zi->zone_size - 1, 2, 0, NULL),
+			 -EINVAL);
 	/* Nothing of that was written: the zone is still empty. */
 	{
 		struct nvp_zone z;
