@@ -1010,6 +1010,11 @@ NVP_API int nvp_read(struct nvp_qpair *qpair, struct nvp_ns *ns, void *buf,
  * @flags: NVP_IO_* flags (NVP_IO_FUA for durable writes).
  * @cb: completion callback.
  * @arg: passed to @cb.
+ *
+ * On a zoned namespace (nvp_ns_info.zoned) a write must start at its zone's
+ * write pointer, and is refused before submission when it crosses the end
+ * of a zone (-EINVAL) or is larger than one command (-E2BIG: the parts of a
+ * split write may reach the zone in any order). See nvpoll/zns.h.
  */
 NVP_API int nvp_write(struct nvp_qpair *qpair, struct nvp_ns *ns, const void *buf,
 	      uint64_t lba, uint32_t nlb, uint32_t flags, nvp_cmd_cb cb, void *arg);
