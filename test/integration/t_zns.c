@@ -103,6 +103,23 @@ static struct nvp_ns *zoned_ns(struct itest_dev **dev)
 	return NULL;
 }
 
+/* The tests use the last 6 zones, one each (zns_limits the first ones). */
+#define ZNS_MIN_ZONES 7
+
+/* The first zoned namespace with enough zones for these tests, or NULL. */
+static struct nvp_ns *zoned_ns_for_tests(struct itest_dev **dev)
+{
+	struct nvp_ns *ns = zoned_ns(dev);
+
+	if (ns && nvp_ns_zns_info(ns)->num_zones < ZNS_MIN_ZONES) {
+		itest_skipf("zoned namespace %u has %llu zones; these tests need %d",
+			    nvp_ns_get_info(ns)->nsid,
+			    (unsigned long long)nvp_ns_zns_info(ns)->num_zones, ZNS_MIN_ZONES);
+		return NULL;
+	}
+	return ns;
+}
+
 static uint64_t zstart(const struct nvp_zns_info *zi, uint64_t from_end)
 {
 	return (zi->num_zones - from_end) * zi->zone_size;
@@ -114,7 +131,7 @@ void test_zns_report(void)
 	struct nvp_zone *zones = NULL;
 	const struct nvp_zns_info *zi;
 	struct itest_dev *d;
-	struct nvp_ns *ns = zoned_ns(&d);
+	struct nvp_ns *ns = zoned_ns_for_tests(&d);
 	uint64_t nr = 0;
 	size_t len;
 	void *buf = NULL;
@@ -175,7 +192,7 @@ void test_zns_fill_zone(void)
 	struct nvp_qpair *qp = NULL;
 	const struct nvp_zns_info *zi;
 	struct itest_dev *d;
-	struct nvp_ns *ns = zoned_ns(&d);
+	struct nvp_ns *ns = zoned_ns_for_tests(&d);
 	uint8_t *w = NULL, *r = NULL;
 	struct nvp_zone z;
 	uint64_t zs, seed = itest_cfg.seed ^ 0x2f11;
@@ -243,7 +260,7 @@ void test_zns_write_errors(void)
 	struct nvp_qpair *qp = NULL;
 	const struct nvp_zns_info *zi;
 	struct itest_dev *d;
-	struct nvp_ns *ns = zoned_ns(&d);
+	struct nvp_ns *ns = zoned_ns_for_tests(&d);
 	uint8_t *w = NULL;
 	uint64_t zs;
 	uint32_t bs, big;
@@ -300,7 +317,7 @@ void test_zns_transitions(void)
 	struct nvp_qpair *qp = NULL;
 	const struct nvp_zns_info *zi;
 	struct itest_dev *d;
-	struct nvp_ns *ns = zoned_ns(&d);
+	struct nvp_ns *ns = zoned_ns_for_tests(&d);
 	uint64_t zs;
 
 	if (!ns)
@@ -344,7 +361,7 @@ void test_zns_limits(void)
 	struct nvp_qpair *qp = NULL;
 	const struct nvp_zns_info *zi;
 	struct itest_dev *d;
-	struct nvp_ns *ns = zoned_ns(&d);
+	struct nvp_ns *ns = zoned_ns_for_tests(&d);
 	uint8_t *w = NULL;
 	uint32_t i;
 
@@ -442,7 +459,7 @@ void test_zns_append_threads(void)
 	struct nvp_qpair *qp = NULL;
 	const struct nvp_zns_info *zi;
 	struct itest_dev *d;
-	struct nvp_ns *ns = zoned_ns(&d);
+	struct nvp_ns *ns = zoned_ns_for_tests(&d);
 	uint8_t *r = NULL, *seen = NULL;
 	uint32_t bs;
 	uint64_t zs;
@@ -498,7 +515,7 @@ void test_zns_append_limits(void)
 	struct nvp_qpair *qp = NULL;
 	const struct nvp_zns_info *zi;
 	struct itest_dev *d;
-	struct nvp_ns *ns = zoned_ns(&d);
+	struct nvp_ns *ns = zoned_ns_for_tests(&d);
 	uint8_t *w = NULL;
 	uint64_t zs, lba = 0;
 	uint32_t bs, max;
@@ -509,7 +526,7 @@ void test_zns_append_limits(void)
 		return;
 	zi = nvp_ns_zns_info(ns);
 	bs = nvp_ns_get_info(ns)->block_size;
-	zs = zstart(zi, 5 <= zi->num_zones ? 5 : 1);
+	zs = zstart(zi, 5);
 	max = zi->max_append_blocks;
 	qp = qpair_alloc_default(d);
 	w = nvp_dma_alloc(((size_t)max + 1) * bs, 0, NVP_NUMA_ANY);
@@ -551,7 +568,7 @@ void test_zns_fault_zone(void)
 	struct nvp_qpair *qp = NULL;
 	const struct nvp_zns_info *zi;
 	struct itest_dev *d;
-	struct nvp_ns *ns = zoned_ns(&d);
+	struct nvp_ns *ns = zoned_ns_for_tests(&d);
 	uint8_t *w = NULL;
 	uint32_t nsid;
 	uint64_t zs;
@@ -560,7 +577,7 @@ void test_zns_fault_zone(void)
 		return;
 	zi = nvp_ns_zns_info(ns);
 	nsid = nvp_ns_get_info(ns)->nsid;
-	zs = zstart(zi, 6 <= zi->num_zones ? 6 : 1);
+	zs = zstart(zi, 6);
 	qp = qpair_alloc_default(d);
 	w = nvp_dma_alloc(nvp_ns_get_info(ns)->block_size, 0, NVP_NUMA_ANY);
 	CHECK(qp && w);
