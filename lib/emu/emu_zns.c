@@ -417,7 +417,6 @@ static uint16_t zone_send(struct emu_ns *ns, const struct nvp_sqe *sqe)
 	uint8_t zsa = sqe->cdw13 & 0xff;
 	bool all = sqe->cdw13 & NVP_ZSEND_SELECT_ALL;
 	struct emu_zone *zn;
-	uint32_t count = 0;
 	uint16_t st = 0;
 
 	if (zsa < NVP_ZSA_CLOSE || zsa > NVP_ZSA_OFFLINE)
@@ -430,11 +429,8 @@ static uint16_t zone_send(struct emu_ns *ns, const struct nvp_sqe *sqe)
 			return EMU_SC_DNR(NVP_SC_INVALID_FIELD);
 		return zone_action(z, ns, zn, zsa);
 	}
-	/* Opening all closed zones: all of them fit, or none opens. */
-	for (uint32_t i = 0; i < z->nr_zones; i++)
-		count += select_all_takes(zsa, z->zones[i].state);
-	if (zsa == NVP_ZSA_OPEN && (st = aor_check(z, 0, count)) != 0)
-		return st;
+	/* In zone order, stopping at the first refusal (an open past the
+	 * limit): what was done stays done, as in QEMU. */
 	for (uint32_t i = 0; i < z->nr_zones && !st; i++)
 		if (select_all_takes(zsa, z->zones[i].state))
 			st = zone_action(z, ns, &z->zones[i], zsa);

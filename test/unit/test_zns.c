@@ -371,6 +371,102 @@ static void test_state_machine(void **state)
 	assert_int_equal(nvp_ctrl_detach(ctrl), 0);
 }
 
+/*
+ * The open and active limits, as QEMU 7.2 keeps them: a write (implicit
+ * open) or an explicit open at the open limit first closes the oldest
+ * implicitly open zone; with none to close, Too Many Open Zones; an empty
+ * zone past the active limit, Too Many Active Zones. Zone 0..5, 2 open,
+ * 3 active; each row is a step and the states of zones 0..4 after it.
+ */
+static void test_limits(void **state)
+{
+	static const struct {
+		int zone;
+		int action;	/* ACT_WRITE or an NVP_ZONE_* action */
+		int err;
+		const char *after;	/* states of zones 0..4: E I X C F */
+	} rows[] = {
+		{ 0, ACT_WRITE, 0, "IEEEE" },
+		{ 1, ACT_WRITE, 0, "IIEEE" },
+		/* At the open limit: zone 0, the oldest implicit one, closes. */
+		{ 2, ACT_WRITE, 0, "CIIEE" },
+		/* 3 active: an empty zone is one too many. QEMU closes the oldest
+		 * implicit zone (1) before it finds that out, and so does emu. */
+		{ 3, ACT_WRITE, -EOVERFLOW, "CCIEE" },
+		{ 3, NVP_ZONE_OPEN, -EOVERFLOW, "CCIEE" },
+		/* Explicit opens of closed zones; the second closes zone 2. */
+		{ 0, NVP_ZONE_OPEN, 0, "XCIEE" },
+		{ 1, NVP_ZONE_OPEN, 0, "XXCEE" },
+		/* Both open zones explicit: nothing to close, too many open. */
+		{ 2, ACT_WRITE, -ETOOMANYREFS, "XXCEE" },
+		{ 2, NVP_ZONE_OPEN, -ETOOMANYREFS, "XXCEE" },
+		/* Finishing one frees an open and an active resource. */
+		{ 0, NVP_ZONE_FINISH, 0, "FXCEE" },
+		{ 2, ACT_WRITE, 0, "FXIEE" },
+		/* An empty zone: zone 2 closes for it, and 3 active still fit. */
+		{ 3, ACT_WRITE, 0, "FXCIE" },
+		/* A reset frees an open and an active resource. */
+		{ 1, NVP_ZONE_RESET, 0, "FECIE" },
+		{ 4, ACT_WRITE, 0, "FECII" },
+		/* Select All close: both open zones. */
+		{ 0, NVP_ZONE_CLOSE | 0x100, 0, "FECCC" },
+		/* Open all three closed zones: two open, then too many (QEMU too
+		 * opens them in order and stops at the first refusal). */
+		{ 0, NVP_ZONE_OPEN | 0x100, -ETOOMANYREFS, "FEXXC" },
+		{ 1, ACT_WRITE, -EOVERFLOW, "FEXXC" },
+		/* Finish all: open and closed; reset all: everything empty. */
+		{ 0, NVP_ZONE_FINISH | 0x100, 0, "FEFFF" },
+		{ 0, NVP_ZONE_RESET | 0x100, 0, "EEEEE" },
+	};
+	struct nvp_ctrl *ctrl = NULL;
+	struct nvp_qpair *qp = NULL;
+	struct nvp_ns *ns;
+	uint8_t *buf;
+
+	(void)state;
+	assert_int_equal(nvp_ctrl_attach("emu:ns=16M:4096,ns=384K:4096,zoned=64K/48K,"
+					 "zone_open=2,zone_active=3", NULL, &ctrl), 0);
+	ns = nvp_ctrl_get_ns(ctrl, 2);
+	assert_non_null(ns);
+	assert_int_equal(nvp_ns_zns_info(ns)->max_open, 2);
+	assert_int_equal(nvp_ns_zns_info(ns)->max_active, 3);
+	assert_int_equal(nvp_qpair_alloc(ctrl, NULL, &qp), 0);
+	buf = nvp_dma_alloc(4096, 0, NVP_NUMA_ANY);
+	assert_non_null(buf);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		uint64_t zs = (uint64_t)rows[i].zone * ZBLK;
+		char got[6] = { 0 };
+		int rc;
+
+		if (rows[i].action == ACT_WRITE) {
+			struct nvp_zone z = zone(qp, ns, zs, buf + 2048);
+
+			rc = write1(qp, ns, buf, z.wp == UINT64_MAX ? zs : z.wp);
+		} else if (rows[i].action & 0x100) {
+			struct done d = { 0 };
+
+			rc = finish_cmd(qp, nvp_zone_mgmt(qp, ns, 0,
+							  (enum nvp_zone_action)(rows[i].action & 0xff),
+							  NVP_ZONE_SELECT_ALL, done_cb, &d), &d);
+		} else {
+			rc = act(qp, ns, zs, rows[i].action);
+		}
+		for (int z = 0; z < 5; z++) {
+			uint8_t st = zone(qp, ns, (uint64_t)z * ZBLK, buf + 2048).state;
+
+			got[z] = st == NVP_ZS_EMPTY ? 'E' : st == NVP_ZS_IMPLICIT_OPEN ? 'I' :
+				 st == NVP_ZS_EXPLICIT_OPEN ? 'X' : st == NVP_ZS_CLOSED ? 'C' :
+				 st == NVP_ZS_FULL ? 'F' : '?';
+		}
+		if (rc != rows[i].err || strcmp(got, rows[i].after))
+			fail_msg("step %zu (zone %d, action 0x%x): %d %s; want %d %s", i,
+				 rows[i].zone, rows[i].action, rc, got, rows[i].err, rows[i].after);
+	}
+	nvp_dma_free(buf);
+	nvp_qpair_free(qp);
+	assert_int_equal(nvp_ctrl_detach(ctrl), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -379,6 +475,7 @@ int main(void)
 		cmocka_unit_test(test_desc_csi),
 		cmocka_unit_test(test_zoned_options),
 		cmocka_unit_test(test_state_machine),
+		cmocka_unit_test(test_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
