@@ -146,8 +146,8 @@ int nvp_zns_check_write(struct nvp_ns *ns, uint64_t lba, uint32_t nlb, uint32_t 
 				 ns->nsid, (unsigned long long)(lba / zsze),
 				 (unsigned long long)end_of_zone);
 	if (nlb > max)
-		return nvp_error(-E2BIG, "write of %u blocks on zoned namespace %u is more than one "
-				 "command moves (%u blocks), and the parts of a split write may "
+		return nvp_error(-E2BIG, "write of %u blocks on zoned namespace %u is more than "
+				 "one command moves (%u blocks), and the parts of a split write may "
 				 "reach the zone out of order; write at most %u blocks at a time, "
 				 "each after the last completed, or use nvp_zone_append()", nlb,
 				 ns->nsid, max, max);
