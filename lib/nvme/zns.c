@@ -100,16 +100,19 @@ void nvp_zns_set_csi(struct nvp_ctrl *ctrl, uint32_t nsid, uint8_t csi,
 		     const struct nvp_zns_id_ns *zid)
 {
 	struct nvp_ns *ns = find_ns(ctrl, nsid);
+	uint64_t zsze;
 
 	if (!ns || !ns->info.active)
 		return;
 	ns->info.csi = csi;
 	if (csi == NVP_CSI_NVM) {
-		ns->zoned = false;
+		__atomic_store_n(&ns->zoned, false, __ATOMIC_RELEASE);
 		ns->info.zoned = false;
 		return;
 	}
-	if (csi == NVP_CSI_ZNS && zid && nvp_le64_to_cpu(zid->lbafe[ns->lbaf].zsze) != 0) {
+	zsze = zid ? nvp_le64_to_cpu(zid->lbafe[ns->lbaf].zsze) : 0;
+	/* Device data: a zone of 0 blocks, or larger than the namespace, is none. */
+	if (csi == NVP_CSI_ZNS && zsze && zsze <= ns->info.num_blocks) {
 		zns_apply(ctrl, ns, zid);
 		ns->info.zoned = true;
 		/* Release: a thread that sees it zoned sees its info. */
@@ -120,12 +123,14 @@ void nvp_zns_set_csi(struct nvp_ctrl *ctrl, uint32_t nsid, uint8_t csi,
 		return;
 	}
 	if (csi == NVP_CSI_ZNS && zid)
-		nvp_warn("%s: namespace %u is zoned but reports a zone size of 0; its I/O is "
-			 "refused", ctrl->info.addr, nsid);
+		nvp_warn("%s: namespace %u is zoned but reports a zone size of %llu blocks "
+			 "(the namespace has %llu); its I/O is refused", ctrl->info.addr, nsid,
+			 (unsigned long long)zsze, (unsigned long long)ns->info.num_blocks);
 	else if (csi != NVP_CSI_ZNS)
 		nvp_warn("%s: namespace %u uses I/O command set %u, which nvpoll does not run; "
 			 "its I/O is refused", ctrl->info.addr, nsid, csi);
 	ns->info.zoned = csi == NVP_CSI_ZNS;
+	__atomic_store_n(&ns->zoned, false, __ATOMIC_RELEASE);	/* no zone info to use */
 	atomic_store_explicit(&ns->unusable, NVP_NS_CSI_UNUSABLE, memory_order_release);
 }
 

@@ -79,6 +79,10 @@ struct fake_dev {
 	bool csi;		/* CAP.CSS offers I/O command sets */
 	uint32_t zoned_nsid;	/* its descriptor list says CSI 02h */
 	uint32_t other_csi_nsid; /* says CSI 01h (key value): not run by nvpoll */
+	bool zns_custom;	/* the ZNS Identify fields below, else 6 open, 100 blocks */
+	uint32_t zns_mor, zns_mar;
+	uint64_t zns_zsze;
+	uint8_t zns_zasl;
 	unsigned int seen[K_NUM];
 	uint64_t fetched_ms;	/* when the last command was fetched */
 	uint64_t dbbuf_prp1, dbbuf_prp2;
@@ -222,17 +226,18 @@ static void answer(const struct nvp_sqe *sqe, uint32_t entries)
 
 			memset(z, 0, sizeof(*z));
 			assert_int_equal(nvp_le32_to_cpu(sqe->cdw11) >> 24, NVP_CSI_ZNS);
-			z->mor = nvp_cpu_to_le32(5);			/* 6 open */
-			z->mar = nvp_cpu_to_le32(NVP_ZNS_NO_LIMIT);	/* active: no limit */
+			z->mor = nvp_cpu_to_le32(dev->zns_custom ? dev->zns_mor : 5);	/* 6 open */
+			z->mar = nvp_cpu_to_le32(dev->zns_custom ? dev->zns_mar :
+						 NVP_ZNS_NO_LIMIT);	/* active: no limit */
 			z->ozcs = nvp_cpu_to_le16(NVP_ZNS_OZCS_RAZB);
-			z->lbafe[0].zsze = nvp_cpu_to_le64(100);
+			z->lbafe[0].zsze = nvp_cpu_to_le64(dev->zns_custom ? dev->zns_zsze : 100);
 			break;
 		}
 		case K_ID_CSI_CTRL: {
 			struct nvp_zns_id_ctrl *z = bus_va(prp1, sizeof(*z));
 
 			memset(z, 0, sizeof(*z));
-			z->zasl = 1;	/* 8 KiB */
+			z->zasl = dev->zns_custom ? dev->zns_zasl : 1;	/* 8 KiB */
 			break;
 		}
 		default:
@@ -1110,6 +1115,66 @@ static void test_command_sets(void **state)
 	}
 }
 
+/* The ZNS Identify fields at their edges: MOR/MAR 0's based with all-ones
+ * for no limit, ZSZE 0, ZASL of no use or past any shift. */
+static void test_zns_identify_edges(void **state)
+{
+	static const struct {
+		uint32_t mor, mar;
+		uint64_t zsze;
+		uint8_t zasl;
+		bool usable;
+		uint32_t max_open, max_active, append_bytes;
+		uint64_t zones;
+	} rows[] = {
+		{ 0, 0, 1, 0, true, 1, 1, 4096u << 5, 1002 },	/* 0's based: 1 each */
+		{ 0xfffffffeu, 0xfffffffeu, 1002, 0, true, 0xffffffffu, 0xffffffffu,
+		  4096u << 5, 1 },
+		{ NVP_ZNS_NO_LIMIT, NVP_ZNS_NO_LIMIT, 1001, 0, true, 0, 0, 4096u << 5, 1 },
+		{ 5, 7, 0, 0, false, 0, 0, 0, 0 },			/* no zone size */
+		{ 5, 7, 1003, 0, false, 0, 0, 0, 0 },		/* a zone past the end */
+		{ 5, 7, UINT64_MAX, 0, false, 0, 0, 0, 0 },
+		{ 5, 7, 100, 5, true, 6, 8, 4096u << 5, 10 },	/* ZASL = MDTS */
+		{ 5, 7, 100, 6, true, 6, 8, 4096u << 5, 10 },	/* above MDTS: MDTS */
+		{ 5, 7, 100, 31, true, 6, 8, 4096u << 5, 10 },
+		{ 5, 7, 100, 32, true, 6, 8, 4096u << 5, 10 },	/* no 2^32 shift */
+		{ 5, 7, 100, 255, true, 6, 8, 4096u << 5, 10 },
+		{ 5, 7, 100, 4, true, 6, 8, 4096u << 4, 10 },	/* below MDTS */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct fake_dev d = { .csi = true, .num_active = 2, .num_real = 2, .zoned_nsid = 2,
+				      .zns_custom = true, .zns_mor = rows[i].mor,
+				      .zns_mar = rows[i].mar, .zns_zsze = rows[i].zsze,
+				      .zns_zasl = rows[i].zasl };
+		struct nvp_ctrl *ctrl = new_answering_ctrl(&d);
+		const struct nvp_zns_info *zi;
+		struct nvp_init ini;
+		struct nvp_ns *ns;
+
+		assert_int_equal(run(ctrl, &ini), 0);
+		ns = nvp_ctrl_get_ns(ctrl, 2);	/* 1002 blocks of 512 bytes */
+		assert_non_null(ns);
+		assert_true(nvp_ns_get_info(ns)->zoned);
+		zi = nvp_ns_zns_info(ns);
+		if (!rows[i].usable) {
+			assert_null(zi);
+			assert_int_equal(atomic_load(&ns->unusable), NVP_NS_CSI_UNUSABLE);
+			free_ctrl(ctrl);
+			continue;
+		}
+		assert_non_null(zi);
+		assert_int_equal(zi->max_open, rows[i].max_open);
+		assert_int_equal(zi->max_active, rows[i].max_active);
+		assert_int_equal(zi->zasl, rows[i].zasl);
+		assert_int_equal(zi->max_append_bytes, rows[i].append_bytes);
+		assert_int_equal(zi->zone_size, rows[i].zsze);
+		assert_true(zi->num_zones == rows[i].zones);
+		free_ctrl(ctrl);
+	}
+}
+
 /*
  * The same against the emulated controller, through a reset: the device
  * drops (executes, never answers) the reset's init command of each state.
@@ -1199,6 +1264,7 @@ int main(void)
 		cmocka_unit_test(test_refusals_are_not_fatal),
 		cmocka_unit_test(test_needed_command_refused),
 		cmocka_unit_test(test_command_sets),
+		cmocka_unit_test(test_zns_identify_edges),
 		cmocka_unit_test(test_reset_admin_never_answers_emu),
 		cmocka_unit_test(test_state_names),
 	};
