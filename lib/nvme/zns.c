@@ -12,6 +12,7 @@
  * Zone Append. Appends are never split either.
  */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "nvme/nvme.h"
@@ -238,6 +239,8 @@ int nvp_zone_report_parse(const void *buf, size_t len, struct nvp_zone *zones, u
 		n = room;
 	if (n > max)
 		n = max;
+	if (n > INT_MAX)	/* the count is returned as an int */
+		n = INT_MAX;
 	d = (const struct nvp_zone_desc *)(hdr + 1);
 	for (uint64_t i = 0; i < n; i++)
 		nvp_zone_desc_decode(&d[i], &zones[i]);
