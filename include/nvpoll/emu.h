@@ -141,6 +141,23 @@ NVP_API int nvp_emu_inject(struct nvp_ctrl *ctrl, const struct nvp_emu_fault *fa
 			   size_t size);
 
 /**
+ * nvp_emu_set_zone_state() - make a zone of an emulated zoned namespace
+ * read only or offline, as a media failure would.
+ * @ctrl: an emulated controller.
+ * @nsid: a zoned namespace (emu:ns=...,zoned=ZSIZE).
+ * @zslba: the zone's start LBA.
+ * @state: NVP_ZS_READ_ONLY or NVP_ZS_OFFLINE (enum nvp_zone_state).
+ *
+ * Takes effect between commands; the zone leaves the open and active
+ * counts. Thread-safe.
+ *
+ * Return: 0; -ENOTSUP if @ctrl is not emulated; -EINVAL for a namespace
+ * that is not zoned, an LBA that is no zone start, or another state.
+ */
+NVP_API int nvp_emu_set_zone_state(struct nvp_ctrl *ctrl, uint32_t nsid, uint64_t zslba,
+				   uint8_t state);
+
+/**
  * nvp_emu_clear_faults() - disarm every fault armed with nvp_emu_inject().
  * @ctrl: an emulated controller.
  *

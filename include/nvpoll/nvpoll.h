@@ -594,6 +594,10 @@ NVP_API int nvp_ctrl_get_stats(const struct nvp_ctrl *ctrl, struct nvp_ctrl_stat
  *                            the atomic compare and write unit (NACWU if
  *                            the namespace has its own, else ACWU; both
  *                            0's based), at most @max_io_blocks.
+ * @csi: its I/O command set (NVP_CSI_NVM, NVP_CSI_ZNS), from the Namespace
+ *       Identification Descriptors (NVP_CSI_NVM when the controller does
+ *       not offer command sets).
+ * @zoned: it is a zoned namespace: see nvpoll/zns.h, nvp_ns_zns_info().
  */
 struct nvp_ns_info {
 	uint32_t nsid;
@@ -617,6 +621,8 @@ struct nvp_ns_info {
 	bool supports_write_uncorrectable;
 	bool supports_fused_compare_write;
 	uint32_t compare_write_max_blocks;
+	uint8_t csi;
+	bool zoned;
 };
 
 /**
@@ -1028,6 +1034,11 @@ NVP_API int nvp_read(struct nvp_qpair *qpair, struct nvp_ns *ns, void *buf,
  * @flags: NVP_IO_* flags (NVP_IO_FUA for durable writes).
  * @cb: completion callback.
  * @arg: passed to @cb.
+ *
+ * On a zoned namespace (nvp_ns_info.zoned) a write must start at its zone's
+ * write pointer, and is refused before submission when it crosses the end
+ * of a zone (-EINVAL) or is larger than one command (-E2BIG: the parts of a
+ * split write may reach the zone in any order). See nvpoll/zns.h.
  */
 NVP_API int nvp_write(struct nvp_qpair *qpair, struct nvp_ns *ns, const void *buf,
 	      uint64_t lba, uint32_t nlb, uint32_t flags, nvp_cmd_cb cb, void *arg);
@@ -1295,5 +1306,8 @@ NVP_API int nvp_dsm(struct nvp_qpair *qpair, struct nvp_ns *ns,
 #ifdef __cplusplus
 }
 #endif
+
+/* Zoned namespaces: last, as it uses what is declared above. */
+#include <nvpoll/zns.h>
 
 #endif /* NVPOLL_NVPOLL_H */

@@ -280,6 +280,15 @@ enum nvp_sc_cmd_specific {
 	NVP_SC_INVALID_PROTECTION_INFO = 0x81,
 	NVP_SC_ATTEMPTED_WRITE_TO_RO_RANGE = 0x82,
 	NVP_SC_CMD_SIZE_LIMIT = 0x83,	/* Copy: MSRC, MSSRL or MCL exceeded */
+	/* Zoned Namespace command set */
+	NVP_SC_ZONE_BOUNDARY_ERROR = 0xb8,
+	NVP_SC_ZONE_FULL = 0xb9,
+	NVP_SC_ZONE_READ_ONLY = 0xba,
+	NVP_SC_ZONE_OFFLINE = 0xbb,
+	NVP_SC_ZONE_INVALID_WRITE = 0xbc,
+	NVP_SC_ZONE_TOO_MANY_ACTIVE = 0xbd,
+	NVP_SC_ZONE_TOO_MANY_OPEN = 0xbe,
+	NVP_SC_ZONE_INVALID_TRANSITION = 0xbf,
 };
 
 /* Media and data integrity errors (SCT 2) */
@@ -336,6 +345,13 @@ enum nvp_nvm_opc {
 	NVP_NVM_COPY = 0x19,
 };
 
+/* Zoned Namespace command set opcodes */
+enum nvp_zns_opc {
+	NVP_ZNS_MGMT_SEND = 0x79,
+	NVP_ZNS_MGMT_RECV = 0x7a,
+	NVP_ZNS_APPEND = 0x7d,
+};
+
 /* Read/Write CDW12 bits */
 #define NVP_RW_FUA		(1u << 30)
 #define NVP_RW_LR		(1u << 31)
@@ -377,6 +393,93 @@ enum nvp_identify_cns {
 	NVP_CNS_CTRL = 0x01,
 	NVP_CNS_ACTIVE_NS_LIST = 0x02,
 	NVP_CNS_NS_DESC_LIST = 0x03,
+	NVP_CNS_CSI_NS = 0x05,		/* I/O command set specific, CSI in CDW11 */
+	NVP_CNS_CSI_CTRL = 0x06,
+};
+
+/* Command Set Identifiers (Identify CDW11 bits 31:24, descriptor type 04h) */
+#define NVP_CSI_NVM		0x00
+#define NVP_CSI_ZNS		0x02
+#define NVP_IDENTIFY_CSI_SHIFT	24
+/* Namespace Identification Descriptor types (CNS 03h) */
+#define NVP_NIDT_EUI64		0x01
+#define NVP_NIDT_NGUID		0x02
+#define NVP_NIDT_UUID		0x03
+#define NVP_NIDT_CSI		0x04
+
+/* Zone Management Send actions (CDW13 bits 7:0); bit 8 selects all zones */
+enum nvp_zone_send_action {
+	NVP_ZSA_CLOSE = 0x01,
+	NVP_ZSA_FINISH = 0x02,
+	NVP_ZSA_OPEN = 0x03,
+	NVP_ZSA_RESET = 0x04,
+	NVP_ZSA_OFFLINE = 0x05,
+};
+#define NVP_ZSEND_SELECT_ALL	(1u << 8)
+
+/* Zone Management Receive: CDW13 action (7:0), filter (15:8), partial (16) */
+#define NVP_ZRA_REPORT		0x00
+#define NVP_ZRA_REPORT_EXT	0x01
+#define NVP_ZRECV_FILTER_SHIFT	8
+#define NVP_ZRECV_PARTIAL	(1u << 16)
+
+/* Zone states (descriptor ZS bits 7:4) and the report filter (ZRASF) */
+enum nvp_zone_state {
+	NVP_ZS_EMPTY = 0x1,
+	NVP_ZS_IMPLICIT_OPEN = 0x2,
+	NVP_ZS_EXPLICIT_OPEN = 0x3,
+	NVP_ZS_CLOSED = 0x4,
+	NVP_ZS_READ_ONLY = 0xd,
+	NVP_ZS_FULL = 0xe,
+	NVP_ZS_OFFLINE = 0xf,
+};
+#define NVP_ZONE_TYPE_SEQ_WRITE	0x2	/* sequential write required */
+
+/* Zone Management Receive report header (64 bytes) */
+struct nvp_zone_report_hdr {
+	uint64_t nr_zones;
+	uint8_t rsvd8[56];
+};
+
+/* Zone descriptor (64 bytes), as on the wire: little-endian */
+struct nvp_zone_desc {
+	uint8_t zt;		/* bits 3:0 zone type */
+	uint8_t zs;		/* bits 7:4 zone state */
+	uint8_t za;		/* zone attributes */
+	uint8_t zai;		/* zone attributes information */
+	uint8_t rsvd4[4];
+	uint64_t zcap;		/* zone capacity, blocks */
+	uint64_t zslba;		/* zone start LBA */
+	uint64_t wp;		/* write pointer */
+	uint8_t rsvd32[32];
+};
+
+/* LBA format extension of the ZNS Identify Namespace (16 bytes) */
+struct nvp_zns_lbafe {
+	uint64_t zsze;		/* zone size, blocks */
+	uint8_t zdes;		/* descriptor extension size, 64-byte units */
+	uint8_t rsvd9[7];
+};
+
+/* ZNS Identify Namespace (CNS 05h, CSI 02h), 4096 bytes */
+#define NVP_ZNS_NO_LIMIT	0xffffffffu	/* MAR/MOR: no limit */
+#define NVP_ZNS_OZCS_RAZB	(1u << 0)	/* reads across zone boundaries */
+struct nvp_zns_id_ns {
+	uint16_t zoc;		/* zone operation characteristics */
+	uint16_t ozcs;		/* optional zoned command support */
+	uint32_t mar;		/* max active resources, 0's based */
+	uint32_t mor;		/* max open resources, 0's based */
+	uint32_t rrl;
+	uint32_t frl;
+	uint8_t rsvd20[2796];
+	struct nvp_zns_lbafe lbafe[64];
+	uint8_t vs[256];
+};
+
+/* ZNS Identify Controller (CNS 06h, CSI 02h), 4096 bytes */
+struct nvp_zns_id_ctrl {
+	uint8_t zasl;		/* append size limit: 2^n CAP.MPSMIN pages, 0 = MDTS */
+	uint8_t rsvd1[4095];
 };
 
 /* Feature identifiers */
@@ -739,6 +842,18 @@ NVP_STATIC_ASSERT(offsetof(struct nvp_id_ns, nguid) == 104, "id_ns NGUID at 104"
 NVP_STATIC_ASSERT(offsetof(struct nvp_id_ns, eui64) == 120, "id_ns EUI64 at 120");
 NVP_STATIC_ASSERT(offsetof(struct nvp_id_ns, lbaf) == 128, "id_ns LBAF at 128");
 NVP_STATIC_ASSERT(offsetof(struct nvp_id_ns, vs) == 384, "id_ns VS at 384");
+NVP_STATIC_ASSERT(sizeof(struct nvp_zone_report_hdr) == 64, "zone report header is 64 bytes");
+NVP_STATIC_ASSERT(sizeof(struct nvp_zone_desc) == 64, "zone descriptor is 64 bytes");
+NVP_STATIC_ASSERT(offsetof(struct nvp_zone_desc, zcap) == 8, "zone desc ZCAP at 8");
+NVP_STATIC_ASSERT(offsetof(struct nvp_zone_desc, zslba) == 16, "zone desc ZSLBA at 16");
+NVP_STATIC_ASSERT(offsetof(struct nvp_zone_desc, wp) == 24, "zone desc WP at 24");
+NVP_STATIC_ASSERT(sizeof(struct nvp_zns_lbafe) == 16, "ZNS LBAFE is 16 bytes");
+NVP_STATIC_ASSERT(sizeof(struct nvp_zns_id_ns) == 4096, "ZNS Identify Namespace is 4 KiB");
+NVP_STATIC_ASSERT(offsetof(struct nvp_zns_id_ns, mar) == 4, "zns id_ns MAR at 4");
+NVP_STATIC_ASSERT(offsetof(struct nvp_zns_id_ns, mor) == 8, "zns id_ns MOR at 8");
+NVP_STATIC_ASSERT(offsetof(struct nvp_zns_id_ns, lbafe) == 2816, "zns id_ns LBAFE at 2816");
+NVP_STATIC_ASSERT(offsetof(struct nvp_zns_id_ns, vs) == 3840, "zns id_ns VS at 3840");
+NVP_STATIC_ASSERT(sizeof(struct nvp_zns_id_ctrl) == 4096, "ZNS Identify Controller is 4 KiB");
 NVP_STATIC_ASSERT(sizeof(struct nvp_smart_log) == 512, "SMART log is 512 bytes");
 NVP_STATIC_ASSERT(offsetof(struct nvp_smart_log, temperature) == 1, "SMART temperature at 1");
 NVP_STATIC_ASSERT(offsetof(struct nvp_smart_log, data_units_read) == 32, "SMART DUR at 32");

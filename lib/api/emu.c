@@ -60,6 +60,13 @@ int nvp_emu_async_event(struct nvp_ctrl *ctrl, uint8_t type, uint8_t info, uint8
 	return emu ? nvp_emu_dev_async_event(emu, type, info, log_page) : -ENOTSUP;
 }
 
+int nvp_emu_set_zone_state(struct nvp_ctrl *ctrl, uint32_t nsid, uint64_t zslba, uint8_t state)
+{
+	struct nvp_emu *emu = emu_of(ctrl);
+
+	return emu ? nvp_emu_dev_set_zone(emu, nsid, zslba, state) : -ENOTSUP;
+}
+
 int nvp_emu_get_stats(struct nvp_ctrl *ctrl, struct nvp_emu_stats *stats, size_t size)
 {
 	struct nvp_emu *emu;

@@ -38,6 +38,11 @@ struct emu_ns_opts {
 	uint64_t size;		/* bytes; 0 = size of the existing file */
 	uint32_t block_size;
 	char path[PATH_MAX];	/* backing file, or "" for RAM */
+	/* zoned=ZSIZE[/ZCAP], zone_open=N, zone_active=N (emu_zns.c) */
+	uint64_t zone_size;	/* bytes; 0 = not zoned */
+	uint64_t zone_cap;	/* bytes */
+	uint32_t max_open;	/* 0 = no limit */
+	uint32_t max_active;	/* 0 = no limit */
 };
 
 /**
@@ -73,6 +78,7 @@ struct emu_opts {
 	uint32_t mcl;		/* Copy: blocks in all */
 	uint16_t acwu;		/* compare-and-write unit, 0's based */
 	bool cmds;		/* Verify, Copy, Write Uncorrectable, fused pairs */
+	uint8_t zasl;		/* ZNS append limit, 2^n 4 KiB pages, 0 = MDTS */
 };
 
 /**
@@ -98,6 +104,7 @@ struct emu_ns {
 	struct emu_extent *uncor;
 	uint32_t nr_uncor;
 	uint32_t cap_uncor;
+	struct emu_zns *zns;	/* zoned namespace state, or NULL (emu_zns.c) */
 };
 
 struct emu_extent {
@@ -375,6 +382,10 @@ struct nvp_emu {
 	uint32_t prp_seen_cap;	/* a power of two, or 0 */
 	uint32_t prp_seen_n;
 	uint32_t prp_gen;	/* entries of other commands are stale */
+
+	/* Zoned namespaces (emu_zns.c). */
+	bool css_csi;		/* CC.CSS = 110b: zoned commands accepted */
+	uint64_t io_result;	/* the I/O command's CQE DW0/DW1 (Zone Append) */
 };
 
 /* Status word helpers (phase bit clear). */
@@ -383,6 +394,49 @@ struct nvp_emu {
 #define EMU_CS_DNR(sc)		(NVP_STATUS(NVP_SCT_CMD_SPECIFIC, sc) | NVP_STATUS_DNR_BIT)
 /* Returned by a handler that keeps the command (AER): no completion now. */
 #define EMU_HOLD		0xffffu
+
+/* ---- lib/emu/emu_zns.c: zoned namespaces ---- */
+
+/** nvp_emu_zns_open() - zone state for a namespace with zoned= options. */
+int nvp_emu_zns_open(struct emu_ns *ns, const struct emu_ns_opts *o);
+
+/** nvp_emu_zns_close() - free it. */
+void nvp_emu_zns_close(struct emu_ns *ns);
+
+/** nvp_emu_zns_any() - some namespace is zoned (CAP.CSS offers CSI). */
+bool nvp_emu_zns_any(const struct emu_opts *o);
+
+/**
+ * nvp_emu_zns_identify() - Identify CNS 05h/06h and the CSI descriptor.
+ * @emu: controller. @sqe: the Identify. @buf: the 4096-byte page to fill.
+ *
+ * Return: 0 (filled), or the status.
+ */
+uint16_t nvp_emu_zns_identify(struct nvp_emu *emu, const struct nvp_sqe *sqe, uint8_t *buf);
+
+/**
+ * nvp_emu_zns_before() - a command on a zoned namespace, before the NVM
+ * handler: zone checks and transitions, or the whole ZNS command.
+ * @emu: controller. @ns: a zoned namespace.
+ * @sqe: in/out: a Zone Append is replaced by a Write at the write pointer
+ *       (in @scratch).
+ * @scratch: room for that Write.
+ * @st: out: the status when it returns true.
+ *
+ * Return: true when the command is finished (@st), false to go on.
+ */
+bool nvp_emu_zns_before(struct nvp_emu *emu, struct emu_ns *ns, const struct nvp_sqe **sqe,
+			struct nvp_sqe *scratch, uint16_t *st);
+
+/** nvp_emu_zns_after() - advance the write pointer of a write that passed. */
+void nvp_emu_zns_after(struct nvp_emu *emu, struct emu_ns *ns, const struct nvp_sqe *sqe,
+		       uint16_t st);
+
+/** nvp_emu_ns_zero_range() - make a byte range of @ns read as zeroes. */
+void nvp_emu_ns_zero_range(struct emu_ns *ns, uint64_t off, uint64_t len);
+
+/** nvp_emu_dev_set_zone() - nvp_emu_set_zone_state() on the device. */
+int nvp_emu_dev_set_zone(struct nvp_emu *emu, uint32_t nsid, uint64_t zslba, uint8_t state);
 
 /* ---- lib/emu/emu_core.c: device thread, queues, completions ---- */
 

@@ -143,6 +143,22 @@ static uint16_t emu_identify(struct nvp_emu *emu, const struct nvp_sqe *sqe)
 		buf[12] = 2;	/* NGUID */
 		buf[13] = 16;
 		memcpy(buf + 16, tmp.nguid, 16);
+		if (NVP_CAP_CSS(emu->cap) & NVP_CAP_CSS_CSI) {
+			buf[32] = NVP_NIDT_CSI;	/* command set: emu_zns.c */
+			buf[33] = 1;
+			buf[36] = emu->ns[sqe->nsid - 1].zns ? NVP_CSI_ZNS : NVP_CSI_NVM;
+		}
+		break;
+	}
+	case NVP_CNS_CSI_NS:
+	case NVP_CNS_CSI_CTRL: {
+		uint16_t st;
+
+		if (!(NVP_CAP_CSS(emu->cap) & NVP_CAP_CSS_CSI))
+			return EMU_SC_DNR(NVP_SC_INVALID_FIELD);
+		st = nvp_emu_zns_identify(emu, sqe, buf);
+		if (st)
+			return st;
 		break;
 	}
 	default:

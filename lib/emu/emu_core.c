@@ -292,7 +292,9 @@ static void emu_complete(struct nvp_emu *emu, uint16_t sqid, const struct nvp_sq
 	struct emu_sq *sq = &emu->sqs[sqid];
 	struct emu_cq *cq = &emu->cqs[sq->cqid];
 	struct nvp_cqe cqe = {
-		.dw0 = dw0,
+		/* An I/O result (Zone Append's LBA) fills DW0 and DW1. */
+		.dw0 = sqid && emu->io_result ? (uint32_t)emu->io_result : dw0,
+		.dw1 = sqid ? (uint32_t)(emu->io_result >> 32) : 0,
 		.sqhd = (uint16_t)sq->head,
 		.sqid = sqid,
 		.cid = sqe->cid,
@@ -500,6 +502,7 @@ static void emu_execute(struct nvp_emu *emu, uint16_t sqid, const struct nvp_sqe
 	if (st == EMU_HOLD)
 		return;
 	emu_complete(emu, sqid, sqe, st, dw0, f);
+	emu->io_result = 0;
 }
 
 static void emu_hold(struct nvp_emu *emu, uint16_t sqid, const struct nvp_sqe *sqe,
@@ -683,6 +686,14 @@ static void emu_fail(struct nvp_emu *emu, const char *why)
 	EMU_SET(emu, fatal, 1);
 }
 
+/* CC.CSS: NVM, or all I/O command sets (110b) when CAP.CSS offers them. */
+static bool emu_css_ok(uint64_t cap, uint32_t cc)
+{
+	uint32_t css = (cc >> NVP_CC_CSS_SHIFT) & 7;
+
+	return css == 0 || (css == 6 && (NVP_CAP_CSS(cap) & NVP_CAP_CSS_CSI));
+}
+
 static void emu_enable(struct nvp_emu *emu, uint32_t cc)
 {
 	uint32_t aqa = emu_reg(emu, NVP_REG_AQA);
@@ -700,11 +711,12 @@ static void emu_enable(struct nvp_emu *emu, uint32_t cc)
 		return;
 	}
 	if (mps > EMU_MPSMAX || mps < NVP_CAP_MPSMIN(cap) || mps > NVP_CAP_MPSMAX(cap) ||
-	    ((cc >> NVP_CC_CSS_SHIFT) & 7) != 0 || ((cc >> 11) & 7) != 0) {
+	    !emu_css_ok(cap, cc) || ((cc >> 11) & 7) != 0) {
 		emu_fail(emu, "CC.MPS outside CAP.MPSMIN..MPSMAX, or CC.CSS/CC.AMS not supported");
 		return;
 	}
 	emu->page_size = 4096u << mps;
+	emu->css_csi = ((cc >> NVP_CC_CSS_SHIFT) & 7) == 6;
 	if (sqs < 2 || cqs < 2 || sqs > emu->opts.mqes || cqs > emu->opts.mqes ||
 	    !asq || !acq || (asq & (emu->page_size - 1)) || (acq & (emu->page_size - 1))) {
 		emu_fail(emu, "invalid AQA, ASQ or ACQ");
@@ -982,7 +994,8 @@ int nvp_emu_open(const char *spec, struct nvp_device **devp)
 	cap = (uint64_t)(emu->opts.mqes - 1) |
 	      (1ull << 16) |				/* CQR */
 	      ((uint64_t)EMU_CAP_TO << 24) |
-	      ((uint64_t)NVP_CAP_CSS_NVM << 37) |
+	      ((uint64_t)(NVP_CAP_CSS_NVM |
+			  (nvp_emu_zns_any(&emu->opts) ? NVP_CAP_CSS_CSI : 0)) << 37) |
 	      ((uint64_t)EMU_MPSMAX << 52);
 	raw = nvp_emu_raw_find(emu, EMU_RAW_REG, 0, NVP_REG_CAP);
 	if (raw) {

@@ -56,11 +56,12 @@ int nvp_emu_ns_open(struct nvp_emu *emu, uint32_t nsid, const struct emu_ns_opts
 	ns->data = p;
 	ns->bytes = bytes;
 	ns->nblocks = bytes / o->block_size;
-	return 0;
+	return nvp_emu_zns_open(ns, o);
 }
 
 void nvp_emu_ns_close(struct emu_ns *ns)
 {
+	nvp_emu_zns_close(ns);
 	if (ns->data) {
 		if (ns->fd >= 0)
 			msync(ns->data, ns->bytes, MS_SYNC);
@@ -109,6 +110,12 @@ static void emu_ns_zero(struct emu_ns *ns, uint64_t off, uint64_t len)
 		return;
 	}
 	memset(ns->data + off, 0, len);
+}
+
+void nvp_emu_ns_zero_range(struct emu_ns *ns, uint64_t off, uint64_t len)
+{
+	if (len)
+		emu_ns_zero(ns, off, len);
 }
 
 static uint16_t emu_rw(struct nvp_emu *emu, struct emu_ns *ns, const struct nvp_sqe *sqe)
@@ -213,9 +220,13 @@ static void emu_flush(struct emu_ns *ns)
 	}
 }
 
+static uint16_t emu_nvm_ns(struct nvp_emu *emu, struct emu_ns *ns, const struct nvp_sqe *sqe);
+
 uint16_t nvp_emu_nvm(struct nvp_emu *emu, const struct nvp_sqe *sqe)
 {
+	struct nvp_sqe zscratch;
 	struct emu_ns *ns;
+	uint16_t st;
 
 	if (sqe->opc == NVP_NVM_FLUSH && sqe->nsid == 0xffffffffu && emu->opts.vwc) {
 		for (uint32_t i = 0; i < emu->nr_ns; i++)
@@ -237,6 +248,10 @@ uint16_t nvp_emu_nvm(struct nvp_emu *emu, const struct nvp_sqe *sqe)
 			break;
 		/* Not advertised (cmds=0): as an unknown opcode. */
 		return EMU_SC_DNR(NVP_SC_INVALID_OPCODE);
+	case NVP_ZNS_MGMT_SEND:	/* zoned namespaces only: below */
+	case NVP_ZNS_MGMT_RECV:
+	case NVP_ZNS_APPEND:
+		break;
 	default:
 		return EMU_SC_DNR(NVP_SC_INVALID_OPCODE);
 	}
@@ -246,7 +261,24 @@ uint16_t nvp_emu_nvm(struct nvp_emu *emu, const struct nvp_sqe *sqe)
 	/* Raw Identify data gave it a format emu does not implement. */
 	if (ns->unusable)
 		return EMU_SC_DNR(NVP_SC_INVALID_NS);
+	/* Zoned: zone checks and transitions around the NVM command (emu_zns.c). */
+	if (ns->zns) {
+		emu->io_result = 0;
+		if (nvp_emu_zns_before(emu, ns, &sqe, &zscratch, &st))
+			return st;
+		st = emu_nvm_ns(emu, ns, sqe);
+		nvp_emu_zns_after(emu, ns, sqe, st);
+		if (st)
+			emu->io_result = 0;
+		return st;
+	}
+	if (sqe->opc >= NVP_ZNS_MGMT_SEND)
+		return EMU_SC_DNR(NVP_SC_INVALID_OPCODE);
+	return emu_nvm_ns(emu, ns, sqe);
+}
 
+static uint16_t emu_nvm_ns(struct nvp_emu *emu, struct emu_ns *ns, const struct nvp_sqe *sqe)
+{
 	switch (sqe->opc) {
 	case NVP_NVM_FLUSH:
 		emu_flush(ns);

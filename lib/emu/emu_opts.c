@@ -14,7 +14,9 @@
 #define EMU_VALID_OPTS                                                              \
 	"valid options: ns=SIZE[:BLOCK[:PATH]] (up to 16), file=PATH, mdts=0..15, "  \
 	"qpairs=1..511, mqes=2..65536, lat_us=N, serial=TEXT, sgl|dbbuf|vwc|cmds=0|1, "\
-	"cpu=N, msrc|mssrl|mcl|acwu=N, raw=PATH (tests); e.g. emu:ns=1G:4096,ns=64M:512,qpairs=8"
+	"cpu=N, msrc|mssrl|mcl|acwu=N, raw=PATH (tests), zoned=ZSIZE[/ZCAP], "       \
+	"zone_open=N, zone_active=N (after their ns=), zasl=0..15; "                  \
+	"e.g. emu:ns=1G:4096,ns=64M:512,qpairs=8"
 
 /* User text quoted in a message: clipped, so the advice after it is never cut. */
 struct emu_clip {
@@ -157,7 +159,39 @@ static int emu_parse_ns(const char *spec, struct emu_ns_opts *ns)
 static const char *const emu_once[] = {
 	"mdts", "qpairs", "mqes", "lat_us", "cpu", "serial", "sgl", "dbbuf", "vwc", "raw",
 	"msrc", "mssrl", "mcl", "acwu", "cmds",
+	"zasl",
 };
+
+/*
+ * zoned=ZSIZE[/ZCAP] for the namespace of the last ns=: zone size and
+ * capacity in bytes, whole blocks, ZCAP <= ZSIZE (default ZSIZE), and the
+ * namespace whole zones.
+ */
+static int emu_parse_zoned(char *val, struct emu_ns_opts *ns, unsigned int nsid)
+{
+	char *cap = strchr(val, '/');
+	struct emu_clip c1;
+	uint64_t zs, zc;
+
+	if (cap)
+		*cap++ = '\0';
+	if (nvp_parse_size(val, &zs) || zs == 0 || zs % ns->block_size)
+		return nvp_error(-EINVAL, "emu: bad zoned=%s for namespace %u: ZSIZE must be a byte count that is a whole number of %u-byte blocks, e.g. zoned=4M/3M; " EMU_VALID_OPTS,
+				 emu_clip(val, &c1), nsid, ns->block_size);
+	zc = zs;
+	if (cap && (nvp_parse_size(cap, &zc) || zc == 0 || zc % ns->block_size || zc > zs))
+		return nvp_error(-EINVAL, "emu: bad zoned=.../%s for namespace %u: ZCAP must be whole %u-byte blocks, more than 0 and at most ZSIZE; " EMU_VALID_OPTS,
+				 emu_clip(cap, &c1), nsid, ns->block_size);
+	if (zs / ns->block_size > 0xffffffffull)
+		return nvp_error(-EINVAL, "emu: zoned=%s for namespace %u: a zone of more than 2^32 blocks is not supported; give a smaller ZSIZE; " EMU_VALID_OPTS,
+				 emu_clip(val, &c1), nsid);
+	if (ns->size && (ns->size % zs || ns->size / zs > 65536))
+		return nvp_error(-EINVAL, "emu: namespace %u of %llu bytes is not a whole number of %llu-byte zones (1 to 65536 of them); make SIZE a multiple of ZSIZE; " EMU_VALID_OPTS,
+				 nsid, (unsigned long long)ns->size, (unsigned long long)zs);
+	ns->zone_size = zs;
+	ns->zone_cap = zc;
+	return 0;
+}
 
 int nvp_emu_parse_opts(const char *spec, struct emu_opts *o)
 {
@@ -231,6 +265,44 @@ int nvp_emu_parse_opts(const char *spec, struct emu_opts *o)
 			}
 			file_given = true;
 			strcpy(ns->path, val);
+		} else if (!strcmp(tok, "zoned")) {
+			if (!ns_given || o->ns[o->nr_ns - 1].zone_size) {
+				ret = nvp_error(-EINVAL, "emu: zoned= must follow the ns= it makes zoned, once per namespace; " EMU_VALID_OPTS);
+				break;
+			}
+			ret = emu_parse_zoned(val, &o->ns[o->nr_ns - 1], o->nr_ns);
+			if (ret)
+				break;
+		} else if (!strcmp(tok, "zone_open") || !strcmp(tok, "zone_active")) {
+			struct emu_ns_opts *ns = &o->ns[o->nr_ns - 1];
+			bool open = !strcmp(tok, "zone_open");
+
+			if (!ns_given || !ns->zone_size) {
+				ret = nvp_error(-EINVAL, "emu: %s= must follow the zoned= of its namespace; " EMU_VALID_OPTS,
+						tok);
+				break;
+			}
+			if (emu_parse_uint(val, 0, 65536, &v)) {
+				ret = nvp_error(-EINVAL, "emu: bad %s=%s (most zones %s at once, 0 = no limit); " EMU_VALID_OPTS,
+						tok, emu_clip(val, &c1), open ? "open" : "active");
+				break;
+			}
+			if (open)
+				ns->max_open = (uint32_t)v;
+			else
+				ns->max_active = (uint32_t)v;
+			if (ns->max_open && ns->max_active && ns->max_open > ns->max_active) {
+				ret = nvp_error(-EINVAL, "emu: zone_open=%u is more than zone_active=%u: an open zone is active too; " EMU_VALID_OPTS,
+						ns->max_open, ns->max_active);
+				break;
+			}
+		} else if (!strcmp(tok, "zasl")) {
+			if (emu_parse_uint(val, 0, 15, &v)) {
+				ret = nvp_error(-EINVAL, "emu: bad zasl=%s (Zone Append limit: 0 = MDTS, else 2^N 4 KiB pages, N <= 15); " EMU_VALID_OPTS,
+						emu_clip(val, &c1));
+				break;
+			}
+			o->zasl = (uint8_t)v;
 		} else if (!strcmp(tok, "mdts")) {
 			if (emu_parse_uint(val, 0, 15, &v)) {
 				ret = nvp_error(-EINVAL, "emu: bad mdts=%s (0 = no limit, else 2^N 4 KiB pages, N <= 15); " EMU_VALID_OPTS,
@@ -324,5 +396,8 @@ int nvp_emu_parse_opts(const char *spec, struct emu_opts *o)
 		}
 	}
 	free(copy);
+	if (!ret && o->zasl && o->mdts && o->zasl > o->mdts)
+		ret = nvp_error(-EINVAL, "emu: zasl=%u is above mdts=%u: an append moves no more than any command; " EMU_VALID_OPTS,
+				o->zasl, o->mdts);
 	return ret;
 }

@@ -233,6 +233,8 @@ static int enable(struct nvp_init *ini)
 
 	/* Like Linux: all I/O command sets when CAP.CSS offers CSI, else NVM. */
 	cc |= (NVP_CAP_CSS(ctrl->cap) & NVP_CAP_CSS_CSI) ? NVP_CC_CSS_CSI : NVP_CC_CSS_NVM;
+	/* Then each namespace's command set is read too (zoned ones, zns.c). */
+	ctrl->css_csi = (NVP_CAP_CSS(ctrl->cap) & NVP_CAP_CSS_CSI) != 0;
 	nvp_reg_write32(ctrl->bar, NVP_REG_CC, cc);
 	enter(ini, NVP_INIT_WAIT_READY);
 	return -EAGAIN;
@@ -501,6 +503,62 @@ static int doorbell_buffer(struct nvp_init *ini)
 }
 
 /*
+ * With CC.CSS = 110b, after each Identify Namespace: its descriptor list
+ * (CNS 03h) for its CSI; for a zoned one, the ZNS Identify Controller once
+ * per run (CNS 06h: ZASL) and its ZNS Identify Namespace (CNS 05h).
+ */
+static int ns_csi_submit(struct nvp_init *ini)
+{
+	struct nvp_ctrl *ctrl = ini->ctrl;
+	uint32_t nsid = ini->scan.ids[ini->ns_idx - 1];
+	struct nvp_sqe cmd = { .opc = NVP_ADMIN_IDENTIFY, .nsid = nsid,
+			       .cdw10 = NVP_CNS_NS_DESC_LIST };
+
+	if (ini->ns_csi_step == 2)
+		nvp_zns_identify_cmd(&cmd, NVP_CNS_CSI_CTRL, NVP_CSI_ZNS, 0);
+	else if (ini->ns_csi_step == 3)
+		nvp_zns_identify_cmd(&cmd, NVP_CNS_CSI_NS, NVP_CSI_ZNS, nsid);
+	return cmd_submit(ini, &cmd, ctrl->ns_page, 4096);
+}
+
+static int ns_csi_done(struct nvp_init *ini)
+{
+	struct nvp_ctrl *ctrl = ini->ctrl;
+	uint32_t nsid = ini->scan.ids[ini->ns_idx - 1];
+	int rc = NVP_CPL_IS_ERROR(&ini->cpl) ? nvp_status_to_errno(ini->cpl.status) : 0;
+
+	if (rc && nvp_ns_identify_fatal(rc))
+		return fail_status(ini);
+	if (rc)
+		nvp_warn("%s: Identify CNS %02xh for namespace %u failed (%s)%s", ctrl->info.addr,
+			 ini->ns_csi_step == 1 ? 3 : ini->ns_csi_step == 2 ? 6 : 5, nsid,
+			 nvp_status_str(ini->cpl.status),
+			 ini->ns_csi_step == 1 ? "; taking it for an NVM namespace" :
+			 ini->ns_csi_step == 2 ? "; assuming ZASL 0 (the transfer limit)" :
+			 "; its I/O is refused");
+	switch (ini->ns_csi_step) {
+	case 1:
+		ini->ns_csi = rc ? NVP_CSI_NVM : nvp_zns_desc_csi(ctrl->ns_page);
+		if (ini->ns_csi == NVP_CSI_ZNS) {
+			ini->ns_csi_step = ini->zns_ctrl_read ? 3 : 2;
+			return -EAGAIN;
+		}
+		nvp_zns_set_csi(ctrl, nsid, ini->ns_csi, NULL);
+		break;
+	case 2:
+		nvp_zns_set_ctrl(ctrl, rc ? NULL : ctrl->ns_page);
+		ini->zns_ctrl_read = true;
+		ini->ns_csi_step = 3;
+		return -EAGAIN;
+	default:
+		nvp_zns_set_csi(ctrl, nsid, NVP_CSI_ZNS, rc ? NULL : ctrl->ns_page);
+		break;
+	}
+	ini->ns_csi_step = 0;
+	return -EAGAIN;
+}
+
+/*
  * The namespace scan (ns.c) one command at a time: active list pages
  * (CNS 02h) while the list says there are more, then Identify Namespace
  * for each listed NSID. The page is the controller's (see cmd_abandon()).
@@ -528,6 +586,8 @@ static int identify_namespaces(struct nvp_init *ini)
 			cmd.nsid = ini->scan.after;
 			return cmd_submit(ini, &cmd, ctrl->ns_page, 4096);
 		}
+		if (ini->ns_csi_step)
+			return ns_csi_submit(ini);
 		if (ini->ns_idx < ini->scan.count) {
 			cmd.cdw10 = NVP_CNS_NS;
 			cmd.nsid = ini->scan.ids[ini->ns_idx];
@@ -548,6 +608,8 @@ static int identify_namespaces(struct nvp_init *ini)
 		ini->ns_listing = rc > 0;	/* another page, or the namespaces */
 		return -EAGAIN;
 	}
+	if (ini->ns_csi_step)
+		return ns_csi_done(ini);
 	nsid = ini->scan.ids[ini->ns_idx++];
 	rc = NVP_CPL_IS_ERROR(&ini->cpl) ? nvp_status_to_errno(ini->cpl.status) : 0;
 	if (rc && nvp_ns_identify_fatal(rc))
@@ -559,7 +621,11 @@ static int identify_namespaces(struct nvp_init *ini)
 		return -EAGAIN;
 	}
 	rc = nvp_ns_scan_found(ctrl, &ini->scan, nsid, ctrl->ns_page);
-	return rc ? fail(ini, rc, nvp_last_error()) : -EAGAIN;
+	if (rc)
+		return fail(ini, rc, nvp_last_error());
+	/* With command sets selected, learn this one's (zoned or not). */
+	ini->ns_csi_step = ctrl->css_csi ? 1 : 0;
+	return -EAGAIN;
 }
 
 /* Ask for every event the controller can report, then keep an AER posted. */

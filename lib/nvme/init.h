@@ -67,6 +67,12 @@ enum nvp_init_state {
  * @scan: the namespace scan (NVP_INIT_IDENTIFY_NS).
  * @ns_listing: the scan still reads active namespace list pages.
  * @ns_idx: next entry of @scan's list to Identify.
+ * @ns_csi_step: with CC.CSS = 110b, the command-set Identify commands of
+ *               the namespace just identified (zns.c): 1 its descriptor
+ *               list (CNS 03h), 2 ZNS Identify Controller (CNS 06h, once
+ *               per run), 3 ZNS Identify Namespace (CNS 05h); 0 none.
+ * @ns_csi: the CSI its descriptor list named.
+ * @zns_ctrl_read: CNS 06h was read in this run.
  */
 struct nvp_init {
 	struct nvp_ctrl *ctrl;
@@ -88,6 +94,9 @@ struct nvp_init {
 	struct nvp_ns_scan scan;
 	bool ns_listing;
 	uint32_t ns_idx;
+	uint8_t ns_csi_step;
+	uint8_t ns_csi;
+	bool zns_ctrl_read;
 };
 
 /** nvp_init_state_name() - the state's name, as it appears in errors. */

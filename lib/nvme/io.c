@@ -153,6 +153,12 @@ int nvp_read(struct nvp_qpair *qp, struct nvp_ns *ns, void *buf, uint64_t lba, u
 int nvp_write(struct nvp_qpair *qp, struct nvp_ns *ns, const void *buf, uint64_t lba,
 	      uint32_t nlb, uint32_t flags, nvp_cmd_cb cb, void *arg)
 {
+	int rc;
+
+	/* Zoned: one command within one zone (zns.c); others never look. */
+	if (__builtin_expect(ns && ns->zoned, 0) &&
+	    (rc = nvp_zns_check_write(ns, lba, nlb, ns->max_io_blocks)))
+		return rc;
 	return rw(qp, ns, NVP_NVM_WRITE, (void *)buf, lba, nlb, flags, cb, arg);
 }
 
@@ -205,6 +211,10 @@ int nvp_readv(struct nvp_qpair *qp, struct nvp_ns *ns, const struct iovec *iov, 
 int nvp_writev(struct nvp_qpair *qp, struct nvp_ns *ns, const struct iovec *iov, int iovcnt,
 	       uint64_t lba, uint32_t nlb, uint32_t flags, nvp_cmd_cb cb, void *arg)
 {
+	int rc;
+
+	if (ns && ns->zoned && (rc = nvp_zns_check_write(ns, lba, nlb, ns->max_io_blocks)))
+		return rc;
 	return rwv(qp, ns, NVP_NVM_WRITE, iov, iovcnt, lba, nlb, flags, cb, arg);
 }
 
@@ -238,6 +248,9 @@ int nvp_write_zeroes(struct nvp_qpair *qp, struct nvp_ns *ns, uint64_t lba, uint
 		return rc;
 	if (flags & ~NVP_IO_KNOWN_FLAGS)
 		return bad_flags(flags);
+	/* Zoned: no split either (zns.c). */
+	if (ns->zoned && (rc = nvp_zns_check_write(ns, lba, nlb, NVP_MAX_NLB)))
+		return rc;
 	if (!ns->info.supports_write_zeroes)
 		return nvp_error(-ENOTSUP, "controller %s does not support Write Zeroes "
 				 "(ONCS bit 3); write a zeroed buffer instead", qp->ctrl->info.addr);
@@ -310,6 +323,14 @@ int nvp_io_raw(struct nvp_qpair *qp, const struct nvp_sqe *cmd, void *buf, size_
 	/* Not known to be idempotent: a reset ends it rather than re-posting. */
 	req->no_retry = true;
 	return 0;
+}
+
+int nvp_io_check(struct nvp_qpair *qp, nvp_cmd_cb cb, struct nvp_ns *ns, uint64_t lba,
+		 uint32_t nlb)
+{
+	int rc = check_qpair(qp, cb);
+
+	return rc ? rc : check_range(qp, ns, lba, nlb);
 }
 
 void nvp_io_opts_init(struct nvp_io_opts *opts, size_t opts_size)

@@ -74,6 +74,11 @@ static int __attribute__((noinline, cold, unused)) unusable_ns(struct nvp_ns *ns
 		return nvp_error(-ESTALE, "namespace %u of %s was reformatted while attached; "
 				 "detach and attach the controller again to use it", ns->nsid,
 				 ns->ctrl->info.addr);
+	if (why == NVP_NS_CSI_UNUSABLE)
+		return nvp_error(-ENOTSUP, "namespace %u of %s uses an I/O command set (CSI %u) "
+				 "nvpoll cannot run, or its ZNS Identify data could not be "
+				 "read (see the warning at attach); use another namespace",
+				 ns->nsid, ns->ctrl->info.addr, ns->info.csi);
 	if (why == NVP_NS_HAS_METADATA)
 		return nvp_error(-ENOTSUP, "namespace %u is formatted with %u bytes of metadata "
 				 "per block, which nvpoll does not transfer; reformat it without "

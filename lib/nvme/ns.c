@@ -325,9 +325,50 @@ bool nvp_ns_identify_fatal(int rc)
 	return rc == -ETIMEDOUT || rc == -ENXIO || rc == -ENODEV || rc == -EIO || rc == -EAGAIN;
 }
 
+/*
+ * With CC.CSS = 110b, a namespace's command set: its descriptor list
+ * (CNS 03h), and for a zoned one the ZNS Identify Controller (once per
+ * scan) and Namespace (zns.c). As init.c does it, waiting for each.
+ */
+static int ns_scan_csi(struct nvp_ctrl *ctrl, uint32_t nsid, void *page, bool *zns_ctrl_read)
+{
+	struct nvp_sqe cmd = { .opc = NVP_ADMIN_IDENTIFY, .nsid = nsid,
+			       .cdw10 = NVP_CNS_NS_DESC_LIST };
+	uint32_t to = ctrl->opts.admin_timeout_ms;
+	uint8_t csi;
+	int rc;
+
+	memset(page, 0, 4096);
+	rc = nvp_admin_sync_timeout(ctrl, &cmd, page, 4096, NULL, to);
+	if (rc && nvp_ns_identify_fatal(rc))
+		return rc;
+	csi = rc ? NVP_CSI_NVM : nvp_zns_desc_csi(page);
+	if (csi != NVP_CSI_ZNS) {
+		nvp_zns_set_csi(ctrl, nsid, csi, NULL);
+		return 0;
+	}
+	if (!*zns_ctrl_read) {
+		memset(page, 0, 4096);
+		nvp_zns_identify_cmd(&cmd, NVP_CNS_CSI_CTRL, NVP_CSI_ZNS, 0);
+		rc = nvp_admin_sync_timeout(ctrl, &cmd, page, 4096, NULL, to);
+		if (rc && nvp_ns_identify_fatal(rc))
+			return rc;
+		nvp_zns_set_ctrl(ctrl, rc ? NULL : page);
+		*zns_ctrl_read = true;
+	}
+	memset(page, 0, 4096);
+	nvp_zns_identify_cmd(&cmd, NVP_CNS_CSI_NS, NVP_CSI_ZNS, nsid);
+	rc = nvp_admin_sync_timeout(ctrl, &cmd, page, 4096, NULL, to);
+	if (rc && nvp_ns_identify_fatal(rc))
+		return rc;
+	nvp_zns_set_csi(ctrl, nsid, NVP_CSI_ZNS, rc ? NULL : page);
+	return 0;
+}
+
 int nvp_ns_scan(struct nvp_ctrl *ctrl, bool notify)
 {
 	struct nvp_ns_scan scan;
+	bool zns_ctrl_read = false;
 	uint32_t *page;
 	int rc = 0, more;
 
@@ -363,6 +404,8 @@ int nvp_ns_scan(struct nvp_ctrl *ctrl, bool notify)
 			continue;
 		}
 		rc = nvp_ns_scan_found(ctrl, &scan, nsid, id);
+		if (!rc && ctrl->css_csi)
+			rc = ns_scan_csi(ctrl, nsid, page, &zns_ctrl_read);
 		if (rc)
 			goto out;
 	}

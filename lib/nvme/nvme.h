@@ -292,6 +292,7 @@ enum nvp_ns_unusable {
 	NVP_NS_BLOCK_TOO_BIG,	/* one block is more than a command may move */
 	NVP_NS_REMOVED,		/* no longer active (detached or deleted) */
 	NVP_NS_FORMAT_CHANGED,	/* reformatted while attached */
+	NVP_NS_CSI_UNUSABLE,	/* a command set nvpoll does not run, or ZNS Identify failed */
 };
 
 /**
@@ -316,8 +317,10 @@ struct nvp_ns {
 	uint32_t max_io_blocks;
 	_Atomic uint8_t unusable;
 	uint8_t lbaf;
+	bool zoned;		/* zns.c: beside the fields nvp_write() reads anyway */
 	struct nvp_ns_info info;
 	struct nvp_id_ns *id;
+	struct nvp_zns_info zns;	/* zoned namespaces (zns.c) */
 };
 
 /* Controller generations move in steps of 2, so an odd queue pair value
@@ -410,6 +413,8 @@ struct nvp_ctrl {
 	struct nvp_ctrl_info info;
 	struct nvp_id_ctrl *id;
 	void *ns_page;
+	bool css_csi;		/* CC.CSS = 110b: namespaces' CSI are read (zns.c) */
+	uint8_t zasl;		/* ZNS Identify Controller ZASL (0 = MDTS) */
 	void **parked;
 	uint32_t num_parked;
 	struct nvp_ns **ns;
@@ -807,6 +812,56 @@ bool nvp_ns_identify_fatal(int err);
 
 /** nvp_ns_free_all() - free every namespace (detach). */
 void nvp_ns_free_all(struct nvp_ctrl *ctrl);
+
+/* ---- zns.c: zoned namespaces ------------------------------------------- */
+
+/**
+ * nvp_zns_desc_csi() - the CSI a Namespace Identification Descriptor list
+ * (CNS 03h, little-endian as the controller wrote it) names.
+ * @page: the 4096-byte list.
+ *
+ * Return: the CSI, NVP_CSI_NVM when the list has no CSI descriptor.
+ */
+uint8_t nvp_zns_desc_csi(const void *page);
+
+/**
+ * nvp_zns_identify_cmd() - an Identify command with a CSI (CNS 05h/06h).
+ * @cmd: out: the command, CPU order. @cns/@csi/@nsid: its fields.
+ */
+void nvp_zns_identify_cmd(struct nvp_sqe *cmd, uint8_t cns, uint8_t csi, uint32_t nsid);
+
+/**
+ * nvp_zns_set_ctrl() - take the ZNS Identify Controller data (NULL: it was
+ * refused; ZASL 0 = MDTS is assumed).
+ */
+void nvp_zns_set_ctrl(struct nvp_ctrl *ctrl, const struct nvp_zns_id_ctrl *id);
+
+/**
+ * nvp_zns_set_csi() - apply what a scan learned of a namespace's command
+ * set, after nvp_ns_scan_found().
+ * @ctrl: controller. @nsid: the namespace.
+ * @csi: its CSI (nvp_zns_desc_csi()).
+ * @zid: its ZNS Identify Namespace when @csi is NVP_CSI_ZNS, or NULL when
+ *       that was refused (the namespace then refuses I/O).
+ */
+void nvp_zns_set_csi(struct nvp_ctrl *ctrl, uint32_t nsid, uint8_t csi,
+		     const struct nvp_zns_id_ns *zid);
+
+/**
+ * nvp_zns_check_write() - the extra checks of writes on a zoned namespace
+ * (called only for those: no cost for others): within one zone, and in one
+ * command of at most @max blocks (split parts may run in any order).
+ *
+ * Return: 0, or -EINVAL/-E2BIG with a message.
+ */
+int nvp_zns_check_write(struct nvp_ns *ns, uint64_t lba, uint32_t nlb, uint32_t max);
+
+/**
+ * nvp_io_check() - the submission checks of every I/O call, for calls
+ * outside io.c: queue pair, callback, namespace and range.
+ */
+int nvp_io_check(struct nvp_qpair *qp, nvp_cmd_cb cb, struct nvp_ns *ns, uint64_t lba,
+		 uint32_t nlb);
 
 /* ---- quirks.c ----------------------------------------------------------- */
 

@@ -122,6 +122,27 @@ static const struct status_info cmd_specific_status[256] = {
 	[NVP_SC_ATTEMPTED_WRITE_TO_RO_RANGE] = { "Attempted Write to Read Only Range", EROFS },
 	/* Copy beyond MSRC, MSSRL or MCL */
 	[NVP_SC_CMD_SIZE_LIMIT] = { "Command Size Limit Exceeded", EINVAL },
+	/* Zoned Namespace command set: the name, then what to do. Errnos:
+	 * resources as Linux maps them (EOVERFLOW active, ETOOMANYREFS open),
+	 * ESPIPE for a write off the write pointer so callers can tell it. */
+	[NVP_SC_ZONE_BOUNDARY_ERROR] = { "Zone Boundary Error: the I/O crosses the end of a "
+					 "zone; split it at the zone boundary", ERANGE },
+	[NVP_SC_ZONE_FULL] = { "Zone Is Full: the write pointer is at the zone's capacity; "
+			       "reset the zone or write to another one", ENOSPC },
+	[NVP_SC_ZONE_READ_ONLY] = { "Zone Is Read Only: its data can only be read; copy it "
+				    "elsewhere, then take the zone offline", EROFS },
+	[NVP_SC_ZONE_OFFLINE] = { "Zone Is Offline: it can be neither read nor written; use "
+				  "another zone", EIO },
+	[NVP_SC_ZONE_INVALID_WRITE] = { "Zone Invalid Write: the write does not start at the "
+					"zone's write pointer; report the zone to learn it, or "
+					"use Zone Append", ESPIPE },
+	[NVP_SC_ZONE_TOO_MANY_ACTIVE] = { "Too Many Active Zones: finish or reset an active "
+					  "zone first", EOVERFLOW },
+	[NVP_SC_ZONE_TOO_MANY_OPEN] = { "Too Many Open Zones: close or finish an open zone "
+					"first", ETOOMANYREFS },
+	[NVP_SC_ZONE_INVALID_TRANSITION] = { "Invalid Zone State Transition: the zone's state "
+					     "does not allow this action; report the zone "
+					     "first", EINVAL },
 };
 
 static const struct status_info media_status[256] = {

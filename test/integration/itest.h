@@ -326,5 +326,13 @@ ITEST_DECL(cmd_copy_limits);
 ITEST_DECL(cmd_write_uncorrectable);
 ITEST_DECL(cmd_dsm_attributes);
 ITEST_DECL(cmd_cmds_bad_args);
+ITEST_DECL(zns_report);
+ITEST_DECL(zns_fill_zone);
+ITEST_DECL(zns_write_errors);
+ITEST_DECL(zns_transitions);
+ITEST_DECL(zns_limits);
+ITEST_DECL(zns_append_threads);
+ITEST_DECL(zns_append_limits);
+ITEST_DECL(zns_fault_zone);
 
 #endif /* NVP_ITEST_H */

@@ -40,6 +40,9 @@ enum kind {
 	K_ID_NS,
 	K_AEC,
 	K_AER,
+	K_ID_DESC,	/* CNS 03h: with CC.CSS = 110b, after each Identify Namespace */
+	K_ID_CSI_NS,	/* CNS 05h CSI 02h */
+	K_ID_CSI_CTRL,	/* CNS 06h CSI 02h */
 	K_OTHER,
 	K_NUM,
 };
@@ -73,6 +76,13 @@ struct fake_dev {
 	uint32_t refuse_nsid;	/* Identify Namespace of this one fails */
 	uint32_t grant;		/* I/O queues granted */
 	bool dbbuf;		/* OACS offers Doorbell Buffer Config */
+	bool csi;		/* CAP.CSS offers I/O command sets */
+	uint32_t zoned_nsid;	/* its descriptor list says CSI 02h */
+	uint32_t other_csi_nsid; /* says CSI 01h (key value): not run by nvpoll */
+	bool zns_custom;	/* the ZNS Identify fields below, else 6 open, 100 blocks */
+	uint32_t zns_mor, zns_mar;
+	uint64_t zns_zsze;
+	uint8_t zns_zasl;
 	unsigned int seen[K_NUM];
 	uint64_t fetched_ms;	/* when the last command was fetched */
 	uint64_t dbbuf_prp1, dbbuf_prp2;
@@ -132,7 +142,10 @@ static enum kind classify(const struct nvp_sqe *sqe)
 	case NVP_ADMIN_IDENTIFY:
 		return (cdw10 & 0xff) == NVP_CNS_CTRL ? K_ID_CTRL :
 		       (cdw10 & 0xff) == NVP_CNS_ACTIVE_NS_LIST ? K_ID_LIST :
-		       (cdw10 & 0xff) == NVP_CNS_NS ? K_ID_NS : K_OTHER;
+		       (cdw10 & 0xff) == NVP_CNS_NS ? K_ID_NS :
+		       (cdw10 & 0xff) == NVP_CNS_NS_DESC_LIST ? K_ID_DESC :
+		       (cdw10 & 0xff) == NVP_CNS_CSI_NS ? K_ID_CSI_NS :
+		       (cdw10 & 0xff) == NVP_CNS_CSI_CTRL ? K_ID_CSI_CTRL : K_OTHER;
 	case NVP_ADMIN_SET_FEATURES:
 		return (cdw10 & 0xff) == NVP_FEAT_NUM_QUEUES ? K_NUM_Q :
 		       (cdw10 & 0xff) == NVP_FEAT_ASYNC_EVENT ? K_AEC : K_OTHER;
@@ -194,6 +207,37 @@ static void answer(const struct nvp_sqe *sqe, uint32_t entries)
 				id->ncap = id->nsze;
 				id->lbaf[0].lbads = 9;
 			}
+			break;
+		}
+		case K_ID_DESC: {
+			uint8_t *p = bus_va(prp1, 4096);
+
+			memset(p, 0, 4096);
+			p[0] = NVP_NIDT_EUI64;
+			p[1] = 8;
+			p[12] = NVP_NIDT_CSI;
+			p[13] = 1;
+			p[16] = nsid == dev->zoned_nsid ? NVP_CSI_ZNS :
+				nsid == dev->other_csi_nsid ? 0x01 : NVP_CSI_NVM;
+			break;
+		}
+		case K_ID_CSI_NS: {
+			struct nvp_zns_id_ns *z = bus_va(prp1, sizeof(*z));
+
+			memset(z, 0, sizeof(*z));
+			assert_int_equal(nvp_le32_to_cpu(sqe->cdw11) >> 24, NVP_CSI_ZNS);
+			z->mor = nvp_cpu_to_le32(dev->zns_custom ? dev->zns_mor : 5);	/* 6 open */
+			z->mar = nvp_cpu_to_le32(dev->zns_custom ? dev->zns_mar :
+						 NVP_ZNS_NO_LIMIT);	/* active: no limit */
+			z->ozcs = nvp_cpu_to_le16(NVP_ZNS_OZCS_RAZB);
+			z->lbafe[0].zsze = nvp_cpu_to_le64(dev->zns_custom ? dev->zns_zsze : 100);
+			break;
+		}
+		case K_ID_CSI_CTRL: {
+			struct nvp_zns_id_ctrl *z = bus_va(prp1, sizeof(*z));
+
+			memset(z, 0, sizeof(*z));
+			z->zasl = dev->zns_custom ? dev->zns_zasl : 1;	/* 8 KiB */
 			break;
 		}
 		default:
@@ -345,7 +389,8 @@ static struct nvp_ctrl *new_answering_ctrl(struct fake_dev *d)
 	d->num_real = d->num_real ? d->num_real : 3;
 	d->grant = 8;
 	d->dbbuf = true;
-	ctrl = new_ctrl(d, make_cap(1023, CAP_TO, NVP_CAP_CSS_NVM, 0));
+	ctrl = new_ctrl(d, make_cap(1023, CAP_TO,
+				    NVP_CAP_CSS_NVM | (d->csi ? NVP_CAP_CSS_CSI : 0), 0));
 	ctrl->opts.admin_timeout_ms = ADMIN_MS;
 	return ctrl;
 }
@@ -622,6 +667,9 @@ static void test_full_bring_up(void **state)
 	assert_int_equal(ctrl->max_xfer, 4096u << 5);	/* MDTS 5 */
 	assert_int_equal(ctrl->info.num_ns, 3);
 	assert_non_null(nvp_ctrl_get_ns(ctrl, 3));
+	/* Without command sets in CAP.CSS: no CSI Identify, nothing zoned. */
+	assert_int_equal(d.seen[K_ID_DESC] + d.seen[K_ID_CSI_NS] + d.seen[K_ID_CSI_CTRL], 0);
+	assert_false(nvp_ns_get_info(nvp_ctrl_get_ns(ctrl, 1))->zoned);
 	/* Shadow doorbells: the pages went to the device, the admin queue uses them. */
 	assert_true(ctrl->info.shadow_doorbells);
 	assert_int_equal(nvp_mem_lookup(ctrl->dbbuf.shadow, &iova, &contig), 0);
@@ -759,6 +807,7 @@ struct timeout_case {
 	bool never_ready;
 	enum kind never;	/* K_NUM: none */
 	unsigned int nth;	/* the nth command of that kind is not answered */
+	bool csi;		/* command sets: zoned namespace 2 */
 };
 
 static const struct timeout_case timeout_cases[] = {
@@ -775,6 +824,10 @@ static const struct timeout_case timeout_cases[] = {
 	 * then, each command has a timeout of its own. */
 	{ NVP_INIT_IDENTIFY_NS, "admin timeout", .never = K_ID_NS, .nth = 3 },
 	{ NVP_INIT_ASYNC_EVENTS, "admin timeout", .never = K_AEC, .nth = 1 },
+	/* With command sets: the CSI Identify commands after each namespace. */
+	{ NVP_INIT_IDENTIFY_NS, "admin timeout", .never = K_ID_DESC, .nth = 2, .csi = true },
+	{ NVP_INIT_IDENTIFY_NS, "admin timeout", .never = K_ID_CSI_CTRL, .nth = 1, .csi = true },
+	{ NVP_INIT_IDENTIFY_NS, "admin timeout", .never = K_ID_CSI_NS, .nth = 1, .csi = true },
 };
 
 static void run_timeout_case(const struct timeout_case *c, bool reinit)
@@ -783,7 +836,8 @@ static void run_timeout_case(const struct timeout_case *c, bool reinit)
 	 * together outlast one admin timeout, and the disable wait the
 	 * enable wait's. */
 	struct fake_dev d = { .ready_delay = 4, .answer_delay = 4,
-			      .stuck_ready = c->stuck_ready };
+			      .stuck_ready = c->stuck_ready, .csi = c->csi,
+			      .zoned_nsid = c->csi ? 2 : 0 };
 	struct nvp_ctrl *ctrl = new_answering_ctrl(&d);
 	uint32_t timeout = c->state <= NVP_INIT_WAIT_READY ? READY_MS : ADMIN_MS;
 	struct nvp_init ini;
@@ -892,6 +946,10 @@ static const struct {
 	{ NVP_INIT_IDENTIFY_NS, K_ID_LIST },
 	{ NVP_INIT_IDENTIFY_NS, K_ID_NS },
 	{ NVP_INIT_ASYNC_EVENTS, K_AEC },
+	/* With command sets (every case runs with them; namespace 1 zoned). */
+	{ NVP_INIT_IDENTIFY_NS, K_ID_DESC },
+	{ NVP_INIT_IDENTIFY_NS, K_ID_CSI_CTRL },
+	{ NVP_INIT_IDENTIFY_NS, K_ID_CSI_NS },
 };
 
 static void test_fatal_in_each_admin_state(void **state)
@@ -899,7 +957,7 @@ static void test_fatal_in_each_admin_state(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(admin_cases) / sizeof(admin_cases[0]); i++) {
 		for (int vanish = 0; vanish < 2; vanish++) {
-			struct fake_dev d = { .answer_delay = 2 };
+			struct fake_dev d = { .answer_delay = 2, .csi = true, .zoned_nsid = 1 };
 			struct nvp_ctrl *ctrl;
 			struct nvp_init ini;
 			int rc;
@@ -990,6 +1048,134 @@ static void test_needed_command_refused(void **state)
 }
 
 /*
+ * CAP.CSS bit 6: CC.CSS = 110b, and after each Identify Namespace its
+ * descriptor list; a zoned one gets the ZNS Identify Controller (once)
+ * and Namespace. Table: which command the device refuses, and what that
+ * leaves (a refused descriptor list: NVM; a refused ZNS Identify
+ * Namespace: the namespace refuses I/O; a refused ZNS Identify
+ * Controller: ZASL 0, the transfer limit).
+ */
+static void test_command_sets(void **state)
+{
+	static const struct {
+		enum kind refuse;	/* K_NUM: none */
+		bool ns2_zoned;
+		uint8_t ns2_unusable;
+		uint32_t append_bytes;
+	} rows[] = {
+		{ K_NUM, true, NVP_NS_USABLE, 8192 },
+		{ K_ID_DESC, false, NVP_NS_USABLE, 0 },
+		{ K_ID_CSI_NS, true, NVP_NS_CSI_UNUSABLE, 0 },
+		{ K_ID_CSI_CTRL, true, NVP_NS_USABLE, 4096u << 5 },	/* MDTS 5 */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct fake_dev d = { .csi = true, .num_active = 4, .num_real = 4,
+				      .zoned_nsid = 2, .other_csi_nsid = 3 };
+		struct nvp_ctrl *ctrl;
+		struct nvp_init ini;
+		struct nvp_ns *ns2, *ns3;
+		const struct nvp_zns_info *zi;
+
+		if (rows[i].refuse != K_NUM)
+			d.status[rows[i].refuse] = NVP_STATUS(NVP_SCT_GENERIC,
+							      NVP_SC_INVALID_FIELD);
+		ctrl = new_answering_ctrl(&d);
+		assert_int_equal(run(ctrl, &ini), 0);
+		assert_int_equal(d.cc_at_enable & (7u << NVP_CC_CSS_SHIFT), NVP_CC_CSS_CSI);
+		assert_int_equal(d.seen[K_ID_DESC], 4);
+		assert_int_equal(d.seen[K_ID_CSI_CTRL], rows[i].refuse == K_ID_DESC ? 0 : 1);
+		assert_int_equal(d.seen[K_ID_CSI_NS], rows[i].refuse == K_ID_DESC ? 0 : 1);
+		ns2 = nvp_ctrl_get_ns(ctrl, 2);
+		ns3 = nvp_ctrl_get_ns(ctrl, 3);
+		assert_non_null(ns2);
+		assert_non_null(ns3);
+		assert_false(nvp_ns_get_info(nvp_ctrl_get_ns(ctrl, 1))->zoned);
+		assert_int_equal(nvp_ns_get_info(ns2)->zoned, rows[i].ns2_zoned);
+		assert_int_equal(atomic_load(&ns2->unusable), rows[i].ns2_unusable);
+		/* CSI 01h (key value) is not nvpoll's: listed, its I/O refused. */
+		assert_int_equal(nvp_ns_get_info(ns3)->csi, rows[i].refuse == K_ID_DESC ? 0 : 1);
+		assert_int_equal(atomic_load(&ns3->unusable),
+				 rows[i].refuse == K_ID_DESC ? NVP_NS_USABLE : NVP_NS_CSI_UNUSABLE);
+		zi = nvp_ns_zns_info(ns2);
+		if (rows[i].append_bytes) {
+			assert_non_null(zi);
+			assert_int_equal(zi->zone_size, 100);
+			assert_int_equal(zi->num_zones, 10);	/* 1002 blocks: 10 whole zones */
+			assert_int_equal(zi->max_open, 6);
+			assert_int_equal(zi->max_active, 0);	/* no limit */
+			assert_true(zi->cross_zone_read);
+			assert_int_equal(zi->max_append_bytes, rows[i].append_bytes);
+			assert_int_equal(zi->max_append_blocks, rows[i].append_bytes / 512);
+		} else {
+			assert_null(zi);
+		}
+		free_ctrl(ctrl);
+	}
+}
+
+/* The ZNS Identify fields at their edges: MOR/MAR 0's based with all-ones
+ * for no limit, ZSZE 0, ZASL of no use or past any shift. */
+static void test_zns_identify_edges(void **state)
+{
+	static const struct {
+		uint32_t mor, mar;
+		uint64_t zsze;
+		uint8_t zasl;
+		bool usable;
+		uint32_t max_open, max_active, append_bytes;
+		uint64_t zones;
+	} rows[] = {
+		{ 0, 0, 1, 0, true, 1, 1, 4096u << 5, 1002 },	/* 0's based: 1 each */
+		{ 0xfffffffeu, 0xfffffffeu, 1002, 0, true, 0xffffffffu, 0xffffffffu,
+		  4096u << 5, 1 },
+		{ NVP_ZNS_NO_LIMIT, NVP_ZNS_NO_LIMIT, 1001, 0, true, 0, 0, 4096u << 5, 1 },
+		{ 5, 7, 0, 0, false, 0, 0, 0, 0 },			/* no zone size */
+		{ 5, 7, 1003, 0, false, 0, 0, 0, 0 },		/* a zone past the end */
+		{ 5, 7, UINT64_MAX, 0, false, 0, 0, 0, 0 },
+		{ 5, 7, 100, 5, true, 6, 8, 4096u << 5, 10 },	/* ZASL = MDTS */
+		{ 5, 7, 100, 6, true, 6, 8, 4096u << 5, 10 },	/* above MDTS: MDTS */
+		{ 5, 7, 100, 31, true, 6, 8, 4096u << 5, 10 },
+		{ 5, 7, 100, 32, true, 6, 8, 4096u << 5, 10 },	/* no 2^32 shift */
+		{ 5, 7, 100, 255, true, 6, 8, 4096u << 5, 10 },
+		{ 5, 7, 100, 4, true, 6, 8, 4096u << 4, 10 },	/* below MDTS */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct fake_dev d = { .csi = true, .num_active = 2, .num_real = 2, .zoned_nsid = 2,
+				      .zns_custom = true, .zns_mor = rows[i].mor,
+				      .zns_mar = rows[i].mar, .zns_zsze = rows[i].zsze,
+				      .zns_zasl = rows[i].zasl };
+		struct nvp_ctrl *ctrl = new_answering_ctrl(&d);
+		const struct nvp_zns_info *zi;
+		struct nvp_init ini;
+		struct nvp_ns *ns;
+
+		assert_int_equal(run(ctrl, &ini), 0);
+		ns = nvp_ctrl_get_ns(ctrl, 2);	/* 1002 blocks of 512 bytes */
+		assert_non_null(ns);
+		assert_true(nvp_ns_get_info(ns)->zoned);
+		zi = nvp_ns_zns_info(ns);
+		if (!rows[i].usable) {
+			assert_null(zi);
+			assert_int_equal(atomic_load(&ns->unusable), NVP_NS_CSI_UNUSABLE);
+			free_ctrl(ctrl);
+			continue;
+		}
+		assert_non_null(zi);
+		assert_int_equal(zi->max_open, rows[i].max_open);
+		assert_int_equal(zi->max_active, rows[i].max_active);
+		assert_int_equal(zi->zasl, rows[i].zasl);
+		assert_int_equal(zi->max_append_bytes, rows[i].append_bytes);
+		assert_int_equal(zi->zone_size, rows[i].zsze);
+		assert_true(zi->num_zones == rows[i].zones);
+		free_ctrl(ctrl);
+	}
+}
+
+/*
  * The same against the emulated controller, through a reset: the device
  * drops (executes, never answers) the reset's init command of each state.
  * The reset fails naming the state, and the dropped command's admin slot
@@ -1077,6 +1263,8 @@ int main(void)
 		cmocka_unit_test(test_cfs_in_register_waits),
 		cmocka_unit_test(test_refusals_are_not_fatal),
 		cmocka_unit_test(test_needed_command_refused),
+		cmocka_unit_test(test_command_sets),
+		cmocka_unit_test(test_zns_identify_edges),
 		cmocka_unit_test(test_reset_admin_never_answers_emu),
 		cmocka_unit_test(test_state_names),
 	};

@@ -112,6 +112,21 @@ static const struct status_case cases[] = {
 	{ 1, 0x82, "Attempted Write to Read Only Range", -EROFS },
 	{ 1, 0x83, "Command Size Limit Exceeded", -EINVAL },
 
+	/* Zoned Namespace command set (SCT 1): name and advice, errno */
+	{ 1, 0xb8, "Zone Boundary Error: the I/O crosses the end of a zone; split it at the "
+		   "zone boundary", -ERANGE },
+	{ 1, 0xb9, "Zone Is Full: the write pointer is at the zone's capacity; reset the zone "
+		   "or write to another one", -ENOSPC },
+	{ 1, 0xba, "Zone Is Read Only: its data can only be read; copy it elsewhere, then take "
+		   "the zone offline", -EROFS },
+	{ 1, 0xbb, "Zone Is Offline: it can be neither read nor written; use another zone", -EIO },
+	{ 1, 0xbc, "Zone Invalid Write: the write does not start at the zone's write pointer; "
+		   "report the zone to learn it, or use Zone Append", -ESPIPE },
+	{ 1, 0xbd, "Too Many Active Zones: finish or reset an active zone first", -EOVERFLOW },
+	{ 1, 0xbe, "Too Many Open Zones: close or finish an open zone first", -ETOOMANYREFS },
+	{ 1, 0xbf, "Invalid Zone State Transition: the zone's state does not allow this action; "
+		   "report the zone first", -EINVAL },
+
 	/* Media and data integrity (SCT 2) */
 	{ 2, 0x80, "Write Fault", -EIO },
 	{ 2, 0x81, "Unrecovered Read Error", -EIO },

@@ -94,6 +94,26 @@ def main():
     check("separate buffer" not in out and "end of each LBA" not in out,
           "text output places metadata for a format that has none")
 
+    # A zoned namespace: its command set and ZNS properties (0 = no limit).
+    zaddr = "emu:ns=16M:4096,ns=64M:4096,zoned=4M/3M,zone_open=6,zasl=3"
+    rc, out, err = run(tool, "--json", zaddr)
+    check(rc == 0, f"--json {zaddr} exited {rc}: {err.strip()}")
+    nss = json.loads(out)["namespaces"]
+    check(nss[0]["csi"] == 0 and "zns" not in nss[0], f"nsid 1 is not zoned: {nss[0]}")
+    z = nss[1].get("zns")
+    check(nss[1]["csi"] == 2 and z is not None, f"nsid 2 is zoned: {nss[1]}")
+    want = {"zone_size": 1024, "num_zones": 16, "max_open": 6, "max_active": 0,
+            "zasl": 3, "max_append_bytes": 32768, "cross_zone_read": False}
+    for key, val in want.items():
+        check(z.get(key) == val, f"zns {key} is {z.get(key)!r}, expected {val!r}")
+    rc, out, err = run(tool, zaddr)
+    check(rc == 0, f"text {zaddr} exited {rc}: {err.strip()}")
+    for want_text in ("CSI (Command Set)                2 (Zoned Namespace)",
+                      "1024 blocks (4.0 MiB)", "Max active zones (MAR+1)       0 (no limit)"):
+        check(want_text in out, f"zoned text output lacks {want_text!r}")
+    # Without zoned namespaces the controller offers no command sets: no zns key.
+    check(all("zns" not in ns for ns in namespaces), "a conventional namespace has 'zns'")
+
     rc, out, _ = run(tool, "--version")
     check(rc == 0 and out.strip() == "nvpoll-identify 0.1.0", f"--version printed {out!r}")
     rc, out, _ = run(tool, "--help")

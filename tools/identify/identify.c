@@ -402,8 +402,43 @@ static void emit_lba_formats(struct emit *e, const struct nvp_id_ns *id)
 	emit_arr_end(e);
 }
 
-static void emit_id_ns(struct emit *e, const struct nvp_ns_info *ni, const struct nvp_id_ns *id)
+/* Zoned namespaces: what nvp_ns_zns_info() holds (ZNS Identify CNS 05h/06h). */
+static void emit_zns(struct emit *e, const struct nvp_ns *ns)
 {
+	const struct nvp_ns_info *ni = nvp_ns_get_info(ns);
+	const struct nvp_zns_info *z = nvp_ns_zns_info(ns);
+	char size[32];
+
+	emit_uint_text(e, "csi", "CSI (Command Set)", ni->csi, "%u (%s)", ni->csi,
+		       ni->csi == NVP_CSI_ZNS ? "Zoned Namespace" :
+		       ni->csi == NVP_CSI_NVM ? "NVM" : "not supported by nvpoll");
+	if (!z) {
+		if (ni->zoned)
+			emit_null(e, "zns", "Zoned", "ZNS Identify Namespace not read");
+		return;
+	}
+	emit_obj_begin(e, "zns", "Zoned Namespace (ZNS Identify)");
+	emit_human_bytes((long double)z->zone_size * ni->block_size, size, sizeof(size));
+	emit_uint_text(e, "zone_size", "Zone size (ZSZE)", z->zone_size, "%llu blocks (%s)",
+		       (unsigned long long)z->zone_size, size);
+	emit_uint(e, "num_zones", "Zones", z->num_zones);
+	/* 0 = no limit, as in struct nvp_zns_info; MAR/MOR on the wire are 0's based. */
+	emit_uint_text(e, "max_open", "Max open zones (MOR+1)", z->max_open, "%u%s",
+		       z->max_open, z->max_open ? "" : " (no limit)");
+	emit_uint_text(e, "max_active", "Max active zones (MAR+1)", z->max_active, "%u%s",
+		       z->max_active, z->max_active ? "" : " (no limit)");
+	emit_uint_text(e, "zasl", "ZASL (Zone Append Size Limit)", z->zasl, "%u (%s)", z->zasl,
+		       z->zasl ? "2^n minimum pages" : "the transfer limit");
+	emit_uint(e, "max_append_bytes", "Largest Zone Append (bytes)", z->max_append_bytes);
+	emit_bool(e, "cross_zone_read", "Reads across zone boundaries", z->cross_zone_read);
+	emit_hex(e, "zoc", "ZOC (Zone Operation Chars)", z->zoc, 4);
+	emit_hex(e, "ozcs", "OZCS (Optional Zoned Cmds)", z->ozcs, 4);
+	emit_obj_end(e);
+}
+
+static void emit_id_ns(struct emit *e, const struct nvp_ns *ns, const struct nvp_id_ns *id)
+{
+	const struct nvp_ns_info *ni = nvp_ns_get_info(ns);
 	unsigned int fmt = NVP_ID_NS_FLBAS_INDEX(id->flbas);
 	uint32_t lba_size = fmt < 64 && id->lbaf[fmt].lbads < 32 ? 1u << id->lbaf[fmt].lbads : 0;
 	char title[64], hex[40], size[32];
@@ -449,6 +484,7 @@ static void emit_id_ns(struct emit *e, const struct nvp_ns_info *ni, const struc
 	/* Derived, for scripts that do not want to decode FLBAS themselves. */
 	emit_uint(e, "lba_size", "LBA size in use (bytes)", lba_size);
 	emit_uint(e, "size_bytes", "Size (NSZE x LBA size)", id->nsze * lba_size);
+	emit_zns(e, ns);
 	emit_obj_end(e);
 }
 
@@ -568,7 +604,7 @@ static int identify(struct nvp_ctrl *ctrl, struct emit *e)
 	for (struct nvp_ns *ns = nvp_ctrl_first_ns(ctrl); ns; ns = nvp_ctrl_next_ns(ctrl, ns)) {
 		idn = *nvp_ns_identify(ns);
 		id_ns_to_cpu(&idn);
-		emit_id_ns(e, nvp_ns_get_info(ns), &idn);
+		emit_id_ns(e, ns, &idn);
 	}
 	emit_arr_end(e);
 

@@ -357,7 +357,35 @@ def check_emu_cpu(tool):
               "thread has a CPU of its own", out, err)
 
 
+def check_zoneappend(tool):
+    # Zone Append on the zoned namespace only; zones reset as they fill:
+    # 4 MiB zones of 3 MiB at 64 KiB per append fill one every 48 appends.
+    addr = "emu:ns=16M:4096,ns=64M:4096,zoned=4M/3M,zone_open=6,zone_active=8"
+    rc, out, err = run(tool, "-a", addr, "-w", "zoneappend", "-o", "64k", "-q", "4",
+                       "-t", "1", "--json")
+    check(rc == 0, f"exit status {rc}", out, err)
+    data = json.loads(out)
+    check(data["config"]["workload"] == "zoneappend", "JSON workload", out)
+    jobs = data["jobs"]
+    check([j["nsid"] for j in jobs] == [2], "zoneappend ran on the zoned namespace only", out)
+    job = jobs[0]
+    check(job["errors"] == 0 and job["writes"] > 0, "appends failed or none completed", out)
+    check(job["zone_resets"] >= 1 or job["writes"] < 48,
+          f"{job['writes']} appends of 64 KiB filled no zone to reset", out)
+    # The conventional workloads leave zoned namespaces out; -n says why.
+    rc, out, err = run(tool, "-a", addr, "-w", "write", "-n", "2", "-t", "0.1")
+    check(rc == 2 and "is zoned; only -w zoneappend runs on it" in err, "write to zoned -n",
+          out, err)
+    rc, out, err = run(tool, "-a", "emu:", "-w", "zoneappend", "-t", "0.1")
+    check(rc == 2 and "has no zoned namespace" in err, "zoneappend without zones", out, err)
+    rc, out, err = run(tool, "-a", addr + ",zasl=3", "-w", "zoneappend", "-o", "64k", "-t", "0.1")
+    check(rc != 0 and "larger than the append limit" in err, "-o above ZASL", out, err)
+    rc, out, err = run(tool, "-a", addr, "-w", "zoneappend", "--verify", "-t", "0.1")
+    check(rc == 2 and "--verify does not apply to -w zoneappend" in err, "--verify", out, err)
+
+
 CHECKS = {
+    "zoneappend": check_zoneappend,
     "json-progress": check_json_progress,
     "header-first": check_header_first,
     "mixed": check_mixed,

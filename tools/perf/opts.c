@@ -68,6 +68,7 @@ static const char *const workload_names[] = {
 	[WL_RANDWRITE] = "randwrite",
 	[WL_RW] = "rw",
 	[WL_RANDRW] = "randrw",
+	[WL_ZONE_APPEND] = "zoneappend",
 };
 
 const char *perf_workload_name(enum perf_workload w)
@@ -97,7 +98,9 @@ void perf_usage(FILE *out)
 "  -o, --io-size BYTES      bytes per command, a multiple of the block size;\n"
 "                           k/m/g (KiB/MiB/GiB) suffixes allowed (default 4096)\n"
 "  -w, --workload PATTERN   read, write, randread, randwrite, rw or randrw\n"
-"                           (default randread)\n"
+"                           (default randread); zoneappend: Zone Append to\n"
+"                           the zoned namespaces, each thread filling its own\n"
+"                           zones in turn and resetting each once full\n"
 "  -M, --read-percent PCT   share of reads for rw/randrw (default 50)\n"
 "  -t, --time SECONDS       measured run time (default 10)\n"
 "  -W, --warmup SECONDS     run this long before measuring (default 0)\n"
@@ -453,7 +456,7 @@ enum perf_parse_result perf_parse_args(int argc, char **argv, struct perf_opts *
 		case 'w':
 			if (parse_workload(optarg, o)) {
 				set_err(err, errlen,
-					"-w '%s': use read, write, randread, randwrite, rw or randrw",
+					"-w '%s': use read, write, randread, randwrite, rw, randrw or zoneappend",
 					optarg);
 				return PERF_PARSE_ERROR;
 			}
@@ -606,6 +609,7 @@ enum perf_parse_result perf_parse_args(int argc, char **argv, struct perf_opts *
 	case WL_RANDREAD:
 	case WL_WRITE:
 	case WL_RANDWRITE:
+	case WL_ZONE_APPEND:
 		if (o->read_pct >= 0) {
 			set_err(err, errlen, "-M only applies to -w rw and -w randrw");
 			return PERF_PARSE_ERROR;
@@ -622,6 +626,11 @@ enum perf_parse_result perf_parse_args(int argc, char **argv, struct perf_opts *
 	if (o->zipf_theta > 0 && !o->random) {
 		set_err(err, errlen, "--zipf needs a random workload (randread, "
 			"randwrite or randrw)");
+		return PERF_PARSE_ERROR;
+	}
+	if (o->workload == WL_ZONE_APPEND && o->verify) {
+		set_err(err, errlen, "--verify does not apply to -w zoneappend: the device "
+			"picks where each append lands; use nvpoll-itest's zns tests to check data");
 		return PERF_PARSE_ERROR;
 	}
 	if (o->verify_final && !o->verify) {

@@ -18,6 +18,7 @@ enum perf_workload {
 	WL_RANDWRITE,
 	WL_RW,
 	WL_RANDRW,
+	WL_ZONE_APPEND,		/* Zone Append on zoned namespaces, zones reset as they fill */
 };
 
 struct perf_opts {

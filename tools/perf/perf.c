@@ -115,8 +115,10 @@ struct io_slot {
 };
 
 struct worker;
+struct zone_ring;
 
 struct ns_worker {
+	struct zone_ring *zr;	/* -w zoneappend: this worker's zones */
 	struct worker *thr;
 	struct ns_target *t;
 	struct perf_job *job;
@@ -414,6 +416,9 @@ static void release_unsent(struct ns_worker *w, struct io_slot *s)
 	s->readback = false;
 }
 
+static int zone_submit(struct ns_worker *w, struct io_slot *s);
+static void zone_io_done(struct ns_worker *w, struct io_slot *s);
+
 /* Post @s, its latency counted from @now; returns false if the worker must stop. */
 static bool submit(struct ns_worker *w, struct io_slot *s, uint64_t now)
 {
@@ -422,7 +427,9 @@ static bool submit(struct ns_worker *w, struct io_slot *s, uint64_t now)
 	int rc;
 
 	s->submit_tsc = now;
-	if (s->is_read)
+	if (w->zr)
+		rc = zone_submit(w, s);
+	else if (s->is_read)
 		rc = nvp_read(w->qp, t->ns, s->buf, lba, t->nlb, 0, io_done, s);
 	else
 		rc = nvp_write(w->qp, t->ns, s->buf, lba, t->nlb, 0, io_done, s);
@@ -442,7 +449,8 @@ static bool submit(struct ns_worker *w, struct io_slot *s, uint64_t now)
 	}
 	w->stats.errors++;
 	note_error(w, "%s of LBA %" PRIu64 " refused: %s (%s)",
-		   s->is_read ? "read" : "write", lba, strerror(-rc), nvp_last_error());
+		   w->zr ? "zone append" : s->is_read ? "read" : "write", lba, strerror(-rc),
+		   nvp_last_error());
 	return false;
 }
 
@@ -536,6 +544,8 @@ static void io_done(void *arg, const struct nvp_cqe *cpl)
 		return;
 	}
 	s->inflight = false;
+	if (w->zr)
+		zone_io_done(w, s);
 	if (!ok && retryable(cpl) && s->retries < PERF_MAX_RETRIES && !w->closing &&
 	    !nvp_ctrl_is_failed(w->t->cc->ctrl)) {
 		/* Same unit, generation and buffer; latency keeps its start. */
@@ -586,6 +596,233 @@ static void io_done(void *arg, const struct nvp_cqe *cpl)
 	}
 }
 
+/* ---- -w zoneappend ---------------------------------------------------------- */
+
+/*
+ * Each worker appends to zones of its own, one at a time: it reserves
+ * @nlb blocks of the current zone per command (appends never overflow a
+ * zone), moves to the next zone when the rest is too small, and resets a
+ * zone it left once its last append completed. A zone is appended to only
+ * after its reset completed; until then slots wait as for a free request.
+ */
+enum zone_ring_state {
+	ZR_NEED_RESET = 0,	/* to reset (again: -EAGAIN) */
+	ZR_RESETTING,
+	ZR_READY,		/* empty */
+	ZR_CURRENT,		/* appended to */
+	ZR_DRAINING,		/* left, appends in flight */
+};
+
+struct zone_reset {
+	struct ns_worker *w;
+	uint32_t z;
+};
+
+struct zone_ring {
+	uint64_t first;		/* zone index of the worker's first zone */
+	uint32_t nz;
+	uint64_t zsize;		/* blocks */
+	uint64_t zcap;		/* blocks written per zone */
+	uint32_t cur;
+	uint64_t used;		/* blocks reserved in the current zone */
+	uint8_t *state;
+	uint32_t *inflight;
+	struct zone_reset *resets;
+};
+
+static void zone_ring_free(struct ns_worker *w)
+{
+	if (!w->zr)
+		return;
+	free(w->zr->state);
+	free(w->zr->inflight);
+	free(w->zr->resets);
+	free(w->zr);
+	w->zr = NULL;
+}
+
+static void zone_reset_done(void *arg, const struct nvp_cqe *cpl)
+{
+	struct zone_reset *r = arg;
+	struct ns_worker *w = r->w;
+
+	if (NVP_CPL_IS_ERROR(cpl)) {
+		w->zr->state[r->z] = ZR_NEED_RESET;
+		if (w->closing || retryable(cpl))
+			return;
+		w->failed = true;
+		w->stats.errors++;
+		note_error(w, "reset of zone %" PRIu64 " failed: %s (status 0x%04x)",
+			   w->zr->first + r->z, nvp_status_str(cpl->status), cpl->status);
+		return;
+	}
+	w->zr->state[r->z] = ZR_READY;
+	w->stats.zone_resets++;
+}
+
+static void zone_reset(struct ns_worker *w, uint32_t z)
+{
+	struct zone_ring *zr = w->zr;
+	int rc;
+
+	if (w->closing || w->failed)
+		return;
+	rc = nvp_zone_mgmt(w->qp, w->t->ns, (zr->first + z) * zr->zsize, NVP_ZONE_RESET, 0,
+			   zone_reset_done, &zr->resets[z]);
+	if (rc == 0) {
+		zr->state[z] = ZR_RESETTING;
+	} else if (rc != -EAGAIN) {
+		w->failed = true;
+		if (!lost_ctrl(w->t->cc, rc)) {
+			w->stats.errors++;
+			note_error(w, "reset of zone %" PRIu64 " refused: %s (%s)", zr->first + z,
+				   strerror(-rc), nvp_last_error());
+		}
+	}	/* -EAGAIN: stays ZR_NEED_RESET, retried after the next poll */
+}
+
+static void zone_retry_resets(struct ns_worker *w)
+{
+	for (uint32_t z = 0; z < w->zr->nz; z++)
+		if (w->zr->state[z] == ZR_NEED_RESET)
+			zone_reset(w, z);
+}
+
+/* An append of zone @s->unit completed: a zone left behind may be reset. */
+static void zone_io_done(struct ns_worker *w, struct io_slot *s)
+{
+	struct zone_ring *zr = w->zr;
+	uint32_t z = (uint32_t)s->unit;
+
+	if (--zr->inflight[z] == 0 && zr->state[z] == ZR_DRAINING)
+		zone_reset(w, z);
+}
+
+/* Reserve room for @s in the current zone (or the next) and append. */
+static int zone_submit(struct ns_worker *w, struct io_slot *s)
+{
+	struct zone_ring *zr = w->zr;
+	uint32_t nlb = w->t->nlb;
+	int rc;
+
+	if (zr->state[zr->cur] != ZR_CURRENT || zr->used + nlb > zr->zcap) {
+		uint32_t next = (zr->cur + 1) % zr->nz;
+
+		if (zr->state[zr->cur] == ZR_CURRENT) {
+			zr->state[zr->cur] = ZR_DRAINING;
+			if (!zr->inflight[zr->cur])
+				zone_reset(w, zr->cur);
+		}
+		if (zr->state[next] != ZR_READY)
+			return -EAGAIN;	/* waits, as for a free request */
+		zr->cur = next;
+		zr->state[next] = ZR_CURRENT;
+		zr->used = 0;
+	}
+	s->unit = zr->cur;
+	rc = nvp_zone_append(w->qp, w->t->ns, s->buf, (zr->first + zr->cur) * zr->zsize, nlb,
+			     NULL, io_done, s);
+	if (rc == 0) {
+		zr->used += nlb;
+		zr->inflight[zr->cur]++;
+	}
+	return rc;
+}
+
+/* Poll @w's queue pair until @done is set or 10 s pass. */
+static int zone_wait(struct ns_worker *w, const bool *done)
+{
+	uint64_t deadline = tsc_now() + 10 * g_tsc_hz;
+
+	while (!__atomic_load_n(done, __ATOMIC_ACQUIRE) && tsc_now() < deadline) {
+		int rc = nvp_qpair_poll(w->qp, 0);
+
+		if (rc < 0)
+			return rc;
+	}
+	return __atomic_load_n(done, __ATOMIC_ACQUIRE) ? 0 : -ETIMEDOUT;
+}
+
+struct zone_report_wait {
+	bool done;
+	uint16_t status;
+};
+
+static void zone_report_done(void *arg, const struct nvp_cqe *cpl)
+{
+	struct zone_report_wait *r = arg;
+
+	r->status = cpl->status & (uint16_t)~1u;
+	__atomic_store_n(&r->done, true, __ATOMIC_RELEASE);
+}
+
+/* The worker's share of the zones; their capacity from a zone report. */
+static int zone_ring_setup(struct ns_worker *w, unsigned int nthreads)
+{
+	const struct nvp_zns_info *zi = nvp_ns_zns_info(w->t->ns);
+	struct zone_report_wait rw = { 0 };
+	struct zone_ring *zr;
+	struct nvp_zone zone;
+	uint64_t idx = w->thr->idx, per;
+	int rc;
+
+	if (!zi)
+		return -ENOTSUP;
+	per = zi->num_zones / nthreads;
+	if (per < 2) {
+		note_error(w, "-w zoneappend: %" PRIu64 " zones are too few for %u threads (each "
+			   "needs 2: one to fill while the other is reset); use fewer CPUs",
+			   zi->num_zones, nthreads);
+		return -EINVAL;
+	}
+	if (w->t->nlb > zi->max_append_blocks) {
+		note_error(w, "-o %" PRIu64 " is larger than the append limit of %s ns%u (%u "
+			   "bytes, ZASL); use -o %u or less", g_opts->io_size, w->t->cc->addr,
+			   w->t->info->nsid, zi->max_append_bytes, zi->max_append_bytes);
+		return -EINVAL;
+	}
+	zr = calloc(1, sizeof(*zr));
+	w->zr = zr;
+	if (!zr)
+		return -ENOMEM;
+	zr->first = idx * per;
+	zr->nz = (uint32_t)(per > UINT32_MAX ? UINT32_MAX : per);
+	zr->zsize = zi->zone_size;
+	zr->state = calloc(zr->nz, 1);		/* all ZR_NEED_RESET */
+	zr->inflight = calloc(zr->nz, sizeof(*zr->inflight));
+	zr->resets = calloc(zr->nz, sizeof(*zr->resets));
+	if (!zr->state || !zr->inflight || !zr->resets) {
+		note_error(w, "out of memory for %u zones", zr->nz);
+		return -ENOMEM;
+	}
+	for (uint32_t z = 0; z < zr->nz; z++)
+		zr->resets[z] = (struct zone_reset){ .w = w, .z = z };
+	/* The slots' buffers (DMA memory) hold the report: 64 + 64 bytes. */
+	rc = nvp_zone_report(w->qp, w->t->ns, zr->first * zr->zsize, NVP_ZONE_FILTER_ALL,
+			     NVP_ZONE_REPORT_PARTIAL, w->bufs, 128, zone_report_done, &rw);
+	if (!rc)
+		rc = zone_wait(w, &rw.done);
+	if (!rc && NVP_CPL_IS_ERROR(&(struct nvp_cqe){ .status = rw.status }))
+		rc = nvp_status_to_errno(rw.status);
+	if (!rc && nvp_zone_report_parse(w->bufs, 128, &zone, 1, NULL) != 1)
+		rc = -EIO;
+	if (rc) {
+		note_error(w, "zone report of %s ns%u failed: %s (%s)", w->t->cc->addr,
+			   w->t->info->nsid, strerror(-rc), nvp_last_error());
+		return rc;
+	}
+	zr->zcap = zone.capacity;
+	if (zr->zcap < w->t->nlb) {
+		note_error(w, "-o %" PRIu64 " is larger than a zone's capacity (%" PRIu64
+			   " blocks)", g_opts->io_size, zr->zcap);
+		return -EINVAL;
+	}
+	/* The first submission moves to zone 0 once its reset completed. */
+	zr->cur = zr->nz - 1;
+	zone_retry_resets(w);
+	return w->failed ? -EIO : 0;
+}
+
 /* ---- workers --------------------------------------------------------------- */
 
 static int ns_worker_setup(struct ns_worker *w, unsigned int nthreads)
@@ -620,6 +857,10 @@ static int ns_worker_setup(struct ns_worker *w, unsigned int nthreads)
 		w->slots[i].buf = (uint8_t *)w->bufs + (size_t)i * o->io_size;
 	}
 
+	if (o->workload == WL_ZONE_APPEND) {
+		perf_stats_init(&w->stats);
+		return zone_ring_setup(w, nthreads);
+	}
 	if (o->verify) {
 		/* disjoint slices per thread: nobody else writes what we check */
 		w->region_start = idx * t->units / nthreads;
@@ -691,12 +932,15 @@ static void ns_worker_teardown(struct ns_worker *w)
 	free(w->pending);
 	free(w->vstate);
 	free(w->written);
+	zone_ring_free(w);
 }
 
 static void retry_pending(struct ns_worker *w)
 {
 	uint32_t n = w->npending;
 
+	if (w->zr)
+		zone_retry_resets(w);
 	/* resubmission may queue again, at an index we have already passed */
 	w->npending = 0;
 	for (uint32_t i = 0; i < n; i++) {
@@ -1064,6 +1308,17 @@ static struct ns_target *find_targets(const struct perf_opts *o, unsigned int *n
 			const struct nvp_ns_info *ni = nvp_ns_get_info(ns);
 			struct ns_target *t;
 
+			/* Zoned namespaces take sequential writes only: zoneappend's. */
+			if (ni->zoned != (o->workload == WL_ZONE_APPEND)) {
+				if (o->nsid && ni->zoned)
+					fail_setup(TOOL_EXIT_USAGE, "-n %u: %s ns%u is zoned; only "
+						   "-w zoneappend runs on it", o->nsid, cc->addr,
+						   ni->nsid);
+				if (o->nsid)
+					fail_setup(TOOL_EXIT_USAGE, "-w zoneappend: %s ns%u is not "
+						   "zoned", cc->addr, ni->nsid);
+				continue;
+			}
 			if (o->io_size % ni->block_size)
 				fail_setup(TOOL_EXIT_USAGE, "-o %" PRIu64 " is not a multiple of the block size "
 					   "of %s ns%u (%u bytes)", o->io_size, cc->addr,
@@ -1102,6 +1357,10 @@ static struct ns_target *find_targets(const struct perf_opts *o, unsigned int *n
 						   t->units, o->io_size, o->ncpus, o->depth);
 			}
 		}
+		if (!cc->nns)
+			fail_setup(TOOL_EXIT_USAGE, "%s has no %s namespace for -w %s", cc->addr,
+				   o->workload == WL_ZONE_APPEND ? "zoned" : "conventional",
+				   perf_workload_name(o->workload));
 		if (cc->info->num_io_queues < o->ncpus * cc->nns)
 			fail_setup(TOOL_EXIT_USAGE, "%s granted %u I/O queues; %u CPUs on %u namespaces "
 				   "need %u (use fewer CPUs or -n)", cc->addr,

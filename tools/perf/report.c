@@ -59,6 +59,7 @@ void perf_stats_merge(struct perf_stats *dst, const struct perf_stats *src)
 	dst->retries += src->retries;
 	dst->final_checks += src->final_checks;
 	dst->final_mismatches += src->final_mismatches;
+	dst->zone_resets += src->zone_resets;
 }
 
 void perf_stats_all(const struct perf_stats *s, struct perf_dir_stats *out)
@@ -476,6 +477,8 @@ static void json_nvpoll_stats(FILE *out, const struct perf_report *r,
 		indent, w.ios, s->dir[PERF_READ].ios, s->dir[PERF_WRITE].ios, s->errors,
 		s->mismatches);
 	fprintf(out, "%s\"retries\": %" PRIu64 ",\n", indent, s->retries);
+	if (r->opts->workload == WL_ZONE_APPEND)
+		fprintf(out, "%s\"zone_resets\": %" PRIu64 ",\n", indent, s->zone_resets);
 	if (r->opts->verify_final)
 		fprintf(out, "%s\"verify_final_checks\": %" PRIu64 ", "
 			"\"verify_final_mismatches\": %" PRIu64 ",\n", indent, s->final_checks,

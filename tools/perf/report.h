@@ -36,6 +36,7 @@ struct perf_stats {
 	uint64_t retries;	/* retryable completions perf submitted again */
 	uint64_t final_checks;	/* --verify-final: units read back and compared */
 	uint64_t final_mismatches; /* of those, wrong (also in @mismatches) */
+	uint64_t zone_resets;	/* -w zoneappend: zones reset as they filled */
 };
 
 /* One completion of @dir that took @lat ticks, in the measured window. */
