@@ -137,6 +137,12 @@ static const struct itest_case itest_cases[] = {
 	  "unknown I/O flags, raw buffer/length mismatch, fused raw: -EINVAL, nothing sent" },
 	{ "ns_attach", test_ns_attach, 0,
 	  "attach a detached namespace: NS_ADDED, verified I/O; detach: NS_REMOVED, -ENODEV" },
+	{ "md_device_format", test_md_device_format, 0,
+	  "metadata namespaces: the format in use is in MC/DPC, info agrees (raw)" },
+	{ "md_device_roundtrip", test_md_device_roundtrip, 0,
+	  "data + metadata in the ns layout, PRACT tuples, checked reads, WZ (raw)" },
+	{ "md_device_pi_checks", test_md_device_pi_checks, 0,
+	  "each PRCHK check fails with its status on writes and reads (raw)" },
 };
 
 #define NUM_CASES (sizeof(itest_cases) / sizeof(itest_cases[0]))

@@ -298,6 +298,9 @@ ITEST_DECL(trust_null_args);
 ITEST_DECL(trust_split_admission);
 ITEST_DECL(trust_numa_node);
 ITEST_DECL(trust_register_rw);
+ITEST_DECL(md_device_format);
+ITEST_DECL(md_device_roundtrip);
+ITEST_DECL(md_device_pi_checks);
 ITEST_DECL(trust_flags_and_raw);
 ITEST_DECL(ns_attach);
 
