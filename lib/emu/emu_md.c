@@ -5,7 +5,7 @@
  * same tests pass against both.
  *
  * Storage: each block's metadata sits after the data in the namespace's
- * mapping (and file), @ns->ms bytes per block. The 8-byte PI tuple of a PI
+ * mapping (and file), @ns->ms bytes per block. The PI tuple of a PI
  * namespace is stored inverted, so storage that was never written (or was
  * deallocated, or zeroed) reads back a tuple of all ones: QEMU reports such
  * blocks that way, and an all-ones tuple disables the checks.
@@ -484,7 +484,7 @@ static uint16_t emu_md_read(struct nvp_emu *emu, struct emu_ns *ns, const struct
 	for (uint32_t b = 0; b < nlb; b++) {
 		emu_cur_xfer(emu, &c, ns->data + ((slba + b) << ns->lbads), ns->block_size, true);
 		if (!md_xfer)
-			continue;	/* PRACT strips an 8-byte tuple */
+			continue;	/* PRACT strips a tuple that is all of it */
 		emu_md_load(ns, slba + b, md);
 		if (ns->ext)
 			emu_cur_xfer(emu, &c, md, ns->ms, true);
@@ -555,7 +555,7 @@ uint16_t nvp_emu_md_rw(struct nvp_emu *emu, struct emu_ns *ns, const struct nvp_
 	uint64_t slba = sqe->cdw10 | ((uint64_t)sqe->cdw11 << 32);
 	uint32_t nlb = (sqe->cdw12 & 0xffff) + 1;
 	uint8_t prinfo = ns->pi ? EMU_PRINFO(sqe->cdw12) : 0;
-	/* PRACT with an 8-byte tuple as all the metadata: none crosses the bus. */
+	/* PRACT with the tuple as all the metadata: none crosses the bus. */
 	bool md_xfer = !((prinfo & EMU_PRINFO_PRACT) && ns->ms == ns->pi_size);
 	uint64_t mlen = (uint64_t)nlb * ns->ms;
 	uint64_t mapped = ((uint64_t)nlb << ns->lbads) + (ns->ext && md_xfer ? mlen : 0);
