@@ -143,6 +143,8 @@ static const struct itest_case itest_cases[] = {
 	  "data + metadata in the ns layout, PRACT tuples, checked reads, WZ (raw)" },
 	{ "md_device_pi_checks", test_md_device_pi_checks, 0,
 	  "each PRCHK check fails with its status on writes and reads (raw)" },
+	{ "md_device_fault_pi", test_md_device_fault_pi, T_EMU_ONLY,
+	  "NVP_EMU_FAULT_PI: corrupted stored PI fails checked reads of that block" },
 };
 
 #define NUM_CASES (sizeof(itest_cases) / sizeof(itest_cases[0]))

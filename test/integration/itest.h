@@ -301,6 +301,7 @@ ITEST_DECL(trust_register_rw);
 ITEST_DECL(md_device_format);
 ITEST_DECL(md_device_roundtrip);
 ITEST_DECL(md_device_pi_checks);
+ITEST_DECL(md_device_fault_pi);
 ITEST_DECL(trust_flags_and_raw);
 ITEST_DECL(ns_attach);
 

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nvpoll/emu.h>
+
 #include "itest.h"
 
 #define MD_MAX_NS	16
@@ -549,6 +551,86 @@ void test_md_device_pi_checks(void)
 	}
 	if (!done)
 		itest_skipf("no namespace with PI (16-bit or 64-bit guard)");
+	else
+		itest_notef("%d namespace(s)", done);
+out:
+	nvp_qpair_free(qp);
+	md_bufs_free(&b);
+}
+
+/*
+ * (emu) NVP_EMU_FAULT_PI through nvp_emu_inject(): stored PI corrupted in
+ * one block makes checked reads of it fail with the matching status, and
+ * only those; unchecked reads still return the data.
+ */
+void test_md_device_fault_pi(void)
+{
+	static const struct {
+		uint32_t field, prinfo;
+		uint8_t sc;
+	} rows[] = {
+		{ NVP_EMU_PI_GUARD, CHK_GUARD, 0x82 },
+		{ NVP_EMU_PI_APPTAG, CHK_APP, 0x83 },
+		{ NVP_EMU_PI_REFTAG, CHK_REF, 0x84 },
+	};
+	struct md_fmt fmts[MD_MAX_NS];
+	struct nvp_qpair *qp = NULL;
+	struct itest_dev *qd = NULL;
+	struct md_bufs b = { 0 };
+	int n = md_find(fmts, MD_MAX_NS), done = 0;
+	char name[64], why[160];
+
+	for (int i = 0; i < n; i++) {
+		const struct md_fmt *f = &fmts[i];
+
+		if (!f->pi || !f->d->is_emu || !md_usable(f, MD_LBA + 512))
+			continue;
+		md_name(f, name, sizeof(name));
+		if (qd != f->d) {
+			nvp_qpair_free(qp);
+			qd = f->d;
+			qp = qpair_alloc_default(qd);
+			CHECK(qp);
+		}
+		md_bufs_free(&b);
+		CHECK(md_bufs_alloc(&b, f));
+		for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+			uint64_t lba = MD_LBA + 256 + 8 * r, seed = itest_cfg.seed ^ (0xfa00u + r);
+			uint32_t rt = md_reftag(f, lba);
+			struct nvp_emu_fault fault = {
+				.type = NVP_EMU_FAULT_PI, .count = 1,
+				.match = NVP_EMU_MATCH_IO | NVP_EMU_MATCH_NSID | NVP_EMU_MATCH_LBA,
+				.nsid = f->nsid, .slba = lba + 1, .nlb = 1,
+				.pi_fields = rows[r].field,
+			};
+			uint16_t st;
+
+			if (f->pi == 3 && rows[r].prinfo == CHK_REF)
+				continue;	/* type 3 has no reference tag check */
+			pattern_fill(b.data, lba, MD_NLB, f->bs, seed);
+			memset(b.md, 0, (size_t)MD_NLB * f->ms);
+			st = md_cmd(qp, f, &b, NVP_NVM_WRITE, lba, MD_NLB, PRACT, 0x4242, 0, rt);
+			CHECKF(st == 0, "%s: PRACT write: status %#x %s", name, st, nvp_status_str(st));
+			CHECK_RC(nvp_emu_inject(f->d->ctrl, &fault, sizeof(fault)), 0);
+			st = md_cmd(qp, f, &b, NVP_NVM_READ, lba, MD_NLB, rows[r].prinfo, 0x4242, 0xffff,
+				    rt);
+			CHECKF(NVP_STATUS_SCT(st) == NVP_SCT_MEDIA && NVP_STATUS_SC(st) == rows[r].sc,
+			       "%s: read after corrupting field %#x: status %#x (%s), expected SC %#x",
+			       name, rows[r].field, st, nvp_status_str(st), rows[r].sc);
+			/* The damage stays in block 1 only. */
+			st = md_cmd(qp, f, &b, NVP_NVM_READ, lba + 2, 2, md_checks(f), 0x4242, 0xffff,
+				    f->pi == 3 ? rt : rt + 2);
+			CHECKF(st == 0, "%s: neighbours: status %#x %s", name, st, nvp_status_str(st));
+			st = md_cmd(qp, f, &b, NVP_NVM_READ, lba, MD_NLB, 0, 0, 0, 0);
+			CHECKF(st == 0, "%s: unchecked read: status %#x %s", name, st,
+			       nvp_status_str(st));
+			CHECKF(pattern_check(b.data, lba, MD_NLB, f->bs, seed, why, sizeof(why)) < 0,
+			       "%s: data: %s", name, why);
+		}
+		done++;
+	}
+	if (!done)
+		itest_skipf("no emulated namespace with PI");
 	else
 		itest_notef("%d namespace(s)", done);
 out:
