@@ -85,11 +85,25 @@ static int emu_parse_bool(const char *s, bool *out)
  */
 #define EMU_MAX_NS_BYTES (1ull << 56)
 
+/* True if @w is @prefix followed by one or more digits and nothing else. */
+static bool emu_word_num(const char *w, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	if (strncmp(w, prefix, n) || !w[n])
+		return false;
+	for (w += n; *w; w++)
+		if (*w < '0' || *w > '9')
+			return false;
+	return true;
+}
+
 /*
  * Metadata words after BLOCK: ext|sep (layout), pi0..pi3 (PI type),
- * first|last (PI location). Each once; the first word that is none of
- * these starts PATH. Return: 1 if @w is one (applied), 0 if not, or
- * -EINVAL with a message.
+ * first|last (PI location), pif0|pif2 (PI format). Each once; the first
+ * word that is none of these (nor piN/pifN with another number) starts
+ * PATH. Return: 1 if @w is one (applied), 0 if not, or -EINVAL with a
+ * message.
  */
 static int emu_parse_md_word(const char *spec, const char *w, struct emu_ns_opts *ns,
 			     unsigned int *seen)
@@ -98,7 +112,7 @@ static int emu_parse_md_word(const char *spec, const char *w, struct emu_ns_opts
 	struct emu_clip c1, c2;
 	unsigned int bit;
 
-	if (w[0] == 'p' && w[1] == 'i' && w[2] >= '0' && w[2] <= '9') {
+	if (emu_word_num(w, "pi")) {
 		if (w[2] > '3' || w[3])
 			return nvp_error(-EINVAL, "emu: bad namespace \"ns=%s\": \"%s\" is not a protection information type; give pi0, pi1, pi2 or pi3; " EMU_VALID_OPTS,
 					 emu_clip(spec, &c1), emu_clip(w, &c2));
@@ -110,7 +124,7 @@ static int emu_parse_md_word(const char *spec, const char *w, struct emu_ns_opts
 		ns->pi = (uint8_t)(w[2] - '0');
 		return 1;
 	}
-	if (!strncmp(w, "pif", 3) && strcmp(w, "pif0") && strcmp(w, "pif2"))
+	if (emu_word_num(w, "pif") && strcmp(w, "pif0") && strcmp(w, "pif2"))
 		return nvp_error(-EINVAL, "emu: bad namespace \"ns=%s\": \"%s\" is not a PI format emu implements; give pif0 (16-bit guard) or pif2 (64-bit guard); " EMU_VALID_OPTS,
 				 emu_clip(spec, &c1), emu_clip(w, &c2));
 	for (unsigned int k = 0; k < 6; k++) {

@@ -121,6 +121,10 @@ static void test_md_options(void **state)
 		{ "emu:ns=16M:4096+8:pi1:/tmp/a:b", NULL, 4096, 8, false, 1, false, "/tmp/a:b" },
 		{ "emu:ns=16M:4096+16:pi2:pif2:first", NULL, 4096, 16, false, 2, true, "" },
 		{ "emu:ns=16M:4096+16:pi2:pif0", NULL, 4096, 16, false, 2, false, "" },
+		/* Words that only look like piN/pifN start PATH. */
+		{ "emu:ns=16M:4096+8:pi1:pi5.img", NULL, 4096, 8, false, 1, false, "pi5.img" },
+		{ "emu:ns=16M:4096+16:pi1:pifx", NULL, 4096, 16, false, 1, false, "pifx" },
+		{ "emu:ns=16M:4096+8:pi", NULL, 4096, 8, false, 0, false, "pi" },
 		{ "emu:ns=16M:4096+8:ext:./pi1", NULL, 4096, 8, true, 0, false, "./pi1" },
 		{ "emu:ns=16M:4096:/tmp/x", NULL, 4096, 0, false, 0, false, "/tmp/x" },
 		{ "emu:ns=16M:+8:pi1", NULL, 4096, 8, false, 1, false, "" },	/* default BLOCK */
