@@ -37,7 +37,6 @@ extern "C" {
  *                     @cqe_dw1, instead of the real ones; with
  *                     NVP_EMU_CQE_EXTRA, as an extra completion just
  *                     before the real, correct one.
- *
  * @NVP_EMU_FAULT_PI: before executing it, corrupt the stored protection
  *                    information of the blocks it touches (those also in
  *                    @slba/@nlb with NVP_EMU_MATCH_LBA): flip bit 0 of each
@@ -46,6 +45,7 @@ extern "C" {
  *                    Read with the matching PRCHK bit fails with the
  *                    guard, application or reference tag check error. No
  *                    effect on namespaces without PI.
+ *
  * Several armed faults may match one command; all of them apply (so DROP
  * plus UNKNOWN_CID models a completion whose CID was corrupted).
  */
@@ -112,8 +112,9 @@ enum nvp_emu_fault_type {
  *              any value. Bit 0, the phase tag, is always the device's.
  * @cqe_dw0: its command-specific dword 0.
  * @cqe_dw1: its dword 1 (reserved in NVMe; a device may still set it).
+ * @pi_fields: for NVP_EMU_FAULT_PI: NVP_EMU_PI_* bits (added after the
+ *             cqe_* fields; a smaller @size cannot use NVP_EMU_FAULT_PI).
  *
- * @pi_fields: for NVP_EMU_FAULT_PI: NVP_EMU_PI_* bits.
  * The cqe_* fields were added after the rest; a caller compiled before
  * them passes a smaller @size to nvp_emu_inject() and cannot use
  * NVP_EMU_FAULT_CQE. New fields are only ever appended.
