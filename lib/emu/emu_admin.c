@@ -50,6 +50,8 @@ static void emu_id_ctrl(struct nvp_emu *emu, struct nvp_id_ctrl *id)
 	id->ver = nvp_cpu_to_le32(0x00010400);
 	id->oaes = nvp_cpu_to_le32(1u << 8);	/* namespace attribute notices */
 	id->cntrltype = 1;		/* I/O controller */
+	/* Extended LBA formats (CNS 05h ELBAF), as QEMU 7.2 reports. */
+	id->ctratt = nvp_cpu_to_le32(1u << 15);
 	id->oacs = nvp_cpu_to_le16(emu->opts.dbbuf ? NVP_OACS_DBBUF : 0);
 	id->acl = EMU_ACL;
 	id->aerl = EMU_AERL;
@@ -87,7 +89,13 @@ static void emu_id_ns(struct nvp_emu *emu, const struct emu_ns *ns, struct nvp_i
 	id->ncap = nvp_cpu_to_le64(ns->nblocks);
 	id->nuse = nvp_cpu_to_le64(ns->nblocks);
 	id->nlbaf = 0;
-	id->flbas = 0;
+	/* Metadata, as QEMU 7.2 reports it: both layouts and every PI type
+	 * and location offered (MC, DPC); the format in use in FLBAS and DPS. */
+	id->flbas = ns->ms && ns->ext ? 0x10 : 0;
+	id->mc = 0x03;
+	id->dpc = 0x1f;
+	id->dps = (uint8_t)(ns->pi | (ns->pi && ns->pi_first ? 0x08 : 0));
+	id->lbaf[0].ms = nvp_cpu_to_le16(ns->ms);
 	/* Deallocated blocks read as zeroes; Write Zeroes may deallocate. */
 	id->dlfeat = 0x01 | (1u << 3);
 	id->lbaf[0].lbads = ns->lbads;
@@ -154,6 +162,18 @@ static uint16_t emu_identify(struct nvp_emu *emu, const struct nvp_sqe *sqe)
 	case NVP_CNS_CSI_CTRL: {
 		uint16_t st;
 
+		if (cns == NVP_CNS_CSI_NS && (sqe->cdw11 >> 24) == NVP_CSI_NVM) {
+			/* NVM (CSI 00h): LBSTM and PIC zero; ELBAF of format 0 (at
+			 * byte 12): no storage tag (STS 0), the guard format in PIF
+			 * (bits 8:7). */
+			uint32_t elbaf;
+
+			if (sqe->nsid == 0 || sqe->nsid > emu->nr_ns)
+				return EMU_SC_DNR(NVP_SC_INVALID_NS);
+			elbaf = nvp_cpu_to_le32((uint32_t)emu->ns[sqe->nsid - 1].pif << 7);
+			memcpy(buf + 12, &elbaf, 4);
+			break;
+		}
 		if (!(NVP_CAP_CSS(emu->cap) & NVP_CAP_CSS_CSI))
 			return EMU_SC_DNR(NVP_SC_INVALID_FIELD);
 		st = nvp_emu_zns_identify(emu, sqe, buf);

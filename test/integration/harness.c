@@ -172,6 +172,14 @@ static const struct itest_case itest_cases[] = {
 	  "zoned: ZASL edge, append to a full zone, refused arguments" },
 	{ "zns_fault_zone", test_zns_fault_zone, T_EMU_ONLY,
 	  "zoned: an injected read-only zone, then offline" },
+	{ "md_device_format", test_md_device_format, 0,
+	  "metadata namespaces: the format in use is in MC/DPC, info agrees (raw)" },
+	{ "md_device_roundtrip", test_md_device_roundtrip, 0,
+	  "data + metadata in the ns layout, PRACT tuples, checked reads, WZ (raw)" },
+	{ "md_device_pi_checks", test_md_device_pi_checks, 0,
+	  "each PRCHK check fails with its status on writes and reads (raw)" },
+	{ "md_device_fault_pi", test_md_device_fault_pi, T_EMU_ONLY,
+	  "NVP_EMU_FAULT_PI: corrupted stored PI fails checked reads of that block" },
 };
 
 #define NUM_CASES (sizeof(itest_cases) / sizeof(itest_cases[0]))
