@@ -131,9 +131,12 @@ NVP_API const char *nvp_status_str(uint16_t status);
  *    Abort or AER Limit Exceeded, Firmware Activation Prohibited.
  *  - -EEXIST: Namespace Already Attached.
  *  - -EILSEQ: Compare Failure. -ENODATA: Deallocated or Unwritten Block.
- *  - -EIO: media and integrity errors (write fault, unrecovered read,
- *    end-to-end check errors), Internal Error, Data Transfer Error, and
- *    every unknown or vendor-specific code.
+ *  - -EBADMSG: end-to-end protection information check failed (SCT 2h:
+ *    82h Guard, 83h Application Tag, 84h Reference Tag, 88h Storage Tag):
+ *    the data or its PI does not match. The command's LBA range is the
+ *    caller's; nvp_pi_verify() on the host names the block and the check.
+ *  - -EIO: media errors (write fault, unrecovered read), Internal Error,
+ *    Data Transfer Error, and every unknown or vendor-specific code.
  */
 NVP_API int nvp_status_to_errno(uint16_t status);
 
