@@ -581,6 +581,19 @@ NVP_API int nvp_ctrl_get_stats(const struct nvp_ctrl *ctrl, struct nvp_ctrl_stat
  * @active: the namespace is active. A namespace that went away (detached,
  *          deleted) keeps its handle with @active false; its I/O fails
  *          with -ENODEV.
+ * @md_extended: metadata is interleaved with the data, @md_size bytes
+ *               after each block (extended LBAs, FLBAS bit 4): the *_ext
+ *               calls take buffers of nlb * (@block_size + @md_size)
+ *               bytes. False: metadata travels in its own buffer
+ *               (struct nvp_io_opts.md). Meaningless when @md_size is 0.
+ * @pi_type: end-to-end protection type 1, 2 or 3 (DPS); 0 for none.
+ * @pi_first: the PI is in the first bytes of the metadata (DPS bit 3),
+ *            else in its last bytes.
+ * @pi_guard_bits: 16 (CRC-16 guard, 8-byte PI) or 64 (CRC-64 guard,
+ *                 16-byte PI, 48-bit reference tag); 0 without PI.
+ * @pi_size: bytes of PI in each block's metadata (8 or 16; 0 without PI).
+ *           When @md_size equals it, reads and writes with NVP_PI_PRACT
+ *           move no metadata at all: plain data buffers work.
  */
 struct nvp_ns_info {
 	uint32_t nsid;
@@ -596,6 +609,12 @@ struct nvp_ns_info {
 	bool supports_flush;
 	bool deallocated_reads_zeroes;
 	bool active;
+	/* Appended for metadata and protection information: keep at the end. */
+	bool md_extended;
+	uint8_t pi_type;
+	bool pi_first;
+	uint8_t pi_guard_bits;
+	uint8_t pi_size;
 };
 
 /**
@@ -1111,5 +1130,8 @@ NVP_API int nvp_io_raw(struct nvp_qpair *qpair, const struct nvp_sqe *cmd, void 
 #ifdef __cplusplus
 }
 #endif
+
+/* Host-side protection information helpers (CRCs, generate, verify). */
+#include <nvpoll/pi.h>
 
 #endif /* NVPOLL_NVPOLL_H */
