@@ -991,8 +991,10 @@ NVP_API void nvp_io_opts_init(struct nvp_io_opts *opts, size_t opts_size);
  *            can describe.
  *   -ERANGE  the LBA range runs past the end of the namespace.
  *   -EFAULT  the buffer is not DMA memory (see nvp_mem_register()).
- *   -ENOTSUP the namespace cannot be used (formatted with metadata, or its
- *            block is larger than a command may move); the message says why.
+ *   -ENOTSUP the namespace cannot be used: its block is larger than a
+ *            command may move, its metadata/PI format is not supported, or
+ *            (plain calls only) it has metadata, which only the *_ext calls
+ *            move; the message says why.
  *   -ENXIO   the controller failed, or the queue pair is being freed;
  *            -ENODEV the controller was removed. A failure reaches a queue
  *            pair at its next nvp_qpair_poll(): commands accepted before
@@ -1065,6 +1067,104 @@ NVP_API int nvp_readv(struct nvp_qpair *qpair, struct nvp_ns *ns,
 NVP_API int nvp_writev(struct nvp_qpair *qpair, struct nvp_ns *ns,
 	       const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t nlb,
 	       uint32_t flags, nvp_cmd_cb cb, void *arg);
+
+/*
+ * Reads and writes with options (struct nvp_io_opts): metadata and
+ * end-to-end protection information. nvp_read() and nvp_write() refuse a
+ * namespace with metadata (-ENOTSUP): their buffers hold data only, and
+ * the metadata would have nowhere to go. The *_ext calls take it:
+ *  - extended LBAs (nvp_ns_info.md_extended): the data buffer holds
+ *    nlb * (block_size + md_size) bytes, each block followed by its
+ *    metadata; opts.md must be NULL;
+ *  - separate metadata: the data buffer holds nlb * block_size bytes and
+ *    opts.md nlb * md_size bytes (one bus-contiguous, 4-byte aligned run
+ *    of DMA memory, e.g. from nvp_dma_alloc());
+ *  - the easy path: NVP_PI_PRACT on a namespace whose metadata is only the
+ *    PI (md_size == pi_size). The controller generates the PI on writes
+ *    and checks and strips it on reads; no metadata moves, so the data
+ *    buffer is nlb * block_size bytes in both layouts and opts.md is NULL.
+ *    With more metadata than PI, PRACT still generates (writes) or checks
+ *    (reads) the PI, but the metadata moves as above.
+ * opts.pi asks the controller to check guard, application tag (under
+ * opts.apptag_mask) and reference tag (from opts.reftag: types 1 and 2
+ * count it up per block, so a type 1 namespace wants the LBA's low 32, or
+ * with the 64-bit guard 48, bits). Larger ranges are split above the
+ * command limit with data, metadata and reference tag kept in step. A
+ * failed check completes the command with an End-to-end status, which
+ * nvp_status_to_errno() maps to -EBADMSG; the controller names no block,
+ * so the command's range is what is known (nvp_pi_verify() on the host
+ * can name the block, the check and the values). Submission errors as
+ * above, and -EINVAL (with a message) for options the namespace does not
+ * take: PI bits without PI, a metadata buffer where none travels or none
+ * where one does, a reference tag wider than the PI's, an opts_size of 0.
+ * With opts NULL, the calls behave as the plain ones on namespaces without
+ * metadata.
+ */
+
+/**
+ * nvp_read_ext() - read blocks, and their metadata, with options.
+ * @qpair: queue pair of the calling thread.
+ * @ns: namespace.
+ * @buf: destination, DMA memory: nlb * block_size bytes, or nlb *
+ *       (block_size + md_size) with extended LBAs when metadata moves.
+ * @lba: first block.
+ * @nlb: number of blocks (split above the command limit).
+ * @opts: NVP_IO_* flags, the metadata buffer, PRACT and checks, tags; NULL
+ *        for the defaults.
+ * @cb: completion callback.
+ * @arg: passed to @cb.
+ */
+NVP_API int nvp_read_ext(struct nvp_qpair *qpair, struct nvp_ns *ns, void *buf,
+			 uint64_t lba, uint32_t nlb, const struct nvp_io_opts *opts,
+			 nvp_cmd_cb cb, void *arg);
+
+/**
+ * nvp_write_ext() - write blocks, and their metadata, with options.
+ * @qpair: queue pair of the calling thread.
+ * @ns: namespace.
+ * @buf: source, DMA memory, sized as for nvp_read_ext().
+ * @lba: first block.
+ * @nlb: number of blocks.
+ * @opts: as for nvp_read_ext(); with NVP_PI_PRACT the controller generates
+ *        the PI (from @opts->apptag and @opts->reftag).
+ * @cb: completion callback.
+ * @arg: passed to @cb.
+ */
+NVP_API int nvp_write_ext(struct nvp_qpair *qpair, struct nvp_ns *ns, const void *buf,
+			  uint64_t lba, uint32_t nlb, const struct nvp_io_opts *opts,
+			  nvp_cmd_cb cb, void *arg);
+
+/**
+ * nvp_readv_ext() - nvp_read_ext() into a scatter list.
+ * @qpair: queue pair of the calling thread.
+ * @ns: namespace.
+ * @iov: buffers (DMA memory) adding up to the length nvp_read_ext() wants.
+ * @iovcnt: number of elements.
+ * @lba: first block.
+ * @nlb: number of blocks.
+ * @opts: as for nvp_read_ext() (the metadata is one buffer, @opts->md).
+ * @cb: completion callback.
+ * @arg: passed to @cb.
+ */
+NVP_API int nvp_readv_ext(struct nvp_qpair *qpair, struct nvp_ns *ns,
+			  const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t nlb,
+			  const struct nvp_io_opts *opts, nvp_cmd_cb cb, void *arg);
+
+/**
+ * nvp_writev_ext() - nvp_write_ext() from a scatter list.
+ * @qpair: queue pair of the calling thread.
+ * @ns: namespace.
+ * @iov: buffers (DMA memory) adding up to the length nvp_read_ext() wants.
+ * @iovcnt: number of elements.
+ * @lba: first block.
+ * @nlb: number of blocks.
+ * @opts: as for nvp_write_ext().
+ * @cb: completion callback.
+ * @arg: passed to @cb.
+ */
+NVP_API int nvp_writev_ext(struct nvp_qpair *qpair, struct nvp_ns *ns,
+			   const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t nlb,
+			   const struct nvp_io_opts *opts, nvp_cmd_cb cb, void *arg);
 
 /**
  * nvp_flush() - commit the volatile write cache of a namespace.
