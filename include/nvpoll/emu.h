@@ -38,6 +38,14 @@ extern "C" {
  *                     NVP_EMU_CQE_EXTRA, as an extra completion just
  *                     before the real, correct one.
  *
+ * @NVP_EMU_FAULT_PI: before executing it, corrupt the stored protection
+ *                    information of the blocks it touches (those also in
+ *                    @slba/@nlb with NVP_EMU_MATCH_LBA): flip bit 0 of each
+ *                    field @pi_fields names, as media corruption would. The
+ *                    damage stays; the command then runs normally, so a
+ *                    Read with the matching PRCHK bit fails with the
+ *                    guard, application or reference tag check error. No
+ *                    effect on namespaces without PI.
  * Several armed faults may match one command; all of them apply (so DROP
  * plus UNKNOWN_CID models a completion whose CID was corrupted).
  */
@@ -48,7 +56,13 @@ enum nvp_emu_fault_type {
 	NVP_EMU_FAULT_UNKNOWN_CID = 4,
 	NVP_EMU_FAULT_DUP_CID = 5,
 	NVP_EMU_FAULT_CQE = 6,
+	NVP_EMU_FAULT_PI = 7,
 };
+
+/* Which PI tuple fields an NVP_EMU_FAULT_PI fault corrupts (@pi_fields). */
+#define NVP_EMU_PI_GUARD	(1u << 0)	/* the guard (CRC) */
+#define NVP_EMU_PI_APPTAG	(1u << 1)	/* the application tag */
+#define NVP_EMU_PI_REFTAG	(1u << 2)	/* the reference tag */
 
 /* Which fields of struct nvp_emu_fault restrict the commands it hits. */
 #define NVP_EMU_MATCH_OPCODE	(1u << 0)	/* @opcode */
@@ -99,6 +113,7 @@ enum nvp_emu_fault_type {
  * @cqe_dw0: its command-specific dword 0.
  * @cqe_dw1: its dword 1 (reserved in NVMe; a device may still set it).
  *
+ * @pi_fields: for NVP_EMU_FAULT_PI: NVP_EMU_PI_* bits.
  * The cqe_* fields were added after the rest; a caller compiled before
  * them passes a smaller @size to nvp_emu_inject() and cannot use
  * NVP_EMU_FAULT_CQE. New fields are only ever appended.
@@ -122,6 +137,7 @@ struct nvp_emu_fault {
 	uint16_t cqe_status;
 	uint32_t cqe_dw0;
 	uint32_t cqe_dw1;
+	uint32_t pi_fields;
 };
 
 /**

@@ -32,11 +32,16 @@
 #define EMU_ERRLOG_ENTRIES	64
 #define EMU_MPSMAX		4	/* 64 KiB pages */
 #define EMU_CAP_TO		20	/* 10 s, in 500 ms units */
+#define EMU_MAX_MS		256	/* metadata bytes per block (ns=SIZE:BLOCK+MS) */
 
 /* Per-namespace options as parsed. */
 struct emu_ns_opts {
 	uint64_t size;		/* bytes; 0 = size of the existing file */
 	uint32_t block_size;
+	uint16_t ms;		/* metadata bytes per block (LBAF MS), 0 = none */
+	bool ext;		/* extended LBAs (FLBAS bit 4), else separate (MPTR) */
+	uint8_t pi;		/* protection information type 0..3 (DPS) */
+	bool pi_first;		/* PI in the first 8 metadata bytes (DPS bit 3) */
 	char path[PATH_MAX];	/* backing file, or "" for RAM */
 };
 
@@ -85,9 +90,18 @@ struct emu_ns {
 	uint8_t lbads;
 	bool unusable;		/* raw Identify data gave a format emu cannot run */
 	uint64_t nblocks;
-	uint64_t bytes;
+	uint64_t bytes;		/* the whole mapping: data, then metadata */
 	int fd;			/* backing file, or -1 for RAM */
 	uint8_t *data;		/* the whole namespace, mmapped */
+	/* Metadata (lib/emu/emu_md.c): @ms bytes per block at @md + lba * @ms,
+	 * after the data in the same mapping (and file), as QEMU keeps it. */
+	uint16_t ms;
+	bool ext;
+	uint8_t pi;
+	bool pi_first;
+	uint16_t pi_off;	/* offset of the 8-byte PI tuple in a block's metadata */
+	uint64_t md_off;	/* offset of @md in the mapping */
+	uint8_t *md;
 };
 
 /*
@@ -193,6 +207,11 @@ struct emu_cmd_fault {
 	uint16_t status;
 	uint16_t extra_cid;
 	uint64_t delay_us;
+	/* NVP_EMU_FAULT_PI: NVP_EMU_PI_* fields to corrupt in the blocks of
+	 * [pi_slba, pi_slba + pi_nlb) the command touches. */
+	uint32_t pi_fields;
+	uint64_t pi_slba;
+	uint64_t pi_nlb;
 	/* NVP_EMU_FAULT_CQE: NVP_EMU_CQE_* bits and the values they select. */
 	uint32_t cqe_fields;
 	struct nvp_cqe cqe;
@@ -350,6 +369,8 @@ struct nvp_emu {
 	uint32_t sg_cap;
 	uint8_t *bounce;	/* one page for admin data and compare */
 	size_t bounce_size;
+	uint8_t *md_blk;	/* one block and its metadata (emu_md.c), lazily */
+	size_t md_blk_size;
 	/* Raw device data (emu:raw=), read once at open. */
 	uint8_t *raw_file;
 	struct emu_raw_rec *raw;
@@ -557,6 +578,16 @@ int nvp_emu_ns_open(struct nvp_emu *emu, uint32_t nsid, const struct emu_ns_opts
 void nvp_emu_ns_close(struct emu_ns *ns);
 
 /**
+ * nvp_emu_ns_zero_range() - make bytes of a namespace's mapping read as zeroes.
+ * @ns: the namespace.
+ * @off: offset in the mapping (data, or metadata at @ns->md_off).
+ * @len: bytes.
+ *
+ * Frees the storage where it can (holes in a file, dropped pages in RAM).
+ */
+void nvp_emu_ns_zero_range(struct emu_ns *ns, uint64_t off, uint64_t len);
+
+/**
  * nvp_emu_cmd_lba_range() - the LBA range of an I/O command, if it has one.
  * @sqe: the command.
  * @slba: out: first LBA.
@@ -565,6 +596,77 @@ void nvp_emu_ns_close(struct emu_ns *ns);
  * Return: true for Read, Write, Compare, Write Zeroes and the like.
  */
 bool nvp_emu_cmd_lba_range(const struct nvp_sqe *sqe, uint64_t *slba, uint32_t *nlb);
+
+/* ---- lib/emu/emu_md.c: metadata and end-to-end protection ---- */
+
+/* PRINFO, CDW12 bits 29:26 of Read, Write, Compare, Write Zeroes. */
+#define EMU_PRINFO(cdw12)	(((cdw12) >> 26) & 0xf)
+#define EMU_PRINFO_PRACT	(1u << 3)
+#define EMU_PRINFO_PRCHK_GUARD	(1u << 2)
+#define EMU_PRINFO_PRCHK_APP	(1u << 1)
+#define EMU_PRINFO_PRCHK_REF	(1u << 0)
+#define EMU_PRINFO_PRCHK_MASK	0x7u
+
+/**
+ * nvp_emu_md_rw() - Read, Write or Compare on a namespace with metadata.
+ * @emu: the controller.
+ * @ns: the namespace (@ns->ms != 0).
+ * @sqe: the command.
+ *
+ * Moves metadata in the namespace's layout and applies PRACT/PRCHK when it
+ * is formatted with protection information, as QEMU 7.2 does.
+ *
+ * Return: CQE status.
+ */
+uint16_t nvp_emu_md_rw(struct nvp_emu *emu, struct emu_ns *ns, const struct nvp_sqe *sqe);
+
+/**
+ * nvp_emu_md_write_zeroes() - Write Zeroes on a namespace with metadata.
+ * @ns: the namespace (@ns->ms != 0).
+ * @sqe: the command.
+ *
+ * Zeroes data and metadata; with PRACT on a PI namespace it writes PI
+ * tuples (guard 0, the command's tags) instead.
+ *
+ * Return: CQE status.
+ */
+uint16_t nvp_emu_md_write_zeroes(struct emu_ns *ns, const struct nvp_sqe *sqe);
+
+/**
+ * nvp_emu_md_deallocate() - forget the metadata of deallocated blocks.
+ * @ns: the namespace.
+ * @slba: first block.
+ * @nlb: blocks.
+ *
+ * Deallocated blocks read back zeroed metadata and, on a PI namespace, a
+ * PI tuple of all ones (which disables the checks), as QEMU reports them.
+ */
+void nvp_emu_md_deallocate(struct emu_ns *ns, uint64_t slba, uint64_t nlb);
+
+/**
+ * nvp_emu_md_corrupt() - apply an NVP_EMU_FAULT_PI fault before a command.
+ * @emu: the controller.
+ * @sqe: the command the fault matched.
+ * @f: what the faults decided (@f->pi_fields != 0).
+ *
+ * Flips bit 0 of the chosen fields of the stored PI tuples of the blocks
+ * that are both in the command's LBA range and in the fault's, as media
+ * corruption would; it persists. Does nothing on namespaces without PI.
+ */
+void nvp_emu_md_corrupt(struct nvp_emu *emu, const struct nvp_sqe *sqe,
+			const struct emu_cmd_fault *f);
+
+/**
+ * nvp_emu_crc16_t10dif() - the T10-DIF guard (CRC-16, polynomial 8BB7h).
+ * @crc: 0 to start, or the value so far.
+ * @buf: bytes.
+ * @len: their count.
+ *
+ * The emulator's own copy: a device model does not use the host's helpers.
+ *
+ * Return: the CRC.
+ */
+uint16_t nvp_emu_crc16_t10dif(uint16_t crc, const uint8_t *buf, size_t len);
 
 /*
  * ---- lib/emu/emu_fault.c: the public nvpoll/emu.h operations, by device ----

@@ -50,6 +50,8 @@ static void emu_id_ctrl(struct nvp_emu *emu, struct nvp_id_ctrl *id)
 	id->ver = nvp_cpu_to_le32(0x00010400);
 	id->oaes = nvp_cpu_to_le32(1u << 8);	/* namespace attribute notices */
 	id->cntrltype = 1;		/* I/O controller */
+	/* Extended LBA formats (CNS 05h ELBAF), as QEMU 7.2 reports. */
+	id->ctratt = nvp_cpu_to_le32(1u << 15);
 	id->oacs = nvp_cpu_to_le16(emu->opts.dbbuf ? NVP_OACS_DBBUF : 0);
 	id->acl = EMU_ACL;
 	id->aerl = EMU_AERL;
@@ -79,7 +81,13 @@ static void emu_id_ns(struct nvp_emu *emu, const struct emu_ns *ns, struct nvp_i
 	id->ncap = nvp_cpu_to_le64(ns->nblocks);
 	id->nuse = nvp_cpu_to_le64(ns->nblocks);
 	id->nlbaf = 0;
-	id->flbas = 0;
+	/* Metadata, as QEMU 7.2 reports it: both layouts and every PI type
+	 * and location offered (MC, DPC); the format in use in FLBAS and DPS. */
+	id->flbas = ns->ms && ns->ext ? 0x10 : 0;
+	id->mc = 0x03;
+	id->dpc = 0x1f;
+	id->dps = (uint8_t)(ns->pi | (ns->pi && ns->pi_first ? 0x08 : 0));
+	id->lbaf[0].ms = nvp_cpu_to_le16(ns->ms);
 	/* Deallocated blocks read as zeroes; Write Zeroes may deallocate. */
 	id->dlfeat = 0x01 | (1u << 3);
 	id->lbaf[0].lbads = ns->lbads;
@@ -119,6 +127,14 @@ static uint16_t emu_identify(struct nvp_emu *emu, const struct nvp_sqe *sqe)
 			list[n++] = nvp_cpu_to_le32(id);
 		break;
 	}
+	case 0x05:	/* I/O command set specific Identify Namespace */
+		if (sqe->nsid == 0 || sqe->nsid > emu->nr_ns)
+			return EMU_SC_DNR(NVP_SC_INVALID_NS);
+		/* NVM (CSI 00h): LBSTM, PIC and ELBAF all zero: the 16-bit guard
+		 * format with no storage tag (STS 0, PIF 0). */
+		if ((sqe->cdw11 >> 24) != 0)
+			return EMU_SC_DNR(NVP_SC_INVALID_FIELD);
+		break;
 	case NVP_CNS_NS_DESC_LIST: {
 		struct nvp_id_ns tmp;
 

@@ -495,8 +495,11 @@ static void emu_execute(struct nvp_emu *emu, uint16_t sqid, const struct nvp_sqe
 		st = nvp_emu_admin(emu, sqe, &dw0);
 	else if (sqe->flags & 3)	/* fused operations are not supported */
 		st = EMU_SC_DNR(NVP_SC_INVALID_FIELD);
-	else
+	else {
+		if (__builtin_expect(f->pi_fields != 0, 0))
+			nvp_emu_md_corrupt(emu, sqe, f);
 		st = nvp_emu_nvm(emu, sqe);
+	}
 	if (st == EMU_HOLD)
 		return;
 	emu_complete(emu, sqid, sqe, st, dw0, f);
@@ -937,6 +940,7 @@ static void emu_free(struct nvp_emu *emu)
 	free(emu->raw);
 	free(emu->raw_file);
 	free(emu->bounce);
+	free(emu->md_blk);
 	pthread_mutex_destroy(&emu->lock);
 	free(emu);
 }

@@ -20,7 +20,7 @@ int nvp_emu_dev_inject(struct nvp_emu *emu, const struct nvp_emu_fault *fault, s
 	if (!fault || size < offsetof(struct nvp_emu_fault, status))
 		return nvp_error(-EINVAL, "emu: fault struct is missing or too small; pass sizeof(struct nvp_emu_fault)");
 	memcpy(&f, fault, size < sizeof(f) ? size : sizeof(f));
-	if (f.type < NVP_EMU_FAULT_STATUS || f.type > NVP_EMU_FAULT_CQE)
+	if (f.type < NVP_EMU_FAULT_STATUS || f.type > NVP_EMU_FAULT_PI)
 		return nvp_error(-EINVAL, "emu: unknown fault type %d; use enum nvp_emu_fault_type",
 				 (int)f.type);
 	if (f.type == NVP_EMU_FAULT_CQE && size < offsetof(struct nvp_emu_fault, cqe_dw1) + 4)
@@ -30,6 +30,10 @@ int nvp_emu_dev_inject(struct nvp_emu *emu, const struct nvp_emu_fault *fault, s
 	    !(f.cqe_fields & (NVP_EMU_CQE_CID | NVP_EMU_CQE_SQID | NVP_EMU_CQE_SQHD |
 			      NVP_EMU_CQE_STATUS | NVP_EMU_CQE_DW0 | NVP_EMU_CQE_DW1)))
 		return nvp_error(-EINVAL, "emu: an NVP_EMU_FAULT_CQE fault sets no completion field; set cqe_fields to NVP_EMU_CQE_* bits");
+	if (f.type == NVP_EMU_FAULT_PI &&
+	    (size < offsetof(struct nvp_emu_fault, pi_fields) + 4 ||
+	     !(f.pi_fields & (NVP_EMU_PI_GUARD | NVP_EMU_PI_APPTAG | NVP_EMU_PI_REFTAG))))
+		return nvp_error(-EINVAL, "emu: an NVP_EMU_FAULT_PI fault corrupts no field; set pi_fields to NVP_EMU_PI_* bits and pass sizeof(struct nvp_emu_fault)");
 	if (f.type == NVP_EMU_FAULT_STATUS && !(f.status & 0xfffe))
 		return nvp_error(-EINVAL, "emu: a STATUS fault needs a non-success status, e.g. NVP_STATUS(NVP_SCT_MEDIA, NVP_SC_UNRECOVERED_READ_ERROR)");
 	if (!f.count)
@@ -118,6 +122,29 @@ void nvp_emu_match_faults(struct nvp_emu *emu, uint16_t sqid, const struct nvp_s
 		case NVP_EMU_FAULT_DUP_CID:
 			out->dup = true;
 			break;
+		case NVP_EMU_FAULT_PI: {
+			/* Several PI faults: the span of their ranges. */
+			uint64_t s = 0, n = UINT64_MAX;
+
+			if (a->f.match & NVP_EMU_MATCH_LBA) {
+				s = a->f.slba;
+				n = a->f.nlb;
+			}
+			if (!out->pi_fields) {
+				out->pi_slba = s;
+				out->pi_nlb = n;
+			} else {
+				uint64_t lo = s < out->pi_slba ? s : out->pi_slba;
+				uint64_t e1 = n > UINT64_MAX - s ? UINT64_MAX : s + n;
+				uint64_t e2 = out->pi_nlb > UINT64_MAX - out->pi_slba ?
+					      UINT64_MAX : out->pi_slba + out->pi_nlb;
+
+				out->pi_slba = lo;
+				out->pi_nlb = (e1 > e2 ? e1 : e2) - lo;
+			}
+			out->pi_fields |= a->f.pi_fields;
+			break;
+		}
 		case NVP_EMU_FAULT_CQE: {
 			/* Several CQE faults: later ones win, field by field. */
 			uint32_t fl = a->f.cqe_fields;

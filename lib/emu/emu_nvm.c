@@ -20,13 +20,18 @@
 int nvp_emu_ns_open(struct nvp_emu *emu, uint32_t nsid, const struct emu_ns_opts *o)
 {
 	struct emu_ns *ns = &emu->ns[nsid - 1];
-	uint64_t bytes = o->size;
+	uint64_t bytes = o->size, total;
 	void *p;
 
 	ns->nsid = nsid;
 	ns->fd = -1;
 	ns->block_size = o->block_size;
 	ns->lbads = (uint8_t)__builtin_ctz(o->block_size);
+	ns->ms = o->ms;
+	ns->ext = o->ext;
+	ns->pi = o->pi;
+	ns->pi_first = o->pi_first;
+	ns->pi_off = (uint16_t)(o->pi && !o->pi_first ? o->ms - 8 : 0);
 	if (o->path[0]) {
 		struct stat st;
 
@@ -36,26 +41,31 @@ int nvp_emu_ns_open(struct nvp_emu *emu, uint32_t nsid, const struct emu_ns_opts
 					 o->path, nsid, strerror(errno));
 		if (fstat(ns->fd, &st))
 			return nvp_error(-errno, "emu: cannot stat %s: %s", o->path, strerror(errno));
+		/* A file holds the data, then the metadata (as QEMU's image). */
 		if (!bytes)
-			bytes = (uint64_t)st.st_size / o->block_size * o->block_size;
+			bytes = (uint64_t)st.st_size / (o->block_size + o->ms) * o->block_size;
 		if (!bytes)
 			return nvp_error(-EINVAL, "emu: backing file %s is empty and ns= gave no size; give one, e.g. ns=1G:4096:%s",
 					 o->path, o->path);
+		total = bytes + bytes / o->block_size * o->ms;
 		/* Grow (sparsely) a file that is too small; never shrink one. */
-		if ((uint64_t)st.st_size < bytes && ftruncate(ns->fd, (off_t)bytes))
+		if ((uint64_t)st.st_size < total && ftruncate(ns->fd, (off_t)total))
 			return nvp_error(-errno, "emu: cannot size %s to %llu bytes: %s", o->path,
-					 (unsigned long long)bytes, strerror(errno));
-		p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, ns->fd, 0);
+					 (unsigned long long)total, strerror(errno));
+		p = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, ns->fd, 0);
 	} else {
-		p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		total = bytes + bytes / o->block_size * o->ms;
+		p = mmap(NULL, total, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	}
 	if (p == MAP_FAILED)
 		return nvp_error(-errno, "emu: cannot map %llu bytes for namespace %u: %s; use a smaller ns= size",
-				 (unsigned long long)bytes, nsid, strerror(errno));
+				 (unsigned long long)total, nsid, strerror(errno));
 	ns->data = p;
-	ns->bytes = bytes;
+	ns->bytes = total;
 	ns->nblocks = bytes / o->block_size;
+	ns->md_off = bytes;
+	ns->md = ns->data + bytes;
 	return 0;
 }
 
@@ -110,6 +120,11 @@ static void emu_ns_zero(struct emu_ns *ns, uint64_t off, uint64_t len)
 	memset(ns->data + off, 0, len);
 }
 
+void nvp_emu_ns_zero_range(struct emu_ns *ns, uint64_t off, uint64_t len)
+{
+	emu_ns_zero(ns, off, len);
+}
+
 static uint16_t emu_rw(struct nvp_emu *emu, struct emu_ns *ns, const struct nvp_sqe *sqe)
 {
 	uint64_t slba = sqe->cdw10 | ((uint64_t)sqe->cdw11 << 32);
@@ -120,6 +135,9 @@ static uint16_t emu_rw(struct nvp_emu *emu, struct emu_ns *ns, const struct nvp_
 	uint32_t nr;
 	uint16_t st;
 
+	/* Metadata moves block by block (lib/emu/emu_md.c). */
+	if (__builtin_expect(ns->ms != 0, 0))
+		return nvp_emu_md_rw(emu, ns, sqe);
 	if (slba >= ns->nblocks || nlb > ns->nblocks - slba)
 		return EMU_SC_DNR(NVP_SC_LBA_OUT_OF_RANGE);
 	if (emu->max_xfer && bytes > emu->max_xfer)
@@ -163,6 +181,8 @@ static uint16_t emu_write_zeroes(struct emu_ns *ns, const struct nvp_sqe *sqe)
 
 	if (slba >= ns->nblocks || nlb > ns->nblocks - slba)
 		return EMU_SC_DNR(NVP_SC_LBA_OUT_OF_RANGE);
+	if (ns->ms)
+		return nvp_emu_md_write_zeroes(ns, sqe);
 	emu_ns_zero(ns, slba << ns->lbads, (uint64_t)nlb << ns->lbads);
 	return 0;
 }
@@ -188,8 +208,10 @@ static uint16_t emu_dsm(struct nvp_emu *emu, struct emu_ns *ns, const struct nvp
 		if (r[i].nlb && (r[i].slba >= ns->nblocks || r[i].nlb > ns->nblocks - r[i].slba))
 			return EMU_SC_DNR(NVP_SC_LBA_OUT_OF_RANGE);
 	for (uint32_t i = 0; i < nr; i++)
-		if (r[i].nlb)
+		if (r[i].nlb) {
 			emu_ns_zero(ns, r[i].slba << ns->lbads, (uint64_t)r[i].nlb << ns->lbads);
+			nvp_emu_md_deallocate(ns, r[i].slba, r[i].nlb);
+		}
 	return 0;
 }
 

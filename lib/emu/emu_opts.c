@@ -12,7 +12,8 @@
 
 /* Short enough that any message ending in it fits nvp_error()'s 512 bytes. */
 #define EMU_VALID_OPTS                                                              \
-	"valid options: ns=SIZE[:BLOCK[:PATH]] (up to 16), file=PATH, mdts=0..15, "  \
+	"valid options: ns=SIZE[:BLOCK[+MS][:ext][:piN[:first]]][:PATH] (up to 16), " \
+	"file=PATH, mdts=0..15, "                                                    \
 	"qpairs=1..511, mqes=2..65536, lat_us=N, serial=TEXT, sgl|dbbuf|vwc=0|1, "   \
 	"cpu=N, raw=PATH (tests); e.g. emu:ns=1G:4096,ns=64M:512,qpairs=8"
 
@@ -85,15 +86,76 @@ static int emu_parse_bool(const char *s, bool *out)
 #define EMU_MAX_NS_BYTES (1ull << 56)
 
 /*
- * ns=SIZE[:BLOCK[:PATH]]; PATH is the rest, so it may contain colons. The
- * message names the part that is wrong.
+ * Metadata words after BLOCK: ext|sep (layout), pi0..pi3 (PI type),
+ * first|last (PI location). Each once; the first word that is none of
+ * these starts PATH. Return: 1 if @w is one (applied), 0 if not, or
+ * -EINVAL with a message.
+ */
+static int emu_parse_md_word(const char *spec, const char *w, struct emu_ns_opts *ns,
+			     unsigned int *seen)
+{
+	static const char *const words[] = { "ext", "sep", "first", "last" };
+	struct emu_clip c1, c2;
+	unsigned int bit;
+
+	if (w[0] == 'p' && w[1] == 'i' && w[2] >= '0' && w[2] <= '9') {
+		if (w[2] > '3' || w[3])
+			return nvp_error(-EINVAL, "emu: bad namespace \"ns=%s\": \"%s\" is not a protection information type; give pi0, pi1, pi2 or pi3; " EMU_VALID_OPTS,
+					 emu_clip(spec, &c1), emu_clip(w, &c2));
+		bit = 1u << 1;
+		if (*seen & bit)
+			return nvp_error(-EINVAL, "emu: bad namespace \"ns=%s\": the PI type is given twice; give one of pi0..pi3 once; " EMU_VALID_OPTS,
+					 emu_clip(spec, &c1));
+		*seen |= bit;
+		ns->pi = (uint8_t)(w[2] - '0');
+		return 1;
+	}
+	for (unsigned int k = 0; k < 4; k++) {
+		if (strcmp(w, words[k]))
+			continue;
+		bit = k < 2 ? 1u << 0 : 1u << 2;
+		if (*seen & bit)
+			return nvp_error(-EINVAL, "emu: bad namespace \"ns=%s\": %s is given twice; give one of ext|sep and one of first|last at most; " EMU_VALID_OPTS,
+					 emu_clip(spec, &c1), k < 2 ? "the layout (ext|sep)" : "the PI location (first|last)");
+		*seen |= bit;
+		if (k < 2)
+			ns->ext = k == 0;
+		else
+			ns->pi_first = k == 2;
+		return 1;
+	}
+	return 0;
+}
+
+/* The metadata words' constraints, as QEMU's nvme-ns enforces them. */
+static int emu_check_md(const char *spec, const struct emu_ns_opts *ns, unsigned int seen)
+{
+	struct emu_clip c1;
+
+	if (ns->pi && ns->ms < 8)
+		return nvp_error(-EINVAL, "emu: bad namespace \"ns=%s\": pi%u needs at least 8 bytes of metadata per block for its tuple; give BLOCK+MS, e.g. ns=64M:4096+8:pi%u; " EMU_VALID_OPTS,
+				 emu_clip(spec, &c1), ns->pi, ns->pi);
+	if ((seen & 1u) && !ns->ms)
+		return nvp_error(-EINVAL, "emu: bad namespace \"ns=%s\": ext|sep chooses where metadata goes, but there is none; give BLOCK+MS, e.g. ns=64M:512+8:ext; " EMU_VALID_OPTS,
+				 emu_clip(spec, &c1));
+	if ((seen & 4u) && !ns->pi)
+		return nvp_error(-EINVAL, "emu: bad namespace \"ns=%s\": first|last places protection information, but the namespace has none; add pi1..pi3, e.g. ns=64M:4096+16:pi1:first; " EMU_VALID_OPTS,
+				 emu_clip(spec, &c1));
+	return 0;
+}
+
+/*
+ * ns=SIZE[:BLOCK[+MS][:ext|sep][:piN][:first|last]][:PATH]; PATH is the
+ * rest, so it may contain colons. The message names the part that is wrong.
  */
 static int emu_parse_ns(const char *spec, struct emu_ns_opts *ns)
 {
 	char val[PATH_MAX + 64];
-	char *size, *bs, *path = NULL;
+	char *size, *bs, *path = NULL, *ms;
 	struct emu_clip c1, c2;
+	unsigned int md_seen = 0;
 	uint64_t v;
+	int ret;
 
 	if (strlen(spec) >= sizeof(val))
 		return nvp_error(-EINVAL, "emu: bad namespace \"ns=%s\": PATH is longer than %d characters; " EMU_VALID_OPTS,
@@ -108,6 +170,36 @@ static int emu_parse_ns(const char *spec, struct emu_ns_opts *ns)
 			*path++ = '\0';
 	}
 	ns->block_size = 4096;
+	ns->ms = 0;
+	ns->ext = false;
+	ns->pi = 0;
+	ns->pi_first = false;
+	while (path) {
+		char *next = strchr(path, ':');
+		int r;
+
+		if (next)
+			*next = '\0';
+		r = emu_parse_md_word(spec, path, ns, &md_seen);
+		if (r < 0)
+			return r;
+		if (!r) {
+			if (next)
+				*next = ':';	/* PATH starts here and keeps its colons */
+			break;
+		}
+		path = next ? next + 1 : NULL;
+	}
+	if (bs && (ms = strchr(bs, '+'))) {
+		*ms++ = '\0';
+		if (emu_parse_uint(ms, 0, EMU_MAX_MS, &v))
+			return nvp_error(-EINVAL, "emu: bad namespace \"ns=%s\": MS \"%s\" is not a metadata size from 0 to %d bytes per block (BLOCK+MS, e.g. 4096+8); " EMU_VALID_OPTS,
+					 emu_clip(spec, &c1), emu_clip(ms, &c2), EMU_MAX_MS);
+		ns->ms = (uint16_t)v;
+	}
+	ret = emu_check_md(spec, ns, md_seen);
+	if (ret)
+		return ret;
 	if (bs && *bs) {
 		if (nvp_parse_size(bs, &v) || v < 512 || v > 65536 || (v & (v - 1)))
 			return nvp_error(-EINVAL, "emu: bad namespace \"ns=%s\": BLOCK \"%s\" is not a power of two from 512 to 65536 (the block size, e.g. 512 or 4096); " EMU_VALID_OPTS,
