@@ -1095,7 +1095,8 @@ NVP_API int nvp_writev(struct nvp_qpair *qpair, struct nvp_ns *ns,
  * so the command's range is what is known (nvp_pi_verify() on the host
  * can name the block, the check and the values). Submission errors as
  * above, and -EINVAL (with a message) for options the namespace does not
- * take: PI bits without PI, a metadata buffer where none travels or none
+ * take: PI bits without PI, NVP_PI_CHECK_REFTAG with type 3 (which has no
+ * reference tag to check), a metadata buffer where none travels or none
  * where one does, a reference tag wider than the PI's, an opts_size of 0.
  * With opts NULL, the calls behave as the plain ones on namespaces without
  * metadata.

@@ -115,6 +115,10 @@ int nvp_io_apply_opts(struct nvp_qpair *qp, struct nvp_ns *ns, struct nvp_req *r
 		return 0;
 	if (opts->reftag >> (info->pi_guard_bits == 64 ? 48 : 32))
 		return bad_reftag(ns, opts);
+	/* Type 3 defines no reference tag; controllers refuse the check. */
+	if (info->pi_type == 3 && (opts->pi & NVP_PI_CHECK_REFTAG))
+		return nvp_error(-EINVAL, "namespace %u has type 3 protection, whose reference "
+				 "tag is not checked; drop NVP_PI_CHECK_REFTAG", ns->nsid);
 	if (opts->pi & NVP_PI_PRACT)
 		prinfo |= NVP_RW_PRACT;
 	if (opts->pi & NVP_PI_CHECK_GUARD)

@@ -66,8 +66,8 @@ static inline uint32_t nvp_io_xfer_block(const struct nvp_ns *ns,
  * @nlb: its block count (1..NVP_MAX_NLB): the metadata length.
  *
  * Checks what the namespace allows: PI bits only with PI (and known
- * ones), a reference tag within 32 bits (16-bit guard) or 48 bits (64-bit
- * guard), a metadata buffer exactly when metadata travels separately, and
+ * ones), no reference tag check with type 3, a reference tag within 32
+ * bits (16-bit guard) or 48 bits (64-bit guard), a metadata buffer exactly when metadata travels separately, and
  * that buffer as DMA memory, dword aligned and bus-contiguous.
  *
  * Return: 0; -EINVAL or -EFAULT with a message saying what to change (the

@@ -137,6 +137,20 @@ static const struct itest_case itest_cases[] = {
 	  "unknown I/O flags, raw buffer/length mismatch, fused raw: -EINVAL, nothing sent" },
 	{ "ns_attach", test_ns_attach, 0,
 	  "attach a detached namespace: NS_ADDED, verified I/O; detach: NS_REMOVED, -ENODEV" },
+	{ "md_info", test_md_info, 0,
+	  "metadata/PI fields of every namespace; plain I/O refused with a pointer to *_ext" },
+	{ "md_roundtrip", test_md_roundtrip, 0,
+	  "data, metadata and PI written and read back, 1 block to splits, every layout" },
+	{ "md_split_iovec", test_md_split_iovec, 0,
+	  "page-crossing buffers and iovecs above MDTS: data, metadata, reftags in step" },
+	{ "md_threads", test_md_threads, 0,
+	  "four threads, own qpairs, disjoint ranges, verified metadata and PI" },
+	{ "md_bad_opts", test_md_bad_opts, 0,
+	  "options a namespace does not take: -EINVAL with a message, no callback" },
+	{ "pi_pract", test_pi_pract, 0,
+	  "PRACT on write (controller PI, checked on the host) and on read (stripped)" },
+	{ "pi_checks", test_pi_checks, 0,
+	  "bad guard/apptag/reftag written unchecked: each PRCHK catches its own, -EBADMSG" },
 };
 
 #define NUM_CASES (sizeof(itest_cases) / sizeof(itest_cases[0]))
