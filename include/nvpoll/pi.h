@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * nvpoll/pi.h - end-to-end protection information (PI) on the host: the
- * guard CRCs, and generating and verifying the PI of a buffer of blocks
- * in the layout a namespace uses (NVM Command Set 1.0, 5.2.1 and 5.3).
+ * nvpoll/pi.h - end-to-end protection information (PI) on the host.
+ *
+ * The guard CRCs, and generating and verifying the PI of a buffer of
+ * blocks in the layout a namespace uses (NVM Command Set 1.0, 5.2.1 and
+ * 5.3), as a controller does with PRACT and the PRCHK checks.
  *
  * A PI tuple is big-endian, in the metadata of each block: its first
  * bytes (struct nvp_ns_info.pi_first) or its last bytes. The 16-bit guard
