@@ -109,7 +109,7 @@ def main():
         check(got == want, f"nsid {ns['nsid']}: metadata/PI {got}, expected {want}")
     rc, out, err = run(tool, md_addr)
     check(rc == 0, f"text {md_addr} exited {rc}: {err.strip()}")
-    for want in ("Metadata layout (after each block's data)", "type 1", "type 3",
+    for want in ("extended LBAs (after each block's data)", "type 1", "type 3",
                  "16-bit (CRC-16/T10-DIF)", "PI location in the metadata"):
         check(want in out, f"text output lacks {want!r}")
     rc, out, err = run(tool, "--json", ADDR)

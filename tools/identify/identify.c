@@ -412,9 +412,9 @@ static void emit_md(struct emit *e, const struct nvp_ns_info *ni)
 	const char *layout = !ni->md_size ? "none" : ni->md_extended ? "extended" : "separate";
 
 	emit_uint(e, "md_size", "Metadata per block (bytes)", ni->md_size);
-	emit_str(e, "md_layout", ni->md_extended ?
-		 "Metadata layout (after each block's data)" :
-		 ni->md_size ? "Metadata layout (own buffer)" : "Metadata layout", layout);
+	emit_str_text(e, "md_layout", "Metadata layout", layout, "%s", !ni->md_size ? "none" :
+		      ni->md_extended ? "extended LBAs (after each block's data)" :
+		      "separate buffer (metadata pointer)");
 	emit_uint_text(e, "pi_type", "Protection information", ni->pi_type,
 		       ni->pi_type ? "type %u" : "none", ni->pi_type);
 	if (ni->pi_type) {
