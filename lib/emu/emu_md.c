@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "emu/emu.h"
 #include "util/log.h"
@@ -276,6 +277,9 @@ static uint16_t emu_md_write(struct nvp_emu *emu, struct emu_ns *ns, const struc
 	}
 	emu->bytes_written += (uint64_t)nlb << ns->lbads;
 	emu->host_writes++;
+	/* FUA: a file-backed namespace writes data and metadata through. */
+	if ((sqe->cdw12 & NVP_RW_FUA) && ns->fd >= 0)
+		msync(ns->data, ns->bytes, MS_SYNC);
 	return 0;
 }
 
@@ -370,6 +374,8 @@ static uint16_t emu_md_compare(struct nvp_emu *emu, struct emu_ns *ns, const str
 		if (memcmp(blk + from, md + from, ns->ms - from))
 			return NVP_STATUS(NVP_SCT_MEDIA, NVP_SC_COMPARE_FAILURE);
 	}
+	emu->bytes_read += (uint64_t)nlb << ns->lbads;	/* as emu_rw() counts it */
+	emu->host_reads++;
 	return 0;
 }
 
@@ -386,11 +392,12 @@ uint16_t nvp_emu_md_rw(struct nvp_emu *emu, struct emu_ns *ns, const struct nvp_
 	uint32_t nr;
 	uint16_t st;
 
-	if (slba >= ns->nblocks || nlb > ns->nblocks - slba)
-		return EMU_SC_DNR(NVP_SC_LBA_OUT_OF_RANGE);
-	/* MDTS counts interleaved metadata too (QEMU's mapped size). */
+	/* MDTS counts interleaved metadata too (QEMU's mapped size), and is
+	 * checked before the range, as QEMU does. */
 	if (emu->max_xfer && mapped > emu->max_xfer)
 		return EMU_SC_DNR(NVP_SC_INVALID_FIELD);
+	if (slba >= ns->nblocks || nlb > ns->nblocks - slba)
+		return EMU_SC_DNR(NVP_SC_LBA_OUT_OF_RANGE);
 	if (sqe->opc == NVP_NVM_COMPARE && (prinfo & EMU_PRINFO_PRACT))
 		return EMU_CS_DNR(NVP_SC_INVALID_PROTECTION_INFO);
 	if (emu_md_scratch(emu, ns))

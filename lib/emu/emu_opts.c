@@ -12,7 +12,7 @@
 
 /* Short enough that any message ending in it fits nvp_error()'s 512 bytes. */
 #define EMU_VALID_OPTS                                                              \
-	"valid options: ns=SIZE[:BLOCK[+MS][:ext][:piN[:first]]][:PATH] (up to 16), " \
+	"valid options: ns=SIZE[:BLOCK[+MS][:ext][:piN][:first]][:PATH] (up to 16), " \
 	"file=PATH, mdts=0..15, "                                                    \
 	"qpairs=1..511, mqes=2..65536, lat_us=N, serial=TEXT, sgl|dbbuf|vwc=0|1, "   \
 	"cpu=N, raw=PATH (tests); e.g. emu:ns=1G:4096,ns=64M:512,qpairs=8"

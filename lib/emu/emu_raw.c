@@ -211,8 +211,16 @@ void nvp_emu_raw_apply(struct nvp_emu *emu)
 		}
 		ns->lbads = id.lbaf[fmt].lbads;
 		ns->block_size = 1u << ns->lbads;
-		/* Never past the storage: the rest is LBA Out of Range. */
-		ns->nblocks = ns->bytes >> ns->lbads;
+		/* Never past the storage: the rest is LBA Out of Range. With
+		 * metadata (ns=SIZE:BLOCK+MS), never past the blocks it was
+		 * sized for either. */
+		if (ns->ms) {
+			uint64_t n = ns->md_off >> ns->lbads;
+
+			ns->nblocks = n < ns->nblocks ? n : ns->nblocks;
+		} else {
+			ns->nblocks = ns->bytes >> ns->lbads;
+		}
 		if (nvp_le64_to_cpu(id.nsze) < ns->nblocks)
 			ns->nblocks = nvp_le64_to_cpu(id.nsze);
 	}
