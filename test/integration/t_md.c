@@ -70,6 +70,12 @@ static const char *layout(const struct nvp_ns_info *ni)
 	return s;
 }
 
+/*
+ * Added to type 2 reference tags: md_split_iovec sets it so that the tags
+ * of one command wrap around (32 or 48 bits) inside a split.
+ */
+static uint64_t type2_bias;
+
 /* The reference tag of @lba's block: type 1 must be the LBA; 2 any; 3 fixed. */
 static uint64_t reftag_for(const struct nvp_ns_info *ni, uint64_t lba)
 {
@@ -78,7 +84,7 @@ static uint64_t reftag_for(const struct nvp_ns_info *ni, uint64_t lba)
 	if (ni->pi_type == 3)
 		return TYPE3_REFTAG;
 	if (ni->pi_type == 2)
-		return (lba * 3 + 7) & mask;
+		return (lba * 3 + 7 + type2_bias) & mask;
 	return lba & mask;
 }
 
@@ -404,6 +410,16 @@ void test_md_split_iovec(void)
 		CHECK(qp);
 		/* Buffers that start 8 bytes before a page end: every part crosses. */
 		CHECK(roundtrip(qp, mds[i], lba, nlb, 4096 - 8, "page-crossing split"));
+		/* Type 2: tags that wrap to 0 in the second part of the split. */
+		if (ni->pi_type == 2) {
+			uint64_t mask = ni->pi_guard_bits == 64 ? (1ull << 48) - 1 : 0xffffffffull;
+			bool ok;
+
+			type2_bias = (mask - ni->max_io_blocks - 2) - (lba * 3 + 7);
+			ok = roundtrip(qp, mds[i], lba, nlb, 0, "reference tags wrapping in a split");
+			type2_bias = 0;
+			CHECK(ok);
+		}
 		/* An iovec cut at a page boundary, as PRPs allow, above MDTS. */
 		CHECK(mdbuf_alloc(&w, ni, nlb, false, 0) && mdbuf_alloc(&r, ni, nlb, false, 0));
 		CHECK(mdbuf_fill(ni, &w, lba, seed));
