@@ -32,16 +32,17 @@ static uint8_t ns_apply_md(struct nvp_ctrl *ctrl, struct nvp_ns *ns, const struc
 {
 	struct nvp_ns_info *info = &ns->info;
 	uint8_t type = NVP_ID_NS_DPS_TYPE(id->dps);
+	/* A type above 3 is reported as none (and refused below). */
+	uint8_t pi = type <= 3 ? type : 0;
 
 	info->md_extended = id->flbas & NVP_ID_NS_FLBAS_EXTENDED;
-	info->pi_first = type && (id->dps & NVP_ID_NS_DPS_FIRST);
-	info->pi_type = type <= 3 ? type : 0;
-	info->pi_guard_bits = !type ? 0 : ns->pif == NVP_PIF_64B ? 64 : 16;
-	info->pi_size = !type ? 0 : ns->pif == NVP_PIF_64B ? 16 : 8;
+	info->pi_first = pi && (id->dps & NVP_ID_NS_DPS_FIRST);
+	info->pi_type = pi;
+	info->pi_guard_bits = !pi ? 0 : ns->pif == NVP_PIF_64B ? 64 : 16;
+	info->pi_size = !pi ? 0 : ns->pif == NVP_PIF_64B ? 16 : 8;
 	if (info->md_extended) {
 		uint64_t blocks = ctrl->max_xfer / ((1ull << lbads) + ms);
 
-		ns->xfer_block = (1u << lbads) + ms;
 		ns->max_io_blocks = blocks > NVP_MAX_NLB ? NVP_MAX_NLB : (uint32_t)blocks;
 	}
 	/* Device data: a format we cannot drive is refused, not guessed at. */
@@ -88,7 +89,6 @@ static void ns_apply(struct nvp_ctrl *ctrl, struct nvp_ns *ns, const struct nvp_
 	if (ns->max_io_blocks > NVP_MAX_NLB)
 		ns->max_io_blocks = NVP_MAX_NLB;
 	ms = nvp_le16_to_cpu(id->lbaf[fmt].ms);
-	ns->xfer_block = 1u << lbads;
 	if (ms) {
 		unusable = ns_apply_md(ctrl, ns, id, ms, lbads);
 	} else {

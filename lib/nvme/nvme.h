@@ -307,8 +307,6 @@ enum nvp_ns_unusable {
  *       command set specific Identify Namespace when the controller has
  *       extended LBA formats (nvp_ns_identify_pi()); 0 (16-bit) otherwise.
  *       Kept across resets, which re-read only CNS 00h.
- * @xfer_block: bytes one block moves through the data pointer of an *_ext
- *              call: block_size, plus md_size with extended LBAs.
  */
 struct nvp_ns {
 	struct nvp_ctrl *ctrl;
@@ -321,7 +319,6 @@ struct nvp_ns {
 	struct nvp_ns_info info;
 	struct nvp_id_ns *id;
 	uint8_t pif;
-	uint32_t xfer_block;
 };
 
 /* Controller generations move in steps of 2, so an odd queue pair value

@@ -170,6 +170,9 @@ static void test_unsupported_formats(void **state)
 	assert_int_equal(raw_add(&f, RAW_IDENTIFY, NVP_CNS_NS, 0, 1, &id, sizeof(id)), 0);
 	assert_int_equal(attach(addr, &f, &ctrl), 0);
 	raw_free(&f);
+	/* Reported as no PI at all, not as a type with a guard. */
+	assert_int_equal(nvp_ns_get_info(nvp_ctrl_get_ns(ctrl, 1))->pi_type, 0);
+	assert_int_equal(nvp_ns_get_info(nvp_ctrl_get_ns(ctrl, 1))->pi_guard_bits, 0);
 	assert_int_equal(nvp_qpair_alloc(ctrl, NULL, &qp), 0);
 	buf = nvp_dma_alloc(8192, 4096, NVP_NUMA_ANY);
 	assert_non_null(buf);
