@@ -147,6 +147,8 @@ static const struct itest_case itest_cases[] = {
 	  "four threads, own qpairs, disjoint ranges, verified metadata and PI" },
 	{ "md_bad_opts", test_md_bad_opts, 0,
 	  "options a namespace does not take: -EINVAL with a message, no callback" },
+	{ "md_ext_plain", test_md_ext_plain, 0,
+	  "*_ext calls on a namespace without metadata: as nvp_read/nvp_write, splits too" },
 	{ "pi_pract", test_pi_pract, 0,
 	  "PRACT on write (controller PI, checked on the host) and on read (stripped)" },
 	{ "pi_checks", test_pi_checks, 0,

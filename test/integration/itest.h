@@ -311,6 +311,7 @@ ITEST_DECL(md_roundtrip);
 ITEST_DECL(md_split_iovec);
 ITEST_DECL(md_threads);
 ITEST_DECL(md_bad_opts);
+ITEST_DECL(md_ext_plain);
 ITEST_DECL(pi_pract);
 ITEST_DECL(pi_checks);
 

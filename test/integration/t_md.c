@@ -545,6 +545,15 @@ void test_md_bad_opts(void)
 		opts_for(&o, ni, &b, 0, 0);
 		o.flags = 1u << 20;
 		CHECK_RC(ext_sync(qp, mds[i], false, b.data, 0, 2, &o, NULL), -EINVAL);
+		/* Counts and ranges at their edges. */
+		opts_for(&o, ni, &b, 0, 0);
+		CHECK_RC(ext_sync(qp, mds[i], false, b.data, 0, 0, &o, NULL), -EINVAL);
+		CHECK_RC(ext_sync(qp, mds[i], false, b.data, ni->num_blocks - 1, 2, &o, NULL),
+			 -ERANGE);
+		CHECK_RC(ext_sync(qp, mds[i], false, b.data, ni->num_blocks, 1, &o, NULL),
+			 -ERANGE);
+		CHECK_RC(ext_sync(qp, mds[i], false, b.data, 1, UINT32_MAX, &o, NULL), -ERANGE);
+		CHECK_RC(ext_sync(qp, mds[i], false, b.data, UINT64_MAX, 1, &o, NULL), -ERANGE);
 		/* The queue pair still works. */
 		CHECK(roundtrip(qp, mds[i], 3, 2, 0, "after refusals"));
 		mdbuf_free(&b);
@@ -720,5 +729,59 @@ void test_pi_checks(void)
 out:
 	mdbuf_free(&w);
 	mdbuf_free(&r);
+	nvp_qpair_free(qp);
+}
+
+/* The *_ext calls on namespaces without metadata: as the plain ones. */
+void test_md_ext_plain(void)
+{
+	struct itest_dev *d = itest_dev(0);
+	struct nvp_qpair *qp = NULL;
+	uint8_t *w = NULL, *r = NULL, *md = NULL;
+	struct nvp_ns *ns = NULL;
+	const struct nvp_ns_info *ni;
+	struct nvp_io_opts o;
+	uint64_t seed = next_seed(), lba = 77;
+	uint32_t nlb;
+	char why[160];
+
+	CHECK(d);
+	for (int i = 0; i < d->num_ns && !ns; i++)
+		if (!nvp_ns_get_info(d->ns[i])->md_size)
+			ns = d->ns[i];
+	if (!ns) {
+		itest_skipf("every namespace of %s has metadata", d->addr);
+		return;
+	}
+	ni = nvp_ns_get_info(ns);
+	nlb = ni->max_io_blocks + 3;	/* split too */
+	qp = qpair_alloc_default(d);
+	CHECK(qp);
+	w = nvp_dma_alloc((size_t)nlb * ni->block_size, 4096, NVP_NUMA_ANY);
+	r = nvp_dma_alloc((size_t)nlb * ni->block_size, 4096, NVP_NUMA_ANY);
+	md = nvp_dma_alloc(4096, 4096, NVP_NUMA_ANY);
+	CHECK(w && r && md);
+	pattern_fill(w, lba, nlb, ni->block_size, seed);
+	CHECK_RC(ext_sync(qp, ns, true, w, lba, nlb, NULL, NULL), 0);
+	nvp_io_opts_init(&o, sizeof(o));
+	o.flags = NVP_IO_FUA;
+	CHECK_RC(ext_sync(qp, ns, false, r, lba, nlb, &o, NULL), 0);
+	CHECKF(pattern_check(r, lba, nlb, ni->block_size, seed, why, sizeof(why)) < 0, "%s",
+	       why);
+	/* Written with the plain call, read with _ext, and the other way round. */
+	memset(r, 0, (size_t)nlb * ni->block_size);
+	CHECK_RC(io_sync(qp, ns, IO_READ, r, lba, nlb, 0, NULL), 0);
+	CHECKF(pattern_check(r, lba, nlb, ni->block_size, seed, why, sizeof(why)) < 0, "%s",
+	       why);
+	/* Nothing a namespace without metadata cannot take. */
+	o.md = md;
+	CHECK_RC(ext_sync(qp, ns, false, r, lba, 1, &o, NULL), -EINVAL);
+	o.md = NULL;
+	o.pi = NVP_PI_PRACT;
+	CHECK_RC(ext_sync(qp, ns, false, r, lba, 1, &o, NULL), -EINVAL);
+out:
+	nvp_dma_free(w);
+	nvp_dma_free(r);
+	nvp_dma_free(md);
 	nvp_qpair_free(qp);
 }
