@@ -92,16 +92,32 @@ static int map_md(struct nvp_ns *ns, struct nvp_sqe *sqe, const void *md, uint64
 }
 
 int nvp_io_apply_opts(struct nvp_qpair *qp, struct nvp_ns *ns, struct nvp_req *req,
-		      struct nvp_sqe *sqe, const struct nvp_io_opts *opts, uint64_t lba,
+		      struct nvp_sqe *sqe, const struct nvp_io_opts *user_opts, uint64_t lba,
 		      uint32_t nlb)
 {
 	const struct nvp_ns_info *info = &ns->info;
-	bool moves = nvp_io_md_moves(ns, opts);
+	struct nvp_io_opts norm;
+	const struct nvp_io_opts *opts = &norm;
 	uint32_t prinfo = 0;
+	bool moves;
 	int rc;
 
 	(void)qp;
 	(void)req;
+	/* NULL, a short (older) or a larger (newer) struct: ours, zero-filled. */
+	rc = nvp_io_opts_normalise(&norm, user_opts);
+	if (rc)
+		return rc;
+	if (opts->flags & ~NVP_IO_OPTS_FLAGS)
+		return nvp_error(-EINVAL, "I/O flags 0x%x include bits this library does not "
+				 "know (0x%x); use NVP_IO_* flags only, or a newer nvpoll",
+				 opts->flags, opts->flags & ~NVP_IO_OPTS_FLAGS);
+	/* The flags too, for callers whose command builder does not set them. */
+	if (opts->flags & NVP_IO_FUA)
+		prinfo |= NVP_RW_FUA;
+	if (opts->flags & NVP_IO_LIMITED_RETRY)
+		prinfo |= NVP_RW_LR;
+	moves = nvp_io_md_moves(ns, opts);
 	if ((opts->pi & ~NVP_PI_KNOWN) || (opts->pi && !info->pi_type))
 		return bad_pi(ns, opts);
 	if (moves && !info->md_extended ? !opts->md : opts->md != NULL)
@@ -111,8 +127,10 @@ int nvp_io_apply_opts(struct nvp_qpair *qp, struct nvp_ns *ns, struct nvp_req *r
 		if (rc)
 			return rc;
 	}
-	if (!info->pi_type)
+	if (!info->pi_type) {
+		sqe->cdw12 |= nvp_cpu_to_le32(prinfo);
 		return 0;
+	}
 	if (opts->reftag >> (info->pi_guard_bits == 64 ? 48 : 32))
 		return bad_reftag(ns, opts);
 	/* Type 3 defines no reference tag; controllers refuse the check. */

@@ -21,6 +21,9 @@
 
 #include "nvme/nvme.h"
 
+/* Every NVP_IO_* flag the options may carry (as io.c's NVP_IO_KNOWN_FLAGS). */
+#define NVP_IO_OPTS_FLAGS (NVP_IO_FUA | NVP_IO_LIMITED_RETRY)
+
 /* Every NVP_PI_* bit this library knows; others are refused. */
 #define NVP_PI_KNOWN (NVP_PI_PRACT | NVP_PI_CHECK_GUARD | NVP_PI_CHECK_APPTAG | \
 		      NVP_PI_CHECK_REFTAG)
@@ -58,14 +61,16 @@ static inline uint32_t nvp_io_xfer_block(const struct nvp_ns *ns,
  * @ns: the namespace.
  * @req: the command's request (its list memory; unused for now: the
  *       metadata buffer must be one bus-contiguous run).
- * @sqe: the command, opcode, NSID, LBA and NLB already built; PRINFO is
- *       ORed into CDW12, CDW3/14/15 and MPTR are written (little-endian).
- * @opts: normalised options (not NULL): @opts->md for this command's
- *        blocks, @opts->reftag for its first block.
+ * @sqe: the command, opcode, NSID, LBA and NLB already built; the flags
+ *       (FUA, LR) and PRINFO are ORed into CDW12, CDW3/14/15 and MPTR are
+ *       written (little-endian).
+ * @opts: the caller's options: NULL for the defaults, or a struct of any
+ *        opts_size (0 refused) whose missing fields read as zero;
+ *        @opts->md for this command's blocks, @opts->reftag for its first.
  * @lba: the command's first block (for messages).
- * @nlb: its block count (1..NVP_MAX_NLB): the metadata length.
+ * @nlb: its block count (0..NVP_MAX_NLB): the metadata length.
  *
- * Checks what the namespace allows: PI bits only with PI (and known
+ * Checks what the namespace allows: known flags, PI bits only with PI (and known
  * ones), no reference tag check with type 3, a reference tag within 32
  * bits (16-bit guard) or 48 bits (64-bit guard), a metadata buffer exactly when metadata travels separately, and
  * that buffer as DMA memory, dword aligned and bus-contiguous.

@@ -180,6 +180,38 @@ static void test_apply_table(void **state)
 	free(dma);
 }
 
+/* As the commands of other files call it: NULL, short structs, flags. */
+static void test_apply_callers(void **state)
+{
+	struct fmt f = { 512, 0, NONE, 0, 0, false };
+	struct nvp_io_opts o;
+	struct nvp_sqe sqe;
+	struct nvp_ns ns;
+
+	(void)state;
+	make_ns(&ns, &f);
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.cdw12 = nvp_cpu_to_le32(7);
+	assert_int_equal(nvp_io_apply_opts(NULL, &ns, NULL, &sqe, NULL, 0, 8), 0);
+	assert_int_equal(nvp_le32_to_cpu(sqe.cdw12), 7);
+	nvp_io_opts_init(&o, sizeof(o));
+	o.flags = NVP_IO_FUA | NVP_IO_LIMITED_RETRY;
+	assert_int_equal(nvp_io_apply_opts(NULL, &ns, NULL, &sqe, &o, 0, 8), 0);
+	assert_int_equal(nvp_le32_to_cpu(sqe.cdw12), 7 | NVP_RW_FUA | NVP_RW_LR);
+	o.flags = 1u << 9;
+	assert_int_equal(nvp_io_apply_opts(NULL, &ns, NULL, &sqe, &o, 0, 8), -EINVAL);
+	o.opts_size = 0;
+	assert_int_equal(nvp_io_apply_opts(NULL, &ns, NULL, &sqe, &o, 0, 8), -EINVAL);
+	/* A caller that knows only opts_size and flags: pi and md read as unset. */
+	memset(&o, 0xff, sizeof(o));
+	o.opts_size = offsetof(struct nvp_io_opts, pi);
+	o.flags = NVP_IO_FUA;
+	memset(&sqe, 0, sizeof(sqe));
+	assert_int_equal(nvp_io_apply_opts(NULL, &ns, NULL, &sqe, &o, 0, 8), 0);
+	assert_int_equal(nvp_le32_to_cpu(sqe.cdw12), NVP_RW_FUA);
+	assert_true(sqe.mptr == 0);
+}
+
 static void test_normalise(void **state)
 {
 	struct nvp_io_opts full, out;
@@ -245,6 +277,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_apply_table),
+		cmocka_unit_test(test_apply_callers),
 		cmocka_unit_test(test_normalise),
 		cmocka_unit_test(test_xfer_block),
 	};
