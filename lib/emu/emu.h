@@ -41,7 +41,8 @@ struct emu_ns_opts {
 	uint16_t ms;		/* metadata bytes per block (LBAF MS), 0 = none */
 	bool ext;		/* extended LBAs (FLBAS bit 4), else separate (MPTR) */
 	uint8_t pi;		/* protection information type 0..3 (DPS) */
-	bool pi_first;		/* PI in the first 8 metadata bytes (DPS bit 3) */
+	bool pi_first;		/* PI in the first metadata bytes (DPS bit 3) */
+	uint8_t pif;		/* PI format (ELBAF PIF): 0 16-bit guard, 2 64-bit guard */
 	char path[PATH_MAX];	/* backing file, or "" for RAM */
 };
 
@@ -99,7 +100,9 @@ struct emu_ns {
 	bool ext;
 	uint8_t pi;
 	bool pi_first;
-	uint16_t pi_off;	/* offset of the 8-byte PI tuple in a block's metadata */
+	uint8_t pif;		/* 0: 16-bit guard (8-byte tuple); 2: 64-bit guard (16) */
+	uint8_t pi_size;	/* bytes in a PI tuple */
+	uint16_t pi_off;	/* offset of the PI tuple in a block's metadata */
 	uint64_t md_off;	/* offset of @md in the mapping */
 	uint8_t *md;
 };
@@ -655,6 +658,17 @@ void nvp_emu_md_deallocate(struct emu_ns *ns, uint64_t slba, uint64_t nlb);
  */
 void nvp_emu_md_corrupt(struct nvp_emu *emu, const struct nvp_sqe *sqe,
 			const struct emu_cmd_fault *f);
+
+/**
+ * nvp_emu_crc64_nvme() - the 64-bit guard (CRC-64/NVME, reflected polynomial
+ * 9A6C9329AC4BC9B5h), without the final inversion.
+ * @crc: ~0 to start, or the value so far.
+ * @buf: bytes.
+ * @len: their count.
+ *
+ * Return: the running CRC; invert it for the guard.
+ */
+uint64_t nvp_emu_crc64_nvme(uint64_t crc, const uint8_t *buf, size_t len);
 
 /**
  * nvp_emu_crc16_t10dif() - the T10-DIF guard (CRC-16, polynomial 8BB7h).

@@ -130,10 +130,15 @@ static uint16_t emu_identify(struct nvp_emu *emu, const struct nvp_sqe *sqe)
 	case 0x05:	/* I/O command set specific Identify Namespace */
 		if (sqe->nsid == 0 || sqe->nsid > emu->nr_ns)
 			return EMU_SC_DNR(NVP_SC_INVALID_NS);
-		/* NVM (CSI 00h): LBSTM, PIC and ELBAF all zero: the 16-bit guard
-		 * format with no storage tag (STS 0, PIF 0). */
+		/* NVM (CSI 00h): LBSTM and PIC zero; ELBAF of format 0 (at byte
+		 * 12): no storage tag (STS 0), the guard format in PIF (bits 8:7). */
 		if ((sqe->cdw11 >> 24) != 0)
 			return EMU_SC_DNR(NVP_SC_INVALID_FIELD);
+		{
+			uint32_t elbaf = nvp_cpu_to_le32((uint32_t)emu->ns[sqe->nsid - 1].pif << 7);
+
+			memcpy(buf + 12, &elbaf, 4);
+		}
 		break;
 	case NVP_CNS_NS_DESC_LIST: {
 		struct nvp_id_ns tmp;

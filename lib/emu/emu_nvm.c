@@ -31,7 +31,9 @@ int nvp_emu_ns_open(struct nvp_emu *emu, uint32_t nsid, const struct emu_ns_opts
 	ns->ext = o->ext;
 	ns->pi = o->pi;
 	ns->pi_first = o->pi_first;
-	ns->pi_off = (uint16_t)(o->pi && !o->pi_first ? o->ms - 8 : 0);
+	ns->pif = o->pif;
+	ns->pi_size = o->pif ? 16 : 8;
+	ns->pi_off = (uint16_t)(o->pi && !o->pi_first ? o->ms - ns->pi_size : 0);
 	if (o->path[0]) {
 		struct stat st;
 

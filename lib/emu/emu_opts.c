@@ -94,7 +94,7 @@ static int emu_parse_bool(const char *s, bool *out)
 static int emu_parse_md_word(const char *spec, const char *w, struct emu_ns_opts *ns,
 			     unsigned int *seen)
 {
-	static const char *const words[] = { "ext", "sep", "first", "last" };
+	static const char *const words[] = { "ext", "sep", "first", "last", "pif0", "pif2" };
 	struct emu_clip c1, c2;
 	unsigned int bit;
 
@@ -110,18 +110,27 @@ static int emu_parse_md_word(const char *spec, const char *w, struct emu_ns_opts
 		ns->pi = (uint8_t)(w[2] - '0');
 		return 1;
 	}
-	for (unsigned int k = 0; k < 4; k++) {
+	if (!strncmp(w, "pif", 3) && strcmp(w, "pif0") && strcmp(w, "pif2"))
+		return nvp_error(-EINVAL, "emu: bad namespace \"ns=%s\": \"%s\" is not a PI format emu implements; give pif0 (16-bit guard) or pif2 (64-bit guard); " EMU_VALID_OPTS,
+				 emu_clip(spec, &c1), emu_clip(w, &c2));
+	for (unsigned int k = 0; k < 6; k++) {
+		static const char *const what[] = { "the layout (ext|sep)",
+						    "the PI location (first|last)",
+						    "the PI format (pif0|pif2)" };
+
 		if (strcmp(w, words[k]))
 			continue;
-		bit = k < 2 ? 1u << 0 : 1u << 2;
+		bit = k < 2 ? 1u << 0 : k < 4 ? 1u << 2 : 1u << 3;
 		if (*seen & bit)
-			return nvp_error(-EINVAL, "emu: bad namespace \"ns=%s\": %s is given twice; give one of ext|sep and one of first|last at most; " EMU_VALID_OPTS,
-					 emu_clip(spec, &c1), k < 2 ? "the layout (ext|sep)" : "the PI location (first|last)");
+			return nvp_error(-EINVAL, "emu: bad namespace \"ns=%s\": %s is given twice; give each of ext|sep, first|last and pif0|pif2 once at most; " EMU_VALID_OPTS,
+					 emu_clip(spec, &c1), what[k / 2]);
 		*seen |= bit;
 		if (k < 2)
 			ns->ext = k == 0;
-		else
+		else if (k < 4)
 			ns->pi_first = k == 2;
+		else
+			ns->pif = k == 5 ? 2 : 0;
 		return 1;
 	}
 	return 0;
@@ -137,6 +146,12 @@ static int emu_check_md(const char *spec, const struct emu_ns_opts *ns, unsigned
 				 emu_clip(spec, &c1), ns->pi, ns->pi);
 	if ((seen & 1u) && !ns->ms)
 		return nvp_error(-EINVAL, "emu: bad namespace \"ns=%s\": ext|sep chooses where metadata goes, but there is none; give BLOCK+MS, e.g. ns=64M:512+8:ext; " EMU_VALID_OPTS,
+				 emu_clip(spec, &c1));
+	if (ns->pif && ns->pi && ns->ms < 16)
+		return nvp_error(-EINVAL, "emu: bad namespace \"ns=%s\": pif2 (the 64-bit guard) needs at least 16 bytes of metadata per block for its tuple; give BLOCK+MS, e.g. ns=64M:4096+16:pi1:pif2; " EMU_VALID_OPTS,
+				 emu_clip(spec, &c1));
+	if ((seen & 8u) && !ns->pi)
+		return nvp_error(-EINVAL, "emu: bad namespace \"ns=%s\": pif0|pif2 chooses the PI format, but the namespace has no PI; add pi1..pi3, e.g. ns=64M:4096+16:pi1:pif2; " EMU_VALID_OPTS,
 				 emu_clip(spec, &c1));
 	if ((seen & 4u) && !ns->pi)
 		return nvp_error(-EINVAL, "emu: bad namespace \"ns=%s\": first|last places protection information, but the namespace has none; add pi1..pi3, e.g. ns=64M:4096+16:pi1:first; " EMU_VALID_OPTS,
@@ -174,6 +189,7 @@ static int emu_parse_ns(const char *spec, struct emu_ns_opts *ns)
 	ns->ext = false;
 	ns->pi = 0;
 	ns->pi_first = false;
+	ns->pif = 0;
 	while (path) {
 		char *next = strchr(path, ':');
 		int r;

@@ -575,16 +575,39 @@ static void part_opts(const struct nvp_ns *ns, const struct nvp_io_opts *opts, u
 			       (ns->info.pi_guard_bits == 64 ? (1ull << 48) - 1 : 0xffffffffull);
 }
 
-/* As rw_split(), with @xfer bytes per block and the options of each part. */
+/*
+ * Where the reference tags of a type 1 or 2 command wrap (past 2^32 - 1, or
+ * 2^48 - 1 with the 64-bit guard): the blocks before it, or 0 if they do
+ * not wrap. The spec counts modulo the width, but QEMU 7.2 compares the
+ * unwrapped count and fails such a command; two commands split at the
+ * wrap check alike everywhere.
+ */
+static uint32_t reftag_cut(const struct nvp_ns *ns, const struct nvp_io_opts *opts,
+			   uint32_t nlb)
+{
+	uint64_t mask = ns->info.pi_guard_bits == 64 ? (1ull << 48) - 1 : 0xffffffffull;
+	uint64_t left;
+
+	if (ns->info.pi_type != 1 && ns->info.pi_type != 2)
+		return 0;
+	left = mask - (opts->reftag & mask) + 1;	/* blocks up to the wrap */
+	return left < nlb ? (uint32_t)left : 0;
+}
+
+/*
+ * As rw_split(), with @xfer bytes per block and the options of each part;
+ * no part crosses block @cut (0: none), where the reference tags wrap.
+ */
 static int __attribute__((noinline)) rw_ext_split(struct nvp_qpair *qp, struct nvp_ns *ns,
 						  uint8_t opc, const struct iovec *iov,
 						  int iovcnt, uint64_t lba, uint32_t nlb,
 						  const struct nvp_io_opts *opts, uint32_t xfer,
-						  nvp_cmd_cb cb, void *arg)
+						  uint32_t cut, nvp_cmd_cb cb, void *arg)
 {
 	struct nvp_dma_seg segs[NVP_PAYLOAD_MAX_SEGS], part_segs[NVP_PAYLOAD_MAX_SEGS];
 	uint32_t step = ns->max_io_blocks;
-	uint64_t parts = split_parts(nlb, step);
+	uint64_t parts = cut ? split_parts(cut, step) + split_parts(nlb - cut, step) :
+			       split_parts(nlb, step);
 	uint16_t tail0 = qp->sq.tail;
 	uint64_t submitted0 = qp->submitted;
 	struct nvp_req *parent;
@@ -605,6 +628,8 @@ static int __attribute__((noinline)) rw_ext_split(struct nvp_qpair *qp, struct n
 		int nparts;
 
 		n = nlb - done < step ? nlb - done : step;
+		if (done < cut && n > cut - done)
+			n = cut - done;
 		build_rw(sqe, opc, ns->nsid, lba + done, n, opts->flags);
 		part_opts(ns, opts, done, &part);
 		rc = nvp_io_apply_opts(qp, ns, req, sqe, &part, lba + done, n);
@@ -642,7 +667,7 @@ static int rwv_ext(struct nvp_qpair *qp, struct nvp_ns *ns, uint8_t opc, const s
 	struct nvp_sqe *sqe;
 	struct nvp_req *req;
 	uint64_t total = 0;
-	uint32_t xfer;
+	uint32_t xfer, cut;
 	int rc;
 
 	if ((rc = check_qpair(qp, cb)) || (rc = check_range_ext(qp, ns, lba, nlb)) ||
@@ -665,8 +690,9 @@ static int rwv_ext(struct nvp_qpair *qp, struct nvp_ns *ns, uint8_t opc, const s
 				 (unsigned long long)nlb * xfer, xfer,
 				 xfer > ns->info.block_size ? ": data and metadata, extended LBAs" :
 				 ns->info.md_extended ? ": PRACT moves no metadata" : "");
-	if (nlb > ns->max_io_blocks)
-		return rw_ext_split(qp, ns, opc, iov, iovcnt, lba, nlb, &opts, xfer, cb, arg);
+	cut = reftag_cut(ns, &opts, nlb);
+	if (nlb > ns->max_io_blocks || cut)
+		return rw_ext_split(qp, ns, opc, iov, iovcnt, lba, nlb, &opts, xfer, cut, cb, arg);
 	req = nvp_req_get(qp);
 	if (!req)
 		return no_request();

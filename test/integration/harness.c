@@ -153,6 +153,12 @@ static const struct itest_case itest_cases[] = {
 	  "PRACT on write (controller PI, checked on the host) and on read (stripped)" },
 	{ "pi_checks", test_pi_checks, 0,
 	  "bad guard/apptag/reftag written unchecked: each PRCHK catches its own, -EBADMSG" },
+	{ "md_device_format", test_md_device_format, 0,
+	  "metadata namespaces: the format in use is in MC/DPC, info agrees (raw)" },
+	{ "md_device_roundtrip", test_md_device_roundtrip, 0,
+	  "data + metadata in the ns layout, PRACT tuples, checked reads, WZ (raw)" },
+	{ "md_device_pi_checks", test_md_device_pi_checks, 0,
+	  "each PRCHK check fails with its status on writes and reads (raw)" },
 };
 
 #define NUM_CASES (sizeof(itest_cases) / sizeof(itest_cases[0]))

@@ -50,7 +50,18 @@ static uint16_t ref_crc16(uint16_t crc, const uint8_t *p, size_t n)
 	return crc;
 }
 
-static void test_crc16_vectors(void **state)
+/* CRC-64/NVME, bit by bit, reflected, without the final inversion. */
+static uint64_t ref_crc64(uint64_t crc, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		crc ^= p[i];
+		for (int b = 0; b < 8; b++)
+			crc = crc & 1 ? (crc >> 1) ^ 0x9a6c9329ac4bc9b5ull : crc >> 1;
+	}
+	return crc;
+}
+
+static void test_crc_vectors(void **state)
 {
 	/* The NVMe spec's 16-bit guard examples (32 bytes each), the CRC
 	 * catalogue's check value, and nothing. */
@@ -73,7 +84,14 @@ static void test_crc16_vectors(void **state)
 		assert_int_equal(nvp_emu_crc16_t10dif(0, in, rows[i].len), rows[i].crc);
 		assert_int_equal(ref_crc16(0, in, rows[i].len), rows[i].crc);
 	}
+	/* CRC-64/NVME: its catalogue check value and 4 KiB of zeroes. */
+	assert_int_equal(~nvp_emu_crc64_nvme(~0ull, (const uint8_t *)"123456789", 9),
+			 0xae8b14860a799888ull);
+	memset(blk, 0, sizeof(blk));
+	assert_int_equal(~nvp_emu_crc64_nvme(~0ull, blk, sizeof(blk)), 0x6482d367eb22b64eull);
 	fill(blk, sizeof(blk), 9);
+	assert_int_equal(nvp_emu_crc64_nvme(~0ull, blk, sizeof(blk)),
+			 ref_crc64(~0ull, blk, sizeof(blk)));
 	assert_int_equal(nvp_emu_crc16_t10dif(0, blk, sizeof(blk)), ref_crc16(0, blk, sizeof(blk)));
 	/* Incremental equals one pass. */
 	assert_int_equal(nvp_emu_crc16_t10dif(nvp_emu_crc16_t10dif(0, blk, 1000), blk + 1000, 3096),
@@ -101,6 +119,8 @@ static void test_md_options(void **state)
 		{ "emu:ns=16M:512+256:ext", NULL, 512, 256, true, 0, false, "" },
 		{ "emu:ns=16M:4096+16:pi0", NULL, 4096, 16, false, 0, false, "" },
 		{ "emu:ns=16M:4096+8:pi1:/tmp/a:b", NULL, 4096, 8, false, 1, false, "/tmp/a:b" },
+		{ "emu:ns=16M:4096+16:pi2:pif2:first", NULL, 4096, 16, false, 2, true, "" },
+		{ "emu:ns=16M:4096+16:pi2:pif0", NULL, 4096, 16, false, 2, false, "" },
 		{ "emu:ns=16M:4096+8:ext:./pi1", NULL, 4096, 8, true, 0, false, "./pi1" },
 		{ "emu:ns=16M:4096:/tmp/x", NULL, 4096, 0, false, 0, false, "/tmp/x" },
 		{ "emu:ns=16M:+8:pi1", NULL, 4096, 8, false, 1, false, "" },	/* default BLOCK */
@@ -121,6 +141,10 @@ static void test_md_options(void **state)
 		{ "emu:ns=16M:4096+0:sep", "but there is none" },
 		{ "emu:ns=16M:4096+8:first", "first|last places protection information" },
 		{ "emu:ns=16M:4096+8:pi0:last", "first|last places protection information" },
+		{ "emu:ns=16M:4096+8:pi1:pif2", "pif2 (the 64-bit guard) needs at least 16 bytes" },
+		{ "emu:ns=16M:4096+16:pif2", "pif0|pif2 chooses the PI format, but the namespace has no PI" },
+		{ "emu:ns=16M:4096+16:pi1:pif2:pif0", "the PI format (pif0|pif2) is given twice" },
+		{ "emu:ns=16M:4096+16:pi1:pif1", "\"pif1\" is not a PI format emu implements" },
 		{ "emu:ns=16M:3000+8", "BLOCK \"3000\" is not a power of two" },
 		{ "emu:ns=1000:512+8", "SIZE 1000 is not a multiple of BLOCK 512" },
 	};
@@ -155,12 +179,14 @@ static void test_md_identify(void **state)
 		const char *spec;
 		uint8_t flbas, dps, lbads;
 		uint16_t ms;
+		uint32_t elbaf0;	/* ELBAF of format 0: PIF in bits 8:7 */
 	} rows[] = {
-		{ "emu:ns=4M:512", 0x00, 0x00, 9, 0 },
-		{ "emu:ns=4M:4096+8:pi1", 0x00, 0x01, 12, 8 },
-		{ "emu:ns=4M:512+8:ext:pi3", 0x10, 0x03, 9, 8 },
-		{ "emu:ns=4M:4096+16:pi2:first", 0x00, 0x0a, 12, 16 },
-		{ "emu:ns=4M:512+64:ext", 0x10, 0x00, 9, 64 },
+		{ "emu:ns=4M:512", 0x00, 0x00, 9, 0, 0 },
+		{ "emu:ns=4M:4096+8:pi1", 0x00, 0x01, 12, 8, 0 },
+		{ "emu:ns=4M:512+8:ext:pi3", 0x10, 0x03, 9, 8, 0 },
+		{ "emu:ns=4M:4096+16:pi2:first", 0x00, 0x0a, 12, 16, 0 },
+		{ "emu:ns=4M:512+64:ext", 0x10, 0x00, 9, 64, 0 },
+		{ "emu:ns=4M:4096+16:pi2:first:pif2", 0x00, 0x0a, 12, 16, 2u << 7 },
 	};
 	struct host h;
 	uint8_t *buf;
@@ -181,9 +207,17 @@ static void test_md_identify(void **state)
 		assert_int_equal(id->dps, rows[i].dps);
 		assert_int_equal(id->mc, 0x03);	/* QEMU: both layouts, always */
 		assert_int_equal(id->dpc, 0x1f);
-		/* NVM command set Identify Namespace: the 16-bit guard, STS 0. */
+		/* NVM command set Identify Namespace: ELBAF[0] has the guard
+		 * format, STS 0; everything else is zero. */
 		memset(buf, 0x5a, 4096);
 		assert_int_equal(host_identify(&h, 0x05, 1, buf), 0);
+		{
+			uint32_t e;
+
+			memcpy(&e, buf + 12, 4);
+			assert_int_equal(nvp_le32_to_cpu(e), rows[i].elbaf0);
+			memset(buf + 12, 0, 4);
+		}
 		for (int b = 0; b < 4096; b++)
 			assert_int_equal(buf[b], 0);
 		memset(&sqe, 0, sizeof(sqe));
@@ -209,7 +243,25 @@ struct cfg {
 	bool ext;
 	uint8_t pi;
 	bool first;
+	uint8_t pif;	/* 0: 16-bit guard, 8-byte tuple; 2: 64-bit guard, 16 bytes */
 };
+
+/* Tuple size and field offsets: guard, apptag, the last reftag byte. */
+static int pi_size(const struct cfg *c)
+{
+	return c->pif ? 16 : 8;
+}
+
+static int app_at(const struct cfg *c)
+{
+	return c->pif ? 8 : 2;
+}
+
+static int ref_last(const struct cfg *c)
+{
+	return c->pif ? 15 : 7;
+}
+
 
 /*
  * Buffers in the test's 2 MiB of DMA memory: the transfer (data, or data
@@ -260,7 +312,7 @@ static uint16_t md_io(struct xfer *x, uint8_t opc, uint64_t slba, uint32_t nlb, 
 		      uint16_t apptag, uint16_t appmask, uint32_t reftag, uint8_t *data, uint8_t *md)
 {
 	const struct cfg *c = x->c;
-	bool md_xfer = !(c->pi && (prinfo & PRACT) && c->ms == 8);
+	bool md_xfer = !(c->pi && (prinfo & PRACT) && c->ms == pi_size(c));
 	size_t len = (size_t)nlb * c->bs + (c->ext && md_xfer ? (size_t)nlb * c->ms : 0);
 	bool out = opc != NVP_NVM_READ;
 	struct nvp_sqe sqe;
@@ -310,26 +362,44 @@ static uint16_t md_io(struct xfer *x, uint8_t opc, uint64_t slba, uint32_t nlb, 
 
 static uint16_t pi_off(const struct cfg *c)
 {
-	return c->first ? 0 : (uint16_t)(c->ms - 8);
+	return c->first ? 0 : (uint16_t)(c->ms - pi_size(c));
 }
 
-/* The tuple a correct device writes for block @b of a PRACT write. */
+static void put_be(uint8_t *p, int n, uint64_t v)
+{
+	for (int i = n - 1; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+/*
+ * The tuple a device writes for a block on a PRACT write. The 64-bit guard
+ * over the metadata before the tuple continues from the finished CRC of the
+ * data, as QEMU 7.2 computes it.
+ */
 static void ref_tuple(const struct cfg *c, const uint8_t *data, uint8_t *md, uint16_t apptag,
 		      uint32_t reftag)
 {
 	uint8_t *t = md + pi_off(c);
-	uint16_t g = ref_crc16(0, data, c->bs);
 
-	if (pi_off(c))
-		g = ref_crc16(g, md, pi_off(c));
-	t[0] = (uint8_t)(g >> 8);
-	t[1] = (uint8_t)g;
-	t[2] = (uint8_t)(apptag >> 8);
-	t[3] = (uint8_t)apptag;
-	t[4] = (uint8_t)(reftag >> 24);
-	t[5] = (uint8_t)(reftag >> 16);
-	t[6] = (uint8_t)(reftag >> 8);
-	t[7] = (uint8_t)reftag;
+	if (c->pif) {
+		uint64_t g = ~ref_crc64(~0ull, data, c->bs);
+
+		if (pi_off(c))
+			g = ~ref_crc64(g, md, pi_off(c));
+		put_be(t, 8, g);
+		put_be(t + 8, 2, apptag);
+		put_be(t + 10, 6, reftag);
+		return;
+	}
+	{
+		uint16_t g = ref_crc16(0, data, c->bs);
+
+		if (pi_off(c))
+			g = ref_crc16(g, md, pi_off(c));
+		put_be(t, 2, g);
+		put_be(t + 2, 2, apptag);
+		put_be(t + 4, 4, reftag);
+	}
 }
 
 static void ref_tuples(const struct cfg *c, const uint8_t *data, uint8_t *md, uint32_t nlb,
@@ -348,7 +418,7 @@ static void stored(struct host *h, const struct cfg *c, uint64_t lba, uint8_t *d
 	memcpy(data, ns->data + lba * c->bs, c->bs);
 	memcpy(md, ns->md + lba * c->ms, c->ms);
 	/* The tuple is kept inverted: unwritten storage reads as all ones. */
-	for (int i = 0; c->pi && i < 8; i++)
+	for (int i = 0; c->pi && i < pi_size(c); i++)
 		md[pi_off(c) + i] ^= 0xff;
 }
 
@@ -360,6 +430,10 @@ static const struct cfg pi_cfgs[] = {
 	{ "emu:ns=4M:512+16:ext:pi2", 512, 16, true, 2, false },
 	{ "emu:ns=4M:4096+8:ext:pi2:first", 4096, 8, true, 2, true },
 	{ "emu:ns=4M:512+64:pi3:first", 512, 64, false, 3, true },
+	{ "emu:ns=4M:4096+16:pi1:pif2", 4096, 16, false, 1, false, 2 },
+	{ "emu:ns=4M:4096+16:ext:pi3:pif2", 4096, 16, true, 3, false, 2 },
+	{ "emu:ns=4M:4096+32:pi2:pif2", 4096, 32, false, 2, false, 2 },
+	{ "emu:ns=4M:512+24:ext:pi1:first:pif2", 512, 24, true, 1, true, 2 },
 };
 
 /* Blocks per command: enough for extended LBAs to cross several pages. */
@@ -403,7 +477,7 @@ static void pi_roundtrip(const struct cfg *c)
 	fill(data, dl, 1);
 	fill(md, ml, 2);
 	assert_int_equal(md_io(&x, NVP_NVM_WRITE, slba, nlb, PRACT, 0x1234, 0, rt, data, md), 0);
-	if (c->ms == 8)
+	if (c->ms == pi_size(c))
 		memset(md, 0, ml);
 	ref_tuples(c, data, md, nlb, 0x1234, rt);
 	for (uint32_t b = 0; b < nlb; b++) {
@@ -418,14 +492,14 @@ static void pi_roundtrip(const struct cfg *c)
 			       rmd), 0);
 	assert_memory_equal(rdata, data, dl);
 	assert_memory_equal(rmd, md, ml);
-	/* PRACT read: checks, and strips an 8-byte tuple (md_io checks that
-	 * nothing reached MPTR or past the data). */
+	/* PRACT read: checks, and strips a tuple that is all the metadata
+	 * (md_io checks that nothing reached MPTR or past the data). */
 	memset(rdata, 0, dl);
 	memset(rmd, 0, ml);
 	assert_int_equal(md_io(&x, NVP_NVM_READ, slba, nlb, PRACT | cfg_checks(c), 0x1234, 0xffff,
 			       rt, rdata, rmd), 0);
 	assert_memory_equal(rdata, data, dl);
-	if (c->ms > 8)
+	if (c->ms > pi_size(c))
 		assert_memory_equal(rmd, md, ml);
 	/* One block from the middle: its own metadata, not its neighbour's. */
 	assert_int_equal(md_io(&x, NVP_NVM_READ, slba + 2, 1, cfg_checks(c), 0x1234, 0xffff,
@@ -449,7 +523,7 @@ static void pi_roundtrip(const struct cfg *c)
 	for (uint32_t b = 0; b < nlb; b++)
 		for (uint16_t i = 0; i < c->ms; i++)
 			assert_int_equal(rmd[(size_t)b * c->ms + i],
-					 i >= pi_off(c) && i < pi_off(c) + 8 ? 0xff : 0);
+					 i >= pi_off(c) && i < pi_off(c) + pi_size(c) ? 0xff : 0);
 	host_close(&h);
 	free(data);
 	free(md);
@@ -530,10 +604,10 @@ static void pi_checks(const struct cfg *c)
 			t[1] ^= 0x10;
 			break;
 		case M_APP:
-			t[3] ^= 0x01;
+			t[app_at(c) + 1] ^= 0x01;
 			break;
 		case M_REF:
-			t[7] ^= 0x01;
+			t[ref_last(c)] ^= 0x01;
 			break;
 		case M_ILBRT:
 			/* Consistent tuples from another start: only type 1 cares. */
@@ -542,7 +616,7 @@ static void pi_checks(const struct cfg *c)
 			break;
 		case M_APP_FFFF:
 			t[1] ^= 0x10;
-			t[2] = t[3] = 0xff;
+			t[app_at(c)] = t[app_at(c) + 1] = 0xff;
 			break;
 		default:
 			break;
@@ -672,7 +746,7 @@ static void pi_zeroes_compare(const struct cfg *c)
 	fill(data, dl, 7);
 	fill(md, ml, 8);
 	assert_int_equal(md_io(&x, NVP_NVM_WRITE, slba, nlb, PRACT, 0x0e0f, 0, rt, data, md), 0);
-	if (c->ms == 8)
+	if (c->ms == pi_size(c))
 		memset(md, 0, ml);
 	ref_tuples(c, data, md, nlb, 0x0e0f, rt);
 
@@ -683,15 +757,16 @@ static void pi_zeroes_compare(const struct cfg *c)
 	assert_int_equal(md_io(&x, NVP_NVM_COMPARE, slba, nlb, 0, 0, 0, 0, data, md),
 			 MEDIA(NVP_SC_COMPARE_FAILURE));
 	data[c->bs + 5] ^= 1;
-	md[c->ms + pi_off(c) + 3] ^= 1;
+	md[c->ms + pi_off(c) + app_at(c) + 1] ^= 1;
 	assert_int_equal(md_io(&x, NVP_NVM_COMPARE, slba, nlb, 0, 0, 0, 0, data, md),
 			 MEDIA(NVP_SC_COMPARE_FAILURE));
-	md[c->ms + pi_off(c) + 3] ^= 1;
+	md[c->ms + pi_off(c) + app_at(c) + 1] ^= 1;
 	/* QEMU refuses PRACT on Compare. */
 	assert_int_equal(md_io(&x, NVP_NVM_COMPARE, slba, nlb, PRACT, 0, 0, 0, data, md),
 			 CS(NVP_SC_INVALID_PROTECTION_INFO) | DNR);
 
-	/* Write Zeroes: no data to check; PRACT writes tuples with guard 0. */
+	/* Write Zeroes: no data to check; PRACT writes tuples with guard 0
+	 * (16-bit), or (64-bit) the CRC of a 4 KiB zero block, as QEMU 7.2. */
 	host_rw_sqe(&sqe, NVP_NVM_WRITE_ZEROES, 1, slba, nlb);
 	sqe.cdw12 |= CHK_GUARD;
 	assert_int_equal(host_cmd(&h, &h.io[1], &sqe, NULL),
@@ -704,11 +779,20 @@ static void pi_zeroes_compare(const struct cfg *c)
 	memset(data, 0, dl);
 	memset(md, 0, ml);
 	ref_tuples(c, data, md, nlb, 0x0707, rt);
-	for (uint32_t b = 0; b < nlb; b++)
-		assert_int_equal(md[(size_t)b * c->ms + pi_off(c)] | md[(size_t)b * c->ms + pi_off(c) + 1],
-				 0);	/* the guard of zeroes is 0 */
-	assert_int_equal(md_io(&x, NVP_NVM_READ, slba, nlb, cfg_checks(c), 0x0707, 0xffff, rt,
-			       rdata, rmd), 0);
+	for (uint32_t b = 0; b < nlb; b++) {
+		uint8_t *g = md + (size_t)b * c->ms + pi_off(c);
+
+		if (c->pif)
+			put_be(g, 8, 0x6482d367eb22b64eull);
+		else
+			assert_int_equal(g[0] | g[1], 0);	/* the CRC16 of zeroes is 0 */
+	}
+	/* That 64-bit guard is right only for 4 KiB blocks with nothing before
+	 * the tuple: check it only then. */
+	assert_int_equal(md_io(&x, NVP_NVM_READ, slba, nlb,
+			       c->pif && (c->bs != 4096 || pi_off(c)) ? cfg_checks(c) & ~CHK_GUARD :
+									cfg_checks(c),
+			       0x0707, 0xffff, rt, rdata, rmd), 0);
 	assert_memory_equal(rdata, data, dl);
 	assert_memory_equal(rmd, md, ml);
 	/* Without PRACT: zeroes, and the all-ones tuple of unwritten blocks. */
@@ -716,7 +800,7 @@ static void pi_zeroes_compare(const struct cfg *c)
 	assert_int_equal(host_cmd(&h, &h.io[1], &sqe, NULL), 0);
 	assert_int_equal(md_io(&x, NVP_NVM_READ, slba, nlb, 0, 0, 0, 0, rdata, rmd), 0);
 	for (uint32_t b = 1; b < 3; b++)
-		for (int i = 0; i < 8; i++)
+		for (int i = 0; i < pi_size(c); i++)
 			assert_int_equal(rmd[(size_t)b * c->ms + pi_off(c) + i], 0xff);
 	assert_memory_equal(rmd, md, c->ms);	/* block 0 untouched */
 	assert_memory_equal(rmd + 3 * c->ms, md + 3 * c->ms, c->ms);	/* block 3 too */
@@ -963,7 +1047,7 @@ static void test_md_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_crc16_vectors),
+		cmocka_unit_test(test_crc_vectors),
 		cmocka_unit_test(test_md_options),
 		cmocka_unit_test(test_md_identify),
 		cmocka_unit_test(test_pi_roundtrip),
