@@ -11,7 +11,9 @@
  * tuple (8 bytes) is guard, application tag, 32-bit reference tag; the
  * 64-bit guard tuple (16 bytes) is guard, application tag, 48-bit
  * reference tag. The guard covers the block's data, and when the PI is at
- * the end of the metadata, the metadata bytes before it too.
+ * the end of the metadata, the metadata bytes before it too, as one CRC
+ * (QEMU 7.2 chains the 64-bit guard differently there; see "Metadata and
+ * protection information" in docs/architecture.md).
  *
  * Included by nvpoll/nvpoll.h; may also be included alone.
  */
