@@ -131,9 +131,12 @@ NVP_API const char *nvp_status_str(uint16_t status);
  *    Abort or AER Limit Exceeded, Firmware Activation Prohibited.
  *  - -EEXIST: Namespace Already Attached.
  *  - -EILSEQ: Compare Failure. -ENODATA: Deallocated or Unwritten Block.
- *  - -EIO: media and integrity errors (write fault, unrecovered read,
- *    end-to-end check errors), Internal Error, Data Transfer Error, and
- *    every unknown or vendor-specific code.
+ *  - -EBADMSG: end-to-end protection information check failed (SCT 2h:
+ *    82h Guard, 83h Application Tag, 84h Reference Tag, 88h Storage Tag):
+ *    the data or its PI does not match. The command's LBA range is the
+ *    caller's; nvp_pi_verify() on the host names the block and the check.
+ *  - -EIO: media errors (write fault, unrecovered read), Internal Error,
+ *    Data Transfer Error, and every unknown or vendor-specific code.
  */
 NVP_API int nvp_status_to_errno(uint16_t status);
 
@@ -598,6 +601,19 @@ NVP_API int nvp_ctrl_get_stats(const struct nvp_ctrl *ctrl, struct nvp_ctrl_stat
  *       Identification Descriptors (NVP_CSI_NVM when the controller does
  *       not offer command sets).
  * @zoned: it is a zoned namespace: see nvpoll/zns.h, nvp_ns_zns_info().
+ * @md_extended: metadata is interleaved with the data, @md_size bytes
+ *               after each block (extended LBAs, FLBAS bit 4): the *_ext
+ *               calls take buffers of nlb * (@block_size + @md_size)
+ *               bytes. False: metadata travels in its own buffer
+ *               (struct nvp_io_opts.md). Meaningless when @md_size is 0.
+ * @pi_type: end-to-end protection type 1, 2 or 3 (DPS); 0 for none.
+ * @pi_first: the PI is in the first bytes of the metadata (DPS bit 3),
+ *            else in its last bytes.
+ * @pi_guard_bits: 16 (CRC-16 guard, 8-byte PI) or 64 (CRC-64 guard,
+ *                 16-byte PI, 48-bit reference tag); 0 without PI.
+ * @pi_size: bytes of PI in each block's metadata (8 or 16; 0 without PI).
+ *           When @md_size equals it, reads and writes with NVP_PI_PRACT
+ *           move no metadata at all: plain data buffers work.
  */
 struct nvp_ns_info {
 	uint32_t nsid;
@@ -623,6 +639,12 @@ struct nvp_ns_info {
 	uint32_t compare_write_max_blocks;
 	uint8_t csi;
 	bool zoned;
+	/* Appended for metadata and protection information: keep at the end. */
+	bool md_extended;
+	uint8_t pi_type;
+	bool pi_first;
+	uint8_t pi_guard_bits;
+	uint8_t pi_size;
 };
 
 /**
@@ -999,8 +1021,10 @@ NVP_API void nvp_io_opts_init(struct nvp_io_opts *opts, size_t opts_size);
  *            can describe.
  *   -ERANGE  the LBA range runs past the end of the namespace.
  *   -EFAULT  the buffer is not DMA memory (see nvp_mem_register()).
- *   -ENOTSUP the namespace cannot be used (formatted with metadata, or its
- *            block is larger than a command may move); the message says why.
+ *   -ENOTSUP the namespace cannot be used: its block is larger than a
+ *            command may move, its metadata/PI format is not supported, or
+ *            (plain calls only) it has metadata, which only the *_ext calls
+ *            move; the message says why.
  *   -ENXIO   the controller failed, or the queue pair is being freed;
  *            -ENODEV the controller was removed. A failure reaches a queue
  *            pair at its next nvp_qpair_poll(): commands accepted before
@@ -1078,6 +1102,105 @@ NVP_API int nvp_readv(struct nvp_qpair *qpair, struct nvp_ns *ns,
 NVP_API int nvp_writev(struct nvp_qpair *qpair, struct nvp_ns *ns,
 	       const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t nlb,
 	       uint32_t flags, nvp_cmd_cb cb, void *arg);
+
+/*
+ * Reads and writes with options (struct nvp_io_opts): metadata and
+ * end-to-end protection information. nvp_read() and nvp_write() refuse a
+ * namespace with metadata (-ENOTSUP): their buffers hold data only, and
+ * the metadata would have nowhere to go. The *_ext calls take it:
+ *  - extended LBAs (nvp_ns_info.md_extended): the data buffer holds
+ *    nlb * (block_size + md_size) bytes, each block followed by its
+ *    metadata; opts.md must be NULL;
+ *  - separate metadata: the data buffer holds nlb * block_size bytes and
+ *    opts.md nlb * md_size bytes (one bus-contiguous, 4-byte aligned run
+ *    of DMA memory, e.g. from nvp_dma_alloc());
+ *  - the easy path: NVP_PI_PRACT on a namespace whose metadata is only the
+ *    PI (md_size == pi_size). The controller generates the PI on writes
+ *    and checks and strips it on reads; no metadata moves, so the data
+ *    buffer is nlb * block_size bytes in both layouts and opts.md is NULL.
+ *    With more metadata than PI, PRACT still generates (writes) or checks
+ *    (reads) the PI, but the metadata moves as above.
+ * opts.pi asks the controller to check guard, application tag (under
+ * opts.apptag_mask) and reference tag (from opts.reftag: types 1 and 2
+ * count it up per block, so a type 1 namespace wants the LBA's low 32, or
+ * with the 64-bit guard 48, bits). Larger ranges are split above the
+ * command limit with data, metadata and reference tag kept in step. A
+ * failed check completes the command with an End-to-end status, which
+ * nvp_status_to_errno() maps to -EBADMSG; the controller names no block,
+ * so the command's range is what is known (nvp_pi_verify() on the host
+ * can name the block, the check and the values). Submission errors as
+ * above, and -EINVAL (with a message) for options the namespace does not
+ * take: PI bits without PI, NVP_PI_CHECK_REFTAG with type 3 (which has no
+ * reference tag to check), a metadata buffer where none travels or none
+ * where one does, a reference tag wider than the PI's, an opts_size of 0.
+ * With opts NULL, the calls behave as the plain ones on namespaces without
+ * metadata.
+ */
+
+/**
+ * nvp_read_ext() - read blocks, and their metadata, with options.
+ * @qpair: queue pair of the calling thread.
+ * @ns: namespace.
+ * @buf: destination, DMA memory: nlb * block_size bytes, or nlb *
+ *       (block_size + md_size) with extended LBAs when metadata moves.
+ * @lba: first block.
+ * @nlb: number of blocks (split above the command limit).
+ * @opts: NVP_IO_* flags, the metadata buffer, PRACT and checks, tags; NULL
+ *        for the defaults.
+ * @cb: completion callback.
+ * @arg: passed to @cb.
+ */
+NVP_API int nvp_read_ext(struct nvp_qpair *qpair, struct nvp_ns *ns, void *buf,
+			 uint64_t lba, uint32_t nlb, const struct nvp_io_opts *opts,
+			 nvp_cmd_cb cb, void *arg);
+
+/**
+ * nvp_write_ext() - write blocks, and their metadata, with options.
+ * @qpair: queue pair of the calling thread.
+ * @ns: namespace.
+ * @buf: source, DMA memory, sized as for nvp_read_ext().
+ * @lba: first block.
+ * @nlb: number of blocks.
+ * @opts: as for nvp_read_ext(); with NVP_PI_PRACT the controller generates
+ *        the PI (from @opts->apptag and @opts->reftag).
+ * @cb: completion callback.
+ * @arg: passed to @cb.
+ */
+NVP_API int nvp_write_ext(struct nvp_qpair *qpair, struct nvp_ns *ns, const void *buf,
+			  uint64_t lba, uint32_t nlb, const struct nvp_io_opts *opts,
+			  nvp_cmd_cb cb, void *arg);
+
+/**
+ * nvp_readv_ext() - nvp_read_ext() into a scatter list.
+ * @qpair: queue pair of the calling thread.
+ * @ns: namespace.
+ * @iov: buffers (DMA memory) adding up to the length nvp_read_ext() wants.
+ * @iovcnt: number of elements.
+ * @lba: first block.
+ * @nlb: number of blocks.
+ * @opts: as for nvp_read_ext() (the metadata is one buffer, @opts->md).
+ * @cb: completion callback.
+ * @arg: passed to @cb.
+ */
+NVP_API int nvp_readv_ext(struct nvp_qpair *qpair, struct nvp_ns *ns,
+			  const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t nlb,
+			  const struct nvp_io_opts *opts, nvp_cmd_cb cb, void *arg);
+
+/**
+ * nvp_writev_ext() - nvp_write_ext() from a scatter list.
+ * @qpair: queue pair of the calling thread.
+ * @ns: namespace.
+ * @iov: buffers (DMA memory) adding up to the length nvp_read_ext() wants.
+ * @iovcnt: number of elements.
+ * @lba: first block.
+ * @nlb: number of blocks.
+ * @opts: as for nvp_write_ext().
+ * @cb: completion callback.
+ * @arg: passed to @cb.
+ */
+NVP_API int nvp_writev_ext(struct nvp_qpair *qpair, struct nvp_ns *ns,
+			   const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t nlb,
+			   const struct nvp_io_opts *opts, nvp_cmd_cb cb, void *arg);
 
 /**
  * nvp_flush() - commit the volatile write cache of a namespace.
@@ -1309,5 +1432,7 @@ NVP_API int nvp_dsm(struct nvp_qpair *qpair, struct nvp_ns *ns,
 
 /* Zoned namespaces: last, as it uses what is declared above. */
 #include <nvpoll/zns.h>
+/* Host-side protection information helpers (CRCs, generate, verify). */
+#include <nvpoll/pi.h>
 
 #endif /* NVPOLL_NVPOLL_H */

@@ -355,6 +355,13 @@ enum nvp_zns_opc {
 /* Read/Write CDW12 bits */
 #define NVP_RW_FUA		(1u << 30)
 #define NVP_RW_LR		(1u << 31)
+/* PRINFO (CDW12 bits 29:26): PRACT, then the three PRCHK checks. */
+#define NVP_RW_PRACT		(1u << 29)
+#define NVP_RW_PRCHK_GUARD	(1u << 28)
+#define NVP_RW_PRCHK_APPTAG	(1u << 27)
+#define NVP_RW_PRCHK_REFTAG	(1u << 26)
+/* CDW15: expected application tag (15:0) and its mask (31:16). */
+#define NVP_RW_CDW15(apptag, mask) ((uint32_t)(apptag) | (uint32_t)(mask) << 16)
 #define NVP_WZ_DEAC		(1u << 25)	/* write zeroes: deallocate */
 /* DSM CDW11 attributes */
 #define NVP_DSM_ATTR_IDR	(1u << 0)	/* integral dataset for read */
@@ -722,6 +729,29 @@ struct nvp_id_ns {
 /* The LBA format index in use (FLBAS bits 3:0 and 6:5). */
 #define NVP_ID_NS_FLBAS_INDEX(flbas) \
 	((uint8_t)(((flbas) & 0xf) | ((((flbas) >> 5) & 0x3) << 4)))
+/* FLBAS bit 4: metadata is interleaved with the data (extended LBAs). */
+#define NVP_ID_NS_FLBAS_EXTENDED	(1u << 4)
+/* DPS: bits 2:0 the protection type (0 none, 1-3), bit 3 PI first. */
+#define NVP_ID_NS_DPS_TYPE(dps)		((uint8_t)((dps) & 0x7))
+#define NVP_ID_NS_DPS_FIRST		(1u << 3)
+/* CTRATT bit 15: Extended LBA Formats (Identify CNS 05h ELBAF) supported. */
+#define NVP_CTRATT_ELBAS		(1u << 15)
+
+/* NVM command set specific Identify Namespace (CNS 05h, CSI 00h), 4096 bytes */
+struct nvp_id_ns_nvm {
+	uint64_t lbstm;		/* storage tag mask */
+	uint8_t pic;		/* protection information capabilities */
+	uint8_t rsvd9[3];
+	uint32_t elbaf[64];	/* extended LBA formats, one per LBAF */
+	uint8_t rsvd268[3828];
+};
+
+/* ELBAF: bits 6:0 storage tag size, bits 8:7 the guard (PIF). */
+#define NVP_ELBAF_STS(elbaf)		((uint8_t)((elbaf) & 0x7f))
+#define NVP_ELBAF_PIF(elbaf)		((uint8_t)(((elbaf) >> 7) & 0x3))
+#define NVP_PIF_16B			0u	/* 16-bit guard, 8-byte PI */
+#define NVP_PIF_32B			1u	/* 32-bit guard (not supported here) */
+#define NVP_PIF_64B			2u	/* 64-bit guard, 16-byte PI */
 
 /* ------------------------------------------------------------------------ */
 /* Log pages                                                                */
@@ -832,6 +862,9 @@ NVP_STATIC_ASSERT(offsetof(struct nvp_id_ctrl, psd) == 2048, "id_ctrl PSD at 204
 NVP_STATIC_ASSERT(offsetof(struct nvp_id_ctrl, vs) == 3072, "id_ctrl VS at 3072");
 NVP_STATIC_ASSERT(sizeof(struct nvp_lbaf) == 4, "LBA format is 4 bytes");
 NVP_STATIC_ASSERT(sizeof(struct nvp_id_ns) == 4096, "Identify Namespace is 4 KiB");
+NVP_STATIC_ASSERT(sizeof(struct nvp_id_ns_nvm) == 4096, "NVM Identify Namespace is 4 KiB");
+NVP_STATIC_ASSERT(offsetof(struct nvp_id_ns_nvm, pic) == 8, "id_ns_nvm PIC at 8");
+NVP_STATIC_ASSERT(offsetof(struct nvp_id_ns_nvm, elbaf) == 12, "id_ns_nvm ELBAF at 12");
 NVP_STATIC_ASSERT(offsetof(struct nvp_id_ns, nlbaf) == 25, "id_ns NLBAF at 25");
 NVP_STATIC_ASSERT(offsetof(struct nvp_id_ns, flbas) == 26, "id_ns FLBAS at 26");
 NVP_STATIC_ASSERT(offsetof(struct nvp_id_ns, dlfeat) == 33, "id_ns DLFEAT at 33");

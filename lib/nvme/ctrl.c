@@ -134,6 +134,8 @@ int nvp_ctrl_attach(const char *addr, const struct nvp_ctrl_opts *opts,
 	rc = nvp_ctrl_init(ctrl);
 	if (rc)
 		goto err;
+	/* The 64-bit PI guard is only in CNS 05h: read it now the queue is up. */
+	nvp_ns_identify_pi(ctrl);
 	nvp_info("%s: %s, %u namespace(s), %u I/O queues, max transfer %u bytes%s%s",
 		 ctrl->info.addr, ctrl->info.model, ctrl->info.num_ns, ctrl->num_io_queues,
 		 ctrl->max_xfer, ctrl->info.sgl_supported ? ", SGL" : "",

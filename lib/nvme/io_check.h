@@ -81,8 +81,19 @@ static int __attribute__((noinline, cold, unused)) unusable_ns(struct nvp_ns *ns
 				 ns->nsid, ns->ctrl->info.addr, ns->info.csi);
 	if (why == NVP_NS_HAS_METADATA)
 		return nvp_error(-ENOTSUP, "namespace %u is formatted with %u bytes of metadata "
-				 "per block, which nvpoll does not transfer; reformat it without "
-				 "metadata", ns->nsid, ns->info.md_size);
+				 "per block (%s%s), which plain reads and writes do not move; use "
+				 "nvp_read_ext()/nvp_write_ext()%s", ns->nsid, ns->info.md_size,
+				 ns->info.md_extended ? "extended LBAs" : "separate buffer",
+				 ns->info.pi_type ? ", with protection information" : "",
+				 ns->info.pi_type && ns->info.md_size == ns->info.pi_size ?
+				 " with NVP_PI_PRACT, which takes plain data buffers" :
+				 " with a metadata buffer or extended-LBA buffers");
+	if (why == NVP_NS_MD_UNSUPPORTED)
+		return nvp_error(-ENOTSUP, "namespace %u has a metadata or protection format "
+				 "nvpoll does not support (%u bytes of metadata, PI type %u); "
+				 "reformat it (nvme format --ms/--pi) to one without PI or with "
+				 "16- or 64-bit guard PI", ns->nsid, ns->info.md_size,
+				 NVP_ID_NS_DPS_TYPE(ns->id->dps));
 	return nvp_error(-ENOTSUP, "namespace %u has %u-byte blocks but controller %s moves "
 			 "at most %u bytes per command (MDTS and max_xfer_bytes), less than "
 			 "one block; reformat it with smaller blocks or raise max_xfer_bytes",

@@ -1,68 +1,95 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * lib/nvme/io_opts.h - applying struct nvp_io_opts to one command.
+ * lib/nvme/io_opts.h - the per-command options of the *_ext I/O calls
+ * (struct nvp_io_opts) turned into command fields: the metadata pointer,
+ * PRINFO (PRACT and the PRCHK checks, CDW12 bits 29:26), the initial
+ * reference tag (CDW14, and CDW3 bits 15:0 for the 64-bit guard's 48-bit
+ * tag, where QEMU 7.2 reads them) and the application tag and mask
+ * (CDW15). One function for every command that takes them, so reads,
+ * writes, Compare and Verify encode them alike.
  *
- * The minimal version, for the commands of io_cmds.c: the flags only. The
- * metadata and protection information encoding (MPTR, PRINFO, the tags)
- * belongs to the metadata work of issue 13, whose nvp_io_apply_opts() of
- * the same signature replaces this one.
+ * Not on the path of nvp_read()/nvp_write(): only the *_ext calls, and
+ * only for namespaces or options that need it, come here.
  */
 #ifndef NVP_LIB_NVME_IO_OPTS_H
 #define NVP_LIB_NVME_IO_OPTS_H
 
-#include <errno.h>
-#include <stddef.h>
 #include <stdint.h>
 
-#include "nvme/nvme.h"
-#include "util/log.h"
-#include "util/wire.h"
+#include <nvpoll/nvpoll.h>
+#include <nvpoll/spec.h>
 
-/* The part of the caller's struct that it actually has (older callers pass
- * a smaller one): a field past its opts_size reads as zero. */
-#define NVP_IO_OPTS_HAS(o, field) \
-	((o)->opts_size >= offsetof(struct nvp_io_opts, field) + sizeof((o)->field))
+#include "nvme/nvme.h"
+
+/* Every NVP_IO_* flag the options may carry (as io.c's NVP_IO_KNOWN_FLAGS). */
+#define NVP_IO_OPTS_FLAGS (NVP_IO_FUA | NVP_IO_LIMITED_RETRY)
+
+/* Every NVP_PI_* bit this library knows; others are refused. */
+#define NVP_PI_KNOWN (NVP_PI_PRACT | NVP_PI_CHECK_GUARD | NVP_PI_CHECK_APPTAG | \
+		      NVP_PI_CHECK_REFTAG)
 
 /**
- * nvp_io_apply_opts() - put @opts into @sqe, a command on @lba..@lba+@nlb-1.
- * @qp: queue pair. @ns: namespace. @req: the command's request.
- * @sqe: the command in the ring (little-endian); CDW12 already holds the
- *       block count.
- * @opts: the caller's options, or NULL (defaults).
- * @lba/@nlb: the blocks of this command (one part of a split one).
+ * nvp_io_md_moves() - whether a command with @opts moves metadata at all.
+ * @ns: the namespace. @opts: the options (normalised, not NULL).
  *
- * Return: 0, -EINVAL for unknown flags or a bad @opts_size, -ENOTSUP when
- * metadata or PI options are set (not wired for these commands yet).
+ * No metadata, nothing moves. With PRACT and metadata that is exactly the
+ * PI, the controller inserts it on writes and strips it on reads: none is
+ * transferred, and plain data buffers do.
  */
-static inline int nvp_io_apply_opts(struct nvp_qpair *qp, struct nvp_ns *ns,
-				    struct nvp_req *req, struct nvp_sqe *sqe,
-				    const struct nvp_io_opts *opts, uint64_t lba, uint32_t nlb)
+static inline bool nvp_io_md_moves(const struct nvp_ns *ns, const struct nvp_io_opts *opts)
 {
-	uint32_t flags, cdw12 = 0;
-
-	(void)qp;
-	(void)req;
-	(void)lba;
-	(void)nlb;
-	if (!opts)
-		return 0;
-	if (opts->opts_size < sizeof(opts->opts_size))
-		return nvp_error(-EINVAL, "struct nvp_io_opts has opts_size %zu; initialise it "
-				 "with nvp_io_opts_init(&opts, sizeof(opts))", opts->opts_size);
-	flags = NVP_IO_OPTS_HAS(opts, flags) ? opts->flags : 0;
-	if ((NVP_IO_OPTS_HAS(opts, pi) && opts->pi) || (NVP_IO_OPTS_HAS(opts, md) && opts->md))
-		return nvp_error(-ENOTSUP, "namespace %u formatted with metadata: not yet wired "
-				 "for this command; leave nvp_io_opts.pi and .md unset", ns->nsid);
-	if (flags & ~(uint32_t)(NVP_IO_FUA | NVP_IO_LIMITED_RETRY))
-		return nvp_error(-EINVAL, "I/O flags 0x%x include bits this library does not "
-				 "know (0x%x); use NVP_IO_* flags only, or a newer nvpoll", flags,
-				 flags & ~(uint32_t)(NVP_IO_FUA | NVP_IO_LIMITED_RETRY));
-	if (flags & NVP_IO_FUA)
-		cdw12 |= NVP_RW_FUA;
-	if (flags & NVP_IO_LIMITED_RETRY)
-		cdw12 |= NVP_RW_LR;
-	sqe->cdw12 |= nvp_cpu_to_le32(cdw12);
-	return 0;
+	return ns->info.md_size &&
+	       !((opts->pi & NVP_PI_PRACT) && ns->info.md_size == ns->info.pi_size);
 }
+
+/**
+ * nvp_io_xfer_block() - bytes one block takes in the data buffer of a
+ * command with @opts: the block, plus its metadata with extended LBAs
+ * when metadata moves.
+ * @ns: the namespace. @opts: the options (normalised, not NULL).
+ */
+static inline uint32_t nvp_io_xfer_block(const struct nvp_ns *ns,
+					 const struct nvp_io_opts *opts)
+{
+	return ns->info.block_size +
+	       (ns->info.md_extended && nvp_io_md_moves(ns, opts) ? ns->info.md_size : 0);
+}
+
+/**
+ * nvp_io_apply_opts() - encode @opts into a command that @sqe holds.
+ * @qp: the queue pair (for the metadata buffer's translation).
+ * @ns: the namespace.
+ * @req: the command's request (its list memory; unused for now: the
+ *       metadata buffer must be one bus-contiguous run).
+ * @sqe: the command, opcode, NSID, LBA and NLB already built; the flags
+ *       (FUA, LR) and PRINFO are ORed into CDW12, CDW3/14/15 and MPTR are
+ *       written (little-endian).
+ * @opts: the caller's options: NULL for the defaults, or a struct of any
+ *        opts_size (0 refused) whose missing fields read as zero;
+ *        @opts->md for this command's blocks, @opts->reftag for its first.
+ * @lba: the command's first block (for messages).
+ * @nlb: its block count (0..NVP_MAX_NLB): the metadata length.
+ *
+ * Checks what the namespace allows: known flags, PI bits only with PI (and known
+ * ones), no reference tag check with type 3, a reference tag within 32
+ * bits (16-bit guard) or 48 bits (64-bit guard), a metadata buffer exactly when metadata travels separately, and
+ * that buffer as DMA memory, dword aligned and bus-contiguous.
+ *
+ * Return: 0; -EINVAL or -EFAULT with a message saying what to change (the
+ * command is then to be given back, nothing was posted).
+ */
+int nvp_io_apply_opts(struct nvp_qpair *qp, struct nvp_ns *ns, struct nvp_req *req,
+		      struct nvp_sqe *sqe, const struct nvp_io_opts *opts, uint64_t lba,
+		      uint32_t nlb);
+
+/**
+ * nvp_io_opts_normalise() - the caller's options as this library's struct.
+ * @out: filled: the fields the caller's @opts_size covers, zeroes after.
+ * @opts: the caller's options, or NULL for the defaults.
+ *
+ * Return: 0, or -EINVAL for an options struct with @opts_size 0 (never
+ * initialised with nvp_io_opts_init()).
+ */
+int nvp_io_opts_normalise(struct nvp_io_opts *out, const struct nvp_io_opts *opts);
 
 #endif /* NVP_LIB_NVME_IO_OPTS_H */

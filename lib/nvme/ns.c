@@ -20,6 +20,43 @@
 #include "util/log.h"
 
 /*
+ * The metadata and PI format of @ns (@ms bytes of metadata per block):
+ * the layout, the PI type and place, and the guard (from @ns->pif, which
+ * nvp_ns_identify_pi() reads). With extended LBAs every block carries its
+ * metadata through the data pointer, so MDTS counts both. Returns the
+ * namespace's usability: NVP_NS_HAS_METADATA (plain nvp_read()/nvp_write()
+ * refuse it, the *_ext calls take it) or NVP_NS_MD_UNSUPPORTED.
+ */
+static uint8_t ns_apply_md(struct nvp_ctrl *ctrl, struct nvp_ns *ns, const struct nvp_id_ns *id,
+			   uint16_t ms, uint32_t lbads)
+{
+	struct nvp_ns_info *info = &ns->info;
+	uint8_t type = NVP_ID_NS_DPS_TYPE(id->dps);
+	/* A type above 3 is reported as none (and refused below). */
+	uint8_t pi = type <= 3 ? type : 0;
+
+	info->md_extended = id->flbas & NVP_ID_NS_FLBAS_EXTENDED;
+	info->pi_first = pi && (id->dps & NVP_ID_NS_DPS_FIRST);
+	info->pi_type = pi;
+	info->pi_guard_bits = !pi ? 0 : ns->pif == NVP_PIF_64B ? 64 : 16;
+	info->pi_size = !pi ? 0 : ns->pif == NVP_PIF_64B ? 16 : 8;
+	if (info->md_extended) {
+		uint64_t blocks = ctrl->max_xfer / ((1ull << lbads) + ms);
+
+		ns->max_io_blocks = blocks > NVP_MAX_NLB ? NVP_MAX_NLB : (uint32_t)blocks;
+	}
+	/* Device data: a format we cannot drive is refused, not guessed at. */
+	if (type > 3 || (type && ns->pif != NVP_PIF_16B && ns->pif != NVP_PIF_64B) ||
+	    ms < info->pi_size) {
+		nvp_warn("%s: NSID %u has %u bytes of metadata with protection type %u and "
+			 "guard format %u, which nvpoll does not support; its I/O is refused",
+			 ctrl->info.addr, ns->nsid, ms, type, ns->pif);
+		return NVP_NS_MD_UNSUPPORTED;
+	}
+	return NVP_NS_HAS_METADATA;
+}
+
+/*
  * Fill the derived fields of @ns from @id (its Identify Namespace data, as
  * the controller wrote it: little-endian).
  */
@@ -81,8 +118,13 @@ static void ns_apply(struct nvp_ctrl *ctrl, struct nvp_ns *ns, const struct nvp_
 		ns->max_io_blocks = NVP_MAX_NLB;
 	ms = nvp_le16_to_cpu(id->lbaf[fmt].ms);
 	if (ms) {
-		unusable = NVP_NS_HAS_METADATA;
-	} else if (ns->max_io_blocks == 0) {
+		unusable = ns_apply_md(ctrl, ns, id, ms, lbads);
+	} else {
+		info->md_extended = false;
+		info->pi_type = info->pi_size = info->pi_guard_bits = 0;
+		info->pi_first = false;
+	}
+	if (unusable != NVP_NS_MD_UNSUPPORTED && ns->max_io_blocks == 0) {
 		/* A hostile or tiny MDTS: not one block fits a command. */
 		unusable = NVP_NS_BLOCK_TOO_BIG;
 		nvp_warn("%s: NSID %u has %u-byte blocks but a command moves at most %u bytes "
@@ -198,7 +240,10 @@ static void ns_update(struct nvp_ctrl *ctrl, struct nvp_ns *ns, const struct nvp
 	bool was_active = ns->info.active;
 	uint8_t fmt = NVP_ID_NS_FLBAS_INDEX(id->flbas);
 	bool reformatted = was_active &&
-			   (fmt != ns->lbaf || id->lbaf[fmt < 64 ? fmt : 0].lbads != ns->lba_shift);
+			   (fmt != ns->lbaf || id->lbaf[fmt < 64 ? fmt : 0].lbads != ns->lba_shift ||
+			    /* metadata layout or protection changed: buffers would not fit */
+			    ((id->flbas ^ ns->id->flbas) & NVP_ID_NS_FLBAS_EXTENDED) ||
+			    id->dps != ns->id->dps);
 	uint64_t old_blocks = atomic_load(&ns->num_blocks);
 	char why[128];
 
@@ -421,7 +466,58 @@ out:
 		nvp_ctrl_park_dma(ctrl, page);
 	else
 		nvp_dma_free(page);
+	if (rc == 0)
+		nvp_ns_identify_pi(ctrl);
 	return rc;
+}
+
+void nvp_ns_apply_nvm_id(struct nvp_ctrl *ctrl, struct nvp_ns *ns,
+			 const struct nvp_id_ns_nvm *nvm)
+{
+	uint8_t pif = NVP_ELBAF_PIF(nvp_le32_to_cpu(nvm->elbaf[ns->lbaf < 64 ? ns->lbaf : 0]));
+
+	if (pif == ns->pif)
+		return;
+	ns->pif = pif;
+	/* Only the guard changes; one gone or reformatted stays refused. */
+	if (atomic_load(&ns->unusable) != NVP_NS_REMOVED &&
+	    atomic_load(&ns->unusable) != NVP_NS_FORMAT_CHANGED)
+		ns_apply(ctrl, ns, ns->id);
+}
+
+void nvp_ns_identify_pi(struct nvp_ctrl *ctrl)
+{
+	struct nvp_id_ns_nvm *nvm;
+
+	if (!(nvp_le32_to_cpu(ctrl->id->ctratt) & NVP_CTRATT_ELBAS))
+		return;
+	nvm = nvp_dma_alloc(sizeof(*nvm), 4096, ctrl->info.numa_node);
+	if (!nvm) {
+		nvp_warn("%s: out of memory for the NVM Identify Namespace; assuming 16-bit "
+			 "PI guards", ctrl->info.addr);
+		return;
+	}
+	for (struct nvp_ns *ns = nvp_ctrl_first_ns(ctrl); ns; ns = nvp_ctrl_next_ns(ctrl, ns)) {
+		int rc;
+
+		if (!NVP_ID_NS_DPS_TYPE(ns->id->dps))
+			continue;
+		memset(nvm, 0, sizeof(*nvm));
+		/* CDW11 = 0: CSI 00h, the NVM command set. */
+		rc = nvp_admin_identify(ctrl, NVP_CNS_CSI_NS, ns->nsid, nvm);
+		if (rc) {
+			nvp_warn("%s: NSID %u: NVM Identify Namespace failed (%s); assuming a "
+				 "16-bit PI guard", ctrl->info.addr, ns->nsid, nvp_last_error());
+			if (rc == -ETIMEDOUT || rc == -EIO) {
+				/* The device may still write it: never reuse the page. */
+				nvp_ctrl_park_dma(ctrl, nvm);
+				return;
+			}
+			continue;
+		}
+		nvp_ns_apply_nvm_id(ctrl, ns, nvm);
+	}
+	nvp_dma_free(nvm);
 }
 
 void nvp_ns_free_all(struct nvp_ctrl *ctrl)

@@ -288,11 +288,12 @@ struct nvp_qpair {
 /** enum nvp_ns_unusable - why a namespace refuses I/O (0: it does not). */
 enum nvp_ns_unusable {
 	NVP_NS_USABLE = 0,
-	NVP_NS_HAS_METADATA,	/* metadata per block, which nvpoll does not move */
+	NVP_NS_HAS_METADATA,	/* metadata per block: only the *_ext calls move it */
 	NVP_NS_BLOCK_TOO_BIG,	/* one block is more than a command may move */
 	NVP_NS_REMOVED,		/* no longer active (detached or deleted) */
 	NVP_NS_FORMAT_CHANGED,	/* reformatted while attached */
 	NVP_NS_CSI_UNUSABLE,	/* a command set nvpoll does not run, or ZNS Identify failed */
+	NVP_NS_MD_UNSUPPORTED,	/* a metadata/PI format nvpoll cannot drive */
 };
 
 /**
@@ -308,6 +309,10 @@ enum nvp_ns_unusable {
  * @lbaf: the LBA format in use (a rescan notices a reformat).
  * @info: what nvp_ns_get_info() reports.
  * @id: Identify Namespace data.
+ * @pif: the guard format of the LBA format in use (NVP_PIF_*), from the NVM
+ *       command set specific Identify Namespace when the controller has
+ *       extended LBA formats (nvp_ns_identify_pi()); 0 (16-bit) otherwise.
+ *       Kept across resets, which re-read only CNS 00h.
  */
 struct nvp_ns {
 	struct nvp_ctrl *ctrl;
@@ -321,6 +326,7 @@ struct nvp_ns {
 	struct nvp_ns_info info;
 	struct nvp_id_ns *id;
 	struct nvp_zns_info zns;	/* zoned namespaces (zns.c) */
+	uint8_t pif;
 };
 
 /* Controller generations move in steps of 2, so an odd queue pair value
@@ -745,6 +751,25 @@ int nvp_ctrl_shutdown(struct nvp_ctrl *ctrl);
  * Return: 0 or a negative errno.
  */
 int nvp_ns_scan(struct nvp_ctrl *ctrl, bool notify);
+
+/**
+ * nvp_ns_identify_pi() - read the guard format of every namespace with PI.
+ * @ctrl: a live controller (admin commands are synchronous here).
+ *
+ * The 64-bit guard is known only from the NVM command set specific
+ * Identify Namespace (CNS 05h), which a controller offers when CTRATT has
+ * ELBAS. Without it, or when it fails, the 16-bit guard is assumed (with a
+ * warning on failure). Called after attach and after every scan.
+ */
+void nvp_ns_identify_pi(struct nvp_ctrl *ctrl);
+
+/**
+ * nvp_ns_apply_nvm_id() - apply the NVM command set Identify Namespace.
+ * @ctrl: the controller. @ns: the namespace. @nvm: its CNS 05h data
+ * (little-endian, as the controller wrote it).
+ */
+void nvp_ns_apply_nvm_id(struct nvp_ctrl *ctrl, struct nvp_ns *ns,
+			 const struct nvp_id_ns_nvm *nvm);
 
 /**
  * struct nvp_ns_scan - a namespace scan taken in steps, so that the caller

@@ -31,6 +31,8 @@ struct status_info {
  *  - try again later (not ready, interrupted, transient) -> EAGAIN;
  *  - held by someone else or a long operation (reservation, format,
  *    sanitize, self-test) -> EBUSY;
+ *  - end-to-end protection check failed (guard, tags) -> EBADMSG, so a
+ *    caller can tell corrupted data from a failing device;
  *  - device or media failure -> EIO.
  */
 static const struct status_info generic_status[256] = {
@@ -148,14 +150,14 @@ static const struct status_info cmd_specific_status[256] = {
 static const struct status_info media_status[256] = {
 	[NVP_SC_WRITE_FAULTS] = { "Write Fault", EIO },
 	[NVP_SC_UNRECOVERED_READ_ERROR] = { "Unrecovered Read Error", EIO },
-	[NVP_SC_GUARD_CHECK_ERROR] = { "End-to-end Guard Check Error", EIO },
-	[NVP_SC_APPTAG_CHECK_ERROR] = { "End-to-end Application Tag Check Error", EIO },
-	[NVP_SC_REFTAG_CHECK_ERROR] = { "End-to-end Reference Tag Check Error", EIO },
+	[NVP_SC_GUARD_CHECK_ERROR] = { "End-to-end Guard Check Error", EBADMSG },
+	[NVP_SC_APPTAG_CHECK_ERROR] = { "End-to-end Application Tag Check Error", EBADMSG },
+	[NVP_SC_REFTAG_CHECK_ERROR] = { "End-to-end Reference Tag Check Error", EBADMSG },
 	/* A miscompare is an answer, not a failure: callers must tell it apart. */
 	[NVP_SC_COMPARE_FAILURE] = { "Compare Failure", EILSEQ },
 	[NVP_SC_ACCESS_DENIED] = { "Access Denied", EACCES },
 	[NVP_SC_DEALLOCATED_OR_UNWRITTEN] = { "Deallocated or Unwritten Logical Block", ENODATA },
-	[0x88] = { "End-to-end Storage Tag Check Error", EIO },
+	[0x88] = { "End-to-end Storage Tag Check Error", EBADMSG },
 };
 
 static const struct status_info path_status[256] = {

@@ -205,6 +205,12 @@ int iov_sync(struct nvp_qpair *qp, struct nvp_ns *ns, bool write,
 	     struct io_cpl *cpl);
 int raw_sync(struct nvp_qpair *qp, const struct nvp_sqe *cmd, void *buf, size_t len,
 	     struct io_cpl *cpl);
+/* nvp_read_ext()/nvp_write_ext() and the iovec forms, as io_sync(). */
+int ext_sync(struct nvp_qpair *qp, struct nvp_ns *ns, bool write, void *buf, uint64_t lba,
+	     uint32_t nlb, const struct nvp_io_opts *opts, struct io_cpl *cpl);
+int extv_sync(struct nvp_qpair *qp, struct nvp_ns *ns, bool write, const struct iovec *iov,
+	      int iovcnt, uint64_t lba, uint32_t nlb, const struct nvp_io_opts *opts,
+	      struct io_cpl *cpl);
 
 /*
  * Any other command, synchronously, with io_sync()'s checks: @c from
@@ -338,5 +344,13 @@ ITEST_DECL(zns_limits);
 ITEST_DECL(zns_append_threads);
 ITEST_DECL(zns_append_limits);
 ITEST_DECL(zns_fault_zone);
+ITEST_DECL(md_info);
+ITEST_DECL(md_roundtrip);
+ITEST_DECL(md_split_iovec);
+ITEST_DECL(md_threads);
+ITEST_DECL(md_bad_opts);
+ITEST_DECL(md_ext_plain);
+ITEST_DECL(pi_pract);
+ITEST_DECL(pi_checks);
 
 #endif /* NVP_ITEST_H */

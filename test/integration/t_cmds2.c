@@ -1003,18 +1003,19 @@ static bool bad_args_on(struct nsctx *c)
 								   io_cpl_cb, c_)), -EINVAL);
 		CHECK_RC(CMD_SYNC(qp, NULL, "compare", nvp_compare(qp, ns, b, end - 1, 2, NULL,
 								   io_cpl_cb, c_)), -ERANGE);
-		/* Options: no size, metadata, unknown flags. */
+		/* Options: no size; PI checks or a metadata buffer on a namespace
+		 * without metadata (nvp_io_apply_opts() refuses both); unknown flags. */
 		memset(&o, 0, sizeof(o));
 		CHECK_RC(CMD_SYNC(qp, NULL, "compare", nvp_compare(qp, ns, b, 0, 1, &o,
 								   io_cpl_cb, c_)), -EINVAL);
 		nvp_io_opts_init(&o, sizeof(o));
 		o.pi = NVP_PI_CHECK_GUARD;
 		CHECK_RC(CMD_SYNC(qp, NULL, "compare", nvp_compare(qp, ns, b, 0, 1, &o,
-								   io_cpl_cb, c_)), -ENOTSUP);
+								   io_cpl_cb, c_)), -EINVAL);
 		nvp_io_opts_init(&o, sizeof(o));
 		o.md = b;
 		CHECK_RC(CMD_SYNC(qp, NULL, "compare", nvp_compare(qp, ns, b, 0, 1, &o,
-								   io_cpl_cb, c_)), -ENOTSUP);
+								   io_cpl_cb, c_)), -EINVAL);
 		nvp_io_opts_init(&o, sizeof(o));
 		o.flags = 1u << 7;
 		CHECK_RC(CMD_SYNC(qp, NULL, "compare", nvp_compare(qp, ns, b, 0, 1, &o,

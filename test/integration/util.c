@@ -325,6 +325,37 @@ int iov_sync(struct nvp_qpair *qp, struct nvp_ns *ns, bool write,
 	return finish(qp, rc, c, out, write ? "writev" : "readv");
 }
 
+int ext_sync(struct nvp_qpair *qp, struct nvp_ns *ns, bool write, void *buf, uint64_t lba,
+	     uint32_t nlb, const struct nvp_io_opts *opts, struct io_cpl *out)
+{
+	struct io_cpl *c = cpl_new();
+	int rc;
+
+	if (!c)
+		return -ENOMEM;
+	if (write)
+		rc = nvp_write_ext(qp, ns, buf, lba, nlb, opts, io_cpl_cb, c);
+	else
+		rc = nvp_read_ext(qp, ns, buf, lba, nlb, opts, io_cpl_cb, c);
+	return finish(qp, rc, c, out, write ? "write_ext" : "read_ext");
+}
+
+int extv_sync(struct nvp_qpair *qp, struct nvp_ns *ns, bool write, const struct iovec *iov,
+	      int iovcnt, uint64_t lba, uint32_t nlb, const struct nvp_io_opts *opts,
+	      struct io_cpl *out)
+{
+	struct io_cpl *c = cpl_new();
+	int rc;
+
+	if (!c)
+		return -ENOMEM;
+	if (write)
+		rc = nvp_writev_ext(qp, ns, iov, iovcnt, lba, nlb, opts, io_cpl_cb, c);
+	else
+		rc = nvp_readv_ext(qp, ns, iov, iovcnt, lba, nlb, opts, io_cpl_cb, c);
+	return finish(qp, rc, c, out, write ? "writev_ext" : "readv_ext");
+}
+
 int raw_sync(struct nvp_qpair *qp, const struct nvp_sqe *cmd, void *buf, size_t len,
 	     struct io_cpl *out)
 {

@@ -130,13 +130,13 @@ static const struct status_case cases[] = {
 	/* Media and data integrity (SCT 2) */
 	{ 2, 0x80, "Write Fault", -EIO },
 	{ 2, 0x81, "Unrecovered Read Error", -EIO },
-	{ 2, 0x82, "End-to-end Guard Check Error", -EIO },
-	{ 2, 0x83, "End-to-end Application Tag Check Error", -EIO },
-	{ 2, 0x84, "End-to-end Reference Tag Check Error", -EIO },
+	{ 2, 0x82, "End-to-end Guard Check Error", -EBADMSG },
+	{ 2, 0x83, "End-to-end Application Tag Check Error", -EBADMSG },
+	{ 2, 0x84, "End-to-end Reference Tag Check Error", -EBADMSG },
 	{ 2, 0x85, "Compare Failure", -EILSEQ },
 	{ 2, 0x86, "Access Denied", -EACCES },
 	{ 2, 0x87, "Deallocated or Unwritten Logical Block", -ENODATA },
-	{ 2, 0x88, "End-to-end Storage Tag Check Error", -EIO },
+	{ 2, 0x88, "End-to-end Storage Tag Check Error", -EBADMSG },
 
 	/* Path related (SCT 3) */
 	{ 3, 0x00, "Internal Path Error", -EIO },

@@ -113,6 +113,28 @@ def main():
         check(want_text in out, f"zoned text output lacks {want_text!r}")
     # Without zoned namespaces the controller offers no command sets: no zns key.
     check(all("zns" not in ns for ns in namespaces), "a conventional namespace has 'zns'")
+    # Metadata and protection information, per namespace, in both forms.
+    md_addr = "emu:ns=16M:512+8:ext:pi1,ns=16M:4096+16:pi3:first,ns=16M:4096+8"
+    md_expect = [  # md_size, md_layout, pi_type, pi_location, pi_guard_bits, pi_size
+        (8, "extended", 1, "last", 16, 8),
+        (16, "separate", 3, "first", 16, 8),
+        (8, "separate", 0, None, None, None),
+    ]
+    rc, out, err = run(tool, "--json", md_addr)
+    check(rc == 0, f"--json {md_addr} exited {rc}: {err.strip()}")
+    for ns, want in zip(json.loads(out)["namespaces"], md_expect):
+        got = (ns["md_size"], ns["md_layout"], ns["pi_type"], ns.get("pi_location"),
+               ns.get("pi_guard_bits"), ns.get("pi_size"))
+        check(got == want, f"nsid {ns['nsid']}: metadata/PI {got}, expected {want}")
+    rc, out, err = run(tool, md_addr)
+    check(rc == 0, f"text {md_addr} exited {rc}: {err.strip()}")
+    for want in ("extended LBAs (after each block's data)", "type 1", "type 3",
+                 "16-bit (CRC-16/T10-DIF)", "PI location in the metadata"):
+        check(want in out, f"text output lacks {want!r}")
+    rc, out, err = run(tool, "--json", ADDR)
+    for ns in json.loads(out)["namespaces"]:
+        check(ns["md_size"] == 0 and ns["md_layout"] == "none" and ns["pi_type"] == 0
+              and "pi_location" not in ns, f"nsid {ns['nsid']}: metadata where none is")
 
     rc, out, _ = run(tool, "--version")
     check(rc == 0 and out.strip() == "nvpoll-identify 0.1.0", f"--version printed {out!r}")

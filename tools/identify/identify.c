@@ -402,6 +402,31 @@ static void emit_lba_formats(struct emit *e, const struct nvp_id_ns *id)
 	emit_arr_end(e);
 }
 
+/*
+ * Metadata and protection information as the library reads them (the
+ * guard from the NVM command set Identify Namespace, which the raw fields
+ * above do not show): derived keys, not nvme-cli's.
+ */
+static void emit_md(struct emit *e, const struct nvp_ns_info *ni)
+{
+	const char *layout = !ni->md_size ? "none" : ni->md_extended ? "extended" : "separate";
+
+	emit_uint(e, "md_size", "Metadata per block (bytes)", ni->md_size);
+	emit_str_text(e, "md_layout", "Metadata layout", layout, "%s", !ni->md_size ? "none" :
+		      ni->md_extended ? "extended LBAs (after each block's data)" :
+		      "separate buffer (metadata pointer)");
+	emit_uint_text(e, "pi_type", "Protection information", ni->pi_type,
+		       ni->pi_type ? "type %u" : "none", ni->pi_type);
+	if (ni->pi_type) {
+		emit_str(e, "pi_location", "PI location in the metadata",
+			 ni->pi_first ? "first" : "last");
+		emit_uint_text(e, "pi_guard_bits", "PI guard", ni->pi_guard_bits, "%u-bit (%s)",
+			       ni->pi_guard_bits, ni->pi_guard_bits == 64 ? "CRC-64/NVME" :
+			       "CRC-16/T10-DIF");
+		emit_uint(e, "pi_size", "PI size (bytes)", ni->pi_size);
+	}
+}
+
 /* Zoned namespaces: what nvp_ns_zns_info() holds (ZNS Identify CNS 05h/06h). */
 static void emit_zns(struct emit *e, const struct nvp_ns *ns)
 {
@@ -485,6 +510,7 @@ static void emit_id_ns(struct emit *e, const struct nvp_ns *ns, const struct nvp
 	emit_uint(e, "lba_size", "LBA size in use (bytes)", lba_size);
 	emit_uint(e, "size_bytes", "Size (NSZE x LBA size)", id->nsze * lba_size);
 	emit_zns(e, ns);
+	emit_md(e, ni);
 	emit_obj_end(e);
 }
 

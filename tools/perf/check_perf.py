@@ -22,6 +22,9 @@ Usage: check_perf.py NVPOLL_PERF CHECK
   no-io         a run in which no command completes fails (exit 1)
   emu-cpu       a warning when an emulated controller's device thread may
                 only run on CPUs where workers poll, and none when it has one
+  pi-verify     namespaces whose metadata is only PI (types 1 and 3, both
+                layouts) run with PRACT and pass --verify/--verify-final;
+                one with more metadata than PI is refused (exit 2)
 Exits non-zero with the reason on the first mismatch.
 """
 import json
@@ -384,8 +387,23 @@ def check_zoneappend(tool):
     check(rc == 2 and "--verify does not apply to -w zoneappend" in err, "--verify", out, err)
 
 
+def check_pi_verify(tool):
+    addr = "emu:ns=16M:4096+8:pi1,ns=16M:512+8:ext:pi3:first"
+    rc, out, err = run(tool, "-a", addr, *WORKLOAD, "-t", "1", "--verify-final", "--json")
+    check(rc == 0, f"exit status {rc}, expected 0", out, err)
+    total = json.loads(out)["total"]
+    check(total["errors"] == 0, f"{total['errors']} errors", out, err)
+    check(total["verify_mismatches"] == 0, "mismatches", out, err)
+    check(total.get("verify_checks", 0) > 0 and total["verify_final_checks"] > 0,
+          "nothing was compared", out, err)
+    rc, out, err = run(tool, "-a", "emu:ns=16M:4096+16:pi1", "-q", "2", "-t", "0.2")
+    check(rc == 2, f"more metadata than PI: exit status {rc}, expected 2", out, err)
+    check("only when the metadata is just the PI" in err, "no message saying why", out, err)
+
+
 CHECKS = {
     "zoneappend": check_zoneappend,
+    "pi-verify": check_pi_verify,
     "json-progress": check_json_progress,
     "header-first": check_header_first,
     "mixed": check_mixed,

@@ -97,7 +97,11 @@ struct ns_target {
 	const struct nvp_ns_info *info;
 	uint32_t nlb;		/* blocks per I/O */
 	uint64_t units;		/* I/O-sized units in the namespace */
+	uint32_t pi;		/* NVP_PI_* for a PI namespace (PRACT), else 0 */
 };
+
+/* The application tag perf's PRACT writes carry and --verify reads check. */
+#define PERF_PI_APPTAG 0x4e56u
 
 struct ns_worker;
 
@@ -418,6 +422,28 @@ static void release_unsent(struct ns_worker *w, struct io_slot *s)
 
 static int zone_submit(struct ns_worker *w, struct io_slot *s);
 static void zone_io_done(struct ns_worker *w, struct io_slot *s);
+/*
+ * A namespace whose metadata is only its PI, driven with PRACT: the
+ * controller inserts the PI on writes and strips it on reads (and with
+ * --verify checks guard, application tag and, types 1 and 2, the reference
+ * tag, which perf sets to the LBA), so the data buffers stay plain.
+ */
+static int __attribute__((noinline)) submit_pi(struct ns_worker *w, struct io_slot *s,
+					       uint64_t lba)
+{
+	struct ns_target *t = w->t;
+	struct nvp_io_opts o;
+
+	nvp_io_opts_init(&o, sizeof(o));
+	o.pi = t->pi;
+	o.apptag = PERF_PI_APPTAG;
+	o.apptag_mask = 0xffff;
+	if (t->info->pi_type != 3)
+		o.reftag = lba & (t->info->pi_guard_bits == 64 ? (1ull << 48) - 1 : 0xffffffffull);
+	if (s->is_read)
+		return nvp_read_ext(w->qp, t->ns, s->buf, lba, t->nlb, &o, io_done, s);
+	return nvp_write_ext(w->qp, t->ns, s->buf, lba, t->nlb, &o, io_done, s);
+}
 
 /* Post @s, its latency counted from @now; returns false if the worker must stop. */
 static bool submit(struct ns_worker *w, struct io_slot *s, uint64_t now)
@@ -429,6 +455,8 @@ static bool submit(struct ns_worker *w, struct io_slot *s, uint64_t now)
 	s->submit_tsc = now;
 	if (w->zr)
 		rc = zone_submit(w, s);
+	else if (__builtin_expect(t->pi != 0, 0))
+		rc = submit_pi(w, s, lba);
 	else if (s->is_read)
 		rc = nvp_read(w->qp, t->ns, s->buf, lba, t->nlb, 0, io_done, s);
 	else
@@ -1336,12 +1364,24 @@ static struct ns_target *find_targets(const struct perf_opts *o, unsigned int *n
 				if (!targets)
 					fail_setup(TOOL_EXIT_FAILURE, "out of memory");
 			}
+			if (ni->md_size && (!ni->pi_type || ni->md_size != ni->pi_size))
+				fail_setup(TOOL_EXIT_USAGE, "%s ns%u has %u bytes of metadata per block%s; "
+					   "nvpoll-perf drives metadata namespaces only when the "
+					   "metadata is just the PI (the controller inserts and "
+					   "strips it, NVP_PI_PRACT); pick another namespace with -n",
+					   cc->addr, ni->nsid, ni->md_size, ni->pi_type ?
+					   " (more than its protection information)" :
+					   " without protection information");
 			t = &targets[n++];
 			t->cc = cc;
 			t->ns = ns;
 			t->info = ni;
 			t->nlb = (uint32_t)(o->io_size / ni->block_size);
 			t->units = ni->num_blocks / t->nlb;
+			/* PI: PRACT always; the checks with --verify (type 3 has no reftag). */
+			t->pi = !ni->pi_type ? 0 : NVP_PI_PRACT |
+				(!o->verify ? 0 : NVP_PI_CHECK_GUARD | NVP_PI_CHECK_APPTAG |
+				 (ni->pi_type != 3 ? NVP_PI_CHECK_REFTAG : 0));
 			cc->nns++;
 			if (o->verify) {
 				uint64_t per_thread = t->units / o->ncpus;
