@@ -14,7 +14,7 @@
 #define EMU_VALID_OPTS                                                              \
 	"valid options: ns=SIZE[:BLOCK[:PATH]] (up to 16), file=PATH, mdts=0..15, "  \
 	"qpairs=1..511, mqes=2..65536, lat_us=N, serial=TEXT, sgl|dbbuf|vwc=0|1, "   \
-	"cpu=N, raw=PATH (tests); e.g. emu:ns=1G:4096,ns=64M:512,qpairs=8"
+	"cmb=SIZE, cpu=N, raw=PATH (tests); e.g. emu:ns=1G:4096,ns=64M:512,qpairs=8"
 
 /* User text quoted in a message: clipped, so the advice after it is never cut. */
 struct emu_clip {
@@ -149,7 +149,21 @@ static int emu_parse_ns(const char *spec, struct emu_ns_opts *ns)
 /* Options that may be given once; ns= repeats, file= once per namespace. */
 static const char *const emu_once[] = {
 	"mdts", "qpairs", "mqes", "lat_us", "cpu", "serial", "sgl", "dbbuf", "vwc", "raw",
+	"cmb",
 };
+
+/* cmb=SIZE: whole MiB (CMBSZ.SZU is 1 MiB, as QEMU's cmb_size_mb), 0 = none. */
+static int emu_parse_cmb(const char *val, uint64_t *out)
+{
+	struct emu_clip c1;
+	uint64_t v;
+
+	if (nvp_parse_size(val, &v) || (v & ((1ull << 20) - 1)) || v > (1ull << 30))
+		return nvp_error(-EINVAL, "emu: bad cmb=%s: give the Controller Memory Buffer size in whole MiB up to 1G (e.g. cmb=16M), or 0 for none; " EMU_VALID_OPTS,
+				 emu_clip(val, &c1));
+	*out = v;
+	return 0;
+}
 
 int nvp_emu_parse_opts(const char *spec, struct emu_opts *o)
 {
@@ -223,6 +237,10 @@ int nvp_emu_parse_opts(const char *spec, struct emu_opts *o)
 			}
 			file_given = true;
 			strcpy(ns->path, val);
+		} else if (!strcmp(tok, "cmb")) {
+			ret = emu_parse_cmb(val, &o->cmb_bytes);
+			if (ret)
+				break;
 		} else if (!strcmp(tok, "mdts")) {
 			if (emu_parse_uint(val, 0, 15, &v)) {
 				ret = nvp_error(-EINVAL, "emu: bad mdts=%s (0 = no limit, else 2^N 4 KiB pages, N <= 15); " EMU_VALID_OPTS,
