@@ -252,7 +252,7 @@ static int wait_then(struct nvp_init *ini, uint32_t v, uint32_t mask, uint32_t w
 	return -EAGAIN;
 }
 
-/* The CMB, once ready (only entered when CMB SQs are asked for). */
+/* The CMB, once ready; nothing unless CMB SQs are asked for. */
 static int cmb(struct nvp_init *ini)
 {
 	int rc = nvp_cmb_setup(ini->ctrl, ini->reinit);
@@ -628,8 +628,7 @@ static int step(struct nvp_init *ini)
 	case NVP_INIT_ENABLE:
 		return enable(ini);
 	case NVP_INIT_WAIT_READY:
-		return wait_then(ini, v, NVP_CSTS_RDY, NVP_CSTS_RDY,
-				 ini->ctrl->opts.cmb_sqs ? NVP_INIT_CMB : NVP_INIT_IDENTIFY_CTRL);
+		return wait_then(ini, v, NVP_CSTS_RDY, NVP_CSTS_RDY, NVP_INIT_CMB);
 	case NVP_INIT_CMB:
 		return cmb(ini);
 	case NVP_INIT_IDENTIFY_CTRL:
