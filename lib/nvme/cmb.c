@@ -86,8 +86,8 @@ static void unmap(struct nvp_ctrl *ctrl)
 static int give_up(struct nvp_ctrl *ctrl, const char *why)
 {
 	if (ctrl->opts.cmb_sqs == NVP_CMB_SQS_REQUIRE)
-		return nvp_error(-ENOTSUP, "%s: CMB submission queues are required (cmb_sqs=require) but %s; "
-				 "use cmb_sqs=prefer to fall back to host memory", ctrl->info.addr, why);
+		return nvp_error(-ENOTSUP, "CMB submission queues are required (cmb_sqs=require) but %s; "
+				 "use cmb_sqs=prefer to fall back to host memory", why);
 	nvp_warn("%s: submission queues stay in host memory (cmb_sqs=%s): %s", ctrl->info.addr,
 		 mode_name(ctrl->opts.cmb_sqs), why);
 	return 0;
