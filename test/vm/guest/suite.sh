@@ -507,8 +507,24 @@ step_in_use() {
   check_nvme_back
 }
 
+# I/O submission queues in NVPOLL3's Controller Memory Buffer (cmb_size_mb=16):
+# itest's cmb_sqs with every I/O SQ in the CMB (--cmb-sqs require): verified
+# single and batched I/O across the ring's wrap and a reset, on a namespace
+# it can write (8-byte PI by PRACT, as NVPOLL3 has no plain one). It must
+# run, not skip. The guest kernel's IOMMU/VFIO lines are shown for the record.
+step_cmb() {
+  have nvpoll-itest || { skip "nvpoll-itest not built"; return; }
+  [ -n "$ADDR3" ] || { fail "expected a fourth controller (NVPOLL3) with a CMB"; return; }
+  run nvpoll-itest --cmb-sqs require -a "$ADDR3" --only cmb_sqs 2>&1 | tee /tmp/cmb.log ||
+    { fail "nvpoll-itest --cmb-sqs require exited $?"; return; }
+  grep -q '^PASS cmb_sqs' /tmp/cmb.log || { fail "cmb_sqs did not pass on $ADDR3"; return; }
+  info "$(grep '^PASS cmb_sqs' /tmp/cmb.log); $(grep -o 'I/O submission queues in the CMB.*' /tmp/cmb.log | head -n1)"
+  info "kernel: $(dmesg | grep -i -E 'dmar|iommu|vfio|fault' | tail -n 3 | tr '\n' '|')"
+  check_nvme_back
+}
+
 # hot_remove must stay last: it unplugs NVPOLL2.
-STEPS="selftest_hw selftest_bind hello_world itest ns_attach identify setup perf perf_reset wal fio_kernel fio_nvpoll in_use hot_remove"
+STEPS="selftest_hw selftest_bind hello_world itest ns_attach identify setup perf perf_reset cmb wal fio_kernel fio_nvpoll in_use hot_remove"
 # rig.sh --steps (NVP_STEPS): only those, in the order above.
 if [ -n "${NVP_STEPS:-}" ]; then
   sel=""
