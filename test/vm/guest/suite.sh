@@ -515,7 +515,7 @@ step_in_use() {
 step_cmb() {
   have nvpoll-itest || { skip "nvpoll-itest not built"; return; }
   [ -n "$ADDR3" ] || { fail "expected a fourth controller (NVPOLL3) with a CMB"; return; }
-  run nvpoll-itest --cmb-sqs require -a "$ADDR3" --only cmb_sqs 2>&1 | tee /tmp/cmb.log ||
+  run nvpoll-itest -v --cmb-sqs require -a "$ADDR3" --only cmb_sqs 2>&1 | tee /tmp/cmb.log ||
     { fail "nvpoll-itest --cmb-sqs require exited $?"; return; }
   grep -q '^PASS cmb_sqs' /tmp/cmb.log || { fail "cmb_sqs did not pass on $ADDR3"; return; }
   info "$(grep '^PASS cmb_sqs' /tmp/cmb.log); $(grep -o 'I/O submission queues in the CMB.*' /tmp/cmb.log | head -n1)"
