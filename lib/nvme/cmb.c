@@ -268,12 +268,17 @@ static inline void copy_sqe(volatile struct nvp_sqe *dst, const struct nvp_sqe *
 #endif
 }
 
-void nvp_cmb_copy_sqes(struct nvp_sq *sq, uint16_t from, uint16_t to)
+void nvp_cmb_ring(struct nvp_sq *sq)
 {
-	for (uint16_t i = from; i != to; i = (uint16_t)(i + 1 == sq->entries ? 0 : i + 1))
+	uint16_t tail = sq->tail, rung = sq->rung_tail;	/* loaded once */
+
+	for (uint16_t i = rung; i != tail; i = (uint16_t)(i + 1 == sq->entries ? 0 : i + 1))
 		copy_sqe(&sq->cmb_ring[i], &sq->ring[i]);
-	/* The command copies (WC or uncached device memory) before the doorbell store. */
+	/* The command copies (WC or uncached device memory) and PRP/SGL lists
+	 * (DMA memory) before the doorbell store. */
 	nvp_wmb();
+	nvp_db_write(&sq->db, tail, rung);
+	sq->rung_tail = tail;
 }
 
 void nvp_cmb_release(struct nvp_ctrl *ctrl)

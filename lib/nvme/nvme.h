@@ -500,11 +500,12 @@ int nvp_cmb_sq_alloc(struct nvp_ctrl *ctrl, size_t bytes, volatile struct nvp_sq
 void nvp_cmb_sq_free(struct nvp_ctrl *ctrl, volatile struct nvp_sqe *ring, size_t bytes);
 
 /**
- * nvp_cmb_copy_sqes() - copy the commands in host slots [@from, @to) of
- * @sq (wrapping) into its CMB ring, 64 bytes at a time with wide stores,
- * then order them before the doorbell. Called by nvp_sq_ring() only.
+ * nvp_cmb_ring() - nvp_sq_ring() for an SQ in the CMB: copy the commands in
+ * host slots [rung_tail, tail) (wrapping) into the CMB ring, 64 bytes at a
+ * time with wide stores, order them before the doorbell, write it.
+ * @sq: the queue, with new commands (tail != rung_tail).
  */
-void nvp_cmb_copy_sqes(struct nvp_sq *sq, uint16_t from, uint16_t to);
+void nvp_cmb_ring(struct nvp_sq *sq);
 
 /** nvp_cmb_release() - unmap the CMB (the controller is disabled). */
 void nvp_cmb_release(struct nvp_ctrl *ctrl);

@@ -112,12 +112,17 @@ static int uio_map_bar(struct nvp_device *dev, unsigned int bar, struct nvp_bar_
 	map->bus_addr = start;
 	map->wc = wc;
 	map->prefetchable = pref;
+	/* As BAR0: stores into a removed device's CMB must not SIGBUS. */
+	if (nvp_bar_guard_add(p, (size_t)len))
+		nvp_warn("%s: BAR%u is not guarded against hot removal: %s", dev->addr, bar,
+			 nvp_last_error());
 	return 0;
 }
 
 static void uio_unmap_bar(struct nvp_device *dev, struct nvp_bar_map *map)
 {
 	(void)dev;
+	nvp_bar_guard_remove(map->va);	/* harmless if it was not guarded */
 	munmap((void *)map->va, map->len);
 }
 
