@@ -169,14 +169,14 @@ int nvp_qpair_setup(struct nvp_ctrl *ctrl, uint16_t qid, uint32_t sq_entries,
 		goto err;
 	qp->sq.ring = qp->sq_mem;
 	qp->cq.ring = qp->cq_mem;
+	qp->sq.entries = (uint16_t)sq_entries;
+	qp->cq.entries = (uint16_t)cq_entries;
+	qp->sq.qid = qid;
 	if (qid && ctrl->cmb.use_sqs) {
 		rc = place_sq_in_cmb(ctrl, qp, sq_entries);
 		if (rc)
 			goto err;
 	}
-	qp->sq.entries = (uint16_t)sq_entries;
-	qp->cq.entries = (uint16_t)cq_entries;
-	qp->sq.qid = qid;
 	qp->cq.phase = 1;
 	nvp_qpair_init_doorbells(qp);
 
