@@ -255,6 +255,9 @@ NVP_API int nvp_emu_async_event(struct nvp_ctrl *ctrl, uint8_t type, uint8_t inf
  * @deep_sleeps: idle passes on which the device thread slept its longest
  *               interval: it has had nothing to do for about 0.25 s and
  *               costs almost no CPU.
+ * @cmb_sqs: I/O submission queues that exist now in the Controller Memory
+ *           Buffer (emu:cmb=SIZE).
+ * @cmb_cmds: commands fetched from submission queues in the CMB.
  */
 struct nvp_emu_stats {
 	uint64_t admin_cmds[256];
@@ -277,6 +280,8 @@ struct nvp_emu_stats {
 	bool removed;
 	bool shadow_doorbells;
 	uint64_t deep_sleeps;
+	uint32_t cmb_sqs;
+	uint64_t cmb_cmds;
 };
 
 /**

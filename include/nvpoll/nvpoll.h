@@ -242,6 +242,22 @@ enum nvp_driver {
 NVP_API const char *nvp_driver_name(enum nvp_driver driver);
 
 /**
+ * enum nvp_cmb_sqs - where I/O submission queues go (nvp_ctrl_opts.cmb_sqs).
+ * @NVP_CMB_SQS_OFF: host memory (the default).
+ * @NVP_CMB_SQS_PREFER: in the Controller Memory Buffer when the controller
+ *          has one that holds submission queues (CMBSZ.SQS) and its BAR can
+ *          be mapped; otherwise in host memory, with a notice saying why.
+ * @NVP_CMB_SQS_REQUIRE: as PREFER, but attach fails with -ENOTSUP when the
+ *          CMB cannot be used, and nvp_qpair_alloc() fails with -ENOSPC
+ *          when the CMB has no room for another queue.
+ */
+enum nvp_cmb_sqs {
+	NVP_CMB_SQS_OFF = 0,
+	NVP_CMB_SQS_PREFER = 1,
+	NVP_CMB_SQS_REQUIRE = 2,
+};
+
+/**
  * struct nvp_ctrl_opts - controller attach options.
  * @opts_size: sizeof(struct nvp_ctrl_opts) as the caller knows it.
  * @driver: see enum nvp_driver; NVP_DRIVER_AUTO by default. The environment
@@ -271,6 +287,12 @@ NVP_API const char *nvp_driver_name(enum nvp_driver driver);
  *          or with 0, the command completes with Host Aborted Command and
  *          DNR clear: the application may retry it. Raw passthrough
  *          commands (nvp_io_raw()) are never posted again.
+ * @cmb_sqs: put I/O submission queues in the Controller Memory Buffer
+ *          (enum nvp_cmb_sqs; default NVP_CMB_SQS_OFF). The commands are
+ *          then copied, 64 bytes at a time, into device memory when the
+ *          doorbell is written; the controller fetches them without a DMA
+ *          read. The environment variable NVP_CMB_SQS=off|prefer|require
+ *          overrides OFF. See docs/architecture.md.
  */
 struct nvp_ctrl_opts {
 	size_t opts_size;
@@ -286,6 +308,7 @@ struct nvp_ctrl_opts {
 	int numa_node;
 	uint32_t health_check_ms;
 	uint32_t io_retries;
+	enum nvp_cmb_sqs cmb_sqs;
 };
 
 /**
@@ -366,6 +389,9 @@ NVP_API int nvp_ctrl_detach(struct nvp_ctrl *ctrl);
  * @shadow_doorbells: Doorbell Buffer Config is in use.
  * @oncs: Optional NVM Command Support bits (NVP_ONCS_*).
  * @vwc: volatile write cache present.
+ * @cmb_bytes: size of the Controller Memory Buffer nvpoll found and mapped
+ *          (0: none, or CMB use was not asked for).
+ * @cmb_sqs: new I/O submission queues are placed in the CMB.
  */
 struct nvp_ctrl_info {
 	char addr[64];
@@ -386,6 +412,8 @@ struct nvp_ctrl_info {
 	bool shadow_doorbells;
 	uint16_t oncs;
 	bool vwc;
+	uint64_t cmb_bytes;
+	bool cmb_sqs;
 };
 
 /**

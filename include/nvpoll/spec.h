@@ -82,8 +82,10 @@ enum nvp_reg {
 	NVP_REG_AQA = 0x24,	/* Admin Queue Attributes */
 	NVP_REG_ASQ = 0x28,	/* Admin SQ Base Address (64-bit) */
 	NVP_REG_ACQ = 0x30,	/* Admin CQ Base Address (64-bit) */
-	NVP_REG_CMBLOC = 0x38,
-	NVP_REG_CMBSZ = 0x3c,
+	NVP_REG_CMBLOC = 0x38,	/* Controller Memory Buffer Location */
+	NVP_REG_CMBSZ = 0x3c,	/* Controller Memory Buffer Size */
+	NVP_REG_CMBMSC = 0x50,	/* CMB Memory Space Control (64-bit) */
+	NVP_REG_CMBSTS = 0x58,	/* CMB Status */
 	NVP_REG_CRTO = 0x68,	/* Controller Ready Timeouts (NVMe 2.0) */
 	NVP_REG_DBS = 0x1000,	/* first doorbell (SQ0 tail) */
 };
@@ -101,6 +103,29 @@ enum nvp_reg {
 #define NVP_CAP_MPSMAX(cap)	((uint32_t)(((cap) >> 52) & 0xf))
 #define NVP_CAP_CMBS(cap)	((uint32_t)(((cap) >> 57) & 0x1))
 #define NVP_CAP_CRMS(cap)	((uint32_t)(((cap) >> 59) & 0x3))
+
+/* CMBLOC fields */
+#define NVP_CMBLOC_BIR(v)	((uint32_t)(v) & 0x7)		/* BAR index */
+#define NVP_CMBLOC_OFST(v)	((uint32_t)(v) >> 12)		/* in CMBSZ.SZU units */
+
+/* CMBSZ fields */
+#define NVP_CMBSZ_SQS		(1u << 0)	/* submission queues supported */
+#define NVP_CMBSZ_CQS		(1u << 1)
+#define NVP_CMBSZ_LISTS		(1u << 2)
+#define NVP_CMBSZ_RDS		(1u << 3)
+#define NVP_CMBSZ_WDS		(1u << 4)
+#define NVP_CMBSZ_SZU(v)	(((uint32_t)(v) >> 8) & 0xf)	/* 4 KiB << (4 * SZU) */
+#define NVP_CMBSZ_SZ(v)		((uint32_t)(v) >> 12)		/* in SZU units */
+#define NVP_CMBSZ_SZU_SHIFT	8
+#define NVP_CMBSZ_SZ_SHIFT	12
+
+/* CMBMSC fields (NVMe 1.4) */
+#define NVP_CMBMSC_CRE		(1ull << 0)	/* capabilities registers enabled */
+#define NVP_CMBMSC_CMSE		(1ull << 1)	/* controller memory space enabled */
+#define NVP_CMBMSC_CBA_MASK	(~0xfffull)	/* controller base address */
+
+/* CMBSTS fields */
+#define NVP_CMBSTS_CBAI		(1u << 0)	/* controller base address invalid */
 
 #define NVP_CAP_CSS_NVM		(1u << 0)
 #define NVP_CAP_CSS_CSI		(1u << 6)	/* I/O command sets via CSI */

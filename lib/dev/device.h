@@ -33,10 +33,36 @@ struct nvp_device;
  * @removal_requested: optional; whether the kernel asked for the device
  *         back (VFIO's device request interrupt). Cheap, non-blocking; not
  *         for the I/O path.
+ * @map_bar: optional; map BAR @bar whole (struct nvp_bar_map). Return 0 or
+ *         a negative errno with a message.
+ * @unmap_bar: undo @map_bar (before @close).
  */
+struct nvp_bar_map;
+
 struct nvp_device_ops {
 	void (*close)(struct nvp_device *dev);
 	bool (*removal_requested)(struct nvp_device *dev);
+	int (*map_bar)(struct nvp_device *dev, unsigned int bar, struct nvp_bar_map *map);
+	void (*unmap_bar)(struct nvp_device *dev, struct nvp_bar_map *map);
+};
+
+/**
+ * struct nvp_bar_map - a BAR other than BAR0 mapped into the process (the
+ * Controller Memory Buffer's).
+ * @va: the mapping of the whole BAR.
+ * @len: its length in bytes.
+ * @bus_addr: the BAR's address on the PCI bus (sysfs "resource"), which the
+ *            controller is told as CMBMSC.CBA; for emu, the emulator's.
+ * @wc: @va is write-combined (uio resourceN_wc); else uncached (vfio-pci
+ *      mmaps every BAR uncached) or, for emu, ordinary memory.
+ * @prefetchable: the BAR is prefetchable (sysfs resource flags).
+ */
+struct nvp_bar_map {
+	volatile void *va;
+	size_t len;
+	uint64_t bus_addr;
+	bool wc;
+	bool prefetchable;
 };
 
 /**
@@ -122,6 +148,37 @@ void nvp_bar_guard_remove(volatile void *bar);
  * @dev: the device, or NULL.
  */
 bool nvp_device_removal_requested(struct nvp_device *dev);
+
+/**
+ * nvp_device_map_bar() - map another BAR of the device (bar_map.c).
+ * @dev: the device.
+ * @bar: BAR index 0..5 (CMBLOC.BIR).
+ * @map: out: the mapping; zeroed on failure.
+ *
+ * Return: 0; -ENOTSUP if the access method cannot map BARs; another
+ * negative errno with a message.
+ */
+int nvp_device_map_bar(struct nvp_device *dev, unsigned int bar, struct nvp_bar_map *map);
+
+/**
+ * nvp_device_unmap_bar() - undo nvp_device_map_bar().
+ * @dev: the device. @map: the mapping; zeroed (unmapping twice is harmless).
+ */
+void nvp_device_unmap_bar(struct nvp_device *dev, struct nvp_bar_map *map);
+
+/**
+ * nvp_pci_bar_resource() - a BAR's bus address, length and flags from sysfs
+ * "resource" (one "start end flags" line per resource), as Linux's
+ * pci_bus_address(): on the hosts nvpoll supports (x86-64, arm64 without
+ * a bus offset) the CPU physical address is the bus address.
+ * @bdf: the function. @bar: 0..5.
+ * @start: out: bus address. @len: out: length. @prefetchable: out.
+ *
+ * Return: 0, or a negative errno with a message (-ENODEV: no such BAR or
+ * not a memory BAR).
+ */
+int nvp_pci_bar_resource(const char *bdf, unsigned int bar, uint64_t *start, uint64_t *len,
+			 bool *prefetchable);
 
 /* Per-method openers, called by nvp_device_open(). */
 int nvp_vfio_open(const char *bdf, bool noiommu, bool keep_driver,

@@ -65,6 +65,7 @@ struct emu_ns_opts {
  * @vwc: advertise a volatile write cache.
  * @cpu: CPU to pin the device thread to, or -1 for any.
  * @raw: test-only file of raw device data (see lib/emu/emu_raw.c), or "".
+ * @cmb_bytes: Controller Memory Buffer size (cmb=SIZE, whole MiB), 0 = none.
  */
 struct emu_opts {
 	unsigned int nr_ns;
@@ -85,6 +86,7 @@ struct emu_opts {
 	uint16_t acwu;		/* compare-and-write unit, 0's based */
 	bool cmds;		/* Verify, Copy, Write Uncorrectable, fused pairs */
 	uint8_t zasl;		/* ZNS append limit, 2^n 4 KiB pages, 0 = MDTS */
+	uint64_t cmb_bytes;
 };
 
 /**
@@ -220,6 +222,7 @@ struct emu_sq {
 	uint32_t head;
 	uint32_t tail;
 	struct emu_db db;
+	bool in_cmb;		/* @ring is in the CMB (emu_cmb.c) */
 };
 
 /* What the armed faults decided for one command. */
@@ -289,6 +292,8 @@ struct emu_counters {
 	uint32_t enabled;
 	uint32_t fatal;
 	uint32_t removed;
+	uint32_t cmb_sqs;
+	uint64_t cmb_cmds;
 };
 
 /* Single-writer counter update: a plain load and store, no lock prefix. */
@@ -314,6 +319,30 @@ struct emu_sg {
  * struct nvp_emu - one emulated controller; @dev is what nvp_emu_open()
  * hands out (dev->emu points back here).
  */
+/**
+ * struct emu_cmb - the Controller Memory Buffer (emu_cmb.c; device thread).
+ * @mem: its bytes (NULL: no CMB). @size: their number (cmb=SIZE).
+ * @msc: CMBMSC as last acted on. @cba: CMBMSC.CBA. @cmse: CMBMSC.CMSE
+ *       accepted: addresses in [@cba, @cba + @size) are the CMB's.
+ */
+struct emu_cmb {
+	uint8_t *mem;
+	uint64_t size;
+	uint64_t msc;
+	uint64_t cba;
+	bool cmse;
+};
+
+/* emu_cmb.c */
+int nvp_emu_cmb_open(struct nvp_emu *emu);
+void nvp_emu_cmb_close(struct nvp_emu *emu);
+/* Act on a changed CMBMSC (QEMU 7.2's semantics). Device thread. */
+void nvp_emu_cmb_check(struct nvp_emu *emu);
+/* @addr..+@len inside the enabled CMB: where it is, else NULL. */
+void *nvp_emu_cmb_va(struct nvp_emu *emu, uint64_t addr, size_t len);
+int nvp_emu_cmb_map_bar(struct nvp_device *dev, unsigned int bar, struct nvp_bar_map *map);
+void nvp_emu_cmb_unmap_bar(struct nvp_device *dev, struct nvp_bar_map *map);
+
 struct nvp_emu {
 	struct nvp_device dev;
 	struct emu_opts opts;
@@ -400,6 +429,8 @@ struct nvp_emu {
 	uint8_t *raw_file;
 	struct emu_raw_rec *raw;
 	uint32_t nr_raw;
+
+	struct emu_cmb cmb;
 
 	/* PRP list positions the current command's walk has used (a set). */
 	struct emu_prp_seen *prp_seen;

@@ -331,6 +331,7 @@ static uint16_t emu_create_sq(struct nvp_emu *emu, const struct nvp_sqe *sqe)
 	uint16_t cqid = sqe->cdw11 >> 16;
 	uint64_t prp1 = sqe->dptr.prp.prp1;
 	struct emu_sq *sq;
+	bool in_cmb;
 	void *ring;
 
 	if (qid == 0 || qid > emu->nsq_granted || emu->sqs[qid].valid)
@@ -343,11 +344,19 @@ static uint16_t emu_create_sq(struct nvp_emu *emu, const struct nvp_sqe *sqe)
 		return EMU_SC_DNR(NVP_SC_INVALID_FIELD);
 	if (!prp1 || (prp1 & (emu->page_size - 1)))
 		return EMU_SC_DNR(NVP_SC_INVALID_PRP_OFFSET);
-	ring = nvp_emu_dma_va(emu, prp1, (size_t)size * sizeof(struct nvp_sqe));
+	/* In the CMB (as CMBMSC says now), else host memory. */
+	nvp_emu_cmb_check(emu);
+	ring = nvp_emu_cmb_va(emu, prp1, (size_t)size * sizeof(struct nvp_sqe));
+	in_cmb = ring != NULL;
+	if (!ring)
+		ring = nvp_emu_dma_va(emu, prp1, (size_t)size * sizeof(struct nvp_sqe));
 	if (!ring)
 		return EMU_SC(NVP_SC_DATA_XFER_ERROR);
 	sq = &emu->sqs[qid];
 	memset(sq, 0, sizeof(*sq));
+	sq->in_cmb = in_cmb;
+	if (in_cmb)
+		EMU_INC(emu, cmb_sqs, 1);
 	sq->valid = true;
 	sq->qid = qid;
 	sq->cqid = cqid;
@@ -373,6 +382,8 @@ static uint16_t emu_delete_sq(struct nvp_emu *emu, const struct nvp_sqe *sqe)
 	/* Commands still in the device complete first, as aborted. */
 	nvp_emu_flush_sq_pending(emu, qid);
 	emu->cqs[sq->cqid].sq_refs--;
+	if (sq->in_cmb)
+		EMU_INC(emu, cmb_sqs, -1);
 	sq->valid = false;
 	nvp_emu_rebuild_active(emu);
 	EMU_INC(emu, io_sqs, -1);

@@ -612,6 +612,8 @@ static int emu_process_sq(struct nvp_emu *emu, struct emu_sq *sq)
 		/* The doorbell's acquire load made it visible; from here on the
 		 * command is in CPU byte order. */
 		nvp_sqe_from_wire(&sqe, &sq->ring[sq->head]);
+		if (sq->in_cmb)
+			EMU_INC(emu, cmb_cmds, 1);
 		if (++sq->head == sq->size)
 			sq->head = 0;
 		if (__builtin_expect((sqe.flags & NVP_SQE_FUSE_MASK) && sq->qid, 0) &&
@@ -675,6 +677,7 @@ static void emu_reset(struct nvp_emu *emu)
 	EMU_SET(emu, dbbuf, 0);
 	EMU_SET(emu, aers, 0);
 	EMU_SET(emu, io_sqs, 0);
+	EMU_SET(emu, cmb_sqs, 0);
 	EMU_SET(emu, io_cqs, 0);
 	EMU_SET(emu, enabled, 0);
 	EMU_SET(emu, fatal, 0);
@@ -748,6 +751,8 @@ static void emu_enable(struct nvp_emu *emu, uint32_t cc)
 	/* MDTS is in CAP.MPSMIN pages; one beyond 64 bits is no limit. */
 	emu->max_xfer = emu->opts.mdts && mdts_shift < 64 ? 1ull << mdts_shift : 0;
 	emu->ready = true;
+	/* A CMBMSC.CRE written before CC.EN shows in CMBSZ once RDY does. */
+	nvp_emu_cmb_check(emu);
 	emu_reg_set(emu, NVP_REG_CSTS, NVP_CSTS_RDY);
 	EMU_SET(emu, enabled, 1);
 }
@@ -898,6 +903,7 @@ static void *emu_thread(void *arg)
 			emu_idle(emu, &idle);
 			continue;
 		}
+		nvp_emu_cmb_check(emu);
 		emu_check_cc(emu);
 		if (!emu->ready || emu->fatal || emu->shutdown) {
 			emu_idle(emu, &idle);
@@ -959,6 +965,7 @@ static void emu_free(struct nvp_emu *emu)
 	free(emu->raw_file);
 	free(emu->bounce);
 	free(emu->md_blk);
+	nvp_emu_cmb_close(emu);
 	pthread_mutex_destroy(&emu->lock);
 	free(emu);
 }
@@ -970,6 +977,8 @@ static void emu_close(struct nvp_device *dev)
 
 static const struct nvp_device_ops emu_ops = {
 	.close = emu_close,
+	.map_bar = nvp_emu_cmb_map_bar,
+	.unmap_bar = nvp_emu_cmb_unmap_bar,
 };
 
 int nvp_emu_open(const char *spec, struct nvp_device **devp)
@@ -1001,6 +1010,8 @@ int nvp_emu_open(const char *spec, struct nvp_device **devp)
 	      ((uint64_t)(NVP_CAP_CSS_NVM |
 			  (nvp_emu_zns_any(&emu->opts) ? NVP_CAP_CSS_CSI : 0)) << 37) |
 	      ((uint64_t)EMU_MPSMAX << 52);
+	if (emu->opts.cmb_bytes)
+		cap |= 1ull << 57;			/* CMBS */
 	raw = nvp_emu_raw_find(emu, EMU_RAW_REG, 0, NVP_REG_CAP);
 	if (raw) {
 		/* The device runs by the CAP it shows: queue limit and stride. */
@@ -1028,6 +1039,9 @@ int nvp_emu_open(const char *spec, struct nvp_device **devp)
 	raw = nvp_emu_raw_find(emu, EMU_RAW_REG, 0, NVP_REG_VS);
 	if (raw)
 		memcpy(&emu->regs[NVP_REG_VS / 4], raw->data, 4);
+	ret = nvp_emu_cmb_open(emu);
+	if (ret)
+		goto fail;
 
 	emu->sqs = calloc(emu->opts.qpairs + 1, sizeof(*emu->sqs));
 	emu->cqs = calloc(emu->opts.qpairs + 1, sizeof(*emu->cqs));

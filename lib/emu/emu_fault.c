@@ -237,6 +237,8 @@ int nvp_emu_dev_get_stats(struct nvp_emu *emu, struct nvp_emu_stats *stats, size
 	s.fatal = EMU_GET(emu, fatal);
 	s.removed = EMU_GET(emu, removed);
 	s.shadow_doorbells = EMU_GET(emu, dbbuf);
+	s.cmb_sqs = EMU_GET(emu, cmb_sqs);
+	s.cmb_cmds = EMU_GET(emu, cmb_cmds);
 	memcpy(stats, &s, size < sizeof(s) ? size : sizeof(s));
 	return 0;
 }

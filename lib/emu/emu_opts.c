@@ -15,7 +15,7 @@
 	"valid options: ns=SIZE[:BLOCK[+MS][:ext][:piN][:first]][:PATH] (up to 16), " \
 	"file=, mdts=, qpairs=, mqes=, lat_us=, serial=, sgl|dbbuf|vwc|cmds=0|1, "     \
 	"cpu=, msrc|mssrl|mcl|acwu=, zoned=ZSIZE[/ZCAP], zone_open=, zone_active=, "  \
-	"zasl=, raw= (docs/emu.md); e.g. emu:ns=1G:4096,ns=64M:512,qpairs=8"
+	"zasl=, cmb=, raw= (docs/emu.md); e.g. emu:ns=1G:4096,ns=64M:512,qpairs=8"
 
 /* User text quoted in a message: clipped, so the advice after it is never cut. */
 struct emu_clip {
@@ -280,7 +280,21 @@ static const char *const emu_once[] = {
 	"mdts", "qpairs", "mqes", "lat_us", "cpu", "serial", "sgl", "dbbuf", "vwc", "raw",
 	"msrc", "mssrl", "mcl", "acwu", "cmds",
 	"zasl",
+	"cmb",
 };
+
+/* cmb=SIZE: whole MiB (CMBSZ.SZU is 1 MiB, as QEMU's cmb_size_mb), 0 = none. */
+static int emu_parse_cmb(const char *val, uint64_t *out)
+{
+	struct emu_clip c1;
+	uint64_t v;
+
+	if (nvp_parse_size(val, &v) || (v & ((1ull << 20) - 1)) || v > (1ull << 30))
+		return nvp_error(-EINVAL, "emu: bad cmb=%s: give the Controller Memory Buffer size in whole MiB up to 1G (e.g. cmb=16M), or 0 for none; " EMU_VALID_OPTS,
+				 emu_clip(val, &c1));
+	*out = v;
+	return 0;
+}
 
 /*
  * zoned=ZSIZE[/ZCAP] for the namespace of the last ns=: zone size and
@@ -423,6 +437,10 @@ int nvp_emu_parse_opts(const char *spec, struct emu_opts *o)
 				break;
 			}
 			o->zasl = (uint8_t)v;
+		} else if (!strcmp(tok, "cmb")) {
+			ret = emu_parse_cmb(val, &o->cmb_bytes);
+			if (ret)
+				break;
 		} else if (!strcmp(tok, "mdts")) {
 			if (emu_parse_uint(val, 0, 15, &v)) {
 				ret = nvp_error(-EINVAL, "emu: bad mdts=%s (0 = no limit, else 2^N 4 KiB pages, N <= 15); " EMU_VALID_OPTS,

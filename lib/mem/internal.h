@@ -77,6 +77,18 @@ int nvp_iova_alloc(size_t len, uint64_t avoid, uint64_t *iova);
  */
 void nvp_iova_free(uint64_t iova, size_t len);
 
+/**
+ * nvp_iova_reserve() - keep [@start, @start + @len) out of every later
+ * allocation (a BAR's bus addresses).
+ *
+ * Return: 0; -EBUSY if a live allocation overlaps it; -ENOSPC if too many
+ * ranges are reserved; -EINVAL for an empty or wrapping range.
+ */
+int nvp_iova_reserve(uint64_t start, uint64_t len);
+
+/** nvp_iova_unreserve() - undo nvp_iova_reserve() with the same range. */
+void nvp_iova_unreserve(uint64_t start, uint64_t len);
+
 /** nvp_iova_teardown() - free the allocator's bookkeeping. */
 void nvp_iova_teardown(void);
 

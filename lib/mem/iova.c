@@ -9,6 +9,7 @@
  * Every call is made with the map mutex held.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,14 @@ struct iova_range {
 	uint64_t start;
 	uint64_t end; /* exclusive */
 };
+
+/*
+ * Bus addresses that are not host memory (a CMB's BAR): never handed out,
+ * or the controller would take a PRP pointing at host memory for its own.
+ */
+#define MAX_HOLES 8
+static struct iova_range holes[MAX_HOLES];
+static size_t nr_holes;
 
 static struct iova_range *free_ranges;
 static size_t nr_free, free_cap;
@@ -93,6 +102,21 @@ static void carve(size_t i, uint64_t s, uint64_t len)
 	}
 }
 
+/* The first aligned start at or after @s whose range misses every hole. */
+static uint64_t past_holes(uint64_t s, uint64_t len, uint64_t align)
+{
+	for (bool moved = true; moved;) {
+		moved = false;
+		for (size_t h = 0; h < nr_holes; h++) {
+			if (s < holes[h].end && s + len > holes[h].start) {
+				s = (holes[h].end + align - 1) & ~(align - 1);
+				moved = true;
+			}
+		}
+	}
+	return s;
+}
+
 static int first_fit(uint64_t len, uint64_t align, uint64_t avoid, uint64_t *out)
 {
 	for (size_t i = 0; i < nr_free; i++) {
@@ -101,6 +125,7 @@ static int first_fit(uint64_t len, uint64_t align, uint64_t avoid, uint64_t *out
 
 		if (s == avoid)
 			s += align;
+		s = past_holes(s, len, align);
 		if (s < r->start || s >= r->end || r->end - s < len)
 			continue;
 		carve(i, s, len);
@@ -152,6 +177,37 @@ void nvp_iova_free(uint64_t iova, size_t len)
 		insert_slot(i, iova, e);
 	}
 	nr_live--;
+}
+
+int nvp_iova_reserve(uint64_t start, uint64_t len)
+{
+	uint64_t end = start + len;
+	bool inside = nr_live == 0;	/* nothing handed out: nothing to hit */
+
+	if (!len || end < start)
+		return -EINVAL;
+	if (nr_holes == MAX_HOLES)
+		return -ENOSPC;
+	if (end <= IOVA_BASE || start >= IOVA_END)
+		inside = true;	/* outside what the allocator hands out */
+	for (size_t i = 0; i < nr_free && !inside; i++)
+		inside = free_ranges[i].start <= start && end <= free_ranges[i].end;
+	if (!inside)
+		return -EBUSY;
+	holes[nr_holes].start = start;
+	holes[nr_holes].end = end;
+	nr_holes++;
+	return 0;
+}
+
+void nvp_iova_unreserve(uint64_t start, uint64_t len)
+{
+	for (size_t h = 0; h < nr_holes; h++) {
+		if (holes[h].start == start && holes[h].end == start + len) {
+			holes[h] = holes[--nr_holes];
+			return;
+		}
+	}
 }
 
 void nvp_iova_teardown(void)

@@ -60,6 +60,24 @@ static const char *mode_name(int mode)
 	return mode == NVP_IOVA_PHYS ? "physical" : "IOMMU virtual";
 }
 
+int nvp_mem_reserve_bus_range(uint64_t start, uint64_t len)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&map_lock);
+	if (nvp_mem_iova_mode() != NVP_IOVA_PHYS)
+		rc = nvp_iova_reserve(start, len);
+	pthread_mutex_unlock(&map_lock);
+	return rc;
+}
+
+void nvp_mem_release_bus_range(uint64_t start, uint64_t len)
+{
+	pthread_mutex_lock(&map_lock);
+	nvp_iova_unreserve(start, len);
+	pthread_mutex_unlock(&map_lock);
+}
+
 enum nvp_iova_mode nvp_mem_iova_mode(void)
 {
 	return (enum nvp_iova_mode)atomic_load_explicit(&iova_mode, memory_order_acquire);

@@ -90,6 +90,23 @@ void nvp_mem_domain_detach(struct nvp_dma_domain *d);
 /** nvp_mem_iova_mode() - the process's current IOVA mode. */
 enum nvp_iova_mode nvp_mem_iova_mode(void);
 
+/**
+ * nvp_mem_reserve_bus_range() - bus addresses that belong to a device (a
+ * Controller Memory Buffer's BAR) and must never be given to host memory.
+ * @start: first bus address. @len: bytes.
+ *
+ * In NVP_IOVA_VIRT mode the IOVA allocator skips the range from now on; in
+ * NVP_IOVA_PHYS mode nothing is needed (RAM's physical addresses are never
+ * a BAR's).
+ *
+ * Return: 0; -EBUSY if memory already has IOVAs in the range (the caller
+ * must not use it); -ENOSPC if too many ranges are reserved.
+ */
+int nvp_mem_reserve_bus_range(uint64_t start, uint64_t len);
+
+/** nvp_mem_release_bus_range() - undo nvp_mem_reserve_bus_range(). */
+void nvp_mem_release_bus_range(uint64_t start, uint64_t len);
+
 /*
  * Hot-path translation. The map is published as an immutable, sorted
  * snapshot through an atomic pointer (RCU style: writers copy, readers

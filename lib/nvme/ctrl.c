@@ -32,16 +32,37 @@ void nvp_ctrl_opts_init(struct nvp_ctrl_opts *opts, size_t opts_size)
 		memcpy(opts, &def, opts_size < sizeof(def) ? opts_size : sizeof(def));
 }
 
+/* NVP_CMB_SQS=off|prefer|require, when the options leave CMB SQs off. */
+static int cmb_sqs_from_env(struct nvp_ctrl_opts *o)
+{
+	const char *v = getenv("NVP_CMB_SQS");
+
+	if ((unsigned int)o->cmb_sqs > NVP_CMB_SQS_REQUIRE)
+		return nvp_error(-EINVAL, "nvp_ctrl_opts.cmb_sqs is %d: use NVP_CMB_SQS_OFF, _PREFER or _REQUIRE",
+				 (int)o->cmb_sqs);
+	if (o->cmb_sqs != NVP_CMB_SQS_OFF || !v || !*v || !strcmp(v, "off"))
+		return 0;
+	if (!strcmp(v, "prefer"))
+		o->cmb_sqs = NVP_CMB_SQS_PREFER;
+	else if (!strcmp(v, "require"))
+		o->cmb_sqs = NVP_CMB_SQS_REQUIRE;
+	else
+		return nvp_error(-EINVAL, "NVP_CMB_SQS=%.32s: use off, prefer or require", v);
+	return 0;
+}
+
 /* Defaults, overlaid with however much of the struct the caller knows. */
 static int merge_opts(const struct nvp_ctrl_opts *in, struct nvp_ctrl_opts *out)
 {
 	int n;
 
 	nvp_ctrl_opts_init(out, sizeof(*out));
-	if (!in)
-		return 0;
-	n = nvp_opts_overlay(out, sizeof(*out), in, "nvp_ctrl_opts", "nvp_ctrl_opts_init");
-	return n < 0 ? n : 0;
+	if (in) {
+		n = nvp_opts_overlay(out, sizeof(*out), in, "nvp_ctrl_opts", "nvp_ctrl_opts_init");
+		if (n < 0)
+			return n;
+	}
+	return cmb_sqs_from_env(out);
 }
 
 volatile uint32_t *nvp_ctrl_doorbell(struct nvp_ctrl *ctrl, uint32_t idx)
@@ -64,6 +85,7 @@ struct nvp_ctrl *nvp_ctrl_new(void)
 	pthread_mutex_init(&ctrl->admin_lock, NULL);
 	pthread_mutex_init(&ctrl->ns_lock, NULL);
 	pthread_mutex_init(&ctrl->reset_lock, NULL);
+	pthread_mutex_init(&ctrl->cmb.lock, NULL);
 	return ctrl;
 }
 
@@ -91,7 +113,9 @@ void nvp_ctrl_free(struct nvp_ctrl *ctrl)
 	nvp_dbbuf_free(ctrl);
 	nvp_qpair_teardown(ctrl->admin);
 	free(ctrl->qid_used);
+	nvp_cmb_release(ctrl);
 	nvp_device_close(ctrl->dev);
+	pthread_mutex_destroy(&ctrl->cmb.lock);
 	pthread_mutex_destroy(&ctrl->admin_lock);
 	pthread_mutex_destroy(&ctrl->ns_lock);
 	pthread_mutex_destroy(&ctrl->reset_lock);

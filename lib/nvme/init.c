@@ -38,6 +38,7 @@ static const char *const state_names[NVP_INIT_NUM_STATES] = {
 	[NVP_INIT_CONFIGURE_ADMIN] = "configure admin queue (AQA/ASQ/ACQ)",
 	[NVP_INIT_ENABLE] = "enable (write CC)",
 	[NVP_INIT_WAIT_READY] = "wait for CSTS.RDY=1 after enable",
+	[NVP_INIT_CMB] = "Controller Memory Buffer (CMBLOC/CMBSZ/CMBMSC)",
 	[NVP_INIT_IDENTIFY_CTRL] = "Identify Controller",
 	[NVP_INIT_SET_NUM_QUEUES] = "Set Features Number of Queues",
 	[NVP_INIT_DOORBELL_BUFFER] = "Doorbell Buffer Config",
@@ -221,6 +222,7 @@ static int configure_admin(struct nvp_init *ini)
 	nvp_reg_write32(ctrl->bar, NVP_REG_AQA, NVP_AQA(entries, entries));
 	nvp_reg_write64(ctrl->bar, NVP_REG_ASQ, ctrl->admin->sq.iova);
 	nvp_reg_write64(ctrl->bar, NVP_REG_ACQ, ctrl->admin->cq.iova);
+	nvp_cmb_before_enable(ctrl);
 	enter(ini, NVP_INIT_ENABLE);
 	return -EAGAIN;
 }
@@ -249,6 +251,17 @@ static int wait_then(struct nvp_init *ini, uint32_t v, uint32_t mask, uint32_t w
 	if (rc)
 		return rc;
 	enter(ini, next);
+	return -EAGAIN;
+}
+
+/* The CMB, once ready; nothing unless CMB SQs are asked for. */
+static int cmb(struct nvp_init *ini)
+{
+	int rc = nvp_cmb_setup(ini->ctrl, ini->reinit);
+
+	if (rc)
+		return fail(ini, rc, nvp_last_error());
+	enter(ini, NVP_INIT_IDENTIFY_CTRL);
 	return -EAGAIN;
 }
 
@@ -681,7 +694,9 @@ static int step(struct nvp_init *ini)
 	case NVP_INIT_ENABLE:
 		return enable(ini);
 	case NVP_INIT_WAIT_READY:
-		return wait_then(ini, v, NVP_CSTS_RDY, NVP_CSTS_RDY, NVP_INIT_IDENTIFY_CTRL);
+		return wait_then(ini, v, NVP_CSTS_RDY, NVP_CSTS_RDY, NVP_INIT_CMB);
+	case NVP_INIT_CMB:
+		return cmb(ini);
 	case NVP_INIT_IDENTIFY_CTRL:
 		return identify_ctrl(ini);
 	case NVP_INIT_SET_NUM_QUEUES:

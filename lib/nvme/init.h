@@ -29,6 +29,7 @@ enum nvp_init_state {
 	NVP_INIT_CONFIGURE_ADMIN,	/* AQA, ASQ, ACQ */
 	NVP_INIT_ENABLE,		/* CC = MPS|CSS|AMS|IOSQES|IOCQES|EN */
 	NVP_INIT_WAIT_READY,		/* CSTS.RDY = 1 */
+	NVP_INIT_CMB,			/* CMB for SQs if asked for (cmb.c) */
 	NVP_INIT_IDENTIFY_CTRL,		/* Identify Controller */
 	NVP_INIT_SET_NUM_QUEUES,	/* Set Features Number of Queues */
 	NVP_INIT_DOORBELL_BUFFER,	/* Doorbell Buffer Config, if offered */

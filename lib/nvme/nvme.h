@@ -170,6 +170,9 @@ enum nvp_qpair_state {
  * @tail: next slot to fill.
  * @rung_tail: the tail value last written to the doorbell.
  * @qid: queue ID.
+ * @cmb_ring: NULL, or the ring the controller fetches from, in its CMB:
+ *            then @ring is a host copy the commands are built in, copied
+ *            to @cmb_ring by nvp_sq_ring() and @iova is the CMB address.
  */
 struct nvp_sq {
 	struct nvp_sqe *ring;
@@ -179,6 +182,7 @@ struct nvp_sq {
 	uint16_t tail;
 	uint16_t rung_tail;
 	uint16_t qid;
+	volatile struct nvp_sqe *cmb_ring;
 };
 
 /**
@@ -407,6 +411,32 @@ struct nvp_aer {
  * @quirks: NVP_QUIRK_* bits for this device.
  * @aborts: Abort commands in flight (admin lock).
  */
+/**
+ * struct nvp_cmb - the Controller Memory Buffer (cmb.c).
+ * @bar: the mapping of the BAR that holds it.
+ * @base: the CMB's first byte in @bar.
+ * @bus: its bus address (CMBMSC.CBA, or the BAR's for a pre-1.4 CMB).
+ * @size: its usable size in bytes.
+ * @cmbsz: CMBSZ as read at setup (a reset must find the same).
+ * @reserved: @bus..@size is kept out of the IOVA allocator.
+ * @use_sqs: new I/O SQs go into the CMB.
+ * @lock: guards @used.
+ * @used: one byte per controller page of the CMB: in use by an SQ.
+ * @pages: entries of @used.
+ */
+struct nvp_cmb {
+	struct nvp_bar_map bar;
+	volatile uint8_t *base;
+	uint64_t bus;
+	uint64_t size;
+	uint32_t cmbsz;
+	bool reserved;
+	bool use_sqs;
+	pthread_mutex_t lock;
+	uint8_t *used;
+	uint32_t pages;
+};
+
 struct nvp_ctrl {
 	struct nvp_device *dev;
 	volatile void *bar;
@@ -446,7 +476,55 @@ struct nvp_ctrl {
 	struct nvp_dbbuf dbbuf;
 	uint32_t quirks;
 	struct nvp_abort *aborts;
+	struct nvp_cmb cmb;
 };
+
+/* ---- cmb.c -------------------------------------------------------------- */
+
+/**
+ * nvp_cmb_before_enable() - CMBMSC.CRE, so that CMBLOC and CMBSZ read their
+ * values once the controller is enabled (NVMe 1.4; QEMU 7.2 reads 0 until
+ * then). Only when CMB SQs are asked for and CAP.CMBS is set.
+ * @ctrl: the controller, disabled.
+ */
+void nvp_cmb_before_enable(struct nvp_ctrl *ctrl);
+
+/**
+ * nvp_cmb_setup() - find, map and enable the CMB for submission queues
+ * (init state NVP_INIT_CMB, at attach and after every reset).
+ * @ctrl: the controller, enabled.
+ * @reinit: after a reset: the mapping stays; CMBMSC is written again.
+ *
+ * When the CMB cannot hold SQs, logs why and leaves @ctrl->cmb.use_sqs
+ * false; that is an error only with NVP_CMB_SQS_REQUIRE.
+ *
+ * Return: 0, or -ENOTSUP (required but unusable; a message says why).
+ */
+int nvp_cmb_setup(struct nvp_ctrl *ctrl, bool reinit);
+
+/**
+ * nvp_cmb_sq_alloc() - room for an SQ ring in the CMB.
+ * @ctrl: the controller. @bytes: ring size.
+ * @ring: out: where the host writes it. @bus: out: its address for Create SQ.
+ *
+ * Return: 0, or -ENOSPC (no CMB SQs, or no room left).
+ */
+int nvp_cmb_sq_alloc(struct nvp_ctrl *ctrl, size_t bytes, volatile struct nvp_sqe **ring,
+		     uint64_t *bus);
+
+/** nvp_cmb_sq_free() - give back a ring from nvp_cmb_sq_alloc(). */
+void nvp_cmb_sq_free(struct nvp_ctrl *ctrl, volatile struct nvp_sqe *ring, size_t bytes);
+
+/**
+ * nvp_cmb_ring() - nvp_sq_ring() for an SQ in the CMB: copy the commands in
+ * host slots [rung_tail, tail) (wrapping) into the CMB ring, 64 bytes at a
+ * time with wide stores, order them before the doorbell, write it.
+ * @sq: the queue, with new commands (tail != rung_tail).
+ */
+void nvp_cmb_ring(struct nvp_sq *sq);
+
+/** nvp_cmb_release() - unmap the CMB (the controller is disabled). */
+void nvp_cmb_release(struct nvp_ctrl *ctrl);
 
 /* ---- qpair.c ------------------------------------------------------------ */
 

@@ -107,6 +107,26 @@ static void *alloc_ring(struct nvp_ctrl *ctrl, uint16_t qid, size_t bytes, int n
 	return mem;
 }
 
+/*
+ * An I/O SQ in the CMB: the controller fetches from there; the host ring
+ * stays, commands are built in it and copied over at the doorbell.
+ */
+static int place_sq_in_cmb(struct nvp_ctrl *ctrl, struct nvp_qpair *qp, uint32_t entries)
+{
+	size_t bytes = (size_t)entries * sizeof(struct nvp_sqe);
+
+	if (!nvp_cmb_sq_alloc(ctrl, bytes, &qp->sq.cmb_ring, &qp->sq.iova))
+		return 0;
+	if (ctrl->opts.cmb_sqs == NVP_CMB_SQS_REQUIRE)
+		return nvp_error(-ENOSPC, "%s: no room left in the %llu KiB CMB for queue %u's %zu-byte "
+				 "submission queue (cmb_sqs=require); free queue pairs or ask for fewer entries",
+				 ctrl->info.addr, (unsigned long long)(ctrl->cmb.size >> 10),
+				 qp->sq.qid, bytes);
+	nvp_debug("%s: the CMB is full: queue %u's SQ goes to host memory", ctrl->info.addr,
+		  qp->sq.qid);
+	return 0;
+}
+
 int nvp_qpair_setup(struct nvp_ctrl *ctrl, uint16_t qid, uint32_t sq_entries,
 		    uint32_t cq_entries, uint32_t num_reqs, int numa_node,
 		    struct nvp_qpair **qpair)
@@ -152,6 +172,11 @@ int nvp_qpair_setup(struct nvp_ctrl *ctrl, uint16_t qid, uint32_t sq_entries,
 	qp->sq.entries = (uint16_t)sq_entries;
 	qp->cq.entries = (uint16_t)cq_entries;
 	qp->sq.qid = qid;
+	if (qid && ctrl->cmb.use_sqs) {
+		rc = place_sq_in_cmb(ctrl, qp, sq_entries);
+		if (rc)
+			goto err;
+	}
 	qp->cq.phase = 1;
 	nvp_qpair_init_doorbells(qp);
 
@@ -190,6 +215,9 @@ void nvp_qpair_teardown(struct nvp_qpair *qp)
 		return;
 	nvp_dma_free(qp->list_mem);
 	nvp_dma_free(qp->cq_mem);
+	if (qp->sq.cmb_ring)
+		nvp_cmb_sq_free(qp->ctrl, qp->sq.cmb_ring,
+				(size_t)qp->sq.entries * sizeof(struct nvp_sqe));
 	nvp_dma_free(qp->sq_mem);
 	nvp_reset_scratch_free(qp->reset_scratch);
 	free(qp->reqs);

@@ -18,7 +18,8 @@
 
 /* ---- Submission queue --------------------------------------------------- */
 
-/* The slot the next command goes into; built in place, no copy. */
+/* The slot the next command goes into; built in place, no copy (for a CMB
+ * queue, in the host ring that nvp_sq_ring() copies from). */
 static inline struct nvp_sqe *nvp_sq_slot(struct nvp_sq *sq)
 {
 	return &sq->ring[sq->tail];
@@ -38,6 +39,12 @@ static inline void nvp_sq_ring(struct nvp_sq *sq)
 	uint16_t tail = sq->tail, rung = sq->rung_tail;	/* loaded once */
 
 	if (tail != rung) {
+		/* A CMB queue (not taken for host memory): all of it out of line,
+		 * as a tail call, so the host path keeps its prologue. */
+		if (__builtin_expect(sq->cmb_ring != NULL, 0)) {
+			nvp_cmb_ring(sq);
+			return;
+		}
 		/* SQEs and PRP/SGL lists (DMA memory) before the new tail. */
 		nvp_dma_wmb();
 		nvp_db_write(&sq->db, tail, rung);

@@ -74,9 +74,63 @@ static bool uio_removal_requested(struct nvp_device *dev)
 	return ud->removed;
 }
 
+/*
+ * Another BAR (the CMB's) from sysfs: resourceN_wc, the write-combined
+ * mapping the kernel offers for prefetchable BARs, when there is one; else
+ * resourceN, uncached.
+ */
+static int uio_map_bar(struct nvp_device *dev, unsigned int bar, struct nvp_bar_map *map)
+{
+	uint64_t start, len;
+	char path[512];
+	bool pref, wc = false;
+	void *p;
+	int fd = -1, rc;
+
+	rc = nvp_pci_bar_resource(dev->addr, bar, &start, &len, &pref);
+	if (rc)
+		return rc;
+	if (pref) {
+		nvp_sysfs_path(path, sizeof(path), "/bus/pci/devices/%s/resource%u_wc", dev->addr,
+			       bar);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		wc = fd >= 0;
+	}
+	if (fd < 0) {
+		nvp_sysfs_path(path, sizeof(path), "/bus/pci/devices/%s/resource%u", dev->addr, bar);
+		fd = open(path, O_RDWR | O_SYNC | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return nvp_error(-errno, "cannot open %s (%s); uio needs root", path, strerror(errno));
+	p = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd); /* the mapping stays valid */
+	if (p == MAP_FAILED)
+		return nvp_error(-errno, "mmap of %s failed (%s); a kernel booted with iomem=strict or lockdown forbids it",
+				 path, strerror(errno));
+	map->va = p;
+	map->len = (size_t)len;
+	map->bus_addr = start;
+	map->wc = wc;
+	map->prefetchable = pref;
+	/* As BAR0: stores into a removed device's CMB must not SIGBUS. */
+	if (nvp_bar_guard_add(p, (size_t)len))
+		nvp_warn("%s: BAR%u is not guarded against hot removal: %s", dev->addr, bar,
+			 nvp_last_error());
+	return 0;
+}
+
+static void uio_unmap_bar(struct nvp_device *dev, struct nvp_bar_map *map)
+{
+	(void)dev;
+	nvp_bar_guard_remove(map->va);	/* harmless if it was not guarded */
+	munmap((void *)map->va, map->len);
+}
+
 static const struct nvp_device_ops uio_ops = {
 	.close = uio_close,
 	.removal_requested = uio_removal_requested,
+	.map_bar = uio_map_bar,
+	.unmap_bar = uio_unmap_bar,
 };
 
 static int map_resource0(struct uio_dev *ud)

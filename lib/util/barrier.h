@@ -38,9 +38,9 @@
  *   Linux's readl() orders.
  * - nvp_wmb(): stores complete, whatever the memory type: needed only for
  *   write-combining mappings (x86 WC buffers are not ordered with UC
- *   stores). nvpoll maps nothing WC today; this is here so that whoever
- *   adds a CMB or a WC BAR finds the right tool, not a fence that looks
- *   right.
+ *   stores). Used after copying commands into a Controller Memory Buffer
+ *   (lib/nvme/cmb.c), which uio maps WC (resourceN_wc) and arm64 maps as
+ *   Device or Normal-NC memory: sfence, and dsb st as Linux's wmb().
  *
  * The emulated controller is a thread on another CPU, in the inner
  * shareable domain that the outer one contains: the same barriers order

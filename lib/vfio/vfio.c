@@ -538,12 +538,57 @@ out:
 	return rc;
 }
 
+/*
+ * Another BAR (the CMB's), whole. vfio-pci maps every BAR uncached
+ * (pgprot_noncached in vfio_pci_core_mmap), prefetchable or not: there is
+ * no write-combined mapping through VFIO, so each 16-byte store of a
+ * command copy is its own posted write.
+ */
+static int vfio_map_bar(struct nvp_device *dev, unsigned int bar, struct nvp_bar_map *map)
+{
+	struct vfio_dev *vd = (struct vfio_dev *)dev;
+	struct vfio_region_info info = { .argsz = sizeof(info),
+					 .index = VFIO_PCI_BAR0_REGION_INDEX + bar };
+	uint64_t start, len;
+	bool pref;
+	void *p;
+	int rc;
+
+	rc = nvp_pci_bar_resource(dev->addr, bar, &start, &len, &pref);
+	if (rc)
+		return rc;
+	if (ioctl(vd->fd, VFIO_DEVICE_GET_REGION_INFO, &info))
+		return nvp_error(-errno, "%s: cannot get BAR%u region info (%s)", dev->addr, bar,
+				 strerror(errno));
+	if (!(info.flags & VFIO_REGION_INFO_FLAG_MMAP) || !info.size)
+		return nvp_error(-ENOTSUP, "%s: VFIO does not allow mmap of BAR%u (flags 0x%x, size %llu)",
+				 dev->addr, bar, info.flags, (unsigned long long)info.size);
+	p = mmap(NULL, info.size, PROT_READ | PROT_WRITE, MAP_SHARED, vd->fd, (off_t)info.offset);
+	if (p == MAP_FAILED)
+		return nvp_error(-errno, "%s: mmap of BAR%u (%llu bytes) failed (%s)", dev->addr, bar,
+				 (unsigned long long)info.size, strerror(errno));
+	map->va = p;
+	map->len = info.size;
+	map->bus_addr = start;
+	map->wc = false;
+	map->prefetchable = pref;
+	return 0;
+}
+
+static void vfio_unmap_bar(struct nvp_device *dev, struct nvp_bar_map *map)
+{
+	(void)dev;
+	munmap((void *)map->va, map->len);
+}
+
 static void vfio_close(struct nvp_device *dev);
 static bool vfio_removal_requested(struct nvp_device *dev);
 
 static const struct nvp_device_ops vfio_ops = {
 	.close = vfio_close,
 	.removal_requested = vfio_removal_requested,
+	.map_bar = vfio_map_bar,
+	.unmap_bar = vfio_unmap_bar,
 };
 
 /*

@@ -56,6 +56,10 @@ static const struct itest_case itest_cases[] = {
 	  "out of requests gives -EAGAIN, nothing lost" },
 	{ "threads_disjoint", test_threads_disjoint, 0,
 	  "4 threads, own qpairs, disjoint ranges, all verified" },
+	{ "cmb_sqs", test_cmb_sqs, 0,
+	  "SQs in the Controller Memory Buffer: verified I/O, batches, wrap, reset" },
+	{ "cmb_fallback", test_cmb_fallback, T_EMU_ONLY,
+	  "no CMB (prefer/require), a full CMB (-ENOSPC or host memory)" },
 	{ "admin_smart_log", test_admin_smart_log, 0,
 	  "SMART log via nvp_get_log_page and raw Get Log Page" },
 	{ "admin_async_identify", test_admin_async_identify, 0,
@@ -361,6 +365,8 @@ static int dev_attach(struct itest_dev *d, const struct nvp_ctrl_opts *opts)
 		d->opts = *opts;
 	else
 		nvp_ctrl_opts_init(&d->opts, sizeof(d->opts));
+	if (d->opts.cmb_sqs == NVP_CMB_SQS_OFF)
+		d->opts.cmb_sqs = itest_cfg.cmb_sqs;	/* --cmb-sqs */
 	rc = nvp_ctrl_attach(d->addr, &d->opts, &d->ctrl);
 	if (rc) {
 		itest_failf(__FILE__, __LINE__, "attach %s: %d (%s): %s", d->addr, rc,
@@ -520,7 +526,8 @@ static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
 		"usage: %s [-a ADDR [-a ADDR2]] [--quick] [--only LIST] [--skip LIST]\n"
-		"          [--seed N] [--wait-ms MS] [--fault-timeout-ms MS] [--list] [-v]\n"
+		"          [--seed N] [--wait-ms MS] [--fault-timeout-ms MS]\n"
+		"          [--cmb-sqs off|prefer|require] [--list] [-v]\n"
 		"  -a ADDR       controller: PCI address (0000:00:04.0) or emu:OPTIONS;\n"
 		"                the first is the main one, a second enables two-controller\n"
 		"                tests (and is where qpair exhaustion is tried). Default: emu:\n"
@@ -532,6 +539,8 @@ static void usage(FILE *f, const char *prog)
 		"  --wait-ms MS  longest wait for one completion (default 10000)\n"
 		"  --fault-timeout-ms MS  io_timeout_ms in the fault tests (default 400;\n"
 		"                raise it under valgrind)\n"
+		"  --cmb-sqs MODE  put the -a controllers' I/O SQs in their Controller\n"
+		"                Memory Buffer (nvp_ctrl_opts.cmb_sqs; default off)\n"
 		"  --list        print the tests and exit\n"
 		"  -v            print library messages as they happen\n",
 		prog);
@@ -547,6 +556,7 @@ static void parse_args(int argc, char **argv)
 		{ "seed", required_argument, NULL, 's' },
 		{ "wait-ms", required_argument, NULL, 'w' },
 		{ "fault-timeout-ms", required_argument, NULL, 't' },
+		{ "cmb-sqs", required_argument, NULL, 'c' },
 		{ "list", no_argument, NULL, 'l' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -583,6 +593,18 @@ static void parse_args(int argc, char **argv)
 			break;
 		case 't':
 			itest_cfg.fault_timeout_ms = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 'c':
+			if (!strcmp(optarg, "off"))
+				itest_cfg.cmb_sqs = NVP_CMB_SQS_OFF;
+			else if (!strcmp(optarg, "prefer"))
+				itest_cfg.cmb_sqs = NVP_CMB_SQS_PREFER;
+			else if (!strcmp(optarg, "require"))
+				itest_cfg.cmb_sqs = NVP_CMB_SQS_REQUIRE;
+			else {
+				fprintf(stderr, "--cmb-sqs takes off, prefer or require\n");
+				exit(2);
+			}
 			break;
 		case 'l':
 			for (i = 0; i < NUM_CASES; i++)

@@ -36,6 +36,8 @@ struct itest_config {
 	unsigned int wait_ms;
 	/* io_timeout_ms of the fault tests' controllers (0: their default). */
 	unsigned int fault_timeout_ms;
+	/* --cmb-sqs: nvp_ctrl_opts.cmb_sqs of the -a controllers. */
+	enum nvp_cmb_sqs cmb_sqs;
 };
 
 extern struct itest_config itest_cfg;
@@ -261,6 +263,8 @@ struct itest_case {
 #define ITEST_DECL(name) void test_##name(void)
 
 ITEST_DECL(attach_identify_detach);
+ITEST_DECL(cmb_sqs);
+ITEST_DECL(cmb_fallback);
 ITEST_DECL(reattach_buffer_survives);
 ITEST_DECL(data_sizes);
 ITEST_DECL(data_random_lbas);

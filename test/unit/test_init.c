@@ -1229,6 +1229,165 @@ static void test_reset_admin_never_answers_emu(void **state)
 	}
 }
 
+/* ---- NVP_INIT_CMB: the Controller Memory Buffer for SQs ------------------ */
+
+#define CMB_BAR_LEN (1u << 20)
+#define CMB_BUS 0x8000000000ull
+
+static uint8_t *cmb_mem;
+static bool cmb_map_fails;
+
+static void fake_close(struct nvp_device *d)
+{
+	(void)d;
+}
+
+static int fake_map_bar(struct nvp_device *d, unsigned int bar, struct nvp_bar_map *map)
+{
+	(void)d;
+	if (cmb_map_fails || bar != 2)
+		return -ENODEV;
+	map->va = cmb_mem;
+	map->len = CMB_BAR_LEN;
+	map->bus_addr = CMB_BUS;
+	return 0;
+}
+
+static void fake_unmap_bar(struct nvp_device *d, struct nvp_bar_map *map)
+{
+	(void)d;
+	(void)map;
+}
+
+static const struct nvp_device_ops fake_ops = {
+	.close = fake_close,
+	.map_bar = fake_map_bar,
+	.unmap_bar = fake_unmap_bar,
+};
+
+#define SZ(szu, sz, bits) ((bits) | ((uint32_t)(szu) << 8) | ((uint32_t)(sz) << 12))
+#define LOC(bir, ofst) ((uint32_t)(bir) | ((uint32_t)(ofst) << 12))
+
+/* Every way a CMB can be unusable, and the ones that work, at their edges. */
+static void test_cmb_cases(void **state)
+{
+	static const struct {
+		const char *name;
+		enum nvp_cmb_sqs mode;
+		bool cmbs;		/* CAP.CMBS (NVMe 1.4: CMBMSC) */
+		uint32_t cmbsz, cmbloc;
+		bool map_fails;
+		bool cbai;		/* the device refuses the CBA */
+		int rc;
+		uint64_t bytes;		/* info.cmb_bytes when it works */
+		const char *msg;
+	} rows[] = {
+		{ "off: nothing read", NVP_CMB_SQS_OFF, true, SZ(2, 1, NVP_CMBSZ_SQS), LOC(2, 0),
+		  false, false, 0, 0, NULL },
+		{ "prefer, no CMB", NVP_CMB_SQS_PREFER, false, 0, 0, false, false, 0, 0, NULL },
+		{ "require, no CMB", NVP_CMB_SQS_REQUIRE, false, 0, 0, false, false, -ENOTSUP, 0,
+		  "no CMB" },
+		{ "CRE set, CMBSZ 0", NVP_CMB_SQS_REQUIRE, true, 0, 0, false, false, -ENOTSUP, 0,
+		  "CMBSZ reads 0" },
+		{ "no SQS", NVP_CMB_SQS_REQUIRE, true, SZ(2, 1, NVP_CMBSZ_RDS | NVP_CMBSZ_WDS),
+		  LOC(2, 0), false, false, -ENOTSUP, 0, "SQS=0" },
+		{ "SZU 7 reserved", NVP_CMB_SQS_REQUIRE, true, SZ(7, 1, NVP_CMBSZ_SQS), LOC(2, 0),
+		  false, false, -ENOTSUP, 0, "reserved size unit" },
+		{ "SZ 0", NVP_CMB_SQS_REQUIRE, true, SZ(0, 0, NVP_CMBSZ_SQS), LOC(2, 0), false,
+		  false, -ENOTSUP, 0, "smaller than two" },
+		{ "one 4 KiB page", NVP_CMB_SQS_REQUIRE, true, SZ(0, 1, NVP_CMBSZ_SQS), LOC(2, 0),
+		  false, false, -ENOTSUP, 0, "smaller than two" },
+		{ "two 4 KiB pages", NVP_CMB_SQS_REQUIRE, true, SZ(0, 2, NVP_CMBSZ_SQS), LOC(2, 0),
+		  false, false, 0, 8192, NULL },
+		{ "OFST at the BAR's end", NVP_CMB_SQS_REQUIRE, true, SZ(2, 1, NVP_CMBSZ_SQS),
+		  LOC(2, 1), false, false, -ENOTSUP, 0, "beyond the end" },
+		{ "OFST one page before the end", NVP_CMB_SQS_REQUIRE, true, SZ(0, 1, NVP_CMBSZ_SQS),
+		  LOC(2, 255), false, false, -ENOTSUP, 0, "smaller than two" },
+		{ "map fails", NVP_CMB_SQS_REQUIRE, true, SZ(2, 1, NVP_CMBSZ_SQS), LOC(2, 0), true,
+		  false, -ENOTSUP, 0, "required" },
+		{ "map fails, prefer", NVP_CMB_SQS_PREFER, true, SZ(2, 1, NVP_CMBSZ_SQS), LOC(2, 0),
+		  true, false, 0, 0, NULL },
+		{ "larger than its BAR: cut", NVP_CMB_SQS_REQUIRE, true, SZ(2, 16, NVP_CMBSZ_SQS),
+		  LOC(2, 0), false, false, 0, CMB_BAR_LEN, NULL },
+		{ "offset into the BAR", NVP_CMB_SQS_REQUIRE, true, SZ(0, 16, NVP_CMBSZ_SQS),
+		  LOC(2, 16), false, false, 0, 16 * 4096, NULL },
+		{ "CBA refused", NVP_CMB_SQS_REQUIRE, true, SZ(2, 1, NVP_CMBSZ_SQS), LOC(2, 0), false,
+		  true, -ENOTSUP, 0, "CBAI" },
+		{ "pre-1.4, no CMBMSC", NVP_CMB_SQS_PREFER, false, SZ(2, 1, NVP_CMBSZ_SQS),
+		  LOC(2, 0), false, false, 0, CMB_BAR_LEN, NULL },
+	};
+	struct nvp_device fdev = { .ops = &fake_ops, .driver = NVP_DRIVER_EMU,
+				   .addr = "fake", .bar0_size = BAR_SIZE };
+	(void)state;
+
+	cmb_mem = aligned_alloc(4096, CMB_BAR_LEN);
+	assert_non_null(cmb_mem);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct fake_dev d = { 0 };
+		struct nvp_ctrl *ctrl;
+		struct nvp_init ini;
+		uint64_t cap, msc;
+		int rc;
+
+		print_message("%s\n", rows[i].name);
+		ctrl = new_answering_ctrl(&d);
+		cap = make_cap(1023, CAP_TO, NVP_CAP_CSS_NVM, 0) | (rows[i].cmbs ? 1ull << 57 : 0);
+		set_reg(NVP_REG_CAP, (uint32_t)cap);
+		set_reg(NVP_REG_CAP + 4, (uint32_t)(cap >> 32));
+		set_reg(NVP_REG_CMBSZ, rows[i].cmbsz);
+		set_reg(NVP_REG_CMBLOC, rows[i].cmbloc);
+		set_reg(NVP_REG_CMBSTS, rows[i].cbai ? NVP_CMBSTS_CBAI : 0);
+		fdev.bar0 = d.bar;
+		ctrl->dev = &fdev;
+		ctrl->opts.cmb_sqs = rows[i].mode;
+		cmb_map_fails = rows[i].map_fails;
+		rc = run(ctrl, &ini);
+		if (rc != rows[i].rc)
+			fail_msg("%s: %d (%s)", rows[i].name, rc, nvp_last_error());
+		/* (prefer only logs why; the error message is for failures) */
+		if (rows[i].msg && !strstr(nvp_last_error(), rows[i].msg))
+			fail_msg("%s: \"%s\" lacks \"%s\"", rows[i].name, nvp_last_error(),
+				 rows[i].msg);
+		msc = reg64(NVP_REG_CMBMSC);
+		if (rc) {
+			assert_int_equal(ini.state, NVP_INIT_CMB);
+		} else {
+			assert_int_equal(ini.state, NVP_INIT_DONE);
+			assert_int_equal(ctrl->info.cmb_bytes, rows[i].bytes);
+			assert_int_equal(ctrl->info.cmb_sqs, rows[i].bytes != 0);
+		}
+		if (rows[i].bytes && rows[i].cmbs) {
+			/* CBA = the BAR's bus address + OFST, CMSE and CRE. */
+			uint64_t ofst = (uint64_t)NVP_CMBLOC_OFST(rows[i].cmbloc) *
+					(4096ull << (4 * NVP_CMBSZ_SZU(rows[i].cmbsz)));
+
+			assert_true(msc == ((CMB_BUS + ofst) | NVP_CMBMSC_CMSE | NVP_CMBMSC_CRE));
+		} else if (rows[i].cmbs && rows[i].mode != NVP_CMB_SQS_OFF) {
+			assert_true(msc & NVP_CMBMSC_CRE);	/* set before enable */
+		} else {
+			assert_true(msc == 0);
+		}
+		if (rows[i].bytes) {
+			/* A reset writes CMBMSC again; a changed CMB fails it. */
+			set_reg(NVP_REG_CMBMSC, 0);
+			set_reg(NVP_REG_CMBMSC + 4, 0);
+			reset_admin_queue(ctrl);
+			init_run_struct(ctrl, &ini, true);
+			assert_int_equal(nvp_init_run(&ini), 0);
+			assert_int_equal(reg64(NVP_REG_CMBMSC), msc);
+			assert_true(ctrl->info.cmb_sqs);
+			reset_admin_queue(ctrl);
+			set_reg(NVP_REG_CMBSZ, rows[i].cmbsz ^ (1u << 12));
+			init_run_struct(ctrl, &ini, true);
+			assert_int_equal(nvp_init_run(&ini), -EIO);
+			assert_non_null(strstr(nvp_last_error(), "changed across the reset"));
+			assert_int_equal(ini.state, NVP_INIT_CMB);
+		}
+		free_ctrl(ctrl);
+	}
+	free(cmb_mem);
+}
+
 static void test_state_names(void **state)
 {
 	(void)state;
@@ -1266,6 +1425,7 @@ int main(void)
 		cmocka_unit_test(test_command_sets),
 		cmocka_unit_test(test_zns_identify_edges),
 		cmocka_unit_test(test_reset_admin_never_answers_emu),
+		cmocka_unit_test(test_cmb_cases),
 		cmocka_unit_test(test_state_names),
 	};
 

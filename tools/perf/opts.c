@@ -28,6 +28,7 @@ enum {
 	OPT_VERIFY_FINAL,
 	OPT_TEST_REMOVE,
 	OPT_TEST_FAIL,
+	OPT_CMB_SQS,
 };
 
 static const struct option long_opts[] = {
@@ -48,6 +49,7 @@ static const struct option long_opts[] = {
 	{ "io-queue-size", required_argument, NULL, OPT_IO_QUEUE_SIZE },
 	{ "max-completions", required_argument, NULL, OPT_MAX_COMPLETIONS },
 	{ "no-shadow-doorbell", no_argument, NULL, OPT_NO_SHADOW_DB },
+	{ "cmb-sqs", required_argument, NULL, OPT_CMB_SQS },
 	{ "qpair-stats", no_argument, NULL, OPT_QPAIR_STATS },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
@@ -153,6 +155,10 @@ void perf_usage(FILE *out)
 "      --max-completions N  completions reaped per poll (default: library's)\n"
 "      --no-shadow-doorbell do not use Doorbell Buffer Config\n"
 "                           (NVP_DRIVER=vfio|noiommu|uio picks the PCI mode)\n"
+"      --cmb-sqs MODE       I/O submission queues in the Controller Memory\n"
+"                           Buffer: off (default), prefer (host memory if\n"
+"                           the controller has no usable CMB) or require;\n"
+"                           the configuration line says \"CMB SQs on|off\"\n"
 "      --qpair-stats        print each queue pair's counters at the end:\n"
 "                           polls (empty ones), doorbell updates and how\n"
 "                           many were MMIO writes (to stderr)\n"
@@ -535,6 +541,19 @@ enum perf_parse_result perf_parse_args(int argc, char **argv, struct perf_opts *
 			break;
 		case OPT_NO_SHADOW_DB:
 			o->no_shadow_doorbell = true;
+			break;
+		case OPT_CMB_SQS:
+			if (!strcmp(optarg, "off")) {
+				o->cmb_sqs = NVP_CMB_SQS_OFF;
+			} else if (!strcmp(optarg, "prefer")) {
+				o->cmb_sqs = NVP_CMB_SQS_PREFER;
+			} else if (!strcmp(optarg, "require")) {
+				o->cmb_sqs = NVP_CMB_SQS_REQUIRE;
+			} else {
+				set_err(err, errlen, "--cmb-sqs '%s': use off, prefer or require",
+					optarg);
+				return PERF_PARSE_ERROR;
+			}
 			break;
 		case OPT_QPAIR_STATS:
 			o->qpair_stats = true;

@@ -43,6 +43,7 @@ struct perf_opts {
 	uint32_t io_queue_size;		/* 0: library default */
 	uint32_t max_completions;	/* 0: library default */
 	bool no_shadow_doorbell;
+	int cmb_sqs;			/* --cmb-sqs: enum nvp_cmb_sqs */
 	bool qpair_stats;	/* print nvp_qpair_get_stats() per queue pair */
 	double reset_every;		/* 0: never call nvp_ctrl_reset() */
 	int io_retries;			/* -1: library default */

@@ -1243,6 +1243,7 @@ static void attach_all(const struct perf_opts *o)
 				fail_setup(TOOL_EXIT_USAGE, "-a %s is given twice", o->addrs[i]);
 		nvp_ctrl_opts_init(&co, sizeof(co));
 		co.no_shadow_doorbells = o->no_shadow_doorbell;
+		co.cmb_sqs = (enum nvp_cmb_sqs)o->cmb_sqs;
 		if (o->io_retries >= 0)
 			co.io_retries = (uint32_t)o->io_retries;
 		if (co.num_io_queues < o->ncpus)
@@ -1272,6 +1273,8 @@ static void attach_all(const struct perf_opts *o)
 		cc->desc.serial = cc->serial;
 		cc->desc.driver = nvp_driver_name(cc->info->driver);
 		cc->desc.shadow_doorbells = cc->info->shadow_doorbells;
+		cc->desc.cmb_sqs = cc->info->cmb_sqs;
+		cc->desc.cmb_bytes = cc->info->cmb_bytes;
 		cc->desc.max_queue_entries = cc->info->max_queue_entries;
 		cc->desc.num_io_queues = cc->info->num_io_queues;
 		cc->desc.numa_node = cc->info->numa_node;

@@ -200,8 +200,8 @@ void perf_report_header(FILE *out, const struct perf_opts *o,
 		const struct perf_ctrl_desc *c = &ctrls[i];
 
 		fprintf(out, "  -a %s is \"%s\", SN %s, driver %s, %u-entry I/O queues, "
-			"shadow doorbells %s\n", c->addr, c->model, c->serial, c->driver,
-			c->queue_size, c->shadow_doorbells ? "on" : "off");
+			"shadow doorbells %s, CMB SQs %s\n", c->addr, c->model, c->serial, c->driver,
+			c->queue_size, c->shadow_doorbells ? "on" : "off", c->cmb_sqs ? "on" : "off");
 	}
 }
 
@@ -611,9 +611,11 @@ void perf_report_json(FILE *out, const struct perf_report *r)
 		json_str(out, c->serial);
 		fprintf(out, ", \"driver\": ");
 		json_str(out, c->driver);
-		fprintf(out, ", \"shadow_doorbells\": %s, \"max_queue_entries\": %u, "
+		fprintf(out, ", \"shadow_doorbells\": %s, \"cmb_sqs\": %s, \"cmb_bytes\": %" PRIu64
+			", \"max_queue_entries\": %u, "
 			"\"queue_size\": %u, \"max_completions\": %u, \"io_queues\": %u, "
 			"\"numa_node\": %d,\n", c->shadow_doorbells ? "true" : "false",
+			c->cmb_sqs ? "true" : "false", c->cmb_bytes,
 			c->max_queue_entries, c->queue_size, c->max_completions, c->num_io_queues,
 			c->numa_node);
 		fprintf(out, "     \"state\": ");

@@ -64,6 +64,8 @@ struct perf_ctrl_desc {
 	const char *serial;
 	const char *driver;
 	bool shadow_doorbells;
+	bool cmb_sqs;			/* I/O SQs in the Controller Memory Buffer */
+	uint64_t cmb_bytes;
 	uint32_t max_queue_entries;
 	uint32_t queue_size;		/* I/O queue entries this run uses */
 	uint32_t max_completions;	/* completions reaped per poll, as used */
