@@ -55,18 +55,37 @@ static inline void build_rw(struct nvp_sqe *sqe, uint8_t opc, uint32_t nsid, uin
 	};
 }
 
+/* The options of part @done (blocks into the command): metadata and tag. */
+static void part_opts(const struct nvp_ns *ns, const struct nvp_io_opts *opts, uint32_t done,
+		      struct nvp_io_opts *part)
+{
+	*part = *opts;
+	if (opts->md)
+		part->md = (uint8_t *)opts->md + (size_t)done * ns->info.md_size;
+	/* Types 1 and 2 count the tag per block, modulo its width; type 3 keeps it. */
+	if (ns->info.pi_type == 1 || ns->info.pi_type == 2)
+		part->reftag = (opts->reftag + done) &
+			       (ns->info.pi_guard_bits == 64 ? (1ull << 48) - 1 : 0xffffffffull);
+}
+
 /*
  * Every part is built before any is made visible, so a failure leaves the
- * queue exactly as it was.
+ * queue exactly as it was. @xfer is the buffer bytes per block (the block,
+ * plus its metadata with extended LBAs); @opts, for the *_ext calls, gives
+ * each part its metadata pointer and reference tag (NULL for plain
+ * reads and writes); no part crosses block @cut (0: none), where type 1/2
+ * reference tags wrap.
  */
 static int __attribute__((noinline)) rw_split(struct nvp_qpair *qp, struct nvp_ns *ns,
 					      uint8_t opc, const struct iovec *iov, int iovcnt,
 					      uint64_t lba, uint32_t nlb, uint32_t flags,
-					      nvp_cmd_cb cb, void *arg)
+					      const struct nvp_io_opts *opts, uint32_t xfer,
+					      uint32_t cut, nvp_cmd_cb cb, void *arg)
 {
 	struct nvp_dma_seg segs[NVP_PAYLOAD_MAX_SEGS], part_segs[NVP_PAYLOAD_MAX_SEGS];
 	uint32_t step = ns->max_io_blocks;
-	uint64_t parts = split_parts(nlb, step);
+	uint64_t parts = cut ? split_parts(cut, step) + split_parts(nlb - cut, step) :
+			       split_parts(nlb, step);
 	uint16_t tail0 = qp->sq.tail;
 	uint64_t submitted0 = qp->submitted;
 	struct nvp_req *parent;
@@ -87,11 +106,21 @@ static int __attribute__((noinline)) rw_split(struct nvp_qpair *qp, struct nvp_n
 		int nparts;
 
 		n = nlb - done < step ? nlb - done : step;
+		if (done < cut && n > cut - done)
+			n = cut - done;
 		build_rw(sqe, opc, ns->nsid, lba + done, n, flags);
-		nparts = nvp_payload_slice(segs, (unsigned int)nsegs,
-					   (uint64_t)done << ns->lba_shift,
-					   (uint64_t)n << ns->lba_shift, part_segs,
-					   NVP_PAYLOAD_MAX_SEGS);
+		if (opts) {
+			struct nvp_io_opts part;
+
+			part_opts(ns, opts, done, &part);
+			rc = nvp_io_apply_opts(qp, ns, req, sqe, &part, lba + done, n);
+			if (rc) {
+				nvp_req_put(qp, req);
+				goto undo;
+			}
+		}
+		nparts = nvp_payload_slice(segs, (unsigned int)nsegs, (uint64_t)done * xfer,
+					   (uint64_t)n * xfer, part_segs, NVP_PAYLOAD_MAX_SEGS);
 		rc = nparts < 0 ? nparts :
 		     nvp_payload_map_segs(qp, req, sqe, part_segs, (unsigned int)nparts, true);
 		if (rc) {
@@ -128,7 +157,8 @@ static inline int rw(struct nvp_qpair *qp, struct nvp_ns *ns, uint8_t opc, void 
 	if (__builtin_expect(nlb > ns->max_io_blocks, 0)) {
 		struct iovec iov = { .iov_base = buf, .iov_len = (size_t)nlb << ns->lba_shift };
 
-		return rw_split(qp, ns, opc, &iov, 1, lba, nlb, flags, cb, arg);
+		return rw_split(qp, ns, opc, &iov, 1, lba, nlb, flags, NULL,
+				1u << ns->lba_shift, 0, cb, arg);
 	}
 	req = nvp_req_get(qp);
 	if (__builtin_expect(!req, 0))
@@ -188,7 +218,8 @@ static int rwv(struct nvp_qpair *qp, struct nvp_ns *ns, uint8_t opc, const struc
 				 ns->info.block_size,
 				 (unsigned long long)nlb << ns->lba_shift);
 	if (nlb > ns->max_io_blocks)
-		return rw_split(qp, ns, opc, iov, iovcnt, lba, nlb, flags, cb, arg);
+		return rw_split(qp, ns, opc, iov, iovcnt, lba, nlb, flags, NULL,
+				1u << ns->lba_shift, 0, cb, arg);
 	req = nvp_req_get(qp);
 	if (!req)
 		return no_request();
@@ -373,18 +404,6 @@ static int check_range_ext(struct nvp_qpair *qp, struct nvp_ns *ns, uint64_t lba
 	return 0;
 }
 
-/* The options of part @done (blocks into the command): metadata and tag. */
-static void part_opts(const struct nvp_ns *ns, const struct nvp_io_opts *opts, uint32_t done,
-		      struct nvp_io_opts *part)
-{
-	*part = *opts;
-	if (opts->md)
-		part->md = (uint8_t *)opts->md + (size_t)done * ns->info.md_size;
-	/* Types 1 and 2 count the tag per block, modulo its width; type 3 keeps it. */
-	if (ns->info.pi_type == 1 || ns->info.pi_type == 2)
-		part->reftag = (opts->reftag + done) &
-			       (ns->info.pi_guard_bits == 64 ? (1ull << 48) - 1 : 0xffffffffull);
-}
 
 /*
  * Where the reference tags of a type 1 or 2 command wrap (past 2^32 - 1, or
@@ -403,71 +422,6 @@ static uint32_t reftag_cut(const struct nvp_ns *ns, const struct nvp_io_opts *op
 		return 0;
 	left = mask - (opts->reftag & mask) + 1;	/* blocks up to the wrap */
 	return left < nlb ? (uint32_t)left : 0;
-}
-
-/*
- * As rw_split(), with @xfer bytes per block and the options of each part;
- * no part crosses block @cut (0: none), where the reference tags wrap.
- */
-static int __attribute__((noinline)) rw_ext_split(struct nvp_qpair *qp, struct nvp_ns *ns,
-						  uint8_t opc, const struct iovec *iov,
-						  int iovcnt, uint64_t lba, uint32_t nlb,
-						  const struct nvp_io_opts *opts, uint32_t xfer,
-						  uint32_t cut, nvp_cmd_cb cb, void *arg)
-{
-	struct nvp_dma_seg segs[NVP_PAYLOAD_MAX_SEGS], part_segs[NVP_PAYLOAD_MAX_SEGS];
-	uint32_t step = ns->max_io_blocks;
-	uint64_t parts = cut ? split_parts(cut, step) + split_parts(nlb - cut, step) :
-			       split_parts(nlb, step);
-	uint16_t tail0 = qp->sq.tail;
-	uint64_t submitted0 = qp->submitted;
-	struct nvp_req *parent;
-	int nsegs, rc;
-
-	rc = nvp_req_admit(qp, parts + 1);
-	if (rc)
-		return rc;
-	nsegs = nvp_payload_segments(iov, iovcnt, segs, NVP_PAYLOAD_MAX_SEGS);
-	if (nsegs < 0)
-		return nsegs;
-
-	parent = start_parent(qp, opc, (uint32_t)parts, cb, arg);
-	for (uint32_t done = 0, n; done < nlb; done += n) {
-		struct nvp_req *req = nvp_req_get(qp);
-		struct nvp_sqe *sqe = nvp_sq_slot(&qp->sq);
-		struct nvp_io_opts part;
-		int nparts;
-
-		n = nlb - done < step ? nlb - done : step;
-		if (done < cut && n > cut - done)
-			n = cut - done;
-		build_rw(sqe, opc, ns->nsid, lba + done, n, opts->flags);
-		part_opts(ns, opts, done, &part);
-		rc = nvp_io_apply_opts(qp, ns, req, sqe, &part, lba + done, n);
-		if (rc) {
-			nvp_req_put(qp, req);
-			goto undo;
-		}
-		nparts = nvp_payload_slice(segs, (unsigned int)nsegs, (uint64_t)done * xfer,
-					   (uint64_t)n * xfer, part_segs, NVP_PAYLOAD_MAX_SEGS);
-		rc = nparts < 0 ? nparts :
-		     nvp_payload_map_segs(qp, req, sqe, part_segs, (unsigned int)nparts, true);
-		if (rc) {
-			nvp_req_put(qp, req);
-			goto undo;
-		}
-		post_part(qp, parent, req, sqe);
-	}
-	return 0;
-undo:
-	/* Nothing was rung: take the posted parts back out of the ring. */
-	qp->sq.tail = tail0;
-	qp->submitted = submitted0;
-	for (uint32_t j = 0; j < qp->num_reqs; j++)
-		if (qp->reqs[j].parent == parent && qp->reqs[j].state == NVP_REQ_INFLIGHT)
-			nvp_req_put(qp, &qp->reqs[j]);
-	nvp_req_put(qp, parent);
-	return rc;
 }
 
 static int rwv_ext(struct nvp_qpair *qp, struct nvp_ns *ns, uint8_t opc, const struct iovec *iov,
@@ -503,7 +457,8 @@ static int rwv_ext(struct nvp_qpair *qp, struct nvp_ns *ns, uint8_t opc, const s
 				 ns->info.md_extended ? ": PRACT moves no metadata" : "");
 	cut = reftag_cut(ns, &opts, nlb);
 	if (nlb > ns->max_io_blocks || cut)
-		return rw_ext_split(qp, ns, opc, iov, iovcnt, lba, nlb, &opts, xfer, cut, cb, arg);
+		return rw_split(qp, ns, opc, iov, iovcnt, lba, nlb, opts.flags, &opts, xfer, cut,
+				cb, arg);
 	req = nvp_req_get(qp);
 	if (!req)
 		return no_request();
