@@ -131,13 +131,7 @@ static int __attribute__((noinline)) rw_split(struct nvp_qpair *qp, struct nvp_n
 	}
 	return 0;
 undo:
-	/* Nothing was rung: take the posted parts back out of the ring. */
-	qp->sq.tail = tail0;
-	qp->submitted = submitted0;
-	for (uint32_t j = 0; j < qp->num_reqs; j++)
-		if (qp->reqs[j].parent == parent && qp->reqs[j].state == NVP_REQ_INFLIGHT)
-			nvp_req_put(qp, &qp->reqs[j]);
-	nvp_req_put(qp, parent);
+	split_undo(qp, parent, tail0, submitted0);
 	return rc;
 }
 

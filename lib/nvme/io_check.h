@@ -190,4 +190,24 @@ static inline void post_part(struct nvp_qpair *qp, struct nvp_req *parent, struc
 	req->parent = parent;
 }
 
+/*
+ * Take back what a failed submission put into the ring: nothing was rung,
+ * so moving the tail back hides it from the device.
+ */
+static inline void split_undo(struct nvp_qpair *qp, struct nvp_req *parent, uint16_t tail0,
+			      uint64_t submitted0)
+{
+	qp->sq.tail = tail0;
+	qp->submitted = submitted0;
+	for (uint32_t j = 0; j < qp->num_reqs; j++) {
+		struct nvp_req *r = &qp->reqs[j];
+
+		if (r->parent == parent && r->state == NVP_REQ_INFLIGHT) {
+			r->fused = 0;
+			nvp_req_put(qp, r);
+		}
+	}
+	nvp_req_put(qp, parent);
+}
+
 #endif /* NVP_LIB_NVME_IO_CHECK_H */

@@ -62,26 +62,6 @@ void nvp_dsm_ranges_encode(struct nvp_dsm_range *out, const struct nvp_dsm_range
 
 /* ---- commands on one LBA range (split into parts of @step blocks) ------ */
 
-/*
- * Take back what a failed submission put into the ring: nothing was rung,
- * so moving the tail back hides it from the device.
- */
-static void undo_parts(struct nvp_qpair *qp, struct nvp_req *parent, uint16_t tail0,
-		       uint64_t submitted0)
-{
-	qp->sq.tail = tail0;
-	qp->submitted = submitted0;
-	for (uint32_t j = 0; j < qp->num_reqs; j++) {
-		struct nvp_req *r = &qp->reqs[j];
-
-		if (r->parent == parent && r->state == NVP_REQ_INFLIGHT) {
-			r->fused = 0;
-			nvp_req_put(qp, r);
-		}
-	}
-	nvp_req_put(qp, parent);
-}
-
 /* Build one command on [@lba, @lba + @nlb) with its data (if any). */
 static int build_part(struct nvp_qpair *qp, struct nvp_ns *ns, struct nvp_req *req,
 		      struct nvp_sqe *sqe, uint8_t opc, const uint8_t *buf, uint64_t lba,
@@ -140,7 +120,7 @@ static int lba_cmd(struct nvp_qpair *qp, struct nvp_ns *ns, uint8_t opc, const v
 				lba + done, n, opts);
 		if (rc) {
 			nvp_req_put(qp, req);
-			undo_parts(qp, parent, tail0, submitted0);
+			split_undo(qp, parent, tail0, submitted0);
 			return rc;
 		}
 		post_part(qp, parent, req, sqe);
@@ -245,7 +225,7 @@ int nvp_compare_and_write(struct nvp_qpair *qp, struct nvp_ns *ns, const void *c
 		rc = build_part(qp, ns, req, sqe, opc[i], bufs[i], lba, nlb, opts);
 		if (rc) {
 			nvp_req_put(qp, req);
-			undo_parts(qp, parent, tail0, submitted0);
+			split_undo(qp, parent, tail0, submitted0);
 			return rc;
 		}
 		sqe->flags |= fuse[i];
