@@ -353,7 +353,7 @@ int nvp_tcp_exec(struct nvp_tcp_conn *c, const struct nvp_sqe *cmd, const void *
 		struct nvp_tcp_hdr hdr;
 		struct nvp_sqe sqe;
 	} capsule;
-	uint8_t pdu[NVP_TCP_MAX_HDR];
+	uint8_t pdu[NVP_TCP_MAX_HDR] __attribute__((aligned(8)));
 	struct nvp_sqe s = *cmd;
 	uint32_t pdo;
 	int rc;

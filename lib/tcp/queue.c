@@ -188,7 +188,7 @@ int nvp_tcp_queue_post(struct nvp_tcp_queue *q, const struct nvp_sqe *sqe,
 	uint16_t cid = nvp_le16_to_cpu(sqe->cid);
 	struct nvp_tcp_slot *s = &q->slots[cid & q->cid_mask];
 	struct nvp_tcp_hdr hdr;
-	struct nvp_sqe *wire;
+	struct nvp_sqe wire;
 	uint64_t len = 0;
 	uint32_t pdo;
 
@@ -216,14 +216,15 @@ int nvp_tcp_queue_post(struct nvp_tcp_queue *q, const struct nvp_sqe *sqe,
 
 	pdo = nvp_tcp_build_capsule_hdr(&hdr, p, s->incapsule ? s->len : 0);
 	memcpy(s->hdr, &hdr, sizeof(hdr));
-	wire = (struct nvp_sqe *)(s->hdr + sizeof(hdr));
-	memcpy(wire, sqe, sizeof(*wire));
+	/* Built aligned, then copied: in @s->hdr the SQE sits at byte 8. */
+	wire = *sqe;
 	/* One SGL descriptor: the data in this capsule, or moved by the transport. */
-	wire->flags = (uint8_t)((wire->flags & ~NVP_SQE_PSDT_MASK) | NVP_SQE_PSDT_SGL_MPTR);
-	memset(&wire->dptr, 0, sizeof(wire->dptr));
-	wire->dptr.sgl1.length = nvp_cpu_to_le32(s->len);
-	wire->dptr.sgl1.type = s->len ? (s->incapsule ? NVP_SGL_TCP_INCAPSULE :
-					 NVP_SGL_TCP_TRANSPORT) : 0;
+	wire.flags = (uint8_t)((wire.flags & ~NVP_SQE_PSDT_MASK) | NVP_SQE_PSDT_SGL_MPTR);
+	memset(&wire.dptr, 0, sizeof(wire.dptr));
+	wire.dptr.sgl1.length = nvp_cpu_to_le32(s->len);
+	wire.dptr.sgl1.type = s->len ? (s->incapsule ? NVP_SGL_TCP_INCAPSULE :
+				       NVP_SGL_TCP_TRANSPORT) : 0;
+	memcpy(s->hdr + sizeof(hdr), &wire, sizeof(wire));
 	s->tx = TX_CAPSULE;
 	s->hlen = NVP_TCP_CAPSULE_CMD_HLEN;
 	if (p->hdgst) {

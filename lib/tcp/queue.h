@@ -55,7 +55,7 @@ struct nvp_tcp_queue {
 	uint32_t staged;
 	uint32_t consumed;
 	struct {
-		uint8_t hdr[NVP_TCP_MAX_HDR];
+		uint8_t hdr[NVP_TCP_MAX_HDR] __attribute__((aligned(8)));
 		uint32_t hdr_got;
 		struct nvp_tcp_pdu_layout lay;
 		uint32_t skip;		/* padding before the data still to drop */

@@ -108,7 +108,9 @@ static int drive(struct nvp_tcp_queue *q, struct queued *qd, int want)
 		struct pollfd pfd = { .fd = q->c->fd, .events = POLLIN };
 		int rc = nvp_tcp_queue_send(q);
 
-		if (rc || (rc = nvp_tcp_queue_recv(q, on_cqe, qd, 0)) < 0)
+		/* Receive, then send what that queued (H2CData for R2Ts) before waiting. */
+		if (rc || (rc = nvp_tcp_queue_recv(q, on_cqe, qd, 0)) < 0 ||
+		    (rc = nvp_tcp_queue_send(q)))
 			return fail("queued I/O", rc);
 		if (qd->completions < want && poll(&pfd, 1, 10) == 0 && spins > 1000)
 			return fail("queued I/O: no progress", -ETIMEDOUT);
