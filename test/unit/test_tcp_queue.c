@@ -499,24 +499,28 @@ static void test_queue_hostile(void **state)
 	d.length = nvp_cpu_to_le32(100);
 	memcpy(b, &d, 24);
 	hostile("C2HData DATAL != PDU data", b, 224, -EPROTO);
-	/* An R2T for a read. */
-	memset(b, 0, 24);
-	b[0] = NVP_TCP_R2T;
-	b[2] = 24;
-	b[4] = 24;
-	b[8] = 5;
-	b[16] = 1;
-	hostile("R2T for a read", b, 24, -EPROTO);
-	/* A header cut short, then the connection closes. */
-	hostile("truncated header", b, 10, -ECONNRESET);
-	/* Terminate. */
-	memset(b, 0, 40);
-	b[0] = NVP_TCP_C2H_TERM;
-	b[2] = 24;
-	b[3] = 24;
-	b[4] = 40;
-	b[8] = 1;
-	hostile("C2HTermReq", b, 40, -EPROTO);
+	/* An R2T for a read (every field through the byte-order helpers, so
+	 * the byte-swapped build sees the same PDU). */
+	{
+		struct nvp_tcp_data_hdr r = { .hdr = { .type = NVP_TCP_R2T, .hlen = 24 } };
+		struct nvp_tcp_term_hdr t = { .hdr = { .type = NVP_TCP_C2H_TERM, .hlen = 24,
+						       .pdo = 24 } };
+
+		r.hdr.plen = nvp_cpu_to_le32(24);
+		r.cccid = nvp_cpu_to_le16(5);
+		r.ttag = nvp_cpu_to_le16(1);
+		r.length = nvp_cpu_to_le32(4096);
+		memcpy(b, &r, 24);
+		hostile("R2T for a read", b, 24, -EPROTO);
+		/* A header cut short (its length is right), then the connection closes. */
+		hostile("truncated header", b, 10, -ECONNRESET);
+		/* Terminate, with 16 bytes of the offending PDU. */
+		t.hdr.plen = nvp_cpu_to_le32(40);
+		t.fes = nvp_cpu_to_le16(NVP_TCP_FES_INVALID_HDR_FIELD);
+		memset(b, 0, 40);
+		memcpy(b, &t, 24);
+		hostile("C2HTermReq", b, 40, -EPROTO);
+	}
 }
 
 int main(void)
