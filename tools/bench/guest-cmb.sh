@@ -10,7 +10,8 @@
 #     -device nvme-ns,bus=nvmecmb,drive=nullcmb,nsid=1,logical_block_size=4096,physical_block_size=4096" \
 #   tools/bench/vm-compare.sh --build-dir build --guest-script tools/bench/guest-cmb.sh
 #
-# Prints NVP-BENCH lines: host-sq-qd1 / cmb-sq-qd1 / host-sq-qd32 / cmb-sq-qd32.
+# Prints NVP-BENCH lines nvpoll-qd1 / nvpoll-cmb-qd1 / nvpoll-qd32 / nvpoll-cmb-qd32
+# (SQs in host memory / in the CMB), which vm-compare.sh tabulates side by side.
 # shellcheck shell=sh
 . /guest/lib.sh
 . /guest/guest-common.sh
@@ -41,8 +42,8 @@ round=1
 while [ $round -le "$rounds" ]; do
   echo "cmb: round $round of $rounds"
   # Alternate which goes first, so neither always gets the warm start.
-  if [ $((round % 2)) = 1 ]; then a=off an=host-sq b=require bn=cmb-sq
-  else a=require an=cmb-sq b=off bn=host-sq; fi
+  if [ $((round % 2)) = 1 ]; then a=off an=nvpoll b=require bn=nvpoll-cmb
+  else a=require an=nvpoll-cmb b=off bn=nvpoll; fi
   for qd in 1 32; do
     perf_run "$an-qd$qd" "$a" "$qd"
     perf_run "$bn-qd$qd" "$b" "$qd"

@@ -194,6 +194,8 @@ awk -v secs="$secs" -v rounds="$rounds" '
       row(md, "fio-null-qd32", "fio null engine QD32 (no I/O)", "nvpoll-qd32")
       row(md, "spdk-qd32", "spdk_nvme_perf QD32", "nvpoll-qd32")
       row(md, "libvfn-qd32", "libvfn-perf QD32", "nvpoll-qd32")
+      row(md, "nvpoll-cmb-qd1", "nvpoll-perf QD1, SQs in the CMB", "nvpoll-qd1")
+      row(md, "nvpoll-cmb-qd32", "nvpoll-perf QD32, SQs in the CMB", "nvpoll-qd32")
       row(md, "nvpoll-nodbbuf-qd1", "nvpoll-perf QD1, no shadow doorbell", "")
       row(md, "nvpoll-nodbbuf-qd32", "nvpoll-perf QD32, no shadow doorbell", "")
       row(md, "nvpoll-file-qd32", "nvpoll-perf QD32, raw file", "")
