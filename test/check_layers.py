@@ -49,8 +49,9 @@ ALLOWED = [
     # The emulated controller sits below the driver, like hardware: it
     # never sees the NVMe layer's types (nor VFIO, uio or PCI).
     ("lib/emu", {PUBLIC, "util", "mem", "dev", "emu"}),
-    # The NVMe layer drives any device through lib/dev alone.
-    ("lib/nvme", {PUBLIC, "util", "mem", "dev", "nvme"}),
+    # The NVMe layer drives any device through lib/dev alone, or a
+    # controller over NVMe/TCP through lib/tcp (tcp.c).
+    ("lib/nvme", {PUBLIC, "util", "mem", "dev", "nvme", "tcp"}),
     # NVMe/TCP: sockets and PDUs; no device, no DMA memory.
     ("lib/tcp", {PUBLIC, "util", "tcp"}),
     # Public entry points that join layers.

@@ -229,6 +229,7 @@ enum nvp_driver {
 	NVP_DRIVER_VFIO_NOIOMMU = 2, /* vfio-pci in unsafe no-IOMMU mode */
 	NVP_DRIVER_UIO = 3,	/* uio_pci_generic, BAR0 through sysfs */
 	NVP_DRIVER_EMU = 4,	/* the built-in emulated controller ("emu:") */
+	NVP_DRIVER_TCP = 5,	/* NVMe/TCP ("tcp://"): reported, never chosen */
 };
 
 /**
@@ -236,8 +237,8 @@ enum nvp_driver {
  * and the tools print it.
  * @driver: the method.
  *
- * Return: "auto", "vfio", "noiommu", "uio" or "emu"; "unknown" for a value
- * outside enum nvp_driver. A static string.
+ * Return: "auto", "vfio", "noiommu", "uio", "emu" or "tcp"; "unknown" for
+ * a value outside enum nvp_driver. A static string.
  */
 NVP_API const char *nvp_driver_name(enum nvp_driver driver);
 
@@ -293,6 +294,19 @@ enum nvp_cmb_sqs {
  *          doorbell is written; the controller fetches them without a DMA
  *          read. The environment variable NVP_CMB_SQS=off|prefer|require
  *          overrides OFF. See docs/architecture.md.
+ * @hostnqn: NVMe/TCP: the host NQN to connect with; empty (the default) =
+ *          the first line of /etc/nvme/hostnqn, else one derived from
+ *          /etc/machine-id (docs/tcp.md).
+ * @hostid: NVMe/TCP: the host identifier; all zero (the default) =
+ *          /etc/nvme/hostid, else derived as @hostnqn is.
+ * @tcp_header_digest: NVMe/TCP: ask for CRC32C header digests.
+ * @tcp_data_digest: NVMe/TCP: ask for CRC32C data digests.
+ * @keep_alive_ms: NVMe/TCP: the Keep Alive Timeout asked for at Connect
+ *          (default 10000; 0 = none). nvp_ctrl_process_admin() sends Keep
+ *          Alive at half of it, and an unanswered one resets (reconnects)
+ *          the controller; call it at least that often from one thread.
+ *          Other TCP options are the PCIe ones: @num_io_queues,
+ *          @admin_queue_size (at most 32 over TCP), the timeouts.
  */
 struct nvp_ctrl_opts {
 	size_t opts_size;
@@ -309,6 +323,11 @@ struct nvp_ctrl_opts {
 	uint32_t health_check_ms;
 	uint32_t io_retries;
 	enum nvp_cmb_sqs cmb_sqs;
+	char hostnqn[224];
+	uint8_t hostid[16];
+	bool tcp_header_digest;
+	bool tcp_data_digest;
+	uint32_t keep_alive_ms;
 };
 
 /**
@@ -320,8 +339,11 @@ NVP_API void nvp_ctrl_opts_init(struct nvp_ctrl_opts *opts, size_t opts_size);
 
 /**
  * nvp_ctrl_attach() - take a controller from the kernel and bring it up.
- * @addr: a PCI address ("0000:00:04.0" or "00:04.0") or an emulated
- *        controller ("emu:" with options, see docs/emu.md).
+ * @addr: a PCI address ("0000:00:04.0" or "00:04.0"), an emulated
+ *        controller ("emu:" with options, see docs/emu.md), or an NVMe/TCP
+ *        subsystem: "tcp://HOST[:PORT]/SUBNQN" (port 4420 by default; IPv6
+ *        in brackets) or SPDK's "trtype:TCP adrfam:IPv4 traddr:HOST
+ *        trsvcid:PORT subnqn:NQN" (docs/tcp.md).
  * @opts: options, or NULL for defaults.
  * @ctrl: out: the controller.
  *

@@ -15,6 +15,9 @@ const char *nvp_driver_name(enum nvp_driver driver)
 {
 	const struct nvp_access_method *m = nvp_access_method(driver);
 
+	/* Not an access method NVP_DRIVER may pick: TCP is chosen by the address. */
+	if (driver == NVP_DRIVER_TCP)
+		return "tcp";
 	return m ? m->name : "unknown";
 }
 

@@ -124,6 +124,8 @@ static int admin_reap(struct nvp_ctrl *ctrl)
 	rc = atomic_load(&ctrl->failed);
 	if (rc)
 		nvp_qpair_fail_all(ctrl->admin, NVP_STATUS_HOST_PATH_ERROR);
+	else if (ctrl->tcp && (rc = nvp_tcp_qpair_pump(ctrl->admin)) != 0)
+		;	/* the admin connection is lost: the caller resets */
 	else
 		rc = nvp_qpair_process(ctrl->admin, ctrl->admin->sq.entries);
 	nvp_admin_unlock(ctrl);
@@ -173,6 +175,13 @@ int nvp_ctrl_process_admin(struct nvp_ctrl *ctrl)
 	if (!ctrl)
 		return nvp_error(-EINVAL, "nvp_ctrl_process_admin: controller is NULL");
 	n = admin_reap(ctrl);
+	if (n < 0 && ctrl->tcp && !atomic_load(&ctrl->failed) &&
+	    atomic_load(&ctrl->state) == NVP_CTRL_LIVE) {
+		/* NVMe/TCP: the admin connection was lost; a reset reconnects. */
+		n = nvp_ctrl_escalate(ctrl, "the admin connection was lost");
+		if (n == 0)
+			n = admin_reap(ctrl);
+	}
 	if (n < 0)
 		return n;
 	if (atomic_load(&ctrl->state) != NVP_CTRL_LIVE)
@@ -190,6 +199,8 @@ int nvp_ctrl_process_admin(struct nvp_ctrl *ctrl)
 	}
 	if (atomic_load(&ctrl->state) == NVP_CTRL_LIVE)
 		check_admin_timeouts(ctrl);
+	if (ctrl->tcp && atomic_load(&ctrl->state) == NVP_CTRL_LIVE)
+		nvp_tcp_keep_alive(ctrl);
 	nvp_aer_process(ctrl);
 	rc = atomic_load(&ctrl->failed);
 	return rc ? rc : n;
@@ -240,7 +251,7 @@ int nvp_admin_sync_timeout(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd, voi
 					 admin_opc_name(cmd->opc), ctrl->info.addr);
 		/* A fatal controller never completes anything: check it now and then. */
 		if ((++spins & 1023) == 0) {
-			rc = nvp_reg_read32(ctrl->bar, NVP_REG_CSTS);
+			rc = nvp_ctrl_read32(ctrl, NVP_REG_CSTS);
 			if (rc == (int)NVP_REG_GONE || (rc & NVP_CSTS_CFS))
 				break;
 			if (nvp_monotonic_ms() >= deadline)
@@ -250,7 +261,7 @@ int nvp_admin_sync_timeout(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd, voi
 	}
 	if (!w.done) {
 		char why[160];
-		uint32_t csts = nvp_reg_read32(ctrl->bar, NVP_REG_CSTS);
+		uint32_t csts = nvp_ctrl_read32(ctrl, NVP_REG_CSTS);
 
 		/* The wait is over but the command is not: make sure its late
 		 * completion cannot write into this (dead) stack frame. */
@@ -322,6 +333,9 @@ int nvp_admin_create_io_queues(struct nvp_ctrl *ctrl, struct nvp_qpair *qp)
 	struct nvp_sqe del = { .opc = NVP_ADMIN_DELETE_CQ, .cdw10 = qp->sq.qid };
 	int rc;
 
+	/* Over NVMe/TCP a queue is a connection and a Connect command. */
+	if (ctrl->tcp)
+		return nvp_tcp_qpair_connect(ctrl, qp);
 	cq.dptr.prp.prp1 = qp->cq.iova;
 	sq.dptr.prp.prp1 = qp->sq.iova;
 	/* The CQ must exist before an SQ can point at it. */
@@ -353,6 +367,10 @@ int nvp_admin_delete_io_queues(struct nvp_ctrl *ctrl, struct nvp_qpair *qp)
 	struct nvp_sqe cq = { .opc = NVP_ADMIN_DELETE_CQ, .cdw10 = qp->sq.qid };
 	int rc;
 
+	if (ctrl->tcp) {
+		nvp_tcp_qpair_disconnect(qp);
+		return 0;
+	}
 	/* SQ first: deleting it aborts its commands and frees the CQ. */
 	rc = nvp_admin_sync_timeout(ctrl, &sq, NULL, 0, NULL, ctrl->opts.admin_timeout_ms);
 	if (!rc)

@@ -26,6 +26,7 @@ void nvp_ctrl_opts_init(struct nvp_ctrl_opts *opts, size_t opts_size)
 		.numa_node = NVP_NUMA_ANY,
 		.health_check_ms = 100,
 		.io_retries = 3,
+		.keep_alive_ms = 10000,
 	};
 
 	if (opts)
@@ -63,6 +64,47 @@ static int merge_opts(const struct nvp_ctrl_opts *in, struct nvp_ctrl_opts *out)
 			return n;
 	}
 	return cmb_sqs_from_env(out);
+}
+
+/*
+ * Registers: MMIO in BAR0, or for NVMe/TCP properties on the admin queue.
+ * A property access that fails reads as all-ones, which every caller already
+ * takes for a controller that is gone; the reset path reconnects first.
+ */
+uint32_t nvp_ctrl_read32(struct nvp_ctrl *ctrl, uint32_t off)
+{
+	uint64_t v;
+
+	if (!ctrl->tcp)
+		return nvp_reg_read32(ctrl->bar, off);
+	return nvp_tcp_prop(ctrl, false, off, 4, &v) ? NVP_REG_GONE : (uint32_t)v;
+}
+
+uint64_t nvp_ctrl_read64(struct nvp_ctrl *ctrl, uint32_t off)
+{
+	uint64_t v;
+
+	if (!ctrl->tcp)
+		return nvp_reg_read64(ctrl->bar, off);
+	return nvp_tcp_prop(ctrl, false, off, 8, &v) ? UINT64_MAX : v;
+}
+
+void nvp_ctrl_write32(struct nvp_ctrl *ctrl, uint32_t off, uint32_t val)
+{
+	uint64_t v = val;
+
+	if (!ctrl->tcp)
+		nvp_reg_write32(ctrl->bar, off, val);
+	else
+		(void)nvp_tcp_prop(ctrl, true, off, 4, &v);	/* a lost connection shows in the next read */
+}
+
+void nvp_ctrl_write64(struct nvp_ctrl *ctrl, uint32_t off, uint64_t val)
+{
+	if (!ctrl->tcp)
+		nvp_reg_write64(ctrl->bar, off, val);
+	else
+		(void)nvp_tcp_prop(ctrl, true, off, 8, &val);
 }
 
 volatile uint32_t *nvp_ctrl_doorbell(struct nvp_ctrl *ctrl, uint32_t idx)
@@ -112,6 +154,7 @@ void nvp_ctrl_free(struct nvp_ctrl *ctrl)
 	free(ctrl->parked);
 	nvp_dbbuf_free(ctrl);
 	nvp_qpair_teardown(ctrl->admin);
+	nvp_tcp_ctrl_close(ctrl);
 	free(ctrl->qid_used);
 	nvp_cmb_release(ctrl);
 	nvp_device_close(ctrl->dev);
@@ -143,17 +186,27 @@ int nvp_ctrl_attach(const char *addr, const struct nvp_ctrl_opts *opts,
 		goto err;
 	}
 
-	rc = nvp_device_open(addr, ctrl->opts.driver, ctrl->opts.keep_kernel_driver, &ctrl->dev);
-	if (rc)
-		goto err;
-	ctrl->bar = ctrl->dev->bar0;
-	snprintf(ctrl->info.addr, sizeof(ctrl->info.addr), "%s", ctrl->dev->addr);
-	ctrl->info.driver = ctrl->dev->driver;
-	ctrl->info.numa_node = ctrl->opts.numa_node != NVP_NUMA_ANY ? ctrl->opts.numa_node :
-			       ctrl->dev->numa_node;
-	ctrl->quirks = nvp_quirks_lookup(ctrl->dev->vendor_id, ctrl->dev->device_id);
-	if (ctrl->quirks)
-		nvp_info("%s: quirks %s", ctrl->info.addr, nvp_quirk_names(ctrl->quirks));
+	if (nvp_tcp_is_addr(addr)) {
+		/* No device: the admin queue is a connection (tcp.c). */
+		ctrl->info.driver = NVP_DRIVER_TCP;
+		ctrl->info.numa_node = ctrl->opts.numa_node;
+		rc = nvp_tcp_ctrl_open(ctrl, addr);
+		if (rc)
+			goto err;
+	} else {
+		rc = nvp_device_open(addr, ctrl->opts.driver, ctrl->opts.keep_kernel_driver,
+				     &ctrl->dev);
+		if (rc)
+			goto err;
+		ctrl->bar = ctrl->dev->bar0;
+		snprintf(ctrl->info.addr, sizeof(ctrl->info.addr), "%s", ctrl->dev->addr);
+		ctrl->info.driver = ctrl->dev->driver;
+		ctrl->info.numa_node = ctrl->opts.numa_node != NVP_NUMA_ANY ?
+				       ctrl->opts.numa_node : ctrl->dev->numa_node;
+		ctrl->quirks = nvp_quirks_lookup(ctrl->dev->vendor_id, ctrl->dev->device_id);
+		if (ctrl->quirks)
+			nvp_info("%s: quirks %s", ctrl->info.addr, nvp_quirk_names(ctrl->quirks));
+	}
 
 	rc = nvp_ctrl_init(ctrl);
 	if (rc)
@@ -168,7 +221,7 @@ int nvp_ctrl_attach(const char *addr, const struct nvp_ctrl_opts *opts,
 	return 0;
 err:
 	/* Stop a half-initialised controller before freeing its queues. */
-	if (ctrl->dev && ctrl->admin && !atomic_load(&ctrl->failed))
+	if ((ctrl->dev || ctrl->tcp) && ctrl->admin && !atomic_load(&ctrl->failed))
 		nvp_ctrl_disable(ctrl);
 	nvp_ctrl_free(ctrl);
 	return rc;
@@ -201,7 +254,7 @@ int nvp_ctrl_check_health(struct nvp_ctrl *ctrl)
 
 	if (failed)
 		return failed;
-	csts = nvp_reg_read32(ctrl->bar, NVP_REG_CSTS);
+	csts = nvp_ctrl_read32(ctrl, NVP_REG_CSTS);
 	if (csts == NVP_REG_GONE) {
 		nvp_ctrl_fail(ctrl, -ENODEV, "registers read all-ones: the device was removed");
 		return -ENODEV;
@@ -226,10 +279,10 @@ void nvp_ctrl_fail(struct nvp_ctrl *ctrl, int err, const char *why)
 		  err == -ENODEV ? "was removed" : "failed", why);
 	/* A disabled controller does no more DMA: buffers can be given back. */
 	if (err != -ENODEV) {
-		uint32_t cc = nvp_reg_read32(ctrl->bar, NVP_REG_CC);
+		uint32_t cc = nvp_ctrl_read32(ctrl, NVP_REG_CC);
 
 		if (cc != NVP_REG_GONE)
-			nvp_reg_write32(ctrl->bar, NVP_REG_CC, cc & ~NVP_CC_EN);
+			nvp_ctrl_write32(ctrl, NVP_REG_CC, cc & ~NVP_CC_EN);
 	}
 	/* Queue pairs see this at their next poll and end what they hold. */
 	atomic_fetch_add_explicit(&ctrl->gen, NVP_GEN_STEP, memory_order_release);

@@ -65,7 +65,7 @@ static bool is_admin_state(enum nvp_init_state state)
 
 static uint32_t csts(struct nvp_ctrl *ctrl)
 {
-	return nvp_reg_read32(ctrl->bar, NVP_REG_CSTS);
+	return nvp_ctrl_read32(ctrl, NVP_REG_CSTS);
 }
 
 /*
@@ -141,7 +141,7 @@ static int read_cap(struct nvp_init *ini, uint32_t v)
 	struct nvp_ctrl *ctrl = ini->ctrl;
 	uint32_t to;
 
-	ctrl->cap = nvp_reg_read64(ctrl->bar, NVP_REG_CAP);
+	ctrl->cap = nvp_ctrl_read64(ctrl, NVP_REG_CAP);
 	if ((uint32_t)ctrl->cap == NVP_REG_GONE)
 		return fail_gone(ini);
 	if (!(NVP_CAP_CSS(ctrl->cap) & (NVP_CAP_CSS_NVM | NVP_CAP_CSS_CSI)))
@@ -167,7 +167,7 @@ static int read_cap(struct nvp_init *ini, uint32_t v)
 		ctrl->opts.admin_timeout_ms = ctrl->ready_timeout_ms < 5000 ? 5000 :
 					      ctrl->ready_timeout_ms;
 	ctrl->info.cap = ctrl->cap;
-	ctrl->info.version = nvp_reg_read32(ctrl->bar, NVP_REG_VS);
+	ctrl->info.version = nvp_ctrl_read32(ctrl, NVP_REG_VS);
 	ctrl->info.page_size = ctrl->page_size;
 	ctrl->info.max_queue_entries = NVP_CAP_MQES(ctrl->cap) + 1;
 	if (ctrl->info.max_queue_entries < 2)
@@ -175,9 +175,9 @@ static int read_cap(struct nvp_init *ini, uint32_t v)
 
 	/* Firmware or a previous user may have left it enabled. */
 	if (v & NVP_CSTS_NSSRO)
-		nvp_reg_write32(ctrl->bar, NVP_REG_CSTS, NVP_CSTS_NSSRO); /* write 1 to clear */
+		nvp_ctrl_write32(ctrl, NVP_REG_CSTS, NVP_CSTS_NSSRO); /* write 1 to clear */
 	/* Clearing EN mid-enable is undefined: wait for RDY=1 first. */
-	if ((nvp_reg_read32(ctrl->bar, NVP_REG_CC) & NVP_CC_EN) && !(v & NVP_CSTS_RDY))
+	if ((nvp_ctrl_read32(ctrl, NVP_REG_CC) & NVP_CC_EN) && !(v & NVP_CSTS_RDY))
 		enter(ini, NVP_INIT_WAIT_READY_BEFORE_DISABLE);
 	else
 		enter(ini, NVP_INIT_DISABLE);
@@ -187,11 +187,11 @@ static int read_cap(struct nvp_init *ini, uint32_t v)
 static int disable(struct nvp_init *ini)
 {
 	struct nvp_ctrl *ctrl = ini->ctrl;
-	uint32_t cc = nvp_reg_read32(ctrl->bar, NVP_REG_CC);
+	uint32_t cc = nvp_ctrl_read32(ctrl, NVP_REG_CC);
 
 	if (cc == NVP_REG_GONE)
 		return fail_gone(ini);
-	nvp_reg_write32(ctrl->bar, NVP_REG_CC, cc & ~(NVP_CC_EN | NVP_CC_SHN_MASK));
+	nvp_ctrl_write32(ctrl, NVP_REG_CC, cc & ~(NVP_CC_EN | NVP_CC_SHN_MASK));
 	enter(ini, NVP_INIT_WAIT_NOT_READY);
 	/* Some controllers misbehave when CSTS is read right after CC.EN=0. */
 	ini->ready_check_ms = (ctrl->quirks & NVP_QUIRK_DELAY_BEFORE_CHK_RDY) ?
@@ -219,9 +219,9 @@ static int configure_admin(struct nvp_init *ini)
 			return fail(ini, rc, nvp_last_error());
 	}
 	entries = ctrl->admin->sq.entries;
-	nvp_reg_write32(ctrl->bar, NVP_REG_AQA, NVP_AQA(entries, entries));
-	nvp_reg_write64(ctrl->bar, NVP_REG_ASQ, ctrl->admin->sq.iova);
-	nvp_reg_write64(ctrl->bar, NVP_REG_ACQ, ctrl->admin->cq.iova);
+	nvp_ctrl_write32(ctrl, NVP_REG_AQA, NVP_AQA(entries, entries));
+	nvp_ctrl_write64(ctrl, NVP_REG_ASQ, ctrl->admin->sq.iova);
+	nvp_ctrl_write64(ctrl, NVP_REG_ACQ, ctrl->admin->cq.iova);
 	nvp_cmb_before_enable(ctrl);
 	enter(ini, NVP_INIT_ENABLE);
 	return -EAGAIN;
@@ -237,7 +237,7 @@ static int enable(struct nvp_init *ini)
 	cc |= (NVP_CAP_CSS(ctrl->cap) & NVP_CAP_CSS_CSI) ? NVP_CC_CSS_CSI : NVP_CC_CSS_NVM;
 	/* Then each namespace's command set is read too (zoned ones, zns.c). */
 	ctrl->css_csi = (NVP_CAP_CSS(ctrl->cap) & NVP_CAP_CSS_CSI) != 0;
-	nvp_reg_write32(ctrl->bar, NVP_REG_CC, cc);
+	nvp_ctrl_write32(ctrl, NVP_REG_CC, cc);
 	enter(ini, NVP_INIT_WAIT_READY);
 	return -EAGAIN;
 }
@@ -796,24 +796,24 @@ static int wait_csts_plain(struct nvp_ctrl *ctrl, uint32_t mask, uint32_t want, 
 
 int nvp_ctrl_disable(struct nvp_ctrl *ctrl)
 {
-	uint32_t cc = nvp_reg_read32(ctrl->bar, NVP_REG_CC);
+	uint32_t cc = nvp_ctrl_read32(ctrl, NVP_REG_CC);
 
 	if (cc == NVP_REG_GONE)
 		return -ENODEV;
-	nvp_reg_write32(ctrl->bar, NVP_REG_CC, cc & ~NVP_CC_EN);
+	nvp_ctrl_write32(ctrl, NVP_REG_CC, cc & ~NVP_CC_EN);
 	return wait_csts_plain(ctrl, NVP_CSTS_RDY, 0, ctrl->ready_timeout_ms);
 }
 
 int nvp_ctrl_shutdown(struct nvp_ctrl *ctrl)
 {
-	uint32_t cc = nvp_reg_read32(ctrl->bar, NVP_REG_CC);
+	uint32_t cc = nvp_ctrl_read32(ctrl, NVP_REG_CC);
 	int rc;
 
 	if (cc == NVP_REG_GONE)
 		return -ENODEV;
 	if (!(cc & NVP_CC_EN))
 		return 0;
-	nvp_reg_write32(ctrl->bar, NVP_REG_CC, (cc & ~NVP_CC_SHN_MASK) | NVP_CC_SHN_NORMAL);
+	nvp_ctrl_write32(ctrl, NVP_REG_CC, (cc & ~NVP_CC_SHN_MASK) | NVP_CC_SHN_NORMAL);
 	rc = wait_csts_plain(ctrl, NVP_CSTS_SHST_MASK, NVP_CSTS_SHST_CMPLT,
 			     ctrl->ready_timeout_ms);
 	if (rc == -ETIMEDOUT)

@@ -94,7 +94,7 @@ static int __attribute__((noinline)) rw_split(struct nvp_qpair *qp, struct nvp_n
 	rc = nvp_req_admit(qp, parts + 1);
 	if (rc)
 		return rc;
-	nsegs = nvp_payload_segments(iov, iovcnt, segs, NVP_PAYLOAD_MAX_SEGS);
+	nsegs = nvp_payload_segments_qp(qp, iov, iovcnt, segs, NVP_PAYLOAD_MAX_SEGS);
 	if (nsegs < 0)
 		return nsegs;
 

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include <nvpoll/nvpoll.h>
 
@@ -50,6 +51,8 @@
 
 struct nvp_abort;
 struct nvp_reset_scratch;
+struct nvp_tcp_qp;
+struct nvp_tcp_ctrl;
 
 /* The driver's own caps. */
 #define NVP_ADMIN_QUEUE_MAX 4096
@@ -173,6 +176,9 @@ enum nvp_qpair_state {
  * @cmb_ring: NULL, or the ring the controller fetches from, in its CMB:
  *            then @ring is a host copy the commands are built in, copied
  *            to @cmb_ring by nvp_sq_ring() and @iova is the CMB address.
+ * @ring_fn: NULL for a doorbell in BAR0; else what nvp_sq_ring() calls
+ *           instead, out of line: nvp_cmb_ring() for a CMB queue,
+ *           nvp_tcp_sq_ring() for NVMe/TCP (the commands go on the wire).
  */
 struct nvp_sq {
 	struct nvp_sqe *ring;
@@ -183,6 +189,7 @@ struct nvp_sq {
 	uint16_t rung_tail;
 	uint16_t qid;
 	volatile struct nvp_sqe *cmb_ring;
+	void (*ring_fn)(struct nvp_sq *sq);
 };
 
 /**
@@ -258,6 +265,7 @@ struct nvp_qpair {
 	uint32_t max_completions;
 	uint32_t max_xfer;
 	uint32_t page_size;
+	struct nvp_tcp_qp *tcp;	/* NVMe/TCP (tcp.c), else NULL: read beside page_size */
 	bool sgl_supported;
 	uint8_t state;
 	uint8_t max_retries;
@@ -477,6 +485,7 @@ struct nvp_ctrl {
 	uint32_t quirks;
 	struct nvp_abort *aborts;
 	struct nvp_cmb cmb;
+	struct nvp_tcp_ctrl *tcp;	/* NVMe/TCP (tcp.c), else NULL */
 };
 
 /* ---- cmb.c -------------------------------------------------------------- */
@@ -525,6 +534,93 @@ void nvp_cmb_ring(struct nvp_sq *sq);
 
 /** nvp_cmb_release() - unmap the CMB (the controller is disabled). */
 void nvp_cmb_release(struct nvp_ctrl *ctrl);
+
+/* ---- tcp.c: the controller and its queue pairs over NVMe/TCP ---------------- */
+
+/*
+ * A TCP controller has no BAR: its registers are properties (Property
+ * Get/Set on the admin queue), each queue pair is a connection, the SQ
+ * doorbell sends the new commands and a poll first takes in what the socket
+ * holds, writing completions into the CQ ring with the phase bit, so the
+ * completion path, timeouts and callbacks are the ones PCIe uses.
+ */
+
+/** nvp_tcp_is_addr() - whether @addr names an NVMe/TCP controller. */
+bool nvp_tcp_is_addr(const char *addr);
+
+/**
+ * nvp_tcp_ctrl_open() - parse @addr, connect the admin queue, make the
+ * admin queue pair. For nvp_ctrl_attach(), before nvp_ctrl_init().
+ * Return: 0 or a negative errno with a message.
+ */
+int nvp_tcp_ctrl_open(struct nvp_ctrl *ctrl, const char *addr);
+
+/* Close the admin connection and free the transport's state. */
+void nvp_tcp_ctrl_close(struct nvp_ctrl *ctrl);
+
+/**
+ * nvp_tcp_ctrl_reconnect() - a reset's first step: a new admin connection
+ * and association (the target forgets the old one and its queues).
+ * Return: 0, or a negative errno when the target cannot be reached.
+ */
+int nvp_tcp_ctrl_reconnect(struct nvp_ctrl *ctrl);
+
+/**
+ * nvp_tcp_prop() - a register access as Property Get (@set false, *@val
+ * out) or Set (*@val in), @size 4 or 8, run to completion on the admin
+ * connection beside whatever else it carries.
+ * Return: 0 or a negative errno (connection lost, refused, timed out).
+ */
+int nvp_tcp_prop(struct nvp_ctrl *ctrl, bool set, uint32_t off, unsigned int size,
+		 uint64_t *val);
+
+/* nvp_qpair_setup()/teardown(): the queue pair's transport state. */
+int nvp_tcp_qpair_init(struct nvp_qpair *qp);
+void nvp_tcp_qpair_fini(struct nvp_qpair *qp);
+
+/* Doorbells of a TCP queue pair: a word nothing reads. */
+void nvp_tcp_qpair_doorbells(struct nvp_qpair *qp);
+
+/**
+ * nvp_tcp_qpair_connect() - an I/O queue's connection and Connect command
+ * (in place of Create I/O CQ/SQ); any earlier connection is closed first.
+ */
+int nvp_tcp_qpair_connect(struct nvp_ctrl *ctrl, struct nvp_qpair *qp);
+
+/* Close an I/O queue's connection (in place of Delete I/O SQ/CQ). */
+void nvp_tcp_qpair_disconnect(struct nvp_qpair *qp);
+
+/* nvp_qpair_reset_rings(): the producer side of the CQ starts over too. */
+void nvp_tcp_qpair_reset(struct nvp_qpair *qp);
+
+/* The SQ doorbell of a TCP queue pair (nvp_sq.ring_fn). */
+void nvp_tcp_sq_ring(struct nvp_sq *sq);
+
+/**
+ * nvp_tcp_qpair_pump() - send what waits, take in what arrived: completions
+ * go into the CQ ring. Before each look at the CQ.
+ * Return: 0, or the connection's failure (the queue pair must reconnect).
+ */
+int nvp_tcp_qpair_pump(struct nvp_qpair *qp);
+
+/**
+ * nvp_tcp_map() - the data of a command on a TCP queue pair: kept with the
+ * request (any memory will do; nothing is translated) until the doorbell
+ * puts the command on the wire.
+ * Return: 0, or -E2BIG (more pieces than one command may have).
+ */
+int nvp_tcp_map(struct nvp_qpair *qp, struct nvp_req *req, struct nvp_sqe *sqe,
+		const struct iovec *iov, int iovcnt);
+
+/* From nvp_ctrl_process_admin(): Keep Alive when due, and its deadline. */
+void nvp_tcp_keep_alive(struct nvp_ctrl *ctrl);
+
+/* ---- ctrl.c: registers, over MMIO or as properties ------------------------- */
+
+uint32_t nvp_ctrl_read32(struct nvp_ctrl *ctrl, uint32_t off);
+uint64_t nvp_ctrl_read64(struct nvp_ctrl *ctrl, uint32_t off);
+void nvp_ctrl_write32(struct nvp_ctrl *ctrl, uint32_t off, uint32_t val);
+void nvp_ctrl_write64(struct nvp_ctrl *ctrl, uint32_t off, uint64_t val);
 
 /* ---- qpair.c ------------------------------------------------------------ */
 
@@ -598,6 +694,15 @@ int nvp_qpair_connect(struct nvp_qpair *qpair);
  * Return: 0, or the failure's errno (the queue pair is then failed).
  */
 int nvp_qpair_resync(struct nvp_qpair *qpair);
+
+/**
+ * nvp_qpair_lost() - nvp_qpair_poll() when an NVMe/TCP queue pair's
+ * connection failed: reset (reconnect) the controller, then catch up.
+ * @qpair: the queue pair.
+ *
+ * Return: as nvp_qpair_resync().
+ */
+int nvp_qpair_lost(struct nvp_qpair *qpair);
 
 /**
  * nvp_qpair_process() - reap completions (the body of nvp_qpair_poll()).

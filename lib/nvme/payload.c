@@ -452,15 +452,54 @@ static enum nvp_payload_sgl qpair_sgl(const struct nvp_qpair *qp, bool allow_sgl
 int nvp_payload_map_segs(struct nvp_qpair *qp, struct nvp_req *req, struct nvp_sqe *sqe,
 			 const struct nvp_dma_seg *segs, unsigned int nsegs, bool allow_sgl)
 {
+	if (qp->tcp) {
+		/* Over TCP the segments are the buffer's own addresses. */
+		struct iovec iov[NVP_TCP_MAX_SEGS_IOV];
+
+		if (nsegs > NVP_TCP_MAX_SEGS_IOV)
+			return nvp_error(-E2BIG, "an NVMe/TCP command takes at most %d separate "
+					 "buffer pieces; use fewer, larger ones",
+					 NVP_TCP_MAX_SEGS_IOV);
+		for (unsigned int i = 0; i < nsegs; i++)
+			iov[i] = (struct iovec){ .iov_base = (void *)(uintptr_t)segs[i].iova,
+						 .iov_len = segs[i].len };
+		return nvp_tcp_map(qp, req, sqe, iov, (int)nsegs);
+	}
 	return nvp_payload_prp_or_sgl(sqe, segs, nsegs, qp->page_size,
 				      qpair_sgl(qp, allow_sgl), &req->list);
+}
+
+int nvp_payload_segments_qp(const struct nvp_qpair *qp, const struct iovec *iov, int iovcnt,
+			    struct nvp_dma_seg *segs, unsigned int max_segs)
+{
+	unsigned int n = 0;
+
+	if (!qp->tcp)
+		return nvp_payload_segments(iov, iovcnt, segs, max_segs);
+	for (int i = 0; i < iovcnt; i++) {
+		if (!iov[i].iov_len || !iov[i].iov_base)
+			return nvp_error(-EINVAL, "iovec element %d is empty or NULL", i);
+		if (n && segs[n - 1].iova + segs[n - 1].len == (uintptr_t)iov[i].iov_base) {
+			segs[n - 1].len += iov[i].iov_len;
+			continue;
+		}
+		if (n == max_segs)
+			return nvp_error(-E2BIG, "more than %u buffer pieces", max_segs);
+		segs[n++] = (struct nvp_dma_seg){ .iova = (uintptr_t)iov[i].iov_base,
+						  .len = iov[i].iov_len };
+	}
+	return n ? (int)n : nvp_error(-EINVAL, "an empty iovec");
 }
 
 int nvp_payload_map_iov(struct nvp_qpair *qp, struct nvp_req *req, struct nvp_sqe *sqe,
 			const struct iovec *iov, int iovcnt, bool allow_sgl)
 {
 	struct nvp_dma_seg segs[NVP_PAYLOAD_MAX_SEGS];
-	int nsegs = nvp_payload_segments(iov, iovcnt, segs, NVP_PAYLOAD_MAX_SEGS);
+	int nsegs;
+
+	if (qp->tcp)
+		return nvp_tcp_map(qp, req, sqe, iov, iovcnt);
+	nsegs = nvp_payload_segments(iov, iovcnt, segs, NVP_PAYLOAD_MAX_SEGS);
 
 	if (nsegs < 0)
 		return nsegs;

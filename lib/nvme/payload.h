@@ -226,6 +226,21 @@ int nvp_payload_map_segs(struct nvp_qpair *qp, struct nvp_req *req, struct nvp_s
 int nvp_payload_map_iov(struct nvp_qpair *qp, struct nvp_req *req, struct nvp_sqe *sqe,
 			const struct iovec *iov, int iovcnt, bool allow_sgl);
 
+/*
+ * Pieces one NVMe/TCP command's data may have (lib/tcp's NVP_TCP_MAX_SEGS,
+ * which lib/nvme's headers do not include).
+ */
+#define NVP_TCP_MAX_SEGS_IOV 16
+
+/**
+ * nvp_payload_segments_qp() - nvp_payload_segments() for a queue pair: over
+ * NVMe/TCP the segments are the buffers' own addresses (nothing is
+ * translated, any memory will do).
+ * Return: as nvp_payload_segments().
+ */
+int nvp_payload_segments_qp(const struct nvp_qpair *qp, const struct iovec *iov, int iovcnt,
+			    struct nvp_dma_seg *segs, unsigned int max_segs);
+
 /* ---- The fast path (inline) ---------------------------------------------- */
 
 /**
@@ -251,6 +266,12 @@ static inline int nvp_payload_map(struct nvp_qpair *qp, struct nvp_req *req,
 	uint64_t iova;
 	size_t contig;
 
+	/* NVMe/TCP keeps the buffer itself (tcp.c); read beside page_size. */
+	if (__builtin_expect(qp->tcp != NULL, 0)) {
+		struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+		return nvp_tcp_map(qp, req, sqe, &iov, 1);
+	}
 	if (__builtin_expect(nvp_mem_lookup(buf, &iova, &contig) == 0, 1) &&
 	    __builtin_expect(contig >= len && !(iova & 3), 1)) {
 		uint32_t first = qp->page_size - (uint32_t)(iova & (qp->page_size - 1));

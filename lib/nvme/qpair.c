@@ -51,6 +51,10 @@ static uint32_t round_up_pow2(uint32_t v)
  */
 void nvp_qpair_init_doorbells(struct nvp_qpair *qp)
 {
+	if (qp->tcp) {
+		nvp_tcp_qpair_doorbells(qp);
+		return;
+	}
 	nvp_dbbuf_attach(qp->ctrl, &qp->sq.db, 2u * qp->sq.qid, qp->is_admin, qp->sq.rung_tail);
 	nvp_dbbuf_attach(qp->ctrl, &qp->cq.db, 2u * qp->sq.qid + 1, qp->is_admin,
 			 qp->cq.rung_head);
@@ -87,12 +91,27 @@ static int setup_request_lists(struct nvp_qpair *qp, int numa_node)
 	return 0;
 }
 
-/* DMA memory for one ring: at most 2 MiB, so bus-contiguous in every mode. */
+/*
+ * DMA memory for one ring: at most 2 MiB, so bus-contiguous in every mode.
+ * Over TCP nothing but this process touches the rings: ordinary memory.
+ */
 static void *alloc_ring(struct nvp_ctrl *ctrl, uint16_t qid, size_t bytes, int numa_node,
 			uint64_t *iova, int *rc)
 {
-	void *mem = nvp_dma_alloc(bytes, ctrl->page_size, numa_node);
+	void *mem;
 	size_t contig;
+
+	if (ctrl->tcp) {
+		mem = NULL;
+		if (posix_memalign(&mem, 4096, bytes) || !mem) {
+			*rc = nvp_error(-ENOMEM, "out of memory for queue %u's rings", qid);
+			return NULL;
+		}
+		memset(mem, 0, bytes);
+		*iova = 0;
+		return mem;
+	}
+	mem = nvp_dma_alloc(bytes, ctrl->page_size, numa_node);
 
 	if (!mem) {
 		*rc = nvp_error(-ENOMEM, "cannot allocate %zu bytes of queue memory for queue %u; "
@@ -115,8 +134,10 @@ static int place_sq_in_cmb(struct nvp_ctrl *ctrl, struct nvp_qpair *qp, uint32_t
 {
 	size_t bytes = (size_t)entries * sizeof(struct nvp_sqe);
 
-	if (!nvp_cmb_sq_alloc(ctrl, bytes, &qp->sq.cmb_ring, &qp->sq.iova))
+	if (!nvp_cmb_sq_alloc(ctrl, bytes, &qp->sq.cmb_ring, &qp->sq.iova)) {
+		qp->sq.ring_fn = nvp_cmb_ring;
 		return 0;
+	}
 	if (ctrl->opts.cmb_sqs == NVP_CMB_SQS_REQUIRE)
 		return nvp_error(-ENOSPC, "%s: no room left in the %llu KiB CMB for queue %u's %zu-byte "
 				 "submission queue (cmb_sqs=require); free queue pairs or ask for fewer entries",
@@ -158,6 +179,8 @@ int nvp_qpair_setup(struct nvp_ctrl *ctrl, uint16_t qid, uint32_t sq_entries,
 	 * only when that slack runs out, and the CQ can never look full.
 	 */
 	qp->cq_db_slack = cq_entries - 1 - num_reqs;
+	if (ctrl->tcp && (rc = nvp_tcp_qpair_init(qp)) != 0)
+		goto err;
 
 	qp->sq_mem = alloc_ring(ctrl, qid, (size_t)sq_entries * sizeof(struct nvp_sqe), numa_node,
 			     &qp->sq.iova, &rc);
@@ -185,7 +208,8 @@ int nvp_qpair_setup(struct nvp_ctrl *ctrl, uint16_t qid, uint32_t sq_entries,
 		rc = nvp_error(-ENOMEM, "out of memory allocating %u requests", num_reqs);
 		goto err;
 	}
-	rc = setup_request_lists(qp, numa_node);
+	/* TCP requests keep their data's pieces instead (tcp.c). */
+	rc = qp->tcp ? 0 : setup_request_lists(qp, numa_node);
 	if (rc)
 		goto err;
 	if (!qp->is_admin) {
@@ -214,11 +238,17 @@ void nvp_qpair_teardown(struct nvp_qpair *qp)
 	if (!qp)
 		return;
 	nvp_dma_free(qp->list_mem);
-	nvp_dma_free(qp->cq_mem);
+	if (qp->tcp) {
+		free(qp->cq_mem);
+		free(qp->sq_mem);
+		nvp_tcp_qpair_fini(qp);
+	} else {
+		nvp_dma_free(qp->cq_mem);
+		nvp_dma_free(qp->sq_mem);
+	}
 	if (qp->sq.cmb_ring)
 		nvp_cmb_sq_free(qp->ctrl, qp->sq.cmb_ring,
 				(size_t)qp->sq.entries * sizeof(struct nvp_sqe));
-	nvp_dma_free(qp->sq_mem);
 	nvp_reset_scratch_free(qp->reset_scratch);
 	free(qp->reqs);
 	free(qp);
@@ -635,6 +665,10 @@ int nvp_qpair_poll(struct nvp_qpair *qp, uint32_t max)
 	if (__builtin_expect(atomic_load_explicit(&qp->ctrl->gen, memory_order_relaxed) !=
 			     qp->gen, 0))
 		return nvp_qpair_resync(qp);
+	/* NVMe/TCP: take in what the socket holds first (tcp.c); a lost
+	 * connection is a reset, which reconnects. */
+	if (__builtin_expect(qp->tcp != NULL, 0) && nvp_tcp_qpair_pump(qp))
+		return nvp_qpair_lost(qp);
 	/*
 	 * The idle poll, most polls at low queue depth: no new entry and no
 	 * posted command waiting for its doorbell. Kept out of the reaping

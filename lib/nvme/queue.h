@@ -39,10 +39,10 @@ static inline void nvp_sq_ring(struct nvp_sq *sq)
 	uint16_t tail = sq->tail, rung = sq->rung_tail;	/* loaded once */
 
 	if (tail != rung) {
-		/* A CMB queue (not taken for host memory): all of it out of line,
-		 * as a tail call, so the host path keeps its prologue. */
-		if (__builtin_expect(sq->cmb_ring != NULL, 0)) {
-			nvp_cmb_ring(sq);
+		/* A CMB or NVMe/TCP queue (not taken for host memory): all of it
+		 * out of line, as a tail call, so the host path keeps its prologue. */
+		if (__builtin_expect(sq->ring_fn != NULL, 0)) {
+			sq->ring_fn(sq);
 			return;
 		}
 		/* SQEs and PRP/SGL lists (DMA memory) before the new tail. */

@@ -14,6 +14,7 @@
  * ring and go out with the first doorbell after the queues exist again.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,8 @@ void nvp_qpair_reset_rings(struct nvp_qpair *qp)
 	/* Old entries carry either phase; a new queue must see none as new. */
 	memset(qp->cq.ring, 0, (size_t)qp->cq.entries * sizeof(*qp->cq.ring));
 	qp->cq_unreported = 0;
+	if (qp->tcp)
+		nvp_tcp_qpair_reset(qp);
 	nvp_qpair_init_doorbells(qp);
 }
 
@@ -217,4 +220,14 @@ int nvp_qpair_resync(struct nvp_qpair *qp)
 	if (qp->state == NVP_QP_ENABLED)
 		qp->reconnects++;
 	return 0;
+}
+
+int nvp_qpair_lost(struct nvp_qpair *qp)
+{
+	char why[128];
+
+	snprintf(why, sizeof(why), "the connection of I/O queue %u was lost", qp->sq.qid);
+	/* The reset reconnects the admin queue; the resync, this one. */
+	(void)nvp_ctrl_escalate(qp->ctrl, why);
+	return nvp_qpair_resync(qp);
 }

@@ -4,6 +4,7 @@
  * cannot be admitted, and posting a command the caller built whole.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "nvme/nvme.h"
 #include "nvme/payload.h"
@@ -32,6 +33,9 @@ int nvp_req_post_cmd(struct nvp_qpair *qp, struct nvp_req *req, const struct nvp
 	int rc;
 
 	nvp_sqe_to_wire(sqe, cmd);	/* @cmd is in CPU order */
+	/* Over NVMe/TCP the data pointer is the transport's: never the caller's. */
+	if (qp->tcp)
+		memset(&sqe->dptr, 0, sizeof(sqe->dptr));
 	if (buf && len) {
 		/* The data pointer is ours: PRP unless nvp_payload_map() picks SGL. */
 		sqe->flags &= (uint8_t)~NVP_SQE_PSDT_MASK;

@@ -67,7 +67,7 @@ const struct nvp_ctrl *nvp_ctrl_reconfiguring(const struct nvp_ctrl *ctrl)
  */
 static void delete_io_queues(struct nvp_ctrl *ctrl)
 {
-	uint32_t csts = nvp_reg_read32(ctrl->bar, NVP_REG_CSTS);
+	uint32_t csts = nvp_ctrl_read32(ctrl, NVP_REG_CSTS);
 	uint32_t n = 0, *qids;
 
 	if (csts == NVP_REG_GONE || (csts & NVP_CSTS_CFS) || !(csts & NVP_CSTS_RDY) ||
@@ -111,8 +111,20 @@ static int reset_locked(struct nvp_ctrl *ctrl, const char *why)
 	ev.type = NVP_EVENT_RESET_STARTED;
 	nvp_ctrl_emit_event(ctrl, &ev);
 
-	/* 1. Stop it: once CSTS.RDY is 0 the controller does no more DMA. */
-	delete_io_queues(ctrl);
+	/* 1. Stop it: once CSTS.RDY is 0 the controller does no more DMA. Over
+	 * NVMe/TCP: a new association instead; the old one goes with its
+	 * connections, and nothing arrives on them once they stop being polled. */
+	if (ctrl->tcp) {
+		rc = nvp_tcp_ctrl_reconnect(ctrl);
+		if (rc) {
+			snprintf(msg, sizeof(msg), "reset: %s", nvp_last_error());
+			nvp_ctrl_fail(ctrl, -ENOTCONN, msg);
+			rc = -ENOTCONN;
+			goto out;
+		}
+	} else {
+		delete_io_queues(ctrl);
+	}
 	rc = nvp_ctrl_disable(ctrl);
 	if (rc == -ENODEV) {
 		nvp_ctrl_fail(ctrl, -ENODEV, "registers read all-ones during a reset: the "

@@ -414,7 +414,8 @@ static void kernel_settle(const struct itest_dev *d)
 {
 	char why[160];
 
-	if (d->is_emu)
+	/* No kernel driver to wait for: emulated, or a controller over TCP. */
+	if (d->is_emu || d->is_tcp)
 		return;
 	if (!itest_pci_kernel_ready(d->addr, 10000, why, sizeof(why)))
 		fprintf(stderr, "    note: kernel did not settle: %s\n", why);
@@ -528,7 +529,8 @@ static void usage(FILE *f, const char *prog)
 		"usage: %s [-a ADDR [-a ADDR2]] [--quick] [--only LIST] [--skip LIST]\n"
 		"          [--seed N] [--wait-ms MS] [--fault-timeout-ms MS]\n"
 		"          [--cmb-sqs off|prefer|require] [--list] [-v]\n"
-		"  -a ADDR       controller: PCI address (0000:00:04.0) or emu:OPTIONS;\n"
+		"  -a ADDR       controller: PCI address (0000:00:04.0), emu:OPTIONS or\n"
+		"                tcp://HOST[:PORT]/SUBNQN (NVMe/TCP);\n"
 		"                the first is the main one, a second enables two-controller\n"
 		"                tests (and is where qpair exhaustion is tried). Default: emu:\n"
 		"  --quick       leave out the slow tests and use fewer iterations\n"
@@ -664,6 +666,8 @@ int main(int argc, char **argv)
 	for (j = 0; j < itest_cfg.num_addrs; j++) {
 		devs[j].addr = itest_cfg.addr[j];
 		devs[j].is_emu = itest_addr_is_emu(devs[j].addr);
+		devs[j].is_tcp = !strncmp(devs[j].addr, "tcp://", 6) ||
+				 !strncmp(devs[j].addr, "trtype:", 7);
 	}
 	/* TCG guests are slow; the emulated controller answers in microseconds. */
 	limit_s = devs[0].is_emu ? 60 : 150;

@@ -108,6 +108,7 @@ const char *itest_errname(int err);
 struct itest_dev {
 	const char *addr;
 	bool is_emu;
+	bool is_tcp;	/* NVMe/TCP: no PCI function, no kernel driver to give back */
 	struct nvp_ctrl *ctrl;
 	const struct nvp_ctrl_info *info;
 	struct nvp_ns *ns[ITEST_MAX_NS];

@@ -516,6 +516,38 @@ step_in_use() {
 # transport of issue 14. Writes a pattern through the kernel initiator to
 # both namespaces, reads it back, takes the port away and back (the
 # initiator must reconnect), then disconnects.
+# The library over NVMe/TCP (issue 14): nvp_ctrl_attach("tcp://...") and
+# then the same calls as on PCIe. The integration tests that do not need a
+# PCI function or the emulated controller's fault injection run against the
+# kernel target; the ones in TCP_MUST_PASS must pass, not skip. Then
+# nvpoll-perf with --verify, plain and with digests, and with resets (each a
+# reconnect) while it runs.
+TCP_ITESTS="data_sizes,data_random_lbas,data_buffer_offsets,data_page_crossing,data_iovec,cmd_flush,cmd_write_zeroes,cmd_fua,queue_wrap,queue_stats,queue_deep,queue_exhaustion,threads_disjoint,admin_smart_log,admin_async_identify,bad_lba_range,bad_namespace,bad_zero_length,bad_queue_size,bad_detach_busy,recovery_reset_idle,recovery_reset_under_load,trust_null_args,trust_split_admission,trust_split_cpl_stable,trust_flags_and_raw"
+TCP_MUST_PASS="data_sizes data_random_lbas data_iovec queue_wrap queue_deep threads_disjoint bad_lba_range recovery_reset_idle recovery_reset_under_load"
+tcp_nvpoll() {
+  tcp_addr="tcp://127.0.0.1/$NVP_TCP_NQN"
+  have nvpoll-itest || { info "nvpoll-itest not built: the library over TCP not checked"; return 0; }
+  run nvpoll-itest -a "$tcp_addr" --only "$TCP_ITESTS" 2>&1 | tee /tmp/tcp-itest.log ||
+    { fail "nvpoll-itest -a $tcp_addr exited $?"; return 1; }
+  summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' /tmp/tcp-itest.log | tail -n1)
+  case $summary in
+    *", 0 failed") ;;
+    *) fail "nvpoll-itest over TCP: ${summary:-no summary}"; return 1 ;;
+  esac
+  for t in $TCP_MUST_PASS; do
+    grep -q "^PASS $t " /tmp/tcp-itest.log || { fail "$t did not pass over TCP: $(grep -E "^(SKIP|FAIL) $t" /tmp/tcp-itest.log)"; return 1; }
+  done
+  info "nvpoll-itest over TCP: $summary"
+  have nvpoll-perf || return 0
+  run nvpoll-perf -a "$tcp_addr" -w randrw -q 16 -o 8k -t 2 --verify --verify-final ||
+    { fail "nvpoll-perf --verify over TCP"; return 1; }
+  NVP_TCP_DIGESTS=1 run nvpoll-perf -a "$tcp_addr" -w randrw -q 8 -o 64k -t 2 --verify ||
+    { fail "nvpoll-perf --verify over TCP with digests"; return 1; }
+  run nvpoll-perf -a "$tcp_addr" -w randrw -q 16 -t 3 --verify --reset-every 0.5 ||
+    { fail "nvpoll-perf --verify --reset-every 0.5 over TCP (each reset a reconnect)"; return 1; }
+  return 0
+}
+
 step_tcp_target() {
   # Nothing here depends on how the PCI controllers are bound: one boot is enough.
   [ "$NVP_MODE" = uio ] || { skip "runs in the uio boot only (it does not use the PCI controllers)"; return; }
@@ -544,6 +576,7 @@ step_tcp_target() {
   else
     info "nvpoll-tcp-probe not built: lib/tcp not checked"
   fi
+  tcp_nvpoll || return
   tcp_port_down
   sleep 1
   tcp_port_up
