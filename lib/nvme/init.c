@@ -218,11 +218,14 @@ static int configure_admin(struct nvp_init *ini)
 		if (rc)
 			return fail(ini, rc, nvp_last_error());
 	}
-	entries = ctrl->admin->sq.entries;
-	nvp_ctrl_write32(ctrl, NVP_REG_AQA, NVP_AQA(entries, entries));
-	nvp_ctrl_write64(ctrl, NVP_REG_ASQ, ctrl->admin->sq.iova);
-	nvp_ctrl_write64(ctrl, NVP_REG_ACQ, ctrl->admin->cq.iova);
-	nvp_cmb_before_enable(ctrl);
+	/* Over NVMe/TCP the admin queue is the connection (Connect set its size). */
+	if (!ctrl->tcp) {
+		entries = ctrl->admin->sq.entries;
+		nvp_ctrl_write32(ctrl, NVP_REG_AQA, NVP_AQA(entries, entries));
+		nvp_ctrl_write64(ctrl, NVP_REG_ASQ, ctrl->admin->sq.iova);
+		nvp_ctrl_write64(ctrl, NVP_REG_ACQ, ctrl->admin->cq.iova);
+		nvp_cmb_before_enable(ctrl);
+	}
 	enter(ini, NVP_INIT_ENABLE);
 	return -EAGAIN;
 }
@@ -353,7 +356,9 @@ static int cmd_poll(struct nvp_init *ini)
 	/* During a reset the application's admin poller may reap it instead:
 	 * the callback runs under the admin lock, so look under it too. */
 	nvp_admin_lock(ctrl);
-	nvp_qpair_process(ctrl->admin, ctrl->admin->sq.entries);
+	/* Over NVMe/TCP the answer is in the socket until taken in. */
+	if (!ctrl->tcp || !nvp_tcp_qpair_pump(ctrl->admin))
+		nvp_qpair_process(ctrl->admin, ctrl->admin->sq.entries);
 	done = ini->cmd_done;
 	nvp_admin_unlock(ctrl);
 	if (done) {

@@ -183,10 +183,14 @@ static int connect_admin(struct nvp_ctrl *ctrl)
 	int rc;
 
 	lock(t);
-	/* The spare CID: the admin TCP queue has twice the slots requests need. */
-	t->prop_cid = (uint16_t)(qp->cid_index_mask + 1u);
+	/*
+	 * The TCP queue's slot is the CID's request index (its low bits; the
+	 * rest is the request's generation). nvp_tcp_ctrl_open() left one index
+	 * no request has: property accesses use it.
+	 */
+	t->prop_cid = (uint16_t)qp->num_reqs;
 	rc = open_conn(ctrl, qp, NVP_CNTLID_DYNAMIC, ctrl->opts.keep_alive_ms,
-		       2u * (qp->cid_index_mask + 1u));
+		       qp->cid_index_mask + 1u);
 	unlock(t);
 	if (rc)
 		return nvp_error(rc, "%s: connecting the admin queue failed: %s", ctrl->info.addr,
@@ -202,7 +206,7 @@ static int connect_admin(struct nvp_ctrl *ctrl)
 int nvp_tcp_ctrl_open(struct nvp_ctrl *ctrl, const char *addr)
 {
 	struct nvp_tcp_ctrl *c;
-	uint32_t entries = ctrl->opts.admin_queue_size;
+	uint32_t entries = ctrl->opts.admin_queue_size, reqs;
 	static const uint8_t no_id[16];
 	int rc;
 
@@ -262,10 +266,13 @@ int nvp_tcp_ctrl_open(struct nvp_ctrl *ctrl, const char *addr)
 
 	if (entries > TCP_ADMIN_ENTRIES_MAX)
 		entries = TCP_ADMIN_ENTRIES_MAX;
-	if (entries < 2)
-		entries = 2;
-	rc = nvp_qpair_setup(ctrl, 0, entries, entries, entries - 1, ctrl->info.numa_node,
-			     &ctrl->admin);
+	if (entries < 4)
+		entries = 4;
+	/* One request index spare (see connect_admin()): never a power of two. */
+	reqs = entries - 1;
+	if (!(reqs & (reqs - 1)))
+		reqs--;
+	rc = nvp_qpair_setup(ctrl, 0, entries, entries, reqs, ctrl->info.numa_node, &ctrl->admin);
 	if (rc)
 		return rc;
 	return connect_admin(ctrl);
