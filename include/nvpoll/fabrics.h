@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * nvpoll/fabrics.h - NVMe over Fabrics: asking a discovery controller which
- * subsystems a target offers, and where.
+ * nvpoll/fabrics.h - NVMe over Fabrics discovery.
  *
- * A discovery controller is what answers at a target's address under the
+ * Which subsystems does a target offer, and where? A discovery controller
+ * is what answers at a target's address under the
  * well-known NQN NVP_DISCOVERY_NQN. nvp_discover() connects to it over
  * NVMe/TCP, reads its Discovery Log Page and returns each entry as a
  * struct nvp_discovery_entry: plain C strings and host-order numbers, so a
