@@ -26,7 +26,8 @@ REGENERATE = "python3 docs/gen-api.py"
 # Headers rendered in full (every kernel-doc item with its declaration) and
 # headers rendered as an index of their types (the wire structures are the
 # NVMe spec's; the header itself is the reference for their fields).
-FULL = {"nvpoll.h": "nvpoll.md", "emu.h": "emu.md", "zns.h": "zns.md", "pi.h": "pi.md"}
+FULL = {"nvpoll.h": "nvpoll.md", "emu.h": "emu.md", "zns.h": "zns.md", "pi.h": "pi.md",
+        "fabrics.h": "fabrics.md"}
 INDEX = {"spec.h": "spec.md", "spec_fabrics.h": "spec_fabrics.md"}
 
 BANNER = re.compile(r"/\* -{20,} \*/\n/\*\s*(.*?)\s*\*/\n/\* -{20,} \*/")

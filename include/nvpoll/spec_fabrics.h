@@ -2,7 +2,8 @@
 /*
  * nvpoll/spec_fabrics.h - NVMe over Fabrics and the NVMe/TCP transport, on
  * the wire: the Fabrics commands (Connect, Property Get/Set), the Connect
- * data, and the NVMe/TCP PDUs (NVMe/TCP Transport Specification 1.0).
+ * data, the Discovery Log Page, and the NVMe/TCP PDUs (NVMe/TCP Transport
+ * Specification 1.0).
  *
  * Every multi-byte field is little-endian on the wire, as in spec.h.
  * Included by spec.h.
@@ -111,6 +112,95 @@ struct nvp_property_cmd {
 	uint32_t ofst;
 	uint64_t value;
 	uint8_t rsvd4[8];
+};
+
+/* ---- The Discovery Log Page (log identifier 70h) ----------------------- */
+
+/*
+ * A discovery controller (subsystem NQN NVP_DISCOVERY_NQN) answers Get Log
+ * Page 70h with a 1024-byte header and NUMREC 1024-byte entries after it,
+ * one per way to reach a subsystem (NVMe Base Specification 2.0, "Discovery
+ * Log Page"; NVMe over Fabrics 1.1, 5.3). A host that reads it in pieces
+ * re-reads the header afterwards: a different GENCTR means the log changed
+ * in between and must be read again.
+ */
+#define NVP_LOG_DISCOVERY		0x70
+#define NVP_DISC_HDR_SIZE		1024u
+#define NVP_DISC_ENTRY_SIZE		1024u
+
+/* TRTYPE: the transport. */
+#define NVP_TRTYPE_RDMA			0x01
+#define NVP_TRTYPE_FC			0x02
+#define NVP_TRTYPE_TCP			0x03
+#define NVP_TRTYPE_LOOP			0xfe	/* intra-host */
+
+/* ADRFAM: how TRADDR is written. */
+#define NVP_ADRFAM_IPV4			0x01
+#define NVP_ADRFAM_IPV6			0x02
+#define NVP_ADRFAM_IB			0x03
+#define NVP_ADRFAM_FC			0x04
+#define NVP_ADRFAM_LOOP			0xfe	/* intra-host */
+
+/* SUBTYPE: what the entry leads to. */
+#define NVP_SUBTYPE_DISCOVERY_REFERRAL	0x01	/* another discovery subsystem */
+#define NVP_SUBTYPE_NVM			0x02	/* an NVM subsystem */
+#define NVP_SUBTYPE_DISCOVERY_CURRENT	0x03	/* this discovery subsystem */
+
+/* TREQ: transport requirements. Bits 1:0, the secure channel: */
+#define NVP_TREQ_SECURE_MASK		0x03
+#define NVP_TREQ_SECURE_UNSPECIFIED	0x00
+#define NVP_TREQ_SECURE_REQUIRED	0x01
+#define NVP_TREQ_SECURE_NOT_REQUIRED	0x02
+#define NVP_TREQ_SQFLOW_DISABLE		0x04	/* SQ flow control may be disabled */
+
+/* Get Log Page status for a log that changed while read in pieces. */
+#define NVP_SC_DISCOVERY_RESTART	0x190	/* SCT 1h, SC 90h */
+
+/**
+ * struct nvp_disc_log_hdr - the Discovery Log Page's first 1024 bytes.
+ * @genctr: generation counter: changes whenever the log's contents do.
+ * @numrec: entries in the log.
+ * @recfmt: record format, 0.
+ */
+struct nvp_disc_log_hdr {
+	uint64_t genctr;
+	uint64_t numrec;
+	uint16_t recfmt;
+	uint8_t rsvd[1006];
+};
+
+/**
+ * struct nvp_disc_log_entry - one Discovery Log Page entry (1024 bytes).
+ * @trtype: NVP_TRTYPE_*.
+ * @adrfam: NVP_ADRFAM_*.
+ * @subtype: NVP_SUBTYPE_*.
+ * @treq: NVP_TREQ_*.
+ * @portid: the NVM subsystem port.
+ * @cntlid: 0xFFFF: any (dynamic) controller; 0xFFFE: static, the host
+ *          picks; else the one controller to connect to.
+ * @asqsz: the admin SQ's size the host must allow for (at least 32).
+ * @eflags: entry flags (Base 2.0: duplicate returned information, explicit
+ *          persistent connection support).
+ * @trsvcid: the transport service (TCP: the port), ASCII, NUL or space padded.
+ * @subnqn: the subsystem's NQN, NUL-terminated.
+ * @traddr: the transport address (TCP: the IP address), ASCII, padded.
+ * @tsas: transport specific address subtype (TCP: byte 0 is SECTYPE).
+ */
+struct nvp_disc_log_entry {
+	uint8_t trtype;
+	uint8_t adrfam;
+	uint8_t subtype;
+	uint8_t treq;
+	uint16_t portid;
+	uint16_t cntlid;
+	uint16_t asqsz;
+	uint16_t eflags;
+	uint8_t rsvd1[20];
+	char trsvcid[32];
+	uint8_t rsvd2[192];
+	char subnqn[256];
+	char traddr[256];
+	uint8_t tsas[256];
 };
 
 /* ---- NVMe/TCP PDUs ------------------------------------------------------- */
@@ -263,6 +353,18 @@ NVP_FABRICS_ASSERT(sizeof(struct nvp_property_cmd) == 64, "Property Get/Set is a
 NVP_FABRICS_ASSERT(offsetof(struct nvp_property_cmd, attrib) == 40, "ATTRIB at 40");
 NVP_FABRICS_ASSERT(offsetof(struct nvp_property_cmd, ofst) == 44, "OFST at 44");
 NVP_FABRICS_ASSERT(offsetof(struct nvp_property_cmd, value) == 48, "VALUE at 48");
+NVP_FABRICS_ASSERT(sizeof(struct nvp_disc_log_hdr) == NVP_DISC_HDR_SIZE, "discovery log header is 1024 bytes");
+NVP_FABRICS_ASSERT(offsetof(struct nvp_disc_log_hdr, numrec) == 8, "NUMREC at 8");
+NVP_FABRICS_ASSERT(offsetof(struct nvp_disc_log_hdr, recfmt) == 16, "RECFMT at 16");
+NVP_FABRICS_ASSERT(sizeof(struct nvp_disc_log_entry) == NVP_DISC_ENTRY_SIZE, "discovery log entry is 1024 bytes");
+NVP_FABRICS_ASSERT(offsetof(struct nvp_disc_log_entry, portid) == 4, "PORTID at 4");
+NVP_FABRICS_ASSERT(offsetof(struct nvp_disc_log_entry, cntlid) == 6, "CNTLID at 6");
+NVP_FABRICS_ASSERT(offsetof(struct nvp_disc_log_entry, asqsz) == 8, "ASQSZ at 8");
+NVP_FABRICS_ASSERT(offsetof(struct nvp_disc_log_entry, eflags) == 10, "EFLAGS at 10");
+NVP_FABRICS_ASSERT(offsetof(struct nvp_disc_log_entry, trsvcid) == 32, "TRSVCID at 32");
+NVP_FABRICS_ASSERT(offsetof(struct nvp_disc_log_entry, subnqn) == 256, "SUBNQN at 256");
+NVP_FABRICS_ASSERT(offsetof(struct nvp_disc_log_entry, traddr) == 512, "TRADDR at 512");
+NVP_FABRICS_ASSERT(offsetof(struct nvp_disc_log_entry, tsas) == 768, "TSAS at 768");
 NVP_FABRICS_ASSERT(sizeof(struct nvp_tcp_hdr) == 8, "common header is 8 bytes");
 NVP_FABRICS_ASSERT(sizeof(struct nvp_tcp_icreq) == NVP_TCP_IC_HLEN, "ICReq is 128 bytes");
 NVP_FABRICS_ASSERT(sizeof(struct nvp_tcp_icresp) == NVP_TCP_IC_HLEN, "ICResp is 128 bytes");

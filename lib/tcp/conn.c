@@ -360,6 +360,7 @@ int nvp_tcp_exec(struct nvp_tcp_conn *c, const struct nvp_sqe *cmd, const void *
 
 	if (c->fd < 0)
 		return nvp_error(-ECONNRESET, "NVMe/TCP %s: the connection is closed", c->peer);
+	c->in_bytes = 0;
 	/* TCP describes all data with one SGL descriptor: in the capsule, or
 	 * moved by the transport (R2T/H2CData, C2HData). */
 	s.flags = (uint8_t)((s.flags & ~NVP_SQE_PSDT_MASK) | NVP_SQE_PSDT_SGL_MPTR);
@@ -409,6 +410,7 @@ int nvp_tcp_exec(struct nvp_tcp_conn *c, const struct nvp_sqe *cmd, const void *
 			rc = recv_data(c, &lay, (uint8_t *)in + off, deadline);
 			if (rc)
 				goto broken;
+			c->in_bytes = n > UINT32_MAX - c->in_bytes ? UINT32_MAX : c->in_bytes + n;
 			if (d->hdr.flags & NVP_TCP_F_SUCCESS) {
 				/* The controller's shortcut: success, no CapsuleResp follows. */
 				memset(cpl, 0, sizeof(*cpl));

@@ -36,6 +36,8 @@
  * @peer: "HOST:PORT", for messages.
  * @pdus_in/@pdus_out: PDUs received and sent.
  * @r2ts: R2Ts answered.
+ * @in_bytes: data bytes the last nvp_tcp_exec() received (the C2HData
+ *            lengths summed), so a caller can tell a short read.
  */
 struct nvp_tcp_conn {
 	int fd;
@@ -45,6 +47,7 @@ struct nvp_tcp_conn {
 	uint64_t pdus_in;
 	uint64_t pdus_out;
 	uint64_t r2ts;
+	uint32_t in_bytes;
 };
 
 /**

@@ -3,7 +3,9 @@
  * nvpoll-identify - attach to a controller and print its Identify
  * Controller data, every namespace's Identify Namespace data with the LBA
  * formats, and the SMART / Health Information log. Field names follow the
- * NVMe Base and NVM Command Set specifications.
+ * NVMe Base and NVM Command Set specifications. With --discover, ask an
+ * NVMe/TCP discovery controller which subsystems it offers instead, and
+ * print its Discovery Log Page as nvme-cli's 'nvme discover' does.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nvpoll/fabrics.h>
 #include <nvpoll/nvpoll.h>
 
 #include "addr.h"
@@ -24,6 +27,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: " PROG " [OPTION]... ADDRESS\n"
+		"  or:  " PROG " --discover [--hostnqn NQN] [--json] tcp://HOST[:PORT]\n"
 		"Attach to an NVMe controller with nvpoll and print what it says about itself:\n"
 		"Identify Controller, each active namespace's Identify Namespace data with its\n"
 		"LBA formats, and the SMART / Health Information log page.\n"
@@ -31,7 +35,18 @@ static void usage(FILE *f)
 		"ADDRESS is a PCI address (0000:00:04.0 or 00:04.0; see nvpoll-setup status)\n"
 		"or emu: with options for the built-in emulated controller (e.g. emu:ns=64M:512).\n"
 		"\n"
+		"With --discover, ask the NVMe/TCP discovery controller at HOST (port 4420\n"
+		"unless given) which subsystems it offers, and print each entry of its\n"
+		"Discovery Log Page as 'nvme discover' does: transport, address family,\n"
+		"subsystem type, port, trsvcid, subnqn, traddr. Each NVM subsystem's entry\n"
+		"is reachable as tcp://TRADDR:TRSVCID/SUBNQN. Needs no privileges.\n"
+		"\n"
 		"Options:\n"
+		"  -d, --discover list the subsystems of the NVMe/TCP target at ADDRESS\n"
+		"                 (tcp://HOST[:PORT], or an SPDK transport ID with trtype:TCP)\n"
+		"      --hostnqn NQN\n"
+		"                 with --discover: the host NQN to connect with (default:\n"
+		"                 /etc/nvme/hostnqn, else one derived from /etc/machine-id)\n"
 		"  -j, --json     print JSON (the same data; keys are nvme-cli's where it has\n"
 		"                 the field, as in 'nvme id-ctrl -o json' (psds, lbafs/ds,\n"
 		"                 host_read_commands, controller_busy_time, ...), else the\n"
@@ -49,11 +64,13 @@ static void usage(FILE *f)
 		"failed (the reason is printed); 2 for a usage or address error: a bad\n"
 		"option, or an ADDRESS that is malformed, names no PCI function or one\n"
 		"that is not an NVMe controller, or has bad emu: options or a namespace\n"
-		"file that cannot be opened or created.\n"
+		"file that cannot be opened or created; with --discover, an ADDRESS that is\n"
+		"not tcp://HOST[:PORT] or that names a subsystem.\n"
 		"\n"
 		"Examples:\n"
 		"  " PROG " 0000:00:04.0\n"
-		"  " PROG " --json emu:ns=64M:4096,ns=64M:512\n");
+		"  " PROG " --json emu:ns=64M:4096,ns=64M:512\n"
+		"  " PROG " --discover tcp://192.168.1.10\n");
 }
 
 static long double u128_value(const uint8_t le[16])
@@ -654,24 +671,123 @@ static int identify(struct nvp_ctrl *ctrl, struct emit *e)
 	return rc ? 1 : 0;
 }
 
+/* TREQ as nvme-cli prints it. */
+static const char *treq_str(uint8_t treq, char *buf, size_t len)
+{
+	static const char *const secure[] = { "not specified", "required", "not required",
+					      "reserved" };
+
+	snprintf(buf, len, "%s%s", secure[treq & NVP_TREQ_SECURE_MASK],
+		 (treq & NVP_TREQ_SQFLOW_DISABLE) ? ", sq flow control disable supported" : "");
+	return buf;
+}
+
+/* EFLAGS bits 0..2 as nvme-cli names them. */
+static const char *eflags_str(uint16_t eflags, char *buf, size_t len)
+{
+	static const char *const names[] = { "duplicate discovery information",
+					     "explicit discovery connections",
+					     "no cdc connectivity" };
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (unsigned int i = 0; i < ARRAY_SIZE(names); i++)
+		if (eflags & (1u << i))
+			at += (size_t)snprintf(buf + at, len - at, "%s%s", at ? ", " : "", names[i]);
+	if (eflags >> ARRAY_SIZE(names))
+		snprintf(buf + at, len - at, "%s0x%x", at ? ", " : "", eflags);
+	else if (!eflags)
+		snprintf(buf, len, "none");
+	return buf;
+}
+
+/*
+ * --discover: the Discovery Log Page, one block per entry in 'nvme
+ * discover''s layout, or JSON with its keys ("records").
+ */
+static int discover(const char *addr, const char *hostnqn, bool json)
+{
+	struct nvp_discovery_entry *d;
+	uint32_t n;
+	char treq[80], eflags[128];
+	int rc = nvp_discover(addr, hostnqn, &d, &n);
+
+	if (rc) {
+		fprintf(stderr, PROG ": discovery at %s failed: %s\n", addr,
+			nvp_last_error()[0] ? nvp_last_error() : strerror(-rc));
+		return rc == -EINVAL ? TOOL_EXIT_USAGE : TOOL_EXIT_FAILURE;
+	}
+	if (json) {
+		struct emit e;
+
+		emit_init(&e, stdout, true);
+		emit_uint(&e, "numrec", NULL, n);
+		emit_arr_begin(&e, "records", NULL);
+		for (uint32_t i = 0; i < n; i++) {
+			emit_obj_begin(&e, NULL, NULL);
+			emit_str(&e, "trtype", NULL, nvp_trtype_str(d[i].trtype));
+			emit_str(&e, "adrfam", NULL, nvp_adrfam_str(d[i].adrfam));
+			emit_str(&e, "subtype", NULL, nvp_subtype_str(d[i].subtype));
+			emit_str(&e, "treq", NULL, treq_str(d[i].treq, treq, sizeof(treq)));
+			emit_uint(&e, "portid", NULL, d[i].portid);
+			emit_str(&e, "trsvcid", NULL, d[i].trsvcid);
+			emit_str(&e, "subnqn", NULL, d[i].subnqn);
+			emit_str(&e, "traddr", NULL, d[i].traddr);
+			emit_uint(&e, "cntlid", NULL, d[i].cntlid);
+			emit_uint(&e, "asqsz", NULL, d[i].asqsz);
+			emit_str(&e, "eflags", NULL, eflags_str(d[i].eflags, eflags, sizeof(eflags)));
+			emit_obj_end(&e);
+		}
+		emit_arr_end(&e);
+		emit_finish(&e);
+	} else {
+		printf("\nDiscovery Log Number of Records %u\n", n);
+		for (uint32_t i = 0; i < n; i++) {
+			printf("=====Discovery Log Entry %u======\n", i);
+			printf("trtype:  %s\n", nvp_trtype_str(d[i].trtype));
+			printf("adrfam:  %s\n", nvp_adrfam_str(d[i].adrfam));
+			printf("subtype: %s\n", nvp_subtype_str(d[i].subtype));
+			printf("treq:    %s\n", treq_str(d[i].treq, treq, sizeof(treq)));
+			printf("portid:  %u\n", d[i].portid);
+			printf("trsvcid: %s\n", d[i].trsvcid);
+			printf("subnqn:  %s\n", d[i].subnqn);
+			printf("traddr:  %s\n", d[i].traddr);
+			printf("cntlid:  %u\n", d[i].cntlid);
+			printf("asqsz:   %u\n", d[i].asqsz);
+			printf("eflags:  %s\n", eflags_str(d[i].eflags, eflags, sizeof(eflags)));
+		}
+	}
+	nvp_discovery_free(d);
+	return fflush(stdout) ? TOOL_EXIT_FAILURE : TOOL_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "discover", no_argument, NULL, 'd' },
+		{ "hostnqn", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct nvp_ctrl *ctrl = NULL;
 	sigset_t block, old;
-	bool json = false;
+	bool json = false, disc = false;
+	const char *hostnqn = NULL;
 	struct emit e;
 	int opt, rc, status;
 
-	while ((opt = getopt_long(argc, argv, "jhV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "djhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			json = true;
+			break;
+		case 'd':
+			disc = true;
+			break;
+		case 'H':
+			hostnqn = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -687,10 +803,18 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc - 1) {
 		fprintf(stderr, PROG ": %s\nTry '" PROG " --help' for more information.\n",
-			optind == argc ? "missing ADDRESS (a PCI address such as 0000:00:04.0, or emu:)"
+			optind == argc ? (disc ? "missing ADDRESS (tcp://HOST[:PORT])" :
+					  "missing ADDRESS (a PCI address such as 0000:00:04.0, or emu:)")
 				       : "only one ADDRESS at a time");
 		return 2;
 	}
+	if (hostnqn && !disc) {
+		fprintf(stderr, PROG ": --hostnqn only goes with --discover\n"
+			"Try '" PROG " --help' for more information.\n");
+		return 2;
+	}
+	if (disc)
+		return discover(argv[optind], hostnqn, json);
 
 	/*
 	 * Check the address first: attach looks for an access method before

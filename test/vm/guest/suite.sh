@@ -576,6 +576,14 @@ step_tcp_target() {
   else
     info "nvpoll-tcp-probe not built: lib/tcp not checked"
   fi
+  # Discovery: nvmet's log must list the subsystem linked to the port, in one entry.
+  run nvpoll-identify --discover tcp://127.0.0.1 >/tmp/tcp-disc.log ||
+    { cat /tmp/tcp-disc.log; fail "nvpoll-identify --discover tcp://127.0.0.1"; return; }
+  cat /tmp/tcp-disc.log
+  awk -v nqn="$NVP_TCP_NQN" '/^=====Discovery Log Entry/ { s = a = p = 0 }
+    $1 == "subnqn:" && $2 == nqn { s = 1 } $1 == "traddr:" && $2 == "127.0.0.1" { a = 1 }
+    $1 == "trsvcid:" && $2 == "4420" { p = 1 } s && a && p { ok = 1 } END { exit !ok }' /tmp/tcp-disc.log ||
+    { fail "nvpoll-identify --discover lists no $NVP_TCP_NQN at 127.0.0.1:4420"; return; }
   tcp_nvpoll || return
   tcp_port_down
   sleep 1
