@@ -468,6 +468,7 @@ struct nvp_ctrl {
 	pthread_mutex_t admin_lock;
 	struct nvp_qpair *admin;
 	bool *qid_used;
+	uint32_t last_qid;	/* alloc_qid()'s last (NVMe/TCP round robin) */
 	uint32_t num_io_queues;
 	uint32_t num_qpairs;
 	_Atomic int failed;

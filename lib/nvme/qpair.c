@@ -497,9 +497,19 @@ static int qpair_opts_merge(const struct nvp_ctrl *ctrl, const struct nvp_qpair_
 
 static int alloc_qid(struct nvp_ctrl *ctrl)
 {
-	for (uint32_t qid = 1; qid <= ctrl->num_io_queues; qid++) {
+	/*
+	 * The lowest free ID; over NVMe/TCP the next free one after the last
+	 * given out instead: a target tears a closed queue down in the
+	 * background, and Linux's refuses a Connect to an ID it still holds.
+	 */
+	uint32_t start = ctrl->tcp ? ctrl->last_qid : 0;
+
+	for (uint32_t i = 0; i < ctrl->num_io_queues; i++) {
+		uint32_t qid = (start + i) % ctrl->num_io_queues + 1;
+
 		if (!ctrl->qid_used[qid]) {
 			ctrl->qid_used[qid] = true;
+			ctrl->last_qid = qid;
 			return (int)qid;
 		}
 	}

@@ -338,7 +338,9 @@ void nvp_tcp_qpair_doorbells(struct nvp_qpair *qp)
 
 int nvp_tcp_qpair_connect(struct nvp_ctrl *ctrl, struct nvp_qpair *qp)
 {
-	int rc = open_conn(ctrl, qp, ctrl->tcp->cntlid, 0, qp->cid_index_mask + 1u);
+	/* The TCP queue's slot is the CID's request index (at least 2 slots). */
+	int rc = open_conn(ctrl, qp, ctrl->tcp->cntlid, 0,
+			   qp->cid_index_mask ? qp->cid_index_mask + 1u : 2u);
 
 	if (rc)
 		return nvp_error(rc, "connecting I/O queue %u (%u entries) failed: %s", qp->sq.qid,
@@ -415,6 +417,9 @@ void nvp_tcp_sq_ring(struct nvp_sq *sq)
 	 * and are posted again once it is. */
 	if (t->open && !t->failed) {
 		sq->rung_tail = sq->tail;
+		/* Counted as a doorbell write to the device: one batch sent. */
+		sq->db.writes++;
+		sq->db.mmio_writes++;
 		rc = nvp_tcp_queue_send(&t->q);
 		if (rc)
 			conn_failed(qp, rc);

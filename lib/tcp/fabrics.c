@@ -35,8 +35,9 @@ static int fabrics_status(struct nvp_tcp_conn *c, const char *what, const struct
 
 	if (!sf)
 		return 0;
-	return nvp_error(nvp_status_to_errno(sf), "NVMe/TCP %s: %s failed: %s (status 0x%x)%s",
-			 c->peer, what, nvp_status_str(sf), sf,
+	/* The status helpers take the CQE's status word, phase bit included. */
+	return nvp_error(nvp_status_to_errno(cpl->status), "NVMe/TCP %s: %s failed: %s "
+			 "(status 0x%x)%s", c->peer, what, nvp_status_str(cpl->status), sf,
 			 (sf & 0x7ff) == 0x184 ? "; the target does not allow this host NQN: add "
 			 "it to the subsystem's allowed_hosts, or set attr_allow_any_host" :
 			 (sf & 0x7ff) == 0x182 ? "; no such subsystem on this port: check the NQN "
