@@ -368,7 +368,8 @@ NVP_API int nvp_ctrl_attach(const char *addr, const struct nvp_ctrl_opts *opts,
  *
  * A PCI address must be well formed, the function must exist (found with
  * libpciaccess) and be an NVMe controller; an "emu:" address's options must
- * parse (namespace files are not opened). What nvp_ctrl_attach() checks
+ * parse (namespace files are not opened); an NVMe/TCP address must parse
+ * (the target is not contacted). What nvp_ctrl_attach() checks
  * before it changes anything, for programs that want to refuse a bad
  * address before they start (a usage error, not a failure).
  *

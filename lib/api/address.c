@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * lib/api/address.c - nvp_check_address(): whether an address names a
- * controller, before anything is touched. It joins two layers that never
- * meet below the API: the PCI check (lib/pci, libpciaccess) and the
- * emulated controller's option parser (lib/emu).
+ * controller, before anything is touched. It joins layers that never
+ * meet below the API: the PCI check (lib/pci, libpciaccess), the emulated
+ * controller's option parser (lib/emu) and NVMe/TCP's address parser
+ * (lib/tcp; the target is not contacted).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include "emu/emu.h"
 #include "pci/pci.h"
+#include "tcp/addr.h"
 #include "util/log.h"
 
 int nvp_check_address(const char *addr)
@@ -30,7 +32,13 @@ int nvp_check_address(const char *addr)
 		free(opts);
 		return rc;
 	} else {
+		struct nvp_tcp_addr tcp;
 		struct nvp_pci_info info;
+		int rc = nvp_tcp_addr_parse(addr, &tcp);
+
+		/* -ENOENT: not an NVMe/TCP address at all. */
+		if (rc != -ENOENT)
+			return rc;
 
 		/* Parses, finds the function and checks its class. */
 		return nvp_pci_probe(addr, &info);
