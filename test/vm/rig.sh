@@ -245,7 +245,8 @@ run_config() {
   elif ((wrc != 0)); then
     reason="QMP watcher: $(grep '^qmp: ' "$w/qmp.log" | grep -v '^qmp: connected' | tr '\n' ' ')"
   elif ! grep -q '^NVP-RESULT: PASS' "$console"; then
-    reason=$(grep -a '^NVP-RESULT:' "$console" | tail -n1 | sed -E 's/^NVP-RESULT: *FAIL *\((.*)\)$/\1/')
+    # No such line at all (a guest that panicked) must not end the rig here.
+    reason=$(grep -a '^NVP-RESULT:' "$console" | tail -n1 | sed -E 's/^NVP-RESULT: *FAIL *\((.*)\)$/\1/' || true)
     reason=${reason:-"no NVP-RESULT line"}
   fi
 
