@@ -240,7 +240,8 @@ def watch(path, console_path, pid, hotplug_wait):
     except (Gone, OSError, ValueError, TimeoutError) as e:
         out(f"qmp: lost QEMU{' (guest had not stopped)' if shutdown is None else ''}: {e}")
         if dev is not None and not deleted:
-            out(f"qmp: no DEVICE_DELETED for {dev} before QEMU went away")
+            if failed is None:
+                out(f"qmp: no DEVICE_DELETED for {dev} before QEMU went away")
             return 1
         return 3 if shutdown is None else 0
     if dev is not None and deleted and shutdown is not None and t_req:
