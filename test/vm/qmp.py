@@ -197,15 +197,18 @@ def watch(path, console_path, pid, hotplug_wait):
             q.poll(0.1)
             for ev in q.take_events():
                 name, data = ev.get("event"), ev.get("data", {})
+                ts = ev.get("timestamp", {})
+                stamp = f"{ts.get('seconds', 0)}.{ts.get('microseconds', 0):06d}"
                 if name == "DEVICE_DELETED" and dev and data.get("device") == dev:
                     deleted = True
-                    out(f"qmp: DEVICE_DELETED {dev} at {since_req():.3f} s")
+                    out(f"qmp: DEVICE_DELETED {dev} at {since_req():.3f} s "
+                        f"(QEMU's timestamp {stamp})")
                 elif name == "SHUTDOWN" and shutdown is None:
                     shutdown = data
                     when = f"{since_req():.3f} s" if t_req else \
                         f"{time.monotonic() - T0:.1f} s since start"
                     out(f"qmp: guest stopped (SHUTDOWN, reason {data.get('reason', '?')}) "
-                        f"at {when}")
+                        f"at {when} (QEMU's timestamp {stamp})")
             # After SHUTDOWN the console is complete: read it once more, so a
             # request printed just before the power-off is not missed.
             for line in console.lines():
