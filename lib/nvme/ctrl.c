@@ -191,8 +191,12 @@ int nvp_ctrl_attach(const char *addr, const struct nvp_ctrl_opts *opts,
 		ctrl->info.driver = NVP_DRIVER_TCP;
 		ctrl->info.numa_node = ctrl->opts.numa_node;
 		rc = nvp_tcp_ctrl_open(ctrl, addr);
-		if (rc)
+		if (rc) {
+			/* Not connected: nothing to stop, and the message stays. */
+			nvp_qpair_teardown(ctrl->admin);
+			ctrl->admin = NULL;
 			goto err;
+		}
 	} else {
 		rc = nvp_device_open(addr, ctrl->opts.driver, ctrl->opts.keep_kernel_driver,
 				     &ctrl->dev);
