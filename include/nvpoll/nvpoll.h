@@ -307,6 +307,14 @@ enum nvp_cmb_sqs {
  *          the controller; call it at least that often from one thread.
  *          Other TCP options are the PCIe ones: @num_io_queues,
  *          @admin_queue_size (at most 32 over TCP), the timeouts.
+ * @tcp_reconnect_delay_ms: NVMe/TCP: when a reset cannot reach the target,
+ *          try again this often (default 1000), from
+ *          nvp_ctrl_process_admin(). Meanwhile the controller is
+ *          NVP_CTRL_RESETTING: queue pairs take commands, which wait (or end
+ *          with a retryable status once past @io_retries).
+ * @tcp_ctrl_loss_timeout_ms: NVMe/TCP: give up after this long without the
+ *          target (default 60000): the controller fails and every command
+ *          ends with a path error. 0 = at the first failed attempt.
  */
 struct nvp_ctrl_opts {
 	size_t opts_size;
@@ -328,6 +336,8 @@ struct nvp_ctrl_opts {
 	bool tcp_header_digest;
 	bool tcp_data_digest;
 	uint32_t keep_alive_ms;
+	uint32_t tcp_reconnect_delay_ms;
+	uint32_t tcp_ctrl_loss_timeout_ms;
 };
 
 /**
