@@ -541,6 +541,28 @@ tcp_nvpoll() {
     grep -q "^PASS $t " /tmp/tcp-itest.log || { fail "$t did not pass over TCP: $(grep -E "^(SKIP|FAIL) $t" /tmp/tcp-itest.log)"; return 1; }
   done
   info "nvpoll-itest over TCP: $summary"
+  # The tools take the same address, and SPDK's transport ID spelling.
+  if have nvpoll-identify; then
+    run nvpoll-identify --json "trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:4420 subnqn:$NVP_TCP_NQN" >/tmp/tcp-id.json ||
+      { cat /tmp/tcp-id.json; fail "nvpoll-identify over TCP (SPDK transport ID)"; return 1; }
+    if [ "$(json_str access /tmp/tcp-id.json)" != tcp ] || [ "$(json_str subnqn /tmp/tcp-id.json)" != "$NVP_TCP_NQN" ]; then
+      cat /tmp/tcp-id.json; fail "nvpoll-identify over TCP: access method or subsystem NQN not as expected"; return 1
+    fi
+  fi
+  # fio with the nvpoll engine on the same address (fio escapes ':').
+  so=/lib/nvpoll/nvpoll-fio.so
+  if have fio && [ -f "$so" ]; then
+    {
+      printf '[global]\nthread\nioengine=external:%s\nnsid=1\nrw=randwrite\nverify=crc32c\n' "$so"
+      printf '\n[tcp]\nfilename=%s\nbs=4k\niodepth=16\nsize=4M\noffset=64M\n' "$(echo "$tcp_addr" | sed 's/:/\\:/g')"
+    } >/tmp/fio-tcp.fio
+    fio_nvpoll_run fiotcp /tmp/fio-tcp.fio || { cat /tmp/fiotcp.err /tmp/fiotcp.out; fail "fio with nvpoll-fio.so over TCP exited $?"; return 1; }
+    if [ "$(fio_terse /tmp/fiotcp.out tcp 5)" != 0 ] || [ "$(fio_terse /tmp/fiotcp.out tcp 47)" != 4096 ] ||
+       [ "$(fio_terse /tmp/fiotcp.out tcp 6)" != 4096 ]; then
+      cat /tmp/fiotcp.out /tmp/fiotcp.err; fail "fio over TCP: not 4 MiB written and verified without error"; return 1
+    fi
+    info "fio (nvpoll-fio.so) over TCP: 4 MiB written and verified"
+  fi
   have nvpoll-perf || return 0
   run nvpoll-perf -a "$tcp_addr" -w randrw -q 16 -o 8k -t 2 --verify --verify-final ||
     { fail "nvpoll-perf --verify over TCP"; return 1; }
