@@ -521,8 +521,10 @@ step_in_use() {
 # what Linux 6.1's target answers, not for nvpoll: admin_smart_log (its SMART
 # log reads 0 K) and bad_lba_range (a read past the end of a null_blk
 # namespace ends with Internal Error, not LBA Out of Range), and
-# cmd_write_zeroes (Write Zeroes of 9 blocks on the null_blk namespace ends
-# with Command Size Limit Exceeded; not investigated yet). Then
+# cmd_write_zeroes (Write Zeroes on the null_blk namespace ends with SCT 1h
+# SC 83h, which Linux 6.1's target sends as NVME_SC_ONCS_NOT_SUPPORTED when
+# the block device cannot zero, though its ONCS says Write Zeroes; NVMe 2.0
+# names that code Command Size Limit Exceeded). Then
 # nvpoll-perf with --verify, plain and with digests, and with resets (each a
 # reconnect) while it runs.
 TCP_ITESTS="data_sizes,data_random_lbas,data_buffer_offsets,data_page_crossing,data_iovec,cmd_flush,cmd_fua,queue_wrap,queue_stats,queue_deep,queue_exhaustion,threads_disjoint,admin_async_identify,bad_namespace,bad_zero_length,bad_queue_size,bad_detach_busy,recovery_reset_idle,recovery_reset_under_load,trust_null_args,trust_split_admission,trust_split_cpl_stable,trust_flags_and_raw"
