@@ -363,10 +363,16 @@ NVP_API void nvp_ctrl_opts_init(struct nvp_ctrl_opts *opts, size_t opts_size);
  * queues, enable, Identify, Number of Queues, namespaces). Blocks until the
  * controller is ready or an init state times out; the error names the state.
  *
+ * For NVMe/TCP: connects the admin queue (ICReq, Connect with the host NQN
+ * and ID of @opts), brings the controller up over Property Get/Set, then as
+ * above from Identify on; each queue pair is a connection of its own.
+ *
  * Return: 0; -ENODEV (no such device, not NVMe, or it vanished), -EBUSY
  * (in use by another process or mounted), -EACCES (permissions on
  * /dev/vfio), -ENOMEM (memlock limit or hugepages), -ETIMEDOUT (init state
- * timed out), -EIO (controller fatal status).
+ * timed out), -EIO (controller fatal status); over TCP also -ECONNREFUSED,
+ * -EHOSTUNREACH and other network errors, and -EIO for a Connect the
+ * target refused (the message names the reason, e.g. the host NQN).
  */
 NVP_API int nvp_ctrl_attach(const char *addr, const struct nvp_ctrl_opts *opts,
 		    struct nvp_ctrl **ctrl);
