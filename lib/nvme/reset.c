@@ -96,6 +96,21 @@ out:
 	free(qids);
 }
 
+/*
+ * Once the controller has stopped: 2. queue pairs may end or re-post what
+ * they hold (the generation moves); 3. the admin queue's commands die with
+ * the controller's state.
+ */
+static void let_go(struct nvp_ctrl *ctrl)
+{
+	atomic_fetch_add_explicit(&ctrl->gen, NVP_GEN_STEP, memory_order_release);
+	nvp_admin_lock(ctrl);
+	nvp_qpair_fail_all(ctrl->admin, NVP_STATUS_RESET_ABORTED);
+	nvp_qpair_reset_rings(ctrl->admin);
+	ctrl->aer.posted = false;
+	nvp_admin_unlock(ctrl);
+}
+
 /* Reset lock held; @why says what led here. */
 static int reset_locked(struct nvp_ctrl *ctrl, const char *why)
 {
@@ -123,12 +138,7 @@ static int reset_locked(struct nvp_ctrl *ctrl, const char *why)
 			/* The target is away: the queue pairs let go of what they
 			 * hold (posted again once back, or ended retryable) and
 			 * the next attempt comes from nvp_ctrl_process_admin(). */
-			atomic_fetch_add_explicit(&ctrl->gen, NVP_GEN_STEP, memory_order_release);
-			nvp_admin_lock(ctrl);
-			nvp_qpair_fail_all(ctrl->admin, NVP_STATUS_RESET_ABORTED);
-			nvp_qpair_reset_rings(ctrl->admin);
-			ctrl->aer.posted = false;
-			nvp_admin_unlock(ctrl);
+			let_go(ctrl);
 			resetting = NULL;
 			return 0;
 		}
@@ -157,14 +167,8 @@ static int reset_locked(struct nvp_ctrl *ctrl, const char *why)
 		rc = -ENXIO;
 		goto out;
 	}
-	/* 2. Queue pairs may now end or re-post what they hold. */
-	atomic_fetch_add_explicit(&ctrl->gen, NVP_GEN_STEP, memory_order_release);
-	/* 3. The admin queue's commands die with the controller's state. */
-	nvp_admin_lock(ctrl);
-	nvp_qpair_fail_all(ctrl->admin, NVP_STATUS_RESET_ABORTED);
-	nvp_qpair_reset_rings(ctrl->admin);
-	ctrl->aer.posted = false;
-	nvp_admin_unlock(ctrl);
+	/* 2. and 3. */
+	let_go(ctrl);
 	/* 4. The init sequence again, keeping every allocation and handle. */
 	rc = nvp_ctrl_reinit(ctrl);
 	if (rc) {

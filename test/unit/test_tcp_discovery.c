@@ -32,9 +32,10 @@
 #include "tcp/discovery.h"
 #include "util/crc32c.h"
 
+#include "tcp_wire.h"
+
 struct target {
-	int fd;
-	struct nvp_tcp_conn_params p;
+	struct tcp_wire w;	/* first: the socket, digests, PDU errors */
 	bool ic;		/* accept on @listen_fd and answer ICReq first (real TCP) */
 	int listen_fd;
 	/* The log. */
@@ -56,99 +57,6 @@ struct target {
 	char hostnqn[257];
 };
 
-static void t_read(struct target *t, void *buf, size_t len)
-{
-	uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = read(t->fd, p, len);
-
-		if (n <= 0)
-			pthread_exit(NULL);
-		p += n;
-		len -= (size_t)n;
-	}
-}
-
-static void t_write(struct target *t, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = write(t->fd, p, len);
-
-		if (n <= 0)
-			pthread_exit(NULL);
-		p += n;
-		len -= (size_t)n;
-	}
-}
-
-static void t_send(struct target *t, void *hdr, uint32_t hlen, const void *data, uint32_t len)
-{
-	struct nvp_tcp_hdr *h = hdr;
-	uint8_t dg[4];
-	uint32_t plen = hlen + (t->p.hdgst ? 4 : 0);
-
-	if (t->p.hdgst)
-		h->flags |= NVP_TCP_F_HDGST;
-	if (len) {
-		h->pdo = (uint8_t)plen;
-		plen += len + (t->p.ddgst ? 4 : 0);
-		if (t->p.ddgst)
-			h->flags |= NVP_TCP_F_DDGST;
-	}
-	h->hlen = (uint8_t)hlen;
-	h->plen = nvp_cpu_to_le32(plen);
-	t_write(t, hdr, hlen);
-	if (t->p.hdgst) {
-		nvp_tcp_put_digest(dg, nvp_crc32c(hdr, hlen));
-		t_write(t, dg, 4);
-	}
-	if (len) {
-		t_write(t, data, len);
-		if (t->p.ddgst) {
-			nvp_tcp_put_digest(dg, nvp_crc32c(data, len));
-			t_write(t, dg, 4);
-		}
-	}
-}
-
-/* One host PDU: header into @hdr (80 bytes room), in-capsule data into @data. */
-static uint32_t t_recv(struct target *t, uint8_t *hdr, uint8_t *data, uint32_t cap)
-{
-	struct nvp_tcp_hdr *h = (void *)hdr;
-	uint32_t plen, end, dlen = 0;
-	uint8_t pad[256];
-
-	t_read(t, hdr, 8);
-	plen = nvp_le32_to_cpu(h->plen);
-	if (h->hlen < 8 || h->hlen > 72) {
-		t->errors++;
-		pthread_exit(NULL);
-	}
-	t_read(t, hdr + 8, h->hlen - 8u);
-	end = h->hlen;
-	if (h->flags & NVP_TCP_F_HDGST) {
-		t_read(t, hdr + h->hlen, 4);
-		if (!nvp_tcp_hdgst_ok(hdr, h->hlen))
-			t->errors++;
-		end += 4;
-	}
-	if (h->pdo) {
-		t_read(t, pad, h->pdo - end);
-		dlen = plen - h->pdo - ((h->flags & NVP_TCP_F_DDGST) ? 4 : 0);
-		if (dlen > cap) {
-			t->errors++;
-			pthread_exit(NULL);
-		}
-		t_read(t, data, dlen);
-		if (h->flags & NVP_TCP_F_DDGST)
-			t_read(t, pad, 4);
-	}
-	return dlen;
-}
-
 static void t_resp(struct target *t, uint16_t cid, uint16_t sf, uint32_t dw0, uint32_t dw1)
 {
 	uint8_t pdu[24] __attribute__((aligned(8))) = { NVP_TCP_CAPSULE_RESP };
@@ -157,7 +65,7 @@ static void t_resp(struct target *t, uint16_t cid, uint16_t sf, uint32_t dw0, ui
 			       .status = nvp_cpu_to_le16((uint16_t)(sf << 1)) };
 
 	memcpy(pdu + 8, &cqe, sizeof(cqe));
-	t_send(t, pdu, 24, NULL, 0);
+	tw_send(&t->w, pdu, 24, NULL, 0);
 }
 
 /* What entry @i of a log with @numrec entries holds (also the test's expectation). */
@@ -259,7 +167,7 @@ static void get_log_page(struct target *t, const struct nvp_sqe *sqe)
 			.length = nvp_cpu_to_le32(send),
 		};
 
-		t_send(t, &d, sizeof(d), data, send);
+		tw_send(&t->w, &d, sizeof(d), data, send);
 	}
 	t_resp(t, cid, 0, 0, 0);
 	free(data);
@@ -282,20 +190,20 @@ static void *target_main(void *arg)
 		struct nvp_tcp_icresp r;
 		struct nvp_tcp_icreq q;
 
-		t->fd = accept(t->listen_fd, NULL, NULL);
-		if (t->fd < 0)
+		t->w.fd = accept(t->listen_fd, NULL, NULL);
+		if (t->w.fd < 0)
 			return NULL;
-		t_read(t, &q, sizeof(q));
+		tw_read(&t->w, &q, sizeof(q));
 		if (q.hdr.type != NVP_TCP_ICREQ)
 			t->errors++;
 		memset(&r, 0, sizeof(r));
 		r.hdr = (struct nvp_tcp_hdr){ .type = NVP_TCP_ICRESP, .hlen = NVP_TCP_IC_HLEN,
 					      .plen = nvp_cpu_to_le32(NVP_TCP_IC_HLEN) };
 		r.maxh2cdata = nvp_cpu_to_le32(65536);
-		t_write(t, &r, sizeof(r));
+		tw_write(&t->w, &r, sizeof(r));
 	}
 	for (;;) {
-		uint32_t dlen = t_recv(t, hdr, data, sizeof(data));
+		uint32_t dlen = tw_recv(&t->w, hdr, data, sizeof(data));
 		struct nvp_sqe sqe;
 		uint16_t cid;
 
@@ -369,8 +277,8 @@ static int run_pair(struct target *t, bool digests, struct nvp_discovery_entry *
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	assert_int_equal(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
-	t->fd = sv[1];
-	t->p = (struct nvp_tcp_conn_params){ .hdgst = digests, .ddgst = digests };
+	t->w.fd = sv[1];
+	t->w.p = (struct nvp_tcp_conn_params){ .hdgst = digests, .ddgst = digests };
 	memset(&c, 0, sizeof(c));
 	c.fd = sv[0];
 	strcpy(c.peer, "test target");
@@ -424,6 +332,9 @@ static void test_discovery_entries(void **state)
 			check_entries(e, n, 5);
 			assert_int_equal(t.connects, 1);
 			assert_int_equal(t.errors, 0);
+	assert_true(t.w.error == 0 || t.w.error == TW_EOF);
+			/* Digests and lengths as sent; the host closing is the end. */
+			assert_true(t.w.error == 0 || t.w.error == TW_EOF);
 			/* Header, entries, header again (just the header when empty). */
 			assert_int_equal(t.hdr_reads, counts[k] ? 2 : 1);
 			assert_int_equal(t.log_reads, counts[k] ? 1 : 0);
@@ -609,7 +520,7 @@ static void test_discover_public(void **state)
 	assert_int_equal(pthread_create(&th, NULL, target_main, &t), 0);
 	assert_int_equal(nvp_discover(addr, NULL, &e, &n), 0);
 	pthread_join(th, NULL);
-	close(t.fd);
+	close(t.w.fd);
 	assert_int_equal(n, 3);
 	check_entries(e, n, 9);
 	assert_int_equal(t.errors, 0);
@@ -626,7 +537,7 @@ static void test_discover_public(void **state)
 	assert_int_equal(pthread_create(&th, NULL, target_main, &t), 0);
 	assert_int_equal(nvp_discover(addr, "nqn.2026-12.io.nvpoll:some-host", &e, &n), 0);
 	pthread_join(th, NULL);
-	close(t.fd);
+	close(t.w.fd);
 	assert_int_equal(n, 1);
 	check_entries(e, n, 0);
 	assert_string_equal(t.hostnqn, "nqn.2026-12.io.nvpoll:some-host");

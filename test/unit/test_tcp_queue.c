@@ -27,116 +27,18 @@
 #include "tcp/queue.h"
 #include "util/crc32c.h"
 
+#include "tcp_wire.h"
+
 #define STORE_SIZE (1u << 20)
 #define DEPTH 32
 
 struct target {
-	int fd;
-	struct nvp_tcp_conn_params p;
+	struct tcp_wire w;	/* first: the socket, digests, what the host did wrong */
 	uint32_t r2t_chunk;	/* bytes asked per R2T */
 	uint32_t c2h_chunk;	/* bytes per C2HData */
 	uint8_t store[STORE_SIZE];
 	uint32_t commands;
-	int error;		/* set when the host broke the protocol */
 };
-
-static void t_read(struct target *t, void *buf, size_t len)
-{
-	uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = read(t->fd, p, len);
-
-		if (n <= 0) {
-			t->error = -1;
-			pthread_exit(NULL);
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-}
-
-static void t_write(struct target *t, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = write(t->fd, p, len);
-
-		if (n <= 0)
-			pthread_exit(NULL);
-		p += n;
-		len -= (size_t)n;
-	}
-}
-
-/* Send one PDU: header (+ digest), data (+ digest). */
-static void t_send(struct target *t, void *hdr, uint32_t hlen, const void *data, uint32_t len)
-{
-	struct nvp_tcp_hdr *h = hdr;
-	uint8_t dg[4];
-	uint32_t plen = hlen + (t->p.hdgst ? 4 : 0);
-
-	if (t->p.hdgst)
-		h->flags |= NVP_TCP_F_HDGST;
-	if (len) {
-		h->pdo = (uint8_t)plen;
-		plen += len + (t->p.ddgst ? 4 : 0);
-		if (t->p.ddgst)
-			h->flags |= NVP_TCP_F_DDGST;
-	}
-	h->hlen = (uint8_t)hlen;
-	h->plen = nvp_cpu_to_le32(plen);
-	t_write(t, hdr, hlen);
-	if (t->p.hdgst) {
-		nvp_tcp_put_digest(dg, nvp_crc32c(hdr, hlen));
-		t_write(t, dg, 4);
-	}
-	if (len) {
-		t_write(t, data, len);
-		if (t->p.ddgst) {
-			nvp_tcp_put_digest(dg, nvp_crc32c(data, len));
-			t_write(t, dg, 4);
-		}
-	}
-}
-
-/* Receive one host PDU: header into @hdr (72 bytes room), data into @data. */
-static uint32_t t_recv(struct target *t, uint8_t *hdr, uint8_t *data, uint32_t cap)
-{
-	struct nvp_tcp_hdr *h = (void *)hdr;
-	uint32_t plen, end, dlen = 0;
-	uint8_t pad[256];
-
-	t_read(t, hdr, 8);
-	plen = nvp_le32_to_cpu(h->plen);
-	t_read(t, hdr + 8, h->hlen - 8u);
-	end = h->hlen;
-	if (h->flags & NVP_TCP_F_HDGST) {
-		t_read(t, hdr + h->hlen, 4);
-		if (!nvp_tcp_hdgst_ok(hdr, h->hlen))
-			t->error = -2;
-		end += 4;
-	}
-	if (h->pdo) {
-		t_read(t, pad, h->pdo - end);
-		dlen = plen - h->pdo - ((h->flags & NVP_TCP_F_DDGST) ? 4 : 0);
-		if (dlen > cap) {
-			t->error = -3;
-			pthread_exit(NULL);
-		}
-		t_read(t, data, dlen);
-		if (h->flags & NVP_TCP_F_DDGST) {
-			uint8_t want[4], dg[4];
-
-			t_read(t, dg, 4);
-			nvp_tcp_put_digest(want, nvp_crc32c(data, dlen));
-			if (memcmp(dg, want, 4))
-				t->error = -4;
-		}
-	}
-	return dlen;
-}
 
 static void t_resp(struct target *t, uint16_t cid, uint16_t status)
 {
@@ -144,7 +46,7 @@ static void t_resp(struct target *t, uint16_t cid, uint16_t status)
 	struct nvp_cqe cqe = { .cid = nvp_cpu_to_le16(cid), .status = nvp_cpu_to_le16(status) };
 
 	memcpy(pdu + 8, &cqe, sizeof(cqe));
-	t_send(t, pdu, 24, NULL, 0);
+	tw_send(&t->w, pdu, 24, NULL, 0);
 }
 
 /*
@@ -170,20 +72,20 @@ static uint32_t next_capsule(struct target *t, uint8_t *hdr, uint8_t *data, uint
 		free(stash[i].data);
 		return n;
 	}
-	return t_recv(t, hdr, data, cap);
+	return tw_recv(&t->w, hdr, data, cap);
 }
 
 /* The next H2CData; capsules that come first go to the stash. */
 static uint32_t next_h2c(struct target *t, uint8_t *hdr, uint8_t *data, uint32_t cap)
 {
 	for (;;) {
-		uint32_t n = t_recv(t, hdr, data, cap);
+		uint32_t n = tw_recv(&t->w, hdr, data, cap);
 		unsigned int i;
 
 		if (hdr[0] != NVP_TCP_CAPSULE_CMD)
 			return n;
 		if (stash_tail - stash_head == STASH) {
-			t->error = -9;
+			t->w.error = -9;
 			pthread_exit(NULL);
 		}
 		i = stash_tail++ % STASH;
@@ -207,7 +109,7 @@ static void *target_main(void *arg)
 		uint16_t cid;
 
 		if (hdr[0] != NVP_TCP_CAPSULE_CMD) {
-			t->error = -5;
+			t->w.error = -5;
 			return NULL;
 		}
 		memcpy(&sqe, hdr + 8, sizeof(sqe));
@@ -222,7 +124,7 @@ static void *target_main(void *arg)
 		if (sqe.opc == 0x01) {			/* write */
 			if (sqe.dptr.sgl1.type == NVP_SGL_TCP_INCAPSULE) {
 				if (dlen != len)
-					t->error = -6;
+					t->w.error = -6;
 				memcpy(t->store + off, data, len);
 			} else {
 				for (uint32_t done = 0; done < len;) {
@@ -233,7 +135,7 @@ static void *target_main(void *arg)
 					r.ttag = nvp_cpu_to_le16((uint16_t)(done + 1));
 					r.offset = nvp_cpu_to_le32(done);
 					r.length = nvp_cpu_to_le32(n);
-					t_send(t, &r, 24, NULL, 0);
+					tw_send(&t->w, &r, 24, NULL, 0);
 					for (uint32_t got = 0; got < n;) {
 						struct nvp_tcp_data_hdr *d = (void *)hdr;
 						uint32_t m = next_h2c(t, hdr, data, sizeof(data));
@@ -242,13 +144,13 @@ static void *target_main(void *arg)
 						    nvp_le32_to_cpu(d->offset) != done + got ||
 						    nvp_le16_to_cpu(d->ttag) != done + 1 || m == 0 ||
 						    got + m > n) {
-							t->error = -7;
+							t->w.error = -7;
 							return NULL;
 						}
 						memcpy(t->store + off + done + got, data, m);
 						got += m;
 						if (got == n && !(d->hdr.flags & NVP_TCP_F_LAST_PDU))
-							t->error = -8;
+							t->w.error = -8;
 					}
 					done += n;
 				}
@@ -266,7 +168,7 @@ static void *target_main(void *arg)
 				d.length = nvp_cpu_to_le32(n);
 				if (done + n == len)
 					d.hdr.flags = NVP_TCP_F_LAST_PDU | (success ? NVP_TCP_F_SUCCESS : 0);
-				t_send(t, &d, 24, t->store + off + done, n);
+				tw_send(&t->w, &d, 24, t->store + off + done, n);
 				done += n;
 			}
 			if (!success || !len)
@@ -303,9 +205,9 @@ static void on_cqe(void *ctx, const struct nvp_cqe *cqe)
 static void drive(struct host *h, const struct target *t, int want)
 {
 	for (int spins = 0; h->completions < want; spins++) {
-		if (t->error)
+		if (t->w.error)
 			fail_msg("the test target found the host's PDUs wrong (error %d), after "
-				 "%d of %d completions", t->error, h->completions, want);
+				 "%d of %d completions", t->w.error, h->completions, want);
 		struct pollfd pfd = { .fd = h->c.fd, .events = POLLIN };
 
 		assert_int_equal(nvp_tcp_queue_send(&h->q), 0);
@@ -337,8 +239,8 @@ static void run_variant(const struct variant *v)
 	memset(&t, 0, sizeof(t));
 	memset(&h, 0, sizeof(h));
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	t.fd = sv[1];
-	t.p = (struct nvp_tcp_conn_params){ .hdgst = v->hdgst, .ddgst = v->ddgst };
+	t.w.fd = sv[1];
+	t.w.p = (struct nvp_tcp_conn_params){ .hdgst = v->hdgst, .ddgst = v->ddgst };
 	t.r2t_chunk = v->r2t_chunk;
 	t.c2h_chunk = v->c2h_chunk;
 	h.c.fd = sv[0];
@@ -408,7 +310,7 @@ static void run_variant(const struct variant *v)
 		}
 	}
 	assert_int_equal(h.errors, 0);
-	assert_int_equal(t.error, 0);
+	assert_int_equal(t.w.error, 0);
 	assert_int_equal(nvp_tcp_queue_outstanding(&h.q), 0);
 	if (v->incapsule == 0)
 		assert_true(h.c.r2ts > 0);
