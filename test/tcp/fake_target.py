@@ -25,6 +25,9 @@ counting I/O commands from the start or from the previous firing):
                        connection open then goes deaf: read and ignore
                        everything, keep the socket open. Later connections
                        are served normally.
+  --hang-after-seconds S  as --hang-after, but S seconds after the first I/O
+                       queue connected, whatever is in flight (an idle host
+                       finds out through Keep Alive alone).
   --close-after N      at the (N+1)th I/O command every connection is closed
                        and the port refuses connections for --refuse-seconds,
                        then accepts again ("port down").
@@ -118,6 +121,7 @@ class Target:
         self.conns = set()
         self.io_count = 0
         self.fired = 0
+        self.hang_timer = None
         self.ls = None
         self.port = args.port
         self.stats = {"connections": 0, "admin_connects": 0, "io_connects": 0}
@@ -534,6 +538,10 @@ class Conn(threading.Thread):
                     log(f"Connect I/O queue {qid} to controller {cntlid} refused: {why}")
                     return self.send(self.resp(cid, SC_CONNECT_INVALID_PARAM, 1 << 16 | 16))
                 t.stats["io_connects"] += 1
+                if t.args.hang_after_seconds is not None and not t.hang_timer:
+                    t.hang_timer = threading.Timer(t.args.hang_after_seconds, t.hang_all)
+                    t.hang_timer.daemon = True
+                    t.hang_timer.start()
             c.qids.add(qid)
             c.conns.add(self)
             self.ctrl, self.qid, self.sqsize = c, qid, sqsize
@@ -735,6 +743,7 @@ def main():
                    help="exit 3 when the host breaks the protocol")
     p.add_argument("--lifetime", type=float, default=600)
     p.add_argument("--hang-after", type=int)
+    p.add_argument("--hang-after-seconds", type=float)
     p.add_argument("--close-after", type=int)
     p.add_argument("--refuse-seconds", type=float, default=2.0)
     p.add_argument("--bad-cid-after", type=int)
@@ -742,7 +751,7 @@ def main():
     p.add_argument("--malformed", choices=("plen", "type", "hdgst", "ddgst"), default="plen")
     p.add_argument("--fault-times", type=int, default=1, help="0: every time")
     args = p.parse_args()
-    if sum(x is not None for x in (args.hang_after, args.close_after, args.bad_cid_after,
+    if sum(x is not None for x in (args.hang_after, args.hang_after_seconds, args.close_after, args.bad_cid_after,
                                    args.malformed_after)) > 1:
         p.error("one failure mode at a time")
     t = Target(args)

@@ -5,7 +5,8 @@
  * the public API only.
  *
  *   nvpoll-tcp-hostile [--expect TEXT]... [--min-resets N] [--max-resets N]
- *                      [--may-fail] [--seconds S] ADDRESS
+ *                      [--may-fail] [--seconds S] [--idle-ms MS]
+ *                      [--no-health-check] ADDRESS
  *
  * It attaches with short timeouts (io_timeout_ms 1500, admin_timeout_ms
  * 3000, keep_alive_ms 2000, tcp_reconnect_delay_ms 200), allocates one
@@ -22,7 +23,10 @@
  * within --min-resets..--max-resets; every --expect TEXT appears in the
  * library's messages (the reason a connection was dropped). After the
  * fault, every round must still complete and verify: the controller came
- * back by itself. --may-fail accepts a controller that failed instead,
+ * back by itself. --idle-ms MS: after the first round, no I/O for MS
+ * milliseconds, only nvp_ctrl_process_admin() (Keep Alive's turn to find a
+ * target that stopped answering; --no-health-check leaves it to Keep Alive
+ * alone, with health_check_ms 0). --may-fail accepts a controller that failed instead,
  * provided every command still completed once, with a path error (exit 3).
  *
  * Exit status: 0 pass, 1 a check failed, 2 usage, 3 failed cleanly (with
@@ -247,16 +251,16 @@ static int phase(struct nvp_ctrl *ctrl, struct nvp_qpair *qp, struct nvp_ns *ns,
 static void usage(void)
 {
 	fprintf(stderr, "usage: nvpoll-tcp-hostile [--expect TEXT]... [--min-resets N] "
-		"[--max-resets N] [--may-fail] [--seconds S] ADDRESS\n");
+		"[--max-resets N] [--may-fail] [--seconds S] [--idle-ms MS] [--no-health-check] ADDRESS\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	const char *expect[MAX_EXPECT], *addr = NULL;
-	int nexpect = 0, seconds = 40, rc, ret = 0;
+	int nexpect = 0, seconds = 40, idle_ms = 0, rc, ret = 0;
 	long min_resets = 0, max_resets = 1000;
-	bool may_fail = false, failed = false;
+	bool may_fail = false, failed = false, no_health = false;
 	struct nvp_ctrl_opts o;
 	struct nvp_ctrl *ctrl = NULL;
 	struct nvp_qpair *qp = NULL;
@@ -277,6 +281,10 @@ int main(int argc, char **argv)
 			max_resets = atol(argv[++i]);
 		else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
 			seconds = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--idle-ms") && i + 1 < argc)
+			idle_ms = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--no-health-check"))
+			no_health = true;
 		else if (!strcmp(argv[i], "--may-fail"))
 			may_fail = true;
 		else if (argv[i][0] != '-' && !addr)
@@ -298,6 +306,8 @@ int main(int argc, char **argv)
 	o.tcp_reconnect_delay_ms = 200;
 	o.tcp_ctrl_loss_timeout_ms = 15000;
 	o.num_io_queues = 1;
+	if (no_health)
+		o.health_check_ms = 0;
 	rc = nvp_ctrl_attach(addr, &o, &ctrl);
 	if (rc)
 		return fail("attach %s: %d (%s)", addr, rc, nvp_last_error());
@@ -323,6 +333,15 @@ int main(int argc, char **argv)
 	}
 
 	for (round = 0; round < ROUNDS; round++) {
+		if (round == 1 && idle_ms > 0) {
+			uint64_t end = now_ms() + (uint64_t)idle_ms;
+
+			while (now_ms() < end) {
+				(void)nvp_qpair_poll(qp, 0);
+				(void)nvp_ctrl_process_admin(ctrl);
+				usleep(1000);
+			}
+		}
 		for (int i = 0; i < QD; i++) {
 			struct slot *sl = &slots[i];
 
