@@ -21,7 +21,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 NQN = "nqn.2026-12.io.nvpoll:fake-target"
 
-# name: (target flags, environment, nvpoll-tcp-hostile flags, least admin connects)
+# name: (target flags, environment, nvpoll-tcp-hostile flags, least admin
+# connects[, exit status: 3 = the controller failed cleanly])
 CASES = {
     "normal": ([], {}, ["--max-resets", "0"], 1),
     "digests": ([], {"NVP_TCP_DIGESTS": "both"}, ["--max-resets", "0"], 1),
@@ -30,6 +31,13 @@ CASES = {
                    "--expect", "the target closed the connection",
                    "--expect", "cannot reach the target",
                    "--expect", "the target is back after"], 2),
+    "port-gone": (["--close-after", "40", "--refuse-seconds", "60"], {},
+                  ["--loss-ms", "2000", "--may-fail", "--expect", "stayed unreachable",
+                   "--expect", "cannot reach the target"], 1, 3),
+    "slow": (["--delay-after", "40", "--delay-seconds", "2.5"], {},
+             ["--max-resets", "0", "--expect", "timed out; aborting it"], 1),
+    "bad-cid-repeat": (["--bad-cid-after", "20", "--fault-times", "0"], {},
+                       ["--min-resets", "5", "--expect", "which is not outstanding"], 6),
     "hang": (["--hang-after", "40"], {},
              ["--min-resets", "1", "--max-resets", "2", "--expect", "resetting the controller"], 2),
     "hang-idle": (["--hang-after-seconds", "1"], {},
@@ -46,6 +54,8 @@ CASES = {
     "bad-type": (["--malformed-after", "40", "--malformed", "type"], {},
                  ["--min-resets", "1", "--max-resets", "1", "--expect", "unknown PDU type 0x0f"],
                  2),
+    "term": (["--malformed-after", "40", "--malformed", "term"], {},
+             ["--min-resets", "1", "--max-resets", "1", "--expect", "C2HTermReq"], 2),
     "bad-hdgst": (["--malformed-after", "40", "--malformed", "hdgst"],
                   {"NVP_TCP_DIGESTS": "header"},
                   ["--min-resets", "1", "--max-resets", "1",
@@ -58,7 +68,7 @@ CASES = {
 
 
 def run_case(prog, name):
-    tflags, env, pflags, min_admin = CASES[name]
+    tflags, env, pflags, min_admin, want_rc = (CASES[name] + (0,))[:5]
     portfile = f"/tmp/nvp-hostile-{os.getpid()}-{name}.port"
     log = open(portfile + ".log", "w+")
     tgt = subprocess.Popen([sys.executable, os.path.join(HERE, "fake_target.py"), "--strict",
@@ -95,8 +105,8 @@ def run_case(prog, name):
         log.close()
         os.unlink(log.name)
     problems = []
-    if rc != 0:
-        problems.append(f"nvpoll-tcp-hostile exited {rc}")
+    if rc != want_rc:
+        problems.append(f"nvpoll-tcp-hostile exited {rc}, expected {want_rc}")
     if not alive:
         problems.append("the fake target exited early (a protocol error from the host?)")
     if "protocol error from host" in tlog:

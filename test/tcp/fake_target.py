@@ -34,9 +34,11 @@ counting I/O commands from the start or from the previous firing):
   --bad-cid-after N    the (N+1)th I/O command is answered with a CapsuleResp
                        for a CID that is not outstanding.
   --malformed-after N  the (N+1)th I/O command is answered with a malformed
-                       PDU, --malformed plen|type|hdgst|ddgst (ddgst: a
+                       PDU, --malformed plen|type|hdgst|ddgst|term (ddgst: a
                        C2HData with a wrong data digest, on the first read
-                       from then on).
+                       from then on; term: a C2HTermReq).
+  --delay-after N      the (N+1)th I/O command is answered --delay-seconds
+                       late (Abort still says "not aborted").
 
 The port goes to stdout ("listening on 127.0.0.1:PORT NQN") and to
 --port-file. Events go to stderr. It exits after --lifetime seconds.
@@ -163,18 +165,15 @@ class Target:
             self.io_count += 1
             if a.fault_times and self.fired >= a.fault_times:
                 return None
-            after = a.hang_after if a.hang_after is not None else \
-                a.close_after if a.close_after is not None else \
-                a.bad_cid_after if a.bad_cid_after is not None else a.malformed_after
+            modes = (("hang", a.hang_after), ("close", a.close_after),
+                     ("bad_cid", a.bad_cid_after), ("malformed", a.malformed_after),
+                     ("delay", a.delay_after))
+            mode, after = next(((m, n) for m, n in modes if n is not None), (None, None))
             if after is None or self.io_count <= after:
                 return None
             self.fired += 1
             self.io_count = 0
-            if a.hang_after is not None:
-                return "hang"
-            if a.close_after is not None:
-                return "close"
-            return "bad_cid" if a.bad_cid_after is not None else "malformed"
+            return mode
 
     def hang_all(self):
         with self.lock:
@@ -227,6 +226,8 @@ class Conn(threading.Thread):
         self.outstanding = set()
         self.reads = 0
         self.malformed_pending = False
+        self.delayed = set()
+        self.send_lock = threading.Lock()
         a = tgt.args
         self.maxh2c = a.maxh2cdata
         self.r2t_max = a.r2t_max
@@ -240,9 +241,25 @@ class Conn(threading.Thread):
             pass
 
     def send(self, buf):
-        if self.deaf or self.dead:
-            return
-        self.w.send(buf)
+        with self.send_lock:
+            if self.deaf or self.dead:
+                return
+            self.w.send(buf)
+
+    def finish(self, cid, buf):
+        """Send a command's last PDUs: now, or late if it was picked for delay."""
+        if cid not in self.delayed:
+            return self.send(buf)
+        self.delayed.discard(cid)
+        secs = self.t.args.delay_seconds
+
+        def late():
+            log(f"fault: command {cid} answered {secs} s late")
+            try:
+                self.send(buf)
+            except OSError:
+                pass
+        threading.Timer(secs, late).start()
 
     def run(self):
         try:
@@ -339,7 +356,7 @@ class Conn(threading.Thread):
             self.outstanding.discard(cid)
         else:
             out.append(self.resp(cid, status))
-        self.send(b"".join(out))
+        self.finish(cid, b"".join(out))
 
     # ---- commands ---------------------------------------------------------
     def on_capsule(self, pdu):
@@ -398,6 +415,9 @@ class Conn(threading.Thread):
         if fault == "close":
             t.port_down()
             return True
+        if fault == "delay":
+            self.delayed.add(cid)
+            return False
         if fault == "bad_cid":
             bogus = (cid + 0x1234) & 0xFFFF
             while bogus in self.outstanding:
@@ -413,6 +433,8 @@ class Conn(threading.Thread):
         if kind == "plen":
             buf = bytearray(self.w.capsule_resp(cid))
             struct.pack_into("<I", buf, 4, struct.unpack_from("<I", buf, 4)[0] + 16)
+        elif kind == "term":
+            buf = self.w.c2h_term(0x01, 0)
         elif kind == "type":
             buf = bytearray(self.w.capsule_resp(cid))
             buf[0] = 0x0F
@@ -463,7 +485,7 @@ class Conn(threading.Thread):
         status, dw0, payload = r
         if payload is not None and status == 0:
             return self.send_read(cid, payload)
-        self.send(self.resp(cid, status, dw0))
+        self.finish(cid, self.resp(cid, status, dw0))
 
     # ---- Fabrics ------------------------------------------------------------
     def fabrics(self, sqe, cid, data):
@@ -748,11 +770,14 @@ def main():
     p.add_argument("--refuse-seconds", type=float, default=2.0)
     p.add_argument("--bad-cid-after", type=int)
     p.add_argument("--malformed-after", type=int)
-    p.add_argument("--malformed", choices=("plen", "type", "hdgst", "ddgst"), default="plen")
+    p.add_argument("--malformed", choices=("plen", "type", "hdgst", "ddgst", "term"),
+                   default="plen")
+    p.add_argument("--delay-after", type=int)
+    p.add_argument("--delay-seconds", type=float, default=2.5)
     p.add_argument("--fault-times", type=int, default=1, help="0: every time")
     args = p.parse_args()
     if sum(x is not None for x in (args.hang_after, args.hang_after_seconds, args.close_after, args.bad_cid_after,
-                                   args.malformed_after)) > 1:
+                                   args.malformed_after, args.delay_after)) > 1:
         p.error("one failure mode at a time")
     t = Target(args)
     t.listen()

@@ -6,7 +6,7 @@
  *
  *   nvpoll-tcp-hostile [--expect TEXT]... [--min-resets N] [--max-resets N]
  *                      [--may-fail] [--seconds S] [--idle-ms MS]
- *                      [--no-health-check] ADDRESS
+ *                      [--no-health-check] [--loss-ms MS] ADDRESS
  *
  * It attaches with short timeouts (io_timeout_ms 1500, admin_timeout_ms
  * 3000, keep_alive_ms 2000, tcp_reconnect_delay_ms 200), allocates one
@@ -26,7 +26,8 @@
  * back by itself. --idle-ms MS: after the first round, no I/O for MS
  * milliseconds, only nvp_ctrl_process_admin() (Keep Alive's turn to find a
  * target that stopped answering; --no-health-check leaves it to Keep Alive
- * alone, with health_check_ms 0). --may-fail accepts a controller that failed instead,
+ * alone, with health_check_ms 0). --loss-ms MS: tcp_ctrl_loss_timeout_ms
+ * (default 15000). --may-fail accepts a controller that failed instead,
  * provided every command still completed once, with a path error (exit 3).
  *
  * Exit status: 0 pass, 1 a check failed, 2 usage, 3 failed cleanly (with
@@ -251,14 +252,14 @@ static int phase(struct nvp_ctrl *ctrl, struct nvp_qpair *qp, struct nvp_ns *ns,
 static void usage(void)
 {
 	fprintf(stderr, "usage: nvpoll-tcp-hostile [--expect TEXT]... [--min-resets N] "
-		"[--max-resets N] [--may-fail] [--seconds S] [--idle-ms MS] [--no-health-check] ADDRESS\n");
+		"[--max-resets N] [--may-fail] [--seconds S] [--idle-ms MS] [--no-health-check] [--loss-ms MS] ADDRESS\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	const char *expect[MAX_EXPECT], *addr = NULL;
-	int nexpect = 0, seconds = 40, idle_ms = 0, rc, ret = 0;
+	int nexpect = 0, seconds = 40, idle_ms = 0, loss_ms = 15000, rc, ret = 0;
 	long min_resets = 0, max_resets = 1000;
 	bool may_fail = false, failed = false, no_health = false;
 	struct nvp_ctrl_opts o;
@@ -283,6 +284,8 @@ int main(int argc, char **argv)
 			seconds = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--idle-ms") && i + 1 < argc)
 			idle_ms = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--loss-ms") && i + 1 < argc)
+			loss_ms = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--no-health-check"))
 			no_health = true;
 		else if (!strcmp(argv[i], "--may-fail"))
@@ -304,7 +307,7 @@ int main(int argc, char **argv)
 	o.admin_timeout_ms = 3000;
 	o.keep_alive_ms = 2000;
 	o.tcp_reconnect_delay_ms = 200;
-	o.tcp_ctrl_loss_timeout_ms = 15000;
+	o.tcp_ctrl_loss_timeout_ms = (uint32_t)loss_ms;
 	o.num_io_queues = 1;
 	if (no_health)
 		o.health_check_ms = 0;
