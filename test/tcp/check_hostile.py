@@ -25,7 +25,7 @@ NQN = "nqn.2026-12.io.nvpoll:fake-target"
 # connects[, exit status: 3 = the controller failed cleanly])
 CASES = {
     "normal": ([], {}, ["--max-resets", "0"], 1),
-    "digests": ([], {"NVP_TCP_DIGESTS": "both"}, ["--max-resets", "0"], 1),
+    "digests": ([], {"NVP_TCP_DIGESTS": "both"}, ["--rounds", "6", "--max-resets", "0"], 1),
     "port-down": (["--close-after", "40", "--refuse-seconds", "2"], {},
                   ["--min-resets", "1", "--max-resets", "1",
                    "--expect", "the target closed the connection",
@@ -62,7 +62,7 @@ CASES = {
                    "--expect", "header digest mismatch"], 2),
     "bad-ddgst": (["--malformed-after", "40", "--malformed", "ddgst"],
                   {"NVP_TCP_DIGESTS": "data"},
-                  ["--min-resets", "1", "--max-resets", "1",
+                  ["--rounds", "4", "--min-resets", "1", "--max-resets", "1",
                    "--expect", "data digest mismatch"], 2),
 }
 

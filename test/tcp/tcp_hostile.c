@@ -6,7 +6,7 @@
  *
  *   nvpoll-tcp-hostile [--expect TEXT]... [--min-resets N] [--max-resets N]
  *                      [--may-fail] [--seconds S] [--idle-ms MS]
- *                      [--no-health-check] [--loss-ms MS] ADDRESS
+ *                      [--no-health-check] [--loss-ms MS] [--rounds N] ADDRESS
  *
  * It attaches with short timeouts (io_timeout_ms 1500, admin_timeout_ms
  * 3000, keep_alive_ms 2000, tcp_reconnect_delay_ms 200), allocates one
@@ -27,7 +27,7 @@
  * milliseconds, only nvp_ctrl_process_admin() (Keep Alive's turn to find a
  * target that stopped answering; --no-health-check leaves it to Keep Alive
  * alone, with health_check_ms 0). --loss-ms MS: tcp_ctrl_loss_timeout_ms
- * (default 15000). --may-fail accepts a controller that failed instead,
+ * (default 15000). --rounds N: 2..16 rounds (default 16). --may-fail accepts a controller that failed instead,
  * provided every command still completed once, with a path error (exit 3).
  *
  * Exit status: 0 pass, 1 a check failed, 2 usage, 3 failed cleanly (with
@@ -252,14 +252,14 @@ static int phase(struct nvp_ctrl *ctrl, struct nvp_qpair *qp, struct nvp_ns *ns,
 static void usage(void)
 {
 	fprintf(stderr, "usage: nvpoll-tcp-hostile [--expect TEXT]... [--min-resets N] "
-		"[--max-resets N] [--may-fail] [--seconds S] [--idle-ms MS] [--no-health-check] [--loss-ms MS] ADDRESS\n");
+		"[--max-resets N] [--may-fail] [--seconds S] [--idle-ms MS] [--no-health-check] [--loss-ms MS] [--rounds N] ADDRESS\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	const char *expect[MAX_EXPECT], *addr = NULL;
-	int nexpect = 0, seconds = 40, idle_ms = 0, loss_ms = 15000, rc, ret = 0;
+	int nexpect = 0, seconds = 40, rounds = ROUNDS, idle_ms = 0, loss_ms = 15000, rc, ret = 0;
 	long min_resets = 0, max_resets = 1000;
 	bool may_fail = false, failed = false, no_health = false;
 	struct nvp_ctrl_opts o;
@@ -284,6 +284,8 @@ int main(int argc, char **argv)
 			seconds = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--idle-ms") && i + 1 < argc)
 			idle_ms = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--rounds") && i + 1 < argc)
+			rounds = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--loss-ms") && i + 1 < argc)
 			loss_ms = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--no-health-check"))
@@ -295,7 +297,7 @@ int main(int argc, char **argv)
 		else
 			usage();
 	}
-	if (!addr || seconds <= 0)
+	if (!addr || seconds <= 0 || rounds < 2 || rounds > ROUNDS)
 		usage();
 	signal(SIGALRM, on_alarm);
 	alarm((unsigned)seconds + 30);
@@ -335,7 +337,7 @@ int main(int argc, char **argv)
 		}
 	}
 
-	for (round = 0; round < ROUNDS; round++) {
+	for (round = 0; round < rounds; round++) {
 		if (round == 1 && idle_ms > 0) {
 			uint64_t end = now_ms() + (uint64_t)idle_ms;
 
@@ -419,7 +421,7 @@ out:
 	if (!ret)
 		printf("nvpoll-tcp-hostile: %s after %d of %d rounds: %u commands, %u ended with a "
 		       "retryable error, %" PRIu64 " reset(s), %.1f s\n",
-		       failed ? "controller failed cleanly" : "PASS", round, ROUNDS, nsubs,
+		       failed ? "controller failed cleanly" : "PASS", round, rounds, nsubs,
 		       errors_seen, st.resets, (double)(now_ms() - t0) / 1000);
 	return ret ? 1 : failed ? 3 : 0;
 }
