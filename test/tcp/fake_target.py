@@ -93,6 +93,8 @@ class Namespace:
         page[26] = 0           # FLBAS: format 0
         page[33] = 1           # DLFEAT: deallocated blocks read as zeroes
         struct.pack_into("<HBB", page, 128, 0, lbads, 0)
+        # Copy: 256 source ranges of up to 256 blocks, 4096 blocks in all
+        struct.pack_into("<HIB", page, 74, 256, 4096, 255)
         page[104:120] = struct.pack("<QQ", 0x6e76706f6c6c0000 | self.nsid, 0xfa4e)  # NGUID
         return page
 
@@ -677,7 +679,9 @@ class Conn(threading.Thread):
         page[512] = 0x66
         page[513] = 0x44
         struct.pack_into("<HI", page, 514, MQES + 1, len(self.t.ns))   # MAXCMD, NN
-        struct.pack_into("<H", page, 520, 0x0C | 0x01 | 0x80)  # ONCS: compare, DSM, WZ, verify
+        # ONCS: compare, DSM, write zeroes, verify, copy; OCFS: format 0
+        struct.pack_into("<H", page, 520, 0x0C | 0x01 | 0x80 | 0x100)
+        struct.pack_into("<H", page, 534, 1)
         page[525] = 1                       # VWC present
         struct.pack_into("<I", page, 536, 0x100001)     # SGLS: supported, offsets
         nqn = self.t.nqn.encode()
@@ -744,6 +748,23 @@ class Conn(threading.Thread):
                 with ns.lock:
                     for _, n, s in ranges:
                         ns.data[s * bs:(s + n) * bs] = bytes(n * bs)
+            return 0, 0, None
+        if opc == 0x19:      # Copy, descriptor format 0
+            nr = (cdw12 & 0xFF) + 1
+            if (cdw12 >> 8) & 0xF or nr > 256:
+                return SC_INVALID_FIELD, 0, None
+            if len(data) != 32 * nr:
+                return SC_SGL_LEN_INVALID, 0, None
+            sdlba = cdw10 | cdw11 << 32
+            ranges = [struct.unpack_from("<QH", data, 32 * i + 8) for i in range(nr)]
+            total = sum(n + 1 for _, n in ranges)
+            if any(n + 1 > 256 for _, n in ranges) or total > 4096:
+                return DNR | 0x183, 0, None     # Command Size Limit Exceeded
+            if sdlba + total > ns.nblocks or any(s + n + 1 > ns.nblocks for s, n in ranges):
+                return SC_LBA_RANGE, 0, None
+            with ns.lock:
+                out = b"".join(bytes(ns.data[s * bs:(s + n + 1) * bs]) for s, n in ranges)
+                ns.data[sdlba * bs:sdlba * bs + len(out)] = out
             return 0, 0, None
         return SC_INVALID_OPCODE, 0, None
 
