@@ -6,8 +6,9 @@
 
 Starts the fake target (--strict: a protocol error from the host ends it,
 and the run fails), then runs the integration tests the VM rig runs over
-TCP (TCP_ITESTS in test/vm/guest/suite.sh) and requires "0 failed" and a
-PASS from each key test. Then a few data tests again with header and data
+TCP (TCP_ITESTS in test/vm/guest/suite.sh), plus those the rig leaves out
+for what Linux's target answers and the other I/O commands the fake target
+has (EXTRA_TESTS), and requires "0 failed" and a PASS from each key test. Then a few data tests again with header and data
 digests (NVP_TCP_DIGESTS=both), R2Ts of 8 KiB and C2HData of 4 KiB, and
 the SUCCESS flag off. NVP_TCP_ITEST_WRAPPER (e.g. "valgrind -q
 --error-exitcode=99") runs nvpoll-itest under a tool.
@@ -22,7 +23,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 NQN = "nqn.2026-12.io.nvpoll:fake-target"
 KEY_TESTS = ["data_sizes", "data_iovec", "queue_wrap", "threads_disjoint",
-             "recovery_reset_idle", "recovery_reset_under_load"]
+             "recovery_reset_idle", "recovery_reset_under_load",
+             "cmd_deallocate", "cmd_copy", "cmd_copy_limits", "bad_lba_range"]
+EXTRA_TESTS = ("cmd_write_zeroes,cmd_deallocate,cmd_compare,cmd_verify,cmd_copy,"
+               "cmd_copy_limits,cmd_dsm_attributes,cmd_cmds_bad_args,bad_lba_range,"
+               "bad_too_many_qpairs,reattach_immediate")
 DIGEST_TESTS = "data_sizes,data_iovec,data_buffer_offsets,cmd_fua"
 
 
@@ -94,7 +99,7 @@ def main():
         m = re.search(r'^TCP_ITESTS="([^"]+)"', f.read(), re.M)
     if not m:
         fail(f"no TCP_ITESTS in {suite}")
-    only = m.group(1)
+    only = m.group(1) + "," + EXTRA_TESTS
 
     p, port, log = start_target()
     rc, out, secs = run_itest(itest, port, only)
