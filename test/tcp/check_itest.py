@@ -9,8 +9,8 @@ and the run fails), then runs the integration tests the VM rig runs over
 TCP (TCP_ITESTS in test/vm/guest/suite.sh), plus those the rig leaves out
 for what Linux's target answers and the other I/O commands the fake target
 has (EXTRA_TESTS), and requires "0 failed" and a PASS from each key test. Then a few data tests again with header and data
-digests (NVP_TCP_DIGESTS=both), R2Ts of 8 KiB and C2HData of 4 KiB, and
-the SUCCESS flag off. NVP_TCP_ITEST_WRAPPER (e.g. "valgrind -q
+digests (NVP_TCP_DIGESTS=both), R2Ts of 8 KiB, H2CData and C2HData of
+4 KiB, host data aligned to 32 bytes (CPDA 7), and the SUCCESS flag off. NVP_TCP_ITEST_WRAPPER (e.g. "valgrind -q
 --error-exitcode=99") runs nvpoll-itest under a tool.
 """
 import os
@@ -115,7 +115,7 @@ def main():
           f"({secs:.1f} s)")
 
     p, port, log = start_target("--r2t-max", "8192", "--c2h-max", "4096", "--maxh2cdata",
-                                "4096", "--no-success")
+                                "4096", "--no-success", "--cpda", "7")
     rc, out, secs = run_itest(itest, port, DIGEST_TESTS, {"NVP_TCP_DIGESTS": "both"})
     alive = p.poll() is None
     tlog = stop_target(p, log)
@@ -124,7 +124,8 @@ def main():
     if "digests HD" not in tlog:
         fail("with digests: the target never saw both digests asked for", tlog[-3000:])
     n = check_run("nvpoll-itest with digests", rc, out, DIGEST_TESTS.split(","))
-    print(f"with header and data digests, 8 KiB R2Ts, 4 KiB C2HData: {n} passed ({secs:.1f} s)")
+    print(f"with header and data digests, 8 KiB R2Ts, 4 KiB C2HData, CPDA 7: {n} passed "
+          f"({secs:.1f} s)")
 
 
 if __name__ == "__main__":

@@ -329,7 +329,8 @@ class Conn(threading.Thread):
             raise nf.ProtocolError(f"ICReq PFV {pfv}")
         self.w.hdgst = bool(dgst & 1) and not self.t.args.no_digests
         self.w.ddgst = bool(dgst & 2) and not self.t.args.no_digests
-        self.s.sendall(self.w.icresp(0, self.maxh2c))
+        self.w.cpda = self.t.args.cpda
+        self.s.sendall(self.w.icresp(self.t.args.cpda, self.maxh2c))
 
     # ---- responses --------------------------------------------------------
     def resp(self, cid, status=0, dw0=0, dw1=0):
@@ -778,6 +779,8 @@ def main():
     p.add_argument("--mdts", type=int, default=5)
     p.add_argument("--incapsule", type=int, default=8192, help="I/O in-capsule data bytes")
     p.add_argument("--maxh2cdata", type=int, default=16384)
+    p.add_argument("--cpda", type=int, default=0,
+                   help="host data in PDUs aligned to (CPDA + 1) * 4 bytes")
     p.add_argument("--r2t-max", type=int, default=65536, help="bytes one R2T asks for at most")
     p.add_argument("--c2h-max", type=int, default=32768, help="bytes per C2HData at most")
     p.add_argument("--no-success", action="store_true", help="never use the SUCCESS flag")

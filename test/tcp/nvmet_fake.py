@@ -77,6 +77,7 @@ class Wire:
         self.hdgst = False
         self.ddgst = False
         self.send_lock = None
+        self.cpda = 0          # the alignment asked of host data: (cpda + 1) * 4
 
     def recv_pdu(self):
         ch = recv_exact(self.s, 8)
@@ -97,6 +98,10 @@ class Wire:
         if plen > end:
             if pdo < end or pdo > plen:
                 raise ProtocolError(f"PDU type {typ:#x}: pdo {pdo}, header ends at {end}")
+            align = (self.cpda + 1) * 4 if self.cpda else 1
+            if pdo % align or pdo - end >= align:
+                raise ProtocolError(f"PDU type {typ:#x}: pdo {pdo} is not the first offset "
+                                    f"after {end} aligned to {align} (CPDA {self.cpda})")
             recv_exact(self.s, pdo - end)
             dd = bool(flags & F_DDGST)
             if self.ddgst != dd and typ in (CAPSULE_CMD, H2C_DATA):
