@@ -8,9 +8,11 @@ Starts the fake target (--strict: a protocol error from the host ends it,
 and the run fails), then runs the integration tests the VM rig runs over
 TCP (TCP_ITESTS in test/vm/guest/suite.sh), plus those the rig leaves out
 for what Linux's target answers and the other I/O commands the fake target
-has (EXTRA_TESTS), and requires "0 failed" and a PASS from each key test. Then a few data tests again with header and data
-digests (NVP_TCP_DIGESTS=both), R2Ts of 8 KiB, H2CData and C2HData of
-4 KiB, host data aligned to 32 bytes (CPDA 7), and the SUCCESS flag off. NVP_TCP_ITEST_WRAPPER (e.g. "valgrind -q
+has (EXTRA_TESTS), and requires "0 failed" and a PASS from each key test.
+Then a few data tests again with header and data digests
+(NVP_TCP_DIGESTS=both), R2Ts of 8 KiB, H2CData and C2HData of 4 KiB, host
+data aligned to 32 bytes (CPDA 7), and the SUCCESS flag off.
+NVP_TCP_ITEST_WRAPPER (e.g. "valgrind -q
 --error-exitcode=99") runs nvpoll-itest under a tool.
 """
 import os
