@@ -54,6 +54,8 @@ CASES = {
     "bad-type": (["--malformed-after", "40", "--malformed", "type"], {},
                  ["--min-resets", "1", "--max-resets", "1", "--expect", "unknown PDU type 0x0f"],
                  2),
+    "early-resp": (["--early-resp-after", "40"], {},
+                   ["--max-resets", "0", "--retry-status", "0x082"], 1),
     "term": (["--malformed-after", "40", "--malformed", "term"], {},
              ["--min-resets", "1", "--max-resets", "1", "--expect", "C2HTermReq"], 2),
     "bad-hdgst": (["--malformed-after", "40", "--malformed", "hdgst"],

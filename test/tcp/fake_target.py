@@ -39,6 +39,10 @@ counting I/O commands from the start or from the previous firing):
                        from then on; term: a C2HTermReq).
   --delay-after N      the (N+1)th I/O command is answered --delay-seconds
                        late (Abort still says "not aborted").
+  --early-resp-after N the first write from the (N+1)th I/O command on that
+                       needs an R2T gets its R2T and, right behind it, a
+                       CapsuleResp with Namespace Not Ready (retryable): the
+                       host's H2CData for it are dropped.
 
 The port goes to stdout ("listening on 127.0.0.1:PORT NQN") and to
 --port-file. Events go to stderr. It exits after --lifetime seconds.
@@ -169,7 +173,7 @@ class Target:
                 return None
             modes = (("hang", a.hang_after), ("close", a.close_after),
                      ("bad_cid", a.bad_cid_after), ("malformed", a.malformed_after),
-                     ("delay", a.delay_after))
+                     ("delay", a.delay_after), ("early", a.early_resp_after))
             mode, after = next(((m, n) for m, n in modes if n is not None), (None, None))
             if after is None or self.io_count <= after:
                 return None
@@ -229,6 +233,8 @@ class Conn(threading.Thread):
         self.reads = 0
         self.malformed_pending = False
         self.delayed = set()
+        self.early_pending = False
+        self.dropped = set()   # ttags whose command already ended
         self.send_lock = threading.Lock()
         a = tgt.args
         self.maxh2c = a.maxh2cdata
@@ -406,6 +412,13 @@ class Conn(threading.Thread):
             self.next_ttag = self.next_ttag % 0xFFFE + 1
             w = {"cid": cid, "sqe": sqe, "buf": bytearray(sgl_len), "got": 0,
                  "r2t_end": min(sgl_len, self.r2t_max)}
+            if self.early_pending and self.qid:
+                # The R2T and, in the same segment, the command's end.
+                self.early_pending = False
+                self.dropped.add(ttag)
+                log(f"fault: command {cid} ended with Namespace Not Ready right after its R2T")
+                return self.send(self.w.r2t(cid, ttag, 0, w["r2t_end"]) +
+                                 self.resp(cid, 0x82))
             self.pending[ttag] = w
             return self.send(self.w.r2t(cid, ttag, 0, w["r2t_end"]))
         self.execute(sqe, cid, data)
@@ -420,6 +433,9 @@ class Conn(threading.Thread):
             return True
         if fault == "delay":
             self.delayed.add(cid)
+            return False
+        if fault == "early":
+            self.early_pending = True
             return False
         if fault == "bad_cid":
             bogus = (cid + 0x1234) & 0xFFFF
@@ -453,6 +469,10 @@ class Conn(threading.Thread):
     def on_h2c(self, pdu):
         cccid, ttag, off, length = struct.unpack_from("<HHII", pdu.hdr, 8)
         w = self.pending.get(ttag)
+        if w is None and ttag in self.dropped:
+            if pdu.flags & nf.F_LAST_PDU:
+                self.dropped.discard(ttag)
+            return
         if w is None or w["cid"] != cccid:
             raise nf.ProtocolError(f"H2CData for command {cccid} ttag {ttag}: no such R2T")
         if length != len(pdu.data) or off != w["got"] or off + length > w["r2t_end"]:
@@ -798,10 +818,12 @@ def main():
                    default="plen")
     p.add_argument("--delay-after", type=int)
     p.add_argument("--delay-seconds", type=float, default=2.5)
+    p.add_argument("--early-resp-after", type=int)
     p.add_argument("--fault-times", type=int, default=1, help="0: every time")
     args = p.parse_args()
     if sum(x is not None for x in (args.hang_after, args.hang_after_seconds, args.close_after, args.bad_cid_after,
-                                   args.malformed_after, args.delay_after)) > 1:
+                                   args.malformed_after, args.delay_after,
+                                   args.early_resp_after)) > 1:
         p.error("one failure mode at a time")
     t = Target(args)
     t.listen()

@@ -6,7 +6,8 @@
  *
  *   nvpoll-tcp-hostile [--expect TEXT]... [--min-resets N] [--max-resets N]
  *                      [--may-fail] [--seconds S] [--idle-ms MS]
- *                      [--no-health-check] [--loss-ms MS] [--rounds N] ADDRESS
+ *                      [--no-health-check] [--loss-ms MS] [--rounds N]
+ *                      [--retry-status 0xTSS] ADDRESS
  *
  * It attaches with short timeouts (io_timeout_ms 1500, admin_timeout_ms
  * 3000, keep_alive_ms 2000, tcp_reconnect_delay_ms 200), allocates one
@@ -27,7 +28,9 @@
  * milliseconds, only nvp_ctrl_process_admin() (Keep Alive's turn to find a
  * target that stopped answering; --no-health-check leaves it to Keep Alive
  * alone, with health_check_ms 0). --loss-ms MS: tcp_ctrl_loss_timeout_ms
- * (default 15000). --rounds N: 2..16 rounds (default 16). --may-fail accepts a controller that failed instead,
+ * (default 15000). --retry-status 0xTSS: a status (SCT << 8 | SC, DNR
+ * clear) the target is expected to end some commands with; they are
+ * submitted again, and at least one must have come. --rounds N: 2..16 rounds (default 16). --may-fail accepts a controller that failed instead,
  * provided every command still completed once, with a path error (exit 3).
  *
  * Exit status: 0 pass, 1 a check failed, 2 usage, 3 failed cleanly (with
@@ -81,6 +84,8 @@ static char *logbuf;
 static size_t loglen, logcap;
 static uint64_t deadline_ms;
 static bool ctrl_failed_seen;
+static uint16_t retry_status;	/* SCT << 8 | SC the target may end a command with */
+static unsigned target_errors;
 
 static uint64_t now_ms(void)
 {
@@ -159,6 +164,11 @@ static void done_cb(void *arg, const struct nvp_cqe *cpl)
 		return;
 	}
 	errors_seen++;
+	if (retry_status && (NVP_STATUS_SCT(cpl->status) << 8 | NVP_STATUS_SC(cpl->status)) ==
+			    retry_status && !NVP_STATUS_DNR(cpl->status)) {
+		target_errors++;	/* what the target was told to answer: again */
+		return;
+	}
 	/* Retryable path statuses only: Host Aborted Command (the library ended
 	 * it in a reset) or Host Pathing Error (the controller failed). */
 	if (NVP_STATUS_SCT(cpl->status) != NVP_SCT_PATH ||
@@ -252,7 +262,7 @@ static int phase(struct nvp_ctrl *ctrl, struct nvp_qpair *qp, struct nvp_ns *ns,
 static void usage(void)
 {
 	fprintf(stderr, "usage: nvpoll-tcp-hostile [--expect TEXT]... [--min-resets N] "
-		"[--max-resets N] [--may-fail] [--seconds S] [--idle-ms MS] [--no-health-check] [--loss-ms MS] [--rounds N] ADDRESS\n");
+		"[--max-resets N] [--may-fail] [--seconds S] [--idle-ms MS] [--no-health-check] [--loss-ms MS] [--rounds N] [--retry-status 0xTSS] ADDRESS\n");
 	exit(2);
 }
 
@@ -288,6 +298,8 @@ int main(int argc, char **argv)
 			rounds = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--loss-ms") && i + 1 < argc)
 			loss_ms = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--retry-status") && i + 1 < argc)
+			retry_status = (uint16_t)strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--no-health-check"))
 			no_health = true;
 		else if (!strcmp(argv[i], "--may-fail"))
@@ -394,6 +406,8 @@ out:
 		}
 	if (double_calls)
 		ret = fail("%u callbacks ran more than once", double_calls);
+	if (retry_status && !target_errors && !failed)
+		ret = fail("no command ended with status 0x%x", retry_status);
 	if (bad_status)
 		ret = fail("%u completion(s) with a status that is not a retryable path error; "
 			   "first: %s", bad_status, first_bad);
