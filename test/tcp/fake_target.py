@@ -20,7 +20,8 @@ enough NVMe/TCP and NVMe for nvpoll's controller path:
   LBA range gets LBA Out of Range. Each connection is a thread.
 
 Failure modes, for hostile-target tests (each fires once per --fault-times,
-counting I/O commands from the start or from the previous firing):
+counting I/O commands from the start or from the previous firing; with
+--fault-on keepalive, Keep Alive commands on the admin queue instead):
   --hang-after N       the (N+1)th I/O command is never answered, and every
                        connection open then goes deaf: read and ignore
                        everything, keep the socket open. Later connections
@@ -376,7 +377,9 @@ class Conn(threading.Thread):
         if cid in self.outstanding:
             raise nf.ProtocolError(f"command {cid} sent while outstanding")
         self.outstanding.add(cid)
-        if self.qid is not None and self.qid > 0:
+        counted = (opc == 0x18 and self.qid == 0) if self.t.args.fault_on == "keepalive" else \
+            (self.qid is not None and self.qid > 0)
+        if counted:
             fault = self.t.io_command()
             if fault and self.fault(fault, cid, opc, sgl_len):
                 return
@@ -820,6 +823,8 @@ def main():
     p.add_argument("--delay-seconds", type=float, default=2.5)
     p.add_argument("--early-resp-after", type=int)
     p.add_argument("--fault-times", type=int, default=1, help="0: every time")
+    p.add_argument("--fault-on", choices=("io", "keepalive"), default="io",
+                   help="the commands the failure modes count")
     args = p.parse_args()
     if sum(x is not None for x in (args.hang_after, args.hang_after_seconds, args.close_after, args.bad_cid_after,
                                    args.malformed_after, args.delay_after,
