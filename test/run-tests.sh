@@ -8,7 +8,8 @@
 #   3. a Release build of everything (warnings are errors at -O3 too),
 #      the tests built with ASan+UBSan, the model-based torture test (90 s)
 #      under ASan+UBSan, the libFuzzer targets (20 s each), the unit tests
-#      and the emu integration suite under valgrind,
+#      and the emu integration suite under valgrind, the NVMe/TCP tests
+#      against test/tcp's fake target under valgrind,
 #   4. arm64: a cross build (cmake/toolchains/aarch64-linux-gnu.cmake,
 #      warnings are errors there too), the unit tests and the emu
 #      integration suite (--quick) under qemu-aarch64; and the byte-order
@@ -107,6 +108,18 @@ if ((sanitize)); then
     cat "$root/build/debug/valgrind-itest.log"
     failed+=("valgrind nvpoll-itest")
   fi
+
+  step "NVMe/TCP against the fake target under valgrind"
+  # The same drivers as CTest's tcp/itest-fake and tcp/hostile-fake
+  # (test/tcp), with the C programs under valgrind; the target is Python.
+  vg_tcp="valgrind --quiet --fair-sched=yes --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite"
+  NVP_TCP_ITEST_WRAPPER=$vg_tcp python3 "$root/test/tcp/check_itest.py" \
+    "$root/build/debug/bin/nvpoll-itest" "$root/test/vm/guest/suite.sh" \
+    >"$root/build/debug/valgrind-tcp.log" 2>&1 &&
+  NVP_TCP_HOSTILE_WRAPPER=$vg_tcp python3 "$root/test/tcp/check_hostile.py" \
+    "$root/build/debug/bin/nvpoll-tcp-hostile" >>"$root/build/debug/valgrind-tcp.log" 2>&1 \
+    && grep -E '^(PASS|nvpoll-itest|with)' "$root/build/debug/valgrind-tcp.log" \
+    || { cat "$root/build/debug/valgrind-tcp.log"; failed+=("valgrind NVMe/TCP fake target"); }
 fi
 
 if ((arm64)); then

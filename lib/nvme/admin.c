@@ -274,7 +274,8 @@ int nvp_admin_sync_timeout(struct nvp_ctrl *ctrl, const struct nvp_sqe *cmd, voi
 		nvp_admin_unlock(ctrl);
 		if (w.done)
 			goto done;
-		if (csts == NVP_REG_GONE) {
+		/* Over NVMe/TCP: a failed Property Get, a lost connection (below). */
+		if (csts == NVP_REG_GONE && !ctrl->tcp) {
 			nvp_ctrl_fail(ctrl, -ENODEV, "registers read all-ones: the device was removed");
 			return nvp_error(-ENODEV, "%s failed: controller %s was removed",
 					 admin_opc_name(cmd->opc), ctrl->info.addr);

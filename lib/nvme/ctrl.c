@@ -261,6 +261,12 @@ int nvp_ctrl_check_health(struct nvp_ctrl *ctrl)
 	if (failed)
 		return failed;
 	csts = nvp_ctrl_read32(ctrl, NVP_REG_CSTS);
+	/* Over NVMe/TCP all-ones is a Property Get that failed: the admin
+	 * connection is lost or unanswered, not a device that was removed. A
+	 * reset reconnects (or waits for the target, tcp_ctrl_loss_timeout_ms). */
+	if (csts == NVP_REG_GONE && ctrl->tcp)
+		return nvp_ctrl_escalate(ctrl, "CSTS could not be read: the admin connection "
+					 "is lost or does not answer");
 	if (csts == NVP_REG_GONE) {
 		nvp_ctrl_fail(ctrl, -ENODEV, "registers read all-ones: the device was removed");
 		return -ENODEV;

@@ -314,7 +314,28 @@ int nvp_copy(struct nvp_qpair *qp, struct nvp_ns *ns, const struct nvp_copy_rang
 		/* NR, 0's based; descriptor format 0 */
 		.cdw12 = nvp_cpu_to_le32(num_ranges - 1),
 	};
-	if (!holder) {
+	if (qp->tcp) {
+		/* Over TCP the entries are the command's data, as they are. */
+		uint32_t first = holder ? qp->page_size / (uint32_t)sizeof(struct nvp_copy_range_fmt0) :
+				 num_ranges;
+		struct iovec iov[2] = {
+			{ .iov_base = req->list.va,
+			  .iov_len = first * sizeof(struct nvp_copy_range_fmt0) },
+			{ .iov_base = holder ? holder->list.va : NULL,
+			  .iov_len = (num_ranges - first) * sizeof(struct nvp_copy_range_fmt0) },
+		};
+
+		nvp_copy_ranges_encode(req->list.va, ranges, first);
+		if (holder)
+			nvp_copy_ranges_encode(holder->list.va, ranges + first, num_ranges - first);
+		rc = nvp_tcp_map(qp, req, sqe, iov, holder ? 2 : 1);
+		if (rc) {
+			nvp_req_put(qp, req);
+			if (holder)
+				nvp_req_put(qp, holder);
+			return rc;
+		}
+	} else if (!holder) {
 		nvp_copy_ranges_encode(req->list.va, ranges, num_ranges);
 		sqe->dptr.prp.prp1 = nvp_cpu_to_le64(req->list.iova);
 		/* Bus-contiguous and page aligned: PRP2 is the next page. */
@@ -386,7 +407,19 @@ int nvp_dsm(struct nvp_qpair *qp, struct nvp_ns *ns, const struct nvp_dsm_range 
 		.cdw10 = nvp_cpu_to_le32(num_ranges - 1),
 		.cdw11 = nvp_cpu_to_le32(attributes),
 	};
-	sqe->dptr.prp.prp1 = nvp_cpu_to_le64(req->list.iova);
+	if (qp->tcp) {
+		/* Over TCP the ranges are the command's data, as they are. */
+		struct iovec iov = { .iov_base = req->list.va,
+				     .iov_len = num_ranges * sizeof(struct nvp_dsm_range) };
+
+		rc = nvp_tcp_map(qp, req, sqe, &iov, 1);
+		if (rc) {
+			nvp_req_put(qp, req);
+			return rc;
+		}
+	} else {
+		sqe->dptr.prp.prp1 = nvp_cpu_to_le64(req->list.iova);
+	}
 	nvp_req_post(qp, req, sqe, cb, arg);
 	return 0;
 }

@@ -83,6 +83,9 @@ static int setup_request_lists(struct nvp_qpair *qp, int numa_node)
 
 		req->list.va = mem + i * stride;
 		req->list.bytes = bytes;
+		/* Over TCP nothing is translated: the list is sent from its VA. */
+		if (qp->tcp)
+			continue;
 		if (nvp_mem_lookup(req->list.va, &req->list.iova, &contig) || contig < bytes)
 			return nvp_error(-EFAULT, "PRP list memory of queue %u is not "
 					 "bus-contiguous; this is a bug in nvpoll's "
@@ -208,8 +211,10 @@ int nvp_qpair_setup(struct nvp_ctrl *ctrl, uint16_t qid, uint32_t sq_entries,
 		rc = nvp_error(-ENOMEM, "out of memory allocating %u requests", num_reqs);
 		goto err;
 	}
-	/* TCP requests keep their data's pieces instead (tcp.c). */
-	rc = qp->tcp ? 0 : setup_request_lists(qp, numa_node);
+	/* TCP requests keep their data's pieces instead (tcp.c); an I/O queue's
+	 * still need list memory for the range lists of DSM and Copy, which
+	 * are built in the library and sent as the command's data. */
+	rc = qp->tcp && qp->is_admin ? 0 : setup_request_lists(qp, numa_node);
 	if (rc)
 		goto err;
 	if (!qp->is_admin) {

@@ -227,7 +227,16 @@ int nvp_qpair_lost(struct nvp_qpair *qp)
 	char why[128];
 
 	snprintf(why, sizeof(why), "the connection of I/O queue %u was lost", qp->sq.qid);
-	/* The reset reconnects the admin queue; the resync, this one. */
-	(void)nvp_ctrl_escalate(qp->ctrl, why);
+	/*
+	 * A reset under way (or done since this poll looked) is already
+	 * replacing the association this connection belonged to, and a target
+	 * may close an association's I/O connections as soon as its admin
+	 * connection goes: that loss is the reset's doing, not cause for
+	 * another. Otherwise the reset reconnects the admin queue; the
+	 * resync, this one.
+	 */
+	if (atomic_load(&qp->ctrl->state) != NVP_CTRL_RESETTING &&
+	    atomic_load_explicit(&qp->ctrl->gen, memory_order_acquire) == qp->gen)
+		(void)nvp_ctrl_escalate(qp->ctrl, why);
 	return nvp_qpair_resync(qp);
 }

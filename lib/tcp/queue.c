@@ -211,7 +211,9 @@ int nvp_tcp_queue_post(struct nvp_tcp_queue *q, const struct nvp_sqe *sqe,
 	s->to_ctrl = to_ctrl && len;
 	s->len = (uint32_t)len;
 	s->iovcnt = iovcnt;
-	memcpy(s->iov, iov, (size_t)iovcnt * sizeof(*iov));
+	/* Not memcpy(dst, NULL, 0): undefined, and UBSan stops there. */
+	if (iovcnt)
+		memcpy(s->iov, iov, (size_t)iovcnt * sizeof(*iov));
 	s->incapsule = s->to_ctrl && len <= q->c->incapsule_max;
 
 	pdo = nvp_tcp_build_capsule_hdr(&hdr, p, s->incapsule ? s->len : 0);

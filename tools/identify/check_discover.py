@@ -9,11 +9,17 @@ must show both entries' fields. Then the usage errors (exit 2). Exits
 non-zero with the reason on the first mismatch.
 """
 import json
+import os
 import socket
 import struct
 import subprocess
 import sys
 import threading
+
+# The NVMe/TCP wire helpers shared with test/tcp's fake I/O controller.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "test", "tcp"))
+import nvmet_fake as nf  # noqa: E402
 
 DISC_NQN = "nqn.2014-08.org.nvmexpress.discovery"
 ENTRIES = [
@@ -34,32 +40,21 @@ def log_page():
     return hdr + body
 
 
-def recv_exact(s, n):
-    buf = b""
-    while len(buf) < n:
-        got = s.recv(n - len(buf))
-        if not got:
-            raise EOFError
-        buf += got
-    return buf
-
-
 def resp(s, cid, dw0=0, dw1=0, status=0):
-    cqe = struct.pack("<IIHHHH", dw0, dw1, 0, 0, cid, status << 1)
-    s.sendall(struct.pack("<BBBBI", 5, 0, 24, 0, 24) + cqe)
+    s.sendall(nf.Wire(s).capsule_resp(cid, status, dw0, dw1))
 
 
 def serve(lsock, seen):
     s, _ = lsock.accept()
     cc = 0
     try:
-        recv_exact(s, 128)  # ICReq
-        s.sendall(struct.pack("<BBBBIHBBI", 1, 0, 128, 0, 128, 0, 0, 0, 65536).ljust(128, b"\0"))
+        w = nf.Wire(s)
+        nf.recv_exact(s, 128)  # ICReq
+        s.sendall(w.icresp(0, 65536))
         while True:
-            typ, flags, hlen, pdo, plen = struct.unpack("<BBBBI", recv_exact(s, 8))
-            rest = recv_exact(s, hlen - 8)
-            sqe = rest[:64]
-            data = recv_exact(s, plen - pdo) if pdo else b""
+            pdu = w.recv_pdu()
+            sqe = pdu.hdr[8:72]
+            data = pdu.data
             opc, _, cid = struct.unpack_from("<BBH", sqe)
             if opc == 0x7F:
                 fctype = sqe[4]
@@ -83,13 +78,11 @@ def serve(lsock, seen):
                 page = log_page()
                 chunk = page[off:off + length].ljust(length, b"\0")
                 seen["log_reads"] = seen.get("log_reads", 0) + 1
-                c2h = struct.pack("<BBBBIHHIII", 7, 4, 24, 24, 24 + length, cid, 0, 0,
-                                  length, 0)
-                s.sendall(c2h + chunk)
+                s.sendall(w.c2h_data(cid, 0, chunk, last=True))
                 resp(s, cid)
             else:
                 resp(s, cid, status=1)
-    except EOFError:
+    except nf.Closed:
         pass
     finally:
         s.close()
