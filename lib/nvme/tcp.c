@@ -569,7 +569,8 @@ static void keep_alive_done(void *arg, const struct nvp_cqe *cpl)
 
 	if (ctrl->tcp)
 		ctrl->tcp->keep_alive_outstanding = false;
-	if (NVP_CPL_IS_ERROR(cpl))
+	/* Ended by a reset or a lost connection (path status): the reset says so. */
+	if (NVP_CPL_IS_ERROR(cpl) && NVP_STATUS_SCT(cpl->status) != NVP_SCT_PATH)
 		nvp_warn("%s: Keep Alive failed with status 0x%x", ctrl->info.addr,
 			 cpl->status >> 1);
 }
