@@ -40,22 +40,27 @@ TCP_ADDR="tcp://127.0.0.1/$NVP_TCP_NQN"
 NCPU=$(grep -c '^cpu[0-9]' /proc/stat)
 
 # cpu_begin / cpu_end NAME IOPS: the guest's CPU time over what ran in
-# between (user+nice, system, softirq+irq, idle+iowait in USER_HZ ticks).
-cpu_snap() {
-  # shellcheck disable=SC2046  # the fields of the "cpu" line
-  set -- $(head -n1 /proc/stat)
-  echo "$(($2 + $3)) $4 $(($7 + $8)) $(($5 + $6)) $(($2 + $3 + $4 + $5 + $6 + $7 + $8 + ${9:-0}))"
-}
-cpu_begin() { cpu0=$(cpu_snap); }
+# between, from /proc/stat (user+nice, system, irq+softirq; the rest idle):
+# the NVP-CPU line, and each CPU's busy share on an "NVP-CPUS" line (which
+# CPU the poller and the target's and initiator's work landed on).
+cpu_begin() { cp /proc/stat /tmp/stat0; }
 cpu_end() {
-  cpu1=$(cpu_snap)
-  echo "$cpu0 $cpu1 $2" | awk -v name="$1" -v mode="$NVP_MODE" -v ncpu="$NCPU" '{
-    u = $6 - $1; s = $7 - $2; q = $8 - $3; t = $10 - $5
-    if (t <= 0 || $11 <= 0) exit
-    busy = (u + s + q) / t
-    printf "NVP-CPU %s %s %.1f %.1f %.1f %.1f %.2f\n", mode, name, 100 * busy,
-      100 * u / t, 100 * s / t, 100 * q / t, busy * ncpu * 1e6 / $11
-  }'
+  cp /proc/stat /tmp/stat1
+  awk -v name="$1" -v mode="$NVP_MODE" -v ncpu="$NCPU" -v iops="$2" '
+    $1 ~ /^cpu[0-9]*$/ {
+      u = $2 + $3; s = $4; q = $7 + $8; t = $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9
+      if (FILENAME == "/tmp/stat0") { U[$1] = u; S[$1] = s; Q[$1] = q; T[$1] = t; next }
+      U[$1] = u - U[$1]; S[$1] = s - S[$1]; Q[$1] = q - Q[$1]; T[$1] = t - T[$1]
+      if ($1 != "cpu") percpu = percpu sprintf(" %s=%.0f%%", $1, T[$1] > 0 ? 100 * (U[$1] + S[$1] + Q[$1]) / T[$1] : 0)
+    }
+    END {
+      t = T["cpu"]
+      if (t <= 0 || iops <= 0) exit
+      busy = (U["cpu"] + S["cpu"] + Q["cpu"]) / t
+      printf "NVP-CPU %s %s %.1f %.1f %.1f %.1f %.2f\n", mode, name, 100 * busy,
+        100 * U["cpu"] / t, 100 * S["cpu"] / t, 100 * Q["cpu"] / t, busy * ncpu * 1e6 / iops
+      printf "NVP-CPUS %s %s%s\n", mode, name, percpu
+    }' /tmp/stat0 /tmp/stat1
 }
 # fio_iops: IOPS of fio's last run (terse field 8)
 fio_iops() { cut -d';' -f8 /tmp/fio.out 2>/dev/null; }
