@@ -21,7 +21,8 @@
 # and one with the whole guest's CPU over the run (/proc/stat, both CPUs,
 # the target's work included), for the report:
 #   NVP-CPU <mode> <name> busy% user% sys% softirq% us-per-I/O
-# and for nvpoll-perf its polls (each one recv()) and SQ doorbell updates
+# and for nvpoll-perf its polls (each at least one recv(); one that takes
+# data loops until EAGAIN) and SQ doorbell updates
 # (each one sendmsg()) per I/O, from --qpair-stats:
 #   NVP-POLLS <mode> <name> polls-per-I/O sends-per-I/O
 # Kernel command line: nvp.bench_seconds=N (default 10), nvp.bench_rounds=N (2).
@@ -138,7 +139,7 @@ fio_hipri() {
 }
 
 # perf_tcp NAME QD: nvpoll-perf on nsid 1 with its queue pair's counters
-# (a poll is one recv(), a SQ doorbell update one sendmsg()).
+# (a poll is at least one recv(), a SQ doorbell update one sendmsg()).
 perf_tcp() {
   name=$1 qd=$2
   cpu_begin

@@ -221,7 +221,8 @@ awk -v secs="$secs" -v rounds="$rounds" '
   }' "$results"
 if [[ -s $extras ]]; then
   # per run: the whole guest's CPU (both vCPUs, the target's work included)
-  # and, for nvpoll-perf, recv()/sendmsg() calls per I/O; medians over rounds
+  # and, for nvpoll-perf, polls (each at least one recv()) and SQ doorbell
+  # updates (each a sendmsg()) per I/O; medians over rounds
   echo
   awk '
     function median(a, k, cnt,   i, j, t, v) {
@@ -238,7 +239,7 @@ if [[ -s $extras ]]; then
     $1 == "NVP-POLLS" { k = $2 " " $3; np[k]++; polls[k, np[k]] = $4; sends[k, np[k]] = $5 }
     END {
       printf "Guest CPU per run (median of rounds; %% of both vCPUs)\n\n"
-      printf "| %-8s | %-20s | %6s | %6s | %6s | %8s | %10s | %11s | %11s |\n", "mode", "run", "busy %", "user %", "sys %", "softirq %", "CPU us/IO", "recv()/IO", "sendmsg/IO"
+      printf "| %-8s | %-20s | %6s | %6s | %6s | %8s | %10s | %11s | %11s |\n", "mode", "run", "busy %", "user %", "sys %", "softirq %", "CPU us/IO", "polls/IO", "sends/IO"
       printf "|----------|----------------------|--------|--------|--------|-----------|------------|-------------|-------------|\n"
       for (i = 0; i < m; i++) {
         k = order[i]; split(k, a, " ")
