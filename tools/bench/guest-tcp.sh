@@ -9,7 +9,9 @@
 #   tcp-fio-hipri-qdN  the same with --hipri, the initiator connected with
 #                      nr_poll_queues=1 (checked: io_poll on, and the I/O
 #                      counted on the poll hctx when debugfs shows it);
-#   tcp-nvpoll-qdN     nvpoll-perf -a tcp://127.0.0.1/NQN -n 1.
+#   tcp-nvpoll-qdN     nvpoll-perf -a tcp://127.0.0.1/NQN -n 1;
+#   tcp-nvpoll-rps-qdN, tcp-fio-hipri-rps-qdN: the polled two again with
+#                      loopback's receive work steered to CPU 1 (RPS, below).
 # The kernel initiator is connected only for its own fio runs and deleted
 # before nvpoll-perf runs (and nvpoll-perf has exited before fio runs), so
 # each side has the target, and the guest's two CPUs, to itself: an idle
@@ -100,18 +102,25 @@ kdisconnect() {
   KCTRL=""
 }
 
-# poll_queued: commands the path device queued on its poll hctxs (debugfs;
-# empty when it cannot tell).
+# poll_queued: commands the path device queued on its poll hctxs (debugfs
+# hctxN/queued; empty when it cannot tell: Linux 6.1 has no such counter,
+# and then io_poll and the "mapped .../1 poll queues" line are the check).
 poll_queued() {
   d=/sys/kernel/debug/block/$KPATH
-  [ -d "$d" ] || return 0
   total=""
   for h in "$d"/hctx*; do
-    [ "$(cat "$h/type" 2>/dev/null)" = poll ] || continue
-    total=$((${total:-0} + $(cat "$h/queued")))
+    if [ "$(cat "$h/type" 2>/dev/null)" = poll ] && [ -f "$h/queued" ]; then
+      total=$((${total:-0} + $(cat "$h/queued")))
+    fi
   done
   echo "$total"
 }
+
+# rps CPUMASK: where loopback's receive work (softirq) runs: 0 is the
+# sending CPU (the default), 2 is CPU 1. The target's nvmet-tcp work runs
+# where its socket's packets were received (sk_incoming_cpu), so with the
+# default it shares the CPU of whatever sent the commands.
+rps() { echo "$1" >/sys/class/net/lo/queues/rx-0/rps_cpus || bad "setting lo rps_cpus to $1"; }
 
 # fio_tcp NAME QD [fio options]: fio io_uring O_DIRECT on the initiator's
 # nsid 1, with the CPU line.
@@ -185,6 +194,21 @@ while [ $round -le "$rounds" ]; do
   kdisconnect
   perf_tcp tcp-nvpoll-qd1 1
   perf_tcp tcp-nvpoll-qd32 32
+  # The same with loopback's receive work on CPU 1 (RPS): nvpoll-perf polls
+  # on CPU 0, and the target's work moves off it.
+  if [ "$NCPU" -ge 2 ]; then
+    rps 2
+    perf_tcp tcp-nvpoll-rps-qd1 1
+    perf_tcp tcp-nvpoll-rps-qd32 32
+    if kconnect nr_poll_queues=1; then
+      fio_hipri tcp-fio-hipri-rps-qd1 1
+      fio_hipri tcp-fio-hipri-rps-qd32 32
+    else
+      bad "connecting the kernel initiator with nr_poll_queues=1"
+    fi
+    kdisconnect
+    rps 0
+  fi
   round=$((round + 1))
 done
 

@@ -217,6 +217,10 @@ awk -v secs="$secs" -v rounds="$rounds" '
       row(md, "tcp-nvpoll-qd32", "TCP: nvpoll-perf QD32", "")
       row(md, "tcp-fio-hipri-qd32", "TCP: fio io_uring hipri, nvme-tcp QD32", "tcp-nvpoll-qd32")
       row(md, "tcp-fio-qd32", "TCP: fio io_uring, nvme-tcp QD32", "tcp-nvpoll-qd32")
+      row(md, "tcp-nvpoll-rps-qd1", "TCP, lo RPS on CPU 1: nvpoll-perf QD1", "")
+      row(md, "tcp-fio-hipri-rps-qd1", "TCP, lo RPS on CPU 1: fio hipri QD1", "tcp-nvpoll-rps-qd1")
+      row(md, "tcp-nvpoll-rps-qd32", "TCP, lo RPS on CPU 1: nvpoll-perf QD32", "")
+      row(md, "tcp-fio-hipri-rps-qd32", "TCP, lo RPS on CPU 1: fio hipri QD32", "tcp-nvpoll-rps-qd32")
     }
   }' "$results"
 if [[ -s $extras ]]; then
