@@ -243,14 +243,14 @@ if [[ -s $extras ]]; then
     $1 == "NVP-POLLS" { k = $2 " " $3; np[k]++; polls[k, np[k]] = $4; sends[k, np[k]] = $5 }
     END {
       printf "Guest CPU per run (median of rounds; %% of both vCPUs)\n\n"
-      printf "| %-8s | %-20s | %6s | %6s | %6s | %8s | %10s | %11s | %11s |\n", "mode", "run", "busy %", "user %", "sys %", "softirq %", "CPU us/IO", "polls/IO", "sends/IO"
-      printf "|----------|----------------------|--------|--------|--------|-----------|------------|-------------|-------------|\n"
+      printf "| %-8s | %-22s | %6s | %6s | %6s | %8s | %10s | %11s | %11s |\n", "mode", "run", "busy %", "user %", "sys %", "softirq %", "CPU us/IO", "polls/IO", "sends/IO"
+      printf "|----------|------------------------|--------|--------|--------|-----------|------------|-------------|-------------|\n"
       for (i = 0; i < m; i++) {
         k = order[i]; split(k, a, " ")
         for (f = 4; f <= 8; f++) { for (r = 1; r <= n[k]; r++) tmp[k, r] = c[f, k, r]; med[f] = median(tmp, k, n[k]) }
         p = ""; sd = ""
         if (k in np) { p = sprintf("%.1f", median(polls, k, np[k])); sd = sprintf("%.3f", median(sends, k, np[k])) }
-        printf "| %-8s | %-20s | %6.1f | %6.1f | %6.1f | %9.1f | %10.2f | %11s | %11s |\n", a[1], a[2], med[4], med[5], med[6], med[7], med[8], p, sd
+        printf "| %-8s | %-22s | %6.1f | %6.1f | %6.1f | %9.1f | %10.2f | %11s | %11s |\n", a[1], a[2], med[4], med[5], med[6], med[7], med[8], p, sd
       }
     }' "$extras"
 fi
