@@ -307,6 +307,14 @@ enum nvp_cmb_sqs {
  *          the controller; call it at least that often from one thread.
  *          Other TCP options are the PCIe ones: @num_io_queues,
  *          @admin_queue_size (at most 32 over TCP), the timeouts.
+ * @tcp_reconnect_delay_ms: NVMe/TCP: when a reset cannot reach the target,
+ *          try again this often (default 1000), from
+ *          nvp_ctrl_process_admin(). Meanwhile the controller is
+ *          NVP_CTRL_RESETTING: queue pairs take commands, which wait (or end
+ *          with a retryable status once past @io_retries).
+ * @tcp_ctrl_loss_timeout_ms: NVMe/TCP: give up after this long without the
+ *          target (default 60000): the controller fails and every command
+ *          ends with a path error. 0 = at the first failed attempt.
  */
 struct nvp_ctrl_opts {
 	size_t opts_size;
@@ -328,6 +336,8 @@ struct nvp_ctrl_opts {
 	bool tcp_header_digest;
 	bool tcp_data_digest;
 	uint32_t keep_alive_ms;
+	uint32_t tcp_reconnect_delay_ms;
+	uint32_t tcp_ctrl_loss_timeout_ms;
 };
 
 /**
@@ -353,10 +363,16 @@ NVP_API void nvp_ctrl_opts_init(struct nvp_ctrl_opts *opts, size_t opts_size);
  * queues, enable, Identify, Number of Queues, namespaces). Blocks until the
  * controller is ready or an init state times out; the error names the state.
  *
+ * For NVMe/TCP: connects the admin queue (ICReq, Connect with the host NQN
+ * and ID of @opts), brings the controller up over Property Get/Set, then as
+ * above from Identify on; each queue pair is a connection of its own.
+ *
  * Return: 0; -ENODEV (no such device, not NVMe, or it vanished), -EBUSY
  * (in use by another process or mounted), -EACCES (permissions on
  * /dev/vfio), -ENOMEM (memlock limit or hugepages), -ETIMEDOUT (init state
- * timed out), -EIO (controller fatal status).
+ * timed out), -EIO (controller fatal status); over TCP also -ECONNREFUSED,
+ * -EHOSTUNREACH and other network errors, and -EIO for a Connect the
+ * target refused (the message names the reason, e.g. the host NQN).
  */
 NVP_API int nvp_ctrl_attach(const char *addr, const struct nvp_ctrl_opts *opts,
 		    struct nvp_ctrl **ctrl);

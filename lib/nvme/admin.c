@@ -184,6 +184,9 @@ int nvp_ctrl_process_admin(struct nvp_ctrl *ctrl)
 	}
 	if (n < 0)
 		return n;
+	/* NVMe/TCP: a reset waiting for the target tries again when due. */
+	if (ctrl->tcp && (rc = nvp_ctrl_reconnect(ctrl)) < 0)
+		return rc;
 	if (atomic_load(&ctrl->state) != NVP_CTRL_LIVE)
 		return n;
 	/* Not the hot path: a clock read per call is fine here. */

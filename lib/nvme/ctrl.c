@@ -27,6 +27,8 @@ void nvp_ctrl_opts_init(struct nvp_ctrl_opts *opts, size_t opts_size)
 		.health_check_ms = 100,
 		.io_retries = 3,
 		.keep_alive_ms = 10000,
+		.tcp_reconnect_delay_ms = 1000,
+		.tcp_ctrl_loss_timeout_ms = 60000,
 	};
 
 	if (opts)

@@ -616,6 +616,20 @@ int nvp_tcp_map(struct nvp_qpair *qp, struct nvp_req *req, struct nvp_sqe *sqe,
 /* From nvp_ctrl_process_admin(): Keep Alive when due, and its deadline. */
 void nvp_tcp_keep_alive(struct nvp_ctrl *ctrl);
 
+/**
+ * nvp_tcp_reconnect_later() - a reset could not reach the target: whether
+ * to try again later (within tcp_ctrl_loss_timeout_ms of the first failed
+ * attempt; the next one is due tcp_reconnect_delay_ms from now) or give up.
+ */
+bool nvp_tcp_reconnect_later(struct nvp_ctrl *ctrl);
+
+/* Whether a reset waits for the target; whether its next attempt is due. */
+bool nvp_tcp_reconnecting(const struct nvp_ctrl *ctrl);
+bool nvp_tcp_reconnect_due(const struct nvp_ctrl *ctrl);
+
+/* The reset reached the target again. */
+void nvp_tcp_reconnected(struct nvp_ctrl *ctrl);
+
 /* ---- ctrl.c: registers, over MMIO or as properties ------------------------- */
 
 uint32_t nvp_ctrl_read32(struct nvp_ctrl *ctrl, uint32_t off);
@@ -825,6 +839,16 @@ void nvp_aer_process(struct nvp_ctrl *ctrl);
  * Return: 0 once the controller is back; else a negative errno.
  */
 int nvp_ctrl_escalate(struct nvp_ctrl *ctrl, const char *why);
+
+/**
+ * nvp_ctrl_reconnect() - from nvp_ctrl_process_admin(): the next attempt of
+ * a reset that waits for an NVMe/TCP target, when due and no reset runs.
+ * @ctrl: the controller.
+ *
+ * Return: 0 (done, still waiting, or not due), or the failure's errno once
+ * tcp_ctrl_loss_timeout_ms has passed (the controller is then failed).
+ */
+int nvp_ctrl_reconnect(struct nvp_ctrl *ctrl);
 
 /** nvp_ctrl_resetting_here() - whether this thread brings up, resets or
  * rescans @ctrl (its admin commands pass; failures do not escalate). */

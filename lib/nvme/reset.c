@@ -107,21 +107,40 @@ static int reset_locked(struct nvp_ctrl *ctrl, const char *why)
 	atomic_fetch_add(&ctrl->resets_started, 1);
 	atomic_store(&ctrl->state, NVP_CTRL_RESETTING);
 	resetting = ctrl;
-	nvp_warn("%s: resetting the controller: %s", ctrl->info.addr, why);
-	ev.type = NVP_EVENT_RESET_STARTED;
-	nvp_ctrl_emit_event(ctrl, &ev);
+	/* A reset waiting for an NVMe/TCP target tries again: started once. */
+	if (!nvp_tcp_reconnecting(ctrl)) {
+		nvp_warn("%s: resetting the controller: %s", ctrl->info.addr, why);
+		ev.type = NVP_EVENT_RESET_STARTED;
+		nvp_ctrl_emit_event(ctrl, &ev);
+	}
 
 	/* 1. Stop it: once CSTS.RDY is 0 the controller does no more DMA. Over
 	 * NVMe/TCP: a new association instead; the old one goes with its
 	 * connections, and nothing arrives on them once they stop being polled. */
 	if (ctrl->tcp) {
 		rc = nvp_tcp_ctrl_reconnect(ctrl);
+		if (rc && nvp_tcp_reconnect_later(ctrl)) {
+			/* The target is away: the queue pairs let go of what they
+			 * hold (posted again once back, or ended retryable) and
+			 * the next attempt comes from nvp_ctrl_process_admin(). */
+			atomic_fetch_add_explicit(&ctrl->gen, NVP_GEN_STEP, memory_order_release);
+			nvp_admin_lock(ctrl);
+			nvp_qpair_fail_all(ctrl->admin, NVP_STATUS_RESET_ABORTED);
+			nvp_qpair_reset_rings(ctrl->admin);
+			ctrl->aer.posted = false;
+			nvp_admin_unlock(ctrl);
+			resetting = NULL;
+			return 0;
+		}
 		if (rc) {
-			snprintf(msg, sizeof(msg), "reset: %s", nvp_last_error());
+			snprintf(msg, sizeof(msg), "reset: the target stayed unreachable for %u ms "
+				 "(tcp_ctrl_loss_timeout_ms): %s", ctrl->opts.tcp_ctrl_loss_timeout_ms,
+				 nvp_last_error());
 			nvp_ctrl_fail(ctrl, -ENOTCONN, msg);
 			rc = -ENOTCONN;
 			goto out;
 		}
+		nvp_tcp_reconnected(ctrl);
 	} else {
 		delete_io_queues(ctrl);
 	}
@@ -206,6 +225,22 @@ int nvp_ctrl_escalate(struct nvp_ctrl *ctrl, const char *why)
 		return nvp_error(-EDEADLK, "%s: %s, but a reset cannot run from an admin "
 				 "completion callback", ctrl->info.addr, why);
 	return reset_once(ctrl, why, atomic_load(&ctrl->resets_started));
+}
+
+int nvp_ctrl_reconnect(struct nvp_ctrl *ctrl)
+{
+	int rc;
+
+	if (!nvp_tcp_reconnect_due(ctrl) || nvp_admin_held(ctrl) || nvp_ctrl_resetting_here(ctrl))
+		return 0;
+	/* Another thread's reset is the attempt. */
+	if (pthread_mutex_trylock(&ctrl->reset_lock))
+		return 0;
+	rc = atomic_load(&ctrl->failed);
+	if (!rc && atomic_load(&ctrl->state) == NVP_CTRL_RESETTING && nvp_tcp_reconnect_due(ctrl))
+		rc = reset_locked(ctrl, "reconnecting to the NVMe/TCP target");
+	pthread_mutex_unlock(&ctrl->reset_lock);
+	return rc;
 }
 
 int nvp_ctrl_reset(struct nvp_ctrl *ctrl)

@@ -79,6 +79,9 @@ struct nvp_tcp_ctrl {
 	uint16_t cntlid;
 	uint64_t next_keep_alive_ms;
 	bool keep_alive_outstanding;
+	bool reconnecting;		/* a reset waits for the target */
+	uint64_t lost_since_ms;		/* when the first attempt failed */
+	uint64_t next_reconnect_ms;
 };
 
 static struct nvp_qpair *qpair_of(struct nvp_sq *sq)
@@ -469,7 +472,10 @@ static int pump_locked(struct nvp_qpair *qp)
 	struct nvp_tcp_qp *t = qp->tcp;
 	int rc;
 
-	if (t->failed || !t->open)
+	/* Not connected (a reset waits for the target): nothing to take in. */
+	if (!t->open)
+		return 0;
+	if (t->failed)
 		return t->failed;
 	rc = nvp_tcp_queue_send(&t->q);
 	if (!rc)
@@ -587,4 +593,46 @@ void nvp_tcp_keep_alive(struct nvp_ctrl *ctrl)
 	c->next_keep_alive_ms = now + ctrl->opts.keep_alive_ms / 2;
 	if (nvp_admin_submit(ctrl, &cmd, NULL, 0, keep_alive_done, ctrl) == 0)
 		c->keep_alive_outstanding = true;
+}
+
+/* ---- a target that is gone for a while --------------------------------------- */
+
+bool nvp_tcp_reconnect_later(struct nvp_ctrl *ctrl)
+{
+	struct nvp_tcp_ctrl *c = ctrl->tcp;
+	uint64_t now = nvp_monotonic_ms();
+	uint32_t loss = ctrl->opts.tcp_ctrl_loss_timeout_ms;
+
+	if (!c->reconnecting) {
+		c->reconnecting = true;
+		c->lost_since_ms = now;
+	}
+	if (!loss || now - c->lost_since_ms >= loss) {
+		c->reconnecting = false;
+		return false;
+	}
+	c->next_reconnect_ms = now + ctrl->opts.tcp_reconnect_delay_ms;
+	nvp_warn("%s: cannot reach the target (%s); trying again every %u ms, for %llu ms more",
+		 ctrl->info.addr, nvp_last_error(), ctrl->opts.tcp_reconnect_delay_ms,
+		 (unsigned long long)(loss - (now - c->lost_since_ms)));
+	return true;
+}
+
+bool nvp_tcp_reconnecting(const struct nvp_ctrl *ctrl)
+{
+	return ctrl->tcp && ctrl->tcp->reconnecting;
+}
+
+bool nvp_tcp_reconnect_due(const struct nvp_ctrl *ctrl)
+{
+	return nvp_tcp_reconnecting(ctrl) && nvp_monotonic_ms() >= ctrl->tcp->next_reconnect_ms;
+}
+
+void nvp_tcp_reconnected(struct nvp_ctrl *ctrl)
+{
+	if (ctrl->tcp && ctrl->tcp->reconnecting) {
+		nvp_info("%s: the target is back after %llu ms", ctrl->info.addr,
+			 (unsigned long long)(nvp_monotonic_ms() - ctrl->tcp->lost_since_ms));
+		ctrl->tcp->reconnecting = false;
+	}
 }

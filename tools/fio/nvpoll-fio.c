@@ -7,7 +7,8 @@
  *       --filename=0000\:01\:00.0 --nsid=1 --rw=randread --bs=4k --iodepth=32 ...
  *
  * The file name is a controller address as nvp_ctrl_attach() takes it, with
- * fio's own escaping of ':' ("emu\:ns=1G\:4096"). Each address is attached
+ * fio's own escaping of ':' ("emu\:ns=1G\:4096", "tcp\://10.0.0.2/nqn.x\:y" for
+ * NVMe/TCP). Each address is attached
  * once per process and shared by every job and file that names it
  * (reference counted by job); each fio thread gets its own queue pair on
  * each controller it uses. queue() posts commands, commit() rings the
