@@ -7,7 +7,8 @@
 # Usage: tools/bench/vm-compare.sh [--build-dir DIR] [--modes "type1 noiommu"]
 #                                  [--seconds N] [--rounds N] [--keep-logs]
 #   --build-dir DIR  CMake build dir with bin/nvpoll-perf (default <repo>/build)
-#   --modes LIST     IOMMU modes to boot (default "type1 noiommu")
+#   --modes LIST     modes to boot: type1, noiommu, uio (default "type1 noiommu";
+#                    with --tcp, uio)
 #   --seconds N      length of each measurement (default 10)
 #   --rounds N       interleaved rounds of the compared rows, averaged (default 2)
 #   --keep-logs      keep the guest consoles in test/vm/.cache/bench/
@@ -46,7 +47,7 @@ while (($#)); do
     --keep-logs) keep_logs=1; shift ;;
     --guest-script) guest_script=$(realpath "$2"); shift 2 ;;
     --tcp) guest_script=$here/guest-tcp.sh; tcp=1; shift ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "vm-compare: unknown argument: $1" >&2; exit 2 ;;
   esac
 done
