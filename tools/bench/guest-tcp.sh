@@ -82,7 +82,7 @@ kdev_of() { kpath_of "$1" | sed 's/c[0-9]*n/n/'; }
 # kconnect [OPTIONS]: connect the kernel initiator, wait for nsid 1's block
 # device; sets KCTRL, KPATH (the request queue's disk) and KDEV.
 kconnect() {
-  KCTRL=$(tcp_kernel_connect "$@") || { echo "$KCTRL"; return 1; }
+  KCTRL=$(NVP_TCP_CONNECT_OPTS="$*" && tcp_kernel_connect) || { echo "$KCTRL"; return 1; }
   i=0
   while [ $i -lt 100 ]; do
     KPATH=$(kpath_of "$KCTRL") && KDEV=$(kdev_of "$KCTRL") && [ -b "/dev/$KDEV" ] && break
