@@ -7,13 +7,17 @@
 # Usage: tools/bench/vm-compare.sh [--build-dir DIR] [--modes "type1 noiommu"]
 #                                  [--seconds N] [--rounds N] [--keep-logs]
 #   --build-dir DIR  CMake build dir with bin/nvpoll-perf (default <repo>/build)
-#   --modes LIST     IOMMU modes to boot (default "type1 noiommu")
+#   --modes LIST     modes to boot: type1, noiommu, uio (default "type1 noiommu";
+#                    with --tcp, uio)
 #   --seconds N      length of each measurement (default 10)
 #   --rounds N       interleaved rounds of the compared rows, averaged (default 2)
 #   --keep-logs      keep the guest consoles in test/vm/.cache/bench/
 #   --guest-script F run F in the guest instead of guest-bench.sh (same two
 #                    controllers; print NVP-BENCH lines for the table, and
 #                    "NVP-RESULT: PASS" at the end)
+#   --tcp            NVMe/TCP on loopback instead (guest-tcp.sh, uio boot):
+#                    nvpoll-perf over TCP against fio on the kernel's nvme-tcp
+#                    initiator, both on Linux's nvmet-tcp target in the guest
 # Reuses the VM rig's host packages, cached guest kernel and initramfs
 # builder (test/vm); adds guest-bench.sh to the image as a second cpio archive.
 # Prints a table (IOPS, mean and minimum latency, nvpoll's ratio over each fio row).
@@ -33,6 +37,7 @@ secs=10
 rounds=2
 keep_logs=0
 guest_script=$here/guest-bench.sh
+tcp=0
 while (($#)); do
   case $1 in
     --build-dir) build_dir=$2; shift 2 ;;
@@ -41,10 +46,13 @@ while (($#)); do
     --rounds) rounds=$2; shift 2 ;;
     --keep-logs) keep_logs=1; shift ;;
     --guest-script) guest_script=$(realpath "$2"); shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --tcp) guest_script=$here/guest-tcp.sh; tcp=1; shift ;;
+    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "vm-compare: unknown argument: $1" >&2; exit 2 ;;
   esac
 done
+# The TCP benchmark does not use the PCI controllers: one boot is enough.
+((tcp)) && [[ $modes == "type1 noiommu" ]] && modes=uio
 [[ -x $build_dir/bin/nvpoll-perf ]] ||
   { echo "vm-compare: $build_dir/bin/nvpoll-perf missing: build first" >&2; exit 2; }
 
@@ -82,11 +90,14 @@ cat "$work/base.cpio.gz" "$work/extra.cpio.gz" >"$work/initramfs.cpio.gz"
 
 results=$work/results.txt
 : >"$results"
+# guest-tcp.sh's CPU (NVP-CPU) and poll (NVP-POLLS) lines, shown after the table
+extras=$work/extras.txt
+: >"$extras"
 for mode in $modes; do
   case $mode in
     type1) iommu=on ;;
-    noiommu) iommu=off ;;
-    *) log "unknown mode $mode (type1, noiommu)"; exit 2 ;;
+    noiommu|uio) iommu=off ;;
+    *) log "unknown mode $mode (type1, noiommu, uio)"; exit 2 ;;
   esac
   console=$work/console-$mode.log
   rm -f "$work/verify.img"
@@ -119,6 +130,7 @@ for mode in $modes; do
     -serial "file:$console" -monitor none -append "$cmdline" \
     </dev/null 2>"$work/qemu-$mode.stderr" || rc=$?
   grep -a '^NVP-BENCH ' "$console" | tr -d '\r' >>"$results" || true
+  grep -a -E '^NVP-(CPU|POLLS) ' "$console" | tr -d '\r' >>"$extras" || true
   if ((rc != 0)) || ! grep -q '^NVP-RESULT: PASS' "$console"; then
     log "$mode: boot failed (qemu rc $rc); last console lines:"
     tail -n 60 "$console" >&2
@@ -200,5 +212,46 @@ awk -v secs="$secs" -v rounds="$rounds" '
       row(md, "nvpoll-nodbbuf-qd32", "nvpoll-perf QD32, no shadow doorbell", "")
       row(md, "nvpoll-file-qd32", "nvpoll-perf QD32, raw file", "")
       row(md, "nvpoll-file-verify-qd32", "nvpoll-perf QD32, raw file, --verify", "nvpoll-file-qd32")
+      row(md, "tcp-nvpoll-qd1", "TCP: nvpoll-perf QD1", "")
+      row(md, "tcp-fio-hipri-qd1", "TCP: fio io_uring hipri, nvme-tcp QD1", "tcp-nvpoll-qd1")
+      row(md, "tcp-fio-qd1", "TCP: fio io_uring, nvme-tcp QD1", "tcp-nvpoll-qd1")
+      row(md, "tcp-nvpoll-qd32", "TCP: nvpoll-perf QD32", "")
+      row(md, "tcp-fio-hipri-qd32", "TCP: fio io_uring hipri, nvme-tcp QD32", "tcp-nvpoll-qd32")
+      row(md, "tcp-fio-qd32", "TCP: fio io_uring, nvme-tcp QD32", "tcp-nvpoll-qd32")
+      row(md, "tcp-nvpoll-rps-qd1", "TCP, lo RPS on CPU 1: nvpoll-perf QD1", "")
+      row(md, "tcp-fio-hipri-rps-qd1", "TCP, lo RPS on CPU 1: fio hipri QD1", "tcp-nvpoll-rps-qd1")
+      row(md, "tcp-nvpoll-rps-qd32", "TCP, lo RPS on CPU 1: nvpoll-perf QD32", "")
+      row(md, "tcp-fio-hipri-rps-qd32", "TCP, lo RPS on CPU 1: fio hipri QD32", "tcp-nvpoll-rps-qd32")
     }
   }' "$results"
+if [[ -s $extras ]]; then
+  # per run: the whole guest's CPU (both vCPUs, the target's work included)
+  # and, for nvpoll-perf, polls (each at least one recv()) and SQ doorbell
+  # updates (each a sendmsg()) per I/O; medians over rounds
+  echo
+  awk '
+    function median(a, k, cnt,   i, j, t, v) {
+      for (i = 1; i <= cnt; i++) v[i] = a[k, i] + 0
+      for (i = 2; i <= cnt; i++)
+        for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+      return cnt % 2 ? v[(cnt + 1) / 2] : (v[cnt / 2] + v[cnt / 2 + 1]) / 2
+    }
+    $1 == "NVP-CPU" {
+      k = $2 " " $3
+      if (!(k in n)) order[m++] = k
+      n[k]++; for (f = 4; f <= 8; f++) c[f, k, n[k]] = $f
+    }
+    $1 == "NVP-POLLS" { k = $2 " " $3; np[k]++; polls[k, np[k]] = $4; sends[k, np[k]] = $5 }
+    END {
+      printf "Guest CPU per run (median of rounds; %% of both vCPUs)\n\n"
+      printf "| %-8s | %-22s | %6s | %6s | %6s | %8s | %10s | %11s | %11s |\n", "mode", "run", "busy %", "user %", "sys %", "softirq %", "CPU us/IO", "polls/IO", "sends/IO"
+      printf "|----------|------------------------|--------|--------|--------|-----------|------------|-------------|-------------|\n"
+      for (i = 0; i < m; i++) {
+        k = order[i]; split(k, a, " ")
+        for (f = 4; f <= 8; f++) { for (r = 1; r <= n[k]; r++) tmp[k, r] = c[f, k, r]; med[f] = median(tmp, k, n[k]) }
+        p = ""; sd = ""
+        if (k in np) { p = sprintf("%.1f", median(polls, k, np[k])); sd = sprintf("%.3f", median(sends, k, np[k])) }
+        printf "| %-8s | %-22s | %6.1f | %6.1f | %6.1f | %9.1f | %10.2f | %11s | %11s |\n", a[1], a[2], med[4], med[5], med[6], med[7], med[8], p, sd
+      }
+    }' "$extras"
+fi

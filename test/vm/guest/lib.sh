@@ -173,10 +173,11 @@ tcp_port_down() { rm "$NVP_TCP_CFS/ports/1/subsystems/$NVP_TCP_NQN"; }
 tcp_port_up() { ln -s "$NVP_TCP_CFS/subsystems/$NVP_TCP_NQN" "$NVP_TCP_CFS/ports/1/subsystems/$NVP_TCP_NQN"; }
 
 # tcp_kernel_connect: the kernel's nvme-tcp initiator to the target; prints
-# the new controller's name (nvmeN).
+# the new controller's name (nvmeN). NVP_TCP_CONNECT_OPTS, when set, adds
+# to /dev/nvme-fabrics' comma-separated options (nr_poll_queues=1).
 tcp_kernel_connect() {
   modprobe nvme-tcp || { fail "modprobe nvme-tcp"; return; }
-  tcp_opts="transport=tcp,traddr=127.0.0.1,trsvcid=4420,nqn=$NVP_TCP_NQN"
+  tcp_opts="transport=tcp,traddr=127.0.0.1,trsvcid=4420,nqn=$NVP_TCP_NQN${NVP_TCP_CONNECT_OPTS:+,$NVP_TCP_CONNECT_OPTS}"
   tcp_out=$(printf '%s' "$tcp_opts" 2>&1 >/dev/nvme-fabrics) || true
   for tcp_c in /sys/class/nvme/nvme*; do
     [ "$(cat "$tcp_c/subsysnqn" 2>/dev/null)" = "$NVP_TCP_NQN" ] && [ "$(cat "$tcp_c/transport" 2>/dev/null)" = tcp ] &&
