@@ -25,6 +25,10 @@
 #define NVP_PROP_SIZE_4			0
 #define NVP_PROP_SIZE_8			1
 
+/* Connect CATTR bit 2: SQ flow control off (CQEs' SQHD unused; lets the
+ * target end a read with the C2HData SUCCESS flag, no CapsuleResp). */
+#define NVP_CONNECT_SQFC_DISABLE	(1u << 2)
+
 /* Connect: the controller ID that asks for any (dynamic) controller. */
 #define NVP_CNTLID_DYNAMIC		0xffff
 
@@ -58,7 +62,8 @@ struct nvp_fabrics_cmd {
  * @recfmt: record format, 0.
  * @qid: queue to create (0 = admin).
  * @sqsize: SQ entries, 0's based.
- * @cattr: connect attributes (bit 2: priority class; 0 here).
+ * @cattr: connect attributes: bits 1:0 priority class, bit 2
+ *         NVP_CONNECT_SQFC_DISABLE.
  * @kato: Keep Alive Timeout in ms (admin queue only; 0 = none).
  */
 struct nvp_connect_cmd {

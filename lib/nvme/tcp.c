@@ -79,6 +79,7 @@ struct nvp_tcp_ctrl {
 	uint16_t cntlid;
 	uint64_t next_keep_alive_ms;
 	bool keep_alive_outstanding;
+	bool sqfc_refused;		/* the target refused SQ flow control off */
 	bool reconnecting;		/* a reset waits for the target */
 	uint64_t lost_since_ms;		/* when the first attempt failed */
 	uint64_t next_reconnect_ms;
@@ -163,9 +164,23 @@ static int open_conn(struct nvp_ctrl *ctrl, struct nvp_qpair *qp, uint16_t cntli
 		uint32_t ioccsz = nvp_le32_to_cpu(*(const uint32_t *)ctrl->id->nvmeof) * 16u;
 
 		t->conn.incapsule_max = ioccsz > 64 ? ioccsz - 64 : 0;
+		/* nvpoll never reads a CQE's SQHD: ask for SQ flow control off,
+		 * which lets the target end a read with its data PDU alone. */
+		t->conn.sqfc_disable = !c->sqfc_refused;
 	}
 	rc = nvp_tcp_connect_queue(&t->conn, &c->host, c->addr.subnqn, qp->sq.qid, qp->sq.entries,
 				   cntlid, kato_ms, &got, (int)connect_timeout(ctrl));
+	if (rc && t->conn.sqfc_disable) {
+		/* A target may refuse it (Invalid Field): once more without. */
+		nvp_tcp_conn_close(&t->conn);
+		c->sqfc_refused = true;
+		rc = open_conn(ctrl, qp, cntlid, kato_ms, depth);
+		if (rc)
+			c->sqfc_refused = false;	/* not the reason */
+		else
+			nvp_info("%s: the target keeps SQ flow control on", ctrl->info.addr);
+		return rc;
+	}
 	if (!rc)
 		rc = nvp_tcp_queue_init(&t->q, &t->conn, depth);
 	if (rc) {

@@ -43,6 +43,7 @@ struct nvp_tcp_conn {
 	int fd;
 	struct nvp_tcp_conn_params p;
 	uint32_t incapsule_max;
+	bool sqfc_disable;	/* I/O Connect asks for SQ flow control off */
 	char peer[300];
 	uint64_t pdus_in;
 	uint64_t pdus_out;

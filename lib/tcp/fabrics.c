@@ -66,6 +66,8 @@ int nvp_tcp_connect_queue(struct nvp_tcp_conn *c, const struct nvp_tcp_host *hos
 	cmd.qid = nvp_cpu_to_le16(qid);
 	cmd.sqsize = nvp_cpu_to_le16((uint16_t)(sqsize - 1));
 	cmd.kato = nvp_cpu_to_le32(qid ? 0 : kato_ms);
+	if (qid && c->sqfc_disable)
+		cmd.cattr = NVP_CONNECT_SQFC_DISABLE;
 	memset(&data, 0, sizeof(data));
 	memcpy(data.hostid, host->hostid, sizeof(data.hostid));
 	data.cntlid = nvp_cpu_to_le16(cntlid);

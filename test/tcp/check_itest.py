@@ -112,21 +112,26 @@ def main():
              out + "\n--- target log ---\n" + tlog[-3000:])
     if "protocol error from host" in tlog:
         fail("the target saw a protocol error from the host", tlog[-3000:])
+    if " sqfc-off" not in tlog:
+        fail("nvpoll never asked for SQ flow control off at an I/O Connect", tlog[-3000:])
     n = check_run("nvpoll-itest over TCP", rc, out, KEY_TESTS)
     print(f"nvpoll-itest over TCP against the fake target: {n} passed, 0 failed "
           f"({secs:.1f} s)")
 
     p, port, log = start_target("--r2t-max", "8192", "--c2h-max", "4096", "--maxh2cdata",
-                                "4096", "--no-success", "--cpda", "7")
+                                "4096", "--no-success", "--cpda", "7", "--refuse-sqfc")
     rc, out, secs = run_itest(itest, port, DIGEST_TESTS, {"NVP_TCP_DIGESTS": "both"})
     alive = p.poll() is None
     tlog = stop_target(p, log)
     if not alive or "protocol error from host" in tlog:
         fail("with digests: the target saw a protocol error", out + "\n" + tlog[-3000:])
+    if "refused SQ flow control off" not in tlog:
+        fail("with --refuse-sqfc: nvpoll never asked for SQ flow control off", tlog[-3000:])
     if "digests HD" not in tlog:
         fail("with digests: the target never saw both digests asked for", tlog[-3000:])
     n = check_run("nvpoll-itest with digests", rc, out, DIGEST_TESTS.split(","))
-    print(f"with header and data digests, 8 KiB R2Ts, 4 KiB C2HData, CPDA 7: {n} passed "
+    print(f"with header and data digests, 8 KiB R2Ts, 4 KiB C2HData, CPDA 7, SQ flow "
+          f"control off refused (Connect again without): {n} passed "
           f"({secs:.1f} s)")
 
 

@@ -585,6 +585,9 @@ class Conn(threading.Thread):
                 if why:
                     log(f"Connect I/O queue {qid} to controller {cntlid} refused: {why}")
                     return self.send(self.resp(cid, SC_CONNECT_INVALID_PARAM, 1 << 16 | 16))
+                if (cattr & 4) and t.args.refuse_sqfc:
+                    log(f"Connect I/O queue {qid}: refused SQ flow control off (--refuse-sqfc)")
+                    return self.send(self.resp(cid, SC_CONNECT_INVALID_PARAM, 44))
                 t.stats["io_connects"] += 1
                 if t.args.hang_after_seconds is not None and not t.hang_timer:
                     t.hang_timer = threading.Timer(t.args.hang_after_seconds, t.hang_all)
@@ -594,6 +597,7 @@ class Conn(threading.Thread):
             c.conns.add(self)
             self.ctrl, self.qid, self.sqsize = c, qid, sqsize
         log(f"Connect queue {qid} ({sqsize + 1} entries) controller {c.cntlid}"
+            f"{' sqfc-off' if cattr & 4 else ''}"
             f"{' digests ' + ('H' if self.w.hdgst else '') + ('D' if self.w.ddgst else '') if self.w.hdgst or self.w.ddgst else ''}")
         self.send(self.resp(cid, 0, c.cntlid))
 
@@ -808,6 +812,8 @@ def main():
     p.add_argument("--c2h-max", type=int, default=32768, help="bytes per C2HData at most")
     p.add_argument("--no-success", action="store_true", help="never use the SUCCESS flag")
     p.add_argument("--no-digests", action="store_true", help="turn digest requests down")
+    p.add_argument("--refuse-sqfc", action="store_true",
+                   help="refuse an I/O Connect that asks for SQ flow control off")
     p.add_argument("--strict", action="store_true",
                    help="exit 3 when the host breaks the protocol")
     p.add_argument("--lifetime", type=float, default=600)
