@@ -18,6 +18,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nvmet_fake import stop_target  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 NQN = "nqn.2026-12.io.nvpoll:fake-target"
 
@@ -104,16 +107,7 @@ def run_case(prog, name):
         secs = time.monotonic() - t0
         alive = tgt.poll() is None
     finally:
-        tgt.terminate()
-        try:
-            tgt.wait(10)
-        except subprocess.TimeoutExpired:
-            tgt.kill()
-            tgt.wait()
-        log.seek(0)
-        tlog = log.read()
-        log.close()
-        os.unlink(log.name)
+        tlog = stop_target(tgt, log)
     problems = []
     if rc != want_rc:
         problems.append(f"nvpoll-tcp-hostile exited {rc}, expected {want_rc}")

@@ -22,6 +22,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nvmet_fake import stop_target  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 NQN = "nqn.2026-12.io.nvpoll:fake-target"
 KEY_TESTS = ["data_sizes", "data_iovec", "queue_wrap", "threads_disjoint",
@@ -56,20 +59,6 @@ def start_target(*extra):
         port = int(f.read())
     os.unlink(portfile)
     return p, port, log
-
-
-def stop_target(p, log):
-    p.terminate()
-    try:
-        p.wait(10)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
-    log.seek(0)
-    text = log.read()
-    log.close()
-    os.unlink(log.name)
-    return text
 
 
 def run_itest(itest, port, only, env=None):

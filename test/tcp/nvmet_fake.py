@@ -6,6 +6,7 @@ PDUs a controller sends and receives: one received PDU as a Pdu (header
 checked against the negotiated digests), and builders for ICResp,
 CapsuleResp, C2HData, R2T and C2HTermReq with their digests.
 """
+import os
 import socket
 import struct
 
@@ -166,3 +167,20 @@ def listen(host="127.0.0.1", port=0):
     ls.bind((host, port))
     ls.listen(16)
     return ls
+
+
+def stop_target(proc, log):
+    """End a fake_target.py process (terminate, then kill after 10 s) and
+    return what it logged; @log is its open stderr file, removed here."""
+    import subprocess
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    log.seek(0)
+    text = log.read()
+    log.close()
+    os.unlink(log.name)
+    return text
