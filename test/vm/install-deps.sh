@@ -14,6 +14,7 @@ pkgs=(
   gcc make bc flex bison libelf-dev libc6-dev  # out-of-tree rebuild of drivers/vfio
   coreutils         # timeout
   fio               # optional guest benchmark (--with-fio)
+  gdb               # the backtrace of a crashed QEMU, from its core
 )
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -159,8 +159,31 @@ hotplug_wait_s=60
 # run_config NAME: boot one configuration; prints its PASS/FAIL line.
 passed=0
 failed=0
+crashed=0
+qemu_crashes=0
+
+# The crashed QEMU's backtrace, from the core it left in $1. Debian strips
+# QEMU, so frames inside it show as addresses; with qemu-system-x86-dbgsym
+# installed they have names.
+qemu_backtrace() {
+  local core
+  core=$(find "$1" -maxdepth 1 -name 'core*' -type f | head -n1)
+  if [[ -z $core ]]; then
+    echo "(no core file in $1: core_pattern is '$(cat /proc/sys/kernel/core_pattern 2>/dev/null)')"
+  elif ! command -v gdb >/dev/null; then
+    echo "(core file $core; gdb is not installed)"
+  else
+    echo "----- QEMU backtrace (crashing thread) -----"
+    # shellcheck disable=SC2016  # $pc is gdb's, not the shell's
+    gdb -batch -nx -ex 'bt 25' -ex 'info registers rip' -ex 'x/3i $pc' \
+      "$(command -v qemu-system-x86_64)" "$core" 2>&1 | grep -v -e '^\[New LWP' -e '^warning: ' | tail -n 40
+  fi
+  ((keep_logs)) || rm -f "$core"
+}
+
 run_config() {
   local name=$1 mode iommu w console qerr t0 t1 rc reason qpid wpid wrc hp_id
+  crashed=0
   mode="" iommu=off
   # shellcheck source=/dev/null
   . "$here/configs/$name.conf"
@@ -203,9 +226,11 @@ run_config() {
   : >"$console"
   # -no-shutdown: the watcher quits QEMU (see above). The time limit still
   # ends a hung guest, and SIGTERM ends QEMU even with -no-shutdown.
-  timeout -k 10 "$timeout_s" qemu-system-x86_64 "${qargs[@]}" -no-shutdown \
-    -serial "file:$console" -monitor none -append "$cmdline" \
-    </dev/null 2>"$qerr" &
+  # A QEMU crash leaves a core in $w (guest RAM left out) for qemu_backtrace.
+  (cd "$w" && ulimit -c unlimited 2>/dev/null
+   exec timeout -k 10 "$timeout_s" qemu-system-x86_64 "${qargs[@]}" -no-shutdown \
+     -machine dump-guest-core=off -serial "file:$console" -monitor none \
+     -append "$cmdline" </dev/null 2>"$qerr") &
   qpid=$!
   python3 "$here/qmp.py" "$qmp_sock" watch --console "$console" --pid "$qpid" \
     --hotplug-wait "$hotplug_wait_s" >"$w/qmp.log" 2>&1 &
@@ -229,7 +254,8 @@ run_config() {
     reason="timed out after ${timeout_s} s"
   elif ((rc > 128)); then
     # QEMU itself crashed (seen: SIGSEGV in nvme_rw_complete_cb after guest resets).
-    reason="qemu was killed by signal $((rc - 128)) (a QEMU crash; see qemu.stderr, or run QEMU under gdb)"
+    reason="qemu was killed by signal $((rc - 128)) (a QEMU crash; backtrace below)"
+    crashed=1
   elif ((rc != 0)); then
     reason="qemu exited $rc"
   elif grep -q 'detected translation failure' "$qerr"; then
@@ -266,6 +292,7 @@ run_config() {
     tail -n 150 "$console" 2>/dev/null || true
     echo "----- $name: qemu stderr -----"
     tail -n 50 "$qerr" 2>/dev/null || true
+    ((crashed)) && qemu_backtrace "$w"
     echo "----- end $name -----"
   fi
   if ((keep_logs)); then
@@ -280,8 +307,19 @@ if ((shell)); then
   exit 0
 fi
 
+# QEMU 7.2's NVMe model crashes now and then (test/vm/README.md, "QEMU's
+# end"). A boot that QEMU crashed in counts as failed and runs once more, so
+# that one emulator crash does not hide what the rest of the suite finds; a
+# second crash fails the rig as well.
 for c in "${configs[@]}"; do
   run_config "$c"
+  if ((crashed)); then
+    echo "rig: QEMU crashed in the $c boot (failure above); running that boot once more"
+    failed=$((failed - 1))
+    qemu_crashes=$((qemu_crashes + 1))
+    run_config "$c"
+  fi
 done
+((qemu_crashes == 0)) || echo "rig: QEMU crashed $qemu_crashes time(s); the backtraces are above"
 echo "$passed passed, $failed failed"
 ((failed == 0))
