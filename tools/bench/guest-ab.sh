@@ -14,7 +14,8 @@
 #
 # Prints NVP-BENCH lines (vm-compare.sh keeps them in .cache/bench/results.txt):
 #   nvpoll-qd1 / nvpoll-base-qd1 / spdk-qd1 / libvfn-qd1 / fio-hipri-qd1,
-#   and the same for qd32.
+#   the same for qd32, and nvpoll-noshadow-qd32 (the build under test with
+#   --no-shadow-doorbell: the type1 QD32 question in docs/performance.md).
 # shellcheck shell=sh
 . /guest/lib.sh
 . /guest/guest-common.sh
@@ -27,7 +28,8 @@ bad() { echo "ab: FAIL: $*"; failures=$((failures + 1)); }
 # perf_run NAME BINARY QD: the Total row gives IOPS ($2), mean ($4), min ($5).
 perf_run() {
   name=$1 bin=$2 qd=$3
-  run "$bin" -a "$NULL_ADDR" -o 4096 -t "$secs" -W 1 -L -q "$qd" -w randread >/tmp/perf.out 2>&1 ||
+  shift 3
+  run "$bin" -a "$NULL_ADDR" -o 4096 -t "$secs" -W 1 -L -q "$qd" -w randread "$@" >/tmp/perf.out 2>&1 ||
     { cat /tmp/perf.out; bad "$name: $bin exited $?"; return; }
   # shellcheck disable=SC2046  # split the Total row into fields
   set -- $(grep "^Total" /tmp/perf.out)
@@ -54,6 +56,7 @@ while [ $round -le "$rounds" ]; do
     case $PEERS in *libvfn*) libvfn_run "libvfn-qd$qd" "$NULL_ADDR" $qd ;; esac
     fio_kernel "fio-hipri-qd$qd" $qd --hipri
   done
+  perf_run nvpoll-noshadow-qd32 nvpoll-perf 32 --no-shadow-doorbell
   round=$((round + 1))
 done
 echo "ab: done, $failures failures"
