@@ -282,7 +282,8 @@ enum nvp_cmb_sqs {
  *          fatal status (which starts a reset) or a removed device
  *          (all-ones); default 100, 0 = never. Failure detection does not
  *          depend on I/O timeouts, so call nvp_ctrl_process_admin() at
- *          least this often from one thread.
+ *          least this often from one thread. Over NVMe/TCP the read is an
+ *          asynchronous Property Get: the call never waits for the target.
  * @io_retries: how many times a command interrupted by a controller reset
  *          is posted again on the re-created queue (default 3). Beyond it,
  *          or with 0, the command completes with Host Aborted Command and

@@ -55,6 +55,8 @@ static const char *admin_opc_name(uint8_t opc)
 	case NVP_ADMIN_GET_FEATURES: return "Get Features";
 	case NVP_ADMIN_ASYNC_EVENT: return "Asynchronous Event Request";
 	case NVP_ADMIN_DOORBELL_BUF_CFG: return "Doorbell Buffer Config";
+	case NVP_ADMIN_KEEP_ALIVE: return "Keep Alive";
+	case NVP_FABRICS_OPC: return "Fabrics command";
 	default: return "admin command";
 	}
 }

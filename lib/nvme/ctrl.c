@@ -260,13 +260,13 @@ int nvp_ctrl_check_health(struct nvp_ctrl *ctrl)
 
 	if (failed)
 		return failed;
-	csts = nvp_ctrl_read32(ctrl, NVP_REG_CSTS);
-	/* Over NVMe/TCP all-ones is a Property Get that failed: the admin
-	 * connection is lost or unanswered, not a device that was removed. A
-	 * reset reconnects (or waits for the target, tcp_ctrl_loss_timeout_ms). */
-	if (csts == NVP_REG_GONE && ctrl->tcp)
-		return nvp_ctrl_escalate(ctrl, "CSTS could not be read: the admin connection "
-					 "is lost or does not answer");
+	/* Over NVMe/TCP a register read is a round trip that a silent target
+	 * would stretch to the admin timeout, in an application's admin or I/O
+	 * thread: use the last answer instead. A lost connection or an
+	 * unanswered Property Get resets, which reconnects (admin.c). */
+	csts = ctrl->tcp ? nvp_tcp_csts(ctrl) : nvp_ctrl_read32(ctrl, NVP_REG_CSTS);
+	if (csts == NVP_REG_GONE && ctrl->tcp)	/* a target's answer, not a removal */
+		return nvp_ctrl_escalate(ctrl, "the target answered all-ones for CSTS");
 	if (csts == NVP_REG_GONE) {
 		nvp_ctrl_fail(ctrl, -ENODEV, "registers read all-ones: the device was removed");
 		return -ENODEV;

@@ -617,6 +617,14 @@ int nvp_tcp_map(struct nvp_qpair *qp, struct nvp_req *req, struct nvp_sqe *sqe,
 void nvp_tcp_keep_alive(struct nvp_ctrl *ctrl);
 
 /**
+ * nvp_tcp_csts() - CSTS for the health check, without waiting: what the
+ * last Property Get of it answered (0 until one has, after each connect),
+ * and the next one sent if none is out. One the target leaves unanswered
+ * is an admin command past its timeout, which resets (admin.c).
+ */
+uint32_t nvp_tcp_csts(struct nvp_ctrl *ctrl);
+
+/**
  * nvp_tcp_reconnect_later() - a reset could not reach the target: whether
  * to try again later (within tcp_ctrl_loss_timeout_ms of the first failed
  * attempt; the next one is due tcp_reconnect_delay_ms from now) or give up.
@@ -892,7 +900,8 @@ void nvp_ctrl_free(struct nvp_ctrl *ctrl);
 
 /**
  * nvp_ctrl_check_health() - read CSTS: all-ones fails the controller
- * (removed), CSTS.CFS resets it.
+ * (removed), CSTS.CFS resets it. Over NVMe/TCP it never waits: it acts on
+ * the last Property Get's answer and sends the next (nvp_tcp_csts()).
  * @ctrl: controller.
  *
  * Return: 0 if healthy (or brought back by the reset), else a negative errno.

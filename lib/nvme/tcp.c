@@ -19,8 +19,11 @@
  *                  completion is written into the CQ ring with the phase
  *                  bit (nvp_tcp_qpair_pump()), so completion handling,
  *                  timeouts, retries and callbacks are PCIe's own;
- *   health         Keep Alive from nvp_ctrl_process_admin(); a lost
- *                  connection is a reset, which reconnects.
+ *   health         Keep Alive from nvp_ctrl_process_admin(), and CSTS read
+ *                  with an asynchronous Property Get (nvp_tcp_csts()), so
+ *                  that a silent target never blocks the caller; a lost
+ *                  connection or an unanswered command is a reset, which
+ *                  reconnects.
  *
  * An I/O queue pair's connection is used by its owner thread alone. The
  * admin connection is shared by the admin queue pair and property accesses
@@ -79,6 +82,10 @@ struct nvp_tcp_ctrl {
 	uint16_t cntlid;
 	uint64_t next_keep_alive_ms;
 	bool keep_alive_outstanding;
+	/* The health check's Property Get of CSTS (nvp_tcp_csts()): read and
+	 * written by whichever threads check health and reap admin. */
+	atomic_bool csts_outstanding;
+	_Atomic uint32_t csts;		/* its last answer; 0 after a connect */
 	bool sqfc_refused;		/* the target refused SQ flow control off */
 	bool reconnecting;		/* a reset waits for the target */
 	uint64_t lost_since_ms;		/* when the first attempt failed */
@@ -215,6 +222,7 @@ static int connect_admin(struct nvp_ctrl *ctrl)
 				 nvp_last_error());
 	ctrl->tcp->keep_alive_outstanding = false;
 	ctrl->tcp->next_keep_alive_ms = nvp_monotonic_ms() + ctrl->opts.keep_alive_ms / 2;
+	atomic_store(&ctrl->tcp->csts, 0);
 	nvp_info("%s: admin queue connected to %s, controller %u%s", ctrl->info.addr,
 		 t->conn.peer, ctrl->tcp->cntlid,
 		 t->conn.p.hdgst || t->conn.p.ddgst ? ", digests on" : "");
@@ -574,6 +582,41 @@ int nvp_tcp_prop(struct nvp_ctrl *ctrl, bool set, uint32_t off, unsigned int siz
 				    nvp_le32_to_cpu(t->prop_cpl.dw0)) :
 				   nvp_le32_to_cpu(t->prop_cpl.dw0);
 	return 0;
+}
+
+/* ---- CSTS for the health check ----------------------------------------------- */
+
+static void csts_done(void *arg, const struct nvp_cqe *cpl)
+{
+	struct nvp_ctrl *ctrl = arg;
+
+	if (!NVP_CPL_IS_ERROR(cpl))
+		atomic_store(&ctrl->tcp->csts, cpl->dw0);
+	else if (NVP_STATUS_SCT(cpl->status) != NVP_SCT_PATH)	/* a reset says why */
+		nvp_warn("%s: Property Get of CSTS failed with status 0x%x", ctrl->info.addr,
+			 cpl->status >> 1);
+	atomic_store(&ctrl->tcp->csts_outstanding, false);
+}
+
+uint32_t nvp_tcp_csts(struct nvp_ctrl *ctrl)
+{
+	struct nvp_tcp_ctrl *c = ctrl->tcp;
+	/* Built in CPU order like any admin command (nvp_sqe_to_wire() then
+	 * writes it out): FCTYPE is NSID's low byte, ATTRIB CDW10's, OFST is
+	 * CDW11 (struct nvp_property_cmd is the same 64 bytes on the wire). */
+	struct nvp_sqe cmd = {
+		.opc = NVP_FABRICS_OPC,
+		.nsid = NVP_FCTYPE_PROPERTY_GET,
+		.cdw10 = NVP_PROP_SIZE_4,
+		.cdw11 = NVP_REG_CSTS,
+	};
+	bool idle = false;
+
+	/* One at a time; a full admin queue or a reset just skips this turn. */
+	if (atomic_compare_exchange_strong(&c->csts_outstanding, &idle, true) &&
+	    nvp_admin_submit(ctrl, &cmd, NULL, 0, csts_done, ctrl) != 0)
+		atomic_store(&c->csts_outstanding, false);
+	return atomic_load(&c->csts);
 }
 
 /* ---- Keep Alive ------------------------------------------------------------ */

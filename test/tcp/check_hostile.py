@@ -44,10 +44,14 @@ CASES = {
     "bad-cid-repeat": (["--bad-cid-after", "20", "--fault-times", "0"], {},
                        ["--min-resets", "5", "--expect", "which is not outstanding"], 6),
     "hang": (["--hang-after", "40"], {},
-             ["--min-resets", "1", "--max-resets", "2", "--expect", "resetting the controller"], 2),
+             ["--min-resets", "1", "--max-resets", "2", "--max-admin-ms", "1000",
+              "--expect", "resetting the controller"], 2),
+    # The health check's Property Get goes unanswered: a reset after the
+    # admin timeout, and no admin poll meanwhile waits for the target.
     "hang-idle": (["--hang-after-seconds", "1"], {},
                   ["--idle-ms", "6000", "--min-resets", "1", "--max-resets", "1",
-                   "--expect", "resetting the controller"], 2),
+                   "--max-admin-ms", "1000",
+                   "--expect", "Fabrics command (opcode 0x7f) got no answer"], 2),
     "hang-idle-ka": (["--hang-after-seconds", "1"], {},
                      ["--idle-ms", "8000", "--no-health-check", "--min-resets", "1",
                       "--max-resets", "1", "--expect", "(opcode 0x18) got no answer"], 2),

@@ -7,7 +7,7 @@
  *   nvpoll-tcp-hostile [--expect TEXT]... [--min-resets N] [--max-resets N]
  *                      [--may-fail] [--seconds S] [--idle-ms MS]
  *                      [--no-health-check] [--loss-ms MS] [--rounds N]
- *                      [--retry-status 0xTSS] ADDRESS
+ *                      [--retry-status 0xTSS] [--max-admin-ms MS] ADDRESS
  *
  * It attaches with short timeouts (io_timeout_ms 1500, admin_timeout_ms
  * 3000, keep_alive_ms 2000, tcp_reconnect_delay_ms 200), allocates one
@@ -30,7 +30,10 @@
  * alone, with health_check_ms 0). --loss-ms MS: tcp_ctrl_loss_timeout_ms
  * (default 15000). --retry-status 0xTSS: a status (SCT << 8 | SC, DNR
  * clear) the target is expected to end some commands with; they are
- * submitted again, and at least one must have come. --rounds N: 2..16 rounds (default 16). --may-fail accepts a controller that failed instead,
+ * submitted again, and at least one must have come. --rounds N: 2..16 rounds (default 16).
+ * --max-admin-ms MS: no nvp_ctrl_process_admin() call may take longer (its
+ * health check must not wait for a silent target; a reset on loopback
+ * takes milliseconds). --may-fail accepts a controller that failed instead,
  * provided every command still completed once, with a path error (exit 3).
  *
  * Exit status: 0 pass, 1 a check failed, 2 usage, 3 failed cleanly (with
@@ -93,6 +96,24 @@ static uint64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * The application's admin poller, timed: its longest call is what an
+ * application's admin thread can be held up by. A health check must never
+ * wait for a silent target, and a reset on loopback takes milliseconds
+ * (--max-admin-ms).
+ */
+static uint64_t longest_admin_ms;
+
+static void process_admin(struct nvp_ctrl *ctrl)
+{
+	uint64_t t = now_ms();
+
+	(void)nvp_ctrl_process_admin(ctrl);
+	t = now_ms() - t;
+	if (t > longest_admin_ms)
+		longest_admin_ms = t;
 }
 
 static void on_alarm(int sig)
@@ -240,7 +261,7 @@ static int phase(struct nvp_ctrl *ctrl, struct nvp_qpair *qp, struct nvp_ns *ns,
 		if (all)
 			return 0;
 		(void)nvp_qpair_poll(qp, 0);
-		(void)nvp_ctrl_process_admin(ctrl);
+		process_admin(ctrl);
 		if (nvp_ctrl_is_failed(ctrl)) {
 			bool any_busy = false;
 
@@ -262,7 +283,7 @@ static int phase(struct nvp_ctrl *ctrl, struct nvp_qpair *qp, struct nvp_ns *ns,
 static void usage(void)
 {
 	fprintf(stderr, "usage: nvpoll-tcp-hostile [--expect TEXT]... [--min-resets N] "
-		"[--max-resets N] [--may-fail] [--seconds S] [--idle-ms MS] [--no-health-check] [--loss-ms MS] [--rounds N] [--retry-status 0xTSS] ADDRESS\n");
+		"[--max-resets N] [--may-fail] [--seconds S] [--idle-ms MS] [--no-health-check] [--loss-ms MS] [--rounds N] [--retry-status 0xTSS] [--max-admin-ms MS] ADDRESS\n");
 	exit(2);
 }
 
@@ -270,6 +291,7 @@ int main(int argc, char **argv)
 {
 	const char *expect[MAX_EXPECT], *addr = NULL;
 	int nexpect = 0, seconds = 40, rounds = ROUNDS, idle_ms = 0, loss_ms = 15000, rc, ret = 0;
+	long max_admin_ms = 0;
 	long min_resets = 0, max_resets = 1000;
 	bool may_fail = false, failed = false, no_health = false;
 	struct nvp_ctrl_opts o;
@@ -300,6 +322,8 @@ int main(int argc, char **argv)
 			loss_ms = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--retry-status") && i + 1 < argc)
 			retry_status = (uint16_t)strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--max-admin-ms") && i + 1 < argc)
+			max_admin_ms = atol(argv[++i]);
 		else if (!strcmp(argv[i], "--no-health-check"))
 			no_health = true;
 		else if (!strcmp(argv[i], "--may-fail"))
@@ -355,7 +379,7 @@ int main(int argc, char **argv)
 
 			while (now_ms() < end) {
 				(void)nvp_qpair_poll(qp, 0);
-				(void)nvp_ctrl_process_admin(ctrl);
+				process_admin(ctrl);
 				usleep(1000);
 			}
 		}
@@ -393,7 +417,7 @@ out:
 
 		while (nvp_qpair_outstanding(qp) && now_ms() < end) {
 			(void)nvp_qpair_poll(qp, 0);
-			(void)nvp_ctrl_process_admin(ctrl);
+			process_admin(ctrl);
 		}
 		if (nvp_qpair_outstanding(qp))
 			ret = fail("%u command(s) still outstanding at the end",
@@ -417,6 +441,9 @@ out:
 			ret = fail("%" PRIu64 " controller reset(s), expected %ld..%ld", st.resets,
 				   min_resets, max_resets);
 	}
+	if (max_admin_ms && (long)longest_admin_ms > max_admin_ms)
+		ret = fail("an nvp_ctrl_process_admin() call took %" PRIu64 " ms (at most %ld): "
+			   "the admin poller waited for the target", longest_admin_ms, max_admin_ms);
 	for (int i = 0; i < nexpect; i++)
 		if (!logbuf || !strstr(logbuf, expect[i]))
 			ret = fail("no library message says '%s'", expect[i]);
@@ -434,8 +461,8 @@ out:
 	free(logbuf);
 	if (!ret)
 		printf("nvpoll-tcp-hostile: %s after %d of %d rounds: %u commands, %u ended with a "
-		       "retryable error, %" PRIu64 " reset(s), %.1f s\n",
-		       failed ? "controller failed cleanly" : "PASS", round, rounds, nsubs,
-		       errors_seen, st.resets, (double)(now_ms() - t0) / 1000);
+		       "retryable error, %" PRIu64 " reset(s), %.1f s, longest admin poll %" PRIu64
+		       " ms\n", failed ? "controller failed cleanly" : "PASS", round, rounds, nsubs,
+		       errors_seen, st.resets, (double)(now_ms() - t0) / 1000, longest_admin_ms);
 	return ret ? 1 : failed ? 3 : 0;
 }
