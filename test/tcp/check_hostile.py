@@ -52,6 +52,14 @@ CASES = {
                   ["--idle-ms", "6000", "--min-resets", "1", "--max-resets", "1",
                    "--max-admin-ms", "1000",
                    "--expect", "Fabrics command (opcode 0x7f) got no answer"], 2),
+    # The health check's asynchronous Property Get reads a fatal CSTS, or
+    # all-ones: a reset, after which the new association reads clean.
+    "csts-cfs": (["--csts-after", "4"], {},
+                 ["--idle-ms", "1000", "--min-resets", "1", "--max-resets", "1",
+                  "--max-admin-ms", "1000", "--expect", "fatal status (CSTS.CFS)"], 2),
+    "csts-ones": (["--csts-after", "4", "--csts-value", "0xffffffff"], {},
+                  ["--idle-ms", "1000", "--min-resets", "1", "--max-resets", "1",
+                   "--max-admin-ms", "1000", "--expect", "answered all-ones for CSTS"], 2),
     "hang-idle-ka": (["--hang-after-seconds", "1"], {},
                      ["--idle-ms", "8000", "--no-health-check", "--min-resets", "1",
                       "--max-resets", "1", "--expect", "(opcode 0x18) got no answer"], 2),

@@ -40,6 +40,10 @@ counting I/O commands from the start or from the previous firing; with
                        from then on; term: a C2HTermReq).
   --delay-after N      the (N+1)th I/O command is answered --delay-seconds
                        late (Abort still says "not aborted").
+  --csts-after N       at the (N+1)th I/O command that association's CSTS
+                       becomes --csts-value (default 0x3: RDY and CFS,
+                       a fatal controller; 0xffffffff: all-ones). The next
+                       association starts clean.
   --early-resp-after N the first write from the (N+1)th I/O command on that
                        needs an R2T gets its R2T and, right behind it, a
                        CapsuleResp with Namespace Not Ready (retryable): the
@@ -174,7 +178,8 @@ class Target:
                 return None
             modes = (("hang", a.hang_after), ("close", a.close_after),
                      ("bad_cid", a.bad_cid_after), ("malformed", a.malformed_after),
-                     ("delay", a.delay_after), ("early", a.early_resp_after))
+                     ("delay", a.delay_after), ("early", a.early_resp_after),
+                     ("csts", a.csts_after))
             mode, after = next(((m, n) for m, n in modes if n is not None), (None, None))
             if after is None or self.io_count <= after:
                 return None
@@ -436,6 +441,10 @@ class Conn(threading.Thread):
             return True
         if fault == "delay":
             self.delayed.add(cid)
+            return False
+        if fault == "csts":
+            log(f"fault: controller {self.ctrl.cntlid}'s CSTS is now {t.args.csts_value:#x}")
+            self.ctrl.csts = t.args.csts_value
             return False
         if fault == "early":
             self.early_pending = True
@@ -828,13 +837,15 @@ def main():
     p.add_argument("--delay-after", type=int)
     p.add_argument("--delay-seconds", type=float, default=2.5)
     p.add_argument("--early-resp-after", type=int)
+    p.add_argument("--csts-after", type=int)
+    p.add_argument("--csts-value", type=lambda v: int(v, 0), default=0x3)
     p.add_argument("--fault-times", type=int, default=1, help="0: every time")
     p.add_argument("--fault-on", choices=("io", "keepalive"), default="io",
                    help="the commands the failure modes count")
     args = p.parse_args()
     if sum(x is not None for x in (args.hang_after, args.hang_after_seconds, args.close_after, args.bad_cid_after,
                                    args.malformed_after, args.delay_after,
-                                   args.early_resp_after)) > 1:
+                                   args.early_resp_after, args.csts_after)) > 1:
         p.error("one failure mode at a time")
     t = Target(args)
     t.listen()

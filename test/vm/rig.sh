@@ -162,9 +162,9 @@ failed=0
 crashed=0
 qemu_crashes=0
 
-# The crashed QEMU's backtrace, from the core it left in $1. Debian strips
-# QEMU, so frames inside it show as addresses; with qemu-system-x86-dbgsym
-# installed they have names.
+# The crashed QEMU's backtrace, from the core it left in $1. Debian's QEMU
+# keeps its global symbols only, so static functions (most of hw/nvme)
+# show as addresses; qemu-system-x86-dbgsym, where installed, names them.
 qemu_backtrace() {
   local core
   core=$(find "$1" -maxdepth 1 -name 'core*' -type f | head -n1)
